@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Builds the Cockpit package (dist/) and the privileged helper (dist/helper/).
+// dist/ is self-contained: it is what `make install` copies and what tests serve through cockpit-ws.
+import * as esbuild from "esbuild";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { buildTranslations } from "./tools/po.mjs";
+
+const require = createRequire(import.meta.url);
+const root = path.dirname(new URL(import.meta.url).pathname);
+const dist = path.join(root, "dist");
+const args = new Set(process.argv.slice(2));
+const all = !args.has("--ui") && !args.has("--helper");
+
+// Native modules cannot be bundled; they are copied into dist/helper/node_modules so that
+// Node's own resolution finds them beside the bundle, wherever dist/ is installed.
+const NATIVE = ["libnbd-node", "lz4-napi"];
+
+async function buildUi() {
+    fs.mkdirSync(dist, { recursive: true });
+    await esbuild.build({
+        entryPoints: { index: path.join(root, "src/index.tsx") },
+        bundle: true,
+        outdir: dist,
+        format: "iife",
+        target: ["es2020"],
+        minify: process.env.NODE_ENV === "production",
+        sourcemap: "linked",
+        loader: { ".woff": "file", ".woff2": "file", ".svg": "dataurl", ".png": "file", ".jpg": "file" },
+        assetNames: "fonts/[name]",
+        external: ["*.woff", "*.woff2", "*.jpg", "*.svg", "../base1/*"],
+        jsx: "automatic",
+        logLevel: "warning",
+    });
+    fs.copyFileSync(path.join(root, "src/index.html"), path.join(dist, "index.html"));
+    fs.copyFileSync(path.join(root, "manifest.json"), path.join(dist, "manifest.json"));
+    buildTranslations(path.join(root, "po"), dist);
+}
+
+function copyNative() {
+    const target = path.join(dist, "helper/node_modules");
+    fs.rmSync(target, { recursive: true, force: true });
+    for (const name of NATIVE) {
+        const pkgDir = path.dirname(require.resolve(`${name}/package.json`));
+        copyPackage(pkgDir, path.join(target, name));
+        // lz4-napi loads a platform package (@antoniomuso/lz4-napi-<platform>) at run time.
+        const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+        for (const dep of Object.keys(pkg.optionalDependencies ?? {})) {
+            let depDir;
+            try {
+                depDir = path.dirname(require.resolve(`${dep}/package.json`, { paths: [pkgDir] }));
+            } catch {
+                continue;
+            }
+            copyPackage(depDir, path.join(target, dep));
+        }
+    }
+}
+
+function copyPackage(from, to) {
+    fs.cpSync(from, to, {
+        recursive: true,
+        dereference: true,
+        filter: src => !/[/\\](node_modules|test|bench|src|\.deps|obj\.target)([/\\]|$)/.test(src.slice(from.length)),
+    });
+}
+
+async function buildHelper() {
+    const outdir = path.join(dist, "helper");
+    fs.mkdirSync(outdir, { recursive: true });
+    const entries = {
+        virtnbdbackup: "helper/cli/virtnbdbackup.ts",
+        virtnbdrestore: "helper/cli/virtnbdrestore.ts",
+        helper: "helper/cli/helper.ts",
+    };
+    await esbuild.build({
+        entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, path.join(root, v)])),
+        bundle: true,
+        platform: "node",
+        target: "node18",
+        format: "cjs",
+        outdir,
+        external: NATIVE,
+        banner: { js: "#!/usr/bin/env node" },
+        sourcemap: "inline",
+        logLevel: "warning",
+    });
+    for (const name of Object.keys(entries))
+        fs.chmodSync(path.join(outdir, `${name}.js`), 0o755);
+    copyNative();
+}
+
+if (all || args.has("--ui"))
+    await buildUi();
+if (all || args.has("--helper"))
+    await buildHelper();

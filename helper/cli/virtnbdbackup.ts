@@ -1,0 +1,2 @@
+console.error("virtnbdbackup: not implemented yet");
+process.exitCode = 1;

@@ -1,0 +1,2 @@
+console.error("virtnbdrestore: not implemented yet");
+process.exitCode = 1;
