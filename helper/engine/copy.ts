@@ -1,0 +1,153 @@
+// The copy strategy shared by backup and restore: extents -> requests in flight -> ordered writer.
+// Reads (and the sink's transform, e.g. compression) run concurrently, up to a window; the sink
+// sees every call in offset order. Knows no endpoint type.
+import type { Chunk, Extent, Sink, Source } from "./endpoint.ts";
+import { dataBytes } from "./extents.ts";
+
+export interface CopyProgress {
+    /** Data bytes written so far. */
+    done: number;
+    /** Data bytes the copy will write in all. */
+    total: number;
+}
+
+export interface CopyOptions {
+    /** Largest single request. */
+    maxChunk: number;
+    /** Requests read or transformed but not yet written, at most. */
+    maxInFlight: number;
+    /** Bytes in those requests, at most (one request is always allowed). Default maxChunk * maxInFlight. */
+    maxBytesInFlight?: number;
+    signal?: AbortSignal;
+    onProgress?: (progress: CopyProgress) => void;
+}
+
+type Step =
+    | { kind: "begin"; extent: Extent }
+    | { kind: "chunk"; chunk: Chunk; result: Promise<Buffer>; buffer: Buffer }
+    | { kind: "end"; extent: Extent }
+    | { kind: "zero"; extent: Extent };
+
+export class CopyAbortedError extends Error {
+    constructor(reason?: unknown) {
+        super(reason instanceof Error ? reason.message : typeof reason === "string" ? reason : "the copy was cancelled");
+        this.name = "CopyAbortedError";
+    }
+}
+
+/**
+ * Copies `extents` (sorted) from `source` to `sink`. On success the sink is finished; on any failure
+ * or cancellation the sink is aborted after all started requests have settled, and the error rethrown.
+ */
+export async function copyExtents(extents: Extent[], source: Source, sink: Sink, options: CopyOptions): Promise<CopyProgress> {
+    const { maxChunk, maxInFlight, signal, onProgress } = options;
+    if (!(maxInFlight >= 1) || !(maxChunk >= 1))
+        throw new Error("maxInFlight and maxChunk must be positive");
+    const progress: CopyProgress = { done: 0, total: dataBytes(extents) };
+    const free: Buffer[] = [];
+    const queue: Step[] = [];
+    const steps = plan(extents, source, maxChunk);
+    const maxBytes = options.maxBytesInFlight ?? maxChunk * maxInFlight;
+    let inFlight = 0;
+    let bytesInFlight = 0;
+    let pending: PlanStep | undefined;
+    let exhausted = false;
+
+    const startRead = (chunk: Chunk): Step => {
+        // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
+        const buffer = chunk.length > maxChunk ? Buffer.allocUnsafe(chunk.length) : free.pop() ?? Buffer.allocUnsafe(maxChunk);
+        const view = buffer.subarray(0, chunk.length);
+        let result = source.read(chunk, view);
+        if (sink.transform) {
+            const transform = sink.transform.bind(sink);
+            result = result.then(data => transform(chunk, data));
+        }
+        // Awaited in order later; until then a rejection must not count as unhandled.
+        result.catch(() => {});
+        inFlight++;
+        bytesInFlight += chunk.length;
+        return { kind: "chunk", chunk, result, buffer };
+    };
+
+    const fill = () => {
+        // Zero and boundary steps are cheap; the queue is bounded so a long run of them cannot grow it.
+        while (!exhausted && inFlight < maxInFlight && queue.length < maxInFlight * 4) {
+            if (!pending) {
+                const next = steps.next();
+                if (next.done) {
+                    exhausted = true;
+                    break;
+                }
+                pending = next.value;
+            }
+            const s = pending;
+            if (s.kind === "read" && inFlight > 0 && bytesInFlight + s.chunk.length > maxBytes)
+                break;
+            pending = undefined;
+            queue.push(s.kind === "read" ? startRead(s.chunk) : s);
+        }
+    };
+
+    try {
+        fill();
+        while (queue.length > 0) {
+            if (signal?.aborted)
+                throw new CopyAbortedError(signal.reason);
+            const step = queue.shift()!;
+            switch (step.kind) {
+            case "begin":
+                await sink.beginData(step.extent);
+                break;
+            case "end":
+                await sink.endData(step.extent);
+                break;
+            case "zero":
+                await sink.writeZero(step.extent);
+                break;
+            case "chunk": {
+                const data = await step.result;
+                if (data.length !== step.chunk.length)
+                    throw new Error(`read ${data.length} bytes at offset ${step.chunk.offset}, expected ${step.chunk.length}`);
+                await sink.writeChunk(step.chunk, data);
+                inFlight--;
+                bytesInFlight -= step.chunk.length;
+                if (step.buffer.length === maxChunk)
+                    free.push(step.buffer);
+                progress.done += step.chunk.length;
+                onProgress?.({ ...progress });
+                break;
+            }
+            }
+            fill();
+        }
+        if (signal?.aborted)
+            throw new CopyAbortedError(signal.reason);
+        await sink.finish();
+        return progress;
+    } catch (err) {
+        // Native requests may still be filling buffers: let every started one settle first.
+        await Promise.allSettled(queue.map(s => s.kind === "chunk" ? s.result : undefined));
+        await sink.abort();
+        throw err;
+    }
+}
+
+type PlanStep =
+    | { kind: "begin"; extent: Extent }
+    | { kind: "read"; chunk: Chunk }
+    | { kind: "end"; extent: Extent }
+    | { kind: "zero"; extent: Extent };
+
+function* plan(extents: Extent[], source: Source, maxChunk: number): Generator<PlanStep> {
+    for (const extent of extents) {
+        if (!extent.data) {
+            yield { kind: "zero", extent };
+            continue;
+        }
+        yield { kind: "begin", extent };
+        for (const chunk of source.split(extent, maxChunk)) {
+            yield { kind: "read", chunk };
+        }
+        yield { kind: "end", extent };
+    }
+}

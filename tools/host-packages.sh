@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the demo and the tests need; does nothing for those already there.
+set -euo pipefail
+packages=(
+    libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+    qemu-system-x86 qemu-utils
+    libnbd-dev libnbd-bin nbdkit pkg-config
+    cockpit-ws cockpit-bridge cockpit-system
+    chromium
+    virtnbdbackup python3-lz4
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "host packages: all present"
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "missing Debian packages (run as root to install): ${missing[*]}" >&2
+    exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,46 @@
+// Runs every test file with node's test runner, one file at a time (the real-stack tests share one
+// libvirtd and a 2-core machine). Usage: run-tests.ts [unit|realstack|FILE...]
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+
+function find(dir: string): string[] {
+    const abs = path.join(root, dir);
+    if (!fs.existsSync(abs))
+        return [];
+    return fs.readdirSync(abs, { recursive: true, encoding: "utf8" })
+            .filter(f => f.endsWith(".test.ts"))
+            .map(f => path.join(dir, f))
+            .sort();
+}
+
+const args = process.argv.slice(2);
+const unit = [...find("test/unit"), ...find("libnbd-node/test")];
+const realstack = find("test/realstack");
+let files: string[];
+if (args.length === 0)
+    files = [...unit, ...realstack];
+else if (args[0] === "unit")
+    files = find("test/unit");
+else if (args[0] === "realstack")
+    files = [...find("libnbd-node/test"), ...realstack];
+else
+    files = args;
+
+const needsLibvirt = files.some(f => !f.startsWith("test/unit"));
+const stopLibvirtd = needsLibvirt ? await ensureLibvirtd() : async () => {};
+fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
+
+let status: number;
+try {
+    const result = spawnSync(process.execPath, [
+        "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files,
+    ], { cwd: root, stdio: "inherit" });
+    status = result.status ?? 1;
+} finally {
+    await stopLibvirtd();
+}
+process.exitCode = status;
