@@ -1,0 +1,116 @@
+// Source endpoint: an NBD export (libvirt's pull-mode backup export, or qemu-nbd) read through
+// libnbd-node, with several connections when the server allows multi-conn.
+import { Handle } from "libnbd-node";
+import type { Chunk, Extent, Source } from "./endpoint.ts";
+import { entriesToRanges, maxStatusLength, splitFixed, type StatusRange } from "./extents.ts";
+
+export const CONTEXT_ALLOCATION = "base:allocation";
+
+export interface NbdSourceOptions {
+    /** Unix socket of the NBD server. */
+    socket: string;
+    exportName: string;
+    /** Meta contexts to negotiate (block status), e.g. base:allocation and a dirty bitmap. */
+    contexts?: string[];
+    /** Connections to open when the server allows multi-conn. */
+    connections?: number;
+}
+
+export class NbdSource implements Source {
+    private next = 0;
+
+    private constructor(
+        private readonly handles: Handle[],
+        readonly size: number,
+        /** The server's largest request; reads are split at it. */
+        readonly maxRequest: number,
+    ) {}
+
+    static async open(options: NbdSourceOptions): Promise<NbdSource> {
+        const first = await connect(options);
+        try {
+            const size = await first.getSize();
+            const maxRequest = Math.min(await blockSizeOr(first, "maximum", 32 << 20), 32 << 20);
+            const handles = [first];
+            const wanted = Math.max(1, options.connections ?? 1);
+            if (wanted > 1 && await first.canMultiConn()) {
+                for (let i = 1; i < wanted; i++)
+                    handles.push(await connect({ ...options, contexts: [] }));
+            }
+            return new NbdSource(handles, size, maxRequest);
+        } catch (err) {
+            await first.close().catch(() => {});
+            throw err;
+        }
+    }
+
+    get connections(): number {
+        return this.handles.length;
+    }
+
+    split(extent: Extent, maxChunk: number): Chunk[] {
+        return splitFixed(extent, Math.min(maxChunk, this.maxRequest));
+    }
+
+    read(chunk: Chunk, buf: Buffer): Promise<Buffer> {
+        const handle = this.handles[this.next];
+        this.next = (this.next + 1) % this.handles.length;
+        return handle.pread(buf.subarray(0, chunk.length), chunk.offset);
+    }
+
+    /**
+     * Block status of the whole export for one meta context, asked in pieces below 4 GiB and
+     * continued from wherever each answer ended.
+     */
+    async status(context: string): Promise<StatusRange[]> {
+        const handle = this.handles[0];
+        if (!await handle.canMetaContext(context))
+            throw new Error(`the NBD server does not offer the meta context ${context}`);
+        const ranges: StatusRange[] = [];
+        const max = maxStatusLength(await blockSizeOr(handle, "minimum", 512));
+        let offset = 0;
+        while (offset < this.size) {
+            const length = Math.min(max, this.size - offset);
+            const before = ranges.length;
+            await handle.blockStatus(length, offset, (name: string, start: number, entries: ArrayLike<number>) => {
+                if (name === context)
+                    ranges.push(...entriesToRanges(start, entries, this.size));
+            });
+            if (ranges.length === before)
+                throw new Error(`the NBD server answered no ${context} extents at offset ${offset}`);
+            const last = ranges[ranges.length - 1];
+            offset = last.offset + last.length;
+        }
+        return ranges;
+    }
+
+    async close(): Promise<void> {
+        await Promise.allSettled(this.handles.map(async h => {
+            await h.shutdown().catch(() => {});
+            await h.close();
+        }));
+    }
+}
+
+async function connect(options: NbdSourceOptions): Promise<Handle> {
+    const handle = new Handle();
+    try {
+        for (const context of options.contexts ?? [])
+            await handle.addMetaContext(context);
+        await handle.setExportName(options.exportName);
+        await handle.connectUnix(options.socket);
+        return handle;
+    } catch (err) {
+        await handle.close().catch(() => {});
+        throw err;
+    }
+}
+
+async function blockSizeOr(handle: Handle, which: "minimum" | "preferred" | "maximum", fallback: number): Promise<number> {
+    try {
+        const size = await handle.getBlockSize(which);
+        return size > 0 ? size : fallback;
+    } catch {
+        return fallback;
+    }
+}
