@@ -1,2 +1,131 @@
-console.error("virtnbdbackup: not implemented yet");
-process.exitCode = 1;
+// `virtnbdbackup`: the backup CLI, with the flags and meaning of the Python tool of the same name,
+// plus --json (one event per line on stdout) for the Cockpit UI.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { runBackup, errorMessage, type BackupEvent } from "../backup/backup.ts";
+import type { RequestedLevel } from "../backup/levels.ts";
+import { progressLine } from "./progress.ts";
+import { VERSION } from "./version.ts";
+
+function list(value: string): string[] {
+    return value.split(",").map(s => s.trim()).filter(Boolean);
+}
+
+function positiveInt(value: string): number {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1)
+        throw new InvalidArgumentError("expected a whole number of 1 or more");
+    return n;
+}
+
+function compressLevel(value: string): number {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 0 || n > 16)
+        throw new InvalidArgumentError("expected an lz4 level from 0 to 16");
+    return n;
+}
+
+const program = new Command("virtnbdbackup")
+    .description("Back up libvirt/QEMU virtual machines: full, incremental and differential, thin, virtnbdbackup-compatible")
+    .requiredOption("-d, --domain <name>", "domain to back up")
+    .addOption(new Option("-l, --level <level>", "backup level").choices(["copy", "full", "inc", "diff", "auto"]).default("copy"))
+    .addOption(new Option("-t, --type <type>", "output type").choices(["stream", "raw"]).default("stream"))
+    .requiredOption("-o, --output <dir>", "target folder")
+    .option("-z, --compress [level]", "compress with lz4 (level, default 2)", compressLevel)
+    .option("-q, --qemu", "take extents from qemu tools (nbdinfo --map) instead of libnbd block status")
+    .option("-x, --exclude <disks>", "disks to leave out, comma separated (vda,vdb)", list)
+    .option("-i, --include <disks>", "back up only these disks, comma separated", list)
+    .option("-r, --raw", "also copy raw-format disks, in full (full/copy levels only)")
+    .option("-S, --start-domain", "start a shut-off domain paused for a full backup, and stop it after")
+    .option("-w, --worker <n>", "disks copied at once (default: all)", positiveInt)
+    .option("--scratchdir <dir>", "folder for libvirt's scratch files during the job", "/var/tmp")
+    .option("-F, --freeze-mountpoint <list>", "guest mount points to freeze, comma separated (default: all)", list)
+    .option("-n, --noprogress", "no progress bar")
+    .option("-U, --uri <uri>", "libvirt connection URI", "qemu:///system")
+    .option("-v, --verbose", "print every step")
+    .option("--json", "machine-readable events, one JSON object per line on stdout")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str.trim().split("\n")[0] + "\n") });
+
+interface Flags {
+    domain: string;
+    level: RequestedLevel;
+    type: "stream" | "raw";
+    output: string;
+    compress?: number | true;
+    qemu?: boolean;
+    exclude?: string[];
+    include?: string[];
+    raw?: boolean;
+    startDomain?: boolean;
+    worker?: number;
+    scratchdir: string;
+    freezeMountpoint?: string[];
+    noprogress?: boolean;
+    uri: string;
+    verbose?: boolean;
+    json?: boolean;
+}
+
+async function main() {
+    program.parse();
+    const flags = program.opts<Flags>();
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+        if (++signals > 1)
+            process.exit(130);
+        controller.abort(new Error(`cancelled by ${sig}`));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+
+    const bar = flags.json || flags.noprogress ? undefined : progressLine();
+    const print = (e: BackupEvent) => {
+        if (flags.json) {
+            process.stdout.write(JSON.stringify(e) + "\n");
+            return;
+        }
+        if (e.event === "progress")
+            bar?.update(e.dev, e.done, e.total);
+        else if (e.event === "warning")
+            process.stderr.write(`warning: ${e.message}\n`);
+        else if (flags.verbose && e.event === "info")
+            process.stderr.write(`${e.message}\n`);
+        else if (flags.verbose && e.event === "disk")
+            process.stderr.write(`${e.dev}: ${e.total} bytes to copy into ${e.file}\n`);
+    };
+    try {
+        const result = await runBackup({
+            domain: flags.domain,
+            uri: flags.uri,
+            level: flags.level,
+            type: flags.type,
+            output: flags.output,
+            compress: flags.compress === undefined ? false : flags.compress === true ? 2 : flags.compress,
+            qemuExtents: flags.qemu,
+            include: flags.include,
+            exclude: flags.exclude,
+            raw: flags.raw,
+            startDomain: flags.startDomain,
+            workers: flags.worker,
+            scratchDir: flags.scratchdir,
+            freezeMountpoints: flags.freezeMountpoint,
+            signal: controller.signal,
+            onEvent: print,
+        });
+        bar?.end();
+        if (flags.json)
+            process.stdout.write(JSON.stringify({ event: "result", ...result }) + "\n");
+        else if (!flags.noprogress || flags.verbose)
+            process.stderr.write(`${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`);
+    } catch (err) {
+        bar?.end();
+        if (flags.json)
+            process.stdout.write(JSON.stringify({ event: "error", message: errorMessage(err) }) + "\n");
+        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
+        process.exitCode = 1;
+    }
+}
+
+void main();

@@ -1,0 +1,52 @@
+// The VM's checkpoints in libvirt: list, save, redefine, delete. Only our own (virtnbdbackup.N) are
+// ever changed; foreign checkpoints are left alone.
+import fs from "node:fs";
+import path from "node:path";
+import { virsh } from "../libvirt/virsh.ts";
+import { checkpointIndex } from "./levels.ts";
+
+export async function listCheckpoints(domain: string, uri?: string): Promise<string[]> {
+    const out = await virsh(["checkpoint-list", "--domain", domain, "--name", "--topological"], { uri });
+    return out.split("\n").map(s => s.trim()).filter(Boolean);
+}
+
+export async function checkpointXml(domain: string, name: string, uri?: string): Promise<string> {
+    return virsh(["checkpoint-dumpxml", "--domain", domain, "--checkpointname", name], { uri });
+}
+
+/**
+ * Deletes one of our checkpoints. libvirt merges its bitmap into the parent's, so the parent keeps
+ * counting every change since itself. `metadataOnly` is for checkpoints whose bitmaps are gone.
+ */
+export async function deleteCheckpoint(domain: string, name: string, opts: { uri?: string; metadataOnly?: boolean } = {}): Promise<void> {
+    if (checkpointIndex(name) === undefined)
+        throw new Error(`refusing to delete the foreign checkpoint ${name}`);
+    const args = ["checkpoint-delete", "--domain", domain, "--checkpointname", name];
+    if (opts.metadataOnly)
+        args.push("--metadata");
+    await virsh(args, { uri: opts.uri });
+}
+
+/** Deletes our checkpoints newest first (children before parents), leaving foreign ones. */
+export async function deleteOurCheckpoints(domain: string, names: string[], opts: { uri?: string; metadataOnly?: boolean } = {}): Promise<void> {
+    const ours = names.filter(n => checkpointIndex(n) !== undefined)
+            .sort((a, b) => checkpointIndex(b)! - checkpointIndex(a)!);
+    for (const name of ours)
+        await deleteCheckpoint(domain, name, opts);
+}
+
+/** Re-creates checkpoints libvirt forgot (VM re-defined, host moved) from `checkpoints/<name>.xml`. */
+export async function redefineMissing(domain: string, chain: string[], checkpointDir: string, uri?: string): Promise<string[]> {
+    const present = new Set(await listCheckpoints(domain, uri));
+    const redefined: string[] = [];
+    for (const name of chain) {
+        if (present.has(name))
+            continue;
+        const file = path.join(checkpointDir, `${name}.xml`);
+        if (!fs.existsSync(file))
+            throw new Error(`checkpoint ${name} is missing in libvirt and its saved definition ${file} does not exist`);
+        await virsh(["checkpoint-create", "--domain", domain, "--xmlfile", file, "--redefine"], { uri });
+        redefined.push(name);
+    }
+    return redefined;
+}

@@ -1,0 +1,4 @@
+// One version for every entry point; esbuild inlines it from package.json.
+import pkg from "../../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;
