@@ -29,17 +29,17 @@ export class NbdSource implements Source {
     static async open(options: NbdSourceOptions): Promise<NbdSource> {
         const first = await connect(options);
         try {
-            const size = await first.getSize();
-            const maxRequest = Math.min(await blockSizeOr(first, "maximum", 32 << 20), 32 << 20);
+            const size = first.getSize();
+            const maxRequest = Math.min(blockSizeOr(first, "maximum", 32 << 20), 32 << 20);
             const handles = [first];
             const wanted = Math.max(1, options.connections ?? 1);
-            if (wanted > 1 && await first.canMultiConn()) {
+            if (wanted > 1 && first.canMultiConn()) {
                 for (let i = 1; i < wanted; i++)
                     handles.push(await connect({ ...options, contexts: [] }));
             }
             return new NbdSource(handles, size, maxRequest);
         } catch (err) {
-            await first.close().catch(() => {});
+            first.close();
             throw err;
         }
     }
@@ -64,15 +64,15 @@ export class NbdSource implements Source {
      */
     async status(context: string): Promise<StatusRange[]> {
         const handle = this.handles[0];
-        if (!await handle.canMetaContext(context))
+        if (!handle.canMetaContext(context))
             throw new Error(`the NBD server does not offer the meta context ${context}`);
         const ranges: StatusRange[] = [];
-        const max = maxStatusLength(await blockSizeOr(handle, "minimum", 512));
+        const max = maxStatusLength(blockSizeOr(handle, "minimum", 512));
         let offset = 0;
         while (offset < this.size) {
             const length = Math.min(max, this.size - offset);
             const before = ranges.length;
-            await handle.blockStatus(length, offset, (name: string, start: number, entries: ArrayLike<number>) => {
+            await handle.blockStatus(length, offset, (name, start, entries) => {
                 if (name === context)
                     ranges.push(...entriesToRanges(start, entries, this.size));
             });
@@ -87,7 +87,7 @@ export class NbdSource implements Source {
     async close(): Promise<void> {
         await Promise.allSettled(this.handles.map(async h => {
             await h.shutdown().catch(() => {});
-            await h.close();
+            h.close();
         }));
     }
 }
@@ -96,19 +96,19 @@ async function connect(options: NbdSourceOptions): Promise<Handle> {
     const handle = new Handle();
     try {
         for (const context of options.contexts ?? [])
-            await handle.addMetaContext(context);
-        await handle.setExportName(options.exportName);
+            handle.addMetaContext(context);
+        handle.setExportName(options.exportName);
         await handle.connectUnix(options.socket);
         return handle;
     } catch (err) {
-        await handle.close().catch(() => {});
+        handle.close();
         throw err;
     }
 }
 
-async function blockSizeOr(handle: Handle, which: "minimum" | "preferred" | "maximum", fallback: number): Promise<number> {
+function blockSizeOr(handle: Handle, which: "minimum" | "preferred" | "maximum", fallback: number): number {
     try {
-        const size = await handle.getBlockSize(which);
+        const size = handle.getBlockSize(which);
         return size > 0 ? size : fallback;
     } catch {
         return fallback;
