@@ -20,7 +20,8 @@ import {
 import { buildCheckpointXml, buildPullBackupXml, parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
 import { LibvirtError, virsh } from "../libvirt/virsh.ts";
 import { checkpointXml, deleteCheckpoint, deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
-import { BackupRefusedError, checkpointIndex, planLevel, type Level, type LevelPlan, type RequestedLevel } from "./levels.ts";
+import { BackupRefusedError, checkpointIndex, planFallbackFull, planLevel, type Level, type LevelPlan, type RequestedLevel } from "./levels.ts";
+import { checkBitmaps } from "./bitmaps.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
 import { endJob, runningJob, socketPath, startPullJob } from "./pull-job.ts";
@@ -125,7 +126,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             online = true;
             note({ event: "info", message: `started ${domain.name} paused for the backup` });
         }
-        const plan = planLevel(requestedLevel, folder, { online, now });
+        let plan = planLevel(requestedLevel, folder, { online, now });
         if (options.type === "raw" && (plan.level === "inc" || plan.level === "diff"))
             throw new BackupRefusedError("raw output holds only full or copy backups: use the stream format for inc/diff");
 
@@ -137,11 +138,20 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const disks = selectDisks(domain, plan.level, options, note);
         const checkpointDir = path.join(output, "checkpoints");
         const chain = folder.checkpoints;
+        let fallback = false;
 
-        if (online && plan.parentCheckpoint)
-            await prepareIncremental(domain, chain, checkpointDir, plan, uri, note);
-        if (online && plan.createCheckpoint)
-            await clearOldCheckpoints(domain, plan, chain, checkpointDir, uri, note);
+        if (online && plan.parentCheckpoint) {
+            const problem = await incrementalProblem(domain, chain, checkpointDir, plan, disks, uri, note);
+            if (problem) {
+                plan = planFallbackFull(folder, problem);
+                fallback = true;
+                note({ event: "warning", message: plan.notes[0] });
+            }
+        }
+        if (online && plan.level === "full")
+            await clearOldCheckpoints(domain, checkpointDir, uri, note);
+        else if (online && plan.createCheckpoint)
+            await clearLeftoverCheckpoints(domain, chain, uri, note);
         checkCancelled(options.signal);
 
         const vmConfig = await virsh(["dumpxml", "--domain", domain.name], { uri });
@@ -192,7 +202,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const results = await inParallel(disks, options.workers ?? disks.length, async disk => {
             const file = path.join(output, options.type === "raw"
                 ? `${disk.target}.${plan.level}.${plan.ident === "copy" ? "copy" : plan.ident}.img`
-                : dataFileName(disk.target, plan.level, plan.level === "full" || plan.level === "copy" ? undefined : plan.ident));
+                : fallback ? fallbackFullFileName(disk.target, plan.ident)
+                    : dataFileName(disk.target, plan.level, plan.level === "full" || plan.level === "copy" ? undefined : plan.ident));
             return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, made, note);
         }, () => stopAll.abort(new Error("another disk failed")));
 
@@ -209,7 +220,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             fs.mkdirSync(checkpointDir, { recursive: true });
             const xml = await checkpointXml(domain.name, createdCheckpoint, uri);
             writeFileAtomic(path.join(checkpointDir, `${createdCheckpoint}.xml`), xml);
-            const list = plan.level === "full" ? [createdCheckpoint] : [...chain, createdCheckpoint];
+            const list = plan.level === "full" && !fallback ? [createdCheckpoint] : [...chain, createdCheckpoint];
             writeFileAtomic(path.join(output, checkpointListFileName(domain.name)), JSON.stringify(list));
             createdCheckpoint = undefined;
         }
@@ -422,14 +433,31 @@ function selectDisks(domain: DomainConfig, level: Level, options: BackupOptions,
     return chosen;
 }
 
-/** Makes sure the chain's checkpoints exist in libvirt before an inc/diff builds on them. */
-async function prepareIncremental(domain: DomainConfig, chain: string[], checkpointDir: string, plan: LevelPlan, uri: string | undefined, note: (e: BackupEvent) => void) {
-    const redefined = await redefineMissing(domain.name, chain, checkpointDir, uri);
-    if (redefined.length)
-        note({ event: "info", message: `redefined checkpoints from the backup folder: ${redefined.join(", ")}` });
-    if (!plan.createCheckpoint)
-        return;
-    // Checkpoints past the chain's end were made by a run that died before recording them.
+/**
+ * Why an inc/diff cannot build on the chain's last checkpoint, or undefined when it can. Checkpoints
+ * libvirt forgot are redefined from the folder first (VM re-defined, host moved).
+ */
+async function incrementalProblem(domain: DomainConfig, chain: string[], checkpointDir: string, plan: LevelPlan, disks: DiskConfig[], uri: string | undefined, note: (e: BackupEvent) => void): Promise<string | undefined> {
+    // Only the part of the chain since its last full has saved definitions (a full clears older ones).
+    const first = chain.findIndex(name => fs.existsSync(path.join(checkpointDir, `${name}.xml`)));
+    try {
+        const redefined = first < 0 ? [] : await redefineMissing(domain.name, chain.slice(first), checkpointDir, uri);
+        if (redefined.length)
+            note({ event: "info", message: `redefined checkpoints from the backup folder: ${redefined.join(", ")}` });
+    } catch (err) {
+        return `the checkpoint chain cannot be restored in libvirt (${errorMessage(err)})`;
+    }
+    if (!(await listCheckpoints(domain.name, uri)).includes(plan.parentCheckpoint))
+        return `checkpoint ${plan.parentCheckpoint} is gone from libvirt and the folder has no definition of it`;
+    const qcow2 = disks.filter(d => d.driverType === "qcow2").map(d => ({ target: d.target, path: d.path! }));
+    const problems = await checkBitmaps(domain.name, qcow2, plan.parentCheckpoint, uri);
+    if (problems.length)
+        return `the changes since ${plan.parentCheckpoint} are not known: ${problems.map(p => `${p.disk}: ${p.reason}`).join("; ")}`;
+    return undefined;
+}
+
+/** Checkpoints past the chain's end were made by a run that died before recording them. */
+async function clearLeftoverCheckpoints(domain: DomainConfig, chain: string[], uri: string | undefined, note: (e: BackupEvent) => void) {
     const leftovers = (await listCheckpoints(domain.name, uri))
             .filter(n => (checkpointIndex(n) ?? -1) >= chain.length);
     if (leftovers.length) {
@@ -438,16 +466,25 @@ async function prepareIncremental(domain: DomainConfig, chain: string[], checkpo
     }
 }
 
-/** A full backup starts a new chain: our old checkpoints go (foreign ones stay). */
-async function clearOldCheckpoints(domain: DomainConfig, plan: LevelPlan, _chain: string[], checkpointDir: string, uri: string | undefined, note: (e: BackupEvent) => void) {
-    if (plan.level !== "full")
-        return;
+/** A full backup starts a new chain: our old checkpoints go (foreign ones stay), with their saved definitions. */
+async function clearOldCheckpoints(domain: DomainConfig, checkpointDir: string, uri: string | undefined, note: (e: BackupEvent) => void) {
     const ours = (await listCheckpoints(domain.name, uri)).filter(n => checkpointIndex(n) !== undefined);
     if (ours.length) {
         note({ event: "info", message: `removing the previous chain's checkpoints: ${ours.join(", ")}` });
-        await deleteOurCheckpoints(domain.name, ours, { uri });
+        try {
+            await deleteOurCheckpoints(domain.name, ours, { uri });
+        } catch {
+            // Bitmaps that are broken or gone cannot be merged: drop the metadata only.
+            const left = (await listCheckpoints(domain.name, uri)).filter(n => checkpointIndex(n) !== undefined);
+            await deleteOurCheckpoints(domain.name, left, { uri, metadataOnly: true });
+        }
     }
     fs.rmSync(checkpointDir, { recursive: true, force: true });
+}
+
+/** A fallback full inside a chain: named apart from the chain's first full. */
+function fallbackFullFileName(dev: string, ident: string): string {
+    return `${dev}.full.${ident}.data`;
 }
 
 async function withFrozenFilesystems(domain: string, mountpoints: string[] | undefined, uri: string | undefined, note: (e: BackupEvent) => void, fn: () => Promise<void>) {

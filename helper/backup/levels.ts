@@ -80,3 +80,20 @@ export function planLevel(requested: RequestedLevel, folder: FolderState, opts: 
         return { level, checkpointName: next, parentCheckpoint: parent, createCheckpoint: true, ident: next, notes };
     return { level, checkpointName: next, parentCheckpoint: parent, createCheckpoint: false, ident: unixSeconds, notes };
 }
+
+/**
+ * The chain's last bitmap cannot be trusted (lost or inconsistent): a new full backup goes into the same
+ * folder and continues the checkpoint numbering, so every earlier restore point stays restorable and
+ * later incrementals build on the new full.
+ */
+export function planFallbackFull(folder: FolderState, reason: string): LevelPlan {
+    const next = checkpointName(folder.checkpoints.length);
+    return {
+        level: "full",
+        checkpointName: next,
+        parentCheckpoint: "",
+        createCheckpoint: true,
+        ident: next,
+        notes: [`${reason}: making a full backup instead (checkpoint ${next}), the chain goes on from it`],
+    };
+}

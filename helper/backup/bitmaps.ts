@@ -1,0 +1,45 @@
+// Is a checkpoint's dirty bitmap still trustworthy on every disk? QEMU marks a bitmap "inconsistent"
+// when the VM died without saving it (qemu killed, host crash); a replaced disk has none at all.
+// An incremental built on such a bitmap would silently miss changes.
+import { virsh } from "../libvirt/virsh.ts";
+
+interface BlockNode {
+    "node-name"?: string;
+    drv?: string;
+    file?: string;
+    "dirty-bitmaps"?: { name: string; inconsistent?: boolean; recording?: boolean }[];
+}
+
+export interface BitmapProblem {
+    disk: string;
+    reason: string;
+}
+
+/** Pure: the problems with bitmap `name` on the format nodes of the given disk files. */
+export function bitmapProblems(nodes: BlockNode[], disks: { target: string; path: string }[], name: string): BitmapProblem[] {
+    const problems: BitmapProblem[] = [];
+    for (const disk of disks) {
+        const node = nodes.find(n => n.file === disk.path && n.drv === "qcow2");
+        if (!node) {
+            problems.push({ disk: disk.target, reason: "its qcow2 node was not found" });
+            continue;
+        }
+        const bitmap = node["dirty-bitmaps"]?.find(b => b.name === name);
+        if (!bitmap)
+            problems.push({ disk: disk.target, reason: `bitmap ${name} is missing` });
+        else if (bitmap.inconsistent)
+            problems.push({ disk: disk.target, reason: `bitmap ${name} is inconsistent (the VM was not shut down cleanly)` });
+        else if (bitmap.recording === false)
+            problems.push({ disk: disk.target, reason: `bitmap ${name} is not recording` });
+    }
+    return problems;
+}
+
+/** Checks bitmap `name` on a running domain's disks through QMP. */
+export async function checkBitmaps(domain: string, disks: { target: string; path: string }[], name: string, uri?: string): Promise<BitmapProblem[]> {
+    const out = await virsh(["qemu-monitor-command", "--domain", domain, JSON.stringify({ execute: "query-named-block-nodes", arguments: { flat: true } })], { uri });
+    const reply = JSON.parse(out) as { return?: BlockNode[] };
+    if (!Array.isArray(reply.return))
+        throw new Error("QEMU gave no block node list");
+    return bitmapProblems(reply.return, disks, name);
+}
