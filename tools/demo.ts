@@ -1,0 +1,88 @@
+// `npm run demo`: a running demo on this machine — libvirtd, a small demo VM with data, and cockpit-ws
+// on 127.0.0.1:9090 serving the built plugin. Safe to run again: what already runs is kept.
+import { execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+const VM = "backup-demo";
+const STATE = "/var/lib/cockpit-virtnbdbackup-demo";
+const PORT = 9090;
+
+function sh(cmd: string, args: string[], input?: string): string {
+    return execFileSync(cmd, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+function vmExists(): boolean {
+    try {
+        sh("virsh", ["-c", "qemu:///system", "domstate", VM]);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+function createVm() {
+    fs.mkdirSync(STATE, { recursive: true });
+    const disks = [["vda", "system.qcow2", "2G"], ["vdb", "data.qcow2", "1G"]];
+    for (const [, file, size] of disks) {
+        const image = path.join(STATE, file);
+        if (!fs.existsSync(image)) {
+            sh("qemu-img", ["create", "-q", "-f", "qcow2", image, size]);
+            // Some data to back up: patterns at a few places, like a small installed system.
+            sh("qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 0 64M", "-c", "write -P 0x17 512M 32M", "-c", "write -P 0xc3 900M 16M", image]);
+        }
+    }
+    const xml = `<domain type='qemu'>
+  <name>${VM}</name>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+${disks.map(([dev, file]) => `    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${path.join(STATE, file)}'/><target dev='${dev}' bus='virtio'/></disk>`).join("\n")}
+    <console type='pty'/>
+  </devices>
+</domain>`;
+    sh("virsh", ["-c", "qemu:///system", "define", "/dev/stdin"], xml);
+}
+
+function portOpen(port: number): Promise<boolean> {
+    return new Promise(resolve => {
+        const s = net.connect(port, "127.0.0.1");
+        s.once("connect", () => { s.destroy(); resolve(true) });
+        s.once("error", () => resolve(false));
+    });
+}
+
+async function main() {
+    await ensureLibvirtd(); // left running on purpose
+    if (!vmExists())
+        createVm();
+    if (sh("virsh", ["-c", "qemu:///system", "domstate", VM]).trim() !== "running")
+        sh("virsh", ["-c", "qemu:///system", "start", VM]);
+
+    const xdg = path.join(STATE, "xdg");
+    fs.mkdirSync(path.join(xdg, "cockpit"), { recursive: true });
+    const link = path.join(xdg, "cockpit", "virtnbdbackup");
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(path.join(root, "dist"), link);
+
+    if (!await portOpen(PORT)) {
+        const log = fs.openSync(path.join(STATE, "cockpit-ws.log"), "a");
+        const ws = spawn("/usr/lib/cockpit/cockpit-ws", ["--no-tls", "-a", "127.0.0.1", "-p", String(PORT), "--local-session=/usr/bin/cockpit-bridge"], {
+            env: { ...process.env, XDG_DATA_HOME: xdg },
+            detached: true,
+            stdio: ["ignore", log, log],
+        });
+        ws.unref();
+        for (let i = 0; i < 50 && !await portOpen(PORT); i++)
+            await new Promise(r => setTimeout(r, 200));
+    }
+    console.log(`\nDemo VM "${VM}" is running; backups go to any folder you choose, e.g. /var/lib/cockpit-virtnbdbackup-demo/backups.`);
+    console.log(`Open: http://127.0.0.1:${PORT}/cockpit/@localhost/virtnbdbackup/index.html`);
+    console.log(`(or the full Cockpit shell: http://127.0.0.1:${PORT}/ )`);
+}
+
+await main();

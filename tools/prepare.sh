@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 checkout to the point where it builds: host packages (as root) and npm
+# dependencies from the lock file. Cheap when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/host-packages.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+fi
