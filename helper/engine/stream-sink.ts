@@ -1,0 +1,326 @@
+// Writes one virtnbdbackup stream file (format v2): meta frame, data/zero frames in offset order, stop
+// frame, compression trailer. Bytes go to "<file>.partial" with positioned writes (a frame's header and
+// CRLF ride along with the next payload in one writev), the adler32 for "<file>.chksum" is summed while
+// the write runs in the thread pool, and the file gets its final name only when complete.
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { compressFrame } from "lz4-napi";
+import type { Chunk, Extent, Sink } from "./endpoint.ts";
+import {
+    Adler32, checksumFileName, COMPRESSION_METHOD, DEFAULT_MAX_REQUEST_SIZE, encodeFrameHeader, encodeMeta,
+    encodeTrailer, partialFileName, TERM, trailerEntryFor, withContentSize,
+    type StreamMeta, type TrailerEntry,
+} from "../format/index.ts";
+
+/** The meta frame's dataSize for an extent plan: the summed length of its data extents. */
+export function streamDataSize(extents: readonly Extent[]): number {
+    let sum = 0;
+    for (const e of extents) if (e.data) sum += e.length;
+    return sum;
+}
+
+export interface StreamSinkOptions {
+    /**
+     * lz4 level recorded in the meta frame (lz4-napi has one speed; the level is informational), or false.
+     * Default: the meta's own `compressed` value.
+     */
+    compress?: false | number;
+    /**
+     * The NBD server's maximum request size (32 MiB on QEMU). The other tool's reader needs data extents
+     * of at least this size as a list of lz4 frames and shorter ones as exactly one frame.
+     */
+    maxRequestSize?: number;
+}
+
+// Headers and CRLFs wait here for the next payload; a long run of zero frames is flushed at this size.
+const PENDING_FLUSH_BYTES = 64 * 1024;
+const LZ4_OPTIONS = { contentChecksum: true, blockChecksums: true };
+// Written bytes are flushed to disk in the background every so often, so the final fsync is short.
+const BACKGROUND_SYNC_BYTES = 256 * 1024 * 1024;
+
+type State = "open" | "finishing" | "finished" | "aborted";
+
+interface OpenExtent {
+    extent: Extent;
+    next: number;
+    sizes: number[];
+}
+
+export class StreamSink implements Sink {
+    /** Present only when compressing: lz4-compresses a chunk off the main thread. */
+    readonly transform?: (chunk: Chunk, data: Buffer) => Promise<Buffer>;
+    /** adler32 of the whole file, known once finish() has written it. */
+    checksum: number | undefined;
+
+    private readonly adler = new Adler32();
+    private readonly trailer: TrailerEntry[] = [];
+    private pending: Buffer[] = [];
+    private pendingBytes = 0;
+    private position = 0;
+    private dataWritten = 0;
+    private lastEnd = 0;
+    private current: OpenExtent | undefined;
+    private state: State = "open";
+    // Calls run one after another even if a caller does not await them; the first failure sticks.
+    private tail: Promise<void> = Promise.resolve();
+    private failure: unknown;
+    private syncedUpTo = 0;
+    private backgroundSync: Promise<void> | undefined;
+
+    private constructor(
+        readonly file: string,
+        readonly partialFile: string,
+        readonly meta: StreamMeta,
+        private readonly fh: fsp.FileHandle,
+        private readonly maxRequestSize: number,
+    ) {
+        if (meta.compressed !== false) this.transform = (chunk, data) => compressChunk(chunk, data);
+        const json = encodeMeta(meta);
+        this.queueSmall(encodeFrameHeader("meta", 0, json.length));
+        this.queueSmall(json);
+        this.queueSmall(TERM);
+    }
+
+    /** Opens `<file>.partial` for writing; fails at once when `file` itself already exists. */
+    static async create(file: string, meta: StreamMeta, options: StreamSinkOptions = {}): Promise<StreamSink> {
+        const compressed = options.compress !== undefined ? options.compress : meta.compressed;
+        const fullMeta: StreamMeta = { ...meta, compressed, compressionMethod: COMPRESSION_METHOD };
+        encodeMeta(fullMeta); // validates before anything is created
+        await refuseExisting(file);
+        const partialFile = partialFileName(file);
+        const fh = await fsp.open(partialFile, "w");
+        return new StreamSink(file, partialFile, fullMeta, fh, options.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
+    }
+
+    get checksumFile(): string {
+        return checksumFileName(this.file);
+    }
+
+    beginData(extent: Extent): Promise<void> {
+        return this.enqueue(() => {
+            if (this.current) throw new Error(`data extent at ${extent.offset} begins before the one at ${this.current.extent.offset} ended`);
+            this.checkPlace(extent, true);
+            this.current = { extent, next: extent.offset, sizes: [] };
+            this.queueSmall(encodeFrameHeader("data", extent.offset, extent.length));
+        });
+    }
+
+    writeChunk(chunk: Chunk, data: Buffer): Promise<void> {
+        return this.enqueue(async () => {
+            const cur = this.current;
+            if (!cur) throw new Error(`chunk at ${chunk.offset} outside a data extent`);
+            const end = cur.extent.offset + cur.extent.length;
+            if (chunk.offset !== cur.next || chunk.length <= 0 || chunk.offset + chunk.length > end) {
+                throw new Error(`chunk ${chunk.offset}+${chunk.length} does not continue data extent ${cur.extent.offset}+${cur.extent.length} at ${cur.next}`);
+            }
+            if (this.transform) {
+                cur.sizes.push(data.length);
+                if (cur.extent.length < this.maxRequestSize && cur.sizes.length > 1) {
+                    throw new Error(`compressed data extent ${cur.extent.offset}+${cur.extent.length} is shorter than the max request size ${this.maxRequestSize} and must be one chunk`);
+                }
+            } else if (data.length !== chunk.length) {
+                throw new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`);
+            }
+            await this.put(data);
+            cur.next += chunk.length;
+            this.dataWritten += chunk.length;
+        });
+    }
+
+    endData(extent: Extent): Promise<void> {
+        return this.enqueue(() => {
+            const cur = this.current;
+            if (!cur || cur.extent.offset !== extent.offset || cur.extent.length !== extent.length) {
+                throw new Error(`endData for ${extent.offset}+${extent.length} does not match the open data extent`);
+            }
+            if (cur.next !== extent.offset + extent.length) {
+                throw new Error(`data extent ${extent.offset}+${extent.length} ended after ${cur.next - extent.offset} bytes`);
+            }
+            this.queueSmall(TERM);
+            if (this.transform) this.trailer.push(trailerEntryFor(extent.length, cur.sizes, this.maxRequestSize));
+            this.lastEnd = extent.offset + extent.length;
+            this.current = undefined;
+        });
+    }
+
+    writeZero(extent: Extent): Promise<void> {
+        return this.enqueue(async () => {
+            if (this.current) throw new Error(`zero extent at ${extent.offset} inside an open data extent`);
+            this.checkPlace(extent, false);
+            this.lastEnd = extent.offset + extent.length;
+            // Like the other tool: inc/diff files hold only data frames.
+            if (this.meta.incremental) return;
+            this.queueSmall(encodeFrameHeader("zero", extent.offset, extent.length));
+            if (this.pendingBytes >= PENDING_FLUSH_BYTES) await this.put(undefined);
+        });
+    }
+
+    finish(): Promise<void> {
+        return this.enqueue(async () => {
+            if (this.current) throw new Error(`finish with data extent ${this.current.extent.offset} still open`);
+            if (this.dataWritten !== this.meta.dataSize) {
+                throw new Error(`wrote ${this.dataWritten} data bytes but the meta frame announces dataSize ${this.meta.dataSize}`);
+            }
+            this.state = "finishing";
+            this.queueSmall(encodeFrameHeader("stop", 0, 0));
+            if (this.transform) this.queueSmall(encodeTrailer(this.trailer));
+            await this.put(undefined);
+            await this.backgroundSync;
+            if (this.failure !== undefined) throw this.failure;
+            await this.fh.sync();
+            await this.fh.close();
+            this.checksum = this.adler.digest();
+            await refuseExisting(this.file);
+            await fsp.writeFile(this.checksumFile, String(this.checksum));
+            try {
+                await publish(this.partialFile, this.file);
+            } catch (err) {
+                await fsp.rm(this.checksumFile, { force: true }).catch(() => {});
+                throw err;
+            }
+            await syncDirectory(path.dirname(this.file));
+            this.state = "finished";
+        });
+    }
+
+    async abort(): Promise<void> {
+        if (this.state === "finished" || this.state === "aborted") return;
+        this.failure ??= new Error("stream sink aborted");
+        this.state = "aborted";
+        await this.tail.catch(() => {});
+        await this.backgroundSync;
+        await this.fh.close().catch(() => {});
+        await fsp.rm(this.partialFile, { force: true }).catch(() => {});
+    }
+
+    private enqueue(step: () => void | Promise<void>): Promise<void> {
+        const run = this.tail.then(() => {
+            if (this.failure !== undefined) throw this.failure;
+            if (this.state !== "open") throw new Error(`stream sink is ${this.state}`);
+            return step();
+        });
+        this.tail = run.catch((err) => {
+            this.failure ??= err;
+        });
+        return run;
+    }
+
+    private checkPlace(extent: Extent, data: boolean): void {
+        const kind = data ? "data" : "zero";
+        if (extent.data !== data) throw new Error(`${kind} call for an extent with data=${extent.data}`);
+        if (!Number.isSafeInteger(extent.offset) || !Number.isSafeInteger(extent.length) || extent.length <= 0) {
+            throw new Error(`${kind} extent ${extent.offset}+${extent.length} is not a positive byte range`);
+        }
+        if (extent.offset < this.lastEnd) throw new Error(`${kind} extent at ${extent.offset} is not after the previous end ${this.lastEnd}`);
+        if (extent.offset + extent.length > this.meta.virtualSize) {
+            throw new Error(`${kind} extent ${extent.offset}+${extent.length} exceeds the disk size ${this.meta.virtualSize}`);
+        }
+    }
+
+    private queueSmall(buf: Buffer): void {
+        this.pending.push(buf);
+        this.pendingBytes += buf.length;
+    }
+
+    /** Writes the queued small pieces plus `payload` at the current position, summing adler32 meanwhile. */
+    private async put(payload: Buffer | undefined): Promise<void> {
+        const buffers: Buffer[] = [];
+        if (this.pending.length > 0) buffers.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
+        if (payload && payload.length > 0) buffers.push(payload);
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (buffers.length === 0) return;
+        const writing = writeAll(this.fh, buffers, this.position);
+        writing.catch(() => {}); // awaited below; the checksum runs first
+        let total = 0;
+        for (const b of buffers) {
+            this.adler.update(b);
+            total += b.length;
+        }
+        await writing;
+        this.position += total;
+        if (!this.backgroundSync && this.position - this.syncedUpTo >= BACKGROUND_SYNC_BYTES) {
+            this.syncedUpTo = this.position;
+            this.backgroundSync = this.fh.datasync().then(
+                () => { this.backgroundSync = undefined; },
+                (err) => { this.failure ??= err; },
+            );
+        }
+    }
+}
+
+function compressChunk(chunk: Chunk, data: Buffer): Promise<Buffer> {
+    if (data.length !== chunk.length) {
+        return Promise.reject(new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`));
+    }
+    // Recording the content size lets a reader learn each chunk's length from the frame header.
+    return compressFrame(data, LZ4_OPTIONS).then((frame) => withContentSize(frame, chunk.length));
+}
+
+/** Positioned writev that continues after short writes. */
+export async function writeAll(fh: fsp.FileHandle, buffers: Buffer[], position: number): Promise<void> {
+    let left = buffers;
+    let pos = position;
+    for (;;) {
+        const want = left.reduce((n, b) => n + b.length, 0);
+        if (want === 0) return;
+        const { bytesWritten } = await fh.writev(left, pos);
+        if (bytesWritten === want) return;
+        if (bytesWritten <= 0) throw new Error(`write at byte ${pos} made no progress`);
+        pos += bytesWritten;
+        let skip = bytesWritten;
+        const rest: Buffer[] = [];
+        for (const b of left) {
+            if (skip >= b.length) skip -= b.length;
+            else {
+                rest.push(skip > 0 ? b.subarray(skip) : b);
+                skip = 0;
+            }
+        }
+        left = rest;
+    }
+}
+
+/** Fails when `file` exists (or cannot be checked); the backup must not replace a finished file. */
+export async function refuseExisting(file: string): Promise<void> {
+    try {
+        await fsp.lstat(file);
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw err;
+    }
+    throw new Error(`${file} already exists; refusing to overwrite it`);
+}
+
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK"]);
+
+/**
+ * Gives `partial` the name `file` unless `file` exists. A hard link fails atomically on an existing
+ * name, where rename would replace it; file systems without hard links fall back to check + rename.
+ */
+export async function publish(partial: string, file: string): Promise<void> {
+    try {
+        await fsp.link(partial, file);
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EEXIST") throw new Error(`${file} already exists; refusing to overwrite it`);
+        if (!code || !NO_HARD_LINKS.has(code)) throw err;
+        await refuseExisting(file);
+        await fsp.rename(partial, file);
+        return;
+    }
+    await fsp.unlink(partial);
+}
+
+/** Makes a rename durable; best effort, some file systems refuse fsync on directories. */
+export async function syncDirectory(dir: string): Promise<void> {
+    let fh: fsp.FileHandle | undefined;
+    try {
+        fh = await fsp.open(dir, "r");
+        await fh.sync();
+    } catch {
+        // not fatal: the data itself was synced
+    } finally {
+        await fh?.close().catch(() => {});
+    }
+}

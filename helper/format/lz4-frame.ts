@@ -1,0 +1,94 @@
+import { FormatError } from "./errors.ts";
+
+// Just enough of the lz4 frame format (header only) to learn or record a frame's uncompressed size.
+// Python's lz4.frame stores the content size in every frame; lz4-napi does not, so our writer adds it:
+// a reader then knows each chunk's length without decompressing, and the decoder checks it.
+
+const MAGIC = 0x184d2204;
+const FLG_CONTENT_SIZE = 0x08;
+const FLG_DICT_ID = 0x01;
+/** Longest frame header: magic 4 + FLG + BD + content size 8 + dict id 4 + header checksum. */
+export const LZ4_MAX_HEADER_LENGTH = 19;
+
+export interface Lz4FrameHeader {
+    /** Bytes of the header, checksum included. */
+    headerLength: number;
+    /** Uncompressed size when the frame records it. */
+    contentSize: number | undefined;
+}
+
+const P1 = 0x9e3779b1, P2 = 0x85ebca77, P3 = 0xc2b2ae3d, P4 = 0x27d4eb2f, P5 = 0x165667b1;
+const rotl = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
+
+/** xxHash32 (seed 0) of fewer than 16 bytes: all a frame descriptor ever needs. */
+export function xxh32Short(data: Uint8Array): number {
+    if (data.length >= 16) throw new RangeError("xxh32Short handles fewer than 16 bytes");
+    let acc = (P5 + data.length) >>> 0;
+    let i = 0;
+    for (; i + 4 <= data.length; i += 4) {
+        const lane = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) >>> 0;
+        acc = Math.imul(rotl((acc + Math.imul(lane, P3)) >>> 0, 17), P4) >>> 0;
+    }
+    for (; i < data.length; i++) {
+        acc = Math.imul(rotl((acc + Math.imul(data[i], P5)) >>> 0, 11), P1) >>> 0;
+    }
+    acc = Math.imul(acc ^ (acc >>> 15), P2) >>> 0;
+    acc = Math.imul(acc ^ (acc >>> 13), P3) >>> 0;
+    return (acc ^ (acc >>> 16)) >>> 0;
+}
+
+function descriptorChecksum(descriptor: Uint8Array): number {
+    return (xxh32Short(descriptor) >>> 8) & 0xff;
+}
+
+/** Parses the header at the start of `buf` (which must hold at least the whole header). */
+export function parseLz4FrameHeader(buf: Uint8Array): Lz4FrameHeader {
+    if (buf.length < 7) throw new FormatError(`lz4 frame header truncated (${buf.length} bytes)`);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (view.getUint32(0, true) !== MAGIC) {
+        throw new FormatError(`no lz4 frame here (magic ${view.getUint32(0, true).toString(16).padStart(8, "0")})`);
+    }
+    const flg = buf[4];
+    if (flg >> 6 !== 1) throw new FormatError(`unsupported lz4 frame version ${flg >> 6}`);
+    const descriptorLength = 2 + (flg & FLG_CONTENT_SIZE ? 8 : 0) + (flg & FLG_DICT_ID ? 4 : 0);
+    const headerLength = 4 + descriptorLength + 1;
+    if (buf.length < headerLength) throw new FormatError(`lz4 frame header truncated (${buf.length} of ${headerLength} bytes)`);
+    const descriptor = buf.subarray(4, 4 + descriptorLength);
+    if (descriptorChecksum(descriptor) !== buf[4 + descriptorLength]) {
+        throw new FormatError("lz4 frame header checksum mismatch");
+    }
+    let contentSize: number | undefined;
+    if (flg & FLG_CONTENT_SIZE) {
+        const size = view.getBigUint64(6, true);
+        if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(`lz4 frame content size ${size} too large`);
+        contentSize = Number(size);
+    }
+    return { headerLength, contentSize };
+}
+
+/**
+ * The same lz4 frame with its content size recorded in the header (a new header, then the frame's
+ * blocks unchanged). A frame that already records a size is returned as is after checking it.
+ */
+export function withContentSize(frame: Buffer, contentSize: number): Buffer {
+    const header = parseLz4FrameHeader(frame.subarray(0, LZ4_MAX_HEADER_LENGTH));
+    if (header.contentSize !== undefined) {
+        if (header.contentSize !== contentSize) {
+            throw new FormatError(`lz4 frame records content size ${header.contentSize}, expected ${contentSize}`);
+        }
+        return frame;
+    }
+    const flg = frame[4] | FLG_CONTENT_SIZE;
+    const dictId = frame[4] & FLG_DICT_ID ? frame.subarray(6, 10) : Buffer.alloc(0);
+    const descriptor = Buffer.alloc(2 + 8 + dictId.length);
+    descriptor[0] = flg;
+    descriptor[1] = frame[5];
+    descriptor.writeBigUInt64LE(BigInt(contentSize), 2);
+    dictId.copy(descriptor, 10);
+    const out = Buffer.allocUnsafe(frame.length + 8);
+    frame.copy(out, 0, 0, 4);
+    descriptor.copy(out, 4);
+    out[4 + descriptor.length] = descriptorChecksum(descriptor);
+    frame.copy(out, 4 + descriptor.length + 1, header.headerLength);
+    return out;
+}

@@ -1,0 +1,73 @@
+// File names of a virtnbdbackup backup folder. "ident" is the checkpoint name (virtnbdbackup.N) for full
+// and inc, unix seconds for diff, and "copy" for copy backups.
+
+export type BackupLevel = "full" | "copy" | "inc" | "diff";
+
+export const PARTIAL_SUFFIX = ".partial";
+export const CHECKSUM_SUFFIX = ".chksum";
+
+/** `vda.full.data`, `vda.copy.data`, `vda.inc.virtnbdbackup.3.data`, `vda.diff.1700000000.data`. */
+export function dataFileName(dev: string, level: BackupLevel, ident?: string | number): string {
+    checkPart("dev", dev);
+    if (level === "full" || level === "copy") return `${dev}.${level}.data`;
+    if (ident === undefined || ident === "") throw new Error(`a ${level} data file name needs an ident`);
+    checkPart("ident", String(ident), true);
+    return `${dev}.${level}.${ident}.data`;
+}
+
+export function partialFileName(name: string): string {
+    return name + PARTIAL_SUFFIX;
+}
+
+export function checksumFileName(dataFile: string): string {
+    return dataFile + CHECKSUM_SUFFIX;
+}
+
+export function vmConfigFileName(ident: string | number): string {
+    return `vmconfig.${ident}.xml`;
+}
+
+/** Saved `qemu-img info --output json` of a disk. */
+export function qcowInfoFileName(dev: string, ident: string | number): string {
+    return `${dev}.${ident}.qcow.json`;
+}
+
+/** `<vm>.cpt`, the chain's checkpoint list. */
+export function checkpointListFileName(vm: string): string {
+    return `${vm}.cpt`;
+}
+
+/** `checkpoints/<name>.xml`, relative to the backup folder. */
+export function checkpointXmlPath(checkpoint: string): string {
+    return `checkpoints/${checkpoint}.xml`;
+}
+
+/** `backup.<level>.<MMDDYYYYHHMMSS>.log` in local time, like the other tool. */
+export function logFileName(level: string, date: Date): string {
+    const p = (n: number) => String(n).padStart(2, "0");
+    const stamp = `${p(date.getMonth() + 1)}${p(date.getDate())}${date.getFullYear()}` +
+        `${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+    return `backup.${level}.${stamp}.log`;
+}
+
+export interface DataFileName {
+    dev: string;
+    level: BackupLevel;
+    /** "copy" for copy, the name's ident for inc/diff, null for full (its checkpoint is in the meta frame). */
+    ident: string | null;
+}
+
+/** Parses a data file's base name (not .partial, not .chksum); null when it is not one. */
+export function parseDataFileName(name: string): DataFileName | null {
+    let m = /^([^./]+)\.(full|copy)\.data$/.exec(name);
+    if (m) return { dev: m[1], level: m[2] as BackupLevel, ident: m[2] === "copy" ? "copy" : null };
+    m = /^([^./]+)\.(inc|diff)\.([^/]+)\.data$/.exec(name);
+    if (m) return { dev: m[1], level: m[2] as BackupLevel, ident: m[3] };
+    return null;
+}
+
+function checkPart(what: string, value: string, dotsAllowed = false): void {
+    if (value === "" || value.includes("/") || (!dotsAllowed && value.includes("."))) {
+        throw new Error(`invalid ${what} for a backup file name: ${JSON.stringify(value)}`);
+    }
+}

@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import ADLER32 from "adler-32";
+import { Adler32, adler32 } from "../../../helper/format/index.ts";
+
+function pythonAdler32(data: Buffer): number {
+    const script = "import sys, zlib; print(zlib.adler32(sys.stdin.buffer.read()))";
+    return Number(execFileSync("/usr/bin/python3", ["-c", script], { input: data, encoding: "utf8", maxBuffer: 1 << 20 }).trim());
+}
+
+test("known values", () => {
+    assert.equal(adler32(Buffer.alloc(0)), 1);
+    assert.equal(adler32(Buffer.from("abc")), 0x024d0127);
+    assert.equal(adler32(Buffer.from("Wikipedia")), 0x11e60398);
+});
+
+test("matches Python's zlib.adler32 and the adler-32 package", () => {
+    const inputs = [
+        Buffer.alloc(1, 0xff),
+        Buffer.alloc(3800, 0xff), // exactly one reduction block
+        Buffer.alloc(3801, 0xff),
+        Buffer.alloc(5 * 1024 * 1024, 0xff), // worst case for the running sums
+        crypto.randomBytes(1234567),
+        Buffer.concat([Buffer.alloc(70000), crypto.randomBytes(9)]),
+    ];
+    for (const data of inputs) {
+        const ours = new Adler32().update(data).digest();
+        assert.equal(ours, pythonAdler32(data), `python, ${data.length} bytes`);
+        assert.equal(ours, ADLER32.buf(data) >>> 0, `adler-32, ${data.length} bytes`);
+    }
+});
+
+test("streams across uneven pieces and unaligned views", () => {
+    const data = crypto.randomBytes(300001);
+    const whole = adler32(data);
+    const acc = new Adler32();
+    let at = 0;
+    for (const n of [1, 7, 3799, 3801, 65536, 3, 100000]) {
+        acc.update(data.subarray(at, at + n));
+        at += n;
+    }
+    acc.update(data.subarray(at));
+    assert.equal(acc.digest(), whole);
+    assert.equal(acc.digest(), pythonAdler32(data));
+});
