@@ -14,7 +14,7 @@ import { mapWithNbdinfo } from "../engine/qemu-map.ts";
 import { RawSink } from "../engine/raw-sink.ts";
 import { StreamSink } from "../engine/stream-sink.ts";
 import {
-    checkpointListFileName, dataFileName, isoLocalDate, logFileName, parseDataFileName, qcowInfoFileName, vmConfigFileName,
+    chainFullFileName, checkpointListFileName, dataFileName, isoLocalDate, logFileName, parseDataFileName, qcowInfoFileName, vmConfigFileName,
     type StreamMeta,
 } from "../format/index.ts";
 import { buildCheckpointXml, buildPullBackupXml, parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
@@ -200,10 +200,11 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         note({ event: "plan", domain: domain.name, level: plan.level, checkpoint: plan.checkpointName, parent: plan.parentCheckpoint, online, disks: disks.map(d => ({ dev: d.target, size: 0 })) });
 
         const results = await inParallel(disks, options.workers ?? disks.length, async disk => {
-            const file = path.join(output, options.type === "raw"
-                ? `${disk.target}.${plan.level}.${plan.ident === "copy" ? "copy" : plan.ident}.img`
-                : fallback ? fallbackFullFileName(disk.target, plan.ident)
-                    : dataFileName(disk.target, plan.level, plan.level === "full" || plan.level === "copy" ? undefined : plan.ident));
+            // As the other tool does: raw images (of -t raw, and of raw-format disks, always "copy") keep
+            // the .data name; readers tell them from streams by the missing meta frame.
+            const level = disk.driverType === "raw" ? "copy" : plan.level;
+            const file = path.join(output, fallback ? chainFullFileName(disk.target, plan.ident)
+                : dataFileName(disk.target, level, level === "full" || level === "copy" ? undefined : plan.ident));
             return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, made, note);
         }, () => stopAll.abort(new Error("another disk failed")));
 
@@ -271,7 +272,9 @@ async function backupDisk(
         const total = dataBytes(extents);
         note({ event: "disk", dev: disk.target, file, total, size: nbd.size });
         let sink: Sink;
-        if (options.type === "raw") {
+        // Raw-format disks have no stream: they are copied as raw images, like the other tool does.
+        const type = disk.driverType === "raw" ? "raw" : options.type;
+        if (type === "raw") {
             sink = await RawSink.create(file, nbd.size);
         } else {
             const meta: StreamMeta = {
@@ -290,7 +293,7 @@ async function backupDisk(
             sink = await StreamSink.create(file, meta, { compress: options.compress, maxRequestSize: nbd.maxRequest });
         }
         // Compressed streams need one lz4 frame per server-sized request (the other tool's reader expects it).
-        const compressed = options.type === "stream" && options.compress !== false;
+        const compressed = type === "stream" && options.compress !== false;
         const maxChunk = compressed ? nbd.maxRequest : 4 * MiB;
         let last = 0;
         const result = await copyExtents(extents, nbd, trackMade(sink, file, made), {
@@ -394,7 +397,7 @@ function readFolder(output: string, vm: string) {
     }
     return {
         checkpoints,
-        hasData: names.some(n => parseDataFileName(n) !== null || /\.(full|copy)\.[^.]+\.img$/.test(n)),
+        hasData: names.some(n => parseDataFileName(n) !== null),
         partials: names.filter(n => n.endsWith(".partial")),
     };
 }
@@ -480,11 +483,6 @@ async function clearOldCheckpoints(domain: DomainConfig, checkpointDir: string, 
         }
     }
     fs.rmSync(checkpointDir, { recursive: true, force: true });
-}
-
-/** A fallback full inside a chain: named apart from the chain's first full. */
-function fallbackFullFileName(dev: string, ident: string): string {
-    return `${dev}.full.${ident}.data`;
 }
 
 async function withFrozenFilesystems(domain: string, mountpoints: string[] | undefined, uri: string | undefined, note: (e: BackupEvent) => void, fn: () => Promise<void>) {

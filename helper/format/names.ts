@@ -15,6 +15,16 @@ export function dataFileName(dev: string, level: BackupLevel, ident?: string | n
     return `${dev}.${level}.${ident}.data`;
 }
 
+/**
+ * A full backup made inside an existing chain (the chain's bitmap was lost): `vda.full.virtnbdbackup.4.data`.
+ * Named by its checkpoint so it stands beside the chain's first `vda.full.data`.
+ */
+export function chainFullFileName(dev: string, checkpoint: string): string {
+    checkPart("dev", dev);
+    checkPart("checkpoint", checkpoint, true);
+    return `${dev}.full.${checkpoint}.data`;
+}
+
 export function partialFileName(name: string): string {
     return name + PARTIAL_SUFFIX;
 }
@@ -53,7 +63,10 @@ export function logFileName(level: string, date: Date): string {
 export interface DataFileName {
     dev: string;
     level: BackupLevel;
-    /** "copy" for copy, the name's ident for inc/diff, null for full (its checkpoint is in the meta frame). */
+    /**
+     * "copy" for copy, the name's ident for inc/diff and for a full made inside a chain, null for the
+     * chain's first full (its checkpoint is in the meta frame).
+     */
     ident: string | null;
 }
 
@@ -61,7 +74,7 @@ export interface DataFileName {
 export function parseDataFileName(name: string): DataFileName | null {
     let m = /^([^./]+)\.(full|copy)\.data$/.exec(name);
     if (m) return { dev: m[1], level: m[2] as BackupLevel, ident: m[2] === "copy" ? "copy" : null };
-    m = /^([^./]+)\.(inc|diff)\.([^/]+)\.data$/.exec(name);
+    m = /^([^./]+)\.(full|inc|diff)\.([^/]+)\.data$/.exec(name);
     if (m) return { dev: m[1], level: m[2] as BackupLevel, ident: m[3] };
     return null;
 }
