@@ -85,4 +85,7 @@ async function main() {
     console.log(`(or the full Cockpit shell: http://127.0.0.1:${PORT}/ )`);
 }
 
-await main();
+main().catch(err => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+});

@@ -30,17 +30,21 @@ else if (args[0] === "realstack")
 else
     files = args;
 
-const needsLibvirt = files.some(f => !f.startsWith("test/unit"));
-const stopLibvirtd = needsLibvirt ? await ensureLibvirtd() : async () => {};
-fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
-
-let status: number;
-try {
-    const result = spawnSync(process.execPath, [
-        "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files,
-    ], { cwd: root, stdio: "inherit" });
-    status = result.status ?? 1;
-} finally {
-    await stopLibvirtd();
+async function main(): Promise<number> {
+    const needsLibvirt = files.some(f => !f.startsWith("test/unit"));
+    const stopLibvirtd = needsLibvirt ? await ensureLibvirtd() : async () => {};
+    fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
+    try {
+        const result = spawnSync(process.execPath, [
+            "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files,
+        ], { cwd: root, stdio: "inherit" });
+        return result.status ?? 1;
+    } finally {
+        await stopLibvirtd();
+    }
 }
-process.exitCode = status;
+
+main().then(code => { process.exitCode = code }, err => {
+    console.error(err);
+    process.exitCode = 1;
+});
