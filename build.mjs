@@ -29,7 +29,8 @@ async function buildUi() {
         sourcemap: "linked",
         loader: { ".woff": "file", ".woff2": "file", ".svg": "dataurl", ".png": "file", ".jpg": "file" },
         assetNames: "fonts/[name]",
-        external: ["*.woff", "*.woff2", "*.jpg", "*.svg", "../base1/*"],
+        // Fonts are copied beside index.css (file loader); only Cockpit's own files stay external.
+        external: ["../base1/*"],
         jsx: "automatic",
         logLevel: "warning",
     });
@@ -42,20 +43,32 @@ function copyNative() {
     const target = path.join(dist, "helper/node_modules");
     fs.rmSync(target, { recursive: true, force: true });
     for (const name of NATIVE) {
-        const pkgDir = path.dirname(require.resolve(`${name}/package.json`));
+        const pkgDir = packageDir(name);
         copyPackage(pkgDir, path.join(target, name));
         // lz4-napi loads a platform package (@antoniomuso/lz4-napi-<platform>) at run time.
         const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8"));
         for (const dep of Object.keys(pkg.optionalDependencies ?? {})) {
-            let depDir;
-            try {
-                depDir = path.dirname(require.resolve(`${dep}/package.json`, { paths: [pkgDir] }));
-            } catch {
-                continue;
-            }
-            copyPackage(depDir, path.join(target, dep));
+            const depDir = packageDir(dep, pkgDir);
+            if (depDir)
+                copyPackage(depDir, path.join(target, dep));
         }
     }
+}
+
+// The folder of an installed package (its package.json may not be exported); undefined when absent.
+function packageDir(name, from) {
+    let dir;
+    try {
+        dir = path.dirname(require.resolve(name, from ? { paths: [from] } : undefined));
+    } catch {
+        return undefined;
+    }
+    for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+        const manifest = path.join(dir, "package.json");
+        if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === name)
+            return dir;
+    }
+    throw new Error(`cannot find the folder of package ${name}`);
 }
 
 function copyPackage(from, to) {

@@ -57,7 +57,11 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
         // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
         const buffer = chunk.length > maxChunk ? Buffer.allocUnsafe(chunk.length) : free.pop() ?? Buffer.allocUnsafe(maxChunk);
         const view = buffer.subarray(0, chunk.length);
-        let result = source.read(chunk, view);
+        let result = source.read(chunk, view).then(data => {
+            if (data.length !== chunk.length)
+                throw new Error(`read ${data.length} bytes at offset ${chunk.offset}, expected ${chunk.length}`);
+            return data;
+        });
         if (sink.transform) {
             const transform = sink.transform.bind(sink);
             result = result.then(data => transform(chunk, data));
@@ -106,8 +110,6 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
                 break;
             case "chunk": {
                 const data = await step.result;
-                if (data.length !== step.chunk.length)
-                    throw new Error(`read ${data.length} bytes at offset ${step.chunk.offset}, expected ${step.chunk.length}`);
                 await sink.writeChunk(step.chunk, data);
                 inFlight--;
                 bytesInFlight -= step.chunk.length;

@@ -1,0 +1,49 @@
+// Runs our built CLIs and the real Python tools (Debian's virtnbdbackup package) the same way, for
+// tests that back up with one and restore with the other.
+import fs from "node:fs";
+import path from "node:path";
+import { run, runOk, type RunResult } from "./exec.ts";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
+/** Our built CLI (npm test builds dist/ first). */
+export function ourCli(name: "virtnbdbackup" | "virtnbdrestore"): string {
+    const file = path.join(root, "dist/helper", `${name}.js`);
+    if (!fs.existsSync(file))
+        throw new Error(`${file} is missing: run "node build.mjs" first`);
+    return file;
+}
+
+/** The Python tool, by full path: a `make install` of ours may shadow it on PATH. */
+export const PY_BACKUP = "/usr/bin/virtnbdbackup";
+export const PY_RESTORE = "/usr/bin/virtnbdrestore";
+
+export function ourBackup(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(process.execPath, [ourCli("virtnbdbackup"), "--noprogress", ...args], { timeoutMs: opts.timeoutMs ?? 300_000 });
+}
+
+export async function ourBackupOk(args: string[]): Promise<RunResult> {
+    const r = await ourBackup(args);
+    if (r.code !== 0)
+        throw new Error(`virtnbdbackup ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    return r;
+}
+
+export function ourRestore(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(process.execPath, [ourCli("virtnbdrestore"), "--noprogress", ...args], { timeoutMs: opts.timeoutMs ?? 300_000 });
+}
+
+/** The real virtnbdrestore into `output`; resolves with the restored image of disk `dev` (named like the source file). */
+export async function pyRestore(args: string[]): Promise<RunResult> {
+    return runOk(PY_RESTORE, ["--noprogress", ...args], { timeoutMs: 300_000 });
+}
+
+/** JSON lines of a --json run, parsed. */
+export function events(stdout: string): Record<string, unknown>[] {
+    return stdout.split("\n").filter(l => l.trim()).map(l => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Names in a folder, sorted, ignoring logs (their names carry the time). */
+export function listFolder(dir: string): string[] {
+    return fs.readdirSync(dir).filter(n => !n.endsWith(".log")).sort();
+}
