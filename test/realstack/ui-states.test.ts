@@ -1,0 +1,101 @@
+// The page's states other than the list, each produced for real in cockpit-ws 287:
+//  - a session that cannot become root (cockpit-ws and its bridge run as "nobody") sees
+//    "Administrative access required";
+//  - a root session whose package has no helper sees why, with a Retry button, and Retry runs
+//    the helper once it is installed.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runOk } from "../lib/exec.ts";
+import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
+import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const DIST = path.join(ROOT, "dist");
+const NOBODY = { uid: 65534, gid: 65534 };
+const SYSTEM_INSTALLS = ["/usr/local/share/cockpit/virtnbdbackup", "/usr/share/cockpit/virtnbdbackup"];
+
+/** chmod a+rX, recursively: the copy keeps the modes of a checkout made under any umask. */
+function makeWorldReadable(dir: string) {
+    fs.chmodSync(dir, 0o755);
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory())
+            makeWorldReadable(full);
+        else
+            fs.chmodSync(full, 0o644);
+    }
+}
+
+describe("page states", { timeout: 300_000 }, () => {
+    let tmp: string;
+    let uiOnly: string;
+    let browser: TestBrowser | undefined;
+
+    before(async () => {
+        // The UI as built, without its helper, in /tmp where "nobody" can read it
+        // (the checkout itself may be under /root).
+        if (!fs.existsSync(path.join(DIST, "index.js")))
+            await runOk(process.execPath, ["build.mjs", "--ui"], { cwd: ROOT, timeoutMs: 300_000 });
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-states-`));
+        uiOnly = path.join(tmp, "dist");
+        fs.cpSync(DIST, uiOnly, { recursive: true, filter: src => !path.relative(DIST, src).startsWith("helper") });
+        makeWorldReadable(tmp);
+        browser = await launchBrowser();
+    });
+
+    after(async () => {
+        await browser?.close();
+        if (tmp)
+            fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it("tells a session without administrative access that it needs it", async () => {
+        const cockpit: RunningCockpit = await startCockpit({ pkgDir: uiOnly, runAs: NOBODY });
+        try {
+            const page = browser!.page;
+            await page.goto(cockpit.pageUrl());
+            const state = page.locator("#state-not-admin");
+            await state.waitFor({ timeout: 60_000 });
+            assert.match(await state.innerText(), /Administrative access required/);
+            assert.equal(await page.locator("#state-error, #vm-list").count(), 0);
+            console.log(`# screenshot: ${await screenshot(page, "state-not-admin")}`);
+        } finally {
+            await cockpit.stop();
+        }
+    });
+
+    it("shows why the helper cannot run, and Retry runs it again", async t => {
+        const installed = SYSTEM_INSTALLS.filter(dir => fs.existsSync(dir));
+        if (installed.length > 0) {
+            t.skip(`a system-wide install would be found instead: ${installed.join(", ")}`);
+            return;
+        }
+        const cockpit = await startCockpit({ pkgDir: uiOnly });
+        try {
+            const page = browser!.page;
+            await page.goto(cockpit.pageUrl());
+            const error = page.locator("#state-error");
+            await error.waitFor({ timeout: 60_000 });
+            assert.equal(await error.getAttribute("data-error-kind"), "failed");
+            assert.match(await error.innerText(),
+                         /Cannot list virtual machines\s+The virtnbdbackup helper is not installed: no cockpit\/virtnbdbackup\/helper\/helper\.js in /);
+            console.log(`# screenshot: ${await screenshot(page, "state-helper-missing")}`);
+
+            // Install the built helper, then Retry: the page runs it and shows its real answer
+            // (the host's VMs, none, or the helper's own error) instead of "not installed".
+            if (!fs.existsSync(path.join(DIST, "helper/helper.js")))
+                await runOk(process.execPath, ["build.mjs", "--helper"], { cwd: ROOT, timeoutMs: 300_000 });
+            fs.cpSync(path.join(DIST, "helper"), path.join(uiOnly, "helper"), { recursive: true, dereference: true });
+            makeWorldReadable(path.join(uiOnly, "helper"));
+            await page.locator("#retry").click();
+            const answered = page.locator("#vm-list, #state-no-vms, #state-error:not(:has-text('is not installed'))");
+            await answered.first().waitFor({ timeout: 60_000 });
+            console.log(`# after retry: ${(await answered.first().innerText()).replace(/\s+/g, " ").slice(0, 200)}`);
+        } finally {
+            await cockpit.stop();
+        }
+    });
+});
