@@ -14,7 +14,7 @@ import { mapWithNbdinfo } from "../engine/qemu-map.ts";
 import { RawSink } from "../engine/raw-sink.ts";
 import { StreamSink } from "../engine/stream-sink.ts";
 import {
-    chainFullFileName, checkpointListFileName, dataFileName, isoLocalDate, logFileName, parseDataFileName, qcowInfoFileName, vmConfigFileName,
+    chainFullFileName, checkpointListFileName, checksumFileName, dataFileName, isoLocalDate, logFileName, parseDataFileName, partialFileName, qcowInfoFileName, vmConfigFileName,
     type StreamMeta,
 } from "../format/index.ts";
 import { buildCheckpointXml, buildPullBackupXml, parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
@@ -22,6 +22,7 @@ import { LibvirtError, virsh } from "../libvirt/virsh.ts";
 import { checkpointXml, deleteCheckpoint, deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
 import { BackupRefusedError, checkpointIndex, planFallbackFull, planLevel, type Level, type LevelPlan, type RequestedLevel } from "./levels.ts";
 import { checkBitmaps } from "./bitmaps.ts";
+import { RunJournal } from "./journal.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
 import { endJob, runningJob, socketPath, startPullJob } from "./pull-job.ts";
@@ -101,8 +102,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
     const domain = await loadDomain(options.domain, uri);
     const lock = lockJob(domain.uuid, domain.name);
-    // Everything made by this run, undone if it fails.
-    const made: string[] = [];
+    // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).
+    let journal: RunJournal | undefined;
     let jobStarted = false;
     let createdCheckpoint: string | undefined;
     let startedDomain = false;
@@ -116,6 +117,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     try {
         await clearStaleJob(domain, lock.tookOverStale, uri, note);
         prepareFolder(output);
+        const opened = RunJournal.open(output);
+        journal = opened.journal;
+        if (opened.rolledBack.length)
+            emit({ event: "warning", message: `removed files of a backup run that died: ${opened.rolledBack.join(", ")}` });
         let state = await domainState(domain.name, uri);
         let online = state === "running" || state === "paused";
         const folder = readFolder(output, domain.name);
@@ -132,6 +137,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
         const logPath = path.join(output, logFileName(plan.level, now));
         log = fs.createWriteStream(logPath, { flags: "a" });
+        // A full disk must fail the backup through its data writes, not crash the process through the log.
+        log.on("error", () => {});
         for (const message of plan.notes)
             note({ event: "info", message });
 
@@ -205,7 +212,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             const level = disk.driverType === "raw" ? "copy" : plan.level;
             const file = path.join(output, fallback ? chainFullFileName(disk.target, plan.ident)
                 : dataFileName(disk.target, level, level === "full" || level === "copy" ? undefined : plan.ident));
-            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, made, note);
+            journal!.add(file, partialFileName(file), checksumFileName(file));
+            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note);
         }, () => stopAll.abort(new Error("another disk failed")));
 
         if (jobStarted) {
@@ -216,7 +224,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         offline = [];
 
         // The data is safe; now record it. Chain files last, so an inc never trusts an unfinished run.
-        await saveSidecars(output, domain, disks, plan, vmConfig, made);
+        await saveSidecars(output, domain, disks, plan, vmConfig, journal);
         if (createdCheckpoint) {
             fs.mkdirSync(checkpointDir, { recursive: true });
             const xml = await checkpointXml(domain.name, createdCheckpoint, uri);
@@ -225,6 +233,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             writeFileAtomic(path.join(output, checkpointListFileName(domain.name)), JSON.stringify(list));
             createdCheckpoint = undefined;
         }
+        journal.commit();
         const result: BackupResult = {
             domain: domain.name,
             level: plan.level,
@@ -254,14 +263,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         await Promise.all(offline.map(o => o.stop().catch(() => {})));
         if (createdCheckpoint)
             await deleteCheckpoint(domain.name, createdCheckpoint, { uri }).catch(e => emit({ event: "warning", message: `could not delete checkpoint ${createdCheckpoint}: ${errorMessage(e)}` }));
-        for (const file of made)
-            fs.rmSync(file, { force: true });
+        journal?.rollBack();
     }
 }
 
 async function backupDisk(
     disk: DiskConfig, source: DiskExport, file: string, plan: LevelPlan, options: BackupOptions, now: Date,
-    made: string[], note: (e: BackupEvent) => void,
+    note: (e: BackupEvent) => void,
 ): Promise<{ dev: string; file: string; dataBytes: number; fileBytes: number }> {
     const incremental = plan.level === "inc" || plan.level === "diff";
     // A raw disk has no bitmap: in an inc/diff it would not be here (selectDisks), so it is always read in full.
@@ -296,7 +304,7 @@ async function backupDisk(
         const compressed = type === "stream" && options.compress !== false;
         const maxChunk = compressed ? nbd.maxRequest : 4 * MiB;
         let last = 0;
-        const result = await copyExtents(extents, nbd, trackMade(sink, file, made), {
+        const result = await copyExtents(extents, nbd, sink, {
             maxChunk,
             maxInFlight: options.inFlight ?? (compressed ? 4 : 16),
             maxBytesInFlight: compressed ? 64 * MiB : 64 * MiB,
@@ -315,16 +323,6 @@ async function backupDisk(
     } finally {
         await nbd.close();
     }
-}
-
-/** Records the final file (and its checksum) as made by this run as soon as the sink publishes it. */
-function trackMade(sink: Sink, file: string, made: string[]): Sink {
-    const finish = sink.finish.bind(sink);
-    sink.finish = async () => {
-        made.push(file, `${file}.chksum`);
-        await finish();
-    };
-    return sink;
 }
 
 async function planExtents(nbd: NbdSource, source: DiskExport, incremental: boolean, useQemu: boolean): Promise<Extent[]> {
@@ -504,10 +502,10 @@ async function withFrozenFilesystems(domain: string, mountpoints: string[] | und
     }
 }
 
-async function saveSidecars(output: string, domain: DomainConfig, disks: DiskConfig[], plan: LevelPlan, vmConfig: string, made: string[]) {
+async function saveSidecars(output: string, domain: DomainConfig, disks: DiskConfig[], plan: LevelPlan, vmConfig: string, journal: RunJournal) {
     const write = (name: string, data: string | Buffer) => {
         const file = path.join(output, name);
-        made.push(file);
+        journal.add(name);
         writeFileAtomic(file, data);
     };
     write(vmConfigFileName(plan.ident), vmConfig);

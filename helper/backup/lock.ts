@@ -19,7 +19,8 @@ export interface JobLock {
     release(): void;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;
@@ -58,7 +59,7 @@ export function lockJob(key: string, domain: string, dir = LOCK_DIR): JobLock {
                 throw err;
         }
         const owner = readOwner(file);
-        if (owner !== undefined && owner !== process.pid && alive(owner))
+        if (owner !== undefined && owner !== process.pid && processAlive(owner))
             throw new JobLockedError(domain, owner);
         // Stale (or half-written by a process that died at once): remove and retry.
         try {

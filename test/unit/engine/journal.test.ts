@@ -1,0 +1,60 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import { JOURNAL_NAME, RunJournal } from "../../../helper/backup/journal.ts";
+
+function folder() {
+    return fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-journal-"));
+}
+
+test("a failed run removes what it recorded and nothing else", () => {
+    const dir = folder();
+    fs.writeFileSync(path.join(dir, "vda.full.data"), "earlier backup");
+    const { journal, rolledBack } = RunJournal.open(dir);
+    assert.deepEqual(rolledBack, []);
+    journal.add(path.join(dir, "vda.inc.virtnbdbackup.1.data"), "vda.inc.virtnbdbackup.1.data.partial");
+    fs.writeFileSync(path.join(dir, "vda.inc.virtnbdbackup.1.data.partial"), "half");
+    journal.rollBack();
+    assert.deepEqual(fs.readdirSync(dir), ["vda.full.data"]);
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("an existing file is never recorded, so a rollback cannot delete it", () => {
+    const dir = folder();
+    fs.writeFileSync(path.join(dir, "vda.full.data"), "earlier backup");
+    const { journal } = RunJournal.open(dir);
+    assert.throws(() => journal.add("vda.full.data"), /already exists/);
+    journal.rollBack();
+    assert.deepEqual(fs.readdirSync(dir), ["vda.full.data"]);
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("a committed run keeps its files and drops the journal", () => {
+    const dir = folder();
+    const { journal } = RunJournal.open(dir);
+    journal.add("vda.full.data");
+    fs.writeFileSync(path.join(dir, "vda.full.data"), "done");
+    journal.commit();
+    assert.deepEqual(fs.readdirSync(dir), ["vda.full.data"]);
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("the next run rolls back the files of a run that died; a live run's journal is respected", () => {
+    const dir = folder();
+    // A process that exits at once stands for a run killed with SIGKILL.
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    fs.writeFileSync(path.join(dir, JOURNAL_NAME), JSON.stringify({ pid: dead, files: ["vda.full.data", "../outside", ".hidden"] }));
+    fs.writeFileSync(path.join(dir, "vda.full.data"), "complete-looking but unrecorded");
+    fs.writeFileSync(path.join(dir, ".hidden"), "x");
+    const { journal, rolledBack } = RunJournal.open(dir);
+    assert.deepEqual(rolledBack, ["vda.full.data"]);
+    assert.ok(fs.existsSync(path.join(dir, ".hidden")));
+    journal.commit();
+
+    fs.writeFileSync(path.join(dir, JOURNAL_NAME), JSON.stringify({ pid: process.ppid, files: [] }));
+    assert.throws(() => RunJournal.open(dir), /another backup run/);
+    fs.rmSync(dir, { recursive: true });
+});
