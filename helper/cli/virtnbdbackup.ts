@@ -44,8 +44,8 @@ const program = new Command("virtnbdbackup")
     .option("-v, --verbose", "print every step")
     .option("--json", "machine-readable events, one JSON object per line on stdout")
     .version(VERSION, "-V, --version")
-    .showHelpAfterError()
-    .configureOutput({ outputError: (str, write) => write(str.trim().split("\n")[0] + "\n") });
+    // Usage errors: one line, like every other failure.
+    .configureOutput({ outputError: (str, write) => write(`${str.trim().split("\n")[0]} (see --help)\n`) });
 
 interface Flags {
     domain: string;

@@ -33,9 +33,23 @@ export function ourRestore(args: string[], opts: { timeoutMs?: number } = {}): P
     return run(process.execPath, [ourCli("virtnbdrestore"), "--noprogress", ...args], { timeoutMs: opts.timeoutMs ?? 300_000 });
 }
 
-/** The real virtnbdrestore into `output`; resolves with the restored image of disk `dev` (named like the source file). */
+/**
+ * The real virtnbdrestore. It returns while its qemu-nbd may still be writing the image out; wait for
+ * that qemu-nbd to end, or a comparison reads a half-flushed qcow2.
+ */
 export async function pyRestore(args: string[]): Promise<RunResult> {
-    return runOk(PY_RESTORE, ["--noprogress", ...args], { timeoutMs: 300_000 });
+    const result = await runOk(PY_RESTORE, ["--noprogress", ...args], { timeoutMs: 300_000 });
+    const output = args[args.indexOf("-o") + 1];
+    if (args.includes("-o") && output) {
+        const absolute = path.resolve(output);
+        for (let i = 0; i < 300; i++) {
+            const r = await run("pgrep", ["-f", `qemu-nbd.*${absolute}`]);
+            if (r.code !== 0)
+                break;
+            await new Promise(resolve => setTimeout(resolve, 100));
+        }
+    }
+    return result;
 }
 
 /** JSON lines of a --json run, parsed. */

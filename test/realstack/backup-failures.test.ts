@@ -171,7 +171,7 @@ test("a second job on the same VM is refused and changes nothing", async () => {
     }
     // Someone else's libvirt backup job runs on the VM.
     const xml = path.join(work, "foreign-backup.xml");
-    fs.writeFileSync(xml, `<domainbackup mode='pull'><server transport='unix' socket='${work}/foreign.sock'/><disks><disk name='vda' backup='yes'/><disk name='vdb' backup='no'/></disks></domainbackup>`);
+    fs.writeFileSync(xml, `<domainbackup mode='pull'><server transport='unix' socket='/var/tmp/vnbt-${process.pid}-foreign.sock'/><disks><disk name='vda' backup='yes' type='file'><scratch file='/var/tmp/vnbt-${process.pid}-foreign.scratch'/></disk><disk name='vdb' backup='no'/></disks></domainbackup>`);
     await runOk("virsh", ["-c", "qemu:///system", "backup-begin", "--domain", vm.name, "--backupxml", xml]);
     try {
         const r = await ourBackup(["-d", vm.name, "-l", "full", "-o", dir]);
@@ -211,6 +211,9 @@ test("a full target disk (ENOSPC) fails cleanly: no files, no checkpoint, no job
 test("a lost bitmap (QEMU killed) makes the next inc a full that continues the chain", async () => {
     const dir = path.join(work, "fallback");
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);
+    // Earlier guest writes must reach the images first, or the kill loses them and the expectation is off.
+    for (let i = 0; i < vm.disks.length; i++)
+        await vm.hmp(`qemu-io -d ${await vm.qdevPath(i)} "flush"`);
     // SIGKILL: QEMU cannot save its bitmaps.
     const pid = vm.qemuPid();
     assert.ok(pid);
@@ -236,9 +239,11 @@ test("a lost bitmap (QEMU killed) makes the next inc a full that continues the c
         const dev = vm.disks[i].dev;
         const out = path.join(work, `restore-fallback-${dev}`);
         await pyRestore(["-i", dir, "-o", out, "-s", `${dev}.full.virtnbdbackup.1.data`]);
-        assert.ok((await compareImages(path.join(out, dev), atFallback[i])).identical, dev);
+        const cmp = await compareImages(path.join(out, dev), atFallback[i]);
+        assert.ok(cmp.identical, `${dev}: ${cmp.output}`);
         const out2 = path.join(work, `restore-fallback2-${dev}`);
         await pyRestore(["-i", dir, "-o", out2, "-s", `${dev}.full.virtnbdbackup.1.data,${dev}.inc.virtnbdbackup.2.data`]);
-        assert.ok((await compareImages(path.join(out2, dev), vm.expectedPath(i))).identical, dev);
+        const cmp2 = await compareImages(path.join(out2, dev), vm.expectedPath(i));
+        assert.ok(cmp2.identical, `${dev}: ${cmp2.output}`);
     }
 });
