@@ -21,7 +21,7 @@ import { buildCheckpointXml, buildPullBackupXml, parseDomainXml, type DiskConfig
 import { LibvirtError, virsh } from "../libvirt/virsh.ts";
 import { checkpointXml, deleteCheckpoint, deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
 import { BackupRefusedError, checkpointIndex, planFallbackFull, planLevel, type Level, type LevelPlan, type RequestedLevel } from "./levels.ts";
-import { checkBitmaps } from "./bitmaps.ts";
+import { checkBitmaps, checkOfflineBitmaps } from "./bitmaps.ts";
 import { RunJournal } from "./journal.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
@@ -147,6 +147,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const chain = folder.checkpoints;
         let fallback = false;
 
+        if (!online && plan.parentCheckpoint) {
+            // Offline there is no new checkpoint to start a full from: a broken bitmap is an error.
+            const qcow2 = disks.filter(d => d.driverType === "qcow2").map(d => ({ target: d.target, path: d.path! }));
+            const problems = await checkOfflineBitmaps(qcow2, plan.parentCheckpoint);
+            if (problems.length)
+                throw new BackupRefusedError(`the changes since ${plan.parentCheckpoint} are not known (${problems.map(p => `${p.disk}: ${p.reason}`).join("; ")}): start the VM and run a full backup`);
+        }
         if (online && plan.parentCheckpoint) {
             const problem = await incrementalProblem(domain, chain, checkpointDir, plan, disks, uri, note);
             if (problem) {

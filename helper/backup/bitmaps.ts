@@ -43,3 +43,33 @@ export async function checkBitmaps(domain: string, disks: { target: string; path
         throw new Error("QEMU gave no block node list");
     return bitmapProblems(reply.return, disks, name);
 }
+
+interface QemuImgInfo {
+    "format-specific"?: { data?: { bitmaps?: { name: string; flags?: string[] }[] } };
+}
+
+/** Pure: problems with bitmap `name` in `qemu-img info --output json` of a shut-off disk. */
+export function offlineBitmapProblem(info: QemuImgInfo, name: string): string | undefined {
+    const bitmap = info["format-specific"]?.data?.bitmaps?.find(b => b.name === name);
+    if (!bitmap)
+        return `bitmap ${name} is missing`;
+    // "in-use" on a closed image: QEMU died without saving it.
+    if (bitmap.flags?.includes("in-use"))
+        return `bitmap ${name} is inconsistent (the VM was not shut down cleanly)`;
+    return undefined;
+}
+
+/** Checks bitmap `name` in the images of a shut-off domain. */
+export async function checkOfflineBitmaps(disks: { target: string; path: string }[], name: string): Promise<BitmapProblem[]> {
+    const { execFile } = await import("node:child_process");
+    const problems: BitmapProblem[] = [];
+    for (const disk of disks) {
+        const out = await new Promise<string>((resolve, reject) =>
+            execFile("qemu-img", ["info", "--output", "json", "--force-share", disk.path], { maxBuffer: 16 << 20 },
+                (err, stdout, stderr) => err ? reject(new Error(`qemu-img info ${disk.path}: ${stderr.trim() || err.message}`)) : resolve(stdout)));
+        const problem = offlineBitmapProblem(JSON.parse(out) as QemuImgInfo, name);
+        if (problem)
+            problems.push({ disk: disk.target, reason: problem });
+    }
+    return problems;
+}

@@ -1,4 +1,6 @@
 // A shut-off VM's disk exported read-only over NBD by qemu-nbd, for copy and offline diff backups.
+import { QemuNbdServer } from "../engine/qemu-nbd.ts";
+
 export interface OfflineExportSpec {
     image: string;
     format: string;
@@ -12,6 +14,13 @@ export interface OfflineExport {
     stop(): Promise<void>;
 }
 
-export async function startOfflineExport(_spec: OfflineExportSpec): Promise<OfflineExport> {
-    throw new Error("backups of shut-off VMs are not implemented yet");
+export async function startOfflineExport(spec: OfflineExportSpec): Promise<OfflineExport> {
+    const server = await QemuNbdServer.start(spec.image, {
+        format: spec.format,
+        exportName: spec.exportName,
+        readOnly: true,
+        bitmap: spec.bitmap,
+        cache: "none",
+    });
+    return { socket: server.socket, stop: () => server.stop() };
 }

@@ -1,0 +1,112 @@
+// Backups of a shut-off VM: copy through qemu-nbd, the changes since the last checkpoint from its
+// persistent bitmap (as a differential that never overwrites an inc), and -S for a full.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { TestVm, compareImages } from "../lib/vm.ts";
+import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
+import { runOk } from "../lib/exec.ts";
+
+let stopLibvirtd: () => Promise<void>;
+let work: string;
+const vms: TestVm[] = [];
+
+before(async () => {
+    stopLibvirtd = await ensureLibvirtd();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-offline-"));
+});
+
+after(async () => {
+    for (const vm of vms)
+        await vm.cleanup();
+    fs.rmSync(work, { recursive: true, force: true });
+    await stopLibvirtd?.();
+});
+
+async function newVm(start: boolean): Promise<TestVm> {
+    const vm = await TestVm.create({
+        start,
+        disks: [
+            { size: "96M", writes: [{ offset: "0", length: "6M", random: true, seed: 2 }, { offset: "50M", length: "2M", pattern: 0x4e }] },
+            { size: "32M", writes: [{ offset: "3M", length: "1M", pattern: 0x10 }] },
+        ],
+    });
+    vms.push(vm);
+    return vm;
+}
+
+async function assertRestores(vm: TestVm, dir: string, label: string, expected = [vm.expectedPath(0), vm.expectedPath(1)], extra: string[] = []) {
+    const out = path.join(work, `restore-${label}`);
+    await pyRestore(["-i", dir, "-o", out, ...extra]);
+    for (let i = 0; i < 2; i++) {
+        const result = await compareImages(path.join(out, path.basename(vm.disks[i].path)), expected[i]);
+        assert.ok(result.identical, `${label} ${vm.disks[i].dev}: ${result.output}`);
+    }
+}
+
+async function checkpoints(vm: TestVm): Promise<string[]> {
+    const r = await runOk("virsh", ["-c", "qemu:///system", "checkpoint-list", "--domain", vm.name, "--name"]);
+    return r.stdout.split("\n").map(s => s.trim()).filter(Boolean).sort();
+}
+
+test("a shut-off VM: a full becomes a copy through qemu-nbd, restored exactly", async () => {
+    const vm = await newVm(false);
+    const dir = path.join(work, "copy");
+    const r = await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir, "-v"]);
+    assert.match(r.stderr, /making a copy backup instead/);
+    assert.deepEqual(listFolder(dir).filter(n => n.endsWith(".data")), ["vda.copy.data", "vdb.copy.data"]);
+    assert.equal(await vm.state(), "shut off");
+    await assertRestores(vm, dir, "copy");
+});
+
+test("offline changes since the last checkpoint are saved as differentials, then an online inc continues", async () => {
+    const vm = await newVm(true);
+    const dir = path.join(work, "chain");
+    await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);
+    await vm.write(0, { offset: "10M", length: "1M", pattern: 0xa1 });
+    await vm.shutdown();
+    await vm.write(0, { offset: "60M", length: "2M", pattern: 0xa2 }); // offline write: qemu-io on the image
+    await vm.write(1, { offset: "20M", length: "1M", zero: true });
+
+    const r = await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir, "-v"]);
+    assert.match(r.stderr, /saving the changes since the last checkpoint as a differential/);
+    const diffs = listFolder(dir).filter(n => /^vda\.diff\.\d+\.data$/.test(n));
+    assert.equal(diffs.length, 1, listFolder(dir).join(" "));
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8")), ["virtnbdbackup.0"]);
+    const atDiff = [await vm.snapshotExpected(0, "odiff"), await vm.snapshotExpected(1, "odiff")];
+    await assertRestores(vm, dir, "offline-diff", atDiff);
+
+    // Another offline run later: a new file, the first diff untouched.
+    await new Promise(resolve => setTimeout(resolve, 1100));
+    const before = fs.readFileSync(path.join(dir, diffs[0]));
+    await vm.write(0, { offset: "70M", length: "1M", pattern: 0xa3 });
+    await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
+    assert.equal(listFolder(dir).filter(n => /^vda\.diff\.\d+\.data$/.test(n)).length, 2);
+    assert.deepEqual(fs.readFileSync(path.join(dir, diffs[0])), before);
+
+    // Online again: the inc holds everything since checkpoint .0.
+    await vm.start();
+    await vm.write(1, { offset: "5M", length: "1M", pattern: 0xa4 });
+    await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
+    assert.deepEqual(await checkpoints(vm), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    await assertRestores(vm, dir, "online-after-offline");
+});
+
+test("-S starts a shut-off VM paused for a full backup and stops it after", async () => {
+    const vm = await newVm(false);
+    const dir = path.join(work, "start-domain");
+    await ourBackupOk(["-d", vm.name, "-l", "full", "-S", "-o", dir]);
+    assert.equal(await vm.state(), "shut off");
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8")), ["virtnbdbackup.0"]);
+    assert.ok(fs.existsSync(path.join(dir, "vda.full.data")));
+    await assertRestores(vm, dir, "start-domain");
+    // Without a bitmap in the image an offline inc is refused, not guessed.
+    await vm.write(0, { offset: "1M", length: "1M", pattern: 0x01 });
+    await runOk("qemu-img", ["bitmap", "--remove", vm.disks[0].path, "virtnbdbackup.0"]);
+    const r = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bitmap virtnbdbackup.0 is missing.*start the VM and run a full backup/);
+});
