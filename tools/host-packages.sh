@@ -6,7 +6,7 @@ packages=(
     qemu-system-x86 qemu-utils
     libnbd-dev libnbd-bin nbdkit pkg-config
     cockpit-ws cockpit-bridge cockpit-system
-    chromium
+    chromium libxml2-utils
     virtnbdbackup python3-lz4
 )
 missing=()

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
+import { TestVm } from "../test/lib/vm.ts";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
@@ -33,6 +34,8 @@ else
 async function main(): Promise<number> {
     const needsLibvirt = files.some(f => !f.startsWith("test/unit"));
     const stopLibvirtd = needsLibvirt ? await ensureLibvirtd() : async () => {};
+    if (needsLibvirt)
+        await TestVm.removeStale(); // VMs of test processes that died
     fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
     try {
         const result = spawnSync(process.execPath, [

@@ -1,0 +1,224 @@
+// Domain XML in, backup and checkpoint XML out. Pure functions: no I/O.
+import { assertXmlText, attr, child, children, escapeXml, parseRoot, text, type XmlNode } from "./xml.ts";
+
+/** What the guest sees a disk as (libvirt's <disk device=...>). */
+export type DiskDevice = "disk" | "cdrom" | "floppy" | "lun";
+
+/** Where a disk's data lives (libvirt's <disk type=...>). */
+export type DiskSourceType = "file" | "block" | "network" | "volume" | "dir" | "nvme" | "vhostuser" | "vhostvdpa" | "other";
+
+/** One <disk> of a domain definition. */
+export interface DiskConfig {
+    /** Guest target device, e.g. "vda"; also the NBD export name in our backups. */
+    target: string;
+    device: DiskDevice;
+    type: DiskSourceType;
+    /** Image format (<driver type=...>): "qcow2", "raw", ...; null when not given. */
+    driverType: string | null;
+    /** file: the image file; block: the device node; network: the source name; volume: "pool/volume"; else null. */
+    path: string | null;
+    /** Bus of the target ("virtio", "sata", "scsi", ...); null when not given. */
+    bus: string | null;
+    readonly: boolean;
+    shareable: boolean;
+    /** True when libvirt reports a backing image under the disk (an overlay, e.g. after an external snapshot). */
+    backingStorePresent: boolean;
+}
+
+/** The parts of a domain definition a backup needs. */
+export interface DomainConfig {
+    name: string;
+    uuid: string;
+    /** Hypervisor type: "qemu", "kvm", ... */
+    type: string;
+    disks: DiskConfig[];
+    /** Firmware image (<os><loader>), e.g. OVMF_CODE.fd; null for BIOS defaults. */
+    loader: string | null;
+    /** Per-domain UEFI variable store (<os><nvram>). */
+    nvram: string | null;
+    /** Direct kernel boot: kernel and initrd paths. */
+    kernel: string | null;
+    initrd: string | null;
+}
+
+const DISK_DEVICES: readonly DiskDevice[] = ["disk", "cdrom", "floppy", "lun"];
+const SOURCE_TYPES: readonly DiskSourceType[] = ["file", "block", "network", "volume", "dir", "nvme", "vhostuser", "vhostvdpa"];
+
+/** Parses a domain XML (as `virsh dumpxml` prints it) into a DomainConfig; throws on a malformed document. */
+export function parseDomainXml(xml: string): DomainConfig {
+    const domain = parseRoot(xml, "domain");
+    const name = text(child(domain, "name"));
+    if (!name)
+        throw new Error("domain XML has no <name>");
+    const os = child(domain, "os");
+    const devices = child(domain, "devices");
+    return {
+        name,
+        uuid: text(child(domain, "uuid")) ?? "",
+        type: attr(domain, "type") ?? "",
+        disks: devices ? children(devices, "disk").map(parseDisk) : [],
+        loader: os ? text(child(os, "loader")) : null,
+        nvram: os ? nvramPath(child(os, "nvram")) : null,
+        kernel: os ? text(child(os, "kernel")) : null,
+        initrd: os ? text(child(os, "initrd")) : null,
+    };
+}
+
+function parseDisk(disk: XmlNode): DiskConfig {
+    const target = attr(child(disk, "target"), "dev");
+    if (!target)
+        throw new Error("domain XML has a <disk> without <target dev=...>");
+    const device = oneOf(attr(disk, "device") ?? "disk", DISK_DEVICES, "disk device");
+    // A source type newer than this code must not make the whole domain unreadable.
+    const rawType = attr(disk, "type") ?? "file";
+    const type: DiskSourceType = (SOURCE_TYPES as readonly string[]).includes(rawType) ? rawType as DiskSourceType : "other";
+    const backing = child(disk, "backingStore");
+    return {
+        target,
+        device,
+        type,
+        driverType: attr(child(disk, "driver"), "type"),
+        path: sourcePath(type, child(disk, "source")),
+        bus: attr(child(disk, "target"), "bus"),
+        readonly: child(disk, "readonly") !== null,
+        shareable: child(disk, "shareable") !== null,
+        // An empty <backingStore/> is libvirt saying "no backing image".
+        backingStorePresent: backing !== null && (attr(backing, "type") !== null || child(backing, "source") !== null),
+    };
+}
+
+function sourcePath(type: DiskSourceType, source: XmlNode | null): string | null {
+    if (!source)
+        return null;
+    switch (type) {
+    case "file":
+        return attr(source, "file");
+    case "block":
+        return attr(source, "dev");
+    case "dir":
+        return attr(source, "dir");
+    case "network":
+        return attr(source, "name");
+    case "volume": {
+        const pool = attr(source, "pool");
+        const volume = attr(source, "volume");
+        return pool && volume ? `${pool}/${volume}` : null;
+    }
+    default:
+        return null;
+    }
+}
+
+/** <nvram>PATH</nvram>, or since libvirt 8.5 also <nvram type='file'><source file='PATH'/></nvram>. */
+function nvramPath(nvram: XmlNode | null): string | null {
+    return text(nvram) ?? attr(child(nvram ?? {}, "source"), "file");
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+    if (!(allowed as readonly string[]).includes(value))
+        throw new Error(`unknown ${what} '${value}'`);
+    return value as T;
+}
+
+/** One disk of a pull-mode backup job. */
+export interface BackupDiskSpec {
+    /** Target device, e.g. "vda"; used as the NBD export name too. */
+    target: string;
+    /** false: the disk is left out of the job (backup='no'). */
+    backup: boolean;
+    /** Scratch file for the fleecing overlay (libvirt creates it); libvirt picks one when omitted. */
+    scratchFile?: string;
+}
+
+/** A pull-mode backup job: libvirt exports the disks over NBD on a unix socket. */
+export interface PullBackupSpec {
+    /** Absolute path of the unix socket libvirt's NBD server listens on. */
+    socketPath: string;
+    /** For inc/diff: the checkpoint the dirty bitmaps start from; omitted for full/copy. */
+    incremental?: string | null;
+    disks: BackupDiskSpec[];
+}
+
+/** Builds the <domainbackup mode='pull'> document for `virsh backup-begin`. */
+export function buildPullBackupXml(spec: PullBackupSpec): string {
+    checkAbsolutePath("socket path", spec.socketPath);
+    checkTargets(spec.disks.map(d => d.target));
+    const lines = ["<domainbackup mode='pull'>"];
+    if (spec.incremental != null) {
+        checkName("checkpoint name", spec.incremental);
+        lines.push(`  <incremental>${escapeXml(spec.incremental)}</incremental>`);
+    }
+    lines.push(`  <server transport='unix' socket='${escapeXml(spec.socketPath)}'/>`);
+    lines.push("  <disks>");
+    for (const d of spec.disks) {
+        const name = escapeXml(d.target);
+        if (!d.backup) {
+            lines.push(`    <disk name='${name}' backup='no'/>`);
+            continue;
+        }
+        if (d.scratchFile === undefined) {
+            // The schema wants type='file' together with backup='yes', scratch or not.
+            lines.push(`    <disk name='${name}' backup='yes' type='file' exportname='${name}'/>`);
+            continue;
+        }
+        checkAbsolutePath("scratch file", d.scratchFile);
+        lines.push(`    <disk name='${name}' backup='yes' type='file' exportname='${name}'>`);
+        lines.push(`      <scratch file='${escapeXml(d.scratchFile)}'/>`);
+        lines.push("    </disk>");
+    }
+    lines.push("  </disks>");
+    lines.push("</domainbackup>");
+    return lines.join("\n") + "\n";
+}
+
+/** A checkpoint to create along with a backup job. */
+export interface CheckpointSpec {
+    /** e.g. "virtnbdbackup.0". */
+    name: string;
+    description?: string;
+    /** Every disk of the domain: true gets a dirty bitmap (checkpoint='bitmap'), false is excluded ('no'). */
+    disks: { target: string; checkpoint: boolean }[];
+}
+
+/** Builds the <domaincheckpoint> document for `virsh backup-begin ... CHECKPOINT.xml` / `checkpoint-create`. */
+export function buildCheckpointXml(spec: CheckpointSpec): string {
+    checkName("checkpoint name", spec.name);
+    checkTargets(spec.disks.map(d => d.target));
+    const lines = ["<domaincheckpoint>", `  <name>${escapeXml(spec.name)}</name>`];
+    if (spec.description !== undefined) {
+        assertXmlText("checkpoint description", spec.description);
+        lines.push(`  <description>${escapeXml(spec.description)}</description>`);
+    }
+    lines.push("  <disks>");
+    for (const d of spec.disks)
+        lines.push(`    <disk name='${escapeXml(d.target)}' checkpoint='${d.checkpoint ? "bitmap" : "no"}'/>`);
+    lines.push("  </disks>");
+    lines.push("</domaincheckpoint>");
+    return lines.join("\n") + "\n";
+}
+
+function checkAbsolutePath(what: string, p: string): void {
+    assertXmlText(what, p);
+    if (!p.startsWith("/"))
+        throw new Error(`${what} must be an absolute path: ${p}`);
+}
+
+function checkName(what: string, name: string): void {
+    assertXmlText(what, name);
+    // libvirt rejects '/' in checkpoint names; an empty name means "let libvirt choose", never what we want.
+    if (name === "" || name.includes("/"))
+        throw new Error(`invalid ${what} '${name}'`);
+}
+
+function checkTargets(targets: string[]): void {
+    if (targets.length === 0)
+        throw new Error("no disks given");
+    const seen = new Set<string>();
+    for (const t of targets) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(t))
+            throw new Error(`invalid disk target '${t}'`);
+        if (seen.has(t))
+            throw new Error(`disk target '${t}' given twice`);
+        seen.add(t);
+    }
+}

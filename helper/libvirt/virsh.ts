@@ -1,0 +1,120 @@
+// Every libvirt call of the helper goes through the `virsh` client, with argv arrays.
+//
+// Why virsh and not a binding: there is no maintained libvirt binding for Node (the old npm packages are
+// unmaintained and do not build on current Node/N-API, and none covers the backup and checkpoint APIs);
+// writing our own N-API binding for libvirt would be a second native module to maintain. virsh ships with
+// every libvirt host (libvirt-clients), speaks exactly the host's libvirt version, and exposes every API we
+// need — domain XML, domblkinfo, backup-begin, domjobabort, checkpoint-create/-redefine/-delete. The cost
+// is one short process per call, which is negligible next to a backup; the XML it prints is parsed with
+// fast-xml-parser (domain-xml.ts).
+import { spawn } from "node:child_process";
+import { parseRoot, type XmlNode } from "./xml.ts";
+
+/** The connection the helper uses unless -U/--uri says otherwise. */
+export const DEFAULT_URI = "qemu:///system";
+
+/** Error kinds callers act on; everything else is "other". */
+export type LibvirtErrorCode =
+    | "no-domain"          // no domain with that name/uuid
+    | "no-checkpoint"      // no checkpoint with that name
+    | "not-running"        // the operation needs a running domain
+    | "invalid-operation"  // libvirt refused the operation in the domain's current state
+    | "unavailable"        // cannot connect: libvirtd not running, wrong socket, no permission
+    | "timeout"            // virsh did not finish in time and was killed
+    | "no-virsh"           // the virsh binary is missing
+    | "other";
+
+/** A failed virsh call, with a one-line message made from virsh's stderr. */
+export class LibvirtError extends Error {
+    override readonly name = "LibvirtError";
+    constructor(message: string, readonly code: LibvirtErrorCode, readonly uri: string, readonly args: readonly string[]) {
+        super(message);
+    }
+}
+
+export interface VirshOptions {
+    /** Connection URI; DEFAULT_URI when not given. */
+    uri?: string;
+    /** Written to virsh's stdin (e.g. XML for `define /dev/stdin`). */
+    input?: string;
+    /** Kill virsh after this long; default 60 s. */
+    timeoutMs?: number;
+    /** Open a read-only connection (-r): enough for queries. */
+    readonly?: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Runs `virsh -c URI ARGS...` and resolves with its stdout; rejects with a LibvirtError. */
+export function virsh(args: readonly string[], opts: VirshOptions = {}): Promise<string> {
+    const uri = opts.uri ?? DEFAULT_URI;
+    const argv = ["-c", uri, ...(opts.readonly ? ["-r"] : []), ...args];
+    return new Promise((resolve, reject) => {
+        // LC_ALL=C: the error texts are classified below and must not be translated.
+        const child = spawn("virsh", argv, { env: { ...process.env, LC_ALL: "C" }, stdio: ["pipe", "pipe", "pipe"] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let timedOut = false;
+        const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        const timer = setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+        }, timeoutMs);
+        child.stdout.on("data", (b: Buffer) => out.push(b));
+        child.stderr.on("data", (b: Buffer) => err.push(b));
+        child.on("error", e => {
+            clearTimeout(timer);
+            const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
+            reject(new LibvirtError(missing ? "virsh not found: is libvirt-clients installed?" : `cannot run virsh: ${e.message}`,
+                                    missing ? "no-virsh" : "other", uri, args));
+        });
+        child.on("close", code => {
+            clearTimeout(timer);
+            if (timedOut) {
+                reject(new LibvirtError(`virsh ${args[0] ?? ""} did not finish within ${timeoutMs / 1000} s`, "timeout", uri, args));
+                return;
+            }
+            const stdout = Buffer.concat(out).toString("utf8");
+            if (code === 0) {
+                resolve(stdout);
+                return;
+            }
+            const stderr = Buffer.concat(err).toString("utf8");
+            reject(new LibvirtError(cleanMessage(stderr) || `virsh ${args[0] ?? ""} failed (exit ${code})`,
+                                    classify(stderr), uri, args));
+        });
+        child.stdin.on("error", () => {});  // virsh may exit without reading its input
+        child.stdin.end(opts.input);
+    });
+}
+
+/** virsh prints "error: a" / "error: b" lines; make them one line "a: b". */
+export function cleanMessage(stderr: string): string {
+    const parts: string[] = [];
+    for (const raw of stderr.split("\n")) {
+        const line = raw.replace(/^error:\s*/i, "").trim();
+        if (line && !parts.includes(line))
+            parts.push(line);
+    }
+    return parts.join(": ");
+}
+
+/** Maps virsh's (untranslated) error text to a LibvirtErrorCode. */
+export function classify(stderr: string): LibvirtErrorCode {
+    if (/failed to connect to the hypervisor|Failed to connect socket|no connection driver available|authentication failed|Cannot recv data|End of file while reading data/i.test(stderr))
+        return "unavailable";
+    if (/Domain not found|failed to get domain/i.test(stderr))
+        return "no-domain";
+    if (/checkpoint not found|no domain checkpoint with matching name|failed to get checkpoint/i.test(stderr))
+        return "no-checkpoint";
+    if (/domain is not running/i.test(stderr))
+        return "not-running";
+    if (/Requested operation is not valid|Operation not supported/i.test(stderr))
+        return "invalid-operation";
+    return "other";
+}
+
+/** Runs a virsh command that prints an XML document (dumpxml, checkpoint-dumpxml, ...) and returns it parsed. */
+export async function virshXml(args: readonly string[], rootName: string, opts: VirshOptions = {}): Promise<XmlNode> {
+    return parseRoot(await virsh(args, opts), rootName);
+}

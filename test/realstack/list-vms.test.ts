@@ -1,0 +1,120 @@
+// The built helper's `list-vms` against real libvirt: a running VM and a shut-off one it created, the
+// JSON contract with the UI, and the failure paths (libvirt unreachable, bad arguments).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { DomainSummary, ListVmsAnswer } from "../../helper/libvirt/types.ts";
+import { run, runOk, type RunResult } from "../lib/exec.ts";
+import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
+import { TestVm } from "../lib/vm.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const HELPER = path.join(ROOT, "dist/helper/helper.js");
+const MiB = 1024 * 1024;
+
+let stopLibvirtd: () => Promise<void> = async () => {};
+let running: TestVm;
+let stopped: TestVm;
+
+/** Builds dist/helper when it is missing or older than the helper's sources. */
+async function ensureHelperBuilt(): Promise<void> {
+    const built = fs.existsSync(HELPER) ? fs.statSync(HELPER).mtimeMs : 0;
+    if (built < newestMtime(path.join(ROOT, "helper")))
+        await runOk(process.execPath, [path.join(ROOT, "build.mjs"), "--helper"], { cwd: ROOT });
+}
+
+function newestMtime(dir: string): number {
+    let newest = 0;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+    }
+    return newest;
+}
+
+function helper(...args: string[]): Promise<RunResult> {
+    return run(process.execPath, [HELPER, ...args], { timeoutMs: 120_000 });
+}
+
+async function listVms(): Promise<DomainSummary[]> {
+    const r = await helper("list-vms");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /^[^\n]+\n$/, "exactly one line of JSON");
+    return (JSON.parse(r.stdout) as ListVmsAnswer).vms;
+}
+
+function find(vms: DomainSummary[], name: string): DomainSummary {
+    const vm = vms.find(v => v.name === name);
+    assert.ok(vm, `${name} is listed`);
+    return vm;
+}
+
+before(async () => {
+    await ensureHelperBuilt();
+    stopLibvirtd = await ensureLibvirtd();
+    running = await TestVm.create({
+        disks: [
+            { size: "64M", writes: [{ offset: 0, length: "8M", pattern: 0x42 }] },
+            { size: "32M", format: "raw" },
+        ],
+    });
+    stopped = await TestVm.create({ start: false, disks: [{ size: "16M" }, { size: "8M" }] });
+    // An image that went missing must not break the listing: its sizes become unknown.
+    fs.rmSync(stopped.disks[1]!.path);
+});
+
+after(async () => {
+    await TestVm.cleanupAll();
+    await stopLibvirtd();
+});
+
+test("a running VM: state, uuid, disks with formats and sizes", async () => {
+    const vm = find(await listVms(), running.name);
+    const uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", running.name])).stdout.trim();
+    assert.equal(vm.uuid, uuid);
+    assert.equal(vm.state, "running");
+    assert.equal(vm.persistent, true);
+    assert.deepEqual(vm.disks.map(d => [d.target, d.device, d.format, d.path, d.capacity]), [
+        ["vda", "disk", "qcow2", running.disks[0]!.path, 64 * MiB],
+        ["vdb", "disk", "raw", running.disks[1]!.path, 32 * MiB],
+    ]);
+    // 8 MiB of data were written into vda: the qcow2 file holds at least that much.
+    assert.ok(vm.disks[0]!.allocation! >= 8 * MiB, `vda allocation ${vm.disks[0]!.allocation}`);
+    assert.equal(typeof vm.disks[1]!.allocation, "number");
+});
+
+test("a shut-off VM, with a missing image reported as unknown size", async () => {
+    const vm = find(await listVms(), stopped.name);
+    assert.equal(vm.state, "shut off");
+    assert.equal(vm.persistent, true);
+    assert.deepEqual(vm.disks.map(d => [d.target, d.format, d.capacity]), [["vda", "qcow2", 16 * MiB], ["vdb", "qcow2", null]]);
+    assert.equal(vm.disks[1]!.allocation, null);
+    assert.equal(vm.disks[1]!.path, stopped.disks[1]!.path);
+});
+
+test("the answer has exactly the fields of the UI contract", async () => {
+    for (const vm of await listVms()) {
+        assert.deepEqual(Object.keys(vm).sort(), ["disks", "name", "persistent", "state", "uuid"]);
+        for (const d of vm.disks)
+            assert.deepEqual(Object.keys(d).sort(), ["allocation", "capacity", "device", "format", "path", "target"]);
+    }
+});
+
+test("libvirt unreachable: exit 1 and one clear line", async () => {
+    const r = await helper("list-vms", "--uri", "qemu+unix:///system?socket=/nonexistent");
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^helper: Cannot connect to libvirt \(qemu\+unix:\/\/\/system\?socket=\/nonexistent\): is libvirtd running\?.*\n$/);
+});
+
+test("bad usage: exit 2 and one line", async () => {
+    for (const args of [["no-such-command"], [], ["list-vms", "--uri", "not a uri"], ["list-vms", "--bogus"], ["list-vms", "extra"]]) {
+        const r = await helper(...args);
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.equal(r.stdout, "");
+        assert.match(r.stderr, /^helper: [^\n]+\n$/, `${args.join(" ")}: ${r.stderr}`);
+    }
+});
