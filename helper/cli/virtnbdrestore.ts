@@ -1,2 +1,164 @@
-console.error("virtnbdrestore: not implemented yet");
-process.exitCode = 1;
+// `virtnbdrestore`: restore, verify or dump a virtnbdbackup backup folder, with the Python tool's flags,
+// plus --json (one event per line on stdout) for the Cockpit UI. Exit 0 on success; on failure one line
+// on stderr and exit 1.
+import { Command, Option } from "commander";
+import { ChainError } from "../restore/chain.ts";
+import { runRestore, type RestoreEvent } from "../restore/restore.ts";
+import { emergencyCleanup } from "../restore/restore-disk.ts";
+import { runDump, runVerify } from "../restore/verify.ts";
+import { progressLine } from "./progress.ts";
+import { VERSION } from "./version.ts";
+
+const program = new Command("virtnbdrestore")
+    .description("Restore, verify or dump virtnbdbackup backups (also those of the Python virtnbdbackup)")
+    .requiredOption("-i, --input <dir>", "backup folder")
+    .option("-o, --output <dir>", "restore target folder (required for restore; \"dump\" means --action dump)")
+    .addOption(new Option("-a, --action <action>", "what to do").choices(["restore", "verify", "dump"]).default("restore"))
+    .option("-u, --until <checkpoint>", "restore up to this checkpoint (virtnbdbackup.N), data file or diff ident")
+    .option("-s, --sequence <files>", "restore exactly these files of one disk, in order (comma separated)")
+    .option("-d, --disk <dev>", "process only this disk (target dev, e.g. vda)")
+    .option("-c, --adjust-config", "write an adjusted domain config for the restored VM")
+    .option("-D, --define", "define the restored VM in libvirt (implies -c)")
+    .option("-N, --name <name>", "name of the restored VM (default restore_<vm>)")
+    .option("-U, --uri <uri>", "libvirt connection URI for --define", "qemu:///system")
+    .option("-n, --noprogress", "no progress bar")
+    .option("-v, --verbose", "print every step")
+    .option("--json", "machine-readable events, one JSON object per line on stdout")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str.trim().split("\n")[0] + "\n") });
+
+interface Flags {
+    input: string;
+    output?: string;
+    action: "restore" | "verify" | "dump";
+    until?: string;
+    sequence?: string;
+    disk?: string;
+    adjustConfig?: boolean;
+    define?: boolean;
+    name?: string;
+    uri: string;
+    noprogress?: boolean;
+    verbose?: boolean;
+    json?: boolean;
+}
+
+function oneLine(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    return message.split("\n").map(s => s.trim()).filter(Boolean).join(": ");
+}
+
+function out(value: object): void {
+    process.stdout.write(JSON.stringify(value) + "\n");
+}
+
+async function main(): Promise<void> {
+    program.parse();
+    const flags = program.opts<Flags>();
+    const action = flags.output === "dump" ? "dump" : flags.action;
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+        if (++signals > 1) {
+            // A second signal: no more waiting for requests in flight.
+            for (const cleanup of emergencyCleanup)
+                cleanup();
+            process.exit(130);
+        }
+        controller.abort(new Error(`cancelled by ${sig}`));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+
+    if (action === "dump") {
+        const entries = await runDump(flags.input, { disk: flags.disk });
+        if (flags.json)
+            out({ event: "result", action, files: entries });
+        else
+            process.stdout.write(JSON.stringify(entries.map(e => e.meta ?? { file: e.file, error: e.error }), null, 4) + "\n");
+        if (entries.some(e => e.error))
+            process.exitCode = 1;
+        return;
+    }
+
+    if (action === "verify") {
+        const entries = await runVerify(flags.input, {
+            disk: flags.disk,
+            signal: controller.signal,
+            onEntry: e => {
+                if (flags.json)
+                    out({ event: "verify", ...e });
+                else
+                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
+            },
+        });
+        const failed = entries.filter(e => !e.ok);
+        if (flags.json)
+            out({ event: "result", action, ok: failed.length === 0, files: entries });
+        if (entries.length === 0)
+            throw new Error(`no data files in ${flags.input}`);
+        if (failed.length > 0)
+            throw new Error(`${failed.length} of ${entries.length} files failed verification, first: ${failed[0].file}`);
+        return;
+    }
+
+    if (!flags.output)
+        throw new Error("restore needs -o/--output");
+    const bar = flags.json || flags.noprogress ? undefined : progressLine();
+    let lastJson = 0;
+    const onEvent = (e: RestoreEvent) => {
+        if (flags.json) {
+            // Progress at most every 100 ms per process, plus each file's start and the end.
+            if (e.event === "progress") {
+                const now = Date.now();
+                if (now - lastJson < 100 && e.done !== 0 && e.done < e.total)
+                    return;
+                lastJson = now;
+            }
+            out(e);
+            return;
+        }
+        if (e.event === "progress")
+            bar?.update(e.disk, e.done, e.total);
+        else if (e.event === "warning")
+            process.stderr.write(`warning: ${e.message}\n`);
+        else if (flags.verbose && e.event === "plan")
+            for (const d of e.disks)
+                process.stderr.write(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
+        else if (flags.verbose && e.event === "disk")
+            process.stderr.write(`${e.disk}: restored to ${e.output}\n`);
+    };
+    try {
+        const result = await runRestore({
+            input: flags.input,
+            output: flags.output,
+            until: flags.until,
+            sequence: flags.sequence?.split(",").map(s => s.trim()).filter(Boolean),
+            disk: flags.disk,
+            adjustConfig: flags.adjustConfig,
+            define: flags.define,
+            name: flags.name,
+            uri: flags.uri,
+        }, { signal: controller.signal, onEvent });
+        bar?.end();
+        if (flags.json)
+            out({ event: "result", action, ...result });
+        else if (flags.verbose || !flags.noprogress) {
+            for (const d of result.disks)
+                process.stderr.write(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
+            if (result.config)
+                process.stderr.write(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
+        }
+    } finally {
+        bar?.end();
+    }
+}
+
+main().catch(err => {
+    const message = oneLine(err);
+    if (process.argv.includes("--json"))
+        out({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) });
+    process.stderr.write(`virtnbdrestore: ${message}\n`);
+    process.exitCode = 1;
+});

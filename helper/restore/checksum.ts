@@ -1,0 +1,59 @@
+// `<datafile>.chksum`: zlib adler32 of the whole data file as decimal text. The real virtnbdbackup 1.9
+// writes none; newer versions and our engine do.
+import fsp from "node:fs/promises";
+import { Adler32, checksumFileName } from "../format/index.ts";
+
+const BLOCK = 8 * 1024 * 1024;
+
+/** adler32 of a whole file, read sequentially. */
+export async function fileAdler32(file: string, signal?: AbortSignal): Promise<number> {
+    const fh = await fsp.open(file, "r");
+    try {
+        const sum = new Adler32();
+        const buf = Buffer.allocUnsafe(BLOCK);
+        let position = 0;
+        for (;;) {
+            signal?.throwIfAborted();
+            const { bytesRead } = await fh.read(buf, 0, BLOCK, position);
+            if (bytesRead === 0)
+                break;
+            sum.update(buf.subarray(0, bytesRead));
+            position += bytesRead;
+        }
+        return sum.digest();
+    } finally {
+        await fh.close();
+    }
+}
+
+export type ChecksumResult =
+    | { status: "ok"; value: number }
+    | { status: "missing" }
+    | { status: "mismatch"; expected: string; actual: number }
+    | { status: "invalid"; text: string };
+
+/** Compares a data file with its .chksum file. */
+export async function checkChecksum(file: string, signal?: AbortSignal): Promise<ChecksumResult> {
+    let text: string;
+    try {
+        text = (await fsp.readFile(checksumFileName(file), "utf8")).trim();
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT")
+            return { status: "missing" };
+        throw err;
+    }
+    if (!/^\d+$/.test(text))
+        return { status: "invalid", text: text.slice(0, 40) };
+    const actual = await fileAdler32(file, signal);
+    return String(actual) === String(Number(text)) ? { status: "ok", value: actual } : { status: "mismatch", expected: text, actual };
+}
+
+/** Throws when a checksum file exists and does not match; a missing one is allowed. */
+export async function requireChecksum(file: string, signal?: AbortSignal): Promise<ChecksumResult> {
+    const r = await checkChecksum(file, signal);
+    if (r.status === "mismatch")
+        throw new Error(`${file}: checksum mismatch: ${checksumFileName(file)} says ${r.expected}, the file sums to ${r.actual}`);
+    if (r.status === "invalid")
+        throw new Error(`${checksumFileName(file)}: not an adler32 checksum: ${JSON.stringify(r.text)}`);
+    return r;
+}

@@ -1,0 +1,223 @@
+// The saved domain XML (vmconfig.<ident>.xml): what restore reads from it (name, uuid, disks) and the
+// adjusted copy it writes for -c/-D. Parsed with order preserved so the rewrite keeps everything else.
+import path from "node:path";
+import { XMLBuilder, XMLParser } from "fast-xml-parser";
+
+const XML_OPTIONS = {
+    ignoreAttributes: false,
+    preserveOrder: true,
+    attributeNamePrefix: "@_",
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    commentPropName: "#comment",
+    processEntities: true,
+} as const;
+
+/** A node of fast-xml-parser's order-preserving tree: one tag key (or #text/#comment) and ":@" attributes. */
+type XmlNode = Record<string, unknown>;
+
+export interface ConfigDisk {
+    /** Target dev: vda, sda. */
+    dev: string;
+    /** disk, cdrom, floppy, lun. */
+    device: string;
+    /** file, block, volume, network. */
+    type: string;
+    /** Driver type: qcow2, raw; null when not set. */
+    format: string | null;
+    /** Source file path (type file); null otherwise. */
+    source: string | null;
+    hasBackingStore: boolean;
+}
+
+export interface DomainConfig {
+    name: string;
+    uuid: string | null;
+    disks: ConfigDisk[];
+}
+
+function tagOf(node: XmlNode): string | undefined {
+    return Object.keys(node).find(k => k !== ":@");
+}
+
+function children(node: XmlNode): XmlNode[] {
+    const tag = tagOf(node);
+    const value = tag ? node[tag] : undefined;
+    return Array.isArray(value) ? value as XmlNode[] : [];
+}
+
+function attr(node: XmlNode, name: string): string | undefined {
+    const attrs = node[":@"] as Record<string, string> | undefined;
+    return attrs?.[`@_${name}`];
+}
+
+function setAttr(node: XmlNode, name: string, value: string): void {
+    const attrs = (node[":@"] ?? {}) as Record<string, string>;
+    attrs[`@_${name}`] = value;
+    node[":@"] = attrs;
+}
+
+function deleteAttr(node: XmlNode, name: string): void {
+    const attrs = node[":@"] as Record<string, string> | undefined;
+    if (attrs)
+        delete attrs[`@_${name}`];
+}
+
+function child(node: XmlNode, tag: string): XmlNode | undefined {
+    return children(node).find(c => tagOf(c) === tag);
+}
+
+function textOf(node: XmlNode | undefined): string {
+    if (!node)
+        return "";
+    return children(node).map(c => typeof c["#text"] === "string" ? c["#text"] : "").join("").trim();
+}
+
+function parseTree(xml: string): XmlNode[] {
+    return new XMLParser(XML_OPTIONS).parse(xml) as XmlNode[];
+}
+
+function domainNode(tree: XmlNode[], what: string): XmlNode {
+    const domain = tree.find(n => tagOf(n) === "domain");
+    if (!domain)
+        throw new Error(`${what}: no <domain> element`);
+    return domain;
+}
+
+function diskOf(node: XmlNode): ConfigDisk | null {
+    const target = child(node, "target");
+    const dev = target ? attr(target, "dev") : undefined;
+    if (!dev)
+        return null;
+    const source = child(node, "source");
+    const driver = child(node, "driver");
+    const backing = child(node, "backingStore");
+    return {
+        dev,
+        device: attr(node, "device") ?? "disk",
+        type: attr(node, "type") ?? "file",
+        format: driver ? attr(driver, "type") ?? null : null,
+        source: source ? attr(source, "file") ?? null : null,
+        // An empty <backingStore/> says "no backing file".
+        hasBackingStore: backing !== undefined && children(backing).some(c => tagOf(c) !== "#text"),
+    };
+}
+
+/** Parses a domain XML; `what` names it in errors. */
+export function parseDomainConfig(xml: string, what = "domain XML"): DomainConfig {
+    let tree: XmlNode[];
+    try {
+        tree = parseTree(xml);
+    } catch (err) {
+        throw new Error(`${what}: not valid XML: ${(err as Error).message}`);
+    }
+    const domain = domainNode(tree, what);
+    const name = textOf(child(domain, "name"));
+    if (!name)
+        throw new Error(`${what}: the domain has no name`);
+    const uuid = textOf(child(domain, "uuid")) || null;
+    const devices = child(domain, "devices");
+    const disks = (devices ? children(devices) : [])
+            .filter(n => tagOf(n) === "disk")
+            .map(diskOf)
+            .filter((d): d is ConfigDisk => d !== null);
+    return { name, uuid, disks };
+}
+
+/** The name and uuid of the domain inside a libvirt checkpoint XML (checkpoints/<name>.xml). */
+export function checkpointDomain(xml: string, what = "checkpoint XML"): { name: string; uuid: string | null } | null {
+    const tree = parseTree(xml);
+    const cp = tree.find(n => tagOf(n) === "domaincheckpoint");
+    if (!cp)
+        throw new Error(`${what}: no <domaincheckpoint> element`);
+    const domain = child(cp, "domain");
+    if (!domain)
+        return null;
+    return { name: textOf(child(domain, "name")), uuid: textOf(child(domain, "uuid")) || null };
+}
+
+/** Where a restored disk goes: the source file's base name (as the other tool does), else the dev. */
+export function restoredFileName(disk: ConfigDisk | undefined, dev: string): string {
+    const base = disk?.source ? path.basename(disk.source) : "";
+    return base && base !== "." && base !== ".." ? base : dev;
+}
+
+export interface AdjustOptions {
+    /** New domain name. */
+    name: string;
+    /** Restored disks: dev -> absolute path of the restored image. Other disks are dropped. */
+    restored: Map<string, string>;
+}
+
+/**
+ * The domain XML for the restored VM: new name, no uuid (libvirt makes one), restored disks pointing at
+ * their new images without stale backing chains, every other disk (excluded, not restored, cdrom,
+ * floppy, lun) removed, no nvram path of the original VM, no live-only ids.
+ */
+export function adjustDomainConfig(xml: string, options: AdjustOptions): string {
+    const tree = parseTree(xml);
+    const domain = domainNode(tree, "domain XML");
+    deleteAttr(domain, "id");
+    const kids = children(domain);
+    const uuidAt = kids.findIndex(n => tagOf(n) === "uuid");
+    if (uuidAt >= 0)
+        removeWithIndent(kids, uuidAt);
+    const nameNode = child(domain, "name");
+    if (!nameNode)
+        throw new Error("domain XML: the domain has no name");
+    nameNode.name = [{ "#text": options.name }];
+
+    // The original VM keeps its NVRAM file; libvirt creates a fresh one for the new name from the template.
+    const os = child(domain, "os");
+    if (os) {
+        const osKids = children(os);
+        const nvramAt = osKids.findIndex(n => tagOf(n) === "nvram");
+        if (nvramAt >= 0)
+            removeWithIndent(osKids, nvramAt);
+    }
+
+    const devices = child(domain, "devices");
+    if (devices) {
+        const list = children(devices);
+        for (let i = list.length - 1; i >= 0; i--) {
+            const node = list[i];
+            if (tagOf(node) !== "disk")
+                continue;
+            const disk = diskOf(node);
+            const target = disk ? options.restored.get(disk.dev) : undefined;
+            if (!disk || !target || disk.device !== "disk") {
+                removeWithIndent(list, i);
+                continue;
+            }
+            pointDiskAt(node, target);
+        }
+    }
+    return new XMLBuilder({ ...XML_OPTIONS, suppressEmptyNode: true }).build(tree) as string;
+}
+
+function pointDiskAt(disk: XmlNode, file: string): void {
+    setAttr(disk, "type", "file");
+    const kids = children(disk);
+    for (let i = kids.length - 1; i >= 0; i--) {
+        const tag = tagOf(kids[i]);
+        if (tag === "backingStore" || tag === "alias")
+            removeWithIndent(kids, i);
+    }
+    let source = child(disk, "source");
+    if (!source) {
+        source = { source: [] };
+        kids.push(source);
+    }
+    // Only the file: pool/volume/index attributes of the old source no longer apply.
+    source[":@"] = { "@_file": file };
+}
+
+/** Removes kids[i] and the whitespace text node before it, so the output keeps its indentation. */
+function removeWithIndent(kids: XmlNode[], i: number): void {
+    const before = kids[i - 1];
+    if (i > 0 && before && typeof before["#text"] === "string" && before["#text"].trim() === "")
+        kids.splice(i - 1, 2);
+    else
+        kids.splice(i, 1);
+}

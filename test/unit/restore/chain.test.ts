@@ -1,0 +1,132 @@
+// Chain selection over file names and meta frames: order, restore points, diffs, gaps, foreign files.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ChainError, compareFiles, selectChain, type BackupFile } from "../../../helper/restore/chain.ts";
+import type { StreamMeta } from "../../../helper/format/index.ts";
+
+let clock = Date.parse("2026-01-01T10:00:00");
+
+function meta(over: Partial<StreamMeta>): StreamMeta {
+    clock += 60_000;
+    const d = new Date(clock);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return {
+        virtualSize: 1 << 20, dataSize: 0,
+        date: `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`,
+        diskName: "vda", diskFormat: "qcow2", checkpointName: "virtnbdbackup.0", compressed: false,
+        compressionMethod: "lz4", parentCheckpoint: "", incremental: false, streamVersion: 2, ...over,
+    };
+}
+
+const full = (dev = "vda"): BackupFile => ({ name: `${dev}.full.data`, dev, level: "full", ident: null, meta: meta({ diskName: dev }) });
+const inc = (n: number, dev = "vda", over: Partial<StreamMeta> = {}): BackupFile => ({
+    name: `${dev}.inc.virtnbdbackup.${n}.data`, dev, level: "inc", ident: `virtnbdbackup.${n}`,
+    meta: meta({ diskName: dev, checkpointName: `virtnbdbackup.${n}`, parentCheckpoint: `virtnbdbackup.${n - 1}`, incremental: true, ...over }),
+});
+/** A diff taken while checkpoint `parent` was the newest: it names the next index. */
+const diff = (parent: number, time: number, dev = "vda"): BackupFile => ({
+    name: `${dev}.diff.${time}.data`, dev, level: "diff", ident: String(time),
+    meta: meta({ diskName: dev, checkpointName: `virtnbdbackup.${parent + 1}`, parentCheckpoint: `virtnbdbackup.${parent}`, incremental: true }),
+});
+const cpt = (n: number) => Array.from({ length: n + 1 }, (_, i) => `virtnbdbackup.${i}`);
+const names = (files: BackupFile[]) => files.map(f => f.name);
+
+// Made in time order: full, inc1, diff(parent 1) x2, inc2, diff(parent 2).
+const F = full();
+const I1 = inc(1);
+const D1a = diff(1, 1001);
+const D1b = diff(1, 1002);
+const I2 = inc(2);
+const D2 = diff(2, 1003);
+const all = [D2, I2, F, D1b, I1, D1a];
+
+test("files are ordered by checkpoint index, diffs before the inc of the index they name", () => {
+    assert.deepEqual(names([...all].sort(compareFiles)), names([F, I1, D1a, D1b, I2, D2]));
+});
+
+test("the newest point uses the last diff on top of every inc, skipping superseded diffs", () => {
+    const chain = selectChain("vda", all, cpt(2));
+    assert.deepEqual(names(chain.members), names([F, I1, I2, D2]));
+    assert.deepEqual(chain.skipped.map(s => s.name), names([D1a, D1b]));
+});
+
+test("--until a checkpoint stops at the full/inc that made it", () => {
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: "virtnbdbackup.0" }).members), names([F]));
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: "virtnbdbackup.1" }).members), names([F, I1]));
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: "virtnbdbackup.2" }).members), names([F, I1, I2]));
+});
+
+test("--until a diff file or its ident restores that diff on its parent", () => {
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: D1a.name }).members), names([F, I1, D1a]));
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: "1002" }).members), names([F, I1, D1b]));
+    // another disk's file name selects the same point
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: "vdb.diff.1001.data" }).members), names([F, I1, D1a]));
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { until: "vdb.inc.virtnbdbackup.1.data" }).members), names([F, I1]));
+});
+
+test("--until a checkpoint only diffs name is refused with the diff files to pick from", () => {
+    assert.throws(() => selectChain("vda", all, cpt(2), { until: "virtnbdbackup.3" }), (e: Error) =>
+        e instanceof ChainError && e.message.includes(D2.name));
+    assert.throws(() => selectChain("vda", all, cpt(2), { until: "virtnbdbackup.9" }), /matches --until/);
+});
+
+test("a missing inc in the middle is a gap naming the file after it", () => {
+    assert.throws(() => selectChain("vda", [F, I1, inc(3)], cpt(3)), (e: Error) =>
+        e instanceof ChainError && e.file === "vda.inc.virtnbdbackup.3.data" && /chain gap/.test(e.message));
+});
+
+test("a missing newest inc is found through the checkpoint list", () => {
+    assert.throws(() => selectChain("vda", [F, I1], cpt(2)), (e: Error) =>
+        e instanceof ChainError && /vda\.inc\.virtnbdbackup\.2\.data/.test(e.message));
+    // ...but a restore point before it is fine
+    assert.deepEqual(names(selectChain("vda", [F, I1], cpt(2), { until: "virtnbdbackup.1" }).members), names([F, I1]));
+});
+
+test("a file whose checkpoint the list does not know is refused as foreign", () => {
+    assert.throws(() => selectChain("vda", [F, I1, inc(2)], cpt(1)), (e: Error) =>
+        e instanceof ChainError && e.file === "vda.inc.virtnbdbackup.2.data" && /another backup or VM/.test(e.message));
+});
+
+test("an inc older than the file it builds on is refused", () => {
+    const early = inc(2);
+    const late = inc(1);
+    assert.throws(() => selectChain("vda", [F, late, early], cpt(2)), /another chain or VM/);
+});
+
+test("name and meta frame must agree", () => {
+    const wrongDisk = { ...inc(1), meta: { ...inc(1).meta, diskName: "vdb" } };
+    assert.throws(() => selectChain("vda", [F, wrongDisk], cpt(1)), /holds disk "vdb"/);
+    const renamed = { ...inc(2), name: "vda.inc.virtnbdbackup.1.data", ident: "virtnbdbackup.1" };
+    assert.throws(() => selectChain("vda", [F, renamed], cpt(2)), /meta frame names virtnbdbackup\.2/);
+    assert.throws(() => selectChain("vda", [F, inc(1, "vda", { virtualSize: 2 << 20 })], cpt(1)), /disk size/);
+});
+
+test("no full is refused", () => {
+    assert.throws(() => selectChain("vda", [I1], cpt(1)), /no full or copy backup/);
+});
+
+test("a later full restarts the chain", () => {
+    // Our engine's fallback full continues the numbering: vda.full.virtnbdbackup.2.data
+    const again: BackupFile = { name: "vda.full.virtnbdbackup.2.data", dev: "vda", level: "full", ident: "virtnbdbackup.2", meta: meta({ checkpointName: "virtnbdbackup.2" }) };
+    const after = inc(3);
+    const chain = selectChain("vda", [F, I1, again, after], cpt(3));
+    assert.deepEqual(names(chain.members), [again.name, after.name]);
+    assert.deepEqual(names(selectChain("vda", [F, I1, again, after], cpt(3), { until: "virtnbdbackup.2" }).members), [again.name]);
+    assert.deepEqual(names(selectChain("vda", [F, I1, again, after], cpt(3), { until: "vdb.full.virtnbdbackup.2.data" }).members), [again.name]);
+    // as a sequence, the later full goes on top of the earlier files
+    assert.deepEqual(names(selectChain("vda", [F, I1, again, after], cpt(3), { sequence: [F.name, I1.name, again.name, after.name] }).members),
+                     [F.name, I1.name, again.name, after.name]);
+    assert.deepEqual(names(selectChain("vda", [F, I1, again, after], cpt(3), { until: "virtnbdbackup.1" }).members), names([F, I1]));
+});
+
+test("a sequence is taken as given but still checked for gaps", () => {
+    assert.deepEqual(names(selectChain("vda", all, cpt(2), { sequence: [F.name, I1.name, D1a.name] }).members), names([F, I1, D1a]));
+    assert.throws(() => selectChain("vda", all, cpt(2), { sequence: [F.name, I2.name] }), /chain gap/);
+    assert.throws(() => selectChain("vda", all, cpt(2), { sequence: [I1.name] }), /must start with a full/);
+    assert.throws(() => selectChain("vda", all, cpt(2), { sequence: [F.name, "nope.data"] }), /nope\.data/);
+});
+
+test("other disks' files are ignored", () => {
+    const chain = selectChain("vdb", [...all, full("vdb"), inc(1, "vdb")], cpt(1), { until: "virtnbdbackup.1" });
+    assert.deepEqual(names(chain.members), ["vdb.full.data", "vdb.inc.virtnbdbackup.1.data"]);
+});

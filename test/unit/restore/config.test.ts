@@ -1,0 +1,91 @@
+// The saved domain XML: parsing, the adjusted copy for the restored VM, qemu-img options, output names.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { adjustDomainConfig, parseDomainConfig, restoredFileName } from "../../../helper/restore/domain-config.ts";
+import { createArgs, qcowCreateOptions } from "../../../helper/restore/image.ts";
+
+const XML = `<domain type='qemu' id='4'>
+  <name>web</name>
+  <uuid>24f03295-8024-4578-8012-e25fd27eff9b</uuid>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>
+    <nvram>/var/lib/libvirt/qemu/nvram/web_VARS.fd</nvram>
+  </os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='/images/web-overlay.qcow2' index='3'/>
+      <backingStore type='file' index='4'>
+        <format type='qcow2'/>
+        <source file='/images/web-base.qcow2'/>
+        <backingStore/>
+      </backingStore>
+      <target dev='vda' bus='virtio'/>
+      <alias name='virtio-disk0'/>
+    </disk>
+    <disk type='volume' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source pool='default' volume='data.qcow2'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='/images/scratch.img'/>
+      <target dev='vdc' bus='virtio'/>
+    </disk>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='/iso/install.iso'/>
+      <target dev='sda' bus='sata'/>
+      <readonly/>
+    </disk>
+    <interface type='network'><source network='default'/></interface>
+  </devices>
+</domain>`;
+
+test("parses name, uuid and disks", () => {
+    const c = parseDomainConfig(XML);
+    assert.equal(c.name, "web");
+    assert.equal(c.uuid, "24f03295-8024-4578-8012-e25fd27eff9b");
+    assert.deepEqual(c.disks.map(d => [d.dev, d.device, d.type, d.format, d.source, d.hasBackingStore]), [
+        ["vda", "disk", "file", "qcow2", "/images/web-overlay.qcow2", true],
+        ["vdb", "disk", "volume", "qcow2", null, false],
+        ["vdc", "disk", "file", "raw", "/images/scratch.img", false],
+        ["sda", "cdrom", "file", "raw", "/iso/install.iso", false],
+    ]);
+    assert.throws(() => parseDomainConfig("<domain><uuid>x</uuid></domain>", "vmconfig.x.xml"), /vmconfig\.x\.xml: the domain has no name/);
+});
+
+test("restored disks are named after the source file, else after the dev", () => {
+    const c = parseDomainConfig(XML);
+    assert.equal(restoredFileName(c.disks[0], "vda"), "web-overlay.qcow2");
+    assert.equal(restoredFileName(c.disks[1], "vdb"), "vdb");
+    assert.equal(restoredFileName(undefined, "vdx"), "vdx");
+});
+
+test("the adjusted config has a new name, no uuid, restored paths, no backing chain, only restored disks", () => {
+    const xml = adjustDomainConfig(XML, { name: "restore_web", restored: new Map([["vda", "/r/web-overlay.qcow2"], ["vdb", "/r/vdb"]]) });
+    const c = parseDomainConfig(xml);
+    assert.equal(c.name, "restore_web");
+    assert.equal(c.uuid, null);
+    assert.deepEqual(c.disks.map(d => [d.dev, d.type, d.source, d.hasBackingStore]), [
+        ["vda", "file", "/r/web-overlay.qcow2", false],
+        ["vdb", "file", "/r/vdb", false],
+    ]);
+    assert.doesNotMatch(xml, /backingStore|web-base|virtio-disk0|nvram|id="4"|install\.iso/);
+    assert.match(xml, /<loader readonly="yes" type="pflash">\/usr\/share\/OVMF\/OVMF_CODE\.fd<\/loader>/);
+    assert.match(xml, /<interface type="network">/);
+});
+
+test("qemu-img options come from the saved qemu-img info", () => {
+    const info = {
+        "virtual-size": 67108864, "cluster-size": 131072, format: "qcow2",
+        "format-specific": { type: "qcow2", data: { compat: "1.1", "compression-type": "zlib", "lazy-refcounts": true, "refcount-bits": 16, "extended-l2": false } },
+    };
+    assert.deepEqual(qcowCreateOptions(info), ["compat=1.1", "cluster_size=131072", "lazy_refcounts=on", "refcount_bits=16", "compression_type=zlib"]);
+    assert.deepEqual(qcowCreateOptions({ "format-specific": { data: { compat: "1.1; rm -rf /" } } }), []);
+    assert.deepEqual(createArgs("/r/x.partial", "qcow2", 1024, ["compat=1.1"]), ["create", "-q", "-f", "qcow2", "-o", "compat=1.1", "/r/x.partial", "1024"]);
+    assert.deepEqual(createArgs("/r/x.partial", "raw", 1024, ["compat=1.1"]), ["create", "-q", "-f", "raw", "/r/x.partial", "1024"]);
+    assert.throws(() => createArgs("/r/x", "vmdk", 1, []), /vmdk/);
+});
