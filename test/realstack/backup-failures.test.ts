@@ -247,3 +247,40 @@ test("a lost bitmap (QEMU killed) makes the next inc a full that continues the c
         assert.ok(cmp2.identical, `${dev}: ${cmp2.output}`);
     }
 });
+
+test("guest writes during the backup do not leak into it: the backup is the disk at job start", async () => {
+    const dir = path.join(work, "fleecing");
+    const atStart = [await vm.snapshotExpected(0, "fleece"), await vm.snapshotExpected(1, "fleece")];
+    // Stop our process once the job runs and its first disk is being copied, write, then let it go on:
+    // the writes certainly happen while libvirt's job is active.
+    const child = spawn(process.execPath, [ourCli("virtnbdbackup"), "--json", "-d", vm.name, "-l", "full", "-o", dir], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => { stderr += b.toString() });
+    const exited = new Promise<number | null>(resolve => child.on("close", code => resolve(code)));
+    let paused = false;
+    await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (b: Buffer) => {
+            out += b.toString();
+            if (!paused && /"event":"disk"/.test(out)) {
+                paused = true;
+                child.kill("SIGSTOP");
+                resolve();
+            }
+        });
+        child.on("close", () => paused || reject(new Error(`finished before it could be paused: ${stderr}`)));
+    });
+    try {
+        assert.notEqual(await jobType(), "None");
+        await vm.write(0, { offset: "0", length: "4M", pattern: 0xf0 });
+        await vm.write(0, { offset: "190M", length: "8M", pattern: 0xf1 });
+        await vm.write(1, { offset: "0", length: "1M", zero: true });
+    } finally {
+        child.kill("SIGCONT");
+    }
+    assert.equal(await exited, 0, stderr);
+    await restoredIdentical(dir, "fleecing", atStart, ["-u", "virtnbdbackup.0"]);
+    // The writes are in the VM all the same, and the next inc has them.
+    await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
+    await restoredIdentical(dir, "fleecing-inc", [vm.expectedPath(0), vm.expectedPath(1)]);
+});
