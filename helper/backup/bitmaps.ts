@@ -2,6 +2,7 @@
 // when the VM died without saving it (qemu killed, host crash); a replaced disk has none at all.
 // An incremental built on such a bitmap would silently miss changes.
 import { virsh } from "../libvirt/virsh.ts";
+import { qemuImgInfo } from "../tools/run-tool.ts";
 
 interface BlockNode {
     "node-name"?: string;
@@ -61,12 +62,9 @@ export function offlineBitmapProblem(info: QemuImgInfo, name: string): string | 
 
 /** Checks bitmap `name` in the images of a shut-off domain. */
 export async function checkOfflineBitmaps(disks: { target: string; path: string }[], name: string): Promise<BitmapProblem[]> {
-    const { execFile } = await import("node:child_process");
     const problems: BitmapProblem[] = [];
     for (const disk of disks) {
-        const out = await new Promise<string>((resolve, reject) =>
-            execFile("qemu-img", ["info", "--output", "json", "--force-share", disk.path], { maxBuffer: 16 << 20 },
-                (err, stdout, stderr) => err ? reject(new Error(`qemu-img info ${disk.path}: ${stderr.trim() || err.message}`)) : resolve(stdout)));
+        const out = await qemuImgInfo(disk.path);
         const problem = offlineBitmapProblem(JSON.parse(out) as QemuImgInfo, name);
         if (problem)
             problems.push({ disk: disk.target, reason: problem });

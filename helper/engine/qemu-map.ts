@@ -1,10 +1,7 @@
 // Extents from qemu's own tools instead of libnbd block status (`-q/--qemu`): `nbdinfo --map`, which
 // reports the same contexts through a separate process. Useful to cross-check a server's answers.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { runTool } from "../tools/run-tool.ts";
 import type { StatusRange } from "./extents.ts";
-
-const run = promisify(execFile);
 
 interface MapEntry {
     offset: number;
@@ -17,8 +14,7 @@ export function nbdUnixUri(socket: string, exportName: string): string {
 }
 
 export async function mapWithNbdinfo(socket: string, exportName: string, context: string): Promise<StatusRange[]> {
-    const { stdout } = await run("nbdinfo", ["--json", `--map=${context}`, nbdUnixUri(socket, exportName)],
-        { maxBuffer: 1 << 30 });
+    const stdout = await runTool("nbdinfo", ["--json", `--map=${context}`, nbdUnixUri(socket, exportName)]);
     const entries = JSON.parse(stdout) as MapEntry[];
     if (!Array.isArray(entries))
         throw new Error("nbdinfo --map gave no list of extents");

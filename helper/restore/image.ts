@@ -1,9 +1,9 @@
 // The restore target image: created with `qemu-img create` in the source's format, with the options of
 // the saved `qemu-img info` (`<dev>.<ident>.qcow.json`), under a name that cannot be mistaken for a
 // finished restore.
-import { spawn } from "node:child_process";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { runTool } from "../tools/run-tool.ts";
 
 /** `-o` options for qemu-img create from a saved `qemu-img info --output json`. */
 export function qcowCreateOptions(info: unknown): string[] {
@@ -39,23 +39,6 @@ export function createArgs(file: string, format: string, size: number, options: 
 }
 
 /** Runs a tool with argv, rejecting with its stderr on failure. */
-export function runTool(cmd: string, args: string[]): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        child.stdout.on("data", (b: Buffer) => out.push(b));
-        child.stderr.on("data", (b: Buffer) => err.push(b));
-        child.on("error", e => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-        child.on("close", code => {
-            if (code === 0)
-                resolve(Buffer.concat(out).toString("utf8"));
-            else
-                reject(new Error(`${cmd} ${args[0] ?? ""} failed: ${Buffer.concat(err).toString("utf8").trim() || `exit ${code}`}`));
-        });
-    });
-}
-
 /**
  * Claims `file` exclusively (so two restores cannot share it) and creates the image in it.
  * The caller removes it on failure.

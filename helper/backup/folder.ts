@@ -1,0 +1,69 @@
+// The backup folder: can we write there, what chain does it hold, and the files saved beside the data.
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { checkpointListFileName, parseDataFileName, qcowInfoFileName, vmConfigFileName } from "../format/index.ts";
+import type { DiskConfig, DomainConfig } from "../libvirt/domain-xml.ts";
+import type { RunJournal } from "./journal.ts";
+import { qemuImgInfo } from "../tools/run-tool.ts";
+import { BackupRefusedError, type LevelPlan } from "./levels.ts";
+import { errorMessage } from "./types.ts";
+
+export function prepareFolder(output: string) {
+    try {
+        fs.mkdirSync(output, { recursive: true });
+        if (!fs.statSync(output).isDirectory())
+            throw new BackupRefusedError(`${output} is not a directory`);
+        fs.accessSync(output, fs.constants.W_OK);
+    } catch (err) {
+        if (err instanceof BackupRefusedError)
+            throw err;
+        throw new BackupRefusedError(`cannot write to the target folder ${output}: ${errorMessage(err)}`);
+    }
+}
+
+export function readFolder(output: string, vm: string) {
+    const names = fs.readdirSync(output);
+    const cptFile = path.join(output, checkpointListFileName(vm));
+    let checkpoints: string[] = [];
+    if (fs.existsSync(cptFile)) {
+        try {
+            const parsed: unknown = JSON.parse(fs.readFileSync(cptFile, "utf8"));
+            if (!Array.isArray(parsed) || !parsed.every(n => typeof n === "string"))
+                throw new Error("not a list of names");
+            checkpoints = parsed;
+        } catch (err) {
+            throw new BackupRefusedError(`the checkpoint list ${cptFile} is unreadable: ${errorMessage(err)}`);
+        }
+    }
+    return {
+        checkpoints,
+        hasData: names.some(n => parseDataFileName(n) !== null),
+        partials: names.filter(n => n.endsWith(".partial")),
+    };
+}
+
+export async function saveSidecars(output: string, domain: DomainConfig, disks: DiskConfig[], plan: LevelPlan, vmConfig: string, journal: RunJournal) {
+    const write = (name: string, data: string | Buffer) => {
+        const file = path.join(output, name);
+        journal.add(name);
+        writeFileAtomic(file, data);
+    };
+    write(vmConfigFileName(plan.ident), vmConfig);
+    for (const d of disks) {
+        if (d.driverType !== "qcow2" || !d.path)
+            continue;
+        const info = await qemuImgInfo(d.path);
+        write(qcowInfoFileName(d.target, plan.ident), info);
+    }
+    for (const bootFile of [domain.loader, domain.nvram, domain.kernel, domain.initrd]) {
+        if (bootFile && fs.existsSync(bootFile))
+            write(`${path.basename(bootFile)}.${plan.ident}`, await fsp.readFile(bootFile));
+    }
+}
+
+export function writeFileAtomic(file: string, data: string | Buffer) {
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+}

@@ -1,0 +1,68 @@
+// The vocabulary of a backup run: what callers ask for, what they are told while it runs, what they get.
+import type { Level, RequestedLevel } from "./levels.ts";
+
+export interface BackupOptions {
+    domain: string;
+    uri?: string;
+    level: RequestedLevel;
+    /** stream: virtnbdbackup's stream format; raw: a full-size sparse image (full/copy only). */
+    type: "stream" | "raw";
+    output: string;
+    /** lz4 level, or false. */
+    compress: false | number;
+    /** Take extents from `nbdinfo --map` instead of libnbd block status. */
+    qemuExtents?: boolean;
+    /** Only these disks (targets), when given. */
+    include?: string[];
+    exclude?: string[];
+    /** Back up raw-format disks too (in full; full/copy only). */
+    raw?: boolean;
+    /** Start a shut-off VM paused for the backup, and stop it after. */
+    startDomain?: boolean;
+    /** Disks copied at once. */
+    workers?: number;
+    /** Where libvirt keeps the fleecing overlays during the job. */
+    scratchDir?: string;
+    /** Guest mount points to freeze; undefined freezes all, [] none. */
+    freezeMountpoints?: string[];
+    /** NBD connections per disk (when the server allows multi-conn). */
+    connections?: number;
+    /** Requests in flight per disk. */
+    inFlight?: number;
+    signal?: AbortSignal;
+    onEvent?: (event: BackupEvent) => void;
+    now?: Date;
+}
+
+export type BackupEvent =
+    | { event: "plan"; domain: string; level: Level; checkpoint: string; parent: string; online: boolean; disks: { dev: string; size: number }[] }
+    | { event: "disk"; dev: string; file: string; total: number; size: number }
+    | { event: "progress"; dev: string; done: number; total: number }
+    | { event: "disk-done"; dev: string; file: string; bytes: number; fileBytes: number }
+    | { event: "info"; message: string }
+    | { event: "warning"; message: string };
+
+/** Where a run's events go. */
+export type Note = (event: BackupEvent) => void;
+
+export interface BackupResult {
+    domain: string;
+    level: Level;
+    checkpoint: string;
+    parent: string;
+    files: string[];
+    disks: { dev: string; file: string; dataBytes: number; fileBytes: number }[];
+    seconds: number;
+}
+
+/** Where each disk can be read: an NBD unix socket and export name. */
+export interface DiskExport {
+    socket: string;
+    exportName: string;
+    /** Meta context holding the changes for inc/diff. */
+    dirtyContext?: string;
+}
+
+export function errorMessage(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+}
