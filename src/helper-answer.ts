@@ -1,6 +1,7 @@
 // Pure half of the helper client: checks what the helper printed and turns spawn failures into
 // typed errors. Kept free of cockpit.js so that it can be unit-tested under Node.
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
+import type { CancelAnswer, JobState, NoJob, RestorePointList, SettingsAnswer, StartAnswer } from "./backup-types";
 
 export type HelperErrorKind =
     /** The user may not run things as root (spawn with superuser "require" was refused). */
@@ -114,4 +115,97 @@ export function helperFailure(failure: unknown): HelperError {
     if (typeof failure.exit_status === "number")
         return new HelperError("failed", message || `helper exited with code ${failure.exit_status}`);
     return new HelperError("failed", message || "unknown failure");
+}
+
+// ---- Backup commands (get-settings, set-settings, start-backup, job-status, cancel-job,
+// list-restore-points) and the job state file. Extra fields are allowed here too.
+
+const JOB_PHASES = ["running", "succeeded", "failed", "cancelled"];
+const LEVELS = ["copy", "full", "inc", "diff"];
+const REQUESTED_LEVELS = [...LEVELS, "auto"];
+
+function checkOneOf(record: Record<string, unknown>, key: string, allowed: string[], where: string): void {
+    if (typeof record[key] !== "string" || !allowed.includes(record[key] as string))
+        throw new HelperError("unexpected", `${where}.${key} is not one of ${allowed.join(", ")}`);
+}
+
+function checkOptional(record: Record<string, unknown>, fields: Record<string, Shape>, where: string): void {
+    for (const [key, shape] of Object.entries(fields)) {
+        if (record[key] !== undefined && !fits(record[key], shape))
+            throw new HelperError("unexpected", `${where}.${key} is not ${shape}`);
+    }
+}
+
+function checkList(record: Record<string, unknown>, key: string, where: string, item: (value: unknown, where: string) => void): void {
+    const list = record[key];
+    if (!Array.isArray(list))
+        throw new HelperError("unexpected", `${where}.${key} is not a list`);
+    list.forEach((value: unknown, i: number) => item(value, `${where}.${key}[${i}]`));
+}
+
+export function parseSettingsAnswer(stdout: string): SettingsAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { domain: "string", uuid: "string", folder: "string", compress: "boolean", isDefault: "boolean", statusFile: "string" }, "settings");
+    return answer as SettingsAnswer;
+}
+
+export function parseStartAnswer(stdout: string): StartAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { id: "string", statusFile: "string" }, "start");
+    return answer as StartAnswer;
+}
+
+export function parseCancelAnswer(stdout: string): CancelAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { id: "string", pid: "number|null" }, "cancel");
+    return answer as CancelAnswer;
+}
+
+function checkJobState(value: unknown, where: string): JobState {
+    checkFields(value, {
+        id: "string", domain: "string", uuid: "string", folder: "string", compress: "boolean",
+        pid: "number|null", runnerPid: "number|null", startedAt: "number", updatedAt: "number",
+    }, where);
+    const record = value as Record<string, unknown>;
+    checkOneOf(record, "state", JOB_PHASES, where);
+    checkOneOf(record, "level", REQUESTED_LEVELS, where);
+    if (record.plannedLevel !== undefined)
+        checkOneOf(record, "plannedLevel", LEVELS, where);
+    checkOptional(record, { checkpoint: "string", finishedAt: "number", message: "string" }, where);
+    checkList(record, "disks", where, (disk, w) => {
+        checkFields(disk, { dev: "string", done: "number", total: "number" }, w);
+        checkOptional(disk as Record<string, unknown>, { file: "string", startedAt: "number", finishedAt: "number" }, w);
+    });
+    checkList(record, "warnings", where, (warning, w) => {
+        if (typeof warning !== "string")
+            throw new HelperError("unexpected", `${w} is not a string`);
+    });
+    if (record.result !== undefined)
+        checkFields(record.result, { level: "string", checkpoint: "string", seconds: "number" }, `${where}.result`);
+    return value as JobState;
+}
+
+/** `job-status`, or the content of the state file the page watches. */
+export function parseJobStatus(text: string): JobState | NoJob {
+    const answer = parseJson(text);
+    if (isRecord(answer) && answer.state === "none")
+        return { state: "none" };
+    return checkJobState(answer, "job");
+}
+
+export function parseRestorePoints(stdout: string): RestorePointList {
+    const answer = parseJson(stdout);
+    checkFields(answer, { folder: "string", exists: "boolean", empty: "boolean", totalSize: "number", chainLength: "number" }, "points");
+    const record = answer as Record<string, unknown>;
+    checkList(record, "points", "points", (point, w) => {
+        checkFields(point, { name: "string", date: "string", complete: "boolean" }, w);
+        checkOneOf(point as Record<string, unknown>, "level", LEVELS, w);
+        checkList(point as Record<string, unknown>, "disks", w, (disk, dw) =>
+            checkFields(disk, { dev: "string", file: "string", dataSize: "number", fileSize: "number", compressed: "boolean" }, dw));
+    });
+    checkList(record, "problems", "points", (problem, w) => {
+        if (typeof problem !== "string")
+            throw new HelperError("unexpected", `${w} is not a string`);
+    });
+    return answer as RestorePointList;
 }

@@ -2,9 +2,14 @@
 // run as root through Cockpit's privileged bridge; the helper answers with JSON on stdout, or
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
-import { helperFailure, parseVmList } from "./helper-answer";
+import {
+    helperFailure, parseCancelAnswer, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+} from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import type { ListVmsAnswer } from "./vm-types";
+import type {
+    CancelAnswer, JobState, NoJob, RequestedLevel, RestorePointList, SettingsAnswer, StartAnswer, VmSettings,
+} from "./backup-types";
 
 export { HelperError } from "./helper-answer";
 export type { HelperErrorKind } from "./helper-answer";
@@ -20,4 +25,36 @@ function runHelper(args: string[]): Promise<string> {
 /** The host's libvirt VMs with their disks (`helper list-vms`). */
 export async function listVms(): Promise<ListVmsAnswer> {
     return parseVmList(await runHelper(["list-vms"]));
+}
+
+/** A VM's backup folder and compression, and the state file of its jobs (`helper get-settings`). */
+export async function getSettings(domain: string): Promise<SettingsAnswer> {
+    return parseSettingsAnswer(await runHelper(["get-settings", "--domain", domain]));
+}
+
+/** Stores a VM's backup settings (`helper set-settings`); the helper validates the folder again. */
+export async function setSettings(domain: string, settings: VmSettings): Promise<SettingsAnswer> {
+    return parseSettingsAnswer(await runHelper([
+        "set-settings", "--domain", domain, "--folder", settings.folder, ...(settings.compress ? ["--compress"] : []),
+    ]));
+}
+
+/** Starts a backup that runs on without the page (`helper start-backup`); progress is in the state file. */
+export async function startBackup(domain: string, level: RequestedLevel): Promise<StartAnswer> {
+    return parseStartAnswer(await runHelper(["start-backup", "--domain", domain, "--level", level]));
+}
+
+/** The VM's current or last job (`helper job-status`); also marks a job whose runner died as failed. */
+export async function jobStatus(domain: string): Promise<JobState | NoJob> {
+    return parseJobStatus(await runHelper(["job-status", "--domain", domain]));
+}
+
+/** Cancels the VM's running backup (`helper cancel-job`). */
+export async function cancelJob(domain: string): Promise<CancelAnswer> {
+    return parseCancelAnswer(await runHelper(["cancel-job", "--domain", domain]));
+}
+
+/** The restore points in the VM's backup folder (`helper list-restore-points`). */
+export async function listRestorePoints(domain: string): Promise<RestorePointList> {
+    return parseRestorePoints(await runHelper(["list-restore-points", "--domain", domain]));
 }

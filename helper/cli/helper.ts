@@ -4,6 +4,9 @@
 import { Command, CommanderError } from "commander";
 import { LibvirtError } from "../libvirt/virsh.ts";
 import { addListVms } from "./commands/list-vms.ts";
+import { addSettingsCommands } from "./commands/backup-settings.ts";
+import { addBackupJobCommands } from "./commands/backup-job.ts";
+import { addRestorePointsCommand } from "./commands/restore-points.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -18,6 +21,9 @@ function buildProgram(): Command {
         })
         .showSuggestionAfterError(false);
     addListVms(program);
+    addSettingsCommands(program);
+    addBackupJobCommands(program);
+    addRestorePointsCommand(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

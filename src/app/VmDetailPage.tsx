@@ -1,4 +1,4 @@
-// One VM's page. For now: its disks, and a placeholder where its backups will be listed.
+// One VM's page: its backups (settings, jobs, restore points) and its disks.
 import { useState } from "react";
 import { Breadcrumb, BreadcrumbItem } from "@patternfly/react-core/dist/esm/components/Breadcrumb/index.js";
 import { Card, CardBody } from "@patternfly/react-core/dist/esm/components/Card/index.js";
@@ -15,6 +15,7 @@ import { deviceKind, diskFormat, diskSize } from "./disks";
 import { VmStateLabel } from "./vm-state";
 import { HelperErrorState, LoadingState } from "./states";
 import { LIST_HREF } from "./routes";
+import { BackupsTab } from "./backup-tab";
 
 const _ = cockpit.gettext;
 
@@ -53,9 +54,7 @@ function VmTabs({ vm }: { vm: DomainSummary }) {
         <Tabs id="vm-tabs" activeKey={active} onSelect={(_event, key) => setActive(key)}
               aria-label={_("Virtual machine details")}>
             <Tab eventKey="backups" data-tab="backups" title={<TabTitleText>{_("Backups")}</TabTitleText>}>
-                <EmptyState id="backups-placeholder" titleText={_("No backups yet")} headingLevel="h3" variant="sm">
-                    <EmptyStateBody>{_("Backups of this virtual machine will be listed here.")}</EmptyStateBody>
-                </EmptyState>
+                <div className="vnb-tab-body"><BackupsTab domain={vm.name} /></div>
             </Tab>
             <Tab eventKey="disks" data-tab="disks" title={<TabTitleText>{_("Disks")}</TabTitleText>}>
                 <DiskTable vm={vm} />

@@ -1,0 +1,68 @@
+// Backup jobs for the page: `start-backup`, `job-status`, `cancel-job`, and the hidden `run-job` that
+// start-backup starts detached (the runner that keeps the VM's state file).
+import path from "node:path";
+import { Option, type Command } from "commander";
+import { cancelJob } from "../../jobs/cancel.ts";
+import { runJob } from "../../jobs/runner.ts";
+import { readSettings } from "../../jobs/settings.ts";
+import { startBackupJob } from "../../jobs/start.ts";
+import { currentJob } from "../../jobs/status.ts";
+import type { NoJob, RequestedLevel } from "../../jobs/types.ts";
+import { answer, findVm, parseDomainName } from "./domain-arg.ts";
+
+const LEVELS: RequestedLevel[] = ["auto", "full", "inc", "diff", "copy"];
+
+/** helper.js itself, to start it again as the runner. */
+function helperPath(): string {
+    const file = process.argv[1];
+    if (!file || path.basename(file) !== "helper.js")
+        throw new Error("start-backup must run from the built helper.js");
+    return path.resolve(file);
+}
+
+export function addBackupJobCommands(program: Command): void {
+    program
+        .command("start-backup")
+        .description("start a backup of a VM into its backup folder; answers at once with the job's state file")
+        .requiredOption("--domain <name>", "virtual machine", parseDomainName)
+        .addOption(new Option("--level <level>", "backup level").choices(LEVELS).makeOptionMandatory())
+        .allowExcessArguments(false)
+        .action(async (opts: { domain: string; level: RequestedLevel }) => {
+            const vm = await findVm(opts.domain);
+            const settings = readSettings(vm.uuid, vm.name);
+            answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: opts.level, settings, helperPath: helperPath() }));
+        });
+    program
+        .command("job-status")
+        .description("the VM's current or last backup job as JSON ({\"state\":\"none\"} when there was none)")
+        .requiredOption("--domain <name>", "virtual machine", parseDomainName)
+        .allowExcessArguments(false)
+        .action(async (opts: { domain: string }) => {
+            const vm = await findVm(opts.domain);
+            const none: NoJob = { state: "none" };
+            answer(currentJob(vm.uuid) ?? none);
+        });
+    program
+        .command("cancel-job")
+        .description("cancel the VM's running backup")
+        .requiredOption("--domain <name>", "virtual machine", parseDomainName)
+        .allowExcessArguments(false)
+        .action(async (opts: { domain: string }) => {
+            const vm = await findVm(opts.domain);
+            answer(cancelJob(vm.uuid, vm.name));
+        });
+    program
+        .command("run-job", { hidden: true })
+        .requiredOption("--id <id>")
+        .requiredOption("--domain <name>", "virtual machine", parseDomainName)
+        .requiredOption("--uuid <uuid>")
+        .addOption(new Option("--level <level>").choices(LEVELS).makeOptionMandatory())
+        .requiredOption("--folder <dir>")
+        .option("--compress", "", false)
+        .allowExcessArguments(false)
+        .action(async (opts: { id: string; domain: string; uuid: string; level: RequestedLevel; folder: string; compress: boolean }) => {
+            const cliPath = path.join(path.dirname(helperPath()), "virtnbdbackup.js");
+            await runJob({ ...opts, cliPath });
+            process.exit(0);  // nothing else to wait for (signal handlers would not keep it alive anyway)
+        });
+}

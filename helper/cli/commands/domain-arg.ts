@@ -1,0 +1,33 @@
+// The --domain value of the backup commands, and the VM it names (its UUID keys settings and jobs).
+import { InvalidArgumentError } from "commander";
+import { getDomain } from "../../libvirt/domains.ts";
+import { LibvirtError } from "../../libvirt/virsh.ts";
+
+/** A libvirt domain name as a command-line value: no option look-alike, no control characters. */
+export function parseDomainName(value: string): string {
+    if (value === "" || value.length > 1024 || value.startsWith("-") || /[\u0000-\u001f\u007f]/.test(value))
+        throw new InvalidArgumentError("not a virtual machine name");
+    return value;
+}
+
+export interface NamedVm {
+    name: string;
+    uuid: string;
+}
+
+/** The VM's name and UUID; a clear error when there is no such VM. */
+export async function findVm(name: string, uri?: string): Promise<NamedVm> {
+    try {
+        const config = await getDomain(name, uri);
+        return { name: config.name, uuid: config.uuid };
+    } catch (err) {
+        if (err instanceof LibvirtError && err.code === "no-domain")
+            throw new Error(`there is no virtual machine named ${name}`);
+        throw err;
+    }
+}
+
+/** Writes a command's answer: one JSON line on stdout. */
+export function answer(value: unknown): void {
+    process.stdout.write(JSON.stringify(value) + "\n");
+}

@@ -1,0 +1,56 @@
+// What /proc says about a process: before the helper (root) signals a pid taken from a file, it makes
+// sure the pid is still our backup CLI for that VM and not a process that reused the number.
+import fs from "node:fs";
+import path from "node:path";
+
+export function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/** argv of a live process, or null when it is gone. */
+export function processArgv(pid: number): string[] | null {
+    try {
+        const raw = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        const argv = raw.split("\0");
+        if (argv[argv.length - 1] === "")
+            argv.pop();  // cmdline ends with a NUL
+        return argv;
+    } catch {
+        return null;
+    }
+}
+
+/** Parent pid and session id from /proc/<pid>/stat, or null when the process is gone. */
+export function processStat(pid: number): { ppid: number; sid: number } | null {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses.
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return { ppid: Number(fields[1]), sid: Number(fields[3]) };
+    } catch {
+        return null;
+    }
+}
+
+/** Whether argv is `node .../virtnbdbackup.js --json -d <domain> ...` as the runner starts it. */
+export function isBackupCli(argv: string[], domain: string): boolean {
+    if (argv.length < 4 || !/^node/.test(path.basename(argv[0] ?? "")))
+        return false;
+    if (path.basename(argv[1] ?? "") !== "virtnbdbackup.js" || argv[2] !== "--json")
+        return false;
+    const d = argv.indexOf("-d");
+    return d > 0 && argv[d + 1] === domain;
+}
+
+/** Whether `pid` is our backup CLI for `domain`, started by `runnerPid` (when known). */
+export function isOurBackupProcess(pid: number, domain: string, runnerPid: number | null): boolean {
+    const argv = processArgv(pid);
+    if (!argv || !isBackupCli(argv, domain))
+        return false;
+    return runnerPid === null || processStat(pid)?.ppid === runnerPid;
+}

@@ -1,0 +1,62 @@
+// A VM's backup settings: read with defaults, validated, stored as JSON per domain UUID.
+import fs from "node:fs";
+import path from "node:path";
+import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
+import { checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
+import { settingsFile } from "./paths.ts";
+import type { VmSettings } from "./types.ts";
+
+export class SettingsError extends Error {
+    override readonly name = "SettingsError";
+}
+
+/** The folder as stored: normalised, and its existing part free of symlinks into a system folder. */
+export function validateFolder(input: string): string {
+    const checked = checkFolder(input);
+    if ("problem" in checked)
+        throw new SettingsError(describeFolderProblem(checked.problem, checked.forbidden));
+    // The helper runs as root: /srv/x -> /etc must not pass. Check the real path of what exists.
+    let existing = checked.folder;
+    while (!fs.existsSync(existing))
+        existing = path.dirname(existing);
+    const real = path.join(fs.realpathSync(existing), path.relative(existing, checked.folder));
+    const again = checkFolder(real);
+    if ("problem" in again)
+        throw new SettingsError(`${checked.folder} leads to ${real}: ${describeFolderProblem(again.problem, again.forbidden)}`);
+    if (fs.existsSync(checked.folder) && !fs.statSync(checked.folder).isDirectory())
+        throw new SettingsError(`${checked.folder} exists and is not a folder`);
+    return checked.folder;
+}
+
+/** Checks a stored or submitted settings object; throws SettingsError naming the bad field. */
+export function parseSettings(value: unknown, where: string): VmSettings {
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+        throw new SettingsError(`${where} is not a JSON object`);
+    const record = value as Record<string, unknown>;
+    if (typeof record.folder !== "string")
+        throw new SettingsError(`${where}: "folder" is not a string`);
+    if (typeof record.compress !== "boolean")
+        throw new SettingsError(`${where}: "compress" is not true or false`);
+    const checked = checkFolder(record.folder);
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${describeFolderProblem(checked.problem, checked.forbidden)}`);
+    return { folder: checked.folder, compress: record.compress };
+}
+
+export function defaultSettings(vmName: string): VmSettings {
+    return { folder: defaultFolder(vmName), compress: false };
+}
+
+/** Stored settings, or the defaults (isDefault) when none are stored. */
+export function readSettings(uuid: string, vmName: string): VmSettings & { isDefault: boolean } {
+    const file = settingsFile(uuid);
+    const stored = readJsonFile(file);
+    if (stored === undefined)
+        return { ...defaultSettings(vmName), isDefault: true };
+    return { ...parseSettings(stored, file), isDefault: false };
+}
+
+export function writeSettings(uuid: string, settings: VmSettings): void {
+    const folder = validateFolder(settings.folder);
+    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress }, null, 2) + "\n");
+}

@@ -1,0 +1,46 @@
+// Keeps a job's state file current without rewriting it for every event: at most one write per
+// interval while running, and at once for the final state.
+import { writeFileAtomic } from "./atomic-file.ts";
+import type { JobState } from "./types.ts";
+
+export const WRITE_INTERVAL_MS = 250;
+
+export class StateWriter {
+    private state: JobState;
+    private lastWrite = 0;
+    private timer: NodeJS.Timeout | undefined;
+
+    constructor(private readonly file: string, initial: JobState) {
+        this.state = initial;
+    }
+
+    get current(): JobState {
+        return this.state;
+    }
+
+    /** Records a new state; written now, or when the interval since the last write has passed. */
+    update(state: JobState): void {
+        this.state = state;
+        if (this.timer)
+            return;
+        const wait = this.lastWrite + WRITE_INTERVAL_MS - Date.now();
+        if (wait <= 0)
+            this.write();
+        else
+            this.timer = setTimeout(() => this.write(), wait);
+    }
+
+    /** Writes the current state now (the final one, or the first). */
+    flush(): void {
+        this.write();
+    }
+
+    private write(): void {
+        if (this.timer) {
+            clearTimeout(this.timer);
+            this.timer = undefined;
+        }
+        this.lastWrite = Date.now();
+        writeFileAtomic(this.file, JSON.stringify(this.state) + "\n");
+    }
+}

@@ -1,0 +1,29 @@
+// The VM's current or last job as its state file says, corrected when the runner died without
+// writing an end (killed, host crash): such a job is reported, and recorded, as failed.
+import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
+import { statusFile } from "./paths.ts";
+import { processAlive, processArgv } from "./proc.ts";
+import type { JobState } from "./types.ts";
+
+/** A runner that has not written its pid within this time after the start never ran. */
+const RUNNER_START_MS = 30_000;
+
+function runnerGone(job: JobState, now: number): boolean {
+    if (job.runnerPid === null)
+        return now - job.startedAt > RUNNER_START_MS;
+    const argv = processArgv(job.runnerPid);
+    return !processAlive(job.runnerPid) || argv === null || !argv.includes("run-job") || !argv.includes(job.id);
+}
+
+export function currentJob(uuid: string, now = Date.now()): JobState | undefined {
+    const file = statusFile(uuid);
+    const job = readJsonFile(file) as JobState | undefined;
+    if (!job || job.state !== "running" || !runnerGone(job, now))
+        return job;
+    const ended: JobState = {
+        ...job, state: "failed", updatedAt: now, finishedAt: now,
+        message: "the backup job ended without reporting a result (its process was stopped)",
+    };
+    writeFileAtomic(file, JSON.stringify(ended) + "\n");
+    return ended;
+}

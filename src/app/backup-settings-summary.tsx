@@ -1,0 +1,54 @@
+// The VM's backup settings as a description list, with the folder's size and chain length.
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
+import {
+    DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm,
+} from "@patternfly/react-core/dist/esm/components/DescriptionList/index.js";
+import cockpit from "../lib/cockpit";
+import type { RestorePointList, SettingsAnswer } from "../backup-types";
+import { bytes } from "./backup-text";
+
+const _ = cockpit.gettext;
+
+export interface BackupSettingsSummaryProps {
+    settings: SettingsAnswer;
+    points: RestorePointList | null;
+    onEdit: () => void;
+    editDisabled: boolean;
+}
+
+export function BackupSettingsSummary({ settings, points, onEdit, editDisabled }: BackupSettingsSummaryProps) {
+    return (
+        <DescriptionList id="backup-settings" isHorizontal isCompact horizontalTermWidthModifier={{ default: "14ch" }}>
+            <DescriptionListGroup>
+                <DescriptionListTerm>{_("Backup folder")}</DescriptionListTerm>
+                <DescriptionListDescription>
+                    <span id="backup-folder" className="backup-folder">{settings.folder}</span>
+                    {" "}
+                    <Button id="backup-settings-edit" variant="link" isInline onClick={onEdit} isDisabled={editDisabled}>
+                        {_("edit")}
+                    </Button>
+                </DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>{_("Compression")}</DescriptionListTerm>
+                <DescriptionListDescription id="backup-compression" data-compress={String(settings.compress)}>
+                    {settings.compress ? _("lz4") : _("Off")}
+                </DescriptionListDescription>
+            </DescriptionListGroup>
+            {points?.exists && (
+                <DescriptionListGroup>
+                    <DescriptionListTerm>{_("Folder size")}</DescriptionListTerm>
+                    <DescriptionListDescription id="backup-folder-size">
+                        {bytes(points.totalSize)}
+                        {points.chainLength > 0 && (
+                            <span className="vnb-muted">
+                                {" · "}
+                                {cockpit.format(cockpit.ngettext("$0 checkpoint in the chain", "$0 checkpoints in the chain", points.chainLength), points.chainLength)}
+                            </span>
+                        )}
+                    </DescriptionListDescription>
+                </DescriptionListGroup>
+            )}
+        </DescriptionList>
+    );
+}

@@ -1,0 +1,106 @@
+// The Backups tab of a VM's page: settings, "Back up now", the running job's progress (followed
+// through the watched state file), how the last job ended, and the restore points.
+import { useEffect, useRef, useState } from "react";
+import "./backup-tab.css";
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
+import { Flex, FlexItem } from "@patternfly/react-core/dist/esm/layouts/Flex/index.js";
+import { Stack, StackItem } from "@patternfly/react-core/dist/esm/layouts/Stack/index.js";
+import { Title } from "@patternfly/react-core/dist/esm/components/Title/index.js";
+import cockpit from "../lib/cockpit";
+import type { JobState, SettingsAnswer } from "../backup-types";
+import { useBackupSettings, useJobRates, useJobWatch, useRestorePoints } from "./backup-hooks";
+import { BackupCancelDialog } from "./backup-cancel-dialog";
+import { BackupLastJob } from "./backup-last-job";
+import { BackupNowDialog } from "./backup-now-dialog";
+import { BackupPoints } from "./backup-points";
+import { BackupProgress } from "./backup-progress";
+import { BackupSettingsDialog } from "./backup-settings-dialog";
+import { BackupSettingsSummary } from "./backup-settings-summary";
+import { BackupError } from "./backup-error";
+import { LoadingState } from "./states";
+
+const _ = cockpit.gettext;
+
+type Dialog = "settings" | "backup" | "cancel" | null;
+
+function BackupsBody({ domain, settings, onSettings }: { domain: string; settings: SettingsAnswer; onSettings: (s: SettingsAnswer) => void }) {
+    const view = useJobWatch(domain, settings.statusFile);
+    const job: JobState | null = view.status === "ready" && view.job.state !== "none" ? view.job as JobState : null;
+    const running = job?.state === "running" ? job : null;
+    const rates = useJobRates(running);
+    const [generation, setGeneration] = useState(0);
+    const points = useRestorePoints(domain, generation);
+    const [dialog, setDialog] = useState<Dialog>(null);
+    const [cancelling, setCancelling] = useState<string | null>(null);
+
+    // A job that starts or ends (here, elsewhere, or while the page was closed) changes the folder: list it again.
+    const lastPhase = useRef<string | null>(null);
+    useEffect(() => {
+        const phase = job ? `${job.id}:${job.state}` : null;
+        if (lastPhase.current !== null && phase !== lastPhase.current && job)
+            setGeneration(g => g + 1);
+        lastPhase.current = phase;
+    }, [job]);
+
+    const pointList = points.state.status === "ready" ? points.state.value : null;
+    return (
+        <Stack hasGutter id="backups" data-job-state={job?.state ?? "none"}>
+            <StackItem>
+                <Flex justifyContent={{ default: "justifyContentSpaceBetween" }} alignItems={{ default: "alignItemsFlexStart" }}>
+                    <FlexItem>
+                        <BackupSettingsSummary settings={settings} points={pointList} onEdit={() => setDialog("settings")}
+                                               editDisabled={running !== null} />
+                    </FlexItem>
+                    <FlexItem>
+                        <Button id="backup-now" variant="primary" onClick={() => setDialog("backup")}
+                                isDisabled={running !== null || view.status === "loading"}>
+                            {_("Back up now")}
+                        </Button>
+                    </FlexItem>
+                </Flex>
+            </StackItem>
+            {view.status === "error" && (
+                <StackItem>
+                    <BackupError id="backup-job-error" title={_("Cannot follow the backup job")} error={view.error} onRetry={view.retry} />
+                </StackItem>
+            )}
+            {running && (
+                <StackItem>
+                    <BackupProgress job={running} rates={rates} cancelling={cancelling === running.id}
+                                    onCancel={() => setDialog("cancel")} />
+                </StackItem>
+            )}
+            {job && job.state !== "running" && <StackItem><BackupLastJob job={job} /></StackItem>}
+            <StackItem>
+                <Title headingLevel="h3" className="backup-section-title">{_("Restore points")}</Title>
+                {points.state.status === "loading" && <LoadingState title={_("Reading the backup folder")} />}
+                {points.state.status === "error" && (
+                    <BackupError id="backup-points-error" title={_("Cannot read the backup folder")} error={points.state.error} onRetry={points.reload} />
+                )}
+                {pointList && <BackupPoints list={pointList} />}
+            </StackItem>
+
+            {dialog === "settings" && (
+                <BackupSettingsDialog domain={domain} settings={settings} onClose={() => setDialog(null)}
+                                      onSaved={s => { setDialog(null); onSettings(s); setGeneration(g => g + 1) }} />
+            )}
+            {dialog === "backup" && (
+                <BackupNowDialog domain={domain} folder={settings.folder} onClose={() => setDialog(null)}
+                                 onStarted={() => setDialog(null)} />
+            )}
+            {dialog === "cancel" && running && (
+                <BackupCancelDialog domain={domain} onClose={() => setDialog(null)}
+                                    onCancelled={() => { setCancelling(running.id); setDialog(null) }} />
+            )}
+        </Stack>
+    );
+}
+
+export function BackupsTab({ domain }: { domain: string }) {
+    const settings = useBackupSettings(domain);
+    if (settings.state.status === "loading")
+        return <LoadingState title={_("Loading backup settings")} />;
+    if (settings.state.status === "error")
+        return <BackupError id="backup-settings-error" title={_("Cannot load the backup settings")} error={settings.state.error} onRetry={settings.reload} />;
+    return <BackupsBody domain={domain} settings={settings.state.value} onSettings={settings.set} />;
+}

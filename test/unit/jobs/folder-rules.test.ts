@@ -1,0 +1,63 @@
+// The backup folder rules the helper (as root) and the settings dialog apply.
+import { it } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { checkFolder } from "../../../helper/jobs/folder-rules.ts";
+import { parseSettings, validateFolder } from "../../../helper/jobs/settings.ts";
+import { validateSettingsForm } from "../../../src/app/backup-forms.ts";
+
+it("accepts absolute folders outside system folders, normalising slashes", () => {
+    assert.deepEqual(checkFolder("/var/lib/libvirt/backups/vm1"), { folder: "/var/lib/libvirt/backups/vm1" });
+    assert.deepEqual(checkFolder("/srv//backups/vm1/"), { folder: "/srv/backups/vm1" });
+    assert.deepEqual(checkFolder("/library/x"), { problem: "system-folder", forbidden: "/library" });
+    assert.deepEqual(checkFolder("/usrdata/x"), { folder: "/usrdata/x" }, "only /usr itself and inside it");
+    assert.deepEqual(checkFolder("/mnt/my backups/vm"), { folder: "/mnt/my backups/vm" });
+});
+
+it("refuses relative paths, dot segments, control characters, / and system folders", () => {
+    const problem = (p: string) => { const r = checkFolder(p); return "problem" in r ? r.problem : null };
+    assert.equal(problem(""), "empty");
+    assert.equal(problem("   "), "empty");
+    assert.equal(problem("backups/vm"), "relative");
+    assert.equal(problem("./backups"), "relative");
+    assert.equal(problem("/srv/../etc"), "dot-segments");
+    assert.equal(problem("/srv/./x"), "dot-segments");
+    assert.equal(problem("/srv/a\nb"), "control-characters");
+    assert.equal(problem("/srv/a\u0000b"), "control-characters");
+    assert.equal(problem("/"), "root");
+    assert.equal(problem("//"), "root");
+    assert.equal(problem("/" + "a".repeat(5000)), "too-long");
+    for (const dir of ["/etc", "/proc", "/sys", "/dev", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/libx32", "/lib32"]) {
+        assert.equal(problem(dir), "system-folder", dir);
+        assert.equal(problem(`${dir}/backups`), "system-folder", `${dir}/backups`);
+    }
+});
+
+it("the settings form reports the same problems as the helper", () => {
+    assert.deepEqual(validateSettingsForm({ folder: "/srv/vm", compress: false }), {});
+    assert.deepEqual(validateSettingsForm({ folder: "/etc/vm", compress: true }), { folder: { problem: "system-folder", forbidden: "/etc" } });
+    assert.deepEqual(validateSettingsForm({ folder: "vm", compress: true }), { folder: { problem: "relative", forbidden: undefined } });
+});
+
+it("the helper also refuses a folder whose existing part is a symlink into a system folder", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-folder-`));
+    try {
+        fs.symlinkSync("/etc", path.join(tmp, "link"));
+        assert.throws(() => validateFolder(path.join(tmp, "link", "backups")), /\/etc/);
+        assert.equal(validateFolder(path.join(tmp, "ok", "vm") + "/"), path.join(tmp, "ok", "vm"));
+        fs.writeFileSync(path.join(tmp, "file"), "");
+        assert.throws(() => validateFolder(path.join(tmp, "file")), /not a folder/);
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+});
+
+it("stored settings are checked field by field", () => {
+    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true });
+    assert.throws(() => parseSettings({ folder: "/srv/b", compress: "yes" }, "f"), /compress/);
+    assert.throws(() => parseSettings({ folder: 3, compress: true }, "f"), /folder/);
+    assert.throws(() => parseSettings({ folder: "/proc/x", compress: true }, "f"), /\/proc/);
+    assert.throws(() => parseSettings([], "f"), /object/);
+});
