@@ -3,7 +3,7 @@
 // journal and removes those files, so no half-made restore point is ever taken for a whole one.
 import fs from "node:fs";
 import path from "node:path";
-import { processAlive } from "./lock.ts";
+import { processAlive } from "../tools/proc.ts";
 
 export const JOURNAL_NAME = ".virtnbdbackup.journal";
 

@@ -3,6 +3,7 @@
 // blocks the next run.
 import fs from "node:fs";
 import path from "node:path";
+import { processAlive } from "../tools/proc.ts";
 
 export const LOCK_DIR = "/run/lock/virtnbdbackup";
 
@@ -17,16 +18,6 @@ export interface JobLock {
     /** True when the previous owner died without unlocking: its job and socket may need cleaning up. */
     readonly tookOverStale: boolean;
     release(): void;
-}
-
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
-export function processAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === "EPERM";
-    }
 }
 
 /** Takes the lock for `key` (the domain UUID); `domain` only names it in messages. */

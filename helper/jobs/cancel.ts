@@ -3,7 +3,7 @@
 // the pid from the state file is still that process.
 import fs from "node:fs";
 import { cancelFile } from "./paths.ts";
-import { isOurBackupProcess } from "./proc.ts";
+import { isOurBackupProcess } from "../tools/proc.ts";
 import { currentJob } from "./status.ts";
 import type { CancelAnswer } from "./types.ts";
 

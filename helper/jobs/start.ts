@@ -9,7 +9,7 @@ import { ensureDir, writeFileAtomic } from "./atomic-file.ts";
 import { initialState } from "./job-state.ts";
 import { currentJob } from "./status.ts";
 import { JOBS_DIR, cancelFile, runnerLogFile, startLockFile, statusFile } from "./paths.ts";
-import { processAlive } from "./proc.ts";
+import { processAlive } from "../tools/proc.ts";
 import type { RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
 
 export class JobRunningError extends Error {

@@ -2,7 +2,7 @@
 // writing an end (killed, host crash): such a job is reported, and recorded, as failed.
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
-import { processAlive, processArgv } from "./proc.ts";
+import { processAlive, processArgv } from "../tools/proc.ts";
 import type { JobState } from "./types.ts";
 
 /** A runner that has not written its pid within this time after the start never ran. */
