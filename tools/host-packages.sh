@@ -6,7 +6,7 @@ packages=(
     qemu-system-x86 qemu-utils
     libnbd-dev libnbd-bin nbdkit pkg-config
     cockpit-ws cockpit-bridge cockpit-system
-    chromium libxml2-utils
+    chromium libxml2-utils time
     virtnbdbackup python3-lz4
 )
 missing=()

@@ -1,0 +1,377 @@
+// `npm run bench`: times our backup and restore CLIs against the floor (libvirt pull-mode export copied by
+// nbdcopy) and against the real Python virtnbdbackup/virtnbdrestore, on a TCG VM it builds itself, and
+// checks every backup it times restores exactly. `--smoke`: a small, quick run of the same code for npm test.
+//
+// Full backups use `-l full` for both tools; every checkpoint is deleted after each run (untimed), so each
+// full starts from a VM without checkpoints. Tools alternate their order from one round to the next.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
+import { TestVm } from "../test/lib/vm.ts";
+import { Checks, CorrectnessError, log } from "./lib/checks.ts";
+import { cleanupAll, cleanupOnSignals, onCleanup } from "./lib/cleanup.ts";
+import { FULL, SMOKE, type BenchConfig } from "./lib/config.ts";
+import { dropCaches, hostLoad, machineInfo } from "./lib/host.ts";
+import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure.ts";
+import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
+import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
+import { backupCmd, deleteAllCheckpoints, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
+
+const MiB = 2 ** 20;
+const benchDir = path.dirname(new URL(import.meta.url).pathname);
+
+/** State shared by the phases. */
+interface Bench {
+    cfg: BenchConfig;
+    vm: TestVm;
+    work: string;
+    checks: Checks;
+    rows: Map<string, Row>;
+    /** Bytes of the disk holding data (what a full copies). */
+    dataBytes: number;
+    /** Whether the page cache could be dropped before each timed run. */
+    cacheDropped: boolean;
+    /** Our restore CLI works (false: its rows say why not). */
+    ourRestore: { ready: boolean; why?: string };
+    counter: number;
+}
+
+function row(b: Bench, label: string, bytes: number): Row {
+    let r = b.rows.get(label);
+    if (!r) {
+        r = { label, wallMs: [], bytes, peakRss: [], cpuSeconds: [] };
+        b.rows.set(label, r);
+    }
+    return r;
+}
+
+function record(r: Row, m: Measurement, wallMs = m.wallMs): void {
+    r.wallMs.push(wallMs);
+    r.peakRss.push(m.peakRss);
+    r.cpuSeconds.push(m.cpuSeconds);
+}
+
+function freshDir(b: Bench, label: string): string {
+    const dir = path.join(b.work, `${label}-${++b.counter}`);
+    fs.mkdirSync(dir);
+    return dir;
+}
+
+function folderBytes(dir: string): number {
+    return fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+async function beforeTimedRun(b: Bench): Promise<void> {
+    b.cacheDropped = (await dropCaches()) && b.cacheDropped;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Phases
+
+/** The floor: backup-begin + nbdcopy of the export to a sparse file + domjobabort; nbdcopy to null: for info. */
+async function floor(b: Bench, round: number): Promise<void> {
+    await beforeTimedRun(b);
+    const job = await startPullJob(b.vm.name, "vda", b.work);
+    const forget = onCleanup("floor job", async () => { await job.stop() });
+    try {
+        const out = path.join(b.work, "floor.raw");
+        const copy = await measureOk("nbdcopy to file", "nbdcopy", [job.uri, out]);
+        if (round === 0)
+            await b.checks.sameImage("floor: nbdcopy of the pull-mode export", out, b.vm.expectedPath(0));
+        fs.rmSync(out, { force: true });
+        await dropCaches();
+        const toNull = await measureOk("nbdcopy to null:", "nbdcopy", [job.uri, "null:"]);
+        record(row(b, "nbdcopy → null: (export read only, info)", b.dataBytes), toNull);
+        // The floor's file is left in the page cache; our backups fsync. What durability costs, for info:
+        await dropCaches();
+        const flushed = await measureOk("nbdcopy --flush to file", "nbdcopy", ["--flush", job.uri, out]);
+        fs.rmSync(out, { force: true });
+        record(row(b, "nbdcopy --flush → file (durable like ours, info)", b.dataBytes), flushed);
+        forget();
+        const abortMs = await job.stop();
+        record(row(b, "floor: backup-begin + nbdcopy → file + domjobabort", b.dataBytes), copy, job.beginMs + copy.wallMs + abortMs);
+    } catch (e) {
+        forget();
+        await job.stop().catch(() => 0);
+        throw e;
+    }
+}
+
+function backupLabel(tool: Tool, level: string, compress: boolean, extra = ""): string {
+    const name = tool === "ours" ? "ours virtnbdbackup" : "Python virtnbdbackup";
+    return `${name} ${level}${compress ? " -z" : ""}${extra}`;
+}
+
+/** One timed full backup into a fresh folder; the folder is removed unless `keep`. */
+async function timedFull(b: Bench, tool: Tool, compress: boolean, keep: boolean): Promise<string> {
+    const dir = freshDir(b, `${tool}-full${compress ? "-z" : ""}`);
+    const c = backupCmd(tool, b.vm.name, "full", dir, compress);
+    await beforeTimedRun(b);
+    const m = await measureOk(backupLabel(tool, "full", compress), c.cmd, c.args);
+    const r = row(b, backupLabel(tool, "full", compress), b.dataBytes);
+    record(r, m);
+    r.outputBytes = folderBytes(dir);
+    await deleteAllCheckpoints(b.vm.name);
+    if (!keep)
+        fs.rmSync(dir, { recursive: true, force: true });
+    return dir;
+}
+
+/** Floor and full backups, alternating; returns the folders kept from the last round. */
+async function fullBackups(b: Bench): Promise<{ pyPlain: string; oursPlain: string; oursZ: string }> {
+    let pyPlain = "", oursPlain = "", oursZ = "";
+    for (let round = 0; round < b.cfg.reps; round++) {
+        const last = round === b.cfg.reps - 1;
+        log(`round ${round + 1}/${b.cfg.reps}: floor, full backups`);
+        await floor(b, round);
+        // Alternate which tool goes first, so neither always follows the other's cache footprint.
+        const order: Tool[] = round % 2 === 0 ? ["python", "ours"] : ["ours", "python"];
+        for (const compress of [false, true]) {
+            for (const tool of order) {
+                if (tool === "python" && !b.cfg.python && (compress || round > 0))
+                    continue;  // smoke: one plain Python full, for the restore row
+                // Kept: the Python plain full (the restore rows read it) and our last fulls (verified below).
+                const keepPy = tool === "python" && !compress && (last || !b.cfg.python);
+                const keepOurs = tool === "ours" && last;
+                const dir = await timedFull(b, tool, compress, keepPy || keepOurs);
+                if (keepPy)
+                    pyPlain = dir;
+                else if (keepOurs && compress)
+                    oursZ = dir;
+                else if (keepOurs)
+                    oursPlain = dir;
+            }
+        }
+    }
+    return { pyPlain, oursPlain, oursZ };
+}
+
+/** Restores `input` with a tool into a fresh folder; returns the measurement and the restored image. */
+async function restoreOnce(b: Bench, tool: Tool, input: string): Promise<{ m: Measurement; out: string; image: string }> {
+    const out = path.join(b.work, `${tool}-restore-${++b.counter}`);
+    const c = restoreCmd(tool, input, out);
+    await beforeTimedRun(b);
+    // The Python tool leaves its qemu-nbd flushing the image after it exits: that is part of its restore.
+    const m = await measure(c.cmd, c.args, { after: tool === "python" ? () => waitForQemuNbdIn(out) : undefined });
+    return { m, out, image: restoredImage(out, b.vm.disks[0]!.path) };
+}
+
+/** Restore of the Python tool's full backup with both restore CLIs, alternating; each result checked once. */
+async function restores(b: Bench, pyPlain: string): Promise<void> {
+    const tools: Tool[] = b.cfg.python ? ["python", "ours"] : ["ours"];
+    const label = (t: Tool) => t === "ours" ? "ours virtnbdrestore (Python's full)" : "Python virtnbdrestore (Python's full)";
+    for (let round = 0; round < b.cfg.reps; round++) {
+        log(`round ${round + 1}/${b.cfg.reps}: restores`);
+        for (const tool of round % 2 === 0 ? tools : [...tools].reverse()) {
+            if (tool === "ours" && !b.ourRestore.ready)
+                continue;
+            const { m, out, image } = await restoreOnce(b, tool, pyPlain);
+            try {
+                if (m.code !== 0) {
+                    if (tool === "ours") {
+                        b.ourRestore = { ready: false, why: (m.stderr.trim().split("\n").pop() ?? "").slice(0, 160) };
+                        log(`  our restore failed (exit ${m.code}): ${b.ourRestore.why}`);
+                        continue;
+                    }
+                    throw new Error(`Python virtnbdrestore failed (exit ${m.code}): ${m.stderr.trim().split("\n").slice(-5).join("\n")}`);
+                }
+                if (round === 0)
+                    await b.checks.sameImage(`${label(tool)} restored exactly`, image, b.vm.expectedPath(0));
+                record(row(b, label(tool), b.dataBytes), m);
+            } finally {
+                fs.rmSync(out, { recursive: true, force: true });
+            }
+        }
+    }
+    if (!b.ourRestore.ready)
+        row(b, label("ours"), b.dataBytes).unavailable = "n/a (restore CLI not ready)";
+}
+
+/** Restores one of our backup folders (ours if our restore works, else the Python one) and compares it. */
+async function verifyBackup(b: Bench, what: string, dir: string, expected: string): Promise<void> {
+    const tool: Tool = b.ourRestore.ready ? "ours" : "python";
+    const { m, out, image } = await restoreOnce(b, tool, dir);
+    try {
+        if (m.code !== 0)
+            throw new CorrectnessError(`restore of ${what} with ${tool} virtnbdrestore failed (exit ${m.code}): ${m.stderr.trim().split("\n").pop()}`);
+        await b.checks.sameImage(`${what}, restored by ${tool === "ours" ? "our" : "the Python"} virtnbdrestore`, image, expected);
+    } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+    }
+}
+
+let dirtyWrites = 0;
+
+/** Live guest writes of `bytes` random data at a place that moves from call to call (1 MiB aligned). */
+async function dirty(b: Bench, bytes: number): Promise<void> {
+    const diskMiB = b.vm.disks[0]!.size / MiB;
+    const lengthMiB = bytes / MiB;
+    const k = ++dirtyWrites;
+    const offsetMiB = (k * 613) % (diskMiB - lengthMiB);
+    await b.vm.write(0, { offset: offsetMiB * MiB, length: bytes, random: true, seed: 1000 + k });
+}
+
+/** A chain: full (untimed), then timed incs with 0, small and large dirty sizes; ours checked by a restore. */
+async function incrementals(b: Bench, tool: Tool): Promise<void> {
+    await deleteAllCheckpoints(b.vm.name);
+    const chain = freshDir(b, `${tool}-chain`);
+    const full = backupCmd(tool, b.vm.name, "full", chain, false);
+    await measureOk(`${tool} full (chain start)`, full.cmd, full.args);
+    const sizes = tool === "ours" ? [0, b.cfg.incSmall, b.cfg.incLarge] : [b.cfg.incSmall];
+    for (const size of sizes) {
+        const label = backupLabel(tool, "inc", false, `, ${size / MiB} MiB dirty`);
+        for (let round = 0; round < b.cfg.reps; round++) {
+            log(`${label}: round ${round + 1}/${b.cfg.reps}`);
+            if (size > 0)
+                await dirty(b, size);
+            const c = backupCmd(tool, b.vm.name, "inc", chain, false);
+            await beforeTimedRun(b);
+            record(row(b, label, size), await measureOk(label, c.cmd, c.args));
+        }
+    }
+    if (tool === "ours")
+        await verifyBackup(b, `our chain (full + ${sizes.length * b.cfg.reps} incs)`, chain, b.vm.expectedPath(0));
+    fs.rmSync(chain, { recursive: true, force: true });
+    await deleteAllCheckpoints(b.vm.name);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Goals and report
+
+function goals(b: Bench): Goal[] {
+    const get = (label: string) => median(b.rows.get(label));
+    const floorMs = get("floor: backup-begin + nbdcopy → file + domjobabort");
+    const ours = get(backupLabel("ours", "full", false));
+    const oursZ = get(backupLabel("ours", "full", true));
+    const py = get(backupLabel("python", "full", false));
+    const inc0 = get(backupLabel("ours", "inc", false, ", 0 MiB dirty"));
+    const incSmall = get(backupLabel("ours", "inc", false, `, ${b.cfg.incSmall / MiB} MiB dirty`));
+    const out: Goal[] = [
+        ratioGoal("ours full / floor", ours, floorMs, "<=", 1.25),
+        ratioGoal("Python full / ours full", py, ours, ">=", 5),
+        ratioGoal("ours full -z / floor", oursZ, floorMs, "<=", 2),
+    ];
+    // An inc must cost its fixed job overhead plus its dirty bytes, not a walk over the disk: the small inc
+    // (a few % of the data) may add at most a quarter of what a full adds over the same fixed overhead.
+    if (inc0 !== null && incSmall !== null && ours !== null) {
+        const share = (incSmall - inc0) / Math.max(1, ours - inc0);
+        out.push({
+            goal: `ours inc ${b.cfg.incSmall / MiB} MiB: (inc − inc 0 dirty) / (full − inc 0 dirty)`,
+            target: "<= 0.25", value: share.toFixed(2), pass: share <= 0.25,
+        });
+    }
+    out.push(ratioGoal("Python restore / ours restore", get("Python virtnbdrestore (Python's full)"), get("ours virtnbdrestore (Python's full)"), ">=", 2));
+    const ourRss = [...b.rows.values()].filter(r => r.label.startsWith("ours") && !r.unavailable).map(peakRss).filter((v): v is number => v !== null);
+    const maxRss = ourRss.length > 0 ? Math.max(...ourRss) : null;
+    out.push({ goal: "peak RSS of our CLIs (max over all runs)", target: "<= 150 MB", value: maxRss === null ? "n/a" : `${(maxRss / 1e6).toFixed(0)} MB`, pass: maxRss === null ? null : maxRss <= 150e6 });
+    return out;
+}
+
+/** Cost of an inc per dirty GiB, from the small and large incs; and the full's cost per data GiB. */
+function incScaling(b: Bench): string {
+    const get = (mib: number) => median(b.rows.get(backupLabel("ours", "inc", false, `, ${mib} MiB dirty`)));
+    const s = b.cfg.incSmall / MiB, l = b.cfg.incLarge / MiB;
+    const t0 = get(0), ts = get(s), tl = get(l), full = median(b.rows.get(backupLabel("ours", "full", false)));
+    if (t0 === null || ts === null || tl === null || full === null)
+        return "";
+    const perDirtyGiB = (tl - ts) / 1000 / ((l - s) / 1024);
+    const perDataGiB = (full - t0) / 1000 / (b.dataBytes / 2 ** 30);
+    return `Incremental scaling (ours): fixed cost (inc with 0 dirty) ${(t0 / 1000).toFixed(2)} s; ` +
+        `${s} MiB dirty ${(ts / 1000).toFixed(2)} s, ${l} MiB dirty ${(tl / 1000).toFixed(2)} s → ` +
+        `${perDirtyGiB.toFixed(2)} s per dirty GiB (slope between the two), versus ${perDataGiB.toFixed(2)} s per data GiB ` +
+        `for a full above the same fixed cost (disk ${(b.vm.disks[0]!.size / 2 ** 30).toFixed(2)} GiB, ` +
+        `${(b.dataBytes / 1e9).toFixed(2)} GB of data).`;
+}
+
+async function report(b: Bench, startedAt: Date, loadBefore: ReturnType<typeof hostLoad>): Promise<string> {
+    const info = await machineInfo();
+    const loadAfter = hostLoad(b.vm.name);
+    const others = [...new Set([...loadBefore.otherQemus, ...loadAfter.otherQemus])];
+    const lines = [
+        `# Backup benchmark (${b.cfg.name} run)`,
+        "",
+        `Date: ${startedAt.toISOString()}  `,
+        ...Object.entries(info).map(([k, v]) => `${k}: ${v}  `),
+        `VM: TCG, one ${b.cfg.diskSize} qcow2 disk, ${(b.dataBytes / 1e9).toFixed(2)} GB data (random, text, zeroed ranges)  `,
+        `Runs per measurement: ${b.cfg.reps} (median, min–max); page cache dropped before every timed run: ${b.cacheDropped ? "yes" : "no (not permitted)"}  `,
+        `Peak RSS and CPU s (user + system, median): GNU time %M/%U/%S of the tool process (and the children it waited for)  `,
+        `Host load (1 min): ${loadBefore.load1.toFixed(2)} at start, ${loadAfter.load1.toFixed(2)} at end; ` +
+            `other VMs running: ${others.length > 0 ? others.join(", ") : "none"}`,
+        "",
+        "Full backups: `-l full` for both tools, all checkpoints deleted (untimed) after every run. Throughput = data bytes " +
+            "(dirty bytes for incs) / median wall time. Python restore times include waiting for its qemu-nbd to finish.",
+        "",
+        measurementTable([...b.rows.values()]),
+        "",
+        goalTable(goals(b)),
+        "",
+        incScaling(b),
+        "",
+        `Correctness: all ${b.checks.passed.length} checks passed (${b.checks.passed.join("; ")}).`,
+    ];
+    return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+    const cfg = process.argv.includes("--smoke") ? SMOKE : FULL;
+    if (!haveGnuTime())
+        throw new Error("/usr/bin/time is missing: install Debian's `time` package (apt-get install time)");
+    cleanupOnSignals();
+    const startedAt = new Date();
+    const stopLibvirtd = await ensureLibvirtd();
+    onCleanup("libvirtd", stopLibvirtd);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-bench-`));
+    onCleanup("work folder", () => fs.rmSync(work, { recursive: true, force: true }));
+    await snapshotOurClis(work);
+
+    log(`${cfg.name} benchmark: building the VM (${cfg.diskSize} disk)...`);
+    const t0 = performance.now();
+    const vm = await TestVm.create({ disks: [{ size: cfg.diskSize, writes: cfg.writes }] });
+    onCleanup("VM", () => vm.cleanup());
+    log(`  VM ${vm.name} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const loadBefore = hostLoad(vm.name);
+
+    const probe = await startPullJob(vm.name, "vda", work);
+    const dataBytes = await dataBytesOf(probe.uri).finally(() => probe.stop());
+    log(`  data on the disk: ${dataBytes} bytes`);
+
+    const b: Bench = { cfg, vm, work, checks: new Checks(), rows: new Map(), dataBytes, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };
+    unfinished = b;
+    const kept = await fullBackups(b);
+    await restores(b, kept.pyPlain);
+    await verifyBackup(b, "our full", kept.oursPlain, vm.expectedPath(0));
+    await verifyBackup(b, "our full -z", kept.oursZ, vm.expectedPath(0));
+    for (const dir of Object.values(kept))
+        fs.rmSync(dir, { recursive: true, force: true });
+    await incrementals(b, "ours");
+    if (cfg.python)
+        await incrementals(b, "python");
+
+    const text = await report(b, startedAt, loadBefore);
+    process.stdout.write(text);
+    if (cfg.name === "full") {
+        fs.mkdirSync(path.join(benchDir, "results"), { recursive: true });
+        fs.writeFileSync(path.join(benchDir, "results/latest.md"), text);
+        log(`written to ${path.join(benchDir, "results/latest.md")}`);
+    }
+    return 0;
+}
+
+/** The run in progress, so a failure can still show what was measured. */
+let unfinished: Bench | null = null;
+
+main().then(async code => {
+    await cleanupAll();
+    process.exitCode = code;
+}, async (err: unknown) => {
+    const correctness = err instanceof CorrectnessError;
+    process.stderr.write(`${correctness ? "correctness check FAILED" : "benchmark failed"}: ${(err as Error)?.stack ?? err}\n`);
+    // Numbers of a run that stopped for another reason are still worth a look (not as results, though).
+    if (!correctness && unfinished && unfinished.rows.size > 0)
+        process.stderr.write(`\nMeasured before the failure (INCOMPLETE, not a result):\n\n${measurementTable([...unfinished.rows.values()])}\n`);
+    await cleanupAll();
+    process.exitCode = 1;
+});
