@@ -45,7 +45,9 @@ ${disks.map(([dev, file]) => `    <disk type='file' device='disk'><driver name='
     <console type='pty'/>
   </devices>
 </domain>`;
-    sh("virsh", ["-c", "qemu:///system", "define", "/dev/stdin"], xml);
+    const xmlFile = path.join(STATE, "domain.xml");
+    fs.writeFileSync(xmlFile, xml);
+    sh("virsh", ["-c", "qemu:///system", "define", "--file", xmlFile]);
 }
 
 function portOpen(port: number): Promise<boolean> {
