@@ -15,7 +15,7 @@ const all = !args.has("--ui") && !args.has("--helper");
 
 // Native modules cannot be bundled; they are copied into dist/helper/node_modules so that
 // Node's own resolution finds them beside the bundle, wherever dist/ is installed.
-const NATIVE = ["libnbd-node", "lz4-napi"];
+const NATIVE = ["libnbd-node", "codec-node"];
 
 async function buildUi() {
     fs.mkdirSync(dist, { recursive: true });
@@ -42,27 +42,14 @@ async function buildUi() {
 function copyNative() {
     const target = path.join(dist, "helper/node_modules");
     fs.rmSync(target, { recursive: true, force: true });
-    for (const name of NATIVE) {
-        const pkgDir = packageDir(name);
-        copyPackage(pkgDir, path.join(target, name));
-        // lz4-napi loads a platform package (@antoniomuso/lz4-napi-<platform>) at run time.
-        const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8"));
-        for (const dep of Object.keys(pkg.optionalDependencies ?? {})) {
-            const depDir = packageDir(dep, pkgDir);
-            if (depDir)
-                copyPackage(depDir, path.join(target, dep));
-        }
-    }
+    // Our native packages load only their own .node file and system libraries: nothing else to copy.
+    for (const name of NATIVE)
+        copyPackage(packageDir(name), path.join(target, name));
 }
 
-// The folder of an installed package (its package.json may not be exported); undefined when absent.
-function packageDir(name, from) {
-    let dir;
-    try {
-        dir = path.dirname(require.resolve(name, from ? { paths: [from] } : undefined));
-    } catch {
-        return undefined;
-    }
+// The folder of an installed package (its package.json may not be exported).
+function packageDir(name) {
+    let dir = path.dirname(require.resolve(name));
     for (; dir !== path.dirname(dir); dir = path.dirname(dir)) {
         const manifest = path.join(dir, "package.json");
         if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === name)

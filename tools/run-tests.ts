@@ -19,20 +19,21 @@ function find(dir: string): string[] {
 }
 
 const args = process.argv.slice(2);
-const unit = [...find("test/unit"), ...find("libnbd-node/test")];
+// Pure logic and the codec binding: no libvirt, no servers.
+const unit = [...find("test/unit"), ...find("codec-node/test")];
 const realstack = find("test/realstack");
 let files: string[];
 if (args.length === 0)
-    files = [...unit, ...realstack];
+    files = [...unit, ...find("libnbd-node/test"), ...realstack];
 else if (args[0] === "unit")
-    files = find("test/unit");
+    files = unit;
 else if (args[0] === "realstack")
     files = [...find("libnbd-node/test"), ...realstack];
 else
     files = args;
 
 async function main(): Promise<number> {
-    const needsLibvirt = files.some(f => !f.startsWith("test/unit"));
+    const needsLibvirt = files.some(f => !unit.includes(f));
     const stopLibvirtd = needsLibvirt ? await ensureLibvirtd() : async () => {};
     if (needsLibvirt)
         await TestVm.removeStale(); // VMs of test processes that died

@@ -4,11 +4,11 @@
 // the write runs in the thread pool, and the file gets its final name only when complete.
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { compressFrame } from "lz4-napi";
+import { lz4CompressFrame, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
 import {
     Adler32, checksumFileName, COMPRESSION_METHOD, DEFAULT_MAX_REQUEST_SIZE, encodeFrameHeader, encodeMeta,
-    encodeTrailer, partialFileName, TERM, trailerEntryFor, withContentSize,
+    encodeTrailer, partialFileName, TERM, trailerEntryFor,
     type StreamMeta, type TrailerEntry,
 } from "../format/index.ts";
 
@@ -21,7 +21,7 @@ export function streamDataSize(extents: readonly Extent[]): number {
 
 export interface StreamSinkOptions {
     /**
-     * lz4 level recorded in the meta frame (lz4-napi has one speed; the level is informational), or false.
+     * lz4 level (recorded in the meta frame and used by liblz4; above 12 counts as 12), or false.
      * Default: the meta's own `compressed` value.
      */
     compress?: false | number;
@@ -34,7 +34,6 @@ export interface StreamSinkOptions {
 
 // Headers and CRLFs wait here for the next payload; a long run of zero frames is flushed at this size.
 const PENDING_FLUSH_BYTES = 64 * 1024;
-const LZ4_OPTIONS = { contentChecksum: true, blockChecksums: true };
 // Written bytes are flushed to disk in the background every so often, so the final fsync is short.
 const BACKGROUND_SYNC_BYTES = 256 * 1024 * 1024;
 
@@ -74,7 +73,10 @@ export class StreamSink implements Sink {
         private readonly fh: fsp.FileHandle,
         private readonly maxRequestSize: number,
     ) {
-        if (meta.compressed !== false) this.transform = (chunk, data) => compressChunk(chunk, data);
+        if (meta.compressed !== false) {
+            const options = lz4Options(meta.compressed);
+            this.transform = (chunk, data) => compressChunk(chunk, data, options);
+        }
         const json = encodeMeta(meta);
         this.queueSmall(encodeFrameHeader("meta", 0, json.length));
         this.queueSmall(json);
@@ -249,12 +251,19 @@ export class StreamSink implements Sink {
     }
 }
 
-function compressChunk(chunk: Chunk, data: Buffer): Promise<Buffer> {
+/**
+ * Frames as the other tool writes them: its level, block and content checksums, and the content size,
+ * which lets a reader learn each chunk's length from the frame header.
+ */
+function lz4Options(level: number): Lz4CompressOptions {
+    return { level, blockChecksum: true, contentChecksum: true, contentSize: true };
+}
+
+function compressChunk(chunk: Chunk, data: Buffer, options: Lz4CompressOptions): Promise<Buffer> {
     if (data.length !== chunk.length) {
         return Promise.reject(new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`));
     }
-    // Recording the content size lets a reader learn each chunk's length from the frame header.
-    return compressFrame(data, LZ4_OPTIONS).then((frame) => withContentSize(frame, chunk.length));
+    return lz4CompressFrame(data, options);
 }
 
 /** Positioned writev that continues after short writes. */

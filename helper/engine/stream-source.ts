@@ -2,7 +2,7 @@
 // (headers only: payloads are skipped, using the compression trailer's sizes when compressed), so a
 // damaged file fails before anything is restored, with the file and byte offset in the message.
 import fsp from "node:fs/promises";
-import { decompressFrame } from "lz4-napi";
+import { lz4DecompressFrame } from "codec-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
 import {
     DEFAULT_MAX_REQUEST_SIZE, entryStoredSize, FormatError, FRAME_HEADER_LENGTH, isCompressed, isTerm,
@@ -155,12 +155,10 @@ export class StreamSource implements Source {
         }
         let data: Buffer;
         try {
-            data = await decompressFrame(stored);
+            // Checks the frame's checksums, its size (piece.length) and that nothing follows it.
+            data = await lz4DecompressFrame(stored, piece.length);
         } catch (err) {
             throw new FormatError(`lz4 frame does not decompress: ${(err as Error).message}`, { file: this.file, offset: piece.fileOffset });
-        }
-        if (data.length !== piece.length) {
-            throw new FormatError(`lz4 frame decompresses to ${data.length} bytes, expected ${piece.length}`, { file: this.file, offset: piece.fileOffset });
         }
         return chunk.offset === piece.offset && chunk.length === piece.length
             ? data

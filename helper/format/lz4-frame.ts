@@ -1,8 +1,8 @@
 import { FormatError } from "./errors.ts";
 
-// Just enough of the lz4 frame format (header only) to learn or record a frame's uncompressed size.
-// Python's lz4.frame stores the content size in every frame; lz4-napi does not, so our writer adds it:
-// a reader then knows each chunk's length without decompressing, and the decoder checks it.
+// Just enough of the lz4 frame format (header only) to learn a frame's uncompressed size without
+// decompressing it. Both tools record the content size in every frame they write (Python's lz4.frame
+// by default, ours through liblz4's contentSize preference); frames from elsewhere may lack it.
 
 const MAGIC = 0x184d2204;
 const FLG_CONTENT_SIZE = 0x08;
@@ -64,31 +64,4 @@ export function parseLz4FrameHeader(buf: Uint8Array): Lz4FrameHeader {
         contentSize = Number(size);
     }
     return { headerLength, contentSize };
-}
-
-/**
- * The same lz4 frame with its content size recorded in the header (a new header, then the frame's
- * blocks unchanged). A frame that already records a size is returned as is after checking it.
- */
-export function withContentSize(frame: Buffer, contentSize: number): Buffer {
-    const header = parseLz4FrameHeader(frame.subarray(0, LZ4_MAX_HEADER_LENGTH));
-    if (header.contentSize !== undefined) {
-        if (header.contentSize !== contentSize) {
-            throw new FormatError(`lz4 frame records content size ${header.contentSize}, expected ${contentSize}`);
-        }
-        return frame;
-    }
-    const flg = frame[4] | FLG_CONTENT_SIZE;
-    const dictId = frame[4] & FLG_DICT_ID ? frame.subarray(6, 10) : Buffer.alloc(0);
-    const descriptor = Buffer.alloc(2 + 8 + dictId.length);
-    descriptor[0] = flg;
-    descriptor[1] = frame[5];
-    descriptor.writeBigUInt64LE(BigInt(contentSize), 2);
-    dictId.copy(descriptor, 10);
-    const out = Buffer.allocUnsafe(frame.length + 8);
-    frame.copy(out, 0, 0, 4);
-    descriptor.copy(out, 4);
-    out[4 + descriptor.length] = descriptorChecksum(descriptor);
-    frame.copy(out, 4 + descriptor.length + 1, header.headerLength);
-    return out;
 }

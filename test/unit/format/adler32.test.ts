@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
-import ADLER32 from "adler-32";
 import { Adler32, adler32 } from "../../../helper/format/index.ts";
 
 function pythonAdler32(data: Buffer): number {
@@ -16,19 +15,18 @@ test("known values", () => {
     assert.equal(adler32(Buffer.from("Wikipedia")), 0x11e60398);
 });
 
-test("matches Python's zlib.adler32 and the adler-32 package", () => {
+test("matches Python's zlib.adler32", () => {
     const inputs = [
         Buffer.alloc(1, 0xff),
-        Buffer.alloc(3800, 0xff), // exactly one reduction block
-        Buffer.alloc(3801, 0xff),
-        Buffer.alloc(5 * 1024 * 1024, 0xff), // worst case for the running sums
+        Buffer.alloc(5552, 0xff), // zlib's reduction block
+        Buffer.alloc(5553, 0xff),
+        Buffer.alloc(5 * 1024 * 1024, 0xff), // largest sums between reductions
         crypto.randomBytes(1234567),
         Buffer.concat([Buffer.alloc(70000), crypto.randomBytes(9)]),
     ];
     for (const data of inputs) {
         const ours = new Adler32().update(data).digest();
         assert.equal(ours, pythonAdler32(data), `python, ${data.length} bytes`);
-        assert.equal(ours, ADLER32.buf(data) >>> 0, `adler-32, ${data.length} bytes`);
     }
 });
 

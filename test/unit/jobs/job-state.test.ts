@@ -2,7 +2,7 @@
 import { it } from "node:test";
 import assert from "node:assert/strict";
 import { applyEvent, finishState, initialState, type CliEvent } from "../../../helper/jobs/job-state.ts";
-import { isBackupCli } from "../../../helper/jobs/proc.ts";
+import { isBackupCli } from "../../../helper/tools/proc.ts";
 import type { JobState } from "../../../helper/jobs/types.ts";
 
 const JOB = { id: "j1", domain: "vm1", uuid: "11111111-2222-3333-4444-555555555555", level: "auto" as const, folder: "/srv/b", compress: false };

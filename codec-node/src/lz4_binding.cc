@@ -1,0 +1,101 @@
+#include "lz4_binding.h"
+
+#include <functional>
+#include <utility>
+
+#include "args.h"
+#include "lz4_frame.h"
+
+namespace codecnode {
+
+namespace {
+
+Napi::Error MakeLz4Error(Napi::Env env, const Lz4Outcome& outcome) {
+  Napi::Error error = Napi::Error::New(env, "codec-node: " + outcome.error);
+  error.Set("code", Napi::String::New(env, outcome.code));
+  return error;
+}
+
+Napi::Value Settle(Napi::Env env, Lz4Outcome outcome) {
+  if (!outcome.ok()) throw MakeLz4Error(env, outcome);
+  return ToBuffer(env, std::move(outcome.bytes));
+}
+
+// Runs `job` on the thread pool and settles a Promise with its outcome. The input array stays
+// referenced until then, so the bytes the job reads cannot be collected under it.
+class Lz4Worker : public Napi::AsyncWorker {
+ public:
+  using Job = std::function<Lz4Outcome()>;
+
+  Lz4Worker(Napi::Env env, const char* name, Napi::TypedArray input, Job job)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {
+    input_.Reset(input, 1);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { outcome_ = job_(); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    input_.Reset();
+    if (!outcome_.ok()) {
+      deferred_.Reject(MakeLz4Error(env, outcome_).Value());
+      return;
+    }
+    deferred_.Resolve(ToBuffer(env, std::move(outcome_.bytes)));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    input_.Reset();
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::TypedArray> input_;
+  Job job_;
+  Lz4Outcome outcome_;
+};
+
+Napi::Value Queue(Napi::Env env, const char* name, Napi::TypedArray input, Lz4Worker::Job job) {
+  auto* worker = new Lz4Worker(env, name, input, std::move(job));  // deletes itself when done
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+Napi::Value Lz4CompressFrame(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  Lz4CompressOptions options = CompressOptionsArg(info, 1);
+  const uint8_t* data = input.data;
+  size_t size = input.size;
+  return Queue(info.Env(), "codec-node:lz4CompressFrame", input.array,
+               [data, size, options] { return CompressFrame(data, size, options); });
+}
+
+Napi::Value Lz4CompressFrameSync(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  Lz4CompressOptions options = CompressOptionsArg(info, 1);
+  return Settle(info.Env(), CompressFrame(input.data, input.size, options));
+}
+
+Napi::Value Lz4DecompressFrame(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  size_t expectedSize = SizeArg(info, 1, "expectedSize");
+  const uint8_t* data = input.data;
+  size_t size = input.size;
+  return Queue(info.Env(), "codec-node:lz4DecompressFrame", input.array,
+               [data, size, expectedSize] { return DecompressFrame(data, size, expectedSize); });
+}
+
+Napi::Value Lz4DecompressFrameSync(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  size_t expectedSize = SizeArg(info, 1, "expectedSize");
+  return Settle(info.Env(), DecompressFrame(input.data, input.size, expectedSize));
+}
+
+}  // namespace codecnode

@@ -1,0 +1,13 @@
+// lz4CompressFrame / lz4DecompressFrame (Promise, libuv thread pool) and their *Sync twins.
+#pragma once
+
+#include <napi.h>
+
+namespace codecnode {
+
+Napi::Value Lz4CompressFrame(const Napi::CallbackInfo& info);
+Napi::Value Lz4CompressFrameSync(const Napi::CallbackInfo& info);
+Napi::Value Lz4DecompressFrame(const Napi::CallbackInfo& info);
+Napi::Value Lz4DecompressFrameSync(const Napi::CallbackInfo& info);
+
+}  // namespace codecnode

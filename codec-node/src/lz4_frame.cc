@@ -1,0 +1,120 @@
+#include "lz4_frame.h"
+
+#include <lz4frame.h>
+
+#include <cstdlib>
+#include <memory>
+
+namespace codecnode {
+
+namespace {
+
+constexpr const char* kCodeLz4 = "ERR_LZ4";            // liblz4 refused the frame
+constexpr const char* kCodeSize = "ERR_LZ4_SIZE";      // frame decodes, but not to the expected size
+constexpr const char* kCodeTrailing = "ERR_LZ4_TRAILING";
+constexpr const char* kCodeNoMemory = "ERR_LZ4_NO_MEMORY";
+
+Lz4Outcome Fail(const char* code, std::string message) {
+  Lz4Outcome out;
+  out.error = std::move(message);
+  out.code = code;
+  return out;
+}
+
+Lz4Outcome FailLz4(const char* what, size_t lz4Result) {
+  return Fail(kCodeLz4, std::string(what) + ": " + LZ4F_getErrorName(lz4Result));
+}
+
+struct DctxDeleter {
+  void operator()(LZ4F_dctx* dctx) const { LZ4F_freeDecompressionContext(dctx); }
+};
+
+}  // namespace
+
+Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options) {
+  LZ4F_preferences_t prefs = LZ4F_INIT_PREFERENCES;
+  prefs.compressionLevel = options.level;
+  prefs.frameInfo.blockChecksumFlag = options.blockChecksum ? LZ4F_blockChecksumEnabled : LZ4F_noBlockChecksum;
+  prefs.frameInfo.contentChecksumFlag = options.contentChecksum ? LZ4F_contentChecksumEnabled : LZ4F_noContentChecksum;
+  // 0 means "unknown" in the frame format, so an empty frame never records its size.
+  prefs.frameInfo.contentSize = options.contentSize ? size : 0;
+
+  size_t bound = LZ4F_compressFrameBound(size, &prefs);
+  if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
+  std::unique_ptr<uint8_t, FreeDeleter> frame(AllocateBlock(bound));
+  if (!frame) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(bound) + " bytes for an lz4 frame");
+  size_t written = LZ4F_compressFrame(frame.get(), bound, data, size, &prefs);
+  if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
+
+  // Give back the slack of the worst-case bound (most of it for compressible data). Shrinking with
+  // realloc keeps the bytes in place (mremap for large blocks), so no copy is made.
+  if (written < bound) {
+    if (auto* shrunk = static_cast<uint8_t*>(std::realloc(frame.get(), written))) {
+      frame.release();
+      frame.reset(shrunk);
+    }
+  }
+  Lz4Outcome out;
+  out.bytes.data = std::move(frame);
+  out.bytes.size = written;
+  return out;
+}
+
+Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {
+  if (size == 0) return Fail(kCodeLz4, "no bytes, not an lz4 frame");
+  LZ4F_dctx* rawDctx = nullptr;
+  size_t created = LZ4F_createDecompressionContext(&rawDctx, LZ4F_VERSION);
+  if (LZ4F_isError(created)) return FailLz4("lz4 decompression context", created);
+  std::unique_ptr<LZ4F_dctx, DctxDeleter> dctx(rawDctx);
+
+  // The header first: a frame that records a different size fails before anything is allocated.
+  LZ4F_frameInfo_t info = LZ4F_INIT_FRAMEINFO;
+  size_t consumed = size;
+  size_t hint = LZ4F_getFrameInfo(dctx.get(), &info, data, &consumed);
+  if (LZ4F_isError(hint)) return FailLz4("not a valid lz4 frame header", hint);
+  if (info.frameType != LZ4F_frame) return Fail(kCodeLz4, "a skippable lz4 frame, not a data frame");
+  if (info.contentSize != 0 && info.contentSize != expectedSize) {
+    return Fail(kCodeSize, "lz4 frame records a content size of " + std::to_string(info.contentSize) +
+                               " bytes, expected " + std::to_string(expectedSize));
+  }
+
+  std::unique_ptr<uint8_t, FreeDeleter> out(AllocateBlock(expectedSize));
+  if (!out) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(expectedSize) + " bytes for lz4 output");
+  size_t inPos = consumed;
+  size_t outPos = 0;
+  // Once `out` is full, decoding continues into this scratch space: any byte landing here means the
+  // frame holds more than expected, while the end mark and content checksum produce nothing.
+  uint8_t overflow[64];
+  LZ4F_decompressOptions_t opts = {};
+  for (;;) {
+    bool full = outPos == expectedSize;
+    uint8_t* dst = full ? overflow : out.get() + outPos;
+    size_t dstSize = full ? sizeof overflow : expectedSize - outPos;
+    size_t srcSize = size - inPos;
+    size_t result = LZ4F_decompress(dctx.get(), dst, &dstSize, data + inPos, &srcSize, &opts);
+    if (LZ4F_isError(result)) return FailLz4("lz4 frame does not decompress", result);
+    if (full && dstSize > 0) {
+      return Fail(kCodeSize, "lz4 frame holds more than the expected " + std::to_string(expectedSize) + " bytes");
+    }
+    inPos += srcSize;
+    outPos += full ? 0 : dstSize;
+    if (result == 0) break;  // frame complete, checksums verified
+    if (srcSize == 0 && dstSize == 0) {
+      return Fail(kCodeLz4, "lz4 frame truncated: " + std::to_string(size) + " bytes end inside it");
+    }
+  }
+  if (inPos != size) {
+    return Fail(kCodeTrailing, std::to_string(size - inPos) + " byte(s) follow the lz4 frame of " +
+                                   std::to_string(inPos) + " bytes");
+  }
+  if (outPos != expectedSize) {
+    return Fail(kCodeSize, "lz4 frame decompresses to " + std::to_string(outPos) + " bytes, expected " +
+                               std::to_string(expectedSize));
+  }
+  Lz4Outcome result;
+  result.bytes.data = std::move(out);
+  result.bytes.size = expectedSize;
+  return result;
+}
+
+}  // namespace codecnode

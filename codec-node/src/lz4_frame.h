@@ -1,0 +1,39 @@
+// One lz4 frame in, one out, through liblz4's frame API. Plain C++ (no N-API), so the same code runs
+// on the libuv thread pool and on the main thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "owned_bytes.h"
+
+namespace codecnode {
+
+// Any int: liblz4 runs levels below 3 in its fast mode (negative = faster, "acceleration") and counts
+// levels above 12 as 12 (Python's lz4.frame and the other tool accept up to 16).
+constexpr int kMinLz4Level = -2147483647;
+constexpr int kMaxLz4Level = 2147483647;
+
+struct Lz4CompressOptions {
+  int level = 0;
+  bool blockChecksum = false;
+  bool contentChecksum = false;
+  bool contentSize = true;
+};
+
+// The result or why there is none. `code` is the Error's .code for JavaScript.
+struct Lz4Outcome {
+  OwnedBytes bytes;
+  std::string error;
+  const char* code = nullptr;
+  bool ok() const { return error.empty(); }
+};
+
+// A complete frame holding `size` bytes, in a block of exactly the frame's length.
+Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options);
+
+// The content of the single lz4 frame that is all of `data`; fails unless it is exactly
+// `expectedSize` bytes, or when the frame is damaged (its checksums are verified) or followed by bytes.
+Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize);
+
+}  // namespace codecnode

@@ -1,0 +1,146 @@
+// lz4 frames: round trips, both directions with Python's lz4.frame (what virtnbdbackup uses), and the
+// errors a damaged frame, a wrong size or trailing bytes must raise.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import {
+    lz4CompressFrame, lz4CompressFrameSync, lz4DecompressFrame, lz4DecompressFrameSync, versions,
+} from "codec-node";
+import { gcNow, halfRandom, MiB, pythonLz4Compress, pythonLz4Decompress, text } from "./helpers.ts";
+
+// What StreamSink writes: the other tool's settings.
+const STREAM = { level: 2, blockChecksum: true, contentChecksum: true, contentSize: true };
+const FLG_BLOCK_CHECKSUM = 0x10, FLG_CONTENT_SIZE = 0x08, FLG_CONTENT_CHECKSUM = 0x04;
+
+const samples: Array<[string, Buffer]> = [
+    ["empty", Buffer.alloc(0)],
+    ["1 byte", Buffer.from([0x5a])],
+    ["random 1 MiB + 3", crypto.randomBytes(MiB + 3)],
+    ["text 3 MiB", text(3 * MiB)],
+    ["zeros 4 MiB", Buffer.alloc(4 * MiB)],
+    ["half random 33 MiB", halfRandom(33 * MiB)],
+];
+
+test("versions of the libraries in use", () => {
+    assert.match(versions.lz4, /^1\.\d+\.\d+$/);
+    assert.match(versions.libdeflate, /^1\.\d+/);
+});
+
+test("round trips, async and sync, with and without checksums", async () => {
+    for (const [name, data] of samples) {
+        const frame = await lz4CompressFrame(data, STREAM);
+        assert.deepEqual(await lz4DecompressFrame(frame, data.length), data, name);
+        assert.deepEqual(lz4DecompressFrameSync(frame, data.length), data, name);
+        const plain = lz4CompressFrameSync(data, { contentSize: false });
+        assert.deepEqual(lz4DecompressFrameSync(plain, data.length), data, `${name}, plain`);
+        assert.ok(frame.length <= plain.length + 8 + 4 + 4 * Math.ceil(data.length / 65536), `${name}: checksums cost what they should`);
+    }
+    // Compressible data shrinks, and the Buffer is exactly the frame (no slack behind it).
+    const zeros = await lz4CompressFrame(Buffer.alloc(4 * MiB), STREAM);
+    assert.ok(zeros.length < 64 * 1024, `${zeros.length} bytes for 4 MiB of zeros`);
+    assert.equal(zeros.buffer.byteLength, zeros.length);
+});
+
+test("the frame header carries the flags asked for", () => {
+    const data = text(100000);
+    const frame = lz4CompressFrameSync(data, STREAM);
+    assert.equal(frame.readUInt32LE(0), 0x184d2204);
+    assert.equal(frame[4] & (FLG_BLOCK_CHECKSUM | FLG_CONTENT_SIZE | FLG_CONTENT_CHECKSUM), FLG_BLOCK_CHECKSUM | FLG_CONTENT_SIZE | FLG_CONTENT_CHECKSUM);
+    assert.equal(Number(frame.readBigUInt64LE(6)), data.length);
+    const bare = lz4CompressFrameSync(data, { contentSize: false });
+    assert.equal(bare[4] & (FLG_BLOCK_CHECKSUM | FLG_CONTENT_SIZE | FLG_CONTENT_CHECKSUM), 0);
+    // Default options record the size but no checksums.
+    assert.equal(lz4CompressFrameSync(data)[4] & (FLG_BLOCK_CHECKSUM | FLG_CONTENT_SIZE | FLG_CONTENT_CHECKSUM), FLG_CONTENT_SIZE);
+    // A higher level compresses text better (liblz4's HC mode); above 12 counts as 12, as in Python.
+    assert.ok(lz4CompressFrameSync(data, { level: 9 }).length < lz4CompressFrameSync(data, { level: 1 }).length);
+    assert.deepEqual(lz4CompressFrameSync(data, { level: 16 }), lz4CompressFrameSync(data, { level: 12 }));
+});
+
+test("Python's lz4.frame reads our frames", async () => {
+    for (const [name, data] of samples) {
+        const frame = await lz4CompressFrame(data, STREAM);
+        assert.ok(pythonLz4Decompress(frame).equals(data), name);
+    }
+});
+
+test("we read the frames Python's lz4.frame writes", async () => {
+    for (const [name, data] of samples) {
+        const frame = pythonLz4Compress(data);
+        assert.deepEqual(await lz4DecompressFrame(frame, data.length), data, name);
+    }
+});
+
+test("a damaged frame is rejected: block checksum, content checksum, header, truncation", async () => {
+    const data = halfRandom(2 * MiB);
+    const frame = await lz4CompressFrame(data, STREAM);
+    const flip = (at: number): Buffer => {
+        const copy = Buffer.from(frame);
+        copy[at] ^= 0x40;
+        return copy;
+    };
+    // A byte in the first (random, stored) block: the block checksum catches it.
+    await assert.rejects(lz4DecompressFrame(flip(100), data.length), { code: "ERR_LZ4", message: /blockChecksum_invalid/ });
+    // The last byte is the content checksum.
+    await assert.rejects(lz4DecompressFrame(flip(frame.length - 1), data.length), { code: "ERR_LZ4", message: /contentChecksum_invalid/ });
+    await assert.rejects(lz4DecompressFrame(flip(14), data.length), { code: "ERR_LZ4", message: /header/i });
+    await assert.rejects(lz4DecompressFrame(flip(0), data.length), { code: "ERR_LZ4", message: /frameType_unknown/ });
+    await assert.rejects(lz4DecompressFrame(frame.subarray(0, frame.length - 5), data.length), { code: "ERR_LZ4", message: /truncated/ });
+    await assert.rejects(lz4DecompressFrame(frame.subarray(0, 5), data.length), { code: "ERR_LZ4" });
+    await assert.rejects(lz4DecompressFrame(Buffer.alloc(0), 0), { code: "ERR_LZ4" });
+    // Without checksums a flipped literal goes unnoticed: that is what the checksums are for.
+    const bare = lz4CompressFrameSync(data, { contentSize: false });
+    const flipped = Buffer.from(bare);
+    flipped[100] ^= 0x40;
+    assert.notDeepEqual(lz4DecompressFrameSync(flipped, data.length), data);
+});
+
+test("a wrong expectedSize and trailing bytes are rejected", async () => {
+    const data = text(200000);
+    const sized = await lz4CompressFrame(data, STREAM);
+    const unsized = await lz4CompressFrame(data, { ...STREAM, contentSize: false });
+    for (const frame of [sized, unsized]) {
+        await assert.rejects(lz4DecompressFrame(frame, data.length - 1), { code: "ERR_LZ4_SIZE" });
+        await assert.rejects(lz4DecompressFrame(frame, data.length + 1), { code: "ERR_LZ4_SIZE" });
+        await assert.rejects(lz4DecompressFrame(frame, 0), { code: "ERR_LZ4_SIZE" });
+        assert.throws(() => lz4DecompressFrameSync(frame, data.length - 1), { code: "ERR_LZ4_SIZE" });
+        await assert.rejects(lz4DecompressFrame(Buffer.concat([frame, Buffer.from([0])]), data.length),
+            { code: "ERR_LZ4_TRAILING", message: /1 byte\(s\) follow/ });
+        // Two frames back to back are not one frame.
+        await assert.rejects(lz4DecompressFrame(Buffer.concat([frame, frame]), data.length), { code: "ERR_LZ4_TRAILING" });
+    }
+    await assert.rejects(lz4DecompressFrame(sized, data.length - 1), { message: /records a content size of 200000 bytes, expected 199999/ });
+    await assert.rejects(lz4DecompressFrame(unsized, data.length - 1), { message: /more than the expected 199999 bytes/ });
+    await assert.rejects(lz4DecompressFrame(unsized, data.length + 1), { message: /decompresses to 200000 bytes, expected 200001/ });
+});
+
+test("bad arguments: TypeError / RangeError, rejected (async) or thrown (sync)", async () => {
+    const frame = lz4CompressFrameSync(Buffer.from("x"));
+    await assert.rejects(lz4CompressFrame("x" as unknown as Uint8Array), { name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
+    await assert.rejects(lz4CompressFrame(Buffer.from("x"), { level: 2 ** 31 }), { name: "RangeError", code: "ERR_OUT_OF_RANGE" });
+    await assert.rejects(lz4CompressFrame(Buffer.from("x"), { level: 2.5 }), { name: "RangeError" });
+    await assert.rejects(lz4CompressFrame(Buffer.from("x"), { blockChecksum: 1 as unknown as boolean }), { name: "TypeError" });
+    await assert.rejects(lz4CompressFrame(Buffer.from("x"), null as unknown as object), { name: "TypeError" });
+    await assert.rejects(lz4DecompressFrame(frame, -1), { name: "RangeError" });
+    await assert.rejects(lz4DecompressFrame(frame, "1" as unknown as number), { name: "TypeError" });
+    await assert.rejects(lz4DecompressFrame([1, 2] as unknown as Uint8Array, 1), { name: "TypeError" });
+    assert.throws(() => lz4CompressFrameSync({} as Uint8Array), { name: "TypeError" });
+    assert.throws(() => lz4DecompressFrameSync(frame, 2 ** 53), { name: "RangeError" });
+});
+
+test("8 compressions and decompressions in flight all resolve to their own data", async () => {
+    const inputs = Array.from({ length: 8 }, (_, i) => Buffer.concat([crypto.randomBytes(i * 300000), text(2 * MiB, i + 1)]));
+    const frames = await Promise.all(inputs.map((data, i) => lz4CompressFrame(data, { ...STREAM, level: i % 2 ? 2 : 0 })));
+    const outputs = await Promise.all(frames.map((frame, i) => lz4DecompressFrame(frame, inputs[i].length)));
+    outputs.forEach((out, i) => assert.ok(out.equals(inputs[i]), `stream ${i}`));
+    // Different inputs made different frames; each one matches its own input only.
+    assert.ok(!frames[1].equals(frames[2]));
+    await assert.rejects(lz4DecompressFrame(frames[1], inputs[2].length), { code: "ERR_LZ4_SIZE" });
+});
+
+test("the input is kept alive while the thread pool reads it", async () => {
+    // No reference but the pending call's: a collected input would corrupt the frame.
+    const pending = Array.from({ length: 4 }, (_, i) => lz4CompressFrame(text(4 * MiB, 100 + i), STREAM));
+    gcNow();
+    const frames = await Promise.all(pending);
+    frames.forEach((frame, i) => assert.ok(lz4DecompressFrameSync(frame, 4 * MiB).equals(text(4 * MiB, 100 + i))));
+});
