@@ -25,9 +25,19 @@ uint8_t* AllocateBlock(size_t size) {
 
 Napi::Buffer<uint8_t> ToBuffer(Napi::Env env, OwnedBytes bytes) {
   if (bytes.size == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+  // V8 must know about memory it does not allocate, or it sees no reason to collect the Buffers that
+  // hold it: a backup's dead 8 MiB results then pile up by the hundred MiB before a GC happens.
+  const int64_t size = static_cast<int64_t>(bytes.size);
+  Napi::MemoryManagement::AdjustExternalMemory(env, size);
   // NewOrCopy: where external buffers are not allowed it copies and runs the finalizer at once.
-  auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(env, bytes.data.get(), bytes.size,
-                                                 [](Napi::Env, uint8_t* block) { std::free(block); });
+  auto buffer = Napi::Buffer<uint8_t>::NewOrCopy(
+      env, bytes.data.get(), bytes.size,
+      [](Napi::Env env, uint8_t* block, int64_t* accounted) {
+        Napi::MemoryManagement::AdjustExternalMemory(env, -*accounted);
+        delete accounted;
+        std::free(block);
+      },
+      new int64_t(size));
   bytes.data.release();  // the Buffer owns it now
   return buffer;
 }

@@ -10,7 +10,7 @@ import { buildCheckpointXml, buildPullBackupXml } from "../libvirt/domain-xml.ts
 import { virsh } from "../libvirt/virsh.ts";
 import { checkOfflineBitmaps } from "./bitmaps.ts";
 import { clearLeftoverCheckpoints, clearOldCheckpoints, clearStaleJob, incrementalProblem } from "./chain-care.ts";
-import { checkpointXml, deleteCheckpoint } from "./checkpoints.ts";
+import { checkpointXml, deleteCheckpoint, listCheckpoints } from "./checkpoints.ts";
 import { backupDisk } from "./disk-copy.ts";
 import { domainState, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
 import { prepareFolder, readFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
@@ -35,7 +35,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     const onCancel = () => stopAll.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onCancel);
 
-    const domain = await loadDomain(options.domain, uri);
+    const { domain, xml: vmConfig } = await loadDomain(options.domain, uri);
     const lock = lockJob(domain.uuid, domain.name);
     // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).
     let journal: RunJournal | undefined;
@@ -50,14 +50,14 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     };
 
     try {
-        await clearStaleJob(domain, lock.tookOverStale, uri, note);
+        const state = await domainState(domain.name, uri);
+        let online = state === "running" || state === "paused";
+        await clearStaleJob(domain, online, lock.tookOverStale, uri, note);
         prepareFolder(output);
         const opened = RunJournal.open(output);
         journal = opened.journal;
         if (opened.rolledBack.length)
             emit({ event: "warning", message: `removed files of a backup run that died: ${opened.rolledBack.join(", ")}` });
-        let state = await domainState(domain.name, uri);
-        let online = state === "running" || state === "paused";
         const folder = readFolder(output, domain.name);
         const requestedLevel = options.level;
         if (!online && options.startDomain && (requestedLevel === "full" || (requestedLevel === "auto" && !folder.hasData))) {
@@ -81,6 +81,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const checkpointDir = path.join(output, "checkpoints");
         const chain = folder.checkpoints;
         let fallback = false;
+        // libvirt's checkpoints of the VM, asked once and kept up to date by the steps below.
+        const present = new Set(online ? await listCheckpoints(domain.name, uri) : []);
 
         if (!online && plan.parentCheckpoint) {
             // Offline there is no new checkpoint to start a full from: a broken bitmap is an error.
@@ -90,7 +92,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
                 throw new BackupRefusedError(`the changes since ${plan.parentCheckpoint} are not known (${problems.map(p => `${p.disk}: ${p.reason}`).join("; ")}): start the VM and run a full backup`);
         }
         if (online && plan.parentCheckpoint) {
-            const problem = await incrementalProblem(domain, chain, checkpointDir, plan, disks, uri, note);
+            const problem = await incrementalProblem(domain, chain, present, checkpointDir, plan, disks, uri, note);
             if (problem) {
                 plan = planFallbackFull(folder, problem);
                 fallback = true;
@@ -98,12 +100,11 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             }
         }
         if (online && plan.level === "full")
-            await clearOldCheckpoints(domain, checkpointDir, uri, note);
+            await clearOldCheckpoints(domain, checkpointDir, present, uri, note);
         else if (online && plan.createCheckpoint)
-            await clearLeftoverCheckpoints(domain, chain, uri, note);
+            await clearLeftoverCheckpoints(domain, chain, present, uri, note);
         checkCancelled(options.signal);
 
-        const vmConfig = await virsh(["dumpxml", "--domain", domain.name], { uri });
         const exports = new Map<string, DiskExport>();
         const scratchDir = options.scratchDir ?? "/var/tmp";
         if (online) {
@@ -127,7 +128,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
                             .map(d => ({ target: d.target, checkpoint: d.driverType === "qcow2" && disks.some(c => c.target === d.target) })),
                 })
                 : undefined;
-            await withFrozenFilesystems(domain.name, options.freezeMountpoints, uri, note, async () => {
+            await withFrozenFilesystems(domain, options.freezeMountpoints, uri, note, async () => {
                 await startPullJob({ domain: domain.name, uri, backupXml, checkpointXml });
                 jobStarted = true;
                 if (checkpointXml)

@@ -5,15 +5,13 @@ import path from "node:path";
 import type { DiskConfig, DomainConfig } from "../libvirt/domain-xml.ts";
 import { checkBitmaps } from "./bitmaps.ts";
 import { deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
-import { domainState } from "./domain.ts";
 import { BackupRefusedError, checkpointIndex, type LevelPlan } from "./levels.ts";
 import { endJob, runningJob, socketPath } from "./pull-job.ts";
 import { errorMessage, type Note } from "./types.ts";
 
 /** A libvirt job left by a killed run is ended; one started by someone else is not ours to touch. */
-export async function clearStaleJob(domain: DomainConfig, stale: boolean, uri: string | undefined, note: Note) {
-    const state = await domainState(domain.name, uri);
-    if (state !== "running" && state !== "paused")
+export async function clearStaleJob(domain: DomainConfig, online: boolean, stale: boolean, uri: string | undefined, note: Note) {
+    if (!online)
         return;
     const job = await runningJob(domain.name, uri);
     if (!job)
@@ -29,17 +27,17 @@ export async function clearStaleJob(domain: DomainConfig, stale: boolean, uri: s
  * Why an inc/diff cannot build on the chain's last checkpoint, or undefined when it can. Checkpoints
  * libvirt forgot are redefined from the folder first (VM re-defined, host moved).
  */
-export async function incrementalProblem(domain: DomainConfig, chain: string[], checkpointDir: string, plan: LevelPlan, disks: DiskConfig[], uri: string | undefined, note: Note): Promise<string | undefined> {
+export async function incrementalProblem(domain: DomainConfig, chain: string[], present: Set<string>, checkpointDir: string, plan: LevelPlan, disks: DiskConfig[], uri: string | undefined, note: Note): Promise<string | undefined> {
     // Only the part of the chain since its last full has saved definitions (a full clears older ones).
     const first = chain.findIndex(name => fs.existsSync(path.join(checkpointDir, `${name}.xml`)));
     try {
-        const redefined = first < 0 ? [] : await redefineMissing(domain.name, chain.slice(first), checkpointDir, uri);
+        const redefined = first < 0 ? [] : await redefineMissing(domain.name, chain.slice(first), checkpointDir, present, uri);
         if (redefined.length)
             note({ event: "info", message: `redefined checkpoints from the backup folder: ${redefined.join(", ")}` });
     } catch (err) {
         return `the checkpoint chain cannot be restored in libvirt (${errorMessage(err)})`;
     }
-    if (!(await listCheckpoints(domain.name, uri)).includes(plan.parentCheckpoint))
+    if (!present.has(plan.parentCheckpoint))
         return `checkpoint ${plan.parentCheckpoint} is gone from libvirt and the folder has no definition of it`;
     const qcow2 = disks.filter(d => d.driverType === "qcow2").map(d => ({ target: d.target, path: d.path! }));
     const problems = await checkBitmaps(domain.name, qcow2, plan.parentCheckpoint, uri);
@@ -49,9 +47,8 @@ export async function incrementalProblem(domain: DomainConfig, chain: string[], 
 }
 
 /** Checkpoints past the chain's end were made by a run that died before recording them. */
-export async function clearLeftoverCheckpoints(domain: DomainConfig, chain: string[], uri: string | undefined, note: Note) {
-    const leftovers = (await listCheckpoints(domain.name, uri))
-            .filter(n => (checkpointIndex(n) ?? -1) >= chain.length);
+export async function clearLeftoverCheckpoints(domain: DomainConfig, chain: string[], present: Set<string>, uri: string | undefined, note: Note) {
+    const leftovers = [...present].filter(n => (checkpointIndex(n) ?? -1) >= chain.length);
     if (leftovers.length) {
         note({ event: "warning", message: `deleting checkpoints a failed run left: ${leftovers.join(", ")}` });
         await deleteOurCheckpoints(domain.name, leftovers, { uri });
@@ -59,8 +56,8 @@ export async function clearLeftoverCheckpoints(domain: DomainConfig, chain: stri
 }
 
 /** A full backup starts a new chain: our old checkpoints go (foreign ones stay), with their saved definitions. */
-export async function clearOldCheckpoints(domain: DomainConfig, checkpointDir: string, uri: string | undefined, note: Note) {
-    const ours = (await listCheckpoints(domain.name, uri)).filter(n => checkpointIndex(n) !== undefined);
+export async function clearOldCheckpoints(domain: DomainConfig, checkpointDir: string, present: Set<string>, uri: string | undefined, note: Note) {
+    const ours = [...present].filter(n => checkpointIndex(n) !== undefined);
     if (ours.length) {
         note({ event: "info", message: `removing the previous chain's checkpoints: ${ours.join(", ")}` });
         try {

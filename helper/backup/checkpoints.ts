@@ -35,9 +35,11 @@ export async function deleteOurCheckpoints(domain: string, names: string[], opts
         await deleteCheckpoint(domain, name, opts);
 }
 
-/** Re-creates checkpoints libvirt forgot (VM re-defined, host moved) from `checkpoints/<name>.xml`. */
-export async function redefineMissing(domain: string, chain: string[], checkpointDir: string, uri?: string): Promise<string[]> {
-    const present = new Set(await listCheckpoints(domain, uri));
+/**
+ * Re-creates checkpoints libvirt forgot (VM re-defined, host moved) from `checkpoints/<name>.xml`.
+ * `present` is what libvirt has; the redefined ones are added to it.
+ */
+export async function redefineMissing(domain: string, chain: string[], checkpointDir: string, present: Set<string>, uri?: string): Promise<string[]> {
     const redefined: string[] = [];
     for (const name of chain) {
         if (present.has(name))
@@ -46,6 +48,7 @@ export async function redefineMissing(domain: string, chain: string[], checkpoin
         if (!fs.existsSync(file))
             throw new Error(`checkpoint ${name} is missing in libvirt and its saved definition ${file} does not exist`);
         await virsh(["checkpoint-create", "--domain", domain, "--xmlfile", file, "--redefine"], { uri });
+        present.add(name);
         redefined.push(name);
     }
     return redefined;

@@ -47,14 +47,14 @@ export async function backupDisk(
             };
             sink = await StreamSink.create(file, meta, { compress: options.compress, maxRequestSize: nbd.maxRequest });
         }
-        // Compressed streams need one lz4 frame per server-sized request (the other tool's reader expects it).
         const compressed = type === "stream" && options.compress !== false;
-        const maxChunk = compressed ? nbd.maxRequest : 4 * MiB;
+        // Compressed: 8 MiB lz4 frames inside big extents (smaller ones are one frame, see StreamSink.chunkSize).
+        const maxChunk = compressed ? 8 * MiB : 4 * MiB;
         let last = 0;
         const result = await copyExtents(extents, nbd, sink, {
             maxChunk,
             maxInFlight: options.inFlight ?? (compressed ? 4 : 16),
-            maxBytesInFlight: compressed ? 64 * MiB : 64 * MiB,
+            maxBytesInFlight: compressed ? 32 * MiB : 64 * MiB,
             signal: options.signal,
             onProgress: (p: CopyProgress) => {
                 // Progress events at most every 64 MiB and at the end: enough for a live bar.

@@ -4,11 +4,13 @@ import { LibvirtError, virsh } from "../libvirt/virsh.ts";
 import { BackupRefusedError, type Level } from "./levels.ts";
 import { errorMessage, type BackupOptions, type Note } from "./types.ts";
 
-export async function loadDomain(name: string, uri?: string): Promise<DomainConfig> {
+/** The domain's definition as it runs now (the one saved as vmconfig.<ident>.xml), parsed and as text. */
+export async function loadDomain(name: string, uri?: string): Promise<{ domain: DomainConfig; xml: string }> {
     if (!name || name.startsWith("-") || /[\0\n]/.test(name))
         throw new BackupRefusedError(`invalid domain name ${JSON.stringify(name)}`);
     try {
-        return parseDomainXml(await virsh(["dumpxml", "--domain", name, "--inactive"], { uri }));
+        const xml = await virsh(["dumpxml", "--domain", name], { uri });
+        return { domain: parseDomainXml(xml), xml };
     } catch (err) {
         if (err instanceof LibvirtError && err.code === "no-domain")
             throw new BackupRefusedError(`no virtual machine named ${name}`);
@@ -54,12 +56,16 @@ export function selectDisks(domain: DomainConfig, level: Level, options: BackupO
     return chosen;
 }
 
-export async function withFrozenFilesystems(domain: string, mountpoints: string[] | undefined, uri: string | undefined, note: Note, fn: () => Promise<void>) {
+export async function withFrozenFilesystems(domain: DomainConfig, mountpoints: string[] | undefined, uri: string | undefined, note: Note, fn: () => Promise<void>) {
     if (mountpoints && mountpoints.length === 0)
         return fn();
+    if (!domain.guestAgent) {
+        note({ event: "warning", message: `${domain.name} has no QEMU guest agent channel: filesystems are not frozen, the backup is crash-consistent` });
+        return fn();
+    }
     let frozen = false;
     try {
-        const args = ["domfsfreeze", "--domain", domain, ...(mountpoints ?? []).flatMap(m => ["--mountpoint", m])];
+        const args = ["domfsfreeze", "--domain", domain.name, ...(mountpoints ?? []).flatMap(m => ["--mountpoint", m])];
         await virsh(args, { uri, timeoutMs: 30_000 });
         frozen = true;
     } catch (err) {
@@ -69,6 +75,6 @@ export async function withFrozenFilesystems(domain: string, mountpoints: string[
         await fn();
     } finally {
         if (frozen)
-            await virsh(["domfsthaw", "--domain", domain], { uri }).catch(e => note({ event: "warning", message: `thawing guest filesystems failed: ${errorMessage(e)}` }));
+            await virsh(["domfsthaw", "--domain", domain.name], { uri }).catch(e => note({ event: "warning", message: `thawing guest filesystems failed: ${errorMessage(e)}` }));
     }
 }

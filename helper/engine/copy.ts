@@ -46,7 +46,7 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
     const progress: CopyProgress = { done: 0, total: dataBytes(extents) };
     const free: Buffer[] = [];
     const queue: Step[] = [];
-    const steps = plan(extents, source, maxChunk);
+    const steps = plan(extents, source, sink, maxChunk);
     const maxBytes = options.maxBytesInFlight ?? maxChunk * maxInFlight;
     let inFlight = 0;
     let bytesInFlight = 0;
@@ -140,14 +140,14 @@ type PlanStep =
     | { kind: "end"; extent: Extent }
     | { kind: "zero"; extent: Extent };
 
-function* plan(extents: Extent[], source: Source, maxChunk: number): Generator<PlanStep> {
+function* plan(extents: Extent[], source: Source, sink: Sink, maxChunk: number): Generator<PlanStep> {
     for (const extent of extents) {
         if (!extent.data) {
             yield { kind: "zero", extent };
             continue;
         }
         yield { kind: "begin", extent };
-        for (const chunk of source.split(extent, maxChunk)) {
+        for (const chunk of source.split(extent, sink.chunkSize?.(extent, maxChunk) ?? maxChunk)) {
             yield { kind: "read", chunk };
         }
         yield { kind: "end", extent };

@@ -32,6 +32,11 @@ export interface Source {
 
 export interface Sink {
     /**
+     * Optional: the chunk size this sink needs for an extent, when it is not the copy's default
+     * (a compressed stream stores an extent below the server's request limit as one lz4 frame).
+     */
+    chunkSize?(extent: Extent, maxChunk: number): number;
+    /**
      * Optional work done on each chunk as soon as it is read, concurrently and out of order
      * (compression). The result is what `writeChunk` receives.
      */

@@ -94,6 +94,13 @@ export class StreamSink implements Sink {
         return new StreamSink(file, partialFile, fullMeta, fh, options.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
     }
 
+    /** Compressed: an extent below the max request size must be one lz4 frame (the other tool's reader). */
+    chunkSize(extent: Extent, maxChunk: number): number {
+        if (!this.transform || extent.length >= this.maxRequestSize)
+            return Math.min(maxChunk, this.maxRequestSize);
+        return extent.length;
+    }
+
     get checksumFile(): string {
         return checksumFileName(this.file);
     }

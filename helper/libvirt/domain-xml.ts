@@ -39,6 +39,8 @@ export interface DomainConfig {
     /** Direct kernel boot: kernel and initrd paths. */
     kernel: string | null;
     initrd: string | null;
+    /** A QEMU guest agent channel is configured (filesystems can be frozen). */
+    guestAgent: boolean;
 }
 
 const DISK_DEVICES: readonly DiskDevice[] = ["disk", "cdrom", "floppy", "lun"];
@@ -61,6 +63,8 @@ export function parseDomainXml(xml: string): DomainConfig {
         nvram: os ? nvramPath(child(os, "nvram")) : null,
         kernel: os ? text(child(os, "kernel")) : null,
         initrd: os ? text(child(os, "initrd")) : null,
+        guestAgent: devices ? children(devices, "channel")
+                .some(c => attr(child(c, "target"), "name") === "org.qemu.guest_agent.0") : false,
     };
 }
 
