@@ -15,6 +15,7 @@ import { StreamSink, streamDataSize } from "../../helper/engine/stream-sink.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
 import { parseFrameHeader, parseTrailerJson, type StreamMeta } from "../../helper/format/index.ts";
 import { run, runOk } from "../lib/exec.ts";
+import { metaFor } from "../unit/format/known-stream.ts";
 
 const PYTHON = "/usr/bin/python3";
 const KiB = 1024;
@@ -122,22 +123,6 @@ function planFor(data: [number, number][], size: number): Extent[] {
     return extents;
 }
 
-function metaFor(extents: Extent[], virtualSize: number, patch: Partial<StreamMeta> = {}): StreamMeta {
-    return {
-        virtualSize,
-        dataSize: streamDataSize(extents),
-        date: "2024-01-02T03:04:05.678901",
-        diskName: "vda",
-        diskFormat: "qcow2",
-        checkpointName: "virtnbdbackup.0",
-        compressed: false,
-        compressionMethod: "lz4",
-        parentCheckpoint: "",
-        incremental: false,
-        streamVersion: 2,
-        ...patch,
-    };
-}
 
 /** Feeds a sink the way the copy pipeline does, cutting data at the max request size like the other tool. */
 async function drive(sink: Sink, extents: readonly Extent[], disk: Buffer): Promise<void> {

@@ -12,7 +12,7 @@ import { RawSink } from "../../helper/engine/raw-sink.ts";
 import {
     encodeFrameHeader, encodeTrailer, entryStoredSize, FormatError, parseFrameHeader, parseTrailerJson, type StreamMeta, type TrailerEntry,
 } from "../../helper/format/index.ts";
-import { knownDisk, knownExtents, knownMeta, knownStream } from "./format/known-stream.ts";
+import { knownDisk, knownExtents, knownMeta, knownStream, metaFor } from "./format/known-stream.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -53,22 +53,6 @@ function makeDisk(): { disk: Buffer; extents: Extent[] } {
     return { disk, extents };
 }
 
-function metaFor(extents: Extent[], virtualSize: number, patch: Partial<StreamMeta> = {}): StreamMeta {
-    return {
-        virtualSize,
-        dataSize: streamDataSize(extents),
-        date: "2024-01-02T03:04:05.678901",
-        diskName: "vda",
-        diskFormat: "qcow2",
-        checkpointName: "virtnbdbackup.0",
-        compressed: false,
-        compressionMethod: "lz4",
-        parentCheckpoint: "",
-        incremental: false,
-        streamVersion: 2,
-        ...patch,
-    };
-}
 
 /** Feeds a sink like the copy pipeline does: chunks transformed concurrently, sink calls in order. */
 async function drive(sink: Sink, extents: Extent[], read: (offset: number, length: number) => Promise<Buffer>, maxChunk: number): Promise<void> {

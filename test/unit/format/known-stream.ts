@@ -1,6 +1,7 @@
 // A small full-backup stream written out by hand from the format description, byte for byte:
 // a 16-byte disk with "abcd" at 0, zeroes at 4..12, "wxyz" at 12.
 import type { Extent } from "../../../helper/engine/endpoint.ts";
+import { streamDataSize } from "../../../helper/engine/stream-sink.ts";
 import type { StreamMeta } from "../../../helper/format/index.ts";
 
 export const knownMeta: StreamMeta = {
@@ -47,3 +48,8 @@ export const knownStream = Buffer.from(
     "stop 0000000000000000 0000000000000000\r\n",
     "latin1",
 );
+
+/** The known meta, fitted to another disk and extent plan (and any keys the test changes). */
+export function metaFor(extents: Extent[], virtualSize: number, patch: Partial<StreamMeta> = {}): StreamMeta {
+    return { ...knownMeta, virtualSize, dataSize: streamDataSize(extents), ...patch };
+}
