@@ -160,7 +160,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         }, () => stopAll.abort(new Error("another disk failed")));
 
         if (jobStarted) {
-            await endJob(domain.name, uri);
+            await endJob(domain.name, uri, socketPath(domain.uuid));
             jobStarted = false;
         }
         await Promise.all(offline.map(o => o.stop()));
@@ -202,7 +202,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
     async function undo() {
         if (jobStarted)
-            await endJob(domain.name, uri).catch(() => {});
+            await endJob(domain.name, uri, socketPath(domain.uuid)).catch(() => {});
         await Promise.all(offline.map(o => o.stop().catch(() => {})));
         if (createdCheckpoint)
             await deleteCheckpoint(domain.name, createdCheckpoint, { uri }).catch(e => emit({ event: "warning", message: `could not delete checkpoint ${createdCheckpoint}: ${errorMessage(e)}` }));

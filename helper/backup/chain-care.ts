@@ -19,8 +19,7 @@ export async function clearStaleJob(domain: DomainConfig, online: boolean, stale
     if (!stale || job !== "Backup")
         throw new BackupRefusedError(`${domain.name} already has a running ${job.toLowerCase()} job (see: virsh domjobinfo ${domain.name})`);
     note({ event: "warning", message: `ending the backup job a killed run left on ${domain.name}` });
-    await endJob(domain.name, uri);
-    fs.rmSync(socketPath(domain.uuid), { force: true });
+    await endJob(domain.name, uri, socketPath(domain.uuid));
 }
 
 /**

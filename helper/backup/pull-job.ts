@@ -45,12 +45,17 @@ export async function runningJob(domain: string, uri?: string): Promise<string |
     return /^Operation:\s*(.+)$/m.exec(out)?.[1]?.trim() ?? type;
 }
 
-/** Ends the running job. A job that is already gone is not an error. */
-export async function endJob(domain: string, uri?: string): Promise<void> {
+/**
+ * Ends the running job and removes its socket (QEMU leaves the file behind). A job that is already
+ * gone is not an error.
+ */
+export async function endJob(domain: string, uri?: string, socket?: string): Promise<void> {
     try {
         await virsh(["domjobabort", "--domain", domain], { uri });
     } catch (err) {
         if (await runningJob(domain, uri).catch(() => "unknown") !== undefined)
             throw err;
     }
+    if (socket)
+        fs.rmSync(socket, { force: true });
 }

@@ -53,6 +53,8 @@ test("full, inc, diff, inc of a running VM: every point restores exactly with th
     assert.equal(result?.checkpoint, "virtnbdbackup.0");
     const atFull = [await vm.snapshotExpected(0, "full"), await vm.snapshotExpected(1, "full")];
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8")), ["virtnbdbackup.0"]);
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    assert.ok(!fs.existsSync(`/var/tmp/virtnbdbackup.${uuid}.sock`), "the job's NBD socket is removed");
 
     // Live guest writes, including zeroed ranges over data the full saved.
     await vm.write(0, { offset: "2M", length: "1M", pattern: 0xc1 });

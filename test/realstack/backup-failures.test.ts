@@ -126,6 +126,8 @@ test("cancel (SIGTERM) mid-backup leaves no restore point, checkpoint or job; th
     assert.equal(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8"), cpt);
     assert.deepEqual(await checkpoints(), ["virtnbdbackup.0"]);
     assert.equal(await jobType(), "None");
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    assert.ok(!fs.existsSync(`/var/tmp/virtnbdbackup.${uuid}.sock`), "the job's NBD socket is removed");
 
     await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
