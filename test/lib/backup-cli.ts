@@ -33,6 +33,13 @@ export function ourRestore(args: string[], opts: { timeoutMs?: number } = {}): P
     return run(process.execPath, [ourCli("virtnbdrestore"), "--noprogress", ...args], { timeoutMs: opts.timeoutMs ?? 300_000 });
 }
 
+export async function ourRestoreOk(args: string[]): Promise<RunResult> {
+    const r = await ourRestore(args);
+    if (r.code !== 0)
+        throw new Error(`virtnbdrestore ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+    return r;
+}
+
 /**
  * The real virtnbdrestore. It returns while its qemu-nbd may still be writing the image out; wait for
  * that qemu-nbd to end, or a comparison reads a half-flushed qcow2.

@@ -9,9 +9,8 @@ import path from "node:path";
 import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
+import { ourBackupOk, ourRestore, ourRestoreOk, PY_BACKUP } from "../lib/backup-cli.ts";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-const CLI = path.join(root, "helper/cli/virtnbdrestore.ts");
 let stopLibvirtd: () => Promise<void> = async () => {};
 let tmp = "";
 
@@ -28,21 +27,17 @@ after(async () => {
     await stopLibvirtd();
 });
 
-function restoreCli(args: string[]) {
-    return run(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: root, timeoutMs: 300_000 });
-}
 
 type Backup = (vm: TestVm, level: string, dir: string) => Promise<void>;
 
 /** The real (Python) virtnbdbackup. */
 const realBackup = (compress: boolean): Backup => async (vm, level, dir) => {
-    await runOk("virtnbdbackup", ["-d", vm.name, "-l", level, "-o", dir, "-n", ...(compress ? ["-z"] : [])], { timeoutMs: 300_000 });
+    await runOk(PY_BACKUP, ["-d", vm.name, "-l", level, "-o", dir, "-n", ...(compress ? ["-z"] : [])], { timeoutMs: 300_000 });
 };
 
 /** This project's backup engine. */
-const ourBackup = (compress: boolean): Backup => async (vm, level, dir) => {
-    await runOk(process.execPath, ["--import", "tsx", path.join(root, "helper/cli/virtnbdbackup.ts"), "-d", vm.name, "-l", level, "-o", dir, "-n",
-        ...(compress ? ["-z"] : [])], { cwd: root, timeoutMs: 300_000 });
+const ourEngine = (compress: boolean): Backup => async (vm, level, dir) => {
+    await ourBackupOk(["-d", vm.name, "-l", level, "-o", dir, ...(compress ? ["-z"] : [])]);
 };
 
 /** The file names of a folder that are not data files of the backup: what a restore produced. */
@@ -93,7 +88,7 @@ async function buildChain(vm: TestVm, dir: string, backup: Backup): Promise<Poin
 async function checkEveryPoint(vm: TestVm, backup: string, points: Point[], label: string): Promise<void> {
     for (const [n, point] of points.entries()) {
         const out = path.join(tmp, `${label}-out-${n}`);
-        const r = await restoreCli(["-i", backup, "-o", out, "-n", ...(point.until ? ["-u", point.until] : [])]);
+        const r = await ourRestore(["-i", backup, "-o", out, "-n", ...(point.until ? ["-u", point.until] : [])]);
         assert.equal(r.code, 0, `restore ${point.until ?? "newest"}: ${r.stderr}`);
         for (const [i, disk] of vm.disks.entries()) {
             const restored = path.join(out, path.basename(disk.path));
@@ -133,7 +128,7 @@ test("an lz4-compressed chain restores byte-exact at every point, and -D defines
     });
     const backup = path.join(tmp, "lz4");
     const points = await buildChain(vm, backup, realBackup(true));
-    const meta = JSON.parse((await runOk(process.execPath, ["--import", "tsx", CLI, "-i", backup, "-a", "dump", "-d", "vda", "--json"], { cwd: root })).stdout) as
+    const meta = JSON.parse((await ourRestoreOk(["-i", backup, "-a", "dump", "-d", "vda", "--json"])).stdout) as
         { files: { file: string; meta: { compressed: unknown } }[] };
     assert.ok(meta.files.length === 5 && meta.files.every(f => f.meta.compressed === 2), "every file is lz4-compressed");
     await checkEveryPoint(vm, backup, points, "lz4");
@@ -141,7 +136,7 @@ test("an lz4-compressed chain restores byte-exact at every point, and -D defines
     // -D: adjusted config, defined under a new name, boots.
     const out = path.join(tmp, "lz4-define");
     const name = `vnbt-${process.pid}-restored`;
-    const r = await restoreCli(["-i", backup, "-o", out, "-n", "-D", "-N", name, "--json"]);
+    const r = await ourRestore(["-i", backup, "-o", out, "-n", "-D", "-N", name, "--json"]);
     try {
         assert.equal(r.code, 0, r.stderr);
         const lines = r.stdout.trim().split("\n").map(l => JSON.parse(l) as { event: string; [k: string]: unknown });
@@ -179,9 +174,9 @@ for (const compress of [false, true]) {
         });
         const label = compress ? "ours-lz4" : "ours";
         const backup = path.join(tmp, label);
-        const points = await buildChain(vm, backup, ourBackup(compress));
+        const points = await buildChain(vm, backup, ourEngine(compress));
         // Our engine writes checksums: every file verifies.
-        const verify = await restoreCli(["-i", backup, "-a", "verify", "--json"]);
+        const verify = await ourRestore(["-i", backup, "-a", "verify", "--json"]);
         assert.equal(verify.code, 0, verify.stderr);
         const files = (JSON.parse(verify.stdout.trim().split("\n").at(-1)!) as { files: { checksum: string }[] }).files;
         assert.ok(files.length === 10 && files.every(f => f.checksum === "ok"), verify.stdout);
@@ -193,7 +188,7 @@ for (const compress of [false, true]) {
 test("after a fallback full inside our engine's chain every point restores byte-exact, also applied over older content", async () => {
     const vm = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: 0, length: "16M", pattern: 0x31 }] }] });
     const backup = path.join(tmp, "fallback");
-    const run1 = ourBackup(false);
+    const run1 = ourEngine(false);
     const snap = (label: string) => vm.snapshotExpected(0, `fallback-${label}`);
     await run1(vm, "full", backup);
     const p0 = await snap("p0");
@@ -223,7 +218,7 @@ test("after a fallback full inside our engine's chain every point restores byte-
     ];
     for (const [n, [args, expected]] of points.entries()) {
         const out = path.join(tmp, `fallback-out-${n}`);
-        const r = await restoreCli(["-i", backup, "-o", out, "-n", ...args]);
+        const r = await ourRestore(["-i", backup, "-o", out, "-n", ...args]);
         assert.equal(r.code, 0, r.stderr);
         const cmp = await compareImages(path.join(out, "vda.qcow2"), expected);
         assert.ok(cmp.identical, `${args.join(" ") || "newest"}: ${cmp.output}`);

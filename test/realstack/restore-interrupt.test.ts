@@ -9,9 +9,8 @@ import path from "node:path";
 import { runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
+import { ourCli, PY_BACKUP } from "../lib/backup-cli.ts";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-const CLI = path.join(root, "helper/cli/virtnbdrestore.ts");
 let stopLibvirtd: () => Promise<void> = async () => {};
 let tmp = "";
 
@@ -46,11 +45,11 @@ function qemuNbdWith(needle: string): number[] {
 test("SIGTERM in the middle of a restore leaves no image and no qemu-nbd", async () => {
     const vm = await TestVm.create({ disks: [{ size: "512M", writes: [{ offset: "16M", length: "448M", random: true, seed: 5 }] }] });
     const backup = path.join(tmp, "backup");
-    await runOk("virtnbdbackup", ["-d", vm.name, "-l", "full", "-o", backup, "-n"], { timeoutMs: 300_000 });
+    await runOk(PY_BACKUP, ["-d", vm.name, "-l", "full", "-o", backup, "-n"], { timeoutMs: 300_000 });
     await vm.cleanup();
 
     const out = path.join(tmp, "out");
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "-i", backup, "-o", out, "--json"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [ourCli("virtnbdrestore"), "-i", backup, "-o", out, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let signalled: { done: number; total: number } | undefined;

@@ -6,12 +6,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { adler32 } from "../../helper/format/index.ts";
-import { run, runOk } from "../lib/exec.ts";
+import { runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
+import { ourRestore, PY_BACKUP } from "../lib/backup-cli.ts";
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-const CLI = path.join(root, "helper/cli/virtnbdrestore.ts");
 let stopLibvirtd: () => Promise<void> = async () => {};
 let tmp = "";
 let good = "";       // VM A: full, inc1, inc2 of two disks
@@ -20,12 +19,9 @@ let expectedA: string[] = [];
 let vmA: TestVm;
 let caseNo = 0;
 
-function restoreCli(args: string[]) {
-    return run(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: root, timeoutMs: 300_000 });
-}
 
 async function backup(vm: TestVm, level: string, dir: string) {
-    await runOk("virtnbdbackup", ["-d", vm.name, "-l", level, "-o", dir, "-n"], { timeoutMs: 300_000 });
+    await runOk(PY_BACKUP, ["-d", vm.name, "-l", level, "-o", dir, "-n"], { timeoutMs: 300_000 });
 }
 
 before(async () => {
@@ -66,7 +62,7 @@ function copyOfGood(): string {
 /** Runs a restore that must be refused; checks the message names `file` and nothing was left behind. */
 async function expectRefusal(input: string, file: string, pattern?: RegExp, extra: string[] = []): Promise<string> {
     const out = path.join(tmp, `out-${caseNo}`);
-    const r = await restoreCli(["-i", input, "-o", out, "-n", ...extra]);
+    const r = await ourRestore(["-i", input, "-o", out, "-n", ...extra]);
     assert.notEqual(r.code, 0, `restore of damaged ${file} must fail; stderr: ${r.stderr}`);
     const lines = r.stderr.trim().split("\n");
     assert.equal(lines.length, 1, `one line on stderr: ${r.stderr}`);
@@ -89,13 +85,13 @@ test("the undamaged backup restores, with good checksums verified and a .partial
     for (const name of fs.readdirSync(dir).filter(n => n.endsWith(".data")))
         fs.writeFileSync(path.join(dir, `${name}.chksum`), String(adler32(fs.readFileSync(path.join(dir, name)))));
     fs.writeFileSync(path.join(dir, "vda.inc.virtnbdbackup.3.data.partial"), "unfinished");
-    const verify = await restoreCli(["-i", dir, "-a", "verify", "--json"]);
+    const verify = await ourRestore(["-i", dir, "-a", "verify", "--json"]);
     assert.equal(verify.code, 0, verify.stderr);
     const result = JSON.parse(verify.stdout.trim().split("\n").at(-1)!) as { ok: boolean; files: { file: string; checksum: string }[] };
     assert.equal(result.files.length, 6);
     assert.ok(result.files.every(f => f.checksum === "ok"));
     const out = path.join(tmp, "good-out");
-    const r = await restoreCli(["-i", dir, "-o", out, "-n", "--json"]);
+    const r = await ourRestore(["-i", dir, "-o", out, "-n", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /"event":"warning","message":"ignoring vda\.inc\.virtnbdbackup\.3\.data\.partial/);
     const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { disks: { checksums: { status: string }[] }[] };
@@ -106,7 +102,7 @@ test("the undamaged backup restores, with good checksums verified and a .partial
     }
     // An existing image is never overwritten.
     const before = fs.statSync(path.join(out, "vda.qcow2"));
-    const again = await restoreCli(["-i", dir, "-o", out, "-n"]);
+    const again = await ourRestore(["-i", dir, "-o", out, "-n"]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /already exists/);
     assert.equal(fs.statSync(path.join(out, "vda.qcow2")).mtimeMs, before.mtimeMs);
@@ -147,7 +143,7 @@ test("a bad checksum is refused", async () => {
     const dir = copyOfGood();
     fs.writeFileSync(path.join(dir, "vdb.inc.virtnbdbackup.1.data.chksum"), "12345");
     await expectRefusal(dir, "vdb.inc.virtnbdbackup.1.data", /checksum mismatch/);
-    const verify = await restoreCli(["-i", dir, "-a", "verify"]);
+    const verify = await ourRestore(["-i", dir, "-a", "verify"]);
     assert.notEqual(verify.code, 0);
     assert.match(verify.stderr, /FAIL vdb\.inc\.virtnbdbackup\.1\.data: frames ok, checksum mismatch/);
 });
