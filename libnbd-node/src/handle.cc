@@ -461,36 +461,31 @@ Napi::Value Handle::Pwrite(const Napi::CallbackInfo& info) {
   return deferred.Promise();
 }
 
-Napi::Value Handle::Zero(const Napi::CallbackInfo& info) {
+// zero and trim: the same (length, offset, flags) request with no data buffer.
+Napi::Value Handle::RangeCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
+                                 int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t,
+                                                   nbd_completion_callback, uint32_t)) {
   Napi::Env env = info.Env();
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
   if (!CheckSubmit(deferred)) return deferred.Promise();
   uint64_t length, offset;
   uint32_t flags;
   if (!ToUint64(info[0], &length) || !ToUint64(info[1], &offset) || !ToFlags(info[2], &flags)) {
-    deferred.Reject(BadArguments(env, "zero(length: number, offset: number, flags?: number)").Value());
+    deferred.Reject(BadArguments(env, usage).Value());
     return deferred.Promise();
   }
-  auto* request = new Request(this, Op::Zero, deferred);
-  int64_t cookie = nbd_aio_zero(nbd_, length, offset, CompletionFor(request), flags);
+  auto* request = new Request(this, op, deferred);
+  int64_t cookie = submit(nbd_, length, offset, CompletionFor(request), flags);
   Submitted(request, cookie);
   return deferred.Promise();
 }
 
+Napi::Value Handle::Zero(const Napi::CallbackInfo& info) {
+  return RangeCommand(info, Op::Zero, "zero(length: number, offset: number, flags?: number)", nbd_aio_zero);
+}
+
 Napi::Value Handle::Trim(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-  if (!CheckSubmit(deferred)) return deferred.Promise();
-  uint64_t length, offset;
-  uint32_t flags;
-  if (!ToUint64(info[0], &length) || !ToUint64(info[1], &offset) || !ToFlags(info[2], &flags)) {
-    deferred.Reject(BadArguments(env, "trim(length: number, offset: number, flags?: number)").Value());
-    return deferred.Promise();
-  }
-  auto* request = new Request(this, Op::Trim, deferred);
-  int64_t cookie = nbd_aio_trim(nbd_, length, offset, CompletionFor(request), flags);
-  Submitted(request, cookie);
-  return deferred.Promise();
+  return RangeCommand(info, Op::Trim, "trim(length: number, offset: number, flags?: number)", nbd_aio_trim);
 }
 
 Napi::Value Handle::Flush(const Napi::CallbackInfo& info) {
