@@ -244,31 +244,27 @@ void Handle::UpdateHold() {
 
 // ---- set-up ------------------------------------------------------------------------------------
 
-Napi::Value Handle::SetExportName(const Napi::CallbackInfo& info) {
+// setExportName, addMetaContext, setHandleName: one string, set before connecting.
+Napi::Value Handle::SetString(const Napi::CallbackInfo& info, const char* usage,
+                              int (*set)(struct nbd_handle*, const char*)) {
   Napi::Env env = info.Env();
   RequireIdleHandle(env);
-  if (!info[0].IsString()) throw BadArguments(env, "setExportName(name: string)");
-  std::string name = info[0].As<Napi::String>();
-  if (nbd_set_export_name(nbd_, name.c_str()) == -1) throw MakeError(env, LastNbdError());
+  if (!info[0].IsString()) throw BadArguments(env, usage);
+  std::string value = info[0].As<Napi::String>();
+  if (set(nbd_, value.c_str()) == -1) throw MakeError(env, LastNbdError());
   return env.Undefined();
+}
+
+Napi::Value Handle::SetExportName(const Napi::CallbackInfo& info) {
+  return SetString(info, "setExportName(name: string)", nbd_set_export_name);
 }
 
 Napi::Value Handle::AddMetaContext(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  RequireIdleHandle(env);
-  if (!info[0].IsString()) throw BadArguments(env, "addMetaContext(name: string)");
-  std::string name = info[0].As<Napi::String>();
-  if (nbd_add_meta_context(nbd_, name.c_str()) == -1) throw MakeError(env, LastNbdError());
-  return env.Undefined();
+  return SetString(info, "addMetaContext(name: string)", nbd_add_meta_context);
 }
 
 Napi::Value Handle::SetHandleName(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  RequireIdleHandle(env);
-  if (!info[0].IsString()) throw BadArguments(env, "setHandleName(name: string)");
-  std::string name = info[0].As<Napi::String>();
-  if (nbd_set_handle_name(nbd_, name.c_str()) == -1) throw MakeError(env, LastNbdError());
-  return env.Undefined();
+  return SetString(info, "setHandleName(name: string)", nbd_set_handle_name);
 }
 
 Napi::Value Handle::GetHandleName(const Napi::CallbackInfo& info) {

@@ -57,6 +57,8 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Pwrite(const Napi::CallbackInfo& info);
   Napi::Value Zero(const Napi::CallbackInfo& info);
   Napi::Value Trim(const Napi::CallbackInfo& info);
+  Napi::Value SetString(const Napi::CallbackInfo& info, const char* usage,
+                        int (*set)(struct nbd_handle*, const char*));
   Napi::Value RangeCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
                            int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t,
                                              nbd_completion_callback, uint32_t));
