@@ -6,14 +6,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { chainFullFileName, checkpointListFileName, checksumFileName, dataFileName, logFileName, partialFileName } from "../format/index.ts";
-import { buildCheckpointXml, buildPullBackupXml } from "../libvirt/domain-xml.ts";
+import { buildCheckpointXml, buildPullBackupXml, type DiskConfig } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { checkOfflineBitmaps } from "./bitmaps.ts";
 import { clearLeftoverCheckpoints, clearOldCheckpoints, clearStaleJob, incrementalProblem } from "./chain-care.ts";
 import { checkpointXml, deleteCheckpoint, listCheckpoints } from "./checkpoints.ts";
 import { backupDisk } from "./disk-copy.ts";
-import { domainState, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
-import { prepareFolder, readFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
+import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
+import { prepareFolder, qcowInfos, readFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { RunJournal } from "./journal.ts";
 import { BackupRefusedError, planFallbackFull, planLevel } from "./levels.ts";
 import { lockJob } from "./lock.ts";
@@ -35,7 +35,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     const onCancel = () => stopAll.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onCancel);
 
-    const { domain, xml: vmConfig } = await loadDomain(options.domain, uri);
+    const { domain, xml: vmConfig, active } = await loadDomain(options.domain, uri);
     const lock = lockJob(domain.uuid, domain.name);
     // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).
     let journal: RunJournal | undefined;
@@ -50,9 +50,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     };
 
     try {
-        const state = await domainState(domain.name, uri);
-        let online = state === "running" || state === "paused";
-        await clearStaleJob(domain, online, lock.tookOverStale, uri, note);
+        // Asked under the lock, so that no other run of ours changes the job or the checkpoints meanwhile.
+        const status = await domainStatus(domain.name, active, uri);
+        let online = status.online;
+        await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
         prepareFolder(output);
         const opened = RunJournal.open(output);
         journal = opened.journal;
@@ -82,7 +83,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const chain = folder.checkpoints;
         let fallback = false;
         // libvirt's checkpoints of the VM, asked once and kept up to date by the steps below.
-        const present = new Set(online ? await listCheckpoints(domain.name, uri) : []);
+        const present = new Set(startedDomain ? await listCheckpoints(domain.name, uri) : status.checkpoints);
 
         if (!online && plan.parentCheckpoint) {
             // Offline there is no new checkpoint to start a full from: a broken bitmap is an error.
@@ -159,18 +160,18 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note);
         }, () => stopAll.abort(new Error("another disk failed")));
 
-        if (jobStarted) {
-            await endJob(domain.name, uri, socketPath(domain.uuid));
-            jobStarted = false;
-        }
-        await Promise.all(offline.map(o => o.stop()));
-        offline = [];
-
-        // The data is safe; now record it. Chain files last, so an inc never trusts an unfinished run.
-        await saveSidecars(output, domain, disks, plan, vmConfig, journal);
+        // The data is safe; now record it. What the records need is asked while the job ends (each is
+        // a short wait on libvirt or qemu-img: in parallel, not one after the other; during the copy they
+        // would compete with it for the CPU), and the sidecars are written meanwhile. Chain files last,
+        // and only once the job ended well, so an inc never trusts an unfinished run.
+        // The job's end first: it is the longest of them, and each start costs this thread a few ms.
+        const ending = jobStarted ? endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; }) : undefined;
+        const stopping = Promise.all(offline.map(o => o.stop())).then(() => { offline = []; });
+        const records = fetchRecords(domain.name, disks, createdCheckpoint, uri);
+        await settleAll([ending, stopping, records.then(r => saveSidecars(output, domain, plan, vmConfig, r.qcowInfos, journal!))]);
         if (createdCheckpoint) {
             fs.mkdirSync(checkpointDir, { recursive: true });
-            const xml = await checkpointXml(domain.name, createdCheckpoint, uri);
+            const xml = (await records).checkpointXml!;
             writeFileAtomic(path.join(checkpointDir, `${createdCheckpoint}.xml`), xml);
             const list = plan.level === "full" && !fallback ? [createdCheckpoint] : [...chain, createdCheckpoint];
             writeFileAtomic(path.join(output, checkpointListFileName(domain.name)), JSON.stringify(list));
@@ -208,6 +209,26 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             await deleteCheckpoint(domain.name, createdCheckpoint, { uri }).catch(e => emit({ event: "warning", message: `could not delete checkpoint ${createdCheckpoint}: ${errorMessage(e)}` }));
         journal?.rollBack();
     }
+}
+
+/** What a run's records need from libvirt and qemu-img; none of it changes when the job ends. */
+interface Records {
+    qcowInfos: Map<string, string>;
+    /** The new checkpoint's definition, saved in checkpoints/ (it exists once the job started). */
+    checkpointXml?: string;
+}
+
+async function fetchRecords(domain: string, disks: DiskConfig[], checkpoint: string | undefined, uri: string | undefined): Promise<Records> {
+    const [infos, xml] = await Promise.all([qcowInfos(disks), checkpoint ? checkpointXml(domain, checkpoint, uri) : undefined]);
+    return { qcowInfos: infos, checkpointXml: xml };
+}
+
+/** Waits for all (undefined: nothing to wait for), then throws the first failure: undo() starts only once nothing runs. */
+async function settleAll(steps: (Promise<unknown> | undefined)[]): Promise<void> {
+    const settled = await Promise.allSettled(steps);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed)
+        throw failed.reason;
 }
 
 async function inParallel<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>, onFirstError: () => void): Promise<R[]> {

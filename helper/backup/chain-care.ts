@@ -6,14 +6,14 @@ import type { DiskConfig, DomainConfig } from "../libvirt/domain-xml.ts";
 import { checkBitmaps } from "./bitmaps.ts";
 import { deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
 import { BackupRefusedError, checkpointIndex, type LevelPlan } from "./levels.ts";
-import { endJob, runningJob, socketPath } from "./pull-job.ts";
+import { endJob, socketPath } from "./pull-job.ts";
 import { errorMessage, type Note } from "./types.ts";
 
-/** A libvirt job left by a killed run is ended; one started by someone else is not ours to touch. */
-export async function clearStaleJob(domain: DomainConfig, online: boolean, stale: boolean, uri: string | undefined, note: Note) {
-    if (!online)
-        return;
-    const job = await runningJob(domain.name, uri);
+/**
+ * A libvirt job left by a killed run is ended; one started by someone else is not ours to touch.
+ * `job` is the domain's running job (runningJob), asked after taking the lock.
+ */
+export async function clearStaleJob(domain: DomainConfig, job: string | undefined, stale: boolean, uri: string | undefined, note: Note) {
     if (!job)
         return;
     if (!stale || job !== "Backup")

@@ -1,16 +1,22 @@
 // The VM side of a run: its definition and state, which disks to back up, frozen guest filesystems.
 import { parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
 import { LibvirtError, virsh } from "../libvirt/virsh.ts";
+import { listCheckpoints } from "./checkpoints.ts";
 import { BackupRefusedError, type Level } from "./levels.ts";
+import { runningJob } from "./pull-job.ts";
 import { errorMessage, type BackupOptions, type Note } from "./types.ts";
 
-/** The domain's definition as it runs now (the one saved as vmconfig.<ident>.xml), parsed and as text. */
-export async function loadDomain(name: string, uri?: string): Promise<{ domain: DomainConfig; xml: string }> {
+/**
+ * The domain's definition as it runs now (the one saved as vmconfig.<ident>.xml), parsed and as text.
+ * `active`: the definition is that of a running or paused QEMU (libvirt gives it an id).
+ */
+export async function loadDomain(name: string, uri?: string): Promise<{ domain: DomainConfig; xml: string; active: boolean }> {
     if (!name || name.startsWith("-") || /[\0\n]/.test(name))
         throw new BackupRefusedError(`invalid domain name ${JSON.stringify(name)}`);
     try {
         const xml = await virsh(["dumpxml", "--domain", name], { uri });
-        return { domain: parseDomainXml(xml), xml };
+        const root = /<domain\b[^>]*>/.exec(xml)?.[0] ?? "";
+        return { domain: parseDomainXml(xml), xml, active: /\sid=["']\d+["']/.test(root) };
     } catch (err) {
         if (err instanceof LibvirtError && err.code === "no-domain")
             throw new BackupRefusedError(`no virtual machine named ${name}`);
@@ -18,8 +24,44 @@ export async function loadDomain(name: string, uri?: string): Promise<{ domain: 
     }
 }
 
-export async function domainState(name: string, uri?: string): Promise<string> {
-    return (await virsh(["domstate", "--domain", name], { uri })).trim();
+/** What a run needs to know of the domain once it holds the lock. */
+export interface DomainStatus {
+    /** It has a QEMU process (running, paused, ...): libvirt can run a backup job on it. */
+    online: boolean;
+    /** The operation of its running job ("Backup", ...), if any; only asked when online. */
+    job?: string;
+    /** Its checkpoints in libvirt, oldest first; only asked when online. */
+    checkpoints: string[];
+}
+
+/**
+ * Whether the domain is online, and if so its running job and its checkpoints (two virsh calls in
+ * parallel). A domain that was active at `loadDomain` has a QEMU process, so libvirt can run a backup
+ * job on it: it is taken as online without asking its state (running or paused; also crashed or
+ * pmsuspended, where an offline export could not open the images QEMU holds). The state is asked only
+ * for a domain that was not active, or stopped since.
+ */
+export async function domainStatus(name: string, active: boolean, uri?: string): Promise<DomainStatus> {
+    const askOnline = async (): Promise<DomainStatus> => {
+        const [job, checkpoints] = await Promise.all([runningJob(name, uri), listCheckpoints(name, uri)]);
+        return { online: true, job, checkpoints };
+    };
+    const offline: DomainStatus = { online: false, checkpoints: [] };
+    if (active) {
+        try {
+            return await askOnline();
+        } catch (err) {
+            if (await runningOrPaused(name, uri))
+                throw err;
+            return offline;
+        }
+    }
+    return await runningOrPaused(name, uri) ? askOnline() : offline;
+}
+
+async function runningOrPaused(name: string, uri?: string): Promise<boolean> {
+    const state = (await virsh(["domstate", "--domain", name], { uri })).trim();
+    return state === "running" || state === "paused";
 }
 
 export function selectDisks(domain: DomainConfig, level: Level, options: BackupOptions, note: Note): DiskConfig[] {

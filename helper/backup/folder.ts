@@ -43,19 +43,26 @@ export function readFolder(output: string, vm: string) {
     };
 }
 
-export async function saveSidecars(output: string, domain: DomainConfig, disks: DiskConfig[], plan: LevelPlan, vmConfig: string, journal: RunJournal) {
+/**
+ * `qemu-img info` of each qcow2 disk, by target, for the `<dev>.<ident>.qcow.json` sidecars (asked
+ * apart from writing them, so that a run can ask while its job ends).
+ */
+export async function qcowInfos(disks: DiskConfig[]): Promise<Map<string, string>> {
+    const qcow2 = disks.filter(d => d.driverType === "qcow2" && d.path);
+    const infos = await Promise.all(qcow2.map(d => qemuImgInfo(d.path!)));
+    return new Map(qcow2.map((d, i) => [d.target, infos[i]]));
+}
+
+/** The files saved beside the data: the VM definition, `qcowInfos`' results, boot files (firmware, kernel). */
+export async function saveSidecars(output: string, domain: DomainConfig, plan: LevelPlan, vmConfig: string, infos: Map<string, string>, journal: RunJournal) {
     const write = (name: string, data: string | Buffer) => {
         const file = path.join(output, name);
         journal.add(name);
         writeFileAtomic(file, data);
     };
     write(vmConfigFileName(plan.ident), vmConfig);
-    for (const d of disks) {
-        if (d.driverType !== "qcow2" || !d.path)
-            continue;
-        const info = await qemuImgInfo(d.path);
-        write(qcowInfoFileName(d.target, plan.ident), info);
-    }
+    for (const [target, info] of infos)
+        write(qcowInfoFileName(target, plan.ident), info);
     for (const bootFile of [domain.loader, domain.nvram, domain.kernel, domain.initrd]) {
         if (bootFile && fs.existsSync(bootFile))
             write(`${path.basename(bootFile)}.${plan.ident}`, await fsp.readFile(bootFile));

@@ -210,6 +210,34 @@ test("a full target disk (ENOSPC) fails cleanly: no files, no checkpoint, no job
     }
 });
 
+test("a failure after the copy, while the job ends, undoes the run: no new files, checkpoint or job", async () => {
+    const dir = path.join(work, "late-failure");
+    await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);
+    await vm.write(0, { offset: "20M", length: "2M", pattern: 0x5a });
+    // A file in the way of the inc's qemu-img info record (asked and written while the job ends): the data
+    // is copied, then recording fails.
+    const inTheWay = path.join(dir, "vda.virtnbdbackup.1.qcow.json");
+    fs.writeFileSync(inTheWay, "not ours\n");
+    const filesBefore = listFolder(dir);
+    const cpt = fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8");
+
+    const r = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir, "--json"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /vda\.virtnbdbackup\.1\.qcow\.json already exists/);
+    assert.match(r.stdout, /"event":"disk-done","dev":"vda"/, "the failure came after the copy");
+    assert.deepEqual(listFolder(dir), filesBefore, "no file of the failed run is left");
+    assert.equal(fs.readFileSync(inTheWay, "utf8"), "not ours\n");
+    assert.equal(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8"), cpt);
+    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0"]);
+    assert.equal(await jobType(), "None");
+
+    // Out of the way, the next inc has the changes.
+    fs.rmSync(inTheWay);
+    await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
+    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    await restoredIdentical(dir, "after-late-failure", [vm.expectedPath(0), vm.expectedPath(1)]);
+});
+
 test("a lost bitmap (QEMU killed) makes the next inc a full that continues the chain", async () => {
     const dir = path.join(work, "fallback");
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);

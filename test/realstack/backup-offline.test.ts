@@ -9,6 +9,7 @@ import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm, compareImages } from "../lib/vm.ts";
 import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
+import { domainStatus, loadDomain } from "../../helper/backup/domain.ts";
 
 let stopLibvirtd: () => Promise<void>;
 let work: string;
@@ -109,4 +110,26 @@ test("-S starts a shut-off VM paused for a full backup and stops it after", asyn
     const r = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /bitmap virtnbdbackup.0 is missing.*start the VM and run a full backup/);
+});
+
+test("a run sees the VM as it is once it holds the lock, also when it was started or stopped since its definition was read", async () => {
+    const vm = await newVm(false);
+    assert.equal((await loadDomain(vm.name)).active, false);
+    const online = { online: true, job: undefined, checkpoints: [] };
+    const offline = { online: false, checkpoints: [] };
+    assert.deepEqual(await domainStatus(vm.name, false), offline);
+
+    // Read while shut off, started since.
+    await vm.start();
+    assert.equal((await loadDomain(vm.name)).active, true);
+    assert.deepEqual(await domainStatus(vm.name, false), online);
+    assert.deepEqual(await domainStatus(vm.name, true), online);
+    await runOk("virsh", ["-c", "qemu:///system", "suspend", "--domain", vm.name]);
+    assert.equal((await loadDomain(vm.name)).active, true);
+    assert.deepEqual(await domainStatus(vm.name, true), online);
+    assert.deepEqual(await domainStatus(vm.name, false), online);
+
+    // Read while running (paused), stopped since.
+    await vm.shutdown();
+    assert.deepEqual(await domainStatus(vm.name, true), offline);
 });
