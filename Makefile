@@ -4,7 +4,7 @@ PKGDIR = $(DESTDIR)$(PREFIX)/share/cockpit/virtnbdbackup
 
 all: dist/manifest.json
 
-dist/manifest.json: $(shell find src helper po libnbd-node/src codec-node/src -type f 2>/dev/null) manifest.json package.json build.mjs
+dist/manifest.json: $(shell find src helper po libnbd-node/src codec-node/src fileio-node/src addon-tools -type f 2>/dev/null) manifest.json package.json build.mjs
 	npm run build
 
 node_modules:
@@ -37,6 +37,6 @@ pot:
 	npm run pot
 
 clean:
-	rm -rf dist libnbd-node/build codec-node/build
+	rm -rf dist libnbd-node/build codec-node/build fileio-node/build
 
 .PHONY: all install uninstall devel-install devel-uninstall check pot clean

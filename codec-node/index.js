@@ -2,29 +2,12 @@
 // codec-node: loads the native binding and checks arguments before they reach it, so that mistakes
 // surface as TypeError/RangeError with Node's usual codes; codec failures come from liblz4 itself.
 
-const path = require("node:path");
+const { loadAddon } = require("addon-tools");
 const { constants: bufferConstants } = require("node:buffer");
 
-function loadBinding() {
-    const candidates = ["build/Release/codec_binding.node", "build/Debug/codec_binding.node"];
-    let firstError;
-    for (const candidate of candidates) {
-        try {
-            return require(path.join(__dirname, candidate));
-        } catch (error) {
-            if (error && error.code !== "MODULE_NOT_FOUND") throw error;
-            firstError ??= error;
-        }
-    }
-    const error = new Error(
-        "codec-node: the native binding is not built (run `npm run build -w codec-node`; " +
-        "it needs liblz4-dev, libdeflate-dev, pkg-config and a C++ compiler)");
-    error.code = "ERR_CODEC_NOT_BUILT";
-    error.cause = firstError;
-    throw error;
-}
-
-const binding = loadBinding();
+const binding = loadAddon(__dirname, "codec_binding.node", {
+    name: "codec-node", needs: "liblz4-dev, libdeflate-dev, pkg-config and a C++ compiler", code: "ERR_CODEC_NOT_BUILT",
+});
 
 function describe(value) {
     if (value === null) return "null";

@@ -3,28 +3,11 @@
 // Argument mistakes are caught here so that they surface as TypeError/RangeError with Node's
 // usual codes; everything else (protocol, server and state errors) comes from libnbd itself.
 
-const path = require("node:path");
+const { loadAddon } = require("addon-tools");
 
-function loadBinding() {
-    const candidates = ["build/Release/nbd_binding.node", "build/Debug/nbd_binding.node"];
-    let firstError;
-    for (const candidate of candidates) {
-        try {
-            return require(path.join(__dirname, candidate));
-        } catch (error) {
-            if (error && error.code !== "MODULE_NOT_FOUND") throw error;
-            firstError ??= error;
-        }
-    }
-    const error = new Error(
-        "libnbd-node: the native binding is not built (run `npm run build -w libnbd-node`; " +
-        "it needs libnbd-dev, pkg-config and a C++ compiler)");
-    error.code = "ERR_NBD_NOT_BUILT";
-    error.cause = firstError;
-    throw error;
-}
-
-const binding = loadBinding();
+const binding = loadAddon(__dirname, "nbd_binding.node", {
+    name: "libnbd-node", needs: "libnbd-dev, pkg-config and a C++ compiler", code: "ERR_NBD_NOT_BUILT",
+});
 const C = binding.constants;
 
 const CmdFlag = Object.freeze({

@@ -19,8 +19,8 @@ function find(dir: string): string[] {
 }
 
 const args = process.argv.slice(2);
-// Pure logic and the codec binding: no libvirt, no servers.
-const unit = [...find("test/unit"), ...find("codec-node/test")];
+// Pure logic and the codec and file bindings: no libvirt, no servers.
+const unit = [...find("test/unit"), ...find("codec-node/test"), ...find("fileio-node/test")];
 const realstack = find("test/realstack");
 let files: string[];
 if (args.length === 0)

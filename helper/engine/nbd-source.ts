@@ -98,6 +98,9 @@ async function connect(options: NbdSourceOptions): Promise<Handle> {
         for (const context of options.contexts ?? [])
             handle.addMetaContext(context);
         handle.setExportName(options.exportName);
+        // libnbd zeroes every read buffer first unless told not to: a memset of everything we copy. A read
+        // that succeeds has filled the whole buffer, and a failed read's buffer is never used.
+        handle.setPreadInitialize(false);
         await handle.connectUnix(options.socket);
         return handle;
     } catch (err) {

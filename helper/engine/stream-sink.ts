@@ -1,14 +1,14 @@
 // Writes one virtnbdbackup stream file (format v2): meta frame, data/zero frames in offset order, stop
-// frame, compression trailer. Bytes go to "<file>.partial" with positioned writes (a frame's header and
-// CRLF ride along with the next payload in one writev), the adler32 for "<file>.chksum" is summed while
-// the write runs in the thread pool, and the file gets its final name only when complete.
+// frame, compression trailer. Bytes go to an OutputFile ("<file>.partial", a frame's header and CRLF
+// ride along with the next payload in one writev), which sums the adler32 for "<file>.chksum" in the
+// same thread-pool job as the write, and the file gets its final name only when complete.
 import fsp from "node:fs/promises";
-import path from "node:path";
 import { lz4CompressFrame, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
+import { OutputFile, refuseExisting } from "./output-file.ts";
 import {
-    Adler32, checksumFileName, COMPRESSION_METHOD, DEFAULT_MAX_REQUEST_SIZE, encodeFrameHeader, encodeMeta,
-    encodeTrailer, partialFileName, TERM, trailerEntryFor,
+    checksumFileName, COMPRESSION_METHOD, DEFAULT_MAX_REQUEST_SIZE, encodeFrameHeader, encodeMeta,
+    encodeTrailer, TERM, trailerEntryFor,
     type StreamMeta, type TrailerEntry,
 } from "../format/index.ts";
 
@@ -34,8 +34,6 @@ export interface StreamSinkOptions {
 
 // Headers and CRLFs wait here for the next payload; a long run of zero frames is flushed at this size.
 const PENDING_FLUSH_BYTES = 64 * 1024;
-// Written bytes are flushed to disk in the background every so often, so the final fsync is short.
-const BACKGROUND_SYNC_BYTES = 256 * 1024 * 1024;
 
 type State = "open" | "finishing" | "finished" | "aborted";
 
@@ -51,7 +49,8 @@ export class StreamSink implements Sink {
     /** adler32 of the whole file, known once finish() has written it. */
     checksum: number | undefined;
 
-    private readonly adler = new Adler32();
+    /** adler32 of the bytes written so far (zlib's initial value 1). */
+    private adler = 1;
     private readonly trailer: TrailerEntry[] = [];
     private pending: Buffer[] = [];
     private pendingBytes = 0;
@@ -63,14 +62,10 @@ export class StreamSink implements Sink {
     // Calls run one after another even if a caller does not await them; the first failure sticks.
     private tail: Promise<void> = Promise.resolve();
     private failure: unknown;
-    private syncedUpTo = 0;
-    private backgroundSync: Promise<void> | undefined;
 
     private constructor(
-        readonly file: string,
-        readonly partialFile: string,
+        private readonly out: OutputFile,
         readonly meta: StreamMeta,
-        private readonly fh: fsp.FileHandle,
         private readonly maxRequestSize: number,
     ) {
         if (meta.compressed !== false) {
@@ -88,10 +83,16 @@ export class StreamSink implements Sink {
         const compressed = options.compress !== undefined ? options.compress : meta.compressed;
         const fullMeta: StreamMeta = { ...meta, compressed, compressionMethod: COMPRESSION_METHOD };
         encodeMeta(fullMeta); // validates before anything is created
-        await refuseExisting(file);
-        const partialFile = partialFileName(file);
-        const fh = await fsp.open(partialFile, "w");
-        return new StreamSink(file, partialFile, fullMeta, fh, options.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
+        const out = await OutputFile.create(file);
+        return new StreamSink(out, fullMeta, options.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
+    }
+
+    get file(): string {
+        return this.out.file;
+    }
+
+    get partialFile(): string {
+        return this.out.partialFile;
     }
 
     /** Compressed: an extent below the max request size must be one lz4 frame (the other tool's reader). */
@@ -174,20 +175,17 @@ export class StreamSink implements Sink {
             this.queueSmall(encodeFrameHeader("stop", 0, 0));
             if (this.transform) this.queueSmall(encodeTrailer(this.trailer));
             await this.put(undefined);
-            await this.backgroundSync;
-            if (this.failure !== undefined) throw this.failure;
-            await this.fh.sync();
-            await this.fh.close();
-            this.checksum = this.adler.digest();
+            await this.out.close();
+            this.checksum = this.adler;
+            // Not even the checksum file of a backup that appeared meanwhile may be replaced.
             await refuseExisting(this.file);
             await fsp.writeFile(this.checksumFile, String(this.checksum));
             try {
-                await publish(this.partialFile, this.file);
+                await this.out.publish();
             } catch (err) {
                 await fsp.rm(this.checksumFile, { force: true }).catch(() => {});
                 throw err;
             }
-            await syncDirectory(path.dirname(this.file));
             this.state = "finished";
         });
     }
@@ -197,9 +195,7 @@ export class StreamSink implements Sink {
         this.failure ??= new Error("stream sink aborted");
         this.state = "aborted";
         await this.tail.catch(() => {});
-        await this.backgroundSync;
-        await this.fh.close().catch(() => {});
-        await fsp.rm(this.partialFile, { force: true }).catch(() => {});
+        await this.out.discard();
     }
 
     private enqueue(step: () => void | Promise<void>): Promise<void> {
@@ -231,7 +227,7 @@ export class StreamSink implements Sink {
         this.pendingBytes += buf.length;
     }
 
-    /** Writes the queued small pieces plus `payload` at the current position, summing adler32 meanwhile. */
+    /** Writes the queued small pieces plus `payload` at the current position, summing adler32 on the way. */
     private async put(payload: Buffer | undefined): Promise<void> {
         const buffers: Buffer[] = [];
         if (this.pending.length > 0) buffers.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
@@ -239,22 +235,8 @@ export class StreamSink implements Sink {
         this.pending = [];
         this.pendingBytes = 0;
         if (buffers.length === 0) return;
-        const writing = writeAll(this.fh, buffers, this.position);
-        writing.catch(() => {}); // awaited below; the checksum runs first
-        let total = 0;
-        for (const b of buffers) {
-            this.adler.update(b);
-            total += b.length;
-        }
-        await writing;
-        this.position += total;
-        if (!this.backgroundSync && this.position - this.syncedUpTo >= BACKGROUND_SYNC_BYTES) {
-            this.syncedUpTo = this.position;
-            this.backgroundSync = this.fh.datasync().then(
-                () => { this.backgroundSync = undefined; },
-                (err) => { this.failure ??= err; },
-            );
-        }
+        this.adler = await this.out.writeSummed(buffers, this.position, this.adler);
+        for (const b of buffers) this.position += b.length;
     }
 }
 
@@ -271,72 +253,4 @@ function compressChunk(chunk: Chunk, data: Buffer, options: Lz4CompressOptions):
         return Promise.reject(new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`));
     }
     return lz4CompressFrame(data, options);
-}
-
-/** Positioned writev that continues after short writes. */
-export async function writeAll(fh: fsp.FileHandle, buffers: Buffer[], position: number): Promise<void> {
-    let left = buffers;
-    let pos = position;
-    for (;;) {
-        const want = left.reduce((n, b) => n + b.length, 0);
-        if (want === 0) return;
-        const { bytesWritten } = await fh.writev(left, pos);
-        if (bytesWritten === want) return;
-        if (bytesWritten <= 0) throw new Error(`write at byte ${pos} made no progress`);
-        pos += bytesWritten;
-        let skip = bytesWritten;
-        const rest: Buffer[] = [];
-        for (const b of left) {
-            if (skip >= b.length) skip -= b.length;
-            else {
-                rest.push(skip > 0 ? b.subarray(skip) : b);
-                skip = 0;
-            }
-        }
-        left = rest;
-    }
-}
-
-/** Fails when `file` exists (or cannot be checked); the backup must not replace a finished file. */
-export async function refuseExisting(file: string): Promise<void> {
-    try {
-        await fsp.lstat(file);
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-        throw err;
-    }
-    throw new Error(`${file} already exists; refusing to overwrite it`);
-}
-
-const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EMLINK"]);
-
-/**
- * Gives `partial` the name `file` unless `file` exists. A hard link fails atomically on an existing
- * name, where rename would replace it; file systems without hard links fall back to check + rename.
- */
-export async function publish(partial: string, file: string): Promise<void> {
-    try {
-        await fsp.link(partial, file);
-    } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EEXIST") throw new Error(`${file} already exists; refusing to overwrite it`);
-        if (!code || !NO_HARD_LINKS.has(code)) throw err;
-        await refuseExisting(file);
-        await fsp.rename(partial, file);
-        return;
-    }
-    await fsp.unlink(partial);
-}
-
-/** Makes a rename durable; best effort, some file systems refuse fsync on directories. */
-export async function syncDirectory(dir: string): Promise<void> {
-    let fh: fsp.FileHandle | undefined;
-    try {
-        fh = await fsp.open(dir, "r");
-        await fh.sync();
-    } catch {
-        // not fatal: the data itself was synced
-    } finally {
-        await fh?.close().catch(() => {});
-    }
 }

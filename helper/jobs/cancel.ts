@@ -16,12 +16,16 @@ export function cancelJob(uuid: string, domain: string): CancelAnswer {
     if (!job || job.state !== "running")
         throw new NoJobError(`no backup of ${domain} is running`);
     fs.writeFileSync(cancelFile(uuid), job.id, { mode: 0o600 });
-    if (job.pid === null)
-        return { id: job.id, pid: null };  // the runner checks the mark before it starts the CLI
-    if (!isOurBackupProcess(job.pid, job.domain, job.runnerPid)) {
+    // The runner records the CLI's pid, then looks for the mark. Reading the pid again after writing the
+    // mark closes the gap between the two: either the runner sees the mark, or we see the pid.
+    const again = job.pid === null ? currentJob(uuid) : undefined;
+    const pid = job.pid ?? (again?.id === job.id ? again.pid : null);
+    if (pid === null)
+        return { id: job.id, pid: null };  // the runner checks the mark right after it starts the CLI
+    if (!isOurBackupProcess(pid, job.domain, job.runnerPid)) {
         // The CLI has just ended (the runner is writing the final state) or the pid is not ours.
-        throw new NoJobError(`the backup process of ${domain} (pid ${job.pid}) is no longer running`);
+        throw new NoJobError(`the backup process of ${domain} (pid ${pid}) is no longer running`);
     }
-    process.kill(job.pid, "SIGTERM");
-    return { id: job.id, pid: job.pid };
+    process.kill(pid, "SIGTERM");
+    return { id: job.id, pid };
 }

@@ -9,7 +9,7 @@ import { copyExtents } from "../engine/copy.ts";
 import { NbdSink } from "../engine/nbd-sink.ts";
 import { QemuNbdServer } from "../engine/qemu-nbd.ts";
 import { StreamSource } from "../engine/stream-source.ts";
-import { publish, refuseExisting, syncDirectory } from "../engine/stream-sink.ts";
+import { publish, refuseExisting, syncDirectory } from "../engine/output-file.ts";
 import { partialFileName } from "../format/index.ts";
 import type { BackupFile } from "./chain.ts";
 import { requireChecksum } from "./checksum.ts";

@@ -2,7 +2,7 @@
 // tests that back up with one and restore with the other.
 import fs from "node:fs";
 import path from "node:path";
-import { run, runOk, type RunResult } from "./exec.ts";
+import { run, type RunResult } from "./exec.ts";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
@@ -42,21 +42,40 @@ export async function ourRestoreOk(args: string[]): Promise<RunResult> {
 
 /**
  * The real virtnbdrestore. It returns while its qemu-nbd may still be writing the image out; wait for
- * that qemu-nbd to end, or a comparison reads a half-flushed qcow2.
+ * that qemu-nbd to end, or a comparison reads a half-flushed qcow2. On a loaded machine it sometimes
+ * connects before its own qemu-nbd has made the socket ("Unable to connect nbd server"): that attempt's
+ * qemu-nbd and files are removed and it runs once more.
  */
 export async function pyRestore(args: string[]): Promise<RunResult> {
-    const result = await runOk(PY_RESTORE, ["--noprogress", ...args], { timeoutMs: 300_000 });
-    const output = args[args.indexOf("-o") + 1];
-    if (args.includes("-o") && output) {
-        const absolute = path.resolve(output);
-        for (let i = 0; i < 300; i++) {
-            const r = await run("pgrep", ["-f", `qemu-nbd.*${absolute}`]);
-            if (r.code !== 0)
-                break;
-            await new Promise(resolve => setTimeout(resolve, 100));
+    const output = args.includes("-o") ? path.resolve(args[args.indexOf("-o") + 1]) : undefined;
+    const before = output && fs.existsSync(output) ? new Set(fs.readdirSync(output)) : new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+        const result = await run(PY_RESTORE, ["--noprogress", ...args], { timeoutMs: 300_000 });
+        if (output)
+            await waitForQemuNbdOf(output, result.code === 0);
+        if (result.code === 0)
+            return result;
+        if (attempt === 1 && /Unable to connect nbd server/.test(result.stderr)) {
+            for (const name of output && fs.existsSync(output) ? fs.readdirSync(output) : []) {
+                if (!before.has(name))
+                    fs.rmSync(path.join(output!, name), { recursive: true, force: true });
+            }
+            continue;
         }
+        throw new Error(`${PY_RESTORE} ${args.join(" ")}: exit ${result.code}\n${result.stderr.trim()}`);
     }
-    return result;
+}
+
+/** Waits for the qemu-nbd that serves an image in `dir` to end; after a failed restore it is stopped. */
+async function waitForQemuNbdOf(dir: string, finished: boolean): Promise<void> {
+    if (!finished)
+        await run("pkill", ["-f", `qemu-nbd.*${dir}/`]);
+    for (let i = 0; i < 300; i++) {
+        const r = await run("pgrep", ["-f", `qemu-nbd.*${dir}/`]);
+        if (r.code !== 0)
+            break;
+        await new Promise(resolve => setTimeout(resolve, 100));
+    }
 }
 
 /** JSON lines of a --json run, parsed. */

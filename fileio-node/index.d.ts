@@ -1,0 +1,42 @@
+// Types of fileio-node: a checksummed positioned write, and Linux's sync_file_range(2) and
+// posix_fadvise(2), for Node.js.
+
+/** A failed system call: `code` is errno's name ('EBADF', 'EIO', 'ESPIPE', …), `errno` its negative number. */
+export interface FileIoError extends Error {
+    code?: string;
+    errno?: number;
+    syscall?: "pwritev" | "sync_file_range" | "posix_fadvise";
+}
+
+/**
+ * Writes the bytes of `buffers`, back to back, at `position` of the open file `fd` (short writes are
+ * continued; a write that fails rejects with its errno, e.g. 'ENOSPC') and resolves with zlib's adler32
+ * of those bytes continued from `seed` (default 1, a fresh checksum): writeSummed(fd, [b], p + a.length,
+ * await writeSummed(fd, [a], p)) sums a + b. One thread-pool job: the bytes are summed while they are
+ * hot in that core's cache, just before the kernel copies them. The buffers must not change until it settles.
+ */
+export declare function writeSummed(fd: number, buffers: Uint8Array[], position: number, seed?: number): Promise<number>;
+
+export declare const constants: {
+    readonly SYNC_FILE_RANGE_WAIT_BEFORE: number;
+    readonly SYNC_FILE_RANGE_WRITE: number;
+    readonly SYNC_FILE_RANGE_WAIT_AFTER: number;
+    readonly POSIX_FADV_NORMAL: number;
+    readonly POSIX_FADV_SEQUENTIAL: number;
+    readonly POSIX_FADV_WILLNEED: number;
+    readonly POSIX_FADV_DONTNEED: number;
+};
+
+/**
+ * sync_file_range(fd, offset, length, flags) on the thread pool. With SYNC_FILE_RANGE_WRITE alone it
+ * starts writeback of the range's dirty pages and returns; adding WAIT_BEFORE and WAIT_AFTER waits
+ * until they are written. It makes no metadata durable and does not flush the device's cache: fsync
+ * the file when it must survive a crash. `length` 0 means "to the end of the file".
+ */
+export declare function syncFileRange(fd: number, offset: number, length: number, flags: number): Promise<void>;
+
+/**
+ * posix_fadvise(fd, offset, length, advice) on the thread pool, e.g. POSIX_FADV_DONTNEED to drop
+ * clean pages of a range from the page cache (dirty ones stay until written back).
+ */
+export declare function fadvise(fd: number, offset: number, length: number, advice: number): Promise<void>;

@@ -1,0 +1,58 @@
+"use strict";
+// fileio-node: loads the native binding and checks arguments before they reach it, so mistakes surface
+// as TypeError/RangeError with Node's usual codes; system call failures reject with errno's code.
+
+const { loadAddon } = require("addon-tools");
+
+const binding = loadAddon(__dirname, "fileio_binding.node", {
+    name: "fileio-node", needs: "libdeflate-dev, pkg-config and a C++ compiler", code: "ERR_FILEIO_NOT_BUILT",
+});
+
+function checkInteger(name, value, max) {
+    if (typeof value !== "number") {
+        const error = new TypeError(`fileio-node: "${name}" must be a number, got ${typeof value}`);
+        error.code = "ERR_INVALID_ARG_TYPE";
+        return error;
+    }
+    if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+        const error = new RangeError(`fileio-node: "${name}" must be an integer from 0 to ${max}, got ${value}`);
+        error.code = "ERR_OUT_OF_RANGE";
+        return error;
+    }
+    return undefined;
+}
+
+function checkRange(fd, offset, length, flags, flagsName) {
+    return checkInteger("fd", fd, 0x7fffffff) ?? checkInteger("offset", offset, Number.MAX_SAFE_INTEGER) ??
+        checkInteger("length", length, Number.MAX_SAFE_INTEGER) ?? checkInteger(flagsName, flags, 0xffffffff);
+}
+
+function checkBuffers(value) {
+    if (!Array.isArray(value) || !value.every(b => b instanceof Uint8Array)) {
+        const error = new TypeError("fileio-node: \"buffers\" must be an array of Buffers or Uint8Arrays");
+        error.code = "ERR_INVALID_ARG_TYPE";
+        return error;
+    }
+    return undefined;
+}
+
+function writeSummed(fd, buffers, position, seed = 1) {
+    const error = checkInteger("fd", fd, 0x7fffffff) ?? checkBuffers(buffers) ??
+        checkInteger("position", position, Number.MAX_SAFE_INTEGER) ?? checkInteger("seed", seed, 0xffffffff);
+    return error ? Promise.reject(error) : binding.writeSummed(fd, buffers, position, seed);
+}
+
+function syncFileRange(fd, offset, length, flags) {
+    const error = checkRange(fd, offset, length, flags, "flags");
+    return error ? Promise.reject(error) : binding.syncFileRange(fd, offset, length, flags);
+}
+
+function fadvise(fd, offset, length, advice) {
+    const error = checkRange(fd, offset, length, advice, "advice");
+    return error ? Promise.reject(error) : binding.fadvise(fd, offset, length, advice);
+}
+
+exports.writeSummed = writeSummed;
+exports.syncFileRange = syncFileRange;
+exports.fadvise = fadvise;
+exports.constants = Object.freeze({ ...binding.constants });
