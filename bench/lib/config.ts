@@ -36,7 +36,7 @@ export const FULL: BenchConfig = {
         { offset: 3500 * MiB, length: 64 * MiB, text: TEXT.repeat(3) + "#" },
         { offset: 3900 * MiB, length: 32 * MiB, zero: true },
     ],
-    reps: 3,
+    reps: 5,
     python: true,
     incSmall: 64 * MiB,
     incLarge: 512 * MiB,
