@@ -148,13 +148,13 @@ async function fullBackups(b: Bench): Promise<{ pyPlain: string; oursPlain: stri
 }
 
 /** Restores `input` with a tool into a fresh folder; returns the measurement and the restored image. */
-async function restoreOnce(b: Bench, tool: Tool, input: string): Promise<{ m: Measurement; out: string; image: string }> {
+async function restoreOnce(b: Bench, tool: Tool, input: string, diskPath = b.vm.disks[0]!.path): Promise<{ m: Measurement; out: string; image: string }> {
     const out = path.join(b.work, `${tool}-restore-${++b.counter}`);
     const c = restoreCmd(tool, input, out);
     await beforeTimedRun(b);
     // The Python tool leaves its qemu-nbd flushing the image after it exits: that is part of its restore.
     const m = await measure(c.cmd, c.args, { after: tool === "python" ? () => waitForQemuNbdIn(out) : undefined });
-    return { m, out, image: restoredImage(out, b.vm.disks[0]!.path) };
+    return { m, out, image: restoredImage(out, diskPath) };
 }
 
 /** Restore of the Python tool's full backup with both restore CLIs, alternating; each result checked once. */
@@ -189,9 +189,9 @@ async function restores(b: Bench, pyPlain: string): Promise<void> {
 }
 
 /** Restores one of our backup folders (ours if our restore works, else the Python one) and compares it. */
-async function verifyBackup(b: Bench, what: string, dir: string, expected: string): Promise<void> {
+async function verifyBackup(b: Bench, what: string, dir: string, expected: string, diskPath?: string): Promise<void> {
     const tool: Tool = b.ourRestore.ready ? "ours" : "python";
-    const { m, out, image } = await restoreOnce(b, tool, dir);
+    const { m, out, image } = await restoreOnce(b, tool, dir, diskPath);
     try {
         if (m.code !== 0)
             throw new CorrectnessError(`restore of ${what} with ${tool} virtnbdrestore failed (exit ${m.code}): ${m.stderr.trim().split("\n").pop()}`);
@@ -236,6 +236,48 @@ async function incrementals(b: Bench, tool: Tool): Promise<void> {
     await deleteAllCheckpoints(b.vm.name);
 }
 
+/** Label of the big sparse disk's fulls. */
+function sparseLabel(b: Bench, tool: Tool): string {
+    const data = b.cfg.sparse.writes.reduce((n, w) => n + Number(w.length), 0);
+    return backupLabel(tool, "full", false, `, ${b.cfg.sparse.diskSize} sparse disk (${data / MiB} MiB data)`);
+}
+
+/**
+ * Fulls of a second VM whose big disk is nearly empty: the cost is planning (block status over the whole
+ * disk, below 4 GiB per request) plus the little data. Ours is checked by a restore.
+ */
+async function sparseDisk(b: Bench): Promise<void> {
+    log(`big sparse disk: building a VM with a ${b.cfg.sparse.diskSize} disk...`);
+    const vm = await TestVm.create({ disks: [{ size: b.cfg.sparse.diskSize, writes: b.cfg.sparse.writes }] });
+    const forget = onCleanup("sparse VM", () => vm.cleanup());
+    try {
+        const data = b.cfg.sparse.writes.reduce((n, w) => n + Number(w.length), 0);
+        const tools: Tool[] = b.cfg.python ? ["python", "ours"] : ["ours"];
+        let kept = "";
+        for (let round = 0; round < b.cfg.reps; round++) {
+            log(`big sparse disk: round ${round + 1}/${b.cfg.reps}`);
+            for (const tool of round % 2 === 0 ? tools : [...tools].reverse()) {
+                const dir = freshDir(b, `${tool}-sparse`);
+                const c = backupCmd(tool, vm.name, "full", dir, false);
+                await beforeTimedRun(b);
+                record(row(b, sparseLabel(b, tool), data), await measureOk(sparseLabel(b, tool), c.cmd, c.args));
+                await deleteAllCheckpoints(vm.name);
+                if (tool === "ours" && round === 0)
+                    kept = dir;
+                else
+                    fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+        if (kept) {
+            await verifyBackup(b, `our full of the ${b.cfg.sparse.diskSize} sparse disk`, kept, vm.expectedPath(0), vm.disks[0]!.path);
+            fs.rmSync(kept, { recursive: true, force: true });
+        }
+    } finally {
+        forget();
+        await vm.cleanup();
+    }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Goals and report
 
@@ -260,6 +302,12 @@ function goals(b: Bench): Goal[] {
             goal: `ours inc ${b.cfg.incSmall / MiB} MiB: (inc − inc 0 dirty) / (full − inc 0 dirty)`,
             target: "<= 0.25", value: share.toFixed(2), pass: share <= 0.25,
         });
+    }
+    // Planning a big, nearly empty disk must not cost more than a little over a backup with nothing to copy.
+    const sparse = get(sparseLabel(b, "ours"));
+    if (sparse !== null && inc0 !== null) {
+        const extra = (sparse - inc0) / 1000;
+        out.push({ goal: `ours full of the ${b.cfg.sparse.diskSize} sparse disk − ours inc 0 dirty`, target: "<= 1 s", value: `${extra.toFixed(2)} s`, pass: extra <= 1 });
     }
     out.push(ratioGoal("Python restore / ours restore", get("Python virtnbdrestore (Python's full)"), get("ours virtnbdrestore (Python's full)"), ">=", 2));
     const ourRss = [...b.rows.values()].filter(r => r.label.startsWith("ours") && !r.unavailable).map(peakRss).filter((v): v is number => v !== null);
@@ -293,7 +341,8 @@ async function report(b: Bench, startedAt: Date, loadBefore: ReturnType<typeof h
         "",
         `Date: ${startedAt.toISOString()}  `,
         ...Object.entries(info).map(([k, v]) => `${k}: ${v}  `),
-        `VM: TCG, one ${b.cfg.diskSize} qcow2 disk, ${(b.dataBytes / 1e9).toFixed(2)} GB data (random, text, zeroed ranges)  `,
+        `VM: TCG, one ${b.cfg.diskSize} qcow2 disk, ${(b.dataBytes / 1e9).toFixed(2)} GB data (random, text, zeroed ranges); ` +
+            `a second VM with one ${b.cfg.sparse.diskSize} qcow2 disk holding ${b.cfg.sparse.writes.length} MiB in as many places  `,
         `Runs per measurement: ${b.cfg.reps} (median, min–max); page cache dropped before every timed run: ${b.cacheDropped ? "yes" : "no (not permitted)"}  `,
         `Peak RSS and CPU s (user + system, median): GNU time %M/%U/%S of the tool process (and the children it waited for)  `,
         `Host load (1 min): ${loadBefore.load1.toFixed(2)} at start, ${loadAfter.load1.toFixed(2)} at end; ` +
@@ -349,6 +398,7 @@ async function main(): Promise<number> {
     await incrementals(b, "ours");
     if (cfg.python)
         await incrementals(b, "python");
+    await sparseDisk(b);
 
     const text = await report(b, startedAt, loadBefore);
     process.stdout.write(text);
