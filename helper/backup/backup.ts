@@ -36,7 +36,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     options.signal?.addEventListener("abort", onCancel);
 
     const { domain, xml: vmConfig, active } = await loadDomain(options.domain, uri);
-    const lock = lockJob(domain.uuid, domain.name);
+    const lock = await lockJob(domain.uuid, domain.name);
     // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).
     let journal: RunJournal | undefined;
     let jobStarted = false;

@@ -163,7 +163,7 @@ test("a second job on the same VM is refused and changes nothing", async () => {
     const before = await checkpoints();
     // Another of our runs holds the VM's lock.
     const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
-    const lock = lockJob(uuid, vm.name);
+    const lock = await lockJob(uuid, vm.name);
     try {
         const r = await ourBackup(["-d", vm.name, "-l", "full", "-o", dir]);
         assert.equal(r.code, 1);
