@@ -1,6 +1,7 @@
 // `virtnbdrestore`: restore, verify or dump a virtnbdbackup backup folder, with the Python tool's flags,
 // plus --json (one event per line on stdout) for the Cockpit UI. Exit 0 on success; on failure one line
 // on stderr and exit 1.
+import fs from "node:fs";
 import { Command, Option } from "commander";
 import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
@@ -20,6 +21,9 @@ const program = new Command("virtnbdrestore")
     .option("-c, --adjust-config", "write an adjusted domain config for the restored VM")
     .option("-D, --define", "define the restored VM in libvirt (implies -c)")
     .option("-N, --name <name>", "name of the restored VM (default restore_<vm>)")
+    .option("-r, --raw", "restore raw-format disks' raw images (<dev>.copy.data) as they are, sparse")
+    .option("-f, --socketfile <file>", "accepted for compatibility and ignored: each disk gets its own qemu-nbd socket in a private directory")
+    .option("-L, --logfile <file>", "append the run's events to this file, one timestamped JSON line each")
     .option("-U, --uri <uri>", "libvirt connection URI for --define", "qemu:///system")
     .option("-n, --noprogress", "no progress bar")
     .option("-v, --verbose", "print every step")
@@ -38,6 +42,9 @@ interface Flags {
     adjustConfig?: boolean;
     define?: boolean;
     name?: string;
+    raw?: boolean;
+    socketfile?: string;
+    logfile?: string;
     uri: string;
     noprogress?: boolean;
     verbose?: boolean;
@@ -53,9 +60,26 @@ function out(value: object): void {
     process.stdout.write(JSON.stringify(value) + "\n");
 }
 
+/** -L: one `<ISO time> <JSON>` line per event, appended, as the backup's log has them. */
+let logLine: (value: object) => void = () => {};
+
+function openLog(file: string): void {
+    const fd = fs.openSync(file, "a");
+    logLine = value => {
+        try {
+            fs.writeSync(fd, `${new Date().toISOString()} ${JSON.stringify(value)}\n`);
+        } catch {
+            // a full disk must not fail the restore through its log
+        }
+    };
+}
+
 async function main(): Promise<void> {
     program.parse();
     const flags = program.opts<Flags>();
+    if (flags.logfile)
+        openLog(flags.logfile);
+    logLine({ event: "start", argv: process.argv.slice(2) });
     const action = flags.output === "dump" ? "dump" : flags.action;
     const controller = new AbortController();
     let signals = 0;
@@ -108,6 +132,8 @@ async function main(): Promise<void> {
     const bar = flags.json || flags.noprogress ? undefined : progressLine();
     let lastJson = 0;
     const onEvent = (e: RestoreEvent) => {
+        if (e.event !== "progress")
+            logLine(e);
         if (flags.json) {
             // Progress at most every 100 ms per process, plus each file's start and the end.
             if (e.event === "progress") {
@@ -128,6 +154,8 @@ async function main(): Promise<void> {
                 process.stderr.write(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
         else if (flags.verbose && e.event === "disk")
             process.stderr.write(`${e.disk}: restored to ${e.output}\n`);
+        else if (flags.verbose && e.event === "boot-file")
+            process.stderr.write(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}\n`);
     };
     try {
         const result = await runRestore({
@@ -139,14 +167,18 @@ async function main(): Promise<void> {
             adjustConfig: flags.adjustConfig,
             define: flags.define,
             name: flags.name,
+            raw: flags.raw,
             uri: flags.uri,
         }, { signal: controller.signal, onEvent });
         bar?.end();
+        logLine({ event: "result", action, ...result });
         if (flags.json)
             out({ event: "result", action, ...result });
         else if (flags.verbose || !flags.noprogress) {
             for (const d of result.disks)
                 process.stderr.write(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
+            for (const b of result.bootFiles.filter(f => f.status === "restored"))
+                process.stderr.write(`${b.kind}: ${b.output} (from ${b.saved})\n`);
             if (result.config)
                 process.stderr.write(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
         }
@@ -157,6 +189,7 @@ async function main(): Promise<void> {
 
 main().catch(err => {
     const message = oneLine(err);
+    logLine({ event: "error", message });
     if (process.argv.includes("--json"))
         out({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) });
     process.stderr.write(`virtnbdrestore: ${message}\n`);

@@ -84,3 +84,11 @@ function checkPart(what: string, value: string, dotsAllowed = false): void {
         throw new Error(`invalid ${what} for a backup file name: ${JSON.stringify(value)}`);
     }
 }
+
+/** A boot file (loader, NVRAM, kernel, initrd) saved beside the data: `<basename>.<ident>`, e.g. `VM_VARS.fd.virtnbdbackup.0`. */
+export function bootFileName(source: string, ident: string | number): string {
+    const base = source.slice(source.lastIndexOf("/") + 1);
+    checkPart("boot file", base, true);
+    checkPart("ident", String(ident), true);
+    return `${base}.${ident}`;
+}

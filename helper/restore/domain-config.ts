@@ -31,10 +31,16 @@ export interface ConfigDisk {
     hasBackingStore: boolean;
 }
 
+/** The boot files a domain names in <os>: what the backup saved as `<basename>.<ident>`. */
+export type BootKind = "loader" | "nvram" | "kernel" | "initrd";
+export const BOOT_KINDS: readonly BootKind[] = ["loader", "nvram", "kernel", "initrd"];
+
 export interface DomainConfig {
     name: string;
     uuid: string | null;
     disks: ConfigDisk[];
+    /** Paths of <os><loader>, <nvram> (text or <source file>), <kernel>, <initrd>; absent ones left out. */
+    boot: Partial<Record<BootKind, string>>;
 }
 
 function tagOf(node: XmlNode): string | undefined {
@@ -122,7 +128,24 @@ export function parseDomainConfig(xml: string, what = "domain XML"): DomainConfi
             .filter(n => tagOf(n) === "disk")
             .map(diskOf)
             .filter((d): d is ConfigDisk => d !== null);
-    return { name, uuid, disks };
+    return { name, uuid, disks, boot: bootPaths(child(domain, "os")) };
+}
+
+function bootPaths(os: XmlNode | undefined): Partial<Record<BootKind, string>> {
+    const boot: Partial<Record<BootKind, string>> = {};
+    if (!os)
+        return boot;
+    for (const kind of BOOT_KINDS) {
+        const node = child(os, kind);
+        if (!node)
+            continue;
+        // libvirt >= 8.5 may write <nvram type='file'><source file='PATH'/></nvram>.
+        const source = kind === "nvram" ? child(node, "source") : undefined;
+        const file = textOf(node) || (source ? attr(source, "file") ?? "" : "");
+        if (file)
+            boot[kind] = file;
+    }
+    return boot;
 }
 
 /** The name and uuid of the domain inside a libvirt checkpoint XML (checkpoints/<name>.xml). */
@@ -148,6 +171,12 @@ export interface AdjustOptions {
     name: string;
     /** Restored disks: dev -> absolute path of the restored image. Other disks are dropped. */
     restored: Map<string, string>;
+    /**
+     * Boot files the new VM uses instead of the configured ones (copies in the output folder). Without
+     * an nvram entry the <nvram> element is dropped (libvirt makes a fresh store from the template);
+     * the other kinds stay as configured when absent.
+     */
+    boot?: Partial<Record<BootKind, string>>;
 }
 
 /**
@@ -168,13 +197,21 @@ export function adjustDomainConfig(xml: string, options: AdjustOptions): string 
         throw new Error("domain XML: the domain has no name");
     nameNode.name = [{ "#text": options.name }];
 
-    // The original VM keeps its NVRAM file; libvirt creates a fresh one for the new name from the template.
+    // The new VM must never share the original's NVRAM: it gets its own copy, or else none (libvirt
+    // then creates a fresh one for the new name from the template).
     const os = child(domain, "os");
     if (os) {
         const osKids = children(os);
-        const nvramAt = osKids.findIndex(n => tagOf(n) === "nvram");
-        if (nvramAt >= 0)
-            removeWithIndent(osKids, nvramAt);
+        for (const kind of BOOT_KINDS) {
+            const at = osKids.findIndex(n => tagOf(n) === kind);
+            if (at < 0)
+                continue;
+            const file = options.boot?.[kind];
+            if (file !== undefined)
+                pointBootAt(osKids[at], file);
+            else if (kind === "nvram")
+                removeWithIndent(osKids, at);
+        }
     }
 
     const devices = child(domain, "devices");
@@ -211,6 +248,18 @@ function pointDiskAt(disk: XmlNode, file: string): void {
     }
     // Only the file: pool/volume/index attributes of the old source no longer apply.
     source[":@"] = { "@_file": file };
+}
+
+/** Sets a boot element's path, in the form it has: <source file=…/> inside, or its text. */
+function pointBootAt(node: XmlNode, file: string): void {
+    const kids = children(node);
+    const source = child(node, "source");
+    if (source && !textOf(node)) {
+        setAttr(source, "file", file);
+        return;
+    }
+    const tag = tagOf(node)!;
+    node[tag] = [{ "#text": file }, ...kids.filter(k => tagOf(k) !== "#text")];
 }
 
 /** Removes kids[i] and the whitespace text node before it, so the output keeps its indentation. */

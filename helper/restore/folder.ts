@@ -19,8 +19,12 @@ export interface SavedConfig {
 export interface BackupFolder {
     dir: string;
     files: BackupFile[];
-    /** Data files whose meta frame cannot be read. */
-    unreadable: { name: string; dev: string; error: string }[];
+    /**
+     * Data files whose meta frame cannot be read. `headerless`: a full/copy file that does not start
+     * with a frame header at all and holds whole sectors, as the raw image of a raw-format disk does
+     * (whether it is one the restore decides with the saved config).
+     */
+    unreadable: { name: string; dev: string; error: string; headerless?: boolean }[];
     /** `*.partial` files: unfinished backups, never restored. */
     partials: string[];
     /** `<vm>.cpt` files found (normally one). */
@@ -68,6 +72,27 @@ export async function readMeta(file: string): Promise<StreamMeta> {
     }
 }
 
+const FRAME_KINDS = new Set(["meta", "data", "zero", "stop", "comp"]);
+
+/** A non-empty file of whole sectors whose first bytes are no frame kind: not a (damaged) stream. */
+async function startsHeaderless(file: string): Promise<boolean> {
+    try {
+        const fh = await fsp.open(file, "r");
+        try {
+            const { size } = await fh.stat();
+            if (size === 0 || size % 512 !== 0)
+                return false;
+            const head = Buffer.alloc(4);
+            await fh.read(head, 0, 4, 0);
+            return !FRAME_KINDS.has(head.toString("latin1"));
+        } finally {
+            await fh.close();
+        }
+    } catch {
+        return false;
+    }
+}
+
 /** Lists and reads the folder. Throws only when the folder itself cannot be read. */
 export async function readBackupFolder(dir: string): Promise<BackupFolder> {
     const names = (await fsp.readdir(dir)).sort();
@@ -87,7 +112,8 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
                 const meta = await readMeta(path.join(dir, name));
                 folder.files.push({ name, ...parsed, meta });
             } catch (err) {
-                folder.unreadable.push({ name, dev: parsed.dev, error: (err as Error).message });
+                const headerless = (parsed.level === "full" || parsed.level === "copy") && await startsHeaderless(path.join(dir, name));
+                folder.unreadable.push({ name, dev: parsed.dev, error: (err as Error).message, ...(headerless ? { headerless } : {}) });
             }
             continue;
         }

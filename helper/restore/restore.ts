@@ -1,10 +1,14 @@
-// The restore action: plan, rebuild every disk as a partial image, publish them together, then write
-// (and optionally define) the domain config. Either every disk of the run gets its final name or none.
+// The restore action: plan, write the restore point's boot files, rebuild every disk, write the domain
+// config, all under partial names, then name them together and optionally define the VM. Either
+// everything the run creates gets its final name, or nothing of it is left.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { virsh } from "../libvirt/virsh.ts";
-import { adjustDomainConfig } from "./domain-config.ts";
+import { identsUpTo, planBootFiles } from "./boot-files.ts";
+import { adjustDomainConfig, type BootKind } from "./domain-config.ts";
+import { restoreRawImage } from "./raw-image.ts";
+import { StagedFile } from "./staged-file.ts";
 import { planRestore, type RestoreSelection } from "./plan.ts";
 import { emergencyCleanup, restoreDisk, type DiskResult, type RestoreTuning } from "./restore-disk.ts";
 
@@ -24,7 +28,23 @@ export type RestoreEvent =
     | { event: "warning"; message: string }
     | { event: "plan"; disks: { disk: string; files: string[]; output: string; total: number }[] }
     | { event: "progress"; disk: string; done: number; total: number; file: string }
-    | { event: "disk"; disk: string; output: string; bytes: number };
+    | { event: "disk"; disk: string; output: string; bytes: number }
+    | ({ event: "boot-file" } & BootFileResult);
+
+/** What became of one boot file the restore point's config names. */
+export interface BootFileResult {
+    kind: BootKind;
+    /** The path the saved config names. */
+    configured: string;
+    /** The saved copy used (base name in the backup folder), null when there is none for the point. */
+    saved: string | null;
+    /**
+     * restored: written to `output`; exists: the configured path is there and was left as it is (used by
+     * the new VM for a loader); missing: no saved copy for the point and nothing written.
+     */
+    status: "restored" | "exists" | "missing";
+    output?: string;
+}
 
 export interface RestoreResult {
     disks: { disk: string; output: string; files: string[]; bytes: number; checksums: { file: string; status: string }[] }[];
@@ -32,6 +52,7 @@ export interface RestoreResult {
     config?: string;
     /** Name of the VM defined in libvirt. */
     defined?: string;
+    bootFiles: BootFileResult[];
     warnings: string[];
 }
 
@@ -39,22 +60,48 @@ export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSign
     const { signal, onEvent } = opts;
     const emit = (e: RestoreEvent) => onEvent?.(e);
     const plan = await planRestore(req);
+    const warnings = [...plan.warnings];
+    const warn = (message: string) => {
+        warnings.push(message);
+        emit({ event: "warning", message });
+    };
     for (const message of plan.warnings)
         emit({ event: "warning", message });
-    emit({
-        event: "plan",
-        disks: plan.jobs.map(j => ({ disk: j.dev, files: j.members.map(m => m.name), output: j.output, total: j.members.reduce((s, m) => s + m.meta.dataSize, 0) })),
-    });
+    const diskJobs = [...plan.jobs.map(j => ({ dev: j.dev, files: j.members.map(m => m.name), output: j.output, total: j.members.reduce((s, m) => s + m.meta.dataSize, 0) })),
+        ...plan.rawJobs.map(r => ({ dev: r.dev, files: [r.name], output: r.output, total: 0 }))];
+    emit({ event: "plan", disks: diskJobs.map(j => ({ disk: j.dev, files: j.files, output: j.output, total: j.total })) });
     const adjust = (req.adjustConfig || req.define) && req.sequence === undefined;
     const configTarget = plan.config ? path.resolve(req.output, plan.config.name) : undefined;
+    const name = req.name ?? (plan.config ? `restore_${plan.config.config.name}` : "");
+
+    // Boot files of the restore point; a --sequence restore (one disk's files) has none.
+    const boot = plan.config && req.sequence === undefined
+        ? planBootFiles({
+            config: plan.config.config,
+            idents: plan.point ? identsUpTo(plan.folder.files, plan.point) : [plan.config.ident],
+            names: new Set(await fsp.readdir(plan.folder.dir)),
+            newVm: adjust ? { name, output: path.resolve(req.output) } : null,
+            taken: new Set([...diskJobs.map(j => path.basename(j.output)), ...(configTarget ? [path.basename(configTarget)] : [])]),
+            exists: file => fs.existsSync(file),
+        })
+        : undefined;
+    for (const message of boot?.warnings ?? [])
+        warn(message);
+    const bootCopies = boot?.steps.filter(s => s.action === "copy") ?? [];
+
     await fsp.mkdir(req.output, { recursive: true });
     // Refuse before any work when an output exists.
-    for (const target of [...plan.jobs.map(j => j.output), ...(adjust && configTarget ? [configTarget] : [])]) {
+    const ownTargets = [...diskJobs.map(j => j.output), ...(adjust && configTarget ? [configTarget] : []), ...(adjust ? bootCopies.map(s => s.target!) : [])];
+    for (const target of ownTargets) {
         if (fs.existsSync(target))
             throw new Error(`${target} already exists; refusing to overwrite it`);
     }
 
+    // Everything is written under a partial name first and named together at the end; a failure
+    // anywhere removes all of it (also what was already named).
     const done: DiskResult[] = [];
+    const staged: StagedFile[] = [];
+    let published: { discard(): Promise<void> }[] = [];
     const dropPartials = () => {
         for (const d of done) {
             try {
@@ -63,63 +110,90 @@ export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSign
                 // exiting anyway
             }
         }
+        for (const f of [...staged].reverse())
+            f.discardNow();
     };
     emergencyCleanup.add(dropPartials);
+    const result: RestoreResult = { disks: [], bootFiles: [], warnings };
     try {
+        // Boot files first: small, and a target that cannot be written stops the run before the disks.
+        for (const step of bootCopies) {
+            signal?.throwIfAborted();
+            staged.push(await StagedFile.stage(step.target!, { from: path.join(plan.folder.dir, step.saved!) }));
+        }
         for (const job of plan.jobs) {
-            const result = await restoreDisk(job, {
+            done.push(await restoreDisk(job, {
                 signal,
                 tuning: req.tuning,
                 onProgress: p => emit({ event: "progress", disk: p.dev, done: p.done, total: p.total, file: p.file }),
-            });
-            done.push(result);
+            }));
+        }
+        for (const job of plan.rawJobs) {
+            done.push(await restoreRawImage(job, {
+                signal,
+                tuning: req.tuning,
+                onProgress: p => emit({ event: "progress", disk: p.dev, done: p.done, total: p.total, file: p.file }),
+            }));
+        }
+        let configFile: StagedFile | undefined;
+        if (plan.config && configTarget && req.sequence === undefined) {
+            const original = await fsp.readFile(path.join(plan.folder.dir, plan.config.name), "utf8");
+            const xml = adjust
+                ? adjustDomainConfig(original, { name, restored: new Map(done.map(d => [d.dev, d.file])), boot: boot?.configBoot })
+                : original;
+            if (!adjust && fs.existsSync(configTarget)) {
+                warn(`${configTarget} exists: the original config was not copied`);
+            } else {
+                configFile = await StagedFile.stage(configTarget, { data: xml });
+                staged.push(configFile);
+            }
+        } else if (req.adjustConfig || req.define) {
+            warn(req.sequence ? "a --sequence restore writes no domain config" : "the backup holds no domain config (vmconfig.*.xml)");
         }
         signal?.throwIfAborted();
-        const published: DiskResult[] = [];
-        try {
-            for (const d of done) {
-                await d.publish();
-                published.push(d);
-            }
-        } catch (err) {
-            // All or nothing: take back the names already given in this run.
-            for (const d of published)
-                await fsp.rm(d.file, { force: true }).catch(() => {});
-            throw err;
+
+        for (const d of done) {
+            await d.publish();
+            published.push({ discard: () => fsp.rm(d.file, { force: true }).catch(() => {}) });
+        }
+        for (const f of staged)
+            await f.publish();
+        if (configFile)
+            result.config = configFile.target;
+        if (req.define && result.config) {
+            await virsh(["define", result.config], { uri: req.uri });
+            result.defined = name;
         }
     } catch (err) {
+        // All or nothing: take back the names already given in this run, and every partial.
+        await Promise.all(published.map(p => p.discard()));
+        published = [];
         await Promise.all(done.map(d => d.discard()));
+        for (const f of [...staged].reverse())
+            await f.discard();
         throw err;
     } finally {
         emergencyCleanup.delete(dropPartials);
     }
     for (const d of done)
         emit({ event: "disk", disk: d.dev, output: d.file, bytes: d.bytes });
-
-    const result: RestoreResult = {
-        disks: done.map(d => ({ disk: d.dev, output: d.file, files: d.files, bytes: d.bytes, checksums: d.checksums })),
-        warnings: [...plan.warnings],
-    };
-    if (plan.config && configTarget && req.sequence === undefined) {
-        const original = await fsp.readFile(path.join(plan.folder.dir, plan.config.name), "utf8");
-        const name = req.name ?? `restore_${plan.config.config.name}`;
-        const xml = adjust
-            ? adjustDomainConfig(original, { name, restored: new Map(done.map(d => [d.dev, d.file])) })
-            : original;
-        if (!adjust && fs.existsSync(configTarget)) {
-            result.warnings.push(`${configTarget} exists: the original config was not copied`);
-        } else {
-            await fsp.writeFile(configTarget, xml, { flag: "wx" });
-            result.config = configTarget;
-        }
-        if (req.define) {
-            await virsh(["define", configTarget], { uri: req.uri });
-            result.defined = name;
-        }
-    } else if (req.adjustConfig || req.define) {
-        const message = req.sequence ? "a --sequence restore writes no domain config" : "the backup holds no domain config (vmconfig.*.xml)";
-        result.warnings.push(message);
-        emit({ event: "warning", message });
+    result.disks = done.map(d => ({ disk: d.dev, output: d.file, files: d.files, bytes: d.bytes, checksums: d.checksums }));
+    for (const step of boot?.steps ?? []) {
+        const entry: BootFileResult = { kind: step.kind, configured: step.configured, saved: step.saved, status: step.action === "copy" ? "restored" : step.action, ...(step.target ? { output: step.target } : {}) };
+        result.bootFiles.push(entry);
+        emit({ event: "boot-file", ...entry });
+        if (step.action === "exists" && !adjust && step.saved && !await sameContent(step.configured, path.join(plan.folder.dir, step.saved)))
+            warn(`${step.kind} ${step.configured} exists and differs from the backup's ${step.saved}: left as it is (remove it to restore the saved one)`);
     }
     return result;
+}
+
+/** Whether two (small) files hold the same bytes; false when either cannot be read. */
+async function sameContent(a: string, b: string): Promise<boolean> {
+    try {
+        const [x, y] = await Promise.all([fsp.readFile(a), fsp.readFile(b)]);
+        return x.equals(y);
+    } catch {
+        return false;
+    }
 }
