@@ -40,6 +40,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).
     let journal: RunJournal | undefined;
     let jobStarted = false;
+    /** The job's end, once asked for. */
+    let ending: Promise<void> | undefined;
     let createdCheckpoint: string | undefined;
     let startedDomain = false;
     let offline: OfflineExport[] = [];
@@ -150,6 +152,14 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
         note({ event: "plan", domain: domain.name, level: plan.level, checkpoint: plan.checkpointName, parent: plan.parentCheckpoint, online, disks: disks.map(d => ({ dev: d.target, size: 0 })) });
 
+        // The job ends as soon as every disk has read its last byte, while the files are still being finished.
+        let readersLeft = disks.length;
+        const sourceDone = () => {
+            if (--readersLeft === 0 && jobStarted && !stopAll.signal.aborted) {
+                ending = endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; });
+                ending.catch(() => {}); // awaited (and reported) once the disks are done
+            }
+        };
         const results = await inParallel(disks, options.workers ?? disks.length, async disk => {
             // As the other tool does: raw images (of -t raw, and of raw-format disks, always "copy") keep
             // the .data name; readers tell them from streams by the missing meta frame.
@@ -157,15 +167,16 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             const file = path.join(output, fallback ? chainFullFileName(disk.target, plan.ident)
                 : dataFileName(disk.target, level, level === "full" || level === "copy" ? undefined : plan.ident));
             journal!.add(file, partialFileName(file), checksumFileName(file));
-            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note);
+            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note, sourceDone);
         }, () => stopAll.abort(new Error("another disk failed")));
 
         // The data is safe; now record it. What the records need is asked while the job ends (each is
         // a short wait on libvirt or qemu-img: in parallel, not one after the other; during the copy they
         // would compete with it for the CPU), and the sidecars are written meanwhile. Chain files last,
         // and only once the job ended well, so an inc never trusts an unfinished run.
-        // The job's end first: it is the longest of them, and each start costs this thread a few ms.
-        const ending = jobStarted ? endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; }) : undefined;
+        // The job's end first (if the copy did not start it already): it is the longest of them.
+        if (!ending && jobStarted)
+            ending = endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; });
         const stopping = Promise.all(offline.map(o => o.stop())).then(() => { offline = []; });
         const records = fetchRecords(domain.name, disks, createdCheckpoint, uri);
         await settleAll([ending, stopping, records.then(r => saveSidecars(output, domain, plan, vmConfig, r.qcowInfos, journal!))]);
@@ -202,6 +213,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
 
     async function undo() {
+        await ending?.catch(() => {});
         if (jobStarted)
             await endJob(domain.name, uri, socketPath(domain.uuid)).catch(() => {});
         await Promise.all(offline.map(o => o.stop().catch(() => {})));

@@ -16,11 +16,12 @@ const MiB = 1 << 20;
 
 export async function backupDisk(
     disk: DiskConfig, source: DiskExport, file: string, plan: LevelPlan, options: BackupOptions, now: Date,
-    note: Note,
+    note: Note, onSourceDone?: () => void,
 ): Promise<{ dev: string; file: string; dataBytes: number; fileBytes: number }> {
     const incremental = plan.level === "inc" || plan.level === "diff";
     // A raw disk has no bitmap: in an inc/diff it would not be here (selectDisks), so it is always read in full.
     const contexts = [CONTEXT_ALLOCATION, ...(incremental && source.dirtyContext ? [source.dirtyContext] : [])];
+    let closing: Promise<void> | undefined;
     const nbd = await NbdSource.open({ socket: source.socket, exportName: source.exportName, contexts, connections: options.connections ?? 2 });
     try {
         const extents = await planExtents(nbd, source, incremental, options.qemuExtents ?? false);
@@ -57,6 +58,11 @@ export async function backupDisk(
             maxChunk,
             maxInFlight: options.inFlight ?? (compressed ? 4 : 16),
             signal: options.signal,
+            // Every byte is read: let go of the export, so the job can end while the file is finished.
+            onSourceDone: () => {
+                closing ??= nbd.close();
+                onSourceDone?.();
+            },
             onProgress: (p: CopyProgress) => {
                 // Progress events at most every 64 MiB and at the end: enough for a live bar.
                 if (p.done - last >= 64 * MiB || p.done === p.total) {
@@ -69,7 +75,7 @@ export async function backupDisk(
         note({ event: "disk-done", dev: disk.target, file, bytes: result.done, fileBytes });
         return { dev: disk.target, file, dataBytes: result.done, fileBytes };
     } finally {
-        await nbd.close();
+        await (closing ??= nbd.close());
     }
 }
 

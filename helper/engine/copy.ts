@@ -20,6 +20,11 @@ export interface CopyOptions {
     maxBytesInFlight?: number;
     signal?: AbortSignal;
     onProgress?: (progress: CopyProgress) => void;
+    /**
+     * Called once, on success, when every read has returned: the source is no longer needed (a backup can
+     * end its libvirt job) while the last writes and the sink's finish still run.
+     */
+    onSourceDone?: () => void;
 }
 
 type Step =
@@ -52,14 +57,25 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
     let bytesInFlight = 0;
     let pending: PlanStep | undefined;
     let exhausted = false;
+    let readsRunning = 0;
+    let sourceDone = false;
+    const checkSourceDone = () => {
+        if (!sourceDone && exhausted && readsRunning === 0 && !signal?.aborted) {
+            sourceDone = true;
+            options.onSourceDone?.();
+        }
+    };
 
     const startRead = (chunk: Chunk): Step => {
         // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
         const buffer = chunk.length > maxChunk ? Buffer.allocUnsafe(chunk.length) : free.pop() ?? Buffer.allocUnsafe(maxChunk);
         const view = buffer.subarray(0, chunk.length);
+        readsRunning++;
         let result = source.read(chunk, view).then(data => {
             if (data.length !== chunk.length)
                 throw new Error(`read ${data.length} bytes at offset ${chunk.offset}, expected ${chunk.length}`);
+            readsRunning--;
+            checkSourceDone();
             return data;
         });
         if (sink.transform) {
@@ -94,6 +110,7 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
 
     try {
         fill();
+        checkSourceDone();
         while (queue.length > 0) {
             if (signal?.aborted)
                 throw new CopyAbortedError(signal.reason);
@@ -121,6 +138,7 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
             }
             }
             fill();
+            checkSourceDone();
         }
         if (signal?.aborted)
             throw new CopyAbortedError(signal.reason);

@@ -120,3 +120,20 @@ test("a short read is an error, not a silent hole", async () => {
     await assert.rejects(copyExtents(extents, source, sink, { maxChunk: 10, maxInFlight: 2 }), /read 9 bytes at offset 0, expected 10/);
     assert.equal(state.aborted, true);
 });
+
+test("onSourceDone fires once, after the last read and before the sink finishes; never on failure", async () => {
+    const { source, stats } = memorySource(payload, { delay: c => c.offset });
+    const { sink, state } = recordingSink();
+    const slowWrites: Sink = { ...sink, async writeChunk(c, d) { await new Promise(r => setTimeout(r, 5)); return sink.writeChunk(c, d); } };
+    const seen: { reads: number; finished: boolean }[] = [];
+    await copyExtents(extents, source, slowWrites, { maxChunk: 8, maxInFlight: 4, onSourceDone: () => seen.push({ reads: stats.reads, finished: state.finished }) });
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].reads, stats.reads, "every read had started");
+    assert.equal(stats.inFlight, 0);
+    assert.equal(seen[0].finished, false, "the sink was not finished yet");
+
+    const failing = memorySource(payload, { failAt: 64 });
+    let called = 0;
+    await assert.rejects(copyExtents(extents, failing.source, recordingSink().sink, { maxChunk: 8, maxInFlight: 4, onSourceDone: () => called++ }));
+    assert.equal(called, 0);
+});
