@@ -1,7 +1,9 @@
 // Pure half of the helper client: checks what the helper printed and turns spawn failures into
 // typed errors. Kept free of cockpit.js so that it can be unit-tested under Node.
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
-import type { CancelAnswer, JobState, NoJob, RestorePointList, SettingsAnswer, StartAnswer } from "./backup-types";
+import type {
+    CancelAnswer, JobState, NoJob, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
+} from "./backup-types";
 
 export type HelperErrorKind =
     /** The user may not run things as root (spawn with superuser "require" was refused). */
@@ -163,15 +165,12 @@ export function parseCancelAnswer(stdout: string): CancelAnswer {
 
 function checkJobState(value: unknown, where: string): JobState {
     checkFields(value, {
-        id: "string", domain: "string", uuid: "string", folder: "string", compress: "boolean",
+        id: "string", domain: "string", uuid: "string", folder: "string",
         pid: "number|null", runnerPid: "number|null", startedAt: "number", updatedAt: "number",
     }, where);
     const record = value as Record<string, unknown>;
     checkOneOf(record, "state", JOB_PHASES, where);
-    checkOneOf(record, "level", REQUESTED_LEVELS, where);
-    if (record.plannedLevel !== undefined)
-        checkOneOf(record, "plannedLevel", LEVELS, where);
-    checkOptional(record, { checkpoint: "string", finishedAt: "number", message: "string" }, where);
+    checkOptional(record, { finishedAt: "number", message: "string" }, where);
     checkList(record, "disks", where, (disk, w) => {
         checkFields(disk, { dev: "string", done: "number", total: "number" }, w);
         checkOptional(disk as Record<string, unknown>, { file: "string", startedAt: "number", finishedAt: "number" }, w);
@@ -180,9 +179,37 @@ function checkJobState(value: unknown, where: string): JobState {
         if (typeof warning !== "string")
             throw new HelperError("unexpected", `${w} is not a string`);
     });
+    if (record.kind === "restore") {
+        checkFields(record, { point: "string", target: "string", define: "boolean" }, where);
+        checkOptional(record, { name: "string" }, where);
+        if (record.result !== undefined) {
+            checkList(record.result as Record<string, unknown>, "disks", `${where}.result`, (disk, w) =>
+                checkFields(disk, { disk: "string", output: "string", bytes: "number" }, w));
+            checkOptional(record.result as Record<string, unknown>, { config: "string", defined: "string" }, `${where}.result`);
+        }
+        return value as JobState;
+    }
+    // A backup (state files of older helpers have no kind).
+    checkFields(record, { compress: "boolean" }, where);
+    checkOneOf(record, "level", REQUESTED_LEVELS, where);
+    if (record.plannedLevel !== undefined)
+        checkOneOf(record, "plannedLevel", LEVELS, where);
+    checkOptional(record, { checkpoint: "string" }, where);
     if (record.result !== undefined)
         checkFields(record.result, { level: "string", checkpoint: "string", seconds: "number" }, `${where}.result`);
-    return value as JobState;
+    return { ...record, kind: "backup" } as unknown as JobState;
+}
+
+export function parseRestoreCheck(stdout: string): RestoreCheckAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, {}, "check");
+    const record = answer as Record<string, unknown>;
+    checkOptional(record, { resolvedTarget: "string" }, "check");
+    for (const field of ["target", "name", "point"]) {
+        if (record[field] !== undefined)
+            checkFields(record[field], { code: "string", message: "string" }, `check.${field}`);
+    }
+    return answer as RestoreCheckAnswer;
 }
 
 /** `job-status`, or the content of the state file the page watches. */
@@ -208,4 +235,58 @@ export function parseRestorePoints(stdout: string): RestorePointList {
             throw new HelperError("unexpected", `${w} is not a string`);
     });
     return answer as RestorePointList;
+}
+
+const VERIFY_STATUSES = ["ok", "no-checksum", "mismatch", "damaged"];
+
+function checkVerifyAnswer(answer: unknown): VerifyAnswer {
+    checkFields(answer, { point: "string", folder: "string", ok: "boolean" }, "verify");
+    const record = answer as Record<string, unknown>;
+    checkList(record, "files", "verify", (file, w) => {
+        checkFields(file, { file: "string", dev: "string", size: "number" }, w);
+        checkOneOf(file as Record<string, unknown>, "status", VERIFY_STATUSES, w);
+        checkOptional(file as Record<string, unknown>, { detail: "string" }, w);
+    });
+    checkList(record, "problems", "verify", (problem, w) => {
+        if (typeof problem !== "string")
+            throw new HelperError("unexpected", `${w} is not a string`);
+    });
+    return answer as VerifyAnswer;
+}
+
+/**
+ * The stdout of `verify-restore-point`: JSON lines, progress first, the result last. `onProgress`
+ * gets each complete progress line as it arrives; call `finish` with all output at the end.
+ */
+export class VerifyOutput {
+    private pending = "";
+    private last: unknown;
+
+    constructor(private readonly onProgress: (p: VerifyProgress) => void) {}
+
+    push(chunk: string): void {
+        const lines = (this.pending + chunk).split("\n");
+        this.pending = lines.pop() ?? "";
+        for (const line of lines.filter(l => l.trim() !== ""))
+            this.line(line);
+    }
+
+    finish(): VerifyAnswer {
+        if (this.pending.trim() !== "")
+            this.line(this.pending);
+        this.pending = "";
+        if (this.last === undefined)
+            throw new HelperError("unexpected", "no output");
+        return checkVerifyAnswer(this.last);
+    }
+
+    private line(line: string): void {
+        const value = parseJson(line);
+        if (isRecord(value) && value.event === "progress") {
+            checkFields(value, { index: "number", count: "number", done: "number", total: "number" }, "progress");
+            this.onProgress(value as unknown as VerifyProgress);
+            return;
+        }
+        this.last = value;
+    }
 }

@@ -3,12 +3,12 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    helperFailure, parseCancelAnswer, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import type { ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobState, NoJob, RequestedLevel, RestorePointList, SettingsAnswer, StartAnswer, VmSettings,
+    CancelAnswer, JobState, NoJob, RequestedLevel, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError } from "./helper-answer";
@@ -49,7 +49,7 @@ export async function jobStatus(domain: string): Promise<JobState | NoJob> {
     return parseJobStatus(await runHelper(["job-status", "--domain", domain]));
 }
 
-/** Cancels the VM's running backup (`helper cancel-job`). */
+/** Cancels the VM's running backup or restore (`helper cancel-job`). */
 export async function cancelJob(domain: string): Promise<CancelAnswer> {
     return parseCancelAnswer(await runHelper(["cancel-job", "--domain", domain]));
 }
@@ -57,4 +57,52 @@ export async function cancelJob(domain: string): Promise<CancelAnswer> {
 /** The restore points in the VM's backup folder (`helper list-restore-points`). */
 export async function listRestorePoints(domain: string): Promise<RestorePointList> {
     return parseRestorePoints(await runHelper(["list-restore-points", "--domain", domain]));
+}
+
+/**
+ * Verifies the files of one restore point's chain against their checksums (`helper verify-restore-point`).
+ * Runs while the page is open; `onProgress` follows it file by file.
+ */
+export function verifyRestorePoint(domain: string, point: string, onProgress: (p: VerifyProgress) => void): Promise<VerifyAnswer> {
+    const output = new VerifyOutput(onProgress);
+    return new Promise((resolve, reject) => {
+        cockpit.spawn(helperArgv(["verify-restore-point", "--domain", domain, "--point", point]), { superuser: "require", err: "message" })
+                .stream(chunk => {
+                    try {
+                        output.push(chunk);
+                    } catch (err) {
+                        reject(helperFailure(err));
+                    }
+                })
+                .then(() => {
+                    try {
+                        resolve(output.finish());
+                    } catch (err) {
+                        reject(helperFailure(err));
+                    }
+                }, (failure: unknown) => reject(helperFailure(failure)));
+    });
+}
+
+/** What the page asks to restore: a point of the VM's own backup folder into a target folder. */
+export interface RestoreRequest {
+    point: string;
+    target: string;
+    /** Define a new VM with this name; null restores the disks only. */
+    newVmName: string | null;
+}
+
+function restoreArgs(command: string, domain: string, req: RestoreRequest): string[] {
+    return [command, "--domain", domain, "--point", req.point, "--target", req.target,
+        ...(req.newVmName !== null ? ["--define", "--name", req.newVmName] : [])];
+}
+
+/** Everything the helper would refuse about a restore request, per field (`helper check-restore`). */
+export async function checkRestore(domain: string, req: RestoreRequest): Promise<RestoreCheckAnswer> {
+    return parseRestoreCheck(await runHelper(restoreArgs("check-restore", domain, req)));
+}
+
+/** Starts a restore that runs on without the page (`helper start-restore`); progress is in the state file. */
+export async function startRestore(domain: string, req: RestoreRequest): Promise<StartAnswer> {
+    return parseStartAnswer(await runHelper(restoreArgs("start-restore", domain, req)));
 }

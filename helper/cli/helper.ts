@@ -7,6 +7,8 @@ import { addListVms } from "./commands/list-vms.ts";
 import { addSettingsCommands } from "./commands/backup-settings.ts";
 import { addBackupJobCommands } from "./commands/backup-job.ts";
 import { addRestorePointsCommand } from "./commands/restore-points.ts";
+import { addVerifyPointCommand } from "./commands/verify-point.ts";
+import { addRestoreJobCommands } from "./commands/restore-job.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -24,6 +26,8 @@ function buildProgram(): Command {
     addSettingsCommands(program);
     addBackupJobCommands(program);
     addRestorePointsCommand(program);
+    addVerifyPointCommand(program);
+    addRestoreJobCommands(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

@@ -1,6 +1,6 @@
 // A job's state as a pure reduction of the CLI's --json events: no I/O, no clock (times are passed in).
 import type { BackupEvent, BackupResult } from "../backup/backup.ts";
-import type { JobDisk, JobState, RequestedLevel } from "./types.ts";
+import type { BackupJobState, JobDisk, RequestedLevel } from "./types.ts";
 
 /** What the CLI prints last: the result, or why it failed. */
 export type FinalEvent =
@@ -21,21 +21,21 @@ export interface NewJob {
     compress: boolean;
 }
 
-export function initialState(job: NewJob, now: number): JobState {
+export function initialState(job: NewJob, now: number): BackupJobState {
     return { ...job, kind: "backup", state: "running", pid: null, runnerPid: null, startedAt: now, updatedAt: now, disks: [], warnings: [] };
 }
 
-function withDisk(state: JobState, dev: string, change: (d: JobDisk) => JobDisk): JobDisk[] {
+function withDisk(state: BackupJobState, dev: string, change: (d: JobDisk) => JobDisk): JobDisk[] {
     const found = state.disks.some(d => d.dev === dev);
     const disks = found ? state.disks : [...state.disks, { dev, done: 0, total: 0 }];
     return disks.map(d => d.dev === dev ? change(d) : d);
 }
 
 /** The state after one event. Finished jobs do not change any more. */
-export function applyEvent(state: JobState, e: CliEvent, now: number): JobState {
+export function applyEvent(state: BackupJobState, e: CliEvent, now: number): BackupJobState {
     if (state.state !== "running")
         return state;
-    const next: JobState = { ...state, updatedAt: now };
+    const next: BackupJobState = { ...state, updatedAt: now };
     switch (e.event) {
     case "plan":
         next.plannedLevel = e.level;
@@ -75,8 +75,20 @@ export type JobEnd =
     | { kind: "exit"; code: number | null; signal: string | null; cancelRequested: boolean; stderrTail?: string }
     | { kind: "spawn-error"; message: string };
 
-/** The final state once the CLI process has ended. */
-export function finishState(state: JobState, end: JobEnd, now: number): JobState {
+/** What finishing a job needs of its state, whatever the job. */
+interface FinishableState {
+    state: string;
+    message?: string;
+    result?: unknown;
+    updatedAt: number;
+}
+
+/**
+ * The final state of a job (backup or restore) once its CLI process has ended: succeeded only with a
+ * result event and exit 0; cancelled when cancel-job asked; otherwise failed, with the engine's own
+ * error event as the reason, or stderr, or how the process ended.
+ */
+export function finishJobState<T extends FinishableState>(state: T, end: JobEnd, now: number, what: { noun: string; cancelled: string }): T {
     if (state.state !== "running")
         return state;
     const done = { ...state, updatedAt: now, finishedAt: now };
@@ -85,9 +97,13 @@ export function finishState(state: JobState, end: JobEnd, now: number): JobState
     if (end.code === 0 && state.result)
         return { ...done, state: "succeeded" };
     if (end.cancelRequested)
-        return { ...done, state: "cancelled", message: "the backup was cancelled; its files and checkpoint were removed" };
-    // The error event's message is the engine's own explanation; stderr is the fallback.
+        return { ...done, state: "cancelled", message: what.cancelled };
     const why = state.message
-        ?? (end.stderrTail?.trim() || (end.signal ? `the backup process was killed by ${end.signal}` : `the backup process exited with code ${end.code}`));
+        ?? (end.stderrTail?.trim() || (end.signal ? `the ${what.noun} process was killed by ${end.signal}` : `the ${what.noun} process exited with code ${end.code}`));
     return { ...done, state: "failed", message: why };
+}
+
+/** The final state once the backup CLI has ended. */
+export function finishState(state: BackupJobState, end: JobEnd, now: number): BackupJobState {
+    return finishJobState(state, end, now, { noun: "backup", cancelled: "the backup was cancelled; its files and checkpoint were removed" });
 }

@@ -1,14 +1,15 @@
-// The detached process behind one backup job (`helper run-job`): runs the virtnbdbackup CLI with
-// --json, turns its events into the VM's state file, and records how it ended. It lives in its own
-// session, so closing the Cockpit page (which ends the processes the page spawned) does not stop it.
+// The detached process behind one job (`helper run-job` / `helper run-restore-job`): runs our backup or
+// restore CLI with --json, turns its events into the VM's state file, and records how it ended. It lives
+// in its own session, so closing the Cockpit page (which ends the processes the page spawned) does not
+// stop it.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import readline from "node:readline";
 import { readJsonFile } from "./atomic-file.ts";
-import { applyEvent, finishState, initialState, type CliEvent, type NewJob } from "./job-state.ts";
+import { applyEvent, finishState, initialState, type CliEvent, type JobEnd, type NewJob } from "./job-state.ts";
 import { cancelFile, statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
-import type { JobState } from "./types.ts";
+import type { BackupJobState, JobState } from "./types.ts";
 
 export interface RunJobOptions extends NewJob {
     /** The built virtnbdbackup.js beside helper.js. */
@@ -29,32 +30,45 @@ export function cancelRequested(uuid: string, id: string): boolean {
     }
 }
 
-/** The state start-backup wrote for this job, or a fresh one (run by hand). */
-function startingState(job: RunJobOptions): JobState {
-    const stored = readJsonFile(statusFile(job.uuid)) as JobState | undefined;
-    if (stored && stored.id === job.id && stored.state === "running")
+/** The state the job's start wrote for it, or `fresh` (run by hand). */
+export function startingState<S extends JobState>(uuid: string, id: string, fresh: S): S {
+    const stored = readJsonFile(statusFile(uuid)) as S | undefined;
+    if (stored && stored.id === id && stored.kind === fresh.kind && stored.state === "running")
         return stored;
-    return initialState(job, Date.now());
+    return fresh;
 }
 
-/** Runs the job to its end; resolves with the final state (already written). */
-export function runJob(job: RunJobOptions): Promise<JobState> {
-    const writer = new StateWriter(statusFile(job.uuid), { ...startingState(job), runnerPid: process.pid });
+/** One CLI run behind a job: how to start it and how its events change the job's state. */
+export interface CliJob<S extends JobState, E extends { event: string }> {
+    uuid: string;
+    id: string;
+    initial: S;
+    /** argv after node: the CLI's .js file first. */
+    argv: string[];
+    /** The CLI's name as it prefixes its stderr line. */
+    name: string;
+    apply(state: S, event: E, now: number): S;
+    finish(state: S, end: JobEnd, now: number): S;
+}
+
+/** Runs the CLI to its end; resolves with the final state (already written). */
+export function runCliJob<S extends JobState, E extends { event: string }>(job: CliJob<S, E>): Promise<S> {
+    const writer = new StateWriter<S>(statusFile(job.uuid), { ...job.initial, runnerPid: process.pid });
     writer.flush();
     return new Promise(resolve => {
-        const finish = (end: Parameters<typeof finishState>[1]) => {
-            writer.update(finishState(writer.current, end, Date.now()));
+        const finish = (end: JobEnd) => {
+            writer.update(job.finish(writer.current, end, Date.now()));
             writer.flush();
             fs.rmSync(cancelFile(job.uuid), { force: true });
             resolve(writer.current);
         };
-        const child = spawn(process.execPath, cliArgs(job), { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
+        const child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
         let stderrTail = "";
         let ended = false;
         child.on("error", err => {
             if (!ended) {
                 ended = true;
-                finish({ kind: "spawn-error", message: `cannot start the backup: ${err.message}` });
+                finish({ kind: "spawn-error", message: `cannot start ${job.name}: ${err.message}` });
             }
         });
         if (child.pid === undefined)
@@ -76,22 +90,35 @@ export function runJob(job: RunJobOptions): Promise<JobState> {
             stderrTail = (stderrTail + b.toString("utf8")).slice(-2000);
         });
         readline.createInterface({ input: child.stdout }).on("line", line => {
-            let event: CliEvent;
+            let event: E;
             try {
-                event = JSON.parse(line) as CliEvent;
+                event = JSON.parse(line) as E;
             } catch {
                 return;  // not an event (nothing else is printed with --json)
             }
             if (typeof event === "object" && event !== null && typeof event.event === "string")
-                writer.update(applyEvent(writer.current, event, Date.now()));
+                writer.update(job.apply(writer.current, event, Date.now()));
         });
         // "close": the process has exited and its stdout/stderr are fully read.
         child.on("close", (code, signal) => {
             if (ended)
                 return;
             ended = true;
-            const lastLine = stderrTail.trim().split("\n").pop()?.replace(/^virtnbdbackup:\s*/, "");
+            const lastLine = stderrTail.trim().split("\n").pop()?.replace(new RegExp(`^${job.name}:\\s*`), "");
             finish({ kind: "exit", code, signal, cancelRequested: cancelRequested(job.uuid, job.id), stderrTail: lastLine });
         });
+    });
+}
+
+/** Runs a backup job to its end; resolves with the final state (already written). */
+export function runJob(job: RunJobOptions): Promise<BackupJobState> {
+    return runCliJob<BackupJobState, CliEvent>({
+        uuid: job.uuid,
+        id: job.id,
+        initial: startingState(job.uuid, job.id, initialState(job, Date.now())),
+        argv: cliArgs(job),
+        name: "virtnbdbackup",
+        apply: applyEvent,
+        finish: finishState,
     });
 }

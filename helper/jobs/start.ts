@@ -1,5 +1,6 @@
-// Starting a backup job for the page: refuse a second job of the VM, write the job's first state, and
-// start the runner detached (own session, output to a file, not waited for), then answer at once.
+// Starting a backup or restore job for the page: refuse a second job of the VM (one job per VM, whatever
+// its kind), write the job's first state, and start the runner detached (own session, output to a file,
+// not waited for), then answer at once.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -7,10 +8,11 @@ import path from "node:path";
 import { JobLockedError, LOCK_DIR } from "../backup/lock.ts";
 import { ensureDir, writeFileAtomic } from "./atomic-file.ts";
 import { initialState } from "./job-state.ts";
+import { initialRestoreState, type NewRestoreJob } from "./restore-state.ts";
 import { currentJob } from "./status.ts";
 import { JOBS_DIR, cancelFile, runnerLogFile, startLockFile, statusFile } from "./paths.ts";
 import { processAlive } from "../tools/proc.ts";
-import type { RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
+import type { JobState, RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
 
 export class JobRunningError extends Error {
     override readonly name = "JobRunningError";
@@ -40,7 +42,7 @@ function takeStartLock(uuid: string): () => void {
         }
         const age = Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
         if (age < STALE_START_MS)
-            throw new JobRunningError("a backup of this virtual machine is being started");
+            throw new JobRunningError("a job of this virtual machine is being started");
         fs.rmSync(file, { force: true });
     }
     throw new Error(`could not take ${file}`);
@@ -56,38 +58,69 @@ function engineLockOwner(uuid: string): number | undefined {
     }
 }
 
-export function startBackupJob(req: StartRequest): StartAnswer {
-    const cliPath = path.join(path.dirname(req.helperPath), "virtnbdbackup.js");
-    if (!fs.existsSync(cliPath))
-        throw new Error(`the backup program ${cliPath} is missing`);
+function newJobId(): string {
+    return `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
+}
+
+/**
+ * Under the VM's start lock: refuses when a job of the VM runs (ours, or an engine run by hand), then
+ * writes the new job's first state (which replaces the last job's) and starts `helper.js <args>` detached.
+ */
+function startDetached(uuid: string, domain: string, first: JobState, helperArgs: string[], helperPath: string): StartAnswer {
     ensureDir(JOBS_DIR);
-    const release = takeStartLock(req.uuid);
+    const release = takeStartLock(uuid);
     try {
-        const running = currentJob(req.uuid);
-        if (running?.state === "running")
-            throw new JobRunningError(`a backup of ${req.domain} is already running (started ${new Date(running.startedAt).toISOString()})`);
+        const running = currentJob(uuid);
+        if (running?.state === "running") {
+            throw new JobRunningError(`a ${running.kind ?? "backup"} of ${domain} is already running (started ${new Date(running.startedAt).toISOString()}); ` +
+                "wait for it to end or cancel it");
+        }
         // The same refusal the engine would give, before this job's state replaces the last one's.
-        const owner = engineLockOwner(req.uuid);
+        const owner = engineLockOwner(uuid);
         if (owner !== undefined)
-            throw new JobLockedError(req.domain, owner);
+            throw new JobLockedError(domain, owner);
 
-        const id = `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-        const job = { id, domain: req.domain, uuid: req.uuid, level: req.level, folder: req.settings.folder, compress: req.settings.compress };
-        fs.rmSync(cancelFile(req.uuid), { force: true });
-        writeFileAtomic(statusFile(req.uuid), JSON.stringify(initialState(job, Date.now())) + "\n");
+        fs.rmSync(cancelFile(uuid), { force: true });
+        writeFileAtomic(statusFile(uuid), JSON.stringify(first) + "\n");
 
-        const log = fs.openSync(runnerLogFile(req.uuid), "w", 0o600);
+        const log = fs.openSync(runnerLogFile(uuid), "w", 0o600);
         try {
-            const args = [req.helperPath, "run-job", "--id", id, "--domain", req.domain, "--uuid", req.uuid,
-                "--level", req.level, "--folder", req.settings.folder, ...(req.settings.compress ? ["--compress"] : [])];
-            const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
+            const child = spawn(process.execPath, [helperPath, ...helperArgs], { detached: true, stdio: ["ignore", log, log], cwd: "/" });
             child.on("error", () => {});  // reported through the state file (job-status sees no runner)
             child.unref();
         } finally {
             fs.closeSync(log);
         }
-        return { id, statusFile: statusFile(req.uuid) };
+        return { id: first.id, statusFile: statusFile(uuid) };
     } finally {
         release();
     }
+}
+
+export function startBackupJob(req: StartRequest): StartAnswer {
+    const cliPath = path.join(path.dirname(req.helperPath), "virtnbdbackup.js");
+    if (!fs.existsSync(cliPath))
+        throw new Error(`the backup program ${cliPath} is missing`);
+    const id = newJobId();
+    const job = { id, domain: req.domain, uuid: req.uuid, level: req.level, folder: req.settings.folder, compress: req.settings.compress };
+    const args = ["run-job", "--id", id, "--domain", req.domain, "--uuid", req.uuid,
+        "--level", req.level, "--folder", req.settings.folder, ...(req.settings.compress ? ["--compress"] : [])];
+    return startDetached(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);
+}
+
+export interface StartRestoreRequest extends Omit<NewRestoreJob, "id"> {
+    /** helper.js, started again as `helper.js run-restore-job ...`. */
+    helperPath: string;
+}
+
+/** Starts a restore job; the request is validated already (target real path, free name, known point). */
+export function startRestoreJob(req: StartRestoreRequest): StartAnswer {
+    const cliPath = path.join(path.dirname(req.helperPath), "virtnbdrestore.js");
+    if (!fs.existsSync(cliPath))
+        throw new Error(`the restore program ${cliPath} is missing`);
+    const { helperPath, ...rest } = req;
+    const job: NewRestoreJob = { ...rest, id: newJobId() };
+    const args = ["run-restore-job", "--id", job.id, "--domain", job.domain, "--uuid", job.uuid, "--folder", job.folder,
+        "--point", job.point, "--target", job.target, ...(job.define && job.name !== undefined ? ["--define", "--name", job.name] : [])];
+    return startDetached(req.uuid, req.domain, initialRestoreState(job, Date.now()), args, helperPath);
 }

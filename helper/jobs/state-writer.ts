@@ -5,21 +5,21 @@ import type { JobState } from "./types.ts";
 
 export const WRITE_INTERVAL_MS = 250;
 
-export class StateWriter {
-    private state: JobState;
+export class StateWriter<S extends JobState = JobState> {
+    private state: S;
     private lastWrite = 0;
     private timer: NodeJS.Timeout | undefined;
 
-    constructor(private readonly file: string, initial: JobState) {
+    constructor(private readonly file: string, initial: S) {
         this.state = initial;
     }
 
-    get current(): JobState {
+    get current(): S {
         return this.state;
     }
 
     /** Records a new state; written now, or when the interval since the last write has passed. */
-    update(state: JobState): void {
+    update(state: S): void {
         this.state = state;
         if (this.timer)
             return;

@@ -12,7 +12,8 @@ function runnerGone(job: JobState, now: number): boolean {
     if (job.runnerPid === null)
         return now - job.startedAt > RUNNER_START_MS;
     const argv = processArgv(job.runnerPid);
-    return !processAlive(job.runnerPid) || argv === null || !argv.includes("run-job") || !argv.includes(job.id);
+    const command = job.kind === "restore" ? "run-restore-job" : "run-job";
+    return !processAlive(job.runnerPid) || argv === null || !argv.includes(command) || !argv.includes(job.id);
 }
 
 export function currentJob(uuid: string, now = Date.now()): JobState | undefined {
@@ -22,7 +23,7 @@ export function currentJob(uuid: string, now = Date.now()): JobState | undefined
         return job;
     const ended: JobState = {
         ...job, state: "failed", updatedAt: now, finishedAt: now,
-        message: "the backup job ended without reporting a result (its process was stopped)",
+        message: `the ${job.kind === "restore" ? "restore" : "backup"} job ended without reporting a result (its process was stopped)`,
     };
     writeFileAtomic(file, JSON.stringify(ended) + "\n");
     return ended;

@@ -38,22 +38,15 @@ export interface JobDisk {
     finishedAt?: number;
 }
 
-/** `/run/cockpit-virtnbdbackup/jobs/<uuid>.json`: the VM's current or last job. */
-export interface JobState {
+/** What every job's state has, backup or restore. */
+interface JobBase {
     id: string;
-    kind: "backup";
     domain: string;
     uuid: string;
-    /** The level asked for. */
-    level: RequestedLevel;
-    /** The level the engine chose (auto → full/inc, fallback full). */
-    plannedLevel?: Level;
-    /** The checkpoint (or ident) this backup makes. */
-    checkpoint?: string;
+    /** The VM's backup folder (written by a backup, read by a restore). */
     folder: string;
-    compress: boolean;
     state: JobPhase;
-    /** pid of the virtnbdbackup CLI process; null until it runs. */
+    /** pid of the CLI process (virtnbdbackup or virtnbdrestore); null until it runs. */
     pid: number | null;
     /** pid of the runner that keeps this file; null until it runs. */
     runnerPid: number | null;
@@ -65,8 +58,47 @@ export interface JobState {
     /** Why it failed, or the engine's last word. */
     message?: string;
     warnings: string[];
+}
+
+/** `/run/cockpit-virtnbdbackup/jobs/<uuid>.json` of a backup. */
+export interface BackupJobState extends JobBase {
+    kind: "backup";
+    /** The level asked for. */
+    level: RequestedLevel;
+    /** The level the engine chose (auto → full/inc, fallback full). */
+    plannedLevel?: Level;
+    /** The checkpoint (or ident) this backup makes. */
+    checkpoint?: string;
+    compress: boolean;
     result?: BackupResult;
 }
+
+/** What a finished restore made. */
+export interface RestoreJobResult {
+    /** Each restored disk and its image. */
+    disks: { disk: string; output: string; bytes: number }[];
+    /** The adjusted domain config written beside the disks. */
+    config?: string;
+    /** The VM defined in libvirt. */
+    defined?: string;
+}
+
+/** `/run/cockpit-virtnbdbackup/jobs/<uuid>.json` of a restore. */
+export interface RestoreJobState extends JobBase {
+    kind: "restore";
+    /** The restore point (as list-restore-points names it). */
+    point: string;
+    /** The folder the disks are written into (real path). */
+    target: string;
+    /** Define a new VM from the restored disks. */
+    define: boolean;
+    /** Its name, when define. */
+    name?: string;
+    result?: RestoreJobResult;
+}
+
+/** The VM's current or last job: one at a time per VM, backup or restore. */
+export type JobState = BackupJobState | RestoreJobState;
 
 /** `job-status` when the VM never had a job. */
 export interface NoJob {
@@ -120,4 +152,60 @@ export interface RestorePointList {
     points: RestorePoint[];
     /** Files that could not be read, unfinished files, and other things worth telling. */
     problems: string[];
+}
+
+/** One data file of a verified restore point's chain. */
+export interface VerifyFile {
+    /** Base name in the backup folder. */
+    file: string;
+    dev: string;
+    level: Level;
+    /** Bytes on disk. */
+    size: number;
+    /** ok: frames and checksum fine; no-checksum: frames fine, no .chksum to compare with; mismatch:
+     * the checksum differs (or the .chksum is not one); damaged: the file cannot be read as a stream. */
+    status: "ok" | "no-checksum" | "mismatch" | "damaged";
+    /** Why, for mismatch and damaged. */
+    detail?: string;
+}
+
+/** `verify-restore-point`'s last line. */
+export interface VerifyAnswer {
+    event?: "result";
+    point: string;
+    folder: string;
+    /** Every file ok or without checksum, and the chain itself is sound. */
+    ok: boolean;
+    /** The point's chain, in restore order. */
+    files: VerifyFile[];
+    /** Chain problems (gap, foreign file, incomplete point). */
+    problems: string[];
+}
+
+/** `verify-restore-point` prints one before each file and one at the end (file null). */
+export interface VerifyProgress {
+    event: "progress";
+    file: string | null;
+    /** Files checked so far, of count. */
+    index: number;
+    count: number;
+    /** Bytes of the files checked so far, of total. */
+    done: number;
+    total: number;
+}
+
+/** One refused field: a code the page translates, and the helper's English sentence. */
+export interface Refusal {
+    /** A TargetProblem or NameProblem of restore-rules.ts, not-empty, not-a-folder, resolves-elsewhere, exists, unknown-point. */
+    code: string;
+    message: string;
+}
+
+/** `check-restore`: what the helper refuses about a restore request, per field (none: nothing refused). */
+export interface RestoreCheckAnswer {
+    target?: Refusal;
+    name?: Refusal;
+    point?: Refusal;
+    /** The target folder as the restore would use it (real path). */
+    resolvedTarget?: string;
 }

@@ -48,13 +48,13 @@ function DiskTable({ vm }: { vm: DomainSummary }) {
     );
 }
 
-function VmTabs({ vm }: { vm: DomainSummary }) {
+function VmTabs({ vm, vmNames }: { vm: DomainSummary; vmNames: string[] }) {
     const [active, setActive] = useState<string | number>("backups");
     return (
         <Tabs id="vm-tabs" activeKey={active} onSelect={(_event, key) => setActive(key)}
               aria-label={_("Virtual machine details")}>
             <Tab eventKey="backups" data-tab="backups" title={<TabTitleText>{_("Backups")}</TabTitleText>}>
-                <div className="vnb-tab-body"><BackupsTab domain={vm.name} /></div>
+                <div className="vnb-tab-body"><BackupsTab domain={vm.name} vmNames={vmNames} /></div>
             </Tab>
             <Tab eventKey="disks" data-tab="disks" title={<TabTitleText>{_("Disks")}</TabTitleText>}>
                 <DiskTable vm={vm} />
@@ -82,7 +82,7 @@ function detailBody(name: string, state: VmListState, reload: () => void) {
                 <Title headingLevel="h1" id="vm-name">{vm.name}</Title>
                 <VmStateLabel state={vm.state} />
             </Flex>
-            <VmTabs vm={vm} />
+            <VmTabs vm={vm} vmNames={state.vms.map(v => v.name)} />
         </>
     );
 }

@@ -1,13 +1,13 @@
 // How the last job ended: an inline alert with what was made, why it failed, or that it was cancelled.
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import cockpit from "../lib/cockpit";
-import type { JobState } from "../backup-types";
+import type { BackupJobState } from "../backup-types";
 import { bytes, formatTime, levelName } from "./backup-text";
 import { formatDuration } from "./backup-rate";
 
 const _ = cockpit.gettext;
 
-export function BackupLastJob({ job }: { job: JobState }) {
+export function BackupLastJob({ job }: { job: BackupJobState }) {
     const when = formatTime(job.finishedAt ?? job.updatedAt);
     const level = job.plannedLevel ?? job.level;
     if (job.state === "succeeded") {

@@ -1,6 +1,10 @@
-// The restore points in the VM's backup folder, oldest first, with an empty state.
+// The restore points in the VM's backup folder, newest first, with an empty state, and each point's
+// actions (Verify, Restore…) in a kebab menu.
 import { EmptyState, EmptyStateBody } from "@patternfly/react-core/dist/esm/components/EmptyState/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
+import { MenuToggle } from "@patternfly/react-core/dist/esm/components/MenuToggle/index.js";
+import { ActionsColumn } from "@patternfly/react-table/dist/esm/components/Table/ActionsColumn.js";
+import EllipsisVIcon from "@patternfly/react-icons/dist/esm/icons/ellipsis-v-icon";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
 import CubesIcon from "@patternfly/react-icons/dist/esm/icons/cubes-icon";
 import cockpit from "../lib/cockpit";
@@ -20,7 +24,35 @@ function compression(point: RestorePoint): string {
     return compressed === point.disks.length ? _("Yes") : _("Partly");
 }
 
-export function BackupPoints({ list }: { list: RestorePointList }) {
+export interface BackupPointsProps {
+    list: RestorePointList;
+    /** Verify the point's chain; undefined hides the action. */
+    onVerify?: (point: RestorePoint) => void;
+    /** Open the restore dialog for the point; undefined hides the action. */
+    onRestore?: (point: RestorePoint) => void;
+    /** Why the actions are unavailable just now (a job or a verify runs); undefined when they are. */
+    verifyDisabled?: boolean;
+    restoreDisabled?: boolean;
+}
+
+function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled }: Omit<BackupPointsProps, "list"> & { point: RestorePoint }) {
+    const items = [
+        ...(onVerify ? [{ title: _("Verify"), itemKey: "verify", isDisabled: verifyDisabled, onClick: () => onVerify(point) }] : []),
+        ...(onRestore ? [{ title: _("Restore…"), itemKey: "restore", isDisabled: restoreDisabled || !point.complete, onClick: () => onRestore(point) }] : []),
+    ];
+    if (items.length === 0)
+        return null;
+    return (
+        <ActionsColumn items={items} popperProps={{ position: "right" }}
+                       actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
+                           <MenuToggle ref={toggleRef} id={`point-actions-${point.name}`} variant="plain" onClick={onToggle}
+                                       isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
+                                       aria-label={cockpit.format(_("Actions for $0"), point.name)} />
+                       )} />
+    );
+}
+
+export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled }: BackupPointsProps) {
     if (list.points.length === 0) {
         return (
             <EmptyState id="backup-points-empty" titleText={_("No restore points")} headingLevel="h3" icon={CubesIcon} variant="sm">
@@ -43,6 +75,7 @@ export function BackupPoints({ list }: { list: RestorePointList }) {
                     <Th>{_("Size")}</Th>
                     <Th>{_("Compressed")}</Th>
                     <Th>{_("Complete")}</Th>
+                    <Th screenReaderText={_("Actions")} />
                 </Tr>
             </Thead>
             <Tbody>
@@ -58,6 +91,10 @@ export function BackupPoints({ list }: { list: RestorePointList }) {
                             {p.complete
                                 ? <Label color="green" isCompact>{_("Complete")}</Label>
                                 : <Label color="orange" isCompact>{_("Incomplete")}</Label>}
+                        </Td>
+                        <Td isActionCell>
+                            <PointActions point={p} onVerify={onVerify} onRestore={onRestore}
+                                          verifyDisabled={verifyDisabled} restoreDisabled={restoreDisabled} />
                         </Td>
                     </Tr>
                 ))}

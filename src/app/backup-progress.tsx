@@ -36,9 +36,9 @@ export interface BackupProgressProps {
 
 export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgressProps) {
     const sum = overall(job.disks);
-    const level = job.plannedLevel ?? job.level;
+    const level = job.kind === "restore" ? "full" : job.plannedLevel ?? job.level;
     return (
-        <Card id="backup-progress" data-job={job.id} isCompact>
+        <Card id="backup-progress" data-job={job.id} data-kind={job.kind} isCompact>
             <CardHeader actions={{
                 actions: (
                     <Button id="backup-cancel" variant="secondary" isDanger onClick={onCancel}
@@ -49,7 +49,9 @@ export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgr
                 hasNoOffset: false,
             }}>
                 <CardTitle component="h3">
-                    {cockpit.format(_("$0 backup in progress"), levelName(level))}
+                    {job.kind === "restore"
+                        ? cockpit.format(_("Restoring $0 into $1"), job.point, job.target)
+                        : cockpit.format(_("$0 backup in progress"), levelName(level))}
                 </CardTitle>
             </CardHeader>
             <CardBody>

@@ -1,5 +1,6 @@
-// The Backups tab of a VM's page: settings, "Back up now", the running job's progress (followed
-// through the watched state file), how the last job ended, and the restore points.
+// The Backups tab of a VM's page: settings, "Back up now", the running job's progress (a backup or a
+// restore, followed through the watched state file), how the last job ended, and the restore points
+// with Verify and Restore….
 import { useEffect, useRef, useState } from "react";
 import "./backup-tab.css";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
@@ -11,6 +12,8 @@ import type { JobState, SettingsAnswer } from "../backup-types";
 import { useBackupSettings, useJobRates, useJobWatch, useRestorePoints } from "./backup-hooks";
 import { BackupCancelDialog } from "./backup-cancel-dialog";
 import { BackupLastJob } from "./backup-last-job";
+import { RestoreDialog } from "./restore-dialog";
+import { RestoreLastJob } from "./restore-last-job";
 import { BackupNowDialog } from "./backup-now-dialog";
 import { BackupPoints } from "./backup-points";
 import { BackupProgress } from "./backup-progress";
@@ -18,12 +21,21 @@ import { BackupSettingsDialog } from "./backup-settings-dialog";
 import { BackupSettingsSummary } from "./backup-settings-summary";
 import { BackupError } from "./backup-error";
 import { LoadingState } from "./states";
+import { useVerify } from "./verify-hooks";
+import { VerifyResult } from "./verify-result";
 
 const _ = cockpit.gettext;
 
-type Dialog = "settings" | "backup" | "cancel" | null;
+type Dialog = "settings" | "backup" | "cancel" | { restore: string } | null;
 
-function BackupsBody({ domain, settings, onSettings }: { domain: string; settings: SettingsAnswer; onSettings: (s: SettingsAnswer) => void }) {
+interface BodyProps {
+    domain: string;
+    settings: SettingsAnswer;
+    onSettings: (s: SettingsAnswer) => void;
+    vmNames: readonly string[];
+}
+
+function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
     const view = useJobWatch(domain, settings.statusFile);
     const job: JobState | null = view.status === "ready" && view.job.state !== "none" ? view.job as JobState : null;
     const running = job?.state === "running" ? job : null;
@@ -32,6 +44,7 @@ function BackupsBody({ domain, settings, onSettings }: { domain: string; setting
     const points = useRestorePoints(domain, generation);
     const [dialog, setDialog] = useState<Dialog>(null);
     const [cancelling, setCancelling] = useState<string | null>(null);
+    const verify = useVerify(domain);
 
     // A job that starts or ends (here, elsewhere, or while the page was closed) changes the folder: list it again.
     const lastPhase = useRef<string | null>(null);
@@ -70,14 +83,20 @@ function BackupsBody({ domain, settings, onSettings }: { domain: string; setting
                                     onCancel={() => setDialog("cancel")} />
                 </StackItem>
             )}
-            {job && job.state !== "running" && <StackItem><BackupLastJob job={job} /></StackItem>}
+            {job && job.state !== "running" && (
+                <StackItem>{job.kind === "restore" ? <RestoreLastJob job={job} /> : <BackupLastJob job={job} />}</StackItem>
+            )}
             <StackItem>
                 <Title headingLevel="h3" className="backup-section-title">{_("Restore points")}</Title>
                 {points.state.status === "loading" && <LoadingState title={_("Reading the backup folder")} />}
                 {points.state.status === "error" && (
                     <BackupError id="backup-points-error" title={_("Cannot read the backup folder")} error={points.state.error} onRetry={points.reload} />
                 )}
-                {pointList && <BackupPoints list={pointList} />}
+                {verify.run && <VerifyResult run={verify.run} onClose={verify.dismiss} />}
+                {pointList && <BackupPoints list={pointList} onVerify={p => verify.start(p.name)}
+                                            verifyDisabled={verify.run?.status === "running"}
+                                            onRestore={p => setDialog({ restore: p.name })}
+                                            restoreDisabled={running !== null || view.status === "loading"} />}
             </StackItem>
 
             {dialog === "settings" && (
@@ -88,19 +107,23 @@ function BackupsBody({ domain, settings, onSettings }: { domain: string; setting
                 <BackupNowDialog domain={domain} folder={settings.folder} onClose={() => setDialog(null)}
                                  onStarted={() => setDialog(null)} />
             )}
+            {dialog !== null && typeof dialog === "object" && pointList && (
+                <RestoreDialog domain={domain} backupFolder={settings.folder} points={pointList.points} point={dialog.restore}
+                               vmNames={vmNames} onClose={() => setDialog(null)} onStarted={() => setDialog(null)} />
+            )}
             {dialog === "cancel" && running && (
-                <BackupCancelDialog domain={domain} onClose={() => setDialog(null)}
+                <BackupCancelDialog domain={domain} kind={running.kind} onClose={() => setDialog(null)}
                                     onCancelled={() => { setCancelling(running.id); setDialog(null) }} />
             )}
         </Stack>
     );
 }
 
-export function BackupsTab({ domain }: { domain: string }) {
+export function BackupsTab({ domain, vmNames = [] }: { domain: string; vmNames?: readonly string[] }) {
     const settings = useBackupSettings(domain);
     if (settings.state.status === "loading")
         return <LoadingState title={_("Loading backup settings")} />;
     if (settings.state.status === "error")
         return <BackupError id="backup-settings-error" title={_("Cannot load the backup settings")} error={settings.state.error} onRetry={settings.reload} />;
-    return <BackupsBody domain={domain} settings={settings.state.value} onSettings={settings.set} />;
+    return <BackupsBody domain={domain} settings={settings.state.value} onSettings={settings.set} vmNames={vmNames} />;
 }

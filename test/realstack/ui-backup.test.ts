@@ -14,23 +14,14 @@ import { compareImages, TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
 import { pyRestore } from "../lib/backup-cli.ts";
+import { JOBS_DIR, SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
+import { openVm } from "../lib/vm-page.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
-const SETTINGS_DIR = "/etc/cockpit-virtnbdbackup/vms";
-const JOBS_DIR = "/run/cockpit-virtnbdbackup/jobs";
 
 async function uuidOf(vm: TestVm): Promise<string> {
     return (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
-}
-
-/** Opens a VM's page and waits for the Backups tab to show its settings (or an error). */
-async function openVm(page: Page, cockpit: RunningCockpit, vm: TestVm) {
-    await page.goto(cockpit.pageUrl(`#/${vm.name}`));
-    await page.locator("#backup-now, #backup-settings-error, #state-error").first().waitFor({ timeout: 60_000 });
-    const error = page.locator("#backup-settings-error, #state-error");
-    if (await error.count() > 0)
-        assert.fail(`the Backups tab shows an error: ${await error.innerText()}`);
 }
 
 async function setFolder(page: Page, folder: string, compress: boolean) {
@@ -122,11 +113,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await cockpit?.stop();
         await small?.cleanup();
         await large?.cleanup();
-        for (const uuid of uuids) {
-            fs.rmSync(path.join(SETTINGS_DIR, `${uuid}.json`), { force: true });
-            for (const ext of ["json", "log", "cancel", "start"])
-                fs.rmSync(path.join(JOBS_DIR, `${uuid}.${ext}`), { force: true });
-        }
+        removePluginState(uuids);
         if (work)
             fs.rmSync(work, { recursive: true, force: true });
         await stopLibvirtd?.();

@@ -13,10 +13,10 @@ import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 const LEVELS: RequestedLevel[] = ["auto", "full", "inc", "diff", "copy"];
 
 /** helper.js itself, to start it again as the runner. */
-function helperPath(): string {
+export function helperPath(): string {
     const file = process.argv[1];
     if (!file || path.basename(file) !== "helper.js")
-        throw new Error("start-backup must run from the built helper.js");
+        throw new Error("jobs can only be started from the built helper.js");
     return path.resolve(file);
 }
 

@@ -1,0 +1,86 @@
+// Restore jobs for the page: `check-restore` (every refusal of a request, per field, for the dialog),
+// `start-restore` (checks again and starts the detached runner), and the hidden `run-restore-job`.
+// The page names a restore point and a target folder; the backup folder is the VM's own, never a path
+// from the page. Status and cancel are the backup's job-status and cancel-job (one job per VM).
+import path from "node:path";
+import type { Command } from "commander";
+import { listRestorePoints } from "../../jobs/restore-points.ts";
+import { runRestoreJob } from "../../jobs/restore-runner.ts";
+import { checkRestoreRequest, RestoreRequestError, validateNewVmName, validateRestoreTarget } from "../../jobs/restore-target.ts";
+import { readSettings } from "../../jobs/settings.ts";
+import { startRestoreJob } from "../../jobs/start.ts";
+import type { RestorePoint } from "../../jobs/types.ts";
+import { helperPath } from "./backup-job.ts";
+import { answer, findVm, parseDomainName } from "./domain-arg.ts";
+import { parsePointName } from "./verify-point.ts";
+
+interface RestoreOpts {
+    domain: string;
+    point: string;
+    target: string;
+    define?: boolean;
+    name?: string;
+}
+
+/** The VM, its backup folder, and the named point when it is a complete restore point of that folder. */
+async function resolveRequest(opts: RestoreOpts): Promise<{ vm: { name: string; uuid: string }; folder: string; point: RestorePoint | undefined }> {
+    const vm = await findVm(opts.domain);
+    const { folder } = readSettings(vm.uuid, vm.name);
+    const list = await listRestorePoints(folder, vm.name);
+    const point = list.points.find(p => p.name === opts.point && p.complete);
+    return { vm, folder, point };
+}
+
+function addRequestOptions(command: Command): Command {
+    return command
+        .requiredOption("--domain <name>", "virtual machine whose backup is restored", parseDomainName)
+        .requiredOption("--point <name>", "restore point (as list-restore-points names it)", parsePointName)
+        .requiredOption("--target <dir>", "absolute folder for the restored disks: empty or not existing")
+        .option("--define", "define a new virtual machine from the restored disks", false)
+        .option("--name <name>", "name of the new virtual machine (default restore_<vm>)")
+        .allowExcessArguments(false);
+}
+
+export function addRestoreJobCommands(program: Command): void {
+    addRequestOptions(program
+        .command("check-restore")
+        .description("what the helper would refuse about a restore request, per field, as JSON ({} when nothing)"))
+        .action(async (opts: RestoreOpts) => {
+            const { vm, folder, point } = await resolveRequest(opts);
+            const name = opts.define ? opts.name ?? `restore_${vm.name}` : undefined;
+            answer(await checkRestoreRequest({ target: opts.target, backupFolder: folder, name, pointOk: point !== undefined }));
+        });
+    addRequestOptions(program
+        .command("start-restore")
+        .description("start restoring a restore point into a folder (optionally defining a new VM); answers at once with the job's state file"))
+        .action(async (opts: RestoreOpts) => {
+            const { vm, folder, point } = await resolveRequest(opts);
+            if (!point)
+                throw new RestoreRequestError("point", "unknown-point", `${opts.point} is not a complete restore point in ${folder}`);
+            const target = validateRestoreTarget(opts.target, folder);
+            const name = opts.define ? await validateNewVmName(opts.name ?? `restore_${vm.name}`) : undefined;
+            answer(startRestoreJob({
+                domain: vm.name, uuid: vm.uuid, folder, point: point.name, target, define: opts.define === true,
+                ...(name !== undefined ? { name } : {}), helperPath: helperPath(),
+            }));
+        });
+    program
+        .command("run-restore-job", { hidden: true })
+        .requiredOption("--id <id>")
+        .requiredOption("--domain <name>", "virtual machine", parseDomainName)
+        .requiredOption("--uuid <uuid>")
+        .requiredOption("--folder <dir>")
+        .requiredOption("--point <name>", "", parsePointName)
+        .requiredOption("--target <dir>")
+        .option("--define", "", false)
+        .option("--name <name>")
+        .allowExcessArguments(false)
+        .action(async (opts: { id: string; domain: string; uuid: string; folder: string; point: string; target: string; define: boolean; name?: string }) => {
+            // The point's first data file stands for the point on every disk (-u), whatever its kind.
+            const list = await listRestorePoints(opts.folder, opts.domain);
+            const until = list.points.find(p => p.name === opts.point)?.disks[0]?.file ?? opts.point;
+            const cliPath = path.join(path.dirname(helperPath()), "virtnbdrestore.js");
+            await runRestoreJob({ ...opts, until, cliPath });
+            process.exit(0);
+        });
+}

@@ -1,0 +1,133 @@
+// Dialog that restores a restore point: the point (preselected from the row), an empty or new target
+// folder, and optionally a new VM defined from the restored disks. Inline errors come from the same
+// rules the helper applies and, on submit, from the helper's own check (non-empty folder, existing VM);
+// nothing starts while any is shown.
+import { useState } from "react";
+import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
+import { Checkbox } from "@patternfly/react-core/dist/esm/components/Checkbox/index.js";
+import { Form, FormGroup, FormHelperText } from "@patternfly/react-core/dist/esm/components/Form/index.js";
+import { FormSelect, FormSelectOption } from "@patternfly/react-core/dist/esm/components/FormSelect/index.js";
+import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
+import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
+import cockpit from "../lib/cockpit";
+import { HelperError, checkRestore, startRestore } from "../helper-client";
+import type { RestorePoint } from "../backup-types";
+import { hasErrors } from "./backup-forms";
+import { formatDate, levelName } from "./backup-text";
+import { errorsFromCheck, initialRestoreForm, validateRestoreForm, type RestoreForm, type RestoreFormErrors } from "./restore-form";
+import { nameErrorText, targetErrorText } from "./restore-text";
+
+const _ = cockpit.gettext;
+
+export interface RestoreDialogProps {
+    domain: string;
+    /** The VM's backup folder. */
+    backupFolder: string;
+    /** Restore points of the folder, oldest first; only complete ones can be chosen. */
+    points: RestorePoint[];
+    /** The row the dialog was opened from. */
+    point: string;
+    /** Names of the VMs the page knows (a new VM may not take one). */
+    vmNames: readonly string[];
+    onClose: () => void;
+    onStarted: () => void;
+}
+
+export function RestoreDialog({ domain, backupFolder, points, point, vmNames, onClose, onStarted }: RestoreDialogProps) {
+    const [form, setForm] = useState<RestoreForm>(() => initialRestoreForm(domain, point));
+    const [submitted, setSubmitted] = useState(false);
+    const [helperErrors, setHelperErrors] = useState<RestoreFormErrors>({});
+    const [busy, setBusy] = useState(false);
+    const [failure, setFailure] = useState<string | null>(null);
+    const choices = points.filter(p => p.complete).reverse();
+    const errors = validateRestoreForm(form, { backupFolder, vmNames, points: choices.map(p => p.name) });
+    const shown: RestoreFormErrors = submitted ? { ...helperErrors, ...errors } : {};
+    const change = (next: Partial<RestoreForm>) => {
+        setForm({ ...form, ...next });
+        // What the helper said was about the old values.
+        setHelperErrors({});
+    };
+
+    const describe = (error: unknown) => error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error);
+    const start = () => {
+        setSubmitted(true);
+        setFailure(null);
+        if (hasErrors(errors))
+            return;
+        const request = { point: form.point, target: form.target, newVmName: form.define ? form.name : null };
+        setBusy(true);
+        checkRestore(domain, request).then(answer => {
+            const refused = errorsFromCheck(answer);
+            if (hasErrors(refused)) {
+                setHelperErrors(refused);
+                setBusy(false);
+                return;
+            }
+            return startRestore(domain, request).then(onStarted);
+        }).catch((error: unknown) => {
+            setBusy(false);
+            setFailure(describe(error));
+        });
+    };
+
+    return (
+        <Modal id="restore-dialog" isOpen onClose={onClose} variant="medium" aria-labelledby="restore-dialog-title">
+            <ModalHeader title={cockpit.format(_("Restore $0"), domain)} labelId="restore-dialog-title"
+                         description={cockpit.format(_("From $0"), backupFolder)} />
+            <ModalBody>
+                {failure && <Alert id="restore-failure" variant="danger" isInline title={_("The restore did not start")}>{failure}</Alert>}
+                <Form id="restore-form" onSubmit={event => { event.preventDefault(); start() }}>
+                    <FormGroup label={_("Restore point")} fieldId="restore-point" isRequired>
+                        <FormSelect id="restore-point" value={form.point} onChange={(_event, value) => change({ point: value })}
+                                    validated={shown.point ? "error" : "default"} aria-label={_("Restore point")}>
+                            {choices.map(p => (
+                                <FormSelectOption key={p.name} value={p.name}
+                                                  label={cockpit.format(_("$0 · $1 · $2"), p.name, levelName(p.level), formatDate(p.date))} />
+                            ))}
+                        </FormSelect>
+                        {shown.point && (
+                            <FormHelperText>
+                                <HelperText>
+                                    <HelperTextItem id="restore-point-error" variant="error">{_("Choose a complete restore point.")}</HelperTextItem>
+                                </HelperText>
+                            </FormHelperText>
+                        )}
+                    </FormGroup>
+                    <FormGroup label={_("Restore into folder")} fieldId="restore-target" isRequired>
+                        <TextInput id="restore-target" value={form.target} isRequired validated={shown.target ? "error" : "default"}
+                                   onChange={(_event, target) => change({ target })} />
+                        <FormHelperText>
+                            <HelperText>
+                                {shown.target
+                                    ? <HelperTextItem id="restore-target-error" variant="error">{targetErrorText(shown.target)}</HelperTextItem>
+                                    : <HelperTextItem>{_("An absolute path to an empty or new folder, outside the backup folder.")}</HelperTextItem>}
+                            </HelperText>
+                        </FormHelperText>
+                    </FormGroup>
+                    <FormGroup fieldId="restore-define">
+                        <Checkbox id="restore-define" label={_("Define a new virtual machine")} isChecked={form.define}
+                                  description={_("With the restored disks and its own copy of the boot files, beside the original.")}
+                                  onChange={(_event, define) => change({ define })} />
+                    </FormGroup>
+                    <FormGroup label={_("Name of the new virtual machine")} fieldId="restore-name" isRequired={form.define}>
+                        <TextInput id="restore-name" value={form.name} isDisabled={!form.define} validated={shown.name ? "error" : "default"}
+                                   onChange={(_event, name) => change({ name })} />
+                        {shown.name && (
+                            <FormHelperText>
+                                <HelperText>
+                                    <HelperTextItem id="restore-name-error" variant="error">{nameErrorText(shown.name)}</HelperTextItem>
+                                </HelperText>
+                            </FormHelperText>
+                        )}
+                    </FormGroup>
+                </Form>
+            </ModalBody>
+            <ModalFooter>
+                <Button id="restore-start" variant="primary" onClick={start} isLoading={busy} isDisabled={busy}>{_("Restore")}</Button>
+                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
+            </ModalFooter>
+        </Modal>
+    );
+}

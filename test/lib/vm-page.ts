@@ -1,0 +1,13 @@
+// The plugin's VM page in the browser, as the UI tests open it.
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import type { RunningCockpit } from "./cockpit.ts";
+
+/** Opens a VM's page and waits for the Backups tab to show its settings (or fails on an error state). */
+export async function openVm(page: Page, cockpit: RunningCockpit, vm: { name: string }): Promise<void> {
+    await page.goto(cockpit.pageUrl(`#/${vm.name}`));
+    await page.locator("#backup-now, #backup-settings-error, #state-error").first().waitFor({ timeout: 60_000 });
+    const error = page.locator("#backup-settings-error, #state-error");
+    if (await error.count() > 0)
+        assert.fail(`the Backups tab shows an error: ${await error.innerText()}`);
+}
