@@ -189,7 +189,7 @@ export interface VerifyProgress {
     /** Files checked so far, of count. */
     index: number;
     count: number;
-    /** Bytes of the files checked so far, of total. */
+    /** Bytes checked so far (whole files before the current one, and what of it is read), of total. */
     done: number;
     total: number;
 }

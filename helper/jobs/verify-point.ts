@@ -52,6 +52,27 @@ export function fileVerdict(frames: string, checksum: Awaited<ReturnType<typeof 
     return checksum.status === "ok" ? { status: "ok" } : { status: "no-checksum" };
 }
 
+/** Progress within a file is reported at most this often: after this many bytes or this much time. */
+export const PROGRESS_BYTES = 64 * 1024 * 1024;
+export const PROGRESS_MS = 250;
+
+/**
+ * Decides whether a progress line is due: a big file's sum takes seconds, so the page hears of it in
+ * between, but not of every 8 MiB block (each line is a message through the cockpit bridge).
+ */
+export function progressThrottle(now: () => number = Date.now): (done: number) => boolean {
+    let lastDone = 0;
+    let lastAt = now();
+    return done => {
+        const at = now();
+        if (done - lastDone < PROGRESS_BYTES && at - lastAt < PROGRESS_MS)
+            return false;
+        lastDone = done;
+        lastAt = at;
+        return true;
+    };
+}
+
 export async function verifyPoint(folder: string, vmName: string, pointName: string,
     onProgress: (p: VerifyProgress) => void = () => {}): Promise<VerifyAnswer> {
     if (!fs.existsSync(folder))
@@ -70,8 +91,10 @@ export async function verifyPoint(folder: string, vmName: string, pointName: str
     const total = chain.files.reduce((n, f) => n + (sizes.get(f.name) ?? 0), 0);
     const results: VerifyFile[] = [];
     let done = 0;
+    const due = progressThrottle();
     for (const [i, f] of chain.files.entries()) {
-        onProgress({ event: "progress", file: f.name, index: i, count: chain.files.length, done, total });
+        const report = (bytes: number) => onProgress({ event: "progress", file: f.name, index: i, count: chain.files.length, done: bytes, total });
+        report(done);
         const file = path.join(folder, f.name);
         let frames = "ok";
         try {
@@ -81,7 +104,12 @@ export async function verifyPoint(folder: string, vmName: string, pointName: str
         }
         let sum: Awaited<ReturnType<typeof checkChecksum>> | { status: "unreadable"; error: string };
         try {
-            sum = await checkChecksum(file);
+            sum = await checkChecksum(file, {
+                onProgress: fileDone => {
+                    if (due(done + fileDone))
+                        report(done + fileDone);
+                },
+            });
         } catch (err) {
             sum = { status: "unreadable", error: (err as Error).message };
         }

@@ -5,8 +5,22 @@ import { Adler32, checksumFileName } from "../format/index.ts";
 
 const BLOCK = 8 * 1024 * 1024;
 
+export interface ChecksumReadOptions {
+    signal?: AbortSignal;
+    /** Called after each block read, with the bytes summed so far (last call: the file's size). */
+    onProgress?: (bytesDone: number) => void;
+}
+
+/** An AbortSignal (the older form) or options. */
+export type ChecksumReadArg = AbortSignal | ChecksumReadOptions | undefined;
+
+function readOptions(arg: ChecksumReadArg): ChecksumReadOptions {
+    return arg instanceof AbortSignal ? { signal: arg } : arg ?? {};
+}
+
 /** adler32 of a whole file, read sequentially. */
-export async function fileAdler32(file: string, signal?: AbortSignal): Promise<number> {
+export async function fileAdler32(file: string, options?: ChecksumReadArg): Promise<number> {
+    const { signal, onProgress } = readOptions(options);
     const fh = await fsp.open(file, "r");
     try {
         const sum = new Adler32();
@@ -19,6 +33,7 @@ export async function fileAdler32(file: string, signal?: AbortSignal): Promise<n
                 break;
             sum.update(buf.subarray(0, bytesRead));
             position += bytesRead;
+            onProgress?.(position);
         }
         return sum.digest();
     } finally {
@@ -33,7 +48,7 @@ export type ChecksumResult =
     | { status: "invalid"; text: string };
 
 /** Compares a data file with its .chksum file. */
-export async function checkChecksum(file: string, signal?: AbortSignal): Promise<ChecksumResult> {
+export async function checkChecksum(file: string, options?: ChecksumReadArg): Promise<ChecksumResult> {
     let text: string;
     try {
         text = (await fsp.readFile(checksumFileName(file), "utf8")).trim();
@@ -44,13 +59,13 @@ export async function checkChecksum(file: string, signal?: AbortSignal): Promise
     }
     if (!/^\d+$/.test(text))
         return { status: "invalid", text: text.slice(0, 40) };
-    const actual = await fileAdler32(file, signal);
+    const actual = await fileAdler32(file, options);
     return String(actual) === String(Number(text)) ? { status: "ok", value: actual } : { status: "mismatch", expected: text, actual };
 }
 
 /** Throws when a checksum file exists and does not match; a missing one is allowed. */
-export async function requireChecksum(file: string, signal?: AbortSignal): Promise<ChecksumResult> {
-    const r = await checkChecksum(file, signal);
+export async function requireChecksum(file: string, options?: ChecksumReadArg): Promise<ChecksumResult> {
+    const r = await checkChecksum(file, options);
     if (r.status === "mismatch")
         throw new Error(`${file}: checksum mismatch: ${checksumFileName(file)} says ${r.expected}, the file sums to ${r.actual}`);
     if (r.status === "invalid")

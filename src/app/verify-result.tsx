@@ -2,10 +2,12 @@
 // failure alert with each file of the point's chain and its verdict.
 import { Alert, AlertActionCloseButton } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
+import { Progress } from "@patternfly/react-core/dist/esm/components/Progress/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
 import cockpit from "../lib/cockpit";
 import type { VerifyFile } from "../backup-types";
+import { percent } from "./backup-rate";
 import { bytes } from "./backup-text";
 import type { VerifyRun } from "./verify-hooks";
 
@@ -54,11 +56,14 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
             <Alert id="verify-result" data-state="running" data-point={run.point} variant="info" isInline
                    customIcon={<Spinner size="md" aria-label={_("Verifying")} />}
                    title={cockpit.format(_("Verifying restore point $0"), run.point)}>
-                <span className="backup-progress-detail">
-                    {p && p.count > 0
-                        ? cockpit.format(_("File $0 of $1 · $2 of $3 checked"), String(Math.min(p.index + 1, p.count)), String(p.count), bytes(p.done), bytes(p.total))
-                        : _("Reading the backup folder")}
-                </span>
+                {p && p.count > 0
+                    ? <Progress id="verify-progress" className="verify-progress" size="sm" value={percent(p.done, p.total)}
+                                measureLocation="none" aria-label={_("Verify progress")}
+                                helperText={<span id="verify-progress-text" className="backup-progress-detail">
+                                    {cockpit.format(_("File $0 of $1 · $2 of $3 checked ($4%)"), String(Math.min(p.index + 1, p.count)),
+                                                    String(p.count), bytes(p.done), bytes(p.total), String(percent(p.done, p.total)))}
+                                </span>} />
+                    : <span className="backup-progress-detail">{_("Reading the backup folder")}</span>}
             </Alert>
         );
     }

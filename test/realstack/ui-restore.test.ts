@@ -1,7 +1,9 @@
 // End to end: verify and restore from the Backups tab in the real cockpit-ws 287 and Chromium, on a real
 // TCG VM backed up with our CLI (full, then an incremental of live guest writes). Verify finds a
 // corrupted byte; a restore through the dialog defines a new VM whose disks qemu-img compares
-// identical to the restore point's expected images; the dialog refuses bad targets inline.
+// identical to the restore point's expected images; the dialog refuses bad targets inline; a restore that
+// fails part-way (a corrupted byte in the chain's newest file) leaves nothing behind and frees the job slot;
+// a big file's verify shows its progress while it is read.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -47,6 +49,23 @@ async function verify(page: Page, point: string): Promise<string> {
     const result = page.locator(`#verify-result[data-point="${point}"]:not([data-state="running"])`);
     await result.waitFor({ timeout: 120_000 });
     return (await result.getAttribute("data-state"))!;
+}
+
+/** Records in the page every text the element matching `selector` showed (a short state shows only briefly). */
+async function recordTexts(page: Page, selector: string): Promise<void> {
+    await page.evaluate(sel => {
+        const w = window as unknown as { seenTexts: string[] };
+        w.seenTexts = [];
+        new MutationObserver(() => {
+            const text = document.querySelector(sel)?.textContent;
+            if (text && w.seenTexts.at(-1) !== text)
+                w.seenTexts.push(text);
+        }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    }, selector);
+}
+
+async function recordedTexts(page: Page): Promise<string[]> {
+    return page.evaluate(() => (window as unknown as { seenTexts: string[] }).seenTexts);
 }
 
 /** Offset of a byte in the middle of the first data frame's payload of an uncompressed stream file. */
@@ -147,7 +166,10 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
     });
 
     it("verifies a good restore point: success, every file of its chain checked", async () => {
+        await recordTexts(page, "#verify-progress-text");
         assert.equal(await verify(page, "virtnbdbackup.1"), "ok");
+        const texts = await recordedTexts(page);
+        assert.ok(texts.some(t => /^File [1-4] of 4 · .+ of .+ checked \(\d+%\)$/.test(t)), `progress shown: ${JSON.stringify(texts)}`);
         const result = page.locator("#verify-result");
         assert.match(await result.innerText(), /Restore point virtnbdbackup\.1 is intact/);
         const rows = result.locator("#verify-files tr[data-file]");
@@ -266,6 +288,65 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         assert.equal(fs.existsSync(path.join(work, "fresh")), false);
     });
 
+    it("reports a restore that fails part-way, leaves no files or folder of it, and frees the job slot", async () => {
+        // The newest file of the chain: its checksum fails only once its data is on the restored image.
+        const file = path.join(folder, "vdb.inc.virtnbdbackup.1.data");
+        const offset = payloadOffset(file);
+        const target = path.join(work, "failed-restore");
+        const name = `vnbt-${process.pid}-failed`;
+        await page.locator("#restore-last-job").waitFor();
+        assert.notEqual(await page.locator("#restore-last-job").getAttribute("data-state"), "failed", "no failed restore before");
+        flipByte(file, offset);
+        // What the restore wrote into the target, seen while it runs.
+        const seen = new Set<string>();
+        const watch = setInterval(() => {
+            try {
+                for (const f of fs.readdirSync(target))
+                    seen.add(f);
+            } catch {
+                // not made yet, or removed
+            }
+        }, 5);
+        try {
+            await pointAction(page, "virtnbdbackup.1", "Restore…");
+            const dialog = page.locator("#restore-dialog");
+            await dialog.waitFor();
+            await dialog.locator("#restore-target").fill(target);
+            await dialog.locator("#restore-name").fill(name);
+            defined.push(name);
+            await dialog.locator("#restore-start").click();
+            await dialog.waitFor({ state: "detached" });
+            const last = page.locator('#restore-last-job[data-state="failed"]');
+            await last.waitFor({ timeout: 300_000 });
+            assert.match(await last.innerText(), /The last restore failed/);
+            const reason = await last.locator(".backup-error-message").innerText();
+            assert.match(reason, /vdb\.inc\.virtnbdbackup\.1\.data: checksum mismatch/);
+            assert.doesNotMatch(reason, /\n/, "the reason is one line");
+            console.log(`# ${await screenshot(page, "restore-failed")}`);
+        } finally {
+            clearInterval(watch);
+            flipByte(file, offset);
+        }
+        assert.ok([...seen].some(f => f.endsWith(".partial")), `the restore had started writing: ${[...seen].join(", ")}`);
+        assert.equal(fs.existsSync(target), false, `the failed restore left ${target}`);
+        assert.equal((await run("virsh", ["-c", LIBVIRT_URI, "dominfo", "--domain", name])).code, 1, "no VM was defined");
+        const state = JSON.parse(fs.readFileSync(path.join(JOBS_DIR, `${uuid}.json`), "utf8"));
+        assert.deepEqual([state.kind, state.state], ["restore", "failed"]);
+
+        // The job slot is free: a backup starts from the tab and finishes.
+        // (Disabled only while the tab reloads the points after the job's end.)
+        await page.locator("#backup-now:enabled").waitFor({ timeout: 30_000 });
+        await page.locator("#backup-now").click();
+        const backupDialog = page.locator("#backup-now-dialog");
+        await backupDialog.waitFor();
+        await backupDialog.locator("#backup-now-start").click();
+        await backupDialog.waitFor({ state: "detached" });
+        const backup = page.locator("#backup-last-job");
+        await backup.waitFor({ timeout: 300_000 });
+        assert.equal(await backup.getAttribute("data-state"), "succeeded", await backup.innerText());
+        await page.locator('#backup-points tr[data-point="virtnbdbackup.2"]').waitFor();
+    });
+
     it("cancels a running restore: the UI says cancelled and nothing of it is left", async () => {
         const largeFolder = path.join(work, "large-backup");
         await ourBackupOk(["-d", large!.name, "-l", "full", "-o", largeFolder]);
@@ -303,5 +384,17 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         assert.equal(fs.existsSync(target), false, `the cancelled restore left ${target}`);
         const state = JSON.parse(fs.readFileSync(path.join(JOBS_DIR, `${largeUuid}.json`), "utf8"));
         assert.deepEqual([state.kind, state.state], ["restore", "cancelled"]);
+    });
+
+    it("shows a big file's verify progress while the file is read, not only between files", async () => {
+        // The large VM's folder is open: one 1.5 GiB data file.
+        await recordTexts(page, "#verify-progress-text");
+        assert.equal(await verify(page, "copy"), "ok");
+        const texts = await recordedTexts(page);
+        const within = texts.map(t => /^File 1 of 1 · .+ checked \((\d+)%\)$/.exec(t)?.[1]).filter(p => p !== undefined).map(Number)
+            .filter(p => p > 0 && p < 100);
+        assert.ok(within.length >= 2, `progress within the file: ${JSON.stringify(texts)}`);
+        assert.deepEqual(within, [...within].sort((a, b) => a - b), "progress only grows");
+        console.log(`# verify progress seen: ${within.join("% ")}%`);
     });
 });

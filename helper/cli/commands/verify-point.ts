@@ -1,6 +1,7 @@
 // `helper verify-restore-point --domain NAME --point POINT`: checks the data files of one restore point's
-// chain against their .chksum files, in this process. Prints a progress line per file and the result as
-// the last line (JSON each). The point must be one of the VM's backup folder's restore points: the page
+// chain against their .chksum files, in this process. Prints a progress line per file, and within a big
+// file every 64 MiB or 250 ms (bytes checked of the whole chain), and the result as the last line (JSON
+// each). The point must be one of the VM's backup folder's restore points: the page
 // names a point, never a path.
 import { InvalidArgumentError, type Command } from "commander";
 import { readSettings } from "../../jobs/settings.ts";

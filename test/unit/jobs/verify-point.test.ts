@@ -3,7 +3,7 @@
 import { it } from "node:test";
 import assert from "node:assert/strict";
 import type { BackupFile } from "../../../helper/restore/chain.ts";
-import { chainOfPoint, fileVerdict } from "../../../helper/jobs/verify-point.ts";
+import { chainOfPoint, fileVerdict, PROGRESS_BYTES, PROGRESS_MS, progressThrottle } from "../../../helper/jobs/verify-point.ts";
 import { groupPoints } from "../../../helper/jobs/restore-points.ts";
 import type { StreamMeta } from "../../../helper/format/index.ts";
 
@@ -71,4 +71,25 @@ it("turns frame check and checksum into one verdict per file", () => {
     assert.equal(fileVerdict("bad frame at 100", { status: "mismatch", expected: "5", actual: 6 }).status, "mismatch");
     assert.deepEqual(fileVerdict("bad frame at 100", { status: "missing" }), { status: "damaged", detail: "bad frame at 100" });
     assert.equal(fileVerdict("ok", { status: "unreadable", error: "EIO" }).status, "damaged");
+});
+
+it("lets a progress line through after 64 MiB or 250 ms since the last one, whichever comes first", () => {
+    let now = 1000;
+    const due = progressThrottle(() => now);
+    const block = 8 * 1024 * 1024;
+    // Fast reads: only every 64 MiB.
+    const passed: number[] = [];
+    for (let done = block; done <= 20 * block; done += block) {
+        now += 10;
+        if (due(done))
+            passed.push(done / block);
+    }
+    assert.equal(PROGRESS_BYTES, 8 * block);
+    assert.deepEqual(passed, [8, 16]);
+    // Slow reads: on time, even with few bytes (the last line was at block 16, 40 ms ago).
+    now += PROGRESS_MS - 41;
+    assert.equal(due(16 * block + 1), false);
+    now += 1;
+    assert.equal(due(16 * block + 2), true);
+    assert.equal(due(16 * block + 3), false);
 });
