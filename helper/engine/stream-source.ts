@@ -99,6 +99,16 @@ export class StreamSource implements Source {
         }
     }
 
+    /** The largest chunk split() can give regardless of `maxChunk`: its biggest lz4 frame; 0 when uncompressed. */
+    get largestFixedChunk(): number {
+        let largest = 0;
+        if (this.compressed) {
+            for (const frame of this.dataFrames)
+                for (const piece of frame.pieces) largest = Math.max(largest, piece.length);
+        }
+        return largest;
+    }
+
     /**
      * Chunks for (part of) the stream's data: fixed pieces of at most `maxChunk` when uncompressed; one
      * chunk per lz4 frame when compressed (the frame's own size, which may exceed `maxChunk`).
