@@ -419,7 +419,10 @@ Napi::Value Handle::AioInFlight(const Napi::CallbackInfo& info) {
 
 // ---- I/O ---------------------------------------------------------------------------------------
 
-Napi::Value Handle::Pread(const Napi::CallbackInfo& info) {
+// pread and pwrite: the same (buffer, offset, flags) request; the buffer stays referenced until it completes.
+Napi::Value Handle::BufferCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
+                                  int64_t (*submit)(struct nbd_handle*, void*, size_t, uint64_t,
+                                                    nbd_completion_callback, uint32_t)) {
   Napi::Env env = info.Env();
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
   if (!CheckSubmit(deferred)) return deferred.Promise();
@@ -427,34 +430,30 @@ Napi::Value Handle::Pread(const Napi::CallbackInfo& info) {
   uint64_t offset;
   uint32_t flags;
   if (!ToBytes(info[0], &bytes) || !ToUint64(info[1], &offset) || !ToFlags(info[2], &flags)) {
-    deferred.Reject(BadArguments(env, "pread(buffer: Uint8Array, offset: number, flags?: number)").Value());
+    deferred.Reject(BadArguments(env, usage).Value());
     return deferred.Promise();
   }
-  auto* request = new Request(this, Op::Pread, deferred);
+  auto* request = new Request(this, op, deferred);
   request->buffer = Napi::Persistent(bytes.As<Napi::Object>());
-  int64_t cookie = nbd_aio_pread(nbd_, DataOf(bytes), bytes.ByteLength(), offset,
-                                 CompletionFor(request), flags);
+  int64_t cookie = submit(nbd_, DataOf(bytes), bytes.ByteLength(), offset, CompletionFor(request), flags);
   Submitted(request, cookie);
   return deferred.Promise();
 }
 
+Napi::Value Handle::Pread(const Napi::CallbackInfo& info) {
+  return BufferCommand(info, Op::Pread, "pread(buffer: Uint8Array, offset: number, flags?: number)",
+                       [](struct nbd_handle* h, void* buf, size_t count, uint64_t offset,
+                          nbd_completion_callback done, uint32_t flags) {
+                         return nbd_aio_pread(h, buf, count, offset, done, flags);
+                       });
+}
+
 Napi::Value Handle::Pwrite(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
-  if (!CheckSubmit(deferred)) return deferred.Promise();
-  Napi::Uint8Array bytes;
-  uint64_t offset;
-  uint32_t flags;
-  if (!ToBytes(info[0], &bytes) || !ToUint64(info[1], &offset) || !ToFlags(info[2], &flags)) {
-    deferred.Reject(BadArguments(env, "pwrite(buffer: Uint8Array, offset: number, flags?: number)").Value());
-    return deferred.Promise();
-  }
-  auto* request = new Request(this, Op::Pwrite, deferred);
-  request->buffer = Napi::Persistent(bytes.As<Napi::Object>());
-  int64_t cookie = nbd_aio_pwrite(nbd_, DataOf(bytes), bytes.ByteLength(), offset,
-                                  CompletionFor(request), flags);
-  Submitted(request, cookie);
-  return deferred.Promise();
+  return BufferCommand(info, Op::Pwrite, "pwrite(buffer: Uint8Array, offset: number, flags?: number)",
+                       [](struct nbd_handle* h, void* buf, size_t count, uint64_t offset,
+                          nbd_completion_callback done, uint32_t flags) {
+                         return nbd_aio_pwrite(h, buf, count, offset, done, flags);
+                       });
 }
 
 // zero and trim: the same (length, offset, flags) request with no data buffer.

@@ -59,6 +59,9 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Trim(const Napi::CallbackInfo& info);
   Napi::Value SetString(const Napi::CallbackInfo& info, const char* usage,
                         int (*set)(struct nbd_handle*, const char*));
+  Napi::Value BufferCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
+                            int64_t (*submit)(struct nbd_handle*, void*, size_t, uint64_t,
+                                              nbd_completion_callback, uint32_t));
   Napi::Value RangeCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
                            int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t,
                                              nbd_completion_callback, uint32_t));

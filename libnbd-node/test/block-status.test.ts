@@ -1,27 +1,19 @@
 // Block status as libnbd reports it, checked against qemu-img's layout and nbdinfo --map.
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import {
     Handle, BlockStatusFlag, CmdFlag, CONTEXT_BASE_ALLOCATION, dirtyBitmapContext,
 } from "libnbd-node";
 import {
-    makeTempDir, startQemuNbd, run, nbdinfoMap, mergeMap, type MapEntry, type Server, type TempDir,
+    useTestBed, startQemuNbd, run, nbdinfoMap, mergeMap, type MapEntry,
 } from "./servers.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZE = 64 * MiB;
-let tmp: TempDir;
-const servers: Server[] = [];
-const handles: Handle[] = [];
-
-before(() => { tmp = makeTempDir(); });
-after(async () => {
-    for (const h of handles) h.close();
-    for (const s of servers) await s.stop();
-    tmp.remove();
-});
+const bed = useTestBed();
+const { servers, handles } = bed;
 
 interface Reply { metaContext: string; offset: number; entries: number[] }
 
@@ -68,13 +60,13 @@ function typeAt(map: MapEntry[], offset: number): number {
 }
 
 test("base:allocation of a sparse qcow2 shows data, zero and holes, as nbdinfo --map does", async () => {
-    const image = path.join(tmp.dir, "sparse.qcow2");
+    const image = path.join(bed.tmp.dir, "sparse.qcow2");
     // Metadata preallocation makes unwritten clusters "zero" (allocated); a discarded range
     // becomes a hole; two ranges hold data.
     run("qemu-img", ["create", "-q", "-f", "qcow2", "-o", "preallocation=metadata", image, String(SIZE)]);
     run("qemu-io", ["-f", "qcow2", "-c", "write -P 0xaa 0 64k", "-c", "write -P 0xbb 4M 1M",
         "-c", "discard 8M 16M", "-c", "write -P 0xcc 40M 128k", image]);
-    const s = await startQemuNbd(tmp.dir, ["-r", "--shared=4", "-f", "qcow2", image]);
+    const s = await startQemuNbd(bed.tmp.dir, ["-r", "--shared=4", "-f", "qcow2", image]);
     servers.push(s);
 
     const h = new Handle();
@@ -112,12 +104,12 @@ test("base:allocation of a sparse qcow2 shows data, zero and holes, as nbdinfo -
 });
 
 test("qemu:dirty-bitmap from qemu-nbd --bitmap marks exactly the blocks written after the bitmap", async () => {
-    const image = path.join(tmp.dir, "dirty.qcow2");
+    const image = path.join(bed.tmp.dir, "dirty.qcow2");
     run("qemu-img", ["create", "-q", "-f", "qcow2", image, String(SIZE)]);
     run("qemu-io", ["-f", "qcow2", "-c", "write -P 0x11 20M 1M", image]); // before the bitmap: clean
     run("qemu-img", ["bitmap", "--add", image, "vnbt-bm0"]);
     run("qemu-io", ["-f", "qcow2", "-c", "write -P 0x22 1M 64k", "-c", "write -P 0x33 10M 192k", image]);
-    const s = await startQemuNbd(tmp.dir, ["-r", "--shared=4", "-f", "qcow2", "--bitmap=vnbt-bm0", image]);
+    const s = await startQemuNbd(bed.tmp.dir, ["-r", "--shared=4", "-f", "qcow2", "--bitmap=vnbt-bm0", image]);
     servers.push(s);
 
     const context = dirtyBitmapContext("vnbt-bm0");
@@ -141,9 +133,9 @@ test("qemu:dirty-bitmap from qemu-nbd --bitmap marks exactly the blocks written 
 });
 
 test("an exception in the callback rejects blockStatus, and later calls still work", async () => {
-    const image = path.join(tmp.dir, "cb.qcow2");
+    const image = path.join(bed.tmp.dir, "cb.qcow2");
     run("qemu-img", ["create", "-q", "-f", "qcow2", image, "4M"]);
-    const s = await startQemuNbd(tmp.dir, ["-r", "--shared=4", "-f", "qcow2", image]);
+    const s = await startQemuNbd(bed.tmp.dir, ["-r", "--shared=4", "-f", "qcow2", image]);
     servers.push(s);
     const h = new Handle();
     handles.push(h);

@@ -2,10 +2,8 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { Handle, type NbdError } from "libnbd-node";
-import { makeTempDir, startNbdkit, startQemuNbd, run, type Server, type TempDir } from "./servers.ts";
+import { gcNow, makeTempDir, startNbdkit, startQemuNbd, run, type Server, type TempDir } from "./servers.ts";
 
 let tmp: TempDir;
 const servers: Server[] = [];
@@ -20,13 +18,6 @@ after(async () => {
     for (const s of servers) await s.stop();
     tmp.remove();
 });
-
-function gcNow(): void {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc) return gc();
-    v8.setFlagsFromString("--expose-gc");
-    (vm.runInNewContext("gc") as () => void)();
-}
 
 function isNbdError(code: string, message?: RegExp) {
     return (e: unknown) => {

@@ -1,23 +1,15 @@
 // Reads, writes, zero/trim/flush and concurrency against real nbdkit and qemu-nbd servers.
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Handle, CmdFlag, STATE_HOLE, STATE_ZERO, CONTEXT_BASE_ALLOCATION } from "libnbd-node";
-import { makeTempDir, startNbdkit, startQemuNbd, patternBytes, run, type Server, type TempDir } from "./servers.ts";
+import { useTestBed, startNbdkit, startQemuNbd, patternBytes, run, type Server } from "./servers.ts";
 
 const MiB = 1024 * 1024;
-let tmp: TempDir;
-const servers: Server[] = [];
-const handles: Handle[] = [];
-
-before(() => { tmp = makeTempDir(); });
-after(async () => {
-    for (const h of handles) h.close();
-    for (const s of servers) await s.stop();
-    tmp.remove();
-});
+const bed = useTestBed();
+const { servers, handles } = bed;
 
 async function server(start: Promise<Server>): Promise<Server> {
     const s = await start;
@@ -34,7 +26,7 @@ async function connect(s: Server, setup?: (h: Handle) => void): Promise<Handle> 
 }
 
 test("pwrite then pread returns the same bytes, into the caller's buffer", async () => {
-    const s = await server(startNbdkit(tmp.dir, ["memory", "16M"]));
+    const s = await server(startNbdkit(bed.tmp.dir, ["memory", "16M"]));
     const h = await connect(s);
     assert.equal(h.getSize(), 16 * MiB);
     assert.equal(h.isReadOnly(), false);
@@ -57,7 +49,7 @@ test("pwrite then pread returns the same bytes, into the caller's buffer", async
 
 test("64 concurrent reads on one handle return the right content", async () => {
     const size = 256 * MiB;
-    const s = await server(startNbdkit(tmp.dir, ["pattern", `size=${size}`]));
+    const s = await server(startNbdkit(bed.tmp.dir, ["pattern", `size=${size}`]));
     const h = await connect(s);
     const reads: Promise<Buffer>[] = [];
     const offsets: number[] = [];
@@ -76,10 +68,10 @@ test("64 concurrent reads on one handle return the right content", async () => {
 });
 
 test("several handles (multi-conn) read one qemu-nbd export concurrently", async () => {
-    const image = path.join(tmp.dir, "multi.raw");
+    const image = path.join(bed.tmp.dir, "multi.raw");
     const content = crypto.randomBytes(8 * MiB);
     fs.writeFileSync(image, content);
-    const s = await server(startQemuNbd(tmp.dir, ["-f", "raw", "-r", "-e", "4", image]));
+    const s = await server(startQemuNbd(bed.tmp.dir, ["-f", "raw", "-r", "-e", "4", image]));
     const hs = await Promise.all([0, 1, 2, 3].map(() => connect(s)));
     assert.equal(hs[0].canMultiConn(), true);
     const chunk = 256 * 1024;
@@ -93,7 +85,7 @@ test("several handles (multi-conn) read one qemu-nbd export concurrently", async
 });
 
 test("zero, trim and flush have their effect", async () => {
-    const s = await server(startNbdkit(tmp.dir, ["memory", "8M"]));
+    const s = await server(startNbdkit(bed.tmp.dir, ["memory", "8M"]));
     const h = await connect(s, h => h.addMetaContext(CONTEXT_BASE_ALLOCATION));
     assert.equal(h.canZero(), true);
     assert.equal(h.canTrim(), true);
@@ -123,15 +115,15 @@ test("zero, trim and flush have their effect", async () => {
 });
 
 test("flush makes writes visible in the image file behind qemu-nbd", async () => {
-    const image = path.join(tmp.dir, "flush.qcow2");
+    const image = path.join(bed.tmp.dir, "flush.qcow2");
     run("qemu-img", ["create", "-q", "-f", "qcow2", image, "4M"]);
-    const s = await server(startQemuNbd(tmp.dir, ["-f", "qcow2", "--cache=writeback", image]));
+    const s = await server(startQemuNbd(bed.tmp.dir, ["-f", "qcow2", "--cache=writeback", image]));
     const h = await connect(s);
     const data = crypto.randomBytes(MiB);
     await h.pwrite(data, MiB);
     await h.flush();
     // Read the image through qemu-img while the server still runs (-U: no lock).
-    const raw = path.join(tmp.dir, "flush.raw");
+    const raw = path.join(bed.tmp.dir, "flush.raw");
     run("qemu-img", ["convert", "-U", "-f", "qcow2", "-O", "raw", image, raw]);
     const file = fs.readFileSync(raw);
     assert.ok(file.subarray(MiB, 2 * MiB).equals(data));
@@ -139,7 +131,7 @@ test("flush makes writes visible in the image file behind qemu-nbd", async () =>
 });
 
 test("connectUri and connectCommand reach a server", async () => {
-    const s = await server(startNbdkit(tmp.dir, ["pattern", "size=1M"]));
+    const s = await server(startNbdkit(bed.tmp.dir, ["pattern", "size=1M"]));
     const viaUri = new Handle();
     handles.push(viaUri);
     await viaUri.connectUri(s.uri);
@@ -157,9 +149,9 @@ test("connectUri and connectCommand reach a server", async () => {
 });
 
 test("getBlockSize and shutdown", async () => {
-    const image = path.join(tmp.dir, "bs.qcow2");
+    const image = path.join(bed.tmp.dir, "bs.qcow2");
     run("qemu-img", ["create", "-q", "-f", "qcow2", image, "1M"]);
-    const s = await server(startQemuNbd(tmp.dir, ["-f", "qcow2", image]));
+    const s = await server(startQemuNbd(bed.tmp.dir, ["-f", "qcow2", image]));
     const h = await connect(s);
     const min = h.getBlockSize("minimum");
     const preferred = h.getBlockSize("preferred");
@@ -174,7 +166,7 @@ test("getBlockSize and shutdown", async () => {
 });
 
 test("connectSystemdSocketActivation runs qemu-nbd for the handle's lifetime", async () => {
-    const image = path.join(tmp.dir, "activated.qcow2");
+    const image = path.join(bed.tmp.dir, "activated.qcow2");
     run("qemu-img", ["create", "-q", "-f", "qcow2", image, "2M"]);
     const h = new Handle();
     handles.push(h);
@@ -185,7 +177,7 @@ test("connectSystemdSocketActivation runs qemu-nbd for the handle's lifetime", a
     await h.flush();
     await h.shutdown();
     h.close(); // libnbd stops the server and waits for it, releasing the image lock
-    const raw = path.join(tmp.dir, "activated.raw");
+    const raw = path.join(bed.tmp.dir, "activated.raw");
     run("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
     assert.ok(fs.readFileSync(raw).subarray(512 * 1024, 576 * 1024).equals(data));
 });

@@ -2,10 +2,8 @@
 // per-request state are all released.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { Handle, CONTEXT_BASE_ALLOCATION } from "libnbd-node";
-import { makeTempDir, startNbdkit, type Server, type TempDir } from "./servers.ts";
+import { gcNow, makeTempDir, startNbdkit, type Server, type TempDir } from "./servers.ts";
 
 const MiB = 1024 * 1024;
 let tmp: TempDir;
@@ -19,13 +17,6 @@ after(async () => {
     await server.stop();
     tmp.remove();
 });
-
-function gcNow(): void {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc) return gc();
-    v8.setFlagsFromString("--expose-gc");
-    (vm.runInNewContext("gc") as () => void)();
-}
 
 async function settle(): Promise<void> {
     for (let i = 0; i < 3; i++) {

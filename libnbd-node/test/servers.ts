@@ -1,8 +1,12 @@
 // Test fixtures: real NBD servers (nbdkit, qemu-nbd) on Unix sockets in a private temp folder.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { after, before } from "node:test";
+import type { Handle } from "libnbd-node";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 export interface TempDir {
     dir: string;
@@ -108,4 +112,40 @@ export function patternBytes(offset: number, length: number): Buffer {
     const words = Buffer.alloc(Math.ceil((offset + length - start) / 8) * 8);
     for (let i = 0; i < words.length; i += 8) words.writeBigUInt64BE(BigInt(start + i), i);
     return words.subarray(offset - start, offset - start + length);
+}
+
+/** A full garbage collection now, with or without --expose-gc (finalizers of dropped handles run after it). */
+export function gcNow(): void {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) return gc();
+    v8.setFlagsFromString("--expose-gc");
+    (vm.runInNewContext("gc") as () => void)();
+}
+
+/** What a test file's tests share: a temp dir, and the servers and handles they start, stopped after them. */
+export interface TestBed {
+    readonly tmp: TempDir;
+    readonly servers: Server[];
+    readonly handles: Handle[];
+}
+
+/** Makes the temp dir before the file's tests; closes the handles, stops the servers, removes the dir after. */
+export function useTestBed(): TestBed {
+    let tmp: TempDir | undefined;
+    const servers: Server[] = [];
+    const handles: Handle[] = [];
+    before(() => { tmp = makeTempDir(); });
+    after(async () => {
+        for (const h of handles) h.close();
+        for (const s of servers) await s.stop();
+        tmp?.remove();
+    });
+    return {
+        get tmp() {
+            if (!tmp) throw new Error("the test bed's temp dir exists only while the tests run");
+            return tmp;
+        },
+        servers,
+        handles,
+    };
 }

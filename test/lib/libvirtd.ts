@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { run } from "./exec.ts";
+import { processAlive } from "../../helper/tools/proc.ts";
 
 /** The libvirt connection URI the tests use. */
 export const LIBVIRT_URI = "qemu:///system";
@@ -135,14 +136,6 @@ function isProcess(pid: number, name: string): boolean {
     }
 }
 
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
 
 function registerUser(): string {
     fs.mkdirSync(USERS_DIR, { recursive: true });
@@ -165,7 +158,7 @@ function liveUsers(): string[] {
     }
     return entries.filter(e => {
         const pid = Number.parseInt(e, 10);
-        if (Number.isInteger(pid) && isAlive(pid))
+        if (Number.isInteger(pid) && processAlive(pid))
             return true;
         fs.rmSync(path.join(USERS_DIR, e), { force: true });
         return false;
@@ -187,7 +180,7 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
         }
         const owner = Number.parseInt(readOr(path.join(LOCK_DIR, "owner"), ""), 10);
         // No owner file means it is being created right now, or its creator died in between.
-        if (Number.isInteger(owner) ? !isAlive(owner) : lockAgeMs() > 10_000)
+        if (Number.isInteger(owner) ? !processAlive(owner) : lockAgeMs() > 10_000)
             fs.rmSync(LOCK_DIR, { recursive: true, force: true });
         if (Date.now() > end)
             throw new Error(`timed out waiting for ${LOCK_DIR}`);

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { run, runOk } from "./exec.ts";
 import { LIBVIRT_URI } from "./libvirtd.ts";
+import { processAlive } from "../../helper/tools/proc.ts";
 
 /** A size or offset: bytes, or a string with a binary suffix as qemu-img takes it ("64M", "1G", "512K"). */
 export type Size = number | string;
@@ -152,7 +153,7 @@ export class TestVm {
      */
     static async removeStale(): Promise<string[]> {
         const removed: string[] = [];
-        const isStale = (pid: string | undefined) => pid !== undefined && !isAlive(Number(pid));
+        const isStale = (pid: string | undefined) => pid !== undefined && !processAlive(Number(pid));
         for (const name of (await virsh(["list", "--all", "--name"])).split("\n")) {
             if (isStale(/^vnbt-(\d+)-\d+$/.exec(name)?.[1])) {
                 await removeDomain(name);
@@ -391,14 +392,6 @@ async function removeDomain(name: string): Promise<void> {
     fs.rmSync(`/var/log/libvirt/qemu/${name}.log`, { force: true });
 }
 
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
 
 async function freeName(): Promise<string> {
     for (;;) {
