@@ -40,8 +40,14 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).
     let journal: RunJournal | undefined;
     let jobStarted = false;
-    /** The job's end, once asked for. */
+    /** The job's end, once asked for: asked once, awaited (and its failure reported) where the run needs it. */
     let ending: Promise<void> | undefined;
+    const endTheJob = () => {
+        if (!ending && jobStarted) {
+            ending = endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; });
+            ending.catch(() => {});
+        }
+    };
     let createdCheckpoint: string | undefined;
     let startedDomain = false;
     let offline: OfflineExport[] = [];
@@ -155,10 +161,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         // The job ends as soon as every disk has read its last byte, while the files are still being finished.
         let readersLeft = disks.length;
         const sourceDone = () => {
-            if (--readersLeft === 0 && jobStarted && !stopAll.signal.aborted) {
-                ending = endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; });
-                ending.catch(() => {}); // awaited (and reported) once the disks are done
-            }
+            if (--readersLeft === 0 && !stopAll.signal.aborted)
+                endTheJob();
         };
         const results = await inParallel(disks, options.workers ?? disks.length, async disk => {
             // As the other tool does: raw images (of -t raw, and of raw-format disks, always "copy") keep
@@ -175,8 +179,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         // would compete with it for the CPU), and the sidecars are written meanwhile. Chain files last,
         // and only once the job ended well, so an inc never trusts an unfinished run.
         // The job's end first (if the copy did not start it already): it is the longest of them.
-        if (!ending && jobStarted)
-            ending = endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; });
+        endTheJob();
         const stopping = Promise.all(offline.map(o => o.stop())).then(() => { offline = []; });
         const records = fetchRecords(domain.name, disks, createdCheckpoint, uri);
         await settleAll([ending, stopping, records.then(r => saveSidecars(output, domain, plan, vmConfig, r.qcowInfos, journal!))]);

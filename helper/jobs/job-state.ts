@@ -25,10 +25,10 @@ export function initialState(job: NewJob, now: number): BackupJobState {
     return { ...job, kind: "backup", state: "running", pid: null, runnerPid: null, startedAt: now, updatedAt: now, disks: [], warnings: [] };
 }
 
-function withDisk(state: BackupJobState, dev: string, change: (d: JobDisk) => JobDisk): JobDisk[] {
-    const found = state.disks.some(d => d.dev === dev);
-    const disks = found ? state.disks : [...state.disks, { dev, done: 0, total: 0 }];
-    return disks.map(d => d.dev === dev ? change(d) : d);
+/** `disks` with the one named `dev` changed (added first, empty, when it is not there yet). */
+export function withDisk(disks: JobDisk[], dev: string, change: (d: JobDisk) => JobDisk): JobDisk[] {
+    const all = disks.some(d => d.dev === dev) ? disks : [...disks, { dev, done: 0, total: 0 }];
+    return all.map(d => d.dev === dev ? change(d) : d);
 }
 
 /** The state after one event. Finished jobs do not change any more. */
@@ -43,14 +43,14 @@ export function applyEvent(state: BackupJobState, e: CliEvent, now: number): Bac
         next.disks = e.disks.map(d => state.disks.find(o => o.dev === d.dev) ?? { dev: d.dev, done: 0, total: 0 });
         break;
     case "disk":
-        next.disks = withDisk(state, e.dev, d => ({ ...d, file: e.file, total: e.total, startedAt: d.startedAt ?? now }));
+        next.disks = withDisk(state.disks, e.dev, d => ({ ...d, file: e.file, total: e.total, startedAt: d.startedAt ?? now }));
         break;
     case "progress":
-        next.disks = withDisk(state, e.dev, d => ({ ...d, done: e.done, total: e.total }));
+        next.disks = withDisk(state.disks, e.dev, d => ({ ...d, done: e.done, total: e.total }));
         break;
     case "disk-done":
         // Copied bytes are final: done == total, even if the mapped total was an estimate.
-        next.disks = withDisk(state, e.dev, d => ({ ...d, done: e.bytes, total: Math.max(d.total, e.bytes), finishedAt: now }));
+        next.disks = withDisk(state.disks, e.dev, d => ({ ...d, done: e.bytes, total: Math.max(d.total, e.bytes), finishedAt: now }));
         break;
     case "warning":
         next.warnings = [...state.warnings, e.message].slice(-MAX_WARNINGS);

@@ -1,7 +1,7 @@
 // A restore job's state as a pure reduction of `virtnbdrestore --json` events: no I/O, no clock.
 import type { RestoreEvent, RestoreResult } from "../restore/restore.ts";
-import { finishJobState, type JobEnd } from "./job-state.ts";
-import type { JobDisk, RestoreJobState } from "./types.ts";
+import { finishJobState, withDisk, type JobEnd } from "./job-state.ts";
+import type { RestoreJobState } from "./types.ts";
 
 /** What the restore CLI prints last: the result, or why it failed. */
 export type RestoreCliEvent =
@@ -26,11 +26,6 @@ export function initialRestoreState(job: NewRestoreJob, now: number): RestoreJob
     return {
         ...job, kind: "restore", state: "running", pid: null, runnerPid: null, startedAt: now, updatedAt: now, disks: [], warnings: [],
     };
-}
-
-function withDisk(disks: JobDisk[], dev: string, change: (d: JobDisk) => JobDisk): JobDisk[] {
-    const all = disks.some(d => d.dev === dev) ? disks : [...disks, { dev, done: 0, total: 0 }];
-    return all.map(d => d.dev === dev ? change(d) : d);
 }
 
 /** The state after one event. Finished jobs do not change any more. */
