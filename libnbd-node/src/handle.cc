@@ -731,6 +731,10 @@ void Handle::PollReady(int status, int events) {
   Napi::HandleScope scope(env);
   // Closing the callback scope runs Promise reactions and nextTick callbacks.
   Napi::CallbackScope callbackScope(env, AddonAsyncContext(env));
+  // On a socket error (a server that reset the connection with replies still queued) libuv
+  // reports the status and stops watching; UpdatePoll must start it again, since libnbd reads one
+  // reply per notification and the rest (then the error) are still waiting to be read.
+  if (status < 0) pollEvents_ = 0;
   try {
     if (nbd_ != nullptr && (state_ == State::Open || state_ == State::Disconnecting)) {
       int rc = 0;

@@ -158,7 +158,7 @@ test("handles dropped with requests in flight finish them; dropped idle handles 
     assert.equal(collected, 4);
 });
 
-test("the server going away rejects the requests in flight", async () => {
+test("the server going away rejects the requests in flight", { timeout: 30_000 }, async () => {
     const doomed = await startNbdkit(tmp.dir, ["--filter=delay", "memory", "1M", "rdelay=2"]);
     const h = new Handle();
     await h.connectUnix(doomed.socket);
@@ -169,6 +169,32 @@ test("the server going away rejects the requests in flight", async () => {
         assert.ok(r.reason instanceof Error && typeof (r.reason as NbdError).errno === "number", String(r.reason));
     }
     await assert.rejects(h.pread(Buffer.alloc(1), 0), /dead|state|connect/i);
+    h.close();
+});
+
+test("a server that resets the connection with replies still unread rejects every request", { timeout: 30_000 }, async () => {
+    // nbdkit's workers all sleep in the delay filter, so most requests stay unread in its socket: when it is
+    // stopped, its error replies and then the reset (POLLERR) wait together on our side while this thread is
+    // blocked. libnbd reads one reply per notification, so the watch must go on after the error is reported.
+    const doomed = await startNbdkit(tmp.dir, ["--filter=delay", "memory", "1M", "rdelay=1"]);
+    const h = new Handle();
+    await h.connectUnix(doomed.socket);
+    const reads = Promise.allSettled(Array.from({ length: 64 }, (_, i) => h.pread(Buffer.alloc(512), i * 4096)));
+    await new Promise(resolve => setTimeout(resolve, 200));
+    const stopped = doomed.stop();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+        reads,
+        new Promise<"stuck">(resolve => { timer = setTimeout(() => resolve("stuck"), 10_000); }),
+    ]);
+    clearTimeout(timer);
+    await stopped;
+    assert.notEqual(outcome, "stuck", "requests left pending after the connection was reset");
+    for (const r of outcome as PromiseSettledResult<Buffer>[]) {
+        assert.equal(r.status, "rejected");
+        assert.equal(typeof (r as PromiseRejectedResult).reason.errno, "number", String((r as PromiseRejectedResult).reason));
+    }
     h.close();
 });
 
