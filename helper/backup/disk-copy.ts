@@ -49,9 +49,10 @@ export async function backupDisk(
             sink = await StreamSink.create(file, meta, { compress: options.compress, maxRequestSize: nbd.maxRequest });
         }
         const compressed = type === "stream" && options.compress !== false;
-        // 1 MiB requests: each is received, summed and written while it is still in the CPU's cache, which
-        // costs less CPU than bigger ones (bench/results/experiments.md). Compressed: 1 MiB lz4 frames inside
-        // big extents (smaller ones are one frame, see StreamSink.chunkSize), 4 at a time on the thread pool.
+        // 1 MiB chunks: each is received, summed and written while it is still in the CPU's cache, which
+        // costs less CPU than bigger ones; NbdSource reads each as 256 KiB requests, which QEMU answers faster
+        // (bench/results/experiments.md §7). Compressed: 1 MiB lz4 frames inside big extents (smaller ones are
+        // one frame, see StreamSink.chunkSize), 4 at a time on the thread pool.
         const maxChunk = MiB;
         let last = 0;
         const result = await copyExtents(extents, nbd, sink, {
