@@ -39,7 +39,7 @@ export class OutputFile {
     /** Writes `buffers` back to back at `position`, all of them (short writes are continued). */
     async write(buffers: Buffer[], position: number): Promise<void> {
         if (this.state !== "open") throw new Error(`${this.partialFile} is ${this.state}`);
-        const length = await writeAll(this.fh, buffers, position);
+        const length = await writeAll(this.fh, buffers, position).catch(err => this.fail(err));
         this.behind.written(position + length);
     }
 
@@ -49,7 +49,7 @@ export class OutputFile {
      */
     async writeSummed(buffers: Buffer[], position: number, seed: number): Promise<number> {
         if (this.state !== "open") throw new Error(`${this.partialFile} is ${this.state}`);
-        const sum = await writeSummed(this.fh.fd, buffers, position, seed);
+        const sum = await writeSummed(this.fh.fd, buffers, position, seed).catch(err => this.fail(err));
         let length = 0;
         for (const b of buffers) length += b.length;
         this.behind.written(position + length);
@@ -59,10 +59,24 @@ export class OutputFile {
     /** Makes the partial file durable and closes it; publish() gives it its name afterwards. */
     async close(): Promise<void> {
         if (this.state !== "open") throw new Error(`${this.partialFile} is ${this.state}`);
-        await this.behind.settle();
-        await this.fh.sync();
+        try {
+            // Writeback errors found behind the writer surface here, as do those of the final flush.
+            await this.behind.settle();
+            await this.fh.sync();
+        } catch (err) {
+            this.fail(err);
+        }
         await this.fh.close();
         this.state = "closed";
+    }
+
+    /** Rethrows an I/O error with the file's name (errno texts alone do not say which file), keeping its code. */
+    private fail(err: unknown): never {
+        const cause = err as NodeJS.ErrnoException;
+        const named = new Error(`writing ${this.file}: ${cause?.message ?? String(err)}`, { cause: err }) as NodeJS.ErrnoException;
+        if (cause?.code) named.code = cause.code;
+        if (cause?.errno !== undefined) named.errno = cause.errno;
+        throw named;
     }
 
     /** Gives the closed partial file its final name, durably. */

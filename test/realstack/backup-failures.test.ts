@@ -200,6 +200,7 @@ test("a full target disk (ENOSPC) fails cleanly: no files, no checkpoint, no job
         const r = await ourBackup(["-d", vm.name, "-l", "full", "-o", mnt]);
         assert.equal(r.code, 1);
         assert.match(r.stderr, /ENOSPC|no space left/i);
+        assert.match(r.stderr, /vda\.full\.data/, "the error names the file that could not be written");
         assert.deepEqual(listFolder(mnt).filter(n => n !== ".virtnbdbackup.journal"), []);
         assert.ok(!fs.existsSync(path.join(mnt, ".virtnbdbackup.journal")));
         assert.equal(await jobType(), "None");
