@@ -49,6 +49,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         }
     };
     let createdCheckpoint: string | undefined;
+    let records: Promise<Records> | undefined;
     let startedDomain = false;
     let offline: OfflineExport[] = [];
     let log: fs.WriteStream | undefined;
@@ -157,6 +158,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         }
 
         note({ event: "plan", domain: domain.name, level: plan.level, checkpoint: plan.checkpointName, parent: plan.parentCheckpoint, online, disks: disks.map(d => ({ dev: d.target, size: 0 })) });
+        // What the records need is known from here on (the checkpoint exists once the job started): asked now,
+        // two short processes beside the copy, so that the end waits only for the job's end.
+        records = fetchRecords(domain.name, disks, createdCheckpoint, uri);
+        records.catch(() => {});
 
         // The job ends as soon as every disk has read its last byte, while the files are still being finished.
         let readersLeft = disks.length;
@@ -174,14 +179,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note, sourceDone);
         }, () => stopAll.abort(new Error("another disk failed")));
 
-        // The data is safe; now record it. What the records need is asked while the job ends (each is
-        // a short wait on libvirt or qemu-img: in parallel, not one after the other; during the copy they
-        // would compete with it for the CPU), and the sidecars are written meanwhile. Chain files last,
+        // The data is safe; now record it: the sidecars are written while the job ends. Chain files last,
         // and only once the job ended well, so an inc never trusts an unfinished run.
-        // The job's end first (if the copy did not start it already): it is the longest of them.
         endTheJob();
         const stopping = Promise.all(offline.map(o => o.stop())).then(() => { offline = []; });
-        const records = fetchRecords(domain.name, disks, createdCheckpoint, uri);
         await settleAll([ending, stopping, records.then(r => saveSidecars(output, domain, plan, vmConfig, r.qcowInfos, journal!))]);
         if (createdCheckpoint) {
             fs.mkdirSync(checkpointDir, { recursive: true });
@@ -217,6 +218,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
     async function undo() {
         await ending?.catch(() => {});
+        await records?.catch(() => {});
         if (jobStarted)
             await endJob(domain.name, uri, socketPath(domain.uuid)).catch(() => {});
         await Promise.all(offline.map(o => o.stop().catch(() => {})));
