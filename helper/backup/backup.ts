@@ -10,12 +10,12 @@ import { buildCheckpointXml, buildPullBackupXml, type DiskConfig } from "../libv
 import { virsh } from "../libvirt/virsh.ts";
 import { checkOfflineBitmaps } from "./bitmaps.ts";
 import { clearLeftoverCheckpoints, clearOldCheckpoints, clearStaleJob, incrementalProblem } from "./chain-care.ts";
-import { checkpointXml, deleteCheckpoint, listCheckpoints } from "./checkpoints.ts";
+import { changedBytesSince, checkpointXml, deleteCheckpoint, listCheckpoints } from "./checkpoints.ts";
 import { backupDisk } from "./disk-copy.ts";
 import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
-import { prepareFolder, qcowInfos, readFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
+import { prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { RunJournal } from "./journal.ts";
-import { BackupRefusedError, planFallbackFull, planLevel } from "./levels.ts";
+import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
 import { endJob, socketPath, startPullJob } from "./pull-job.ts";
@@ -50,6 +50,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     };
     let createdCheckpoint: string | undefined;
     let records: Promise<Records> | undefined;
+    let madeFolder: string | undefined;
     let startedDomain = false;
     let offline: OfflineExport[] = [];
     let log: fs.WriteStream | undefined;
@@ -63,7 +64,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const status = await domainStatus(domain.name, active, uri);
         let online = status.online;
         await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
-        prepareFolder(output);
+        madeFolder = prepareFolder(output);
         const opened = RunJournal.open(output);
         journal = opened.journal;
         if (opened.rolledBack.length)
@@ -79,6 +80,19 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         let plan = planLevel(requestedLevel, folder, { online, now });
         if (options.type === "raw" && (plan.level === "inc" || plan.level === "diff"))
             throw new BackupRefusedError("raw output holds only full or copy backups: use the stream format for inc/diff");
+        if (options.estimateOnly || options.threshold !== undefined) {
+            const changed = await estimateChanges(domain.name, plan, online, status.checkpoints, Boolean(options.estimateOnly), uri);
+            if (changed !== undefined && (options.estimateOnly || changed < options.threshold!)) {
+                if (!options.estimateOnly)
+                    emit({ event: "info", message: `${changed} bytes changed since ${plan.parentCheckpoint} (libvirt's estimate), fewer than the threshold of ${options.threshold}: no backup made` });
+                journal.commit();
+                removeMadeFolder(output, madeFolder);
+                return {
+                    domain: domain.name, level: plan.level, checkpoint: "", parent: plan.parentCheckpoint,
+                    files: [], disks: [], seconds: (Date.now() - started) / 1000, changedBytes: changed, skipped: true,
+                };
+            }
+        }
 
         const logPath = path.join(output, logFileName(plan.level, now));
         log = fs.createWriteStream(logPath, { flags: "a" });
@@ -225,7 +239,27 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         if (createdCheckpoint)
             await deleteCheckpoint(domain.name, createdCheckpoint, { uri }).catch(e => emit({ event: "warning", message: `could not delete checkpoint ${createdCheckpoint}: ${errorMessage(e)}` }));
         journal?.rollBack();
+        removeMadeFolder(output, madeFolder);
     }
+}
+
+/**
+ * libvirt's estimate of the bytes changed since the plan's parent checkpoint, or undefined when there is none
+ * to give (full/copy, VM off, checkpoint not in libvirt); `required` turns that into a refusal.
+ */
+async function estimateChanges(domain: string, plan: LevelPlan, online: boolean, present: string[], required: boolean, uri: string | undefined): Promise<number | undefined> {
+    const why = !plan.parentCheckpoint
+        ? `a ${plan.level} backup copies every allocated byte: only an inc or diff has changes to estimate`
+        : !online
+            ? `${domain} is not running: libvirt estimates the changes only for a running VM`
+            : !present.includes(plan.parentCheckpoint)
+                ? `checkpoint ${plan.parentCheckpoint} is not in libvirt: its changes cannot be estimated (the backup redefines it from the folder)`
+                : undefined;
+    if (why === undefined)
+        return changedBytesSince(domain, plan.parentCheckpoint, uri);
+    if (required)
+        throw new BackupRefusedError(`no estimate: ${why}`);
+    return undefined;
 }
 
 /** What a run's records need from libvirt and qemu-img; none of it changes when the job ends. */

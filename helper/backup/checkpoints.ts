@@ -2,6 +2,7 @@
 // ever changed; foreign checkpoints are left alone.
 import fs from "node:fs";
 import path from "node:path";
+import { parseCheckpointSizes } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { checkpointIndex } from "./levels.ts";
 
@@ -12,6 +13,15 @@ export async function listCheckpoints(domain: string, uri?: string): Promise<str
 
 export async function checkpointXml(domain: string, name: string, uri?: string): Promise<string> {
     return virsh(["checkpoint-dumpxml", "--domain", domain, "--checkpointname", name], { uri });
+}
+
+/** libvirt's estimate of the bytes written to the VM's disks since checkpoint `name` (all disks together). */
+export async function changedBytesSince(domain: string, name: string, uri?: string): Promise<number> {
+    const xml = await virsh(["checkpoint-dumpxml", "--domain", domain, "--checkpointname", name, "--no-domain", "--size"], { uri });
+    let total = 0;
+    for (const size of parseCheckpointSizes(xml).values())
+        total += size;
+    return total;
 }
 
 /**

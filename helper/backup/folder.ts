@@ -9,16 +9,36 @@ import { qemuImgInfo } from "../tools/run-tool.ts";
 import { BackupRefusedError, type LevelPlan } from "./levels.ts";
 import { errorMessage } from "./types.ts";
 
-export function prepareFolder(output: string) {
+/** Makes the target folder when missing; returns the topmost folder it made, if any (see removeMadeFolder). */
+export function prepareFolder(output: string): string | undefined {
     try {
-        fs.mkdirSync(output, { recursive: true });
+        const made = fs.mkdirSync(output, { recursive: true });
         if (!fs.statSync(output).isDirectory())
             throw new BackupRefusedError(`${output} is not a directory`);
         fs.accessSync(output, fs.constants.W_OK);
+        return made;
     } catch (err) {
         if (err instanceof BackupRefusedError)
             throw err;
         throw new BackupRefusedError(`cannot write to the target folder ${output}: ${errorMessage(err)}`);
+    }
+}
+
+/**
+ * A run that made no backup leaves no folder behind either: removes the folders prepareFolder made, from
+ * `output` up to `made`, as long as they are empty (a failed run's log file keeps them).
+ */
+export function removeMadeFolder(output: string, made: string | undefined): void {
+    if (!made)
+        return;
+    for (let dir = path.resolve(output); ; dir = path.dirname(dir)) {
+        try {
+            fs.rmdirSync(dir);
+        } catch {
+            return;
+        }
+        if (dir === path.resolve(made) || dir === path.dirname(dir))
+            return;
     }
 }
 

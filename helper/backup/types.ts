@@ -29,6 +29,13 @@ export interface BackupOptions {
     connections?: number;
     /** Requests in flight per disk. */
     inFlight?: number;
+    /**
+     * inc/diff of a running VM: make no backup (and change nothing) when libvirt estimates fewer bytes
+     * changed since the parent checkpoint than this.
+     */
+    threshold?: number;
+    /** Only estimate the bytes changed since the parent checkpoint (inc/diff of a running VM); make no backup. */
+    estimateOnly?: boolean;
     signal?: AbortSignal;
     onEvent?: (event: BackupEvent) => void;
     now?: Date;
@@ -53,6 +60,10 @@ export interface BackupResult {
     files: string[];
     disks: { dev: string; file: string; dataBytes: number; fileBytes: number }[];
     seconds: number;
+    /** libvirt's estimate of the bytes changed since the parent checkpoint, when it was asked for. */
+    changedBytes?: number;
+    /** No backup was made (estimateOnly, or fewer changes than the threshold): nothing changed. */
+    skipped?: boolean;
 }
 
 /** Where each disk can be read: an NBD unix socket and export name. */

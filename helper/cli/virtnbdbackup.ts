@@ -1,7 +1,8 @@
 // `virtnbdbackup`: the backup CLI, with the flags and meaning of the Python tool of the same name,
 // plus --json (one event per line on stdout) for the Cockpit UI.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runBackup, errorMessage, type BackupEvent } from "../backup/backup.ts";
+import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "../backup/backup.ts";
+import { endBackupJob } from "../backup/end-job.ts";
 import type { RequestedLevel } from "../backup/levels.ts";
 import { progressLine } from "./progress.ts";
 import { VERSION } from "./version.ts";
@@ -17,6 +18,13 @@ function positiveInt(value: string): number {
     return n;
 }
 
+function byteCount(value: string): number {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+        throw new InvalidArgumentError("expected a number of bytes");
+    return n;
+}
+
 function compressLevel(value: string): number {
     const n = Number(value);
     if (!Number.isSafeInteger(n) || n < 0 || n > 16)
@@ -29,7 +37,8 @@ const program = new Command("virtnbdbackup")
     .requiredOption("-d, --domain <name>", "domain to back up")
     .addOption(new Option("-l, --level <level>", "backup level").choices(["copy", "full", "inc", "diff", "auto"]).default("copy"))
     .addOption(new Option("-t, --type <type>", "output type").choices(["stream", "raw"]).default("stream"))
-    .requiredOption("-o, --output <dir>", "target folder")
+    // Required, except with -k (checked in main: commander has no conditional requirement).
+    .option("-o, --output <dir>", "target folder")
     .option("-z, --compress [level]", "compress with lz4 (level, default 2)", compressLevel)
     .option("-q, --qemu", "take extents from qemu tools (nbdinfo --map) instead of libnbd block status")
     .option("-x, --exclude <disks>", "disks to leave out, comma separated (vda,vdb)", list)
@@ -40,6 +49,10 @@ const program = new Command("virtnbdbackup")
     .option("--scratchdir <dir>", "folder for libvirt's scratch files during the job", "/var/tmp")
     .option("-F, --freeze-mountpoint <list>", "guest mount points to freeze, comma separated (default: all)", list)
     .option("-n, --noprogress", "no progress bar")
+    .option("-e, --strict", "exit with code 2 when the backup succeeded with warnings")
+    .option("-T, --threshold <bytes>", "inc/diff: back up only when libvirt estimates at least this many bytes changed since the last checkpoint", byteCount)
+    .option("-p, --printonly", "inc/diff: print libvirt's estimate of the bytes changed since the last checkpoint, back up nothing")
+    .option("-k, --killonly", "end a backup job left running on the domain, back up nothing")
     .option("-U, --uri <uri>", "libvirt connection URI", "qemu:///system")
     .option("-v, --verbose", "print every step")
     .option("--json", "machine-readable events, one JSON object per line on stdout")
@@ -51,7 +64,7 @@ interface Flags {
     domain: string;
     level: RequestedLevel;
     type: "stream" | "raw";
-    output: string;
+    output?: string;
     compress?: number | true;
     qemu?: boolean;
     exclude?: string[];
@@ -65,6 +78,17 @@ interface Flags {
     uri: string;
     verbose?: boolean;
     json?: boolean;
+    strict?: boolean;
+    threshold?: number;
+    printonly?: boolean;
+    killonly?: boolean;
+}
+
+/** What a run that made no backup tells the user (-p, -T). */
+function skippedLine(r: BackupResult, threshold: number | undefined): string {
+    if (threshold === undefined)
+        return `${r.changedBytes} bytes changed since ${r.parent} (libvirt's estimate)\n`;
+    return `no backup: ${r.changedBytes} bytes changed since ${r.parent} (libvirt's estimate), fewer than the threshold of ${threshold}\n`;
 }
 
 async function main() {
@@ -80,8 +104,15 @@ async function main() {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
 
-    const bar = flags.json || flags.noprogress ? undefined : progressLine();
+    if (flags.killonly)
+        return killOnly(flags);
+    if (!flags.output)
+        program.error("error: required option '-o, --output <dir>' not specified");
+    const bar = flags.json || flags.noprogress || flags.printonly ? undefined : progressLine();
+    let warnings = 0;
     const print = (e: BackupEvent) => {
+        if (e.event === "warning")
+            warnings++;
         if (flags.json) {
             process.stdout.write(JSON.stringify(e) + "\n");
             return;
@@ -101,7 +132,7 @@ async function main() {
             uri: flags.uri,
             level: flags.level,
             type: flags.type,
-            output: flags.output,
+            output: flags.output!,
             compress: flags.compress === undefined ? false : flags.compress === true ? 2 : flags.compress,
             qemuExtents: flags.qemu,
             include: flags.include,
@@ -111,18 +142,36 @@ async function main() {
             workers: flags.worker,
             scratchDir: flags.scratchdir,
             freezeMountpoints: flags.freezeMountpoint,
+            threshold: flags.threshold,
+            estimateOnly: flags.printonly,
             signal: controller.signal,
             onEvent: print,
         });
         bar?.end();
         if (flags.json)
             process.stdout.write(JSON.stringify({ event: "result", ...result }) + "\n");
+        else if (result.skipped)
+            process.stdout.write(skippedLine(result, flags.printonly ? undefined : flags.threshold));
         else if (!flags.noprogress || flags.verbose)
             process.stderr.write(`${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`);
+        if (flags.strict && warnings > 0 && !result.skipped) {
+            process.stderr.write(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
+            process.exitCode = 2;
+        }
     } catch (err) {
         bar?.end();
         if (flags.json)
             process.stdout.write(JSON.stringify({ event: "error", message: errorMessage(err) }) + "\n");
+        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
+        process.exitCode = 1;
+    }
+}
+
+async function killOnly(flags: Flags) {
+    try {
+        const outcome = await endBackupJob(flags.domain, flags.uri);
+        process.stdout.write(outcome === "ended" ? `ended the backup job of ${flags.domain}\n` : `no backup job is running on ${flags.domain}\n`);
+    } catch (err) {
         process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
         process.exitCode = 1;
     }

@@ -226,3 +226,22 @@ function checkTargets(targets: string[]): void {
         seen.add(t);
     }
 }
+
+/**
+ * libvirt's estimate of the bytes changed since a checkpoint, per disk, from `virsh checkpoint-dumpxml
+ * --size` (each <disk> with a bitmap carries size='N'). Disks without an estimate are left out.
+ */
+export function parseCheckpointSizes(xml: string): Map<string, number> {
+    const root = parseRoot(xml, "domaincheckpoint");
+    const sizes = new Map<string, number>();
+    for (const disk of children(child(root, "disks") ?? {}, "disk")) {
+        const name = attr(disk, "name");
+        const size = attr(disk, "size");
+        if (name === null || size === null)
+            continue;
+        if (!/^\d+$/.test(size) || !Number.isSafeInteger(Number(size)))
+            throw new Error(`checkpoint size of ${name} is not a byte count: ${size}`);
+        sizes.set(name, Number(size));
+    }
+    return sizes;
+}

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
-import { buildCheckpointXml, buildPullBackupXml, parseDomainXml } from "../../../helper/libvirt/domain-xml.ts";
+import { buildCheckpointXml, buildPullBackupXml, parseCheckpointSizes, parseDomainXml } from "../../../helper/libvirt/domain-xml.ts";
 import { attr, child, children, parseRoot, text } from "../../../helper/libvirt/xml.ts";
 import { run } from "../../lib/exec.ts";
 
@@ -220,4 +220,20 @@ describe("libvirt's schemas accept what we generate", () => {
         // Exit 127 would be a missing xmllint (package libxml2-utils), not a rejection.
         assert.match(r.stderr + r.stdout, /fails to validate/);
     });
+});
+
+test("parseCheckpointSizes: libvirt's per-disk estimate of the changes, disks without one left out", () => {
+    const xml = `<domaincheckpoint>
+  <name>virtnbdbackup.2</name>
+  <creationTime>1795696850</creationTime>
+  <disks>
+    <disk name='vda' checkpoint='bitmap' bitmap='virtnbdbackup.2' size='2097152'/>
+    <disk name='vdb' checkpoint='bitmap' bitmap='virtnbdbackup.2' size='0'/>
+    <disk name='sda' checkpoint='no'/>
+  </disks>
+</domaincheckpoint>`;
+    assert.deepEqual([...parseCheckpointSizes(xml)], [["vda", 2097152], ["vdb", 0]]);
+    assert.deepEqual([...parseCheckpointSizes("<domaincheckpoint><name>c</name></domaincheckpoint>")], []);
+    assert.throws(() => parseCheckpointSizes("<domaincheckpoint><disks><disk name='vda' size='1e3'/></disks></domaincheckpoint>"), /not a byte count/);
+    assert.throws(() => parseCheckpointSizes("<domain/>"), /domaincheckpoint/);
 });

@@ -1,0 +1,135 @@
+// The Python tool's flags for scripts: -p (estimate only), -T (threshold), -e (strict exit code), -k (end a
+// backup job left running). Runs that make no backup change nothing: no file, folder or checkpoint.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { TestVm, compareImages } from "../lib/vm.ts";
+import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
+import { runOk } from "../lib/exec.ts";
+import { lockJob } from "../../helper/backup/lock.ts";
+
+const URI = "qemu:///system";
+let stopLibvirtd: () => Promise<void>;
+let vm: TestVm;
+let work: string;
+
+before(async () => {
+    stopLibvirtd = await ensureLibvirtd();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-flags-`));
+    vm = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: "0", length: "8M", random: true, seed: 5 }] }] });
+});
+
+after(async () => {
+    await vm?.cleanup();
+    fs.rmSync(work, { recursive: true, force: true });
+    await stopLibvirtd?.();
+});
+
+async function checkpoints(): Promise<string[]> {
+    const r = await runOk("virsh", ["-c", URI, "checkpoint-list", "--domain", vm.name, "--name"]);
+    return r.stdout.split("\n").map(s => s.trim()).filter(Boolean).sort();
+}
+
+async function jobType(): Promise<string> {
+    const r = await runOk("virsh", ["-c", URI, "domjobinfo", "--domain", vm.name]);
+    return /^Job type:\s*(.+)$/m.exec(r.stdout)?.[1]?.trim() ?? "?";
+}
+
+/** The folder's names and the VM's checkpoints, to show that a run changed neither. */
+async function snapshot(dir: string): Promise<{ files: string[]; checkpoints: string[] }> {
+    return { files: listFolder(dir), checkpoints: await checkpoints() };
+}
+
+const MiB = 1024 * 1024;
+
+test("-p prints libvirt's estimate of the bytes changed since the last checkpoint, -T skips an inc below it; neither changes anything", async () => {
+    const dir = path.join(work, "estimate");
+    await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);
+    await vm.write(0, { offset: "20M", length: "2M", pattern: 0x5a });
+    const before = await snapshot(dir);
+
+    const p = await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir, "-p"]);
+    const estimate = Number(/^(\d+) bytes changed since virtnbdbackup\.0\b/m.exec(p.stdout)?.[1]);
+    assert.ok(estimate >= 2 * MiB && estimate < 16 * MiB, `estimate of 2 MiB written: ${p.stdout}`);
+    assert.deepEqual(await snapshot(dir), before);
+
+    const skipped = await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir, "-T", String(estimate + 1), "--json"]);
+    const result = skipped.stdout.split("\n").filter(Boolean).map(l => JSON.parse(l) as Record<string, unknown>).find(e => e.event === "result");
+    assert.equal(result?.skipped, true);
+    assert.equal(result?.changedBytes, estimate);
+    assert.deepEqual(await snapshot(dir), before, "a skipped inc leaves the folder and the checkpoints as they were");
+
+    // At the threshold the inc is made, and the chain restores exactly.
+    const expected = await vm.snapshotExpected(0, "flags-inc");
+    await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir, "-T", String(estimate)]);
+    assert.ok(listFolder(dir).includes("vda.inc.virtnbdbackup.1.data"), listFolder(dir).join(" "));
+    const out = path.join(work, "estimate-restored");
+    await pyRestore(["-i", dir, "-o", out]);
+    const compared = await compareImages(path.join(out, path.basename(vm.disks[0].path)), expected);
+    assert.ok(compared.identical, compared.output);
+});
+
+test("-p has nothing to estimate for a full or a missing folder: a clear error, and no folder made", async () => {
+    const missing = path.join(work, "no-such", "folder");
+    const full = await ourBackup(["-d", vm.name, "-l", "full", "-o", missing, "-p"]);
+    assert.equal(full.code, 1);
+    assert.match(full.stderr, /no estimate: a full backup copies every allocated byte/);
+    const inc = await ourBackup(["-d", vm.name, "-l", "inc", "-o", missing, "-p"]);
+    assert.equal(inc.code, 1);
+    assert.match(inc.stderr, /needs a full backup/);
+    assert.ok(!fs.existsSync(path.join(work, "no-such")), "the folders a refused run made are gone");
+});
+
+test("-e: a backup that succeeded with warnings (no guest agent to freeze with) exits 2; without -e, 0", async () => {
+    const dir = path.join(work, "strict");
+    const strict = await ourBackup(["-d", vm.name, "-l", "full", "-o", dir, "-e"]);
+    assert.equal(strict.code, 2, strict.stderr);
+    assert.match(strict.stderr, /no QEMU guest agent/);
+    assert.match(strict.stderr, /exit code 2 \(--strict\)/);
+    assert.ok(listFolder(dir).includes("vda.full.data"), "the backup itself is complete");
+    const plain = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /no QEMU guest agent/);
+});
+
+test("-k ends a backup job left running, says so when none runs, and leaves a running backup of ours alone", async () => {
+    const socket = `/var/tmp/vnbt-${process.pid}-flags.sock`;
+    const scratch = `/var/tmp/vnbt-${process.pid}-flags.scratch`;
+    const xml = path.join(work, "job.xml");
+    fs.writeFileSync(xml, `<domainbackup mode='pull'><server transport='unix' socket='${socket}'/>` +
+        `<disks><disk name='vda' backup='yes' type='file'><scratch file='${scratch}'/></disk></disks></domainbackup>`);
+    await runOk("virsh", ["-c", URI, "backup-begin", "--domain", vm.name, "--backupxml", xml]);
+    try {
+        assert.equal(await jobType(), "Unbounded");
+        // -o is not needed to end a job.
+        const k = await ourBackupOk(["-d", vm.name, "-k"]);
+        assert.match(k.stdout, /ended the backup job/);
+        assert.equal(await jobType(), "None");
+    } finally {
+        if (await jobType() !== "None")
+            await runOk("virsh", ["-c", URI, "domjobabort", "--domain", vm.name]);
+        fs.rmSync(socket, { force: true });
+        fs.rmSync(scratch, { force: true });
+    }
+    const none = await ourBackupOk(["-d", vm.name, "-k"]);
+    assert.match(none.stdout, /no backup job is running/);
+
+    const uuid = (await runOk("virsh", ["-c", URI, "domuuid", "--domain", vm.name])).stdout.trim();
+    const lock = await lockJob(uuid, vm.name);
+    try {
+        const refused = await ourBackup(["-d", vm.name, "-k"]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /another backup or restore job is running/);
+    } finally {
+        lock.release();
+    }
+});
+
+test("-o is required except with -k", async () => {
+    const r = await ourBackup(["-d", vm.name, "-l", "full"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /required option '-o, --output <dir>'/);
+});
