@@ -1,5 +1,6 @@
 // Pure half of the helper client: checks what the helper printed and turns spawn failures into
 // typed errors. Kept free of cockpit.js so that it can be unit-tested under Node.
+import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type {
     CancelAnswer, JobState, NoJob, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
@@ -148,6 +149,12 @@ function checkList(record: Record<string, unknown>, key: string, where: string, 
 export function parseSettingsAnswer(stdout: string): SettingsAnswer {
     const answer = parseJson(stdout);
     checkFields(answer, { domain: "string", uuid: "string", folder: "string", compress: "boolean", isDefault: "boolean", statusFile: "string" }, "settings");
+    const schedule = (answer as Record<string, unknown>).schedule;
+    checkFields(schedule, { weekday: "number", time: "string" }, "settings.schedule");
+    const record = schedule as Record<string, unknown>;
+    checkOneOf(record, "frequency", [...SCHEDULE_FREQUENCIES], "settings.schedule");
+    if (!Number.isInteger(record.weekday) || (record.weekday as number) < 0 || (record.weekday as number) > 6)
+        throw new HelperError("unexpected", "settings.schedule.weekday is not a day 0-6");
     return answer as SettingsAnswer;
 }
 

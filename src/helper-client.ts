@@ -27,15 +27,20 @@ export async function listVms(): Promise<ListVmsAnswer> {
     return parseVmList(await runHelper(["list-vms"]));
 }
 
-/** A VM's backup folder and compression, and the state file of its jobs (`helper get-settings`). */
+/** A VM's backup folder, compression and schedule, and the state file of its jobs (`helper get-settings`). */
 export async function getSettings(domain: string): Promise<SettingsAnswer> {
     return parseSettingsAnswer(await runHelper(["get-settings", "--domain", domain]));
 }
 
-/** Stores a VM's backup settings (`helper set-settings`); the helper validates the folder again. */
+/**
+ * Stores a VM's backup settings (`helper set-settings`); the helper validates the folder and the
+ * schedule again, and writes the VM's line of the cron file.
+ */
 export async function setSettings(domain: string, settings: VmSettings): Promise<SettingsAnswer> {
+    const { frequency, weekday, time } = settings.schedule;
     return parseSettingsAnswer(await runHelper([
         "set-settings", "--domain", domain, "--folder", settings.folder, ...(settings.compress ? ["--compress"] : []),
+        "--schedule", frequency, "--weekday", String(weekday), "--time", time,
     ]));
 }
 

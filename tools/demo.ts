@@ -4,6 +4,7 @@ import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { ensureCron } from "../test/lib/cron.ts";
 import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -60,6 +61,7 @@ function portOpen(port: number): Promise<boolean> {
 
 async function main() {
     await ensureLibvirtd(); // left running on purpose
+    await ensureCron(); // automatic backups; left running too
     if (!vmExists())
         createVm();
     if (sh("virsh", ["-c", "qemu:///system", "domstate", VM]).trim() !== "running")

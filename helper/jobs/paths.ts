@@ -6,7 +6,7 @@ export const JOBS_DIR = "/run/cockpit-virtnbdbackup/jobs";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function checkUuid(uuid: string): string {
+export function checkUuid(uuid: string): string {
     if (!UUID_RE.test(uuid))
         throw new Error(`invalid domain UUID ${JSON.stringify(uuid)}`);
     return uuid.toLowerCase();

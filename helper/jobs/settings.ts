@@ -4,6 +4,7 @@ import path from "node:path";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
+import { checkSchedule, DEFAULT_SCHEDULE, type Schedule } from "./schedule-rules.ts";
 import type { VmSettings } from "./types.ts";
 
 export class SettingsError extends Error {
@@ -40,11 +41,32 @@ export function parseSettings(value: unknown, where: string): VmSettings {
     const checked = checkFolder(record.folder);
     if ("problem" in checked)
         throw new SettingsError(`${where}: ${describeFolderProblem(checked.problem, checked.forbidden)}`);
-    return { folder: checked.folder, compress: record.compress };
+    // Settings stored before schedules existed have none: off.
+    const schedule = record.schedule === undefined ? DEFAULT_SCHEDULE : parseSchedule(record.schedule, where);
+    return { folder: checked.folder, compress: record.compress, schedule };
+}
+
+const SCHEDULE_PROBLEMS = {
+    "unknown-frequency": "the schedule is not one of off, daily, weekly",
+    "bad-weekday": "the weekday is not a number from 0 (Sunday) to 6 (Saturday)",
+    "bad-time": "the time is not HH:MM (24 hours)",
+};
+
+/** Checks a schedule (stored or submitted); throws SettingsError saying what is wrong. */
+export function parseSchedule(value: unknown, where: string): Schedule {
+    const record = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+    const checked = checkSchedule({
+        frequency: String(record.frequency),
+        weekday: typeof record.weekday === "number" ? record.weekday : NaN,
+        time: typeof record.time === "string" ? record.time : "",
+    });
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${SCHEDULE_PROBLEMS[checked.problem]}`);
+    return checked.schedule;
 }
 
 export function defaultSettings(vmName: string): VmSettings {
-    return { folder: defaultFolder(vmName), compress: false };
+    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE };
 }
 
 /** Stored settings, or the defaults (isDefault) when none are stored. */
@@ -58,5 +80,6 @@ export function readSettings(uuid: string, vmName: string): VmSettings & { isDef
 
 export function writeSettings(uuid: string, settings: VmSettings): void {
     const folder = validateFolder(settings.folder);
-    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress }, null, 2) + "\n");
+    const schedule = parseSchedule(settings.schedule, "schedule");
+    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule }, null, 2) + "\n");
 }

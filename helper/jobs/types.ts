@@ -2,8 +2,9 @@
 // with the UI (src/backup-types.ts), which checks every answer against these shapes at run time.
 import type { BackupResult } from "../backup/backup.ts";
 import type { Level, RequestedLevel } from "../backup/levels.ts";
+import type { Schedule } from "./schedule-rules.ts";
 
-export type { Level, RequestedLevel };
+export type { Level, RequestedLevel, Schedule };
 
 /** A VM's backup settings, as stored in /etc/cockpit-virtnbdbackup/vms/<uuid>.json. */
 export interface VmSettings {
@@ -11,6 +12,8 @@ export interface VmSettings {
     folder: string;
     /** lz4-compress the backup streams. */
     compress: boolean;
+    /** Automatic backups (level auto: a full into an empty folder, an inc otherwise). */
+    schedule: Schedule;
 }
 
 /** `get-settings` / `set-settings`: the settings plus where the UI watches the VM's job. */

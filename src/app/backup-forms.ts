@@ -1,20 +1,41 @@
-// Pure checks of the Backups tab's forms. The folder rules are the helper's own (helper/jobs/folder-rules),
-// so the dialog refuses exactly what the helper would; the helper checks again (and resolves symlinks).
+// Pure checks of the Backups tab's forms. The folder and schedule rules are the helper's own
+// (helper/jobs/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
+// the helper checks again (and resolves symlinks).
 import { checkFolder, type FolderProblem } from "../../helper/jobs/folder-rules";
-import type { RequestedLevel } from "../backup-types";
+import { checkSchedule, DEFAULT_SCHEDULE, type Schedule, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
+import type { RequestedLevel, VmSettings } from "../backup-types";
 
 export interface SettingsForm {
     folder: string;
     compress: boolean;
+    schedule: Schedule;
 }
 
 export interface SettingsFormErrors {
     folder?: { problem: FolderProblem; forbidden?: string };
+    schedule?: ScheduleProblem;
 }
 
 export function validateSettingsForm(form: SettingsForm): SettingsFormErrors {
-    const checked = checkFolder(form.folder);
-    return "problem" in checked ? { folder: { problem: checked.problem, forbidden: checked.forbidden } } : {};
+    const errors: SettingsFormErrors = {};
+    const folder = checkFolder(form.folder);
+    if ("problem" in folder)
+        errors.folder = { problem: folder.problem, forbidden: folder.forbidden };
+    const schedule = checkSchedule(form.schedule);
+    // With automatic backups off the time field is hidden: a half-typed time there must not block Save.
+    if ("problem" in schedule && !(schedule.problem === "bad-time" && form.schedule.frequency === "off"))
+        errors.schedule = schedule.problem;
+    return errors;
+}
+
+/**
+ * What Save sends for a form without errors: the time as "HH:MM", and when automatic backups are
+ * off, an unusable (hidden) time replaced by the default one, since the helper checks it too.
+ */
+export function settingsToSave(form: SettingsForm): VmSettings {
+    const checked = checkSchedule(form.schedule);
+    const schedule = "schedule" in checked ? checked.schedule : { ...form.schedule, time: DEFAULT_SCHEDULE.time };
+    return { folder: form.folder, compress: form.compress, schedule };
 }
 
 export function hasErrors(errors: object): boolean {

@@ -1,18 +1,21 @@
-// Dialog to change a VM's backup folder and compression, with inline errors from the same checks the
-// helper applies; the helper's own refusal (e.g. a symlink into /etc) is shown in the dialog too.
+// Dialog to change a VM's backup folder, compression and automatic backups, with inline errors from the
+// same checks the helper applies; the helper's own refusal (e.g. a symlink into /etc) is shown in the
+// dialog too.
 import { useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Checkbox } from "@patternfly/react-core/dist/esm/components/Checkbox/index.js";
-import { Form, FormGroup, FormHelperText } from "@patternfly/react-core/dist/esm/components/Form/index.js";
+import { Form, FormGroup, FormHelperText, FormSection } from "@patternfly/react-core/dist/esm/components/Form/index.js";
+import { FormSelect, FormSelectOption } from "@patternfly/react-core/dist/esm/components/FormSelect/index.js";
 import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
 import { HelperError, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
-import { hasErrors, validateSettingsForm, type SettingsForm } from "./backup-forms";
-import { folderProblemText } from "./backup-text";
+import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
+import { hasErrors, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
+import { folderProblemText, frequencyName, scheduleProblemText, weekdayName } from "./backup-text";
 
 const _ = cockpit.gettext;
 
@@ -24,7 +27,7 @@ export interface BackupSettingsDialogProps {
 }
 
 export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: BackupSettingsDialogProps) {
-    const [form, setForm] = useState<SettingsForm>({ folder: settings.folder, compress: settings.compress });
+    const [form, setForm] = useState<SettingsForm>({ folder: settings.folder, compress: settings.compress, schedule: settings.schedule });
     const [submitted, setSubmitted] = useState(false);
     const [saving, setSaving] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
@@ -37,7 +40,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
             return;
         setSaving(true);
         setFailure(null);
-        setSettings(domain, form).then(onSaved, (error: unknown) => {
+        setSettings(domain, settingsToSave(form)).then(onSaved, (error: unknown) => {
             setSaving(false);
             setFailure(error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error));
         });
@@ -68,6 +71,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                                   description={_("Smaller files for data that compresses well; a little more CPU time.")}
                                   onChange={(_event, compress) => setForm({ ...form, compress })} />
                     </FormGroup>
+                    <ScheduleFields form={form} setForm={setForm} problem={shown.schedule} />
                 </Form>
             </ModalBody>
             <ModalFooter>
@@ -75,5 +79,64 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                 <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
             </ModalFooter>
         </Modal>
+    );
+}
+
+const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6];
+
+interface ScheduleFieldsProps {
+    form: SettingsForm;
+    setForm: (form: SettingsForm) => void;
+    /** Why the schedule is refused (given only after Save was pressed). */
+    problem: ScheduleProblem | undefined;
+}
+
+/** "Automatic backups": how often, on which day (weekly), at what time of the host. */
+function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
+    const schedule = form.schedule;
+    const timeError = problem === "bad-time";
+    // Frequency and weekday come from selects; a refusal of them is shown under the first one.
+    const otherError = problem && !timeError ? scheduleProblemText(problem) : null;
+    const change = (part: Partial<SettingsForm["schedule"]>) => setForm({ ...form, schedule: { ...schedule, ...part } });
+    return (
+        <FormSection title={_("Automatic backups")} titleElement="h3">
+            <FormGroup label={_("Frequency")} fieldId="backup-settings-schedule">
+                <FormSelect id="backup-settings-schedule" value={schedule.frequency} validated={otherError ? "error" : "default"}
+                            onChange={(_event, value) => change({ frequency: value as ScheduleFrequency })}>
+                    {SCHEDULE_FREQUENCIES.map(f => <FormSelectOption key={f} value={f} label={frequencyName(f)} />)}
+                </FormSelect>
+                {otherError && (
+                    <FormHelperText>
+                        <HelperText>
+                            <HelperTextItem id="backup-settings-schedule-error" variant="error">{otherError}</HelperTextItem>
+                        </HelperText>
+                    </FormHelperText>
+                )}
+            </FormGroup>
+            {schedule.frequency === "weekly" && (
+                <FormGroup label={_("Day")} fieldId="backup-settings-weekday">
+                    <FormSelect id="backup-settings-weekday" value={String(schedule.weekday)}
+                                onChange={(_event, value) => change({ weekday: Number(value) })}>
+                        {WEEKDAYS.map(d => <FormSelectOption key={d} value={String(d)} label={weekdayName(d)} />)}
+                    </FormSelect>
+                </FormGroup>
+            )}
+            {schedule.frequency !== "off" && (
+                <FormGroup label={_("Time")} fieldId="backup-settings-time">
+                    <TextInput id="backup-settings-time" type="time" value={schedule.time}
+                               validated={timeError ? "error" : "default"}
+                               onChange={(_event, time) => change({ time })} />
+                    <FormHelperText>
+                        <HelperText>
+                            {timeError
+                                ? <HelperTextItem id="backup-settings-time-error" variant="error">{scheduleProblemText("bad-time")}</HelperTextItem>
+                                : <HelperTextItem>
+                                    {_("Backups start at this local time of the host, at level Automatic: a full backup into an empty folder, an incremental one otherwise.")}
+                                </HelperTextItem>}
+                        </HelperText>
+                    </FormHelperText>
+                </FormGroup>
+            )}
+        </FormSection>
     );
 }

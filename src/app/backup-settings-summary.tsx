@@ -5,7 +5,7 @@ import {
 } from "@patternfly/react-core/dist/esm/components/DescriptionList/index.js";
 import cockpit from "../lib/cockpit";
 import type { RestorePointList, SettingsAnswer } from "../backup-types";
-import { bytes } from "./backup-text";
+import { bytes, scheduleText } from "./backup-text";
 
 const _ = cockpit.gettext;
 
@@ -33,6 +33,12 @@ export function BackupSettingsSummary({ settings, points, onEdit, editDisabled }
                 <DescriptionListTerm>{_("Compression")}</DescriptionListTerm>
                 <DescriptionListDescription id="backup-compression" data-compress={String(settings.compress)}>
                     {settings.compress ? _("lz4") : _("Off")}
+                </DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+                <DescriptionListTerm>{_("Schedule")}</DescriptionListTerm>
+                <DescriptionListDescription id="backup-settings-schedule-summary" data-frequency={settings.schedule.frequency}>
+                    {scheduleText(settings.schedule)}
                 </DescriptionListDescription>
             </DescriptionListGroup>
             {points?.exists && (

@@ -1,6 +1,7 @@
 // Translated names and formats shared by the Backups tab's components.
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
+import type { Schedule, ScheduleFrequency, ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import type { JobPhase, RequestedLevel } from "../backup-types";
 
 const _ = cockpit.gettext;
@@ -43,6 +44,37 @@ export function folderProblemText(problem: FolderProblem, forbidden?: string): s
     case "too-long": return _("The path is too long.");
     case "root": return _("Backups cannot be stored in /.");
     case "system-folder": return cockpit.format(_("Backups cannot be stored in $0 or inside it."), forbidden ?? "");
+    }
+}
+
+/** 0 = Sunday … 6 = Saturday, as cron and Date.getDay() count. */
+export function weekdayName(weekday: number): string {
+    const names = [_("Sunday"), _("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday")];
+    return names[weekday] ?? String(weekday);
+}
+
+export function frequencyName(frequency: ScheduleFrequency): string {
+    switch (frequency) {
+    case "off": return _("Off");
+    case "daily": return _("Daily");
+    case "weekly": return _("Weekly");
+    }
+}
+
+/** One line for the settings summary: "Automatic backups: off", "Daily at 02:00", "Weekly on Wednesday at 03:30". */
+export function scheduleText(schedule: Schedule): string {
+    switch (schedule.frequency) {
+    case "off": return _("Automatic backups: off");
+    case "daily": return cockpit.format(_("Daily at $0"), schedule.time);
+    case "weekly": return cockpit.format(_("Weekly on $0 at $1"), weekdayName(schedule.weekday), schedule.time);
+    }
+}
+
+export function scheduleProblemText(problem: ScheduleProblem): string {
+    switch (problem) {
+    case "unknown-frequency": return _("Choose how often to back up.");
+    case "bad-weekday": return _("Choose a day of the week.");
+    case "bad-time": return _("Enter a time of day as hours and minutes, for example 02:00.");
     }
 }
 

@@ -144,7 +144,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await page.locator("#backup-points-empty").waitFor();
         // Stored by the helper, per UUID.
         const stored = JSON.parse(fs.readFileSync(path.join(SETTINGS_DIR, `${uuids[0]}.json`), "utf8"));
-        assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false });
+        assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false, schedule: { frequency: "off", weekday: 0, time: "02:00" } });
     });
 
     it("backs up (auto → full) with progress, then lists restore point virtnbdbackup.0", async () => {

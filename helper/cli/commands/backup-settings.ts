@@ -1,11 +1,22 @@
-// `helper get-settings --domain NAME` and `helper set-settings --domain NAME --folder DIR [--compress]`:
-// a VM's backup folder and compression, with the job state file the page watches.
-import type { Command } from "commander";
+// `helper get-settings --domain NAME` and `helper set-settings --domain NAME --folder DIR [--compress]
+// [--schedule off|daily|weekly --weekday N --time HH:MM]`: a VM's backup folder, compression and schedule,
+// with the job state file the page watches; `run-scheduled --uuid UUID` is what cron runs.
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { ensureDir } from "../../jobs/atomic-file.ts";
-import { JOBS_DIR, statusFile } from "../../jobs/paths.ts";
-import { readSettings, writeSettings } from "../../jobs/settings.ts";
+import { requireCron, writeCronFile } from "../../jobs/cron-file.ts";
+import { checkUuid, JOBS_DIR, statusFile } from "../../jobs/paths.ts";
+import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
+import { parseSchedule, readSettings, writeSettings } from "../../jobs/settings.ts";
+import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
 import type { SettingsAnswer } from "../../jobs/types.ts";
+import { helperPath } from "./backup-job.ts";
 import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
+
+function weekday(value: string): number {
+    if (!/^[0-6]$/.test(value))
+        throw new InvalidArgumentError("expected 0 (Sunday) to 6 (Saturday)");
+    return Number(value);
+}
 
 function settingsAnswer(vm: NamedVm): SettingsAnswer {
     // The page watches the state file from now on; its folder must exist for the watch to work.
@@ -28,10 +39,50 @@ export function addSettingsCommands(program: Command): void {
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .requiredOption("--folder <dir>", "absolute backup folder")
         .option("--compress", "compress backups with lz4", false)
+        .addOption(new Option("--schedule <frequency>", "automatic backups (level auto); default: as stored").choices(SCHEDULE_FREQUENCIES))
+        .option("--weekday <n>", "day of weekly backups, 0 (Sunday) to 6; default: as stored", weekday)
+        .option("--time <HH:MM>", "local time of automatic backups; default: as stored")
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; folder: string; compress: boolean }) => {
+        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string }) => {
             const vm = await findVm(opts.domain);
-            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress });
+            // Unreadable stored settings are replaced, not a reason to refuse new ones.
+            let stored = DEFAULT_SCHEDULE;
+            try {
+                stored = readSettings(vm.uuid, vm.name).schedule;
+            } catch {
+                // keep the default
+            }
+            const schedule = parseSchedule({
+                frequency: opts.schedule ?? stored.frequency,
+                weekday: opts.weekday ?? stored.weekday,
+                time: opts.time ?? stored.time,
+            }, "schedule");
+            const command = { node: process.execPath, helper: helperPath() };
+            if (schedule.frequency !== "off")
+                requireCron();
+            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule });
+            writeCronFile(command);
             answer(settingsAnswer(vm));
+        });
+    program
+        .command("run-scheduled")
+        .description("start a VM's scheduled backup (level auto) as the page would; what cron runs")
+        .requiredOption("--uuid <uuid>", "the VM's UUID")
+        .allowExcessArguments(false)
+        .action(async (opts: { uuid: string }) => {
+            const vm = await findVm(checkUuid(opts.uuid));
+            const settings = readSettings(vm.uuid, vm.name);
+            if (settings.schedule.frequency === "off") {
+                process.stderr.write(`helper: ${vm.name} has no schedule: nothing started\n`);
+                return;
+            }
+            try {
+                answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: "auto", settings, helperPath: helperPath() }));
+            } catch (err) {
+                // A backup or restore still running (or started by hand) is not an error of the schedule.
+                if (!(err instanceof JobRunningError))
+                    throw err;
+                process.stderr.write(`helper: scheduled backup of ${vm.name} not started: ${err.message}\n`);
+            }
         });
 }

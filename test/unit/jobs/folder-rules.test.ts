@@ -7,6 +7,7 @@ import path from "node:path";
 import { checkFolder } from "../../../helper/jobs/folder-rules.ts";
 import { parseSettings, validateFolder } from "../../../helper/jobs/settings.ts";
 import { validateSettingsForm } from "../../../src/app/backup-forms.ts";
+import { DEFAULT_SCHEDULE } from "../../../helper/jobs/schedule-rules.ts";
 
 it("accepts absolute folders outside system folders, normalising slashes", () => {
     assert.deepEqual(checkFolder("/var/lib/libvirt/backups/vm1"), { folder: "/var/lib/libvirt/backups/vm1" });
@@ -36,9 +37,9 @@ it("refuses relative paths, dot segments, control characters, / and system folde
 });
 
 it("the settings form reports the same problems as the helper", () => {
-    assert.deepEqual(validateSettingsForm({ folder: "/srv/vm", compress: false }), {});
-    assert.deepEqual(validateSettingsForm({ folder: "/etc/vm", compress: true }), { folder: { problem: "system-folder", forbidden: "/etc" } });
-    assert.deepEqual(validateSettingsForm({ folder: "vm", compress: true }), { folder: { problem: "relative", forbidden: undefined } });
+    assert.deepEqual(validateSettingsForm({ folder: "/srv/vm", compress: false, schedule: DEFAULT_SCHEDULE }), {});
+    assert.deepEqual(validateSettingsForm({ folder: "/etc/vm", compress: true, schedule: DEFAULT_SCHEDULE }), { folder: { problem: "system-folder", forbidden: "/etc" } });
+    assert.deepEqual(validateSettingsForm({ folder: "vm", compress: true, schedule: DEFAULT_SCHEDULE }), { folder: { problem: "relative", forbidden: undefined } });
 });
 
 it("the helper also refuses a folder whose existing part is a symlink into a system folder", () => {
@@ -55,7 +56,14 @@ it("the helper also refuses a folder whose existing part is a symlink into a sys
 });
 
 it("stored settings are checked field by field", () => {
-    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true });
+    // Settings stored before schedules existed have none: off.
+    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true, schedule: DEFAULT_SCHEDULE });
+    const weekly = { frequency: "weekly", weekday: 6, time: "7:30" };
+    assert.deepEqual(parseSettings({ folder: "/srv/b", compress: false, schedule: weekly }, "f").schedule, { frequency: "weekly", weekday: 6, time: "07:30" });
+    assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, schedule: { ...weekly, frequency: "hourly" } }, "f"), /off, daily, weekly/);
+    assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, schedule: { ...weekly, weekday: 7 } }, "f"), /weekday/);
+    assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, schedule: { ...weekly, time: "24:00" } }, "f"), /HH:MM/);
+    assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, schedule: "daily" }, "f"), /off, daily, weekly/);
     assert.throws(() => parseSettings({ folder: "/srv/b", compress: "yes" }, "f"), /compress/);
     assert.throws(() => parseSettings({ folder: 3, compress: true }, "f"), /folder/);
     assert.throws(() => parseSettings({ folder: "/proc/x", compress: true }, "f"), /\/proc/);

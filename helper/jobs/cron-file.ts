@@ -1,0 +1,85 @@
+// Automatic backups run from cron: one line per scheduled VM in /etc/cron.d/cockpit-virtnbdbackup, rewritten
+// from all stored settings whenever a VM's settings change. cron runs each line through /bin/sh, so a line
+// holds only characters that mean nothing to a shell: numbers, the VM's UUID and checked absolute paths.
+import fs from "node:fs";
+import path from "node:path";
+import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
+import { SETTINGS_DIR } from "./paths.ts";
+import { parseTime, type Schedule } from "./schedule-rules.ts";
+import { parseSchedule, SettingsError } from "./settings.ts";
+
+export const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";
+
+/** Characters a shell takes literally in a word. */
+const SHELL_SAFE_PATH = /^\/[A-Za-z0-9_.\/+-]+$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The programs a cron line starts: node and the helper (started as `node helper.js run-scheduled ...`). */
+export interface ScheduledCommand {
+    node: string;
+    helper: string;
+}
+
+/** The cron line of one VM, or null when its backups are not scheduled. Pure. */
+export function cronLine(uuid: string, schedule: Schedule, command: ScheduledCommand): string | null {
+    if (schedule.frequency === "off")
+        return null;
+    const time = parseTime(schedule.time);
+    if (!time || !UUID_RE.test(uuid))
+        throw new SettingsError(`cannot schedule ${uuid} at ${schedule.time}`);
+    for (const p of [command.node, command.helper]) {
+        if (!SHELL_SAFE_PATH.test(p))
+            throw new SettingsError(`cannot schedule backups: the path ${p} holds characters cron's shell would read otherwise`);
+    }
+    const weekday = schedule.frequency === "weekly" ? String(schedule.weekday) : "*";
+    return `${time.minute} ${time.hour} * * ${weekday} root ${command.node} ${command.helper} run-scheduled --uuid ${uuid}`;
+}
+
+/** The whole file for these VMs' schedules. Pure. */
+export function cronFileText(entries: { uuid: string; schedule: Schedule }[], command: ScheduledCommand): string {
+    const lines = [
+        "# Automatic backups of virtual machines, written by cockpit-virtnbdbackup from its settings",
+        `# (${SETTINGS_DIR}). Change them in Cockpit: edits here are overwritten.`,
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    ];
+    for (const e of [...entries].sort((a, b) => a.uuid < b.uuid ? -1 : 1)) {
+        const line = cronLine(e.uuid, e.schedule, command);
+        if (line)
+            lines.push(line);
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** Refuses a schedule where nothing would run it: no cron installed (no /etc/cron.d). */
+export function requireCron(file = CRON_FILE): void {
+    if (!fs.existsSync(path.dirname(file)))
+        throw new SettingsError(`automatic backups need cron, and ${path.dirname(file)} does not exist: install the cron package`);
+}
+
+/**
+ * Rewrites the cron file from every stored schedule (a VM whose settings cannot be read keeps no line);
+ * removes it when nothing is scheduled. cron notices the change within a minute.
+ */
+export function writeCronFile(command: ScheduledCommand, file = CRON_FILE, settingsDir = SETTINGS_DIR): void {
+    const entries: { uuid: string; schedule: Schedule }[] = [];
+    const names = fs.existsSync(settingsDir) ? fs.readdirSync(settingsDir) : [];
+    for (const name of names) {
+        const uuid = name.replace(/\.json$/, "").toLowerCase();
+        if (!name.endsWith(".json") || !UUID_RE.test(uuid))
+            continue;
+        try {
+            const stored = readJsonFile(path.join(settingsDir, name)) as { schedule?: unknown } | undefined;
+            if (stored?.schedule !== undefined)
+                entries.push({ uuid, schedule: parseSchedule(stored.schedule, name) });
+        } catch {
+            // Unreadable settings schedule nothing; the page reports them when the VM is opened.
+        }
+    }
+    if (!entries.some(e => e.schedule.frequency !== "off")) {
+        fs.rmSync(file, { force: true });
+        return;
+    }
+    writeFileAtomic(file, cronFileText(entries, command));
+    // cron ignores files that group or others may write.
+    fs.chmodSync(file, 0o644);
+}

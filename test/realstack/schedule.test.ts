@@ -1,0 +1,109 @@
+// Automatic backups for real: the helper's set-settings writes the VM's line into /etc/cron.d, the host's cron
+// daemon runs it at the chosen minute, and the backup it starts (level auto: a full into the empty folder)
+// restores exactly. Bad schedules are refused and change nothing; "off" takes the line away.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureCron } from "../lib/cron.ts";
+import { run, runOk } from "../lib/exec.ts";
+import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { removePluginState } from "../lib/plugin-state.ts";
+import { compareImages, TestVm } from "../lib/vm.ts";
+import { listFolder, ourCli, ourRestoreOk } from "../lib/backup-cli.ts";
+
+const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";
+const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
+
+let stopLibvirtd: () => Promise<void> = async () => {};
+let stopCron: () => Promise<void> = async () => {};
+let vm: TestVm;
+let uuid = "";
+let work = "";
+
+before(async () => {
+    stopLibvirtd = await ensureLibvirtd();
+    stopCron = await ensureCron();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-schedule-`));
+    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "4M", random: true, seed: 8 }] }] });
+    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+});
+
+after(async () => {
+    if (vm) {
+        // Off first, so that the cron file no longer names this VM, then its settings and job files go.
+        await run(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", path.join(work, "backups"), "--schedule", "off"]);
+        removePluginState([uuid]);
+        await vm.cleanup();
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+    await stopCron();
+    await stopLibvirtd();
+});
+
+function helper(args: string[]) {
+    return run(process.execPath, [HELPER, ...args], { timeoutMs: 60_000 });
+}
+
+function cronLines(): string[] {
+    return fs.existsSync(CRON_FILE) ? fs.readFileSync(CRON_FILE, "utf8").split("\n") : [];
+}
+
+test("a daily schedule runs through cron at its minute; the backup it starts restores exactly", { timeout: 300_000 }, async () => {
+    const folder = path.join(work, "backups");
+    // Two minutes ahead: cron reads the changed file at its next minute and runs the line at the one after.
+    const at = new Date(Date.now() + 2 * 60_000);
+    const time = `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
+    const set = await helper(["set-settings", "--domain", vm.name, "--folder", folder, "--schedule", "daily", "--time", time]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.deepEqual(JSON.parse(set.stdout).schedule, { frequency: "daily", weekday: 0, time });
+    const line = `${at.getMinutes()} ${at.getHours()} * * * root ${process.execPath} ${HELPER} run-scheduled --uuid ${uuid}`;
+    assert.ok(cronLines().includes(line), `${line} in:\n${cronLines().join("\n")}`);
+    assert.equal(fs.statSync(CRON_FILE).mode & 0o022, 0, "cron ignores files others may write");
+
+    // The job the schedule starts is the page's own: its state file says how it went.
+    const deadline = Date.now() + 240_000;
+    let job: { state?: string; level?: string; error?: string } = {};
+    while (Date.now() < deadline) {
+        const status = await helper(["job-status", "--domain", vm.name]);
+        job = JSON.parse(status.stdout);
+        if (job.state === "succeeded" || job.state === "failed" || job.state === "cancelled")
+            break;
+        await new Promise(resolve => setTimeout(resolve, 2000));
+    }
+    assert.equal(job.state, "succeeded", `scheduled job: ${JSON.stringify(job)}`);
+    assert.ok(listFolder(folder).includes("vda.full.data"), listFolder(folder).join(" "));
+
+    const out = path.join(work, "restored");
+    await ourRestoreOk(["-i", folder, "-o", out]);
+    const compared = await compareImages(path.join(out, path.basename(vm.disks[0].path)), vm.expectedPath(0));
+    assert.ok(compared.identical, compared.output);
+});
+
+test("bad schedules are refused and change nothing; off takes the VM's line away", async () => {
+    const folder = path.join(work, "backups");
+    const before = (await helper(["get-settings", "--domain", vm.name])).stdout;
+    const cronBefore = cronLines();
+    for (const [args, message] of [
+        [["--schedule", "hourly"], /invalid|choices/i],
+        [["--schedule", "daily", "--time", "24:00"], /HH:MM/],
+        [["--schedule", "weekly", "--weekday", "7"], /0 \(Sunday\) to 6/],
+    ] as [string[], RegExp][]) {
+        const r = await helper(["set-settings", "--domain", vm.name, "--folder", folder, ...args]);
+        assert.notEqual(r.code, 0, `${args.join(" ")} accepted`);
+        assert.match(r.stderr, message);
+    }
+    assert.equal((await helper(["get-settings", "--domain", vm.name])).stdout, before);
+    assert.deepEqual(cronLines(), cronBefore);
+
+    const weekly = await helper(["set-settings", "--domain", vm.name, "--folder", folder, "--schedule", "weekly", "--weekday", "3", "--time", "3:05"]);
+    assert.equal(weekly.code, 0, weekly.stderr);
+    assert.ok(cronLines().some(l => l.startsWith("5 3 * * 3 root ") && l.endsWith(`run-scheduled --uuid ${uuid}`)), cronLines().join("\n"));
+
+    const off = await helper(["set-settings", "--domain", vm.name, "--folder", folder, "--schedule", "off"]);
+    assert.equal(off.code, 0, off.stderr);
+    assert.ok(!cronLines().some(l => l.includes(uuid)), cronLines().join("\n"));
+    // The time stays for the next time the schedule is turned on.
+    assert.deepEqual(JSON.parse(off.stdout).schedule, { frequency: "off", weekday: 3, time: "03:05" });
+});
