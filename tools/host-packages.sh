@@ -8,7 +8,7 @@ packages=(
     cockpit-ws cockpit-bridge cockpit-system
     chromium libxml2-utils time
     virtnbdbackup python3-lz4
-    cron
+    cron rsyslog
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@ import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "..
 import { endBackupJob } from "../backup/end-job.ts";
 import type { RequestedLevel } from "../backup/levels.ts";
 import { progressLine } from "./progress.ts";
+import { Syslog } from "./syslog.ts";
 import { VERSION } from "./version.ts";
 
 function list(value: string): string[] {
@@ -53,6 +54,7 @@ const program = new Command("virtnbdbackup")
     .option("-T, --threshold <bytes>", "inc/diff: back up only when libvirt estimates at least this many bytes changed since the last checkpoint", byteCount)
     .option("-p, --printonly", "inc/diff: print libvirt's estimate of the bytes changed since the last checkpoint, back up nothing")
     .option("-k, --killonly", "end a backup job left running on the domain, back up nothing")
+    .option("-L, --syslog", "also send the messages to syslog")
     .option("-U, --uri <uri>", "libvirt connection URI", "qemu:///system")
     .option("-v, --verbose", "print every step")
     .option("--json", "machine-readable events, one JSON object per line on stdout")
@@ -82,6 +84,7 @@ interface Flags {
     threshold?: number;
     printonly?: boolean;
     killonly?: boolean;
+    syslog?: boolean;
 }
 
 /** What a run that made no backup tells the user (-p, -T). */
@@ -94,6 +97,32 @@ function skippedLine(r: BackupResult, threshold: number | undefined): string {
 async function main() {
     program.parse();
     const flags = program.opts<Flags>();
+    if (!flags.killonly && !flags.output)
+        program.error("error: required option '-o, --output <dir>' not specified");
+
+    const syslog = flags.syslog
+        ? new Syslog("virtnbdbackup", why => process.stderr.write(`warning: syslog is not available, messages go to the terminal only: ${why}\n`))
+        : undefined;
+    try {
+        await run(flags, syslog);
+    } finally {
+        await syslog?.close();
+    }
+}
+
+/** Messages for syslog: what the terminal shows in verbose mode, without progress. */
+function syslogEvent(syslog: Syslog, e: BackupEvent): void {
+    if (e.event === "warning")
+        syslog.write("warning", e.message);
+    else if (e.event === "info")
+        syslog.write("info", e.message);
+    else if (e.event === "plan")
+        syslog.write("info", `${e.level} backup of ${e.domain}: ${e.disks.map(d => d.dev).join(", ")}${e.parent ? ` since ${e.parent}` : ""}`);
+    else if (e.event === "disk-done")
+        syslog.write("info", `${e.dev}: ${e.bytes} bytes saved in ${e.file}`);
+}
+
+async function run(flags: Flags, syslog: Syslog | undefined) {
     const controller = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -105,14 +134,14 @@ async function main() {
     process.on("SIGTERM", onSignal);
 
     if (flags.killonly)
-        return killOnly(flags);
-    if (!flags.output)
-        program.error("error: required option '-o, --output <dir>' not specified");
+        return killOnly(flags, syslog);
     const bar = flags.json || flags.noprogress || flags.printonly ? undefined : progressLine();
     let warnings = 0;
     const print = (e: BackupEvent) => {
         if (e.event === "warning")
             warnings++;
+        if (syslog)
+            syslogEvent(syslog, e);
         if (flags.json) {
             process.stdout.write(JSON.stringify(e) + "\n");
             return;
@@ -148,12 +177,15 @@ async function main() {
             onEvent: print,
         });
         bar?.end();
+        const done = result.skipped ? skippedLine(result, flags.printonly ? undefined : flags.threshold)
+            : `${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`;
+        syslog?.write("info", done.trim());
         if (flags.json)
             process.stdout.write(JSON.stringify({ event: "result", ...result }) + "\n");
         else if (result.skipped)
-            process.stdout.write(skippedLine(result, flags.printonly ? undefined : flags.threshold));
+            process.stdout.write(done);
         else if (!flags.noprogress || flags.verbose)
-            process.stderr.write(`${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`);
+            process.stderr.write(done);
         if (flags.strict && warnings > 0 && !result.skipped) {
             process.stderr.write(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
             process.exitCode = 2;
@@ -163,16 +195,20 @@ async function main() {
         if (flags.json)
             process.stdout.write(JSON.stringify({ event: "error", message: errorMessage(err) }) + "\n");
         process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
+        syslog?.write("err", `backup of ${flags.domain} failed: ${errorMessage(err)}`);
         process.exitCode = 1;
     }
 }
 
-async function killOnly(flags: Flags) {
+async function killOnly(flags: Flags, syslog: Syslog | undefined) {
     try {
         const outcome = await endBackupJob(flags.domain, flags.uri);
-        process.stdout.write(outcome === "ended" ? `ended the backup job of ${flags.domain}\n` : `no backup job is running on ${flags.domain}\n`);
+        const line = outcome === "ended" ? `ended the backup job of ${flags.domain}` : `no backup job is running on ${flags.domain}`;
+        process.stdout.write(`${line}\n`);
+        syslog?.write("info", line);
     } catch (err) {
         process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
+        syslog?.write("err", errorMessage(err));
         process.exitCode = 1;
     }
 }

@@ -1,19 +1,12 @@
 // Starts the host's cron daemon for tests that need scheduled backups to run, when it does not run yet,
 // and stops it later only if this call started it. There is no systemd here: cron forks on its own.
-import fs from "node:fs";
 import { runOk } from "./exec.ts";
 import { processAlive } from "../../helper/tools/proc.ts";
+import { livePid } from "./pidfile.ts";
 
 const PIDFILE = "/run/crond.pid";
 
-function runningPid(): number | null {
-    try {
-        const pid = Number(fs.readFileSync(PIDFILE, "utf8").trim());
-        return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid) ? pid : null;
-    } catch {
-        return null;
-    }
-}
+const runningPid = () => livePid(PIDFILE);
 
 /** Makes sure cron runs; resolves with a function that stops it again if this call started it. */
 export async function ensureCron(): Promise<() => Promise<void>> {

@@ -1,5 +1,5 @@
 // The Python tool's flags for scripts: -p (estimate only), -T (threshold), -e (strict exit code), -k (end a
-// backup job left running). Runs that make no backup change nothing: no file, folder or checkpoint.
+// backup job left running), -L (messages to syslog, read back from the real rsyslogd's file). Runs that make no backup change nothing: no file, folder or checkpoint.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -10,6 +10,7 @@ import { TestVm, compareImages } from "../lib/vm.ts";
 import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
 import { lockJob } from "../../helper/backup/lock.ts";
+import { ensureSyslog, SYSLOG_FILE } from "../lib/syslog.ts";
 
 const URI = "qemu:///system";
 let stopLibvirtd: () => Promise<void>;
@@ -125,6 +126,35 @@ test("-k ends a backup job left running, says so when none runs, and leaves a ru
         assert.match(refused.stderr, /another backup or restore job is running/);
     } finally {
         lock.release();
+    }
+});
+
+test("-L also sends the run's messages to syslog: plan, warnings, the result", async (t) => {
+    const syslog = await ensureSyslog();
+    try {
+        if (!syslog.ours) {
+            t.skip("a syslog daemon of the host listens on /dev/log: its messages are not in a file this test knows");
+            return;
+        }
+        const dir = path.join(work, "syslog");
+        const r = await ourBackupOk(["-d", vm.name, "-l", "copy", "-o", dir, "-n", "-L"]);
+        assert.match(r.stderr, /no QEMU guest agent/, "the terminal still gets the warning");
+        const wanted = [
+            new RegExp(`virtnbdbackup\\[\\d+\\]: copy backup of ${vm.name}: vda`),
+            new RegExp(`virtnbdbackup\\[\\d+\\]: ${vm.name} has no QEMU guest agent channel`),
+            new RegExp(`virtnbdbackup\\[\\d+\\]: copy backup of ${vm.name} done in [\\d.]+ s: .*vda\\.copy\\.data`),
+        ];
+        let text = "";
+        for (let i = 0; i < 100; i++) {
+            text = fs.existsSync(SYSLOG_FILE) ? fs.readFileSync(SYSLOG_FILE, "utf8") : "";
+            if (wanted.every(re => re.test(text)))
+                break;
+            await new Promise(resolve => setTimeout(resolve, 100));
+        }
+        for (const re of wanted)
+            assert.match(text, re);
+    } finally {
+        await syslog.stop();
     }
 });
 
