@@ -50,6 +50,27 @@ export function cronFileText(entries: { uuid: string; schedule: Schedule }[], co
     return lines.join("\n") + "\n";
 }
 
+/**
+ * Whether cron would run the file: "missing" (not installed: no /etc/cron.d), "stopped" (no cron daemon
+ * among the host's processes) or "running". Shown beside a schedule, which otherwise would never fire.
+ */
+export function schedulerState(file = CRON_FILE, procDir = "/proc"): "running" | "stopped" | "missing" {
+    if (!fs.existsSync(path.dirname(file)))
+        return "missing";
+    for (const entry of fs.readdirSync(procDir)) {
+        if (!/^\d+$/.test(entry))
+            continue;
+        try {
+            const comm = fs.readFileSync(path.join(procDir, entry, "comm"), "utf8").trim();
+            if (comm === "cron" || comm === "crond")
+                return "running";
+        } catch {
+            // the process ended while we looked
+        }
+    }
+    return "stopped";
+}
+
 /** Refuses a schedule where nothing would run it: no cron installed (no /etc/cron.d). */
 export function requireCron(file = CRON_FILE): void {
     if (!fs.existsSync(path.dirname(file)))

@@ -24,6 +24,8 @@ export interface SettingsAnswer extends VmSettings {
     isDefault: boolean;
     /** The VM's job state file (watched by the page; may not exist yet). */
     statusFile: string;
+    /** Whether cron runs, to start scheduled backups: "running", "stopped" or "missing" (not installed). */
+    scheduler: "running" | "stopped" | "missing";
 }
 
 export type JobPhase = "running" | "succeeded" | "failed" | "cancelled";

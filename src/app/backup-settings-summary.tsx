@@ -3,6 +3,7 @@ import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.
 import {
     DescriptionList, DescriptionListDescription, DescriptionListGroup, DescriptionListTerm,
 } from "@patternfly/react-core/dist/esm/components/DescriptionList/index.js";
+import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
 import cockpit from "../lib/cockpit";
 import type { RestorePointList, SettingsAnswer } from "../backup-types";
 import { bytes, scheduleText } from "./backup-text";
@@ -37,8 +38,19 @@ export function BackupSettingsSummary({ settings, points, onEdit, editDisabled }
             </DescriptionListGroup>
             <DescriptionListGroup>
                 <DescriptionListTerm>{_("Schedule")}</DescriptionListTerm>
-                <DescriptionListDescription id="backup-settings-schedule-summary" data-frequency={settings.schedule.frequency}>
-                    {scheduleText(settings.schedule)}
+                <DescriptionListDescription>
+                    <span id="backup-settings-schedule-summary" data-frequency={settings.schedule.frequency}>
+                        {scheduleText(settings.schedule)}
+                    </span>
+                    {settings.schedule.frequency !== "off" && settings.scheduler !== "running" && (
+                        <HelperText id="backup-schedule-warning" data-scheduler={settings.scheduler}>
+                            <HelperTextItem variant="warning">
+                                {settings.scheduler === "missing"
+                                    ? _("cron is not installed on this host: automatic backups do not start.")
+                                    : _("cron is not running on this host: automatic backups do not start until it runs.")}
+                            </HelperTextItem>
+                        </HelperText>
+                    )}
                 </DescriptionListDescription>
             </DescriptionListGroup>
             {points?.exists && (

@@ -14,6 +14,8 @@ import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
 import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
+import { ensureCron } from "../lib/cron.ts";
+import { schedulerState } from "../../helper/jobs/cron-file.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -169,6 +171,29 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         const lines = cronLinesOf(uuid!);
         assert.equal(lines.length, 1);
         assert.ok(lines[0].startsWith("5 23 * * * root "), lines[0]);
+    });
+
+    it("warns beside a schedule while cron does not run, and not once it runs", async () => {
+        const warning = page.locator("#backup-schedule-warning");
+        // The page asks for the settings (and cron's state) when it loads: load it afresh each time.
+        const reopen = async () => {
+            await page.goto("about:blank");
+            await openVm(page, cockpit!, vm!);
+        };
+        if (schedulerState() === "stopped") {
+            await reopen();
+            await warning.waitFor();
+            assert.equal(await warning.getAttribute("data-scheduler"), "stopped");
+            assert.match(await warning.innerText(), /cron is not running/);
+        }
+        const stopCron = await ensureCron();
+        try {
+            await reopen();
+            assert.equal((await page.locator("#backup-settings-schedule-summary").innerText()).trim(), "Daily at 23:05");
+            assert.equal(await warning.count(), 0);
+        } finally {
+            await stopCron();
+        }
     });
 
     it("turns automatic backups off: the VM's cron line is gone", async () => {

@@ -3,7 +3,7 @@
 // with the job state file the page watches; `run-scheduled --uuid UUID` is what cron runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ensureDir } from "../../jobs/atomic-file.ts";
-import { requireCron, writeCronFile } from "../../jobs/cron-file.ts";
+import { requireCron, schedulerState, writeCronFile } from "../../jobs/cron-file.ts";
 import { checkUuid, JOBS_DIR, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
 import { parseSchedule, readSettings, writeSettings } from "../../jobs/settings.ts";
@@ -21,7 +21,7 @@ function weekday(value: string): number {
 function settingsAnswer(vm: NamedVm): SettingsAnswer {
     // The page watches the state file from now on; its folder must exist for the watch to work.
     ensureDir(JOBS_DIR);
-    return { domain: vm.name, uuid: vm.uuid, ...readSettings(vm.uuid, vm.name), statusFile: statusFile(vm.uuid) };
+    return { domain: vm.name, uuid: vm.uuid, ...readSettings(vm.uuid, vm.name), statusFile: statusFile(vm.uuid), scheduler: schedulerState() };
 }
 
 export function addSettingsCommands(program: Command): void {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cronFileText, cronLine, requireCron, writeCronFile } from "../../../helper/jobs/cron-file.ts";
+import { cronFileText, cronLine, requireCron, schedulerState, writeCronFile } from "../../../helper/jobs/cron-file.ts";
 
 const command = { node: "/usr/bin/node", helper: "/usr/share/cockpit/virtnbdbackup/helper/helper.js" };
 const A = "0b8e7a54-6f0d-4c1e-9d2a-3b4c5d6e7f80";
@@ -66,6 +66,27 @@ it("written from every stored settings file; unreadable ones schedule nothing; r
 
         assert.doesNotThrow(() => requireCron(file));
         assert.throws(() => requireCron(path.join(dir, "no-cron", "x")), /install the cron package/);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+it("the scheduler's state: missing without /etc/cron.d, running when a cron process shows in /proc", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-sched-`));
+    try {
+        const proc = path.join(dir, "proc");
+        const file = path.join(dir, "cron.d", "cockpit-virtnbdbackup");
+        fs.mkdirSync(path.join(proc, "1"), { recursive: true });
+        fs.writeFileSync(path.join(proc, "1", "comm"), "init\n");
+        fs.mkdirSync(path.join(proc, "self"));
+        assert.equal(schedulerState(file, proc), "missing");
+        fs.mkdirSync(path.dirname(file));
+        assert.equal(schedulerState(file, proc), "stopped");
+        fs.mkdirSync(path.join(proc, "77"));
+        fs.writeFileSync(path.join(proc, "77", "comm"), "cron\n");
+        assert.equal(schedulerState(file, proc), "running");
+        // The real /proc: this test process is there, cron may or may not be.
+        assert.ok(["running", "stopped", "missing"].includes(schedulerState()));
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -15,7 +15,7 @@ function unexpected(fn: () => unknown, pattern: RegExp) {
 }
 
 it("accepts well-formed answers", () => {
-    const settings = { domain: "vm1", uuid: "u", folder: "/srv/b", compress: true, schedule: { frequency: "off", weekday: 0, time: "02:00" }, isDefault: false, statusFile: "/run/x.json" };
+    const settings = { domain: "vm1", uuid: "u", folder: "/srv/b", compress: true, schedule: { frequency: "off", weekday: 0, time: "02:00" }, isDefault: false, statusFile: "/run/x.json", scheduler: "missing" };
     assert.deepEqual(parseSettingsAnswer(JSON.stringify(settings)), settings);
     assert.deepEqual(parseStartAnswer('{"id":"j1","statusFile":"/run/x.json"}'), { id: "j1", statusFile: "/run/x.json" });
     assert.deepEqual(parseCancelAnswer('{"id":"j1","pid":null}'), { id: "j1", pid: null });

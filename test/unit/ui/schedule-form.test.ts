@@ -70,7 +70,7 @@ describe("scheduleText and weekdayName", () => {
 describe("parseSettingsAnswer: schedule", () => {
     const ANSWER = {
         domain: "vm1", uuid: "u", folder: "/srv/b", compress: true, isDefault: false, statusFile: "/run/x.json",
-        schedule: { frequency: "weekly", weekday: 3, time: "03:30" },
+        schedule: { frequency: "weekly", weekday: 3, time: "03:30" }, scheduler: "running",
     };
     const unexpected = (answer: unknown, pattern: RegExp) =>
         assert.throws(() => parseSettingsAnswer(JSON.stringify(answer)),
@@ -91,5 +91,6 @@ describe("parseSettingsAnswer: schedule", () => {
         unexpected({ ...ANSWER, schedule: { ...ANSWER.schedule, weekday: 7 } }, /settings\.schedule\.weekday is not a day 0-6/);
         unexpected({ ...ANSWER, schedule: { ...ANSWER.schedule, weekday: 1.5 } }, /settings\.schedule\.weekday is not a day 0-6/);
         unexpected({ ...ANSWER, schedule: { ...ANSWER.schedule, time: null } }, /settings\.schedule\.time is not string/);
+        unexpected({ ...ANSWER, scheduler: "maybe" }, /settings\.scheduler is not one of running, stopped, missing/);
     });
 });
