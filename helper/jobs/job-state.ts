@@ -19,6 +19,7 @@ export interface NewJob {
     level: RequestedLevel;
     folder: string;
     compress: boolean;
+    scheduled?: boolean;
 }
 
 export function initialState(job: NewJob, now: number): BackupJobState {

@@ -28,6 +28,8 @@ export interface StartRequest {
     settings: VmSettings;
     /** helper.js, started again as `helper.js run-job ...`. */
     helperPath: string;
+    /** Started by the VM's schedule, not from the page. */
+    scheduled?: boolean;
 }
 
 function takeStartLock(uuid: string): () => void {
@@ -102,7 +104,8 @@ export function startBackupJob(req: StartRequest): StartAnswer {
     if (!fs.existsSync(cliPath))
         throw new Error(`the backup program ${cliPath} is missing`);
     const id = newJobId();
-    const job = { id, domain: req.domain, uuid: req.uuid, level: req.level, folder: req.settings.folder, compress: req.settings.compress };
+    const job = { id, domain: req.domain, uuid: req.uuid, level: req.level, folder: req.settings.folder, compress: req.settings.compress,
+        ...(req.scheduled ? { scheduled: true } : {}) };
     const args = ["run-job", "--id", id, "--domain", req.domain, "--uuid", req.uuid,
         "--level", req.level, "--folder", req.settings.folder, ...(req.settings.compress ? ["--compress"] : [])];
     return startDetached(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);

@@ -68,6 +68,8 @@ interface JobBase {
 /** `/run/cockpit-virtnbdbackup/jobs/<uuid>.json` of a backup. */
 export interface BackupJobState extends JobBase {
     kind: "backup";
+    /** Started by the VM's schedule (cron), not from the page. */
+    scheduled?: boolean;
     /** The level asked for. */
     level: RequestedLevel;
     /** The level the engine chose (auto → full/inc, fallback full). */

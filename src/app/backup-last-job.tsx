@@ -14,7 +14,7 @@ export function BackupLastJob({ job }: { job: BackupJobState }) {
         const data = job.result?.disks.reduce((n, d) => n + d.dataBytes, 0) ?? 0;
         return (
             <Alert id="backup-last-job" data-state={job.state} variant="success" isInline isPlain
-                   title={cockpit.format(_("$0 backup $1 finished"), levelName(level), job.checkpoint ?? "")}>
+                   title={cockpit.format(job.scheduled ? _("Automatic $0 backup $1 finished") : _("$0 backup $1 finished"), levelName(level), job.checkpoint ?? "")}>
                 {cockpit.format(_("$0 on $1 disks in $2, at $3."), bytes(data), String(job.result?.disks.length ?? job.disks.length),
                                 formatDuration(job.result?.seconds ?? 0), when)}
                 {job.warnings.length > 0 && <ul className="backup-warnings">{job.warnings.map((w, i) => <li key={i}>{w}</li>)}</ul>}
@@ -30,7 +30,8 @@ export function BackupLastJob({ job }: { job: BackupJobState }) {
         );
     }
     return (
-        <Alert id="backup-last-job" data-state={job.state} variant="danger" isInline isPlain title={_("The last backup failed")}>
+        <Alert id="backup-last-job" data-state={job.state} variant="danger" isInline isPlain
+               title={job.scheduled ? _("The last automatic backup failed") : _("The last backup failed")}>
             <span className="backup-error-message">{job.message ?? _("No reason was given.")}</span>
             {" "}{cockpit.format(_("($0)"), when)}
         </Alert>

@@ -64,7 +64,7 @@ test("a daily schedule runs through cron at its minute; the backup it starts res
 
     // The job the schedule starts is the page's own: its state file says how it went.
     const deadline = Date.now() + 240_000;
-    let job: { state?: string; level?: string; error?: string } = {};
+    let job: { state?: string; level?: string; scheduled?: boolean } = {};
     while (Date.now() < deadline) {
         const status = await helper(["job-status", "--domain", vm.name]);
         job = JSON.parse(status.stdout);
@@ -73,6 +73,7 @@ test("a daily schedule runs through cron at its minute; the backup it starts res
         await new Promise(resolve => setTimeout(resolve, 2000));
     }
     assert.equal(job.state, "succeeded", `scheduled job: ${JSON.stringify(job)}`);
+    assert.equal(job.scheduled, true, "the page can tell a scheduled run from one it started");
     assert.ok(listFolder(folder).includes("vda.full.data"), listFolder(folder).join(" "));
 
     const out = path.join(work, "restored");

@@ -7,6 +7,7 @@ import { requireCron, schedulerState, writeCronFile } from "../../jobs/cron-file
 import { checkUuid, JOBS_DIR, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
 import { parseSchedule, readSettings, writeSettings } from "../../jobs/settings.ts";
+import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
 import type { SettingsAnswer } from "../../jobs/types.ts";
 import { helperPath } from "./backup-job.ts";
@@ -77,10 +78,10 @@ export function addSettingsCommands(program: Command): void {
                 return;
             }
             try {
-                answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: "auto", settings, helperPath: helperPath() }));
+                answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: "auto", settings, helperPath: helperPath(), scheduled: true }));
             } catch (err) {
                 // A backup or restore still running (or started by hand) is not an error of the schedule.
-                if (!(err instanceof JobRunningError))
+                if (!(err instanceof JobRunningError || err instanceof JobLockedError))
                     throw err;
                 process.stderr.write(`helper: scheduled backup of ${vm.name} not started: ${err.message}\n`);
             }
