@@ -108,3 +108,26 @@ test("bad schedules are refused and change nothing; off takes the VM's line away
     // The time stays for the next time the schedule is turned on.
     assert.deepEqual(JSON.parse(off.stdout).schedule, { frequency: "off", weekday: 3, time: "03:05" });
 });
+
+test("the schedule of a VM deleted since turns itself off at its next run, instead of failing every day", async () => {
+    const gone = await TestVm.create({ disks: [{ size: "16M" }] });
+    const goneUuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", gone.name])).stdout.trim();
+    try {
+        const set = await helper(["set-settings", "--domain", gone.name, "--folder", path.join(work, "gone"), "--schedule", "daily", "--time", "04:10"]);
+        assert.equal(set.code, 0, set.stderr);
+        assert.ok(cronLines().some(l => l.endsWith(`run-scheduled --uuid ${goneUuid}`)));
+        await gone.cleanup();
+
+        const r = await helper(["run-scheduled", "--uuid", goneUuid]);
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr, /no virtual machine has the UUID .* any more: its automatic backups are turned off/);
+        assert.ok(!cronLines().some(l => l.includes(goneUuid)), cronLines().join("\n"));
+        const stored = JSON.parse(fs.readFileSync(`/etc/cockpit-virtnbdbackup/vms/${goneUuid}.json`, "utf8"));
+        assert.deepEqual(stored.schedule, { frequency: "off", weekday: 0, time: "04:10" });
+        // A second run finds nothing to do but says the same.
+        assert.notEqual((await helper(["run-scheduled", "--uuid", goneUuid])).code, 0);
+    } finally {
+        await gone.cleanup();
+        removePluginState([goneUuid]);
+    }
+});

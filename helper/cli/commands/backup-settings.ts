@@ -2,21 +2,31 @@
 // [--schedule off|daily|weekly --weekday N --time HH:MM]`: a VM's backup folder, compression and schedule,
 // with the job state file the page watches; `run-scheduled --uuid UUID` is what cron runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
-import { ensureDir } from "../../jobs/atomic-file.ts";
+import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
 import { requireCron, schedulerState, writeCronFile } from "../../jobs/cron-file.ts";
-import { checkUuid, JOBS_DIR, statusFile } from "../../jobs/paths.ts";
+import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
-import { parseSchedule, readSettings, writeSettings } from "../../jobs/settings.ts";
+import { parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
 import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
 import type { SettingsAnswer } from "../../jobs/types.ts";
 import { helperPath } from "./backup-job.ts";
-import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
+import { answer, findVm, NoSuchVmError, parseDomainName, type NamedVm } from "./domain-arg.ts";
 
 function weekday(value: string): number {
     if (!/^[0-6]$/.test(value))
         throw new InvalidArgumentError("expected 0 (Sunday) to 6 (Saturday)");
     return Number(value);
+}
+
+/** A deleted VM's stored schedule set to off, and the cron file rewritten without it. */
+function turnScheduleOff(uuid: string): void {
+    const stored = readJsonFile(settingsFile(uuid));
+    if (stored !== undefined) {
+        const settings = parseSettings(stored, settingsFile(uuid));
+        writeSettings(uuid, { ...settings, schedule: { ...settings.schedule, frequency: "off" } });
+    }
+    writeCronFile({ node: process.execPath, helper: helperPath() });
 }
 
 function settingsAnswer(vm: NamedVm): SettingsAnswer {
@@ -71,7 +81,17 @@ export function addSettingsCommands(program: Command): void {
         .requiredOption("--uuid <uuid>", "the VM's UUID")
         .allowExcessArguments(false)
         .action(async (opts: { uuid: string }) => {
-            const vm = await findVm(checkUuid(opts.uuid));
+            const uuid = checkUuid(opts.uuid);
+            let vm: NamedVm;
+            try {
+                vm = await findVm(uuid);
+            } catch (err) {
+                if (!(err instanceof NoSuchVmError))
+                    throw err;
+                // The VM was deleted: its schedule goes off (and its cron line with it) instead of failing every day.
+                turnScheduleOff(uuid);
+                throw new Error(`no virtual machine has the UUID ${uuid} any more: its automatic backups are turned off`);
+            }
             const settings = readSettings(vm.uuid, vm.name);
             if (settings.schedule.frequency === "off") {
                 process.stderr.write(`helper: ${vm.name} has no schedule: nothing started\n`);

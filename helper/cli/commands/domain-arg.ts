@@ -10,6 +10,11 @@ export function parseDomainName(value: string): string {
     return value;
 }
 
+/** No VM of that name (or UUID) is defined in libvirt. */
+export class NoSuchVmError extends Error {
+    override readonly name = "NoSuchVmError";
+}
+
 export interface NamedVm {
     name: string;
     uuid: string;
@@ -22,7 +27,7 @@ export async function findVm(name: string, uri?: string): Promise<NamedVm> {
         return { name: config.name, uuid: config.uuid };
     } catch (err) {
         if (err instanceof LibvirtError && err.code === "no-domain")
-            throw new Error(`there is no virtual machine named ${name}`);
+            throw new NoSuchVmError(`there is no virtual machine named ${name}`);
         throw err;
     }
 }
