@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
-import { SETTINGS_DIR } from "./paths.ts";
+import { isUuid, SETTINGS_DIR } from "./paths.ts";
 import { parseTime, type Schedule } from "./schedule-rules.ts";
 import { parseSchedule, SettingsError } from "./settings.ts";
 
@@ -12,7 +12,12 @@ export const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";
 
 /** Characters a shell takes literally in a word. */
 const SHELL_SAFE_PATH = /^\/[A-Za-z0-9_.\/+-]+$/;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The UUIDs of settings files and cron lines: lower case, as the helper stores them. */
+const isStoredUuid = (uuid: string) => isUuid(uuid) && uuid === uuid.toLowerCase();
+
+/** cron is installed: its folder of system crontabs exists. */
+const cronInstalled = (file: string) => fs.existsSync(path.dirname(file));
 
 /** The programs a cron line starts: node and the helper (started as `node helper.js run-scheduled ...`). */
 export interface ScheduledCommand {
@@ -25,7 +30,7 @@ export function cronLine(uuid: string, schedule: Schedule, command: ScheduledCom
     if (schedule.frequency === "off")
         return null;
     const time = parseTime(schedule.time);
-    if (!time || !UUID_RE.test(uuid))
+    if (!time || !isStoredUuid(uuid))
         throw new SettingsError(`cannot schedule ${uuid} at ${schedule.time}`);
     for (const p of [command.node, command.helper]) {
         if (!SHELL_SAFE_PATH.test(p))
@@ -55,7 +60,7 @@ export function cronFileText(entries: { uuid: string; schedule: Schedule }[], co
  * among the host's processes) or "running". Shown beside a schedule, which otherwise would never fire.
  */
 export function schedulerState(file = CRON_FILE, procDir = "/proc"): "running" | "stopped" | "missing" {
-    if (!fs.existsSync(path.dirname(file)))
+    if (!cronInstalled(file))
         return "missing";
     for (const entry of fs.readdirSync(procDir)) {
         if (!/^\d+$/.test(entry))
@@ -73,7 +78,7 @@ export function schedulerState(file = CRON_FILE, procDir = "/proc"): "running" |
 
 /** Refuses a schedule where nothing would run it: no cron installed (no /etc/cron.d). */
 export function requireCron(file = CRON_FILE): void {
-    if (!fs.existsSync(path.dirname(file)))
+    if (!cronInstalled(file))
         throw new SettingsError(`automatic backups need cron, and ${path.dirname(file)} does not exist: install the cron package`);
 }
 
@@ -86,7 +91,7 @@ export function writeCronFile(command: ScheduledCommand, file = CRON_FILE, setti
     const names = fs.existsSync(settingsDir) ? fs.readdirSync(settingsDir) : [];
     for (const name of names) {
         const uuid = name.replace(/\.json$/, "").toLowerCase();
-        if (!name.endsWith(".json") || !UUID_RE.test(uuid))
+        if (!name.endsWith(".json") || !isStoredUuid(uuid))
             continue;
         try {
             const stored = readJsonFile(path.join(settingsDir, name)) as { schedule?: unknown } | undefined;

@@ -6,8 +6,13 @@ export const JOBS_DIR = "/run/cockpit-virtnbdbackup/jobs";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** A domain UUID as libvirt prints it (any case). */
+export function isUuid(value: string): boolean {
+    return UUID_RE.test(value);
+}
+
 export function checkUuid(uuid: string): string {
-    if (!UUID_RE.test(uuid))
+    if (!isUuid(uuid))
         throw new Error(`invalid domain UUID ${JSON.stringify(uuid)}`);
     return uuid.toLowerCase();
 }

@@ -38,6 +38,8 @@ export async function launchBrowser(options: BrowserOptions = {}): Promise<TestB
             viewport: options.viewport ?? { width: 1280, height: 800 },
         });
         const page = await context.newPage();
+        // Uncaught errors of the page show in the test's output, whatever the test asserts.
+        page.on("pageerror", err => console.error(`# page error: ${err.message}`));
         return { browser, context, page, close: () => browser.close() };
     } catch (err) {
         await browser.close();

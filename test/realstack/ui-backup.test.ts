@@ -105,7 +105,6 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         cockpit = await startCockpit({ pkgDir: DIST });
         browser = await launchBrowser({ locale: "en-US" });
         page = browser.page;
-        page.on("pageerror", err => console.error(`# page error: ${err.message}`));
     });
 
     after(async () => {

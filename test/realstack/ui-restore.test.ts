@@ -144,7 +144,6 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         cockpit = await startCockpit({ pkgDir: DIST });
         browser = await launchBrowser({ locale: "en-US" });
         page = browser.page;
-        page.on("pageerror", err => console.error(`# page error: ${err.message}`));
         await openVm(page, cockpit, vm);
         await setFolder(page, folder);
         await page.locator('#backup-points tr[data-point="virtnbdbackup.1"]').waitFor();

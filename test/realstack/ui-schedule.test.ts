@@ -83,7 +83,6 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         cockpit = await startCockpit({ pkgDir: DIST });
         browser = await launchBrowser({ locale: "en-US" });
         page = browser.page;
-        page.on("pageerror", err => console.error(`# page error: ${err.message}`));
     });
 
     after(async () => {

@@ -60,7 +60,6 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
         cockpit = await timed("start cockpit-ws", () => startCockpit({ pkgDir: DIST }));
         // One browser for the whole file: a 287 local session ends soon after its last page closes.
         browser = await timed("start Chromium", () => launchBrowser({ locale: "en-US" }));
-        browser.page.on("pageerror", err => console.error(`# page error: ${err.message}`));
     });
 
     after(async () => {

@@ -3,7 +3,7 @@
 // with the job state file the page watches; `run-scheduled --uuid UUID` is what cron runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
-import { requireCron, schedulerState, writeCronFile } from "../../jobs/cron-file.ts";
+import { requireCron, schedulerState, writeCronFile, type ScheduledCommand } from "../../jobs/cron-file.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
 import { parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
@@ -19,6 +19,11 @@ function weekday(value: string): number {
     return Number(value);
 }
 
+/** What a cron line starts: this node and this helper. */
+function scheduledCommand(): ScheduledCommand {
+    return { node: process.execPath, helper: helperPath() };
+}
+
 /** A deleted VM's stored schedule set to off, and the cron file rewritten without it. */
 function turnScheduleOff(uuid: string): void {
     const stored = readJsonFile(settingsFile(uuid));
@@ -26,7 +31,7 @@ function turnScheduleOff(uuid: string): void {
         const settings = parseSettings(stored, settingsFile(uuid));
         writeSettings(uuid, { ...settings, schedule: { ...settings.schedule, frequency: "off" } });
     }
-    writeCronFile({ node: process.execPath, helper: helperPath() });
+    writeCronFile(scheduledCommand());
 }
 
 function settingsAnswer(vm: NamedVm): SettingsAnswer {
@@ -68,7 +73,7 @@ export function addSettingsCommands(program: Command): void {
                 weekday: opts.weekday ?? stored.weekday,
                 time: opts.time ?? stored.time,
             }, "schedule");
-            const command = { node: process.execPath, helper: helperPath() };
+            const command = scheduledCommand();
             if (schedule.frequency !== "off")
                 requireCron();
             writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule });
