@@ -25,6 +25,14 @@ export interface ScheduledCommand {
     helper: string;
 }
 
+/** Refuses programs whose paths cron's shell would read otherwise (spaces, quotes, $, ...). Pure. */
+export function checkScheduledCommand(command: ScheduledCommand): void {
+    for (const p of [command.node, command.helper]) {
+        if (!SHELL_SAFE_PATH.test(p))
+            throw new SettingsError(`cannot schedule backups: the path ${p} holds characters cron's shell would read otherwise`);
+    }
+}
+
 /** The cron line of one VM, or null when its backups are not scheduled. Pure. */
 export function cronLine(uuid: string, schedule: Schedule, command: ScheduledCommand): string | null {
     if (schedule.frequency === "off")
@@ -32,10 +40,7 @@ export function cronLine(uuid: string, schedule: Schedule, command: ScheduledCom
     const time = parseTime(schedule.time);
     if (!time || !isStoredUuid(uuid))
         throw new SettingsError(`cannot schedule ${uuid} at ${schedule.time}`);
-    for (const p of [command.node, command.helper]) {
-        if (!SHELL_SAFE_PATH.test(p))
-            throw new SettingsError(`cannot schedule backups: the path ${p} holds characters cron's shell would read otherwise`);
-    }
+    checkScheduledCommand(command);
     const weekday = schedule.frequency === "weekly" ? String(schedule.weekday) : "*";
     return `${time.minute} ${time.hour} * * ${weekday} root ${command.node} ${command.helper} run-scheduled --uuid ${uuid}`;
 }

@@ -131,3 +131,17 @@ test("the schedule of a VM deleted since turns itself off at its next run, inste
         removePluginState([goneUuid]);
     }
 });
+
+test("a helper installed where cron's shell would misread the path cannot schedule, and changes nothing", async () => {
+    // The same helper, copied under a folder name with a space.
+    const odd = path.join(work, "odd place", "helper");
+    fs.cpSync(path.dirname(HELPER), odd, { recursive: true });
+    const folder = path.join(work, "backups");
+    const before = (await helper(["get-settings", "--domain", vm.name])).stdout;
+    const cronBefore = cronLines();
+    const r = await run(process.execPath, [path.join(odd, "helper.js"), "set-settings", "--domain", vm.name, "--folder", folder, "--schedule", "daily", "--time", "05:00"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /characters cron's shell would read otherwise/);
+    assert.equal((await helper(["get-settings", "--domain", vm.name])).stdout, before);
+    assert.deepEqual(cronLines(), cronBefore);
+});

@@ -3,7 +3,7 @@
 // with the job state file the page watches; `run-scheduled --uuid UUID` is what cron runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
-import { requireCron, schedulerState, writeCronFile, type ScheduledCommand } from "../../jobs/cron-file.ts";
+import { checkScheduledCommand, requireCron, schedulerState, writeCronFile, type ScheduledCommand } from "../../jobs/cron-file.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
 import { parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
@@ -73,9 +73,12 @@ export function addSettingsCommands(program: Command): void {
                 weekday: opts.weekday ?? stored.weekday,
                 time: opts.time ?? stored.time,
             }, "schedule");
+            // Refusals before anything is stored: the settings and the cron file change together or not at all.
             const command = scheduledCommand();
-            if (schedule.frequency !== "off")
+            if (schedule.frequency !== "off") {
                 requireCron();
+                checkScheduledCommand(command);
+            }
             writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule });
             writeCronFile(command);
             answer(settingsAnswer(vm));

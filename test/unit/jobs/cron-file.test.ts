@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { cronFileText, cronLine, requireCron, schedulerState, writeCronFile } from "../../../helper/jobs/cron-file.ts";
+import { checkScheduledCommand, cronFileText, cronLine, requireCron, schedulerState, writeCronFile } from "../../../helper/jobs/cron-file.ts";
 
 const command = { node: "/usr/bin/node", helper: "/usr/share/cockpit/virtnbdbackup/helper/helper.js" };
 const A = "0b8e7a54-6f0d-4c1e-9d2a-3b4c5d6e7f80";
@@ -23,6 +23,8 @@ it("nothing that cron's shell would read otherwise reaches a line", () => {
     const daily = { frequency: "daily" as const, weekday: 0, time: "02:00" };
     for (const helper of ["/opt/my helper/helper.js", "/x/$(reboot)/helper.js", "relative/helper.js", "/x/a;b.js", "/x/%.js"])
         assert.throws(() => cronLine(A, daily, { ...command, helper }), /characters cron's shell/, helper);
+    assert.throws(() => checkScheduledCommand({ ...command, node: "/opt/node js/bin/node" }), /characters cron's shell/);
+    assert.doesNotThrow(() => checkScheduledCommand(command));
     assert.throws(() => cronLine("not-a-uuid; reboot", daily, command), /cannot schedule/);
     assert.throws(() => cronLine(A, { ...daily, time: "2:00; reboot" }, command), /cannot schedule/);
 });
