@@ -15,6 +15,7 @@ install: node_modules all
 	rm -rf $(PKGDIR)
 	mkdir -p $(PKGDIR)
 	cp -r dist/. $(PKGDIR)/
+	find $(PKGDIR) -name '*.map' -delete
 	mkdir -p $(DESTDIR)$(PREFIX)/bin
 	ln -sf ../share/cockpit/virtnbdbackup/helper/virtnbdbackup.js $(DESTDIR)$(PREFIX)/bin/virtnbdbackup
 	ln -sf ../share/cockpit/virtnbdbackup/helper/virtnbdrestore.js $(DESTDIR)$(PREFIX)/bin/virtnbdrestore

@@ -4,6 +4,7 @@
 import * as esbuild from "esbuild";
 import fs from "node:fs";
 import path from "node:path";
+import zlib from "node:zlib";
 import { createRequire } from "node:module";
 import { buildTranslations } from "./tools/po.mjs";
 
@@ -12,6 +13,9 @@ const root = path.dirname(new URL(import.meta.url).pathname);
 const dist = path.join(root, "dist");
 const args = new Set(process.argv.slice(2));
 const all = !args.has("--ui") && !args.has("--helper");
+// Production by default (minified, React's production build, gzipped, no source maps: what gets installed);
+// --dev keeps readable code with linked maps for debugging in the browser.
+const dev = args.has("--dev");
 
 // Native modules cannot be bundled; they are copied into dist/helper/node_modules so that
 // Node's own resolution finds them beside the bundle, wherever dist/ is installed.
@@ -27,8 +31,9 @@ async function buildUi() {
         outdir: dist,
         format: "iife",
         target: ["es2020"],
-        minify: process.env.NODE_ENV === "production",
-        sourcemap: "linked",
+        minify: !dev,
+        sourcemap: dev ? "linked" : false,
+        define: { "process.env.NODE_ENV": JSON.stringify(dev ? "development" : "production") },
         loader: { ".woff": "file", ".woff2": "file", ".svg": "dataurl", ".png": "file", ".jpg": "file" },
         assetNames: "fonts/[name]",
         // Fonts are copied beside index.css (file loader); only Cockpit's own files stay external.
@@ -39,6 +44,25 @@ async function buildUi() {
     fs.copyFileSync(path.join(root, "src/index.html"), path.join(dist, "index.html"));
     fs.copyFileSync(path.join(root, "manifest.json"), path.join(dist, "manifest.json"));
     buildTranslations(path.join(root, "po"), dist);
+    for (const name of ["index.js", "index.css", "index.js.map", "index.css.map"]) {
+        const file = path.join(dist, name);
+        fs.rmSync(`${file}.gz`, { force: true });
+        if (!dev && fs.existsSync(file))
+            compress(file);
+    }
+}
+
+/**
+ * Like Cockpit's own packages: the big files only as name.gz, which the bridge serves to the browser
+ * as they are (Content-Encoding: gzip).
+ */
+function compress(file) {
+    if (file.endsWith(".map")) {
+        fs.rmSync(file);
+        return;
+    }
+    fs.writeFileSync(`${file}.gz`, zlib.gzipSync(fs.readFileSync(file), { level: 9 }));
+    fs.rmSync(file);
 }
 
 function copyNative() {
