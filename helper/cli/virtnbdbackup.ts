@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "../backup/backup.ts";
 import { endBackupJob } from "../backup/end-job.ts";
 import type { RequestedLevel } from "../backup/levels.ts";
+import { err, out, watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { Syslog } from "./syslog.ts";
 import { VERSION } from "./version.ts";
@@ -99,9 +100,13 @@ async function main() {
     const flags = program.opts<Flags>();
     if (!flags.killonly && !flags.output)
         program.error("error: required option '-o, --output <dir>' not specified");
+    // The Python tool writes a zip archive of the backup to stdout for "-o -"; we do not (yet): refused, not
+    // taken as a folder named "-".
+    if (flags.output === "-")
+        program.error("error: -o - (a zip archive of the backup on stdout) is not supported: give a target folder");
 
     const syslog = flags.syslog
-        ? new Syslog("virtnbdbackup", why => process.stderr.write(`warning: syslog is not available, messages go to the terminal only: ${why}\n`))
+        ? new Syslog("virtnbdbackup", why => err(`warning: syslog is not available, messages go to the terminal only: ${why}\n`))
         : undefined;
     try {
         await run(flags, syslog);
@@ -123,15 +128,7 @@ function syslogEvent(syslog: Syslog, e: BackupEvent): void {
 }
 
 async function run(flags: Flags, syslog: Syslog | undefined) {
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-        if (++signals > 1)
-            process.exit(130);
-        controller.abort(new Error(`cancelled by ${sig}`));
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const signal = watchInterrupts();
 
     if (flags.killonly)
         return killOnly(flags, syslog);
@@ -143,17 +140,17 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
         if (syslog)
             syslogEvent(syslog, e);
         if (flags.json) {
-            process.stdout.write(JSON.stringify(e) + "\n");
+            out(JSON.stringify(e) + "\n");
             return;
         }
         if (e.event === "progress")
             bar?.update(e.dev, e.done, e.total);
         else if (e.event === "warning")
-            process.stderr.write(`warning: ${e.message}\n`);
+            err(`warning: ${e.message}\n`);
         else if (flags.verbose && e.event === "info")
-            process.stderr.write(`${e.message}\n`);
+            err(`${e.message}\n`);
         else if (flags.verbose && e.event === "disk")
-            process.stderr.write(`${e.dev}: ${e.total} bytes to copy into ${e.file}\n`);
+            err(`${e.dev}: ${e.total} bytes to copy into ${e.file}\n`);
     };
     try {
         const result = await runBackup({
@@ -173,7 +170,7 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
             freezeMountpoints: flags.freezeMountpoint,
             threshold: flags.threshold,
             estimateOnly: flags.printonly,
-            signal: controller.signal,
+            signal,
             onEvent: print,
         });
         bar?.end();
@@ -181,34 +178,36 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
             : `${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`;
         syslog?.write("info", done.trim());
         if (flags.json)
-            process.stdout.write(JSON.stringify({ event: "result", ...result }) + "\n");
+            out(JSON.stringify({ event: "result", ...result }) + "\n");
         else if (result.skipped)
-            process.stdout.write(done);
+            out(done);
         else if (!flags.noprogress || flags.verbose)
-            process.stderr.write(done);
+            err(done);
         if (flags.strict && warnings > 0 && !result.skipped) {
-            process.stderr.write(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
+            err(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
             process.exitCode = 2;
         }
-    } catch (err) {
+    } catch (e) {
         bar?.end();
         if (flags.json)
-            process.stdout.write(JSON.stringify({ event: "error", message: errorMessage(err) }) + "\n");
-        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
-        syslog?.write("err", `backup of ${flags.domain} failed: ${errorMessage(err)}`);
+            out(JSON.stringify({ event: "error", message: errorMessage(e) }) + "\n");
+        err(`virtnbdbackup: ${errorMessage(e)}\n`);
+        syslog?.write("err", `backup of ${flags.domain} failed: ${errorMessage(e)}`);
         process.exitCode = 1;
     }
 }
 
 async function killOnly(flags: Flags, syslog: Syslog | undefined) {
     try {
-        const outcome = await endBackupJob(flags.domain, flags.uri);
-        const line = outcome === "ended" ? `ended the backup job of ${flags.domain}` : `no backup job is running on ${flags.domain}`;
-        process.stdout.write(`${line}\n`);
+        const ended = await endBackupJob(flags.domain, flags.uri);
+        const line = ended.outcome === "none" ? `no backup job is running on ${flags.domain}`
+            : ended.ours ? `ended the backup job of ${flags.domain} (left by a run of this tool)`
+                : `ended the backup job of ${flags.domain}, started by another program${ended.socket ? ` (its NBD socket: ${ended.socket})` : ""}`;
+        out(`${line}\n`);
         syslog?.write("info", line);
-    } catch (err) {
-        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
-        syslog?.write("err", errorMessage(err));
+    } catch (e) {
+        err(`virtnbdbackup: ${errorMessage(e)}\n`);
+        syslog?.write("err", errorMessage(e));
         process.exitCode = 1;
     }
 }

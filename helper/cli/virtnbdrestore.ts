@@ -7,6 +7,7 @@ import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
 import { emergencyCleanup } from "../restore/restore-disk.ts";
 import { runDump, runVerify } from "../restore/verify.ts";
+import { err, out as write, watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { VERSION } from "./version.ts";
 
@@ -57,7 +58,7 @@ function oneLine(err: unknown): string {
 }
 
 function out(value: object): void {
-    process.stdout.write(JSON.stringify(value) + "\n");
+    write(JSON.stringify(value) + "\n");
 }
 
 /** -L: one `<ISO time> <JSON>` line per event, appended, as the backup's log has them. */
@@ -81,26 +82,18 @@ async function main(): Promise<void> {
         openLog(flags.logfile);
     logLine({ event: "start", argv: process.argv.slice(2) });
     const action = flags.output === "dump" ? "dump" : flags.action;
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-        if (++signals > 1) {
-            // A second signal: no more waiting for requests in flight.
-            for (const cleanup of emergencyCleanup)
-                cleanup();
-            process.exit(130);
-        }
-        controller.abort(new Error(`cancelled by ${sig}`));
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    // A second signal: no more waiting for requests in flight.
+    const signal = watchInterrupts(() => {
+        for (const cleanup of emergencyCleanup)
+            cleanup();
+    });
 
     if (action === "dump") {
         const entries = await runDump(flags.input, { disk: flags.disk });
         if (flags.json)
             out({ event: "result", action, files: entries });
         else
-            process.stdout.write(JSON.stringify(entries.map(e => e.meta ?? { file: e.file, error: e.error }), null, 4) + "\n");
+            write(JSON.stringify(entries.map(e => e.meta ?? { file: e.file, error: e.error }), null, 4) + "\n");
         if (entries.some(e => e.error))
             process.exitCode = 1;
         return;
@@ -109,12 +102,12 @@ async function main(): Promise<void> {
     if (action === "verify") {
         const entries = await runVerify(flags.input, {
             disk: flags.disk,
-            signal: controller.signal,
+            signal,
             onEntry: e => {
                 if (flags.json)
                     out({ event: "verify", ...e });
                 else
-                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
+                    err(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
             },
         });
         const failed = entries.filter(e => !e.ok);
@@ -148,14 +141,14 @@ async function main(): Promise<void> {
         if (e.event === "progress")
             bar?.update(e.disk, e.done, e.total);
         else if (e.event === "warning")
-            process.stderr.write(`warning: ${e.message}\n`);
+            err(`warning: ${e.message}\n`);
         else if (flags.verbose && e.event === "plan")
             for (const d of e.disks)
-                process.stderr.write(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
+                err(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
         else if (flags.verbose && e.event === "disk")
-            process.stderr.write(`${e.disk}: restored to ${e.output}\n`);
+            err(`${e.disk}: restored to ${e.output}\n`);
         else if (flags.verbose && e.event === "boot-file")
-            process.stderr.write(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}\n`);
+            err(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}\n`);
     };
     try {
         const result = await runRestore({
@@ -169,18 +162,18 @@ async function main(): Promise<void> {
             name: flags.name,
             raw: flags.raw,
             uri: flags.uri,
-        }, { signal: controller.signal, onEvent });
+        }, { signal, onEvent });
         bar?.end();
         logLine({ event: "result", action, ...result });
         if (flags.json)
             out({ event: "result", action, ...result });
         else if (flags.verbose || !flags.noprogress) {
             for (const d of result.disks)
-                process.stderr.write(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
+                err(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
             for (const b of result.bootFiles.filter(f => f.status === "restored"))
-                process.stderr.write(`${b.kind}: ${b.output} (from ${b.saved})\n`);
+                err(`${b.kind}: ${b.output} (from ${b.saved})\n`);
             if (result.config)
-                process.stderr.write(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
+                err(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
         }
     } finally {
         bar?.end();
@@ -192,6 +185,6 @@ main().catch(err => {
     logLine({ event: "error", message });
     if (process.argv.includes("--json"))
         out({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) });
-    process.stderr.write(`virtnbdrestore: ${message}\n`);
+    err(`virtnbdrestore: ${message}\n`);
     process.exitCode = 1;
 });
