@@ -180,11 +180,11 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch(err => {
-    const message = oneLine(err);
+main().catch(e => {
+    const message = oneLine(e);
     logLine({ event: "error", message });
     if (process.argv.includes("--json"))
-        out({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) });
+        out({ event: "error", message, ...(e instanceof ChainError && e.file ? { file: e.file } : {}) });
     err(`virtnbdrestore: ${message}\n`);
     process.exitCode = 1;
 });

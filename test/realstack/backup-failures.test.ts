@@ -151,6 +151,8 @@ test("a run killed with SIGKILL is cleaned up by the next run, which is exact", 
     const next = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stderr, /ending the backup job a killed run left/);
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    assert.deepEqual(jobLeftovers(uuid), [], "the dead run's socket and scratch directories are gone");
     assert.match(next.stderr, /deleting checkpoints a failed run left: virtnbdbackup.1/);
     assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
     assert.equal(await jobType(), "None");
