@@ -1,9 +1,8 @@
 // What stops a CLI run before its end, shared by both CLIs: SIGINT/SIGTERM, and output that can no longer
 // be written (`--json | head`: the reader is gone, EPIPE). Either cancels the run through one AbortSignal,
 // so it cleans up as a cancel does (job ended, checkpoint deleted, unfinished files removed) and exits
-// non-zero; a second signal exits at once. After a failed write, nothing more is written to that stream
-// (no stack trace from an unhandled 'error' event).
-const closed = new Set<NodeJS.WriteStream>();
+// non-zero; a second signal exits at once. With a listener for the streams' 'error' events, a failed
+// write (and any later one) no longer ends the process with an unhandled error and a stack trace.
 
 /**
  * Starts watching; the returned signal aborts with the reason as an Error ("cancelled by SIGTERM",
@@ -28,21 +27,8 @@ export function watchInterrupts(beforeForcedExit?: () => void): AbortSignal {
     process.on("SIGTERM", onSignal);
     for (const [name, stream] of [["stdout", process.stdout], ["stderr", process.stderr]] as const) {
         stream.on("error", (err: NodeJS.ErrnoException) => {
-            closed.add(stream);
             cancel(`cancelled: cannot write to ${name} (${err.code ?? err.message})`);
         });
     }
     return controller.signal;
-}
-
-/** Writes to stdout, unless a write to it failed before. */
-export function out(text: string): void {
-    if (!closed.has(process.stdout))
-        process.stdout.write(text);
-}
-
-/** Writes to stderr, unless a write to it failed before. */
-export function err(text: string): void {
-    if (!closed.has(process.stderr))
-        process.stderr.write(text);
 }

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "../backup/backup.ts";
 import { endBackupJob } from "../backup/end-job.ts";
 import type { RequestedLevel } from "../backup/levels.ts";
-import { err, out, watchInterrupts } from "./interrupts.ts";
+import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { Syslog } from "./syslog.ts";
 import { VERSION } from "./version.ts";
@@ -106,7 +106,7 @@ async function main() {
         program.error("error: -o - (a zip archive of the backup on stdout) is not supported: give a target folder");
 
     const syslog = flags.syslog
-        ? new Syslog("virtnbdbackup", why => err(`warning: syslog is not available, messages go to the terminal only: ${why}\n`))
+        ? new Syslog("virtnbdbackup", why => process.stderr.write(`warning: syslog is not available, messages go to the terminal only: ${why}\n`))
         : undefined;
     try {
         await run(flags, syslog);
@@ -140,17 +140,17 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
         if (syslog)
             syslogEvent(syslog, e);
         if (flags.json) {
-            out(JSON.stringify(e) + "\n");
+            process.stdout.write(JSON.stringify(e) + "\n");
             return;
         }
         if (e.event === "progress")
             bar?.update(e.dev, e.done, e.total);
         else if (e.event === "warning")
-            err(`warning: ${e.message}\n`);
+            process.stderr.write(`warning: ${e.message}\n`);
         else if (flags.verbose && e.event === "info")
-            err(`${e.message}\n`);
+            process.stderr.write(`${e.message}\n`);
         else if (flags.verbose && e.event === "disk")
-            err(`${e.dev}: ${e.total} bytes to copy into ${e.file}\n`);
+            process.stderr.write(`${e.dev}: ${e.total} bytes to copy into ${e.file}\n`);
     };
     try {
         const result = await runBackup({
@@ -178,21 +178,21 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
             : `${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`;
         syslog?.write("info", done.trim());
         if (flags.json)
-            out(JSON.stringify({ event: "result", ...result }) + "\n");
+            process.stdout.write(JSON.stringify({ event: "result", ...result }) + "\n");
         else if (result.skipped)
-            out(done);
+            process.stdout.write(done);
         else if (!flags.noprogress || flags.verbose)
-            err(done);
+            process.stderr.write(done);
         if (flags.strict && warnings > 0 && !result.skipped) {
-            err(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
+            process.stderr.write(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
             process.exitCode = 2;
         }
-    } catch (e) {
+    } catch (err) {
         bar?.end();
         if (flags.json)
-            out(JSON.stringify({ event: "error", message: errorMessage(e) }) + "\n");
-        err(`virtnbdbackup: ${errorMessage(e)}\n`);
-        syslog?.write("err", `backup of ${flags.domain} failed: ${errorMessage(e)}`);
+            process.stdout.write(JSON.stringify({ event: "error", message: errorMessage(err) }) + "\n");
+        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
+        syslog?.write("err", `backup of ${flags.domain} failed: ${errorMessage(err)}`);
         process.exitCode = 1;
     }
 }
@@ -203,11 +203,11 @@ async function killOnly(flags: Flags, syslog: Syslog | undefined) {
         const line = ended.outcome === "none" ? `no backup job is running on ${flags.domain}`
             : ended.ours ? `ended the backup job of ${flags.domain} (left by a run of this tool)`
                 : `ended the backup job of ${flags.domain}, started by another program${ended.socket ? ` (its NBD socket: ${ended.socket})` : ""}`;
-        out(`${line}\n`);
+        process.stdout.write(`${line}\n`);
         syslog?.write("info", line);
-    } catch (e) {
-        err(`virtnbdbackup: ${errorMessage(e)}\n`);
-        syslog?.write("err", errorMessage(e));
+    } catch (err) {
+        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
+        syslog?.write("err", errorMessage(err));
         process.exitCode = 1;
     }
 }

@@ -7,7 +7,7 @@ import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
 import { emergencyCleanup } from "../restore/restore-disk.ts";
 import { runDump, runVerify } from "../restore/verify.ts";
-import { err, out as write, watchInterrupts } from "./interrupts.ts";
+import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { VERSION } from "./version.ts";
 
@@ -58,7 +58,7 @@ function oneLine(err: unknown): string {
 }
 
 function out(value: object): void {
-    write(JSON.stringify(value) + "\n");
+    process.stdout.write(JSON.stringify(value) + "\n");
 }
 
 /** -L: one `<ISO time> <JSON>` line per event, appended, as the backup's log has them. */
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
         openLog(flags.logfile);
     logLine({ event: "start", argv: process.argv.slice(2) });
     const action = flags.output === "dump" ? "dump" : flags.action;
-    // A second signal: no more waiting for requests in flight.
+    // Signals and a closed stdout/stderr cancel; a second signal: no more waiting for requests in flight.
     const signal = watchInterrupts(() => {
         for (const cleanup of emergencyCleanup)
             cleanup();
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         if (flags.json)
             out({ event: "result", action, files: entries });
         else
-            write(JSON.stringify(entries.map(e => e.meta ?? { file: e.file, error: e.error }), null, 4) + "\n");
+            process.stdout.write(JSON.stringify(entries.map(e => e.meta ?? { file: e.file, error: e.error }), null, 4) + "\n");
         if (entries.some(e => e.error))
             process.exitCode = 1;
         return;
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
                 if (flags.json)
                     out({ event: "verify", ...e });
                 else
-                    err(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
+                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
             },
         });
         const failed = entries.filter(e => !e.ok);
@@ -141,14 +141,14 @@ async function main(): Promise<void> {
         if (e.event === "progress")
             bar?.update(e.disk, e.done, e.total);
         else if (e.event === "warning")
-            err(`warning: ${e.message}\n`);
+            process.stderr.write(`warning: ${e.message}\n`);
         else if (flags.verbose && e.event === "plan")
             for (const d of e.disks)
-                err(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
+                process.stderr.write(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
         else if (flags.verbose && e.event === "disk")
-            err(`${e.disk}: restored to ${e.output}\n`);
+            process.stderr.write(`${e.disk}: restored to ${e.output}\n`);
         else if (flags.verbose && e.event === "boot-file")
-            err(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}\n`);
+            process.stderr.write(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}\n`);
     };
     try {
         const result = await runRestore({
@@ -169,22 +169,22 @@ async function main(): Promise<void> {
             out({ event: "result", action, ...result });
         else if (flags.verbose || !flags.noprogress) {
             for (const d of result.disks)
-                err(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
+                process.stderr.write(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
             for (const b of result.bootFiles.filter(f => f.status === "restored"))
-                err(`${b.kind}: ${b.output} (from ${b.saved})\n`);
+                process.stderr.write(`${b.kind}: ${b.output} (from ${b.saved})\n`);
             if (result.config)
-                err(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
+                process.stderr.write(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
         }
     } finally {
         bar?.end();
     }
 }
 
-main().catch(e => {
-    const message = oneLine(e);
+main().catch(err => {
+    const message = oneLine(err);
     logLine({ event: "error", message });
     if (process.argv.includes("--json"))
-        out({ event: "error", message, ...(e instanceof ChainError && e.file ? { file: e.file } : {}) });
-    err(`virtnbdrestore: ${message}\n`);
+        out({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) });
+    process.stderr.write(`virtnbdrestore: ${message}\n`);
     process.exitCode = 1;
 });

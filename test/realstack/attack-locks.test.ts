@@ -244,7 +244,7 @@ test("a run killed with SIGKILL: the next run ends its job (ours by its socket),
     assert.deepEqual(leftovers(), []);
 });
 
-test("a closed stdout (--json | head -n 1) cancels the run like SIGTERM: exit 1, no job, no new checkpoint, no new file", async () => {
+test("a closed stdout (--json | head -n 1) or stderr cancels the run like SIGTERM: exit 1, no job, no new checkpoint, no new file", async () => {
     const dir = path.join(work, "epipe");
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);
     await vm.write(0, { offset: "20M", length: "100M", random: true, seed: 23 });
@@ -269,6 +269,19 @@ test("a closed stdout (--json | head -n 1) cancels the run like SIGTERM: exit 1,
     assert.deepEqual(await checkpoints(), before);
     assert.deepEqual(listFolder(dir).filter(n => !/^backup\.inc\..*\.log$/.test(n)), filesBefore, "no .partial or data file left");
     assert.equal(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8"), cpt);
+
+    // The same with stderr (-v writes each step there) closed after its first line.
+    const quiet = spawn(process.execPath, [ourCli("virtnbdbackup"), "-v", "-w", "1", "-d", vm.name, "-l", "inc", "-o", dir], { stdio: ["ignore", "ignore", "pipe"] });
+    let line = "";
+    quiet.stderr.on("data", (b: Buffer) => {
+        line += b.toString();
+        if (line.includes("\n"))
+            quiet.stderr.destroy();
+    });
+    assert.equal(await new Promise<number | null>(resolve => quiet.on("close", c => resolve(c))), 1);
+    assert.equal(await jobType(), "None");
+    assert.deepEqual(await checkpoints(), before);
+    assert.deepEqual(listFolder(dir), filesBefore);
 
     // The restore CLI: the same, and no image left in the target.
     const target = path.join(work, "epipe-restore");
