@@ -1,11 +1,11 @@
 // Types of fileio-node: a checksummed positioned write, and Linux's sync_file_range(2) and
-// posix_fadvise(2), for Node.js.
+// posix_fadvise(2), and a non-blocking flock(2), for Node.js.
 
 /** A failed system call: `code` is errno's name ('EBADF', 'EIO', 'ESPIPE', …), `errno` its negative number. */
 export interface FileIoError extends Error {
     code?: string;
     errno?: number;
-    syscall?: "pwritev" | "sync_file_range" | "posix_fadvise";
+    syscall?: "pwritev" | "sync_file_range" | "posix_fadvise" | "flock";
 }
 
 /**
@@ -40,3 +40,12 @@ export declare function syncFileRange(fd: number, offset: number, length: number
  * clean pages of a range from the page cache (dirty ones stay until written back).
  */
 export declare function fadvise(fd: number, offset: number, length: number, advice: number): Promise<void>;
+
+/**
+ * flock(fd, LOCK_EX | LOCK_NB), synchronous (it never blocks): true when this open file description now
+ * holds the exclusive lock, false when another one holds it (another process, or another open() of the
+ * same file in this one). The kernel releases the lock when the last descriptor of the description is
+ * closed, which includes the process dying by any signal. `lock` false: flock(fd, LOCK_UN), returns true.
+ * Other failures (EBADF, ENOLCK, ...) throw with errno's code.
+ */
+export declare function tryLock(fd: number, lock?: boolean): boolean;

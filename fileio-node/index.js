@@ -52,7 +52,20 @@ function fadvise(fd, offset, length, advice) {
     return error ? Promise.reject(error) : binding.fadvise(fd, offset, length, advice);
 }
 
+function tryLock(fd, lock = true) {
+    const error = checkInteger("fd", fd, 0x7fffffff);
+    if (error)
+        throw error;
+    if (typeof lock !== "boolean") {
+        const typeError = new TypeError(`fileio-node: "lock" must be a boolean, got ${typeof lock}`);
+        typeError.code = "ERR_INVALID_ARG_TYPE";
+        throw typeError;
+    }
+    return binding.tryLock(fd, lock);
+}
+
 exports.writeSummed = writeSummed;
+exports.tryLock = tryLock;
 exports.syncFileRange = syncFileRange;
 exports.fadvise = fadvise;
 exports.constants = Object.freeze({ ...binding.constants });

@@ -1,10 +1,12 @@
 // fileio-node: what Node's fs lacks for streaming big checksummed files to disk: a positioned write
 // that sums adler32 of its bytes in the same thread-pool job (the bytes are summed while hot in that
 // core's cache, and the main thread stays free), and sync_file_range(2) / posix_fadvise(2) to write
-// behind the writer without filling the page cache. All run on the libuv thread pool.
+// behind the writer without filling the page cache. All run on the libuv thread pool. Also flock(2),
+// non-blocking, for locks the kernel releases when their process dies, however it dies.
 #include <fcntl.h>
 #include <libdeflate.h>
 #include <napi.h>
+#include <sys/file.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -200,6 +202,23 @@ Napi::Value WriteSummed(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// flock(fd, LOCK_EX | LOCK_NB) (or LOCK_UN): never blocks, so it runs on the calling thread. true: taken
+// (or released), false: another open file description holds it; any other failure throws errno's code.
+Napi::Value TryLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t fd = IntegerArg(info, 0, "fd");
+  if (fd > INT32_MAX) throw Napi::RangeError::New(env, "fileio-node: fd out of range");
+  if (!info[1].IsBoolean()) throw Napi::TypeError::New(env, "fileio-node: \"lock\" must be a boolean");
+  int operation = info[1].As<Napi::Boolean>().Value() ? (LOCK_EX | LOCK_NB) : LOCK_UN;
+  int result;
+  do {
+    result = flock(static_cast<int>(fd), operation);
+  } while (result != 0 && errno == EINTR);
+  if (result == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  throw ErrnoError(env, "flock", errno);
+}
+
 Napi::Value SyncFileRange(const Napi::CallbackInfo& info) { return Queue(info, "sync_file_range", CallSyncFileRange); }
 
 Napi::Value Fadvise(const Napi::CallbackInfo& info) { return Queue(info, "posix_fadvise", CallFadvise); }
@@ -210,6 +229,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeSummed", Napi::Function::New(env, WriteSummed, "writeSummed"));
   exports.Set("syncFileRange", Napi::Function::New(env, SyncFileRange, "syncFileRange"));
   exports.Set("fadvise", Napi::Function::New(env, Fadvise, "fadvise"));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
 
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("SYNC_FILE_RANGE_WAIT_BEFORE", Napi::Number::New(env, SYNC_FILE_RANGE_WAIT_BEFORE));

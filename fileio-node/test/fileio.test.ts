@@ -2,12 +2,12 @@
 // cache as fincore(1) sees it for sync_file_range + POSIX_FADV_DONTNEED, and real errno failures.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { constants, fadvise, syncFileRange, writeSummed } from "fileio-node";
+import { constants, fadvise, syncFileRange, tryLock, writeSummed } from "fileio-node";
 
 const MiB = 1024 * 1024;
 const { SYNC_FILE_RANGE_WAIT_BEFORE, SYNC_FILE_RANGE_WRITE, SYNC_FILE_RANGE_WAIT_AFTER, POSIX_FADV_DONTNEED } = constants;
@@ -98,6 +98,32 @@ test("sync_file_range on a pipe fails with ESPIPE", async () => {
         await assert.rejects(fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), { code: "ESPIPE", syscall: "posix_fadvise" });
     } finally {
         fs.closeSync(fd);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+test("tryLock is flock(2): exclusive per open file, seen by flock(1), gone when the file is closed", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-fileio-`));
+    const file = path.join(dir, "lock");
+    /** util-linux flock(1), non-blocking: exit 0 when it could take the lock. */
+    const othersCanTake = () => spawnSync("flock", ["--nonblock", "--exclusive", file, "true"]).status === 0;
+    try {
+        const a = fs.openSync(file, "w");
+        const b = fs.openSync(file, "r");
+        assert.equal(othersCanTake(), true);
+        assert.equal(tryLock(a), true);
+        assert.equal(tryLock(a), true, "taking it again through the same open file is a no-op");
+        assert.equal(tryLock(b), false, "another open file of the same process is refused");
+        assert.equal(othersCanTake(), false, "another process is refused");
+        assert.equal(tryLock(a, false), true);
+        assert.equal(tryLock(b), true, "free again after unlocking");
+        fs.closeSync(b);
+        assert.equal(othersCanTake(), true, "closing the file releases it");
+        fs.closeSync(a);
+        assert.throws(() => tryLock(a), { code: "EBADF", syscall: "flock" });
+        assert.throws(() => tryLock(-1), { name: "RangeError" });
+        assert.throws(() => tryLock(0, 1 as unknown as boolean), { name: "TypeError" });
+    } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 });

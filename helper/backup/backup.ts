@@ -4,7 +4,6 @@
 // made: the job is ended, its checkpoint deleted, its files removed; the chain stays as it was.
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
 import { chainFullFileName, checkpointListFileName, checksumFileName, dataFileName, logFileName, partialFileName } from "../format/index.ts";
 import { buildCheckpointXml, buildPullBackupXml, type DiskConfig } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
@@ -14,11 +13,12 @@ import { changedBytesSince, checkpointXml, deleteCheckpoint, listCheckpoints } f
 import { backupDisk } from "./disk-copy.ts";
 import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
 import { prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
+import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
 import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
-import { endJob, socketPath, startPullJob } from "./pull-job.ts";
+import { endJob, startPullJob } from "./pull-job.ts";
 import { errorMessage, type BackupEvent, type BackupOptions, type BackupResult, type DiskExport } from "./types.ts";
 
 export { errorMessage, type BackupEvent, type BackupOptions, type BackupResult } from "./types.ts";
@@ -44,7 +44,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     let ending: Promise<void> | undefined;
     const endTheJob = () => {
         if (!ending && jobStarted) {
-            ending = endJob(domain.name, uri, socketPath(domain.uuid)).then(() => { jobStarted = false; });
+            ending = endJob(domain.name, uri).then(() => { jobStarted = false; });
             ending.catch(() => {});
         }
     };
@@ -64,6 +64,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const status = await domainStatus(domain.name, active, uri);
         let online = status.online;
         await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
+        removeJobDirs(domain.uuid);  // a dead run's socket and scratch directories
         madeFolder = prepareFolder(output);
         const opened = RunJournal.open(output);
         journal = opened.journal;
@@ -130,17 +131,15 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         checkCancelled(options.signal);
 
         const exports = new Map<string, DiskExport>();
-        const scratchDir = options.scratchDir ?? "/var/tmp";
         if (online) {
-            const socket = socketPath(domain.uuid);
-            fs.rmSync(socket, { force: true });
-            const tag = randomBytes(4).toString("hex");
+            const liveXml = startedDomain ? await virsh(["dumpxml", "--domain", domain.name], { uri }) : vmConfig;
+            const { socket, scratchDir } = makeJobDirs(domain.uuid, options.scratchDir ?? "/var/tmp", await qemuOwner(liveXml));
             const backupXml = buildPullBackupXml({
                 socketPath: socket,
                 incremental: plan.parentCheckpoint || null,
                 disks: domain.disks.filter(d => d.device === "disk").map(d => {
                     const chosen = disks.some(c => c.target === d.target);
-                    return { target: d.target, backup: chosen, scratchFile: chosen ? path.join(scratchDir, `backup.${tag}.${d.target}`) : undefined };
+                    return { target: d.target, backup: chosen, scratchFile: chosen ? path.join(scratchDir, `${d.target}.scratch`) : undefined };
                 }),
             });
             const checkpointXml = plan.createCheckpoint
@@ -227,14 +226,18 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             await virsh(["destroy", "--domain", domain.name], { uri }).catch(() => {});
         await new Promise<void>(resolve => log ? log.end(resolve) : resolve());
         options.signal?.removeEventListener("abort", onCancel);
-        lock.release();
+        try {
+            removeJobDirs(domain.uuid);
+        } finally {
+            lock.release();
+        }
     }
 
     async function undo() {
         await ending?.catch(() => {});
         await records?.catch(() => {});
         if (jobStarted)
-            await endJob(domain.name, uri, socketPath(domain.uuid)).catch(() => {});
+            await endJob(domain.name, uri).catch(e => emit({ event: "warning", message: `could not end the backup job: ${errorMessage(e)}` }));
         await Promise.all(offline.map(o => o.stop().catch(() => {})));
         if (createdCheckpoint)
             await deleteCheckpoint(domain.name, createdCheckpoint, { uri }).catch(e => emit({ event: "warning", message: `could not delete checkpoint ${createdCheckpoint}: ${errorMessage(e)}` }));

@@ -6,20 +6,31 @@ import type { DiskConfig, DomainConfig } from "../libvirt/domain-xml.ts";
 import { checkBitmaps } from "./bitmaps.ts";
 import { deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
 import { BackupRefusedError, checkpointIndex, type LevelPlan } from "./levels.ts";
-import { endJob, socketPath } from "./pull-job.ts";
+import { isOurSocket } from "./job-dir.ts";
+import { backupJob, endJob } from "./pull-job.ts";
 import { errorMessage, type Note } from "./types.ts";
 
 /**
- * A libvirt job left by a killed run is ended; one started by someone else is not ours to touch.
- * `job` is the domain's running job (runningJob), asked after taking the lock.
+ * A backup job this project started (its NBD socket is in our job directory) is left by a run that died
+ * or is still being torn down: we hold the VM's lock, so no run of ours uses it; it is ended. Any other
+ * job (another tool's backup, a migration) is not ours to touch. `job` is the domain's running job
+ * (runningJob), asked after taking the lock; `stale`: the lock's previous owner died holding it.
  */
 export async function clearStaleJob(domain: DomainConfig, job: string | undefined, stale: boolean, uri: string | undefined, note: Note) {
     if (!job)
         return;
-    if (!stale || job !== "Backup")
+    if (job !== "Backup")
         throw new BackupRefusedError(`${domain.name} already has a running ${job.toLowerCase()} job (see: virsh domjobinfo ${domain.name})`);
-    note({ event: "warning", message: `ending the backup job a killed run left on ${domain.name}` });
-    await endJob(domain.name, uri, socketPath(domain.uuid));
+    const running = await backupJob(domain.name, uri);
+    if (!running)
+        return;  // ended meanwhile
+    const socket = running.socket;
+    if (socket === undefined || !isOurSocket(socket)) {
+        throw new BackupRefusedError(`another backup job is running on ${domain.name}, not started by this tool` +
+            `${socket ? ` (its NBD socket: ${socket})` : ""}: left alone (see: virsh domjobinfo ${domain.name}; virtnbdbackup -k ends it)`);
+    }
+    note({ event: "warning", message: stale ? `ending the backup job a killed run left on ${domain.name}` : `ending the backup job a previous run left on ${domain.name}` });
+    await endJob(domain.name, uri);
 }
 
 /**

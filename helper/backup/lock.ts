@@ -1,14 +1,17 @@
-// One job per VM at a time, across processes. The lock itself is a unix socket bound to an abstract
-// name (Linux): binding is atomic and exclusive, and the kernel releases it when the process ends,
-// however it ends, so there is no stale lock to take over and no race in taking one over. Beside it
-// a file holds the owner's pid, for messages and for the UI's "is a job running" check; a pid file left
-// by a process that died tells the next run to clean up after it.
+// One job per VM at a time, across processes. The lock is flock(2) on <uuid>.lock in a root-only
+// directory (/run/virtnbdbackup/locks): taking it is atomic and exclusive, no other user can create or
+// hold that file, and the kernel releases it when the process ends, however it ends, so there is no
+// stale lock to take over and no race in taking one over. The file holds the owner's pid, for messages
+// and for the UI's "is a job running" check; a pid found there by the next owner was left by a process
+// that died holding the lock, which tells that run to clean up after it. The file is never removed:
+// a lock on an unlinked file would not exclude a taker of the new one.
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { tryLock } from "fileio-node";
 import { processAlive } from "../tools/proc.ts";
+import { LOCK_DIR, privateDir } from "./run-dir.ts";
 
-export const LOCK_DIR = "/run/lock/virtnbdbackup";
+export { LOCK_DIR };
 
 export class JobLockedError extends Error {
     constructor(readonly domain: string, readonly pid: number | undefined) {
@@ -18,56 +21,71 @@ export class JobLockedError extends Error {
 }
 
 export interface JobLock {
-    /** True when the previous owner died without unlocking: its job and socket may need cleaning up. */
+    /** True when the previous owner died holding the lock: its job and files may need cleaning up. */
     readonly tookOverStale: boolean;
     release(): void;
 }
 
-/** Takes the lock for `key` (the domain UUID); `domain` only names it in messages. */
-export async function lockJob(key: string, domain: string, dir = LOCK_DIR): Promise<JobLock> {
-    if (!/^[A-Za-z0-9._-]+$/.test(key))
+function lockFile(key: string, dir: string): string {
+    if (!/^[A-Za-z0-9._-]+$/.test(key) || key.startsWith("."))
         throw new Error(`invalid lock key ${JSON.stringify(key)}`);
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = path.join(dir, `${key}.lock`);
-    const server = net.createServer();
-    try {
-        await new Promise<void>((resolve, reject) => {
-            server.once("error", reject);
-            // The lock directory is part of the name, so tests with their own directory do not collide.
-            server.listen({ path: `\0${path.resolve(dir)}/${key}`, exclusive: true }, () => resolve());
-        });
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
-            throw new JobLockedError(domain, readOwner(file));
-        throw err;
-    }
-    server.unref(); // the lock must not keep the process alive
-    const previous = readOwner(file);
-    const tookOverStale = previous !== undefined && previous !== process.pid && !processAlive(previous);
-    const tmp = `${file}.${process.pid}`;
-    fs.writeFileSync(tmp, `${process.pid}\n`, { mode: 0o600 });
-    fs.renameSync(tmp, file);
-    let released = false;
-    return {
-        tookOverStale,
-        release() {
-            if (released)
-                return;
-            released = true;
-            try {
-                if (readOwner(file) === process.pid)
-                    fs.unlinkSync(file);
-            } catch { /* already gone */ }
-            server.close();
-        },
-    };
+    return path.join(dir, `${key}.lock`);
 }
 
-function readOwner(file: string): number | undefined {
+/** Takes the lock for `key` (the domain UUID); `domain` only names it in messages. */
+export async function lockJob(key: string, domain: string, dir = LOCK_DIR): Promise<JobLock> {
+    const file = lockFile(key, privateDir(dir));
+    const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    let held = false;
     try {
-        const pid = Number.parseInt(fs.readFileSync(file, "utf8"), 10);
-        return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+        const st = fs.fstatSync(fd);
+        if (!st.isFile() || st.uid !== process.geteuid!())
+            throw new Error(`refusing lock file ${file}: not a regular file of this process's user`);
+        if (!tryLock(fd))
+            throw new JobLockedError(domain, readPid(fd));
+        held = true;
+        const previous = readPid(fd);
+        fs.ftruncateSync(fd, 0);
+        fs.writeSync(fd, `${process.pid}\n`, 0);
+        let released = false;
+        return {
+            tookOverStale: previous !== undefined && previous !== process.pid,
+            release() {
+                if (released)
+                    return;
+                released = true;
+                try {
+                    fs.ftruncateSync(fd, 0);  // "no owner" before the lock is free
+                } finally {
+                    fs.closeSync(fd);         // closing releases the lock
+                }
+            },
+        };
+    } finally {
+        if (!held)
+            fs.closeSync(fd);
+    }
+}
+
+/** The pid of a live process holding the lock of `key`, as its file says; undefined when free. */
+export function lockOwner(key: string, dir = LOCK_DIR): number | undefined {
+    let fd: number;
+    try {
+        fd = fs.openSync(lockFile(key, dir), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     } catch {
         return undefined;
     }
+    try {
+        const pid = readPid(fd);
+        return pid !== undefined && processAlive(pid) ? pid : undefined;
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+function readPid(fd: number): number | undefined {
+    const buf = Buffer.alloc(32);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const pid = Number.parseInt(buf.subarray(0, n).toString("utf8"), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { virsh } from "../libvirt/virsh.ts";
+import { attr, child, parseRoot } from "../libvirt/xml.ts";
 
 export interface PullJobSpec {
     domain: string;
@@ -12,11 +13,6 @@ export interface PullJobSpec {
     backupXml: string;
     /** `<domaincheckpoint>` XML, when the job creates a checkpoint. */
     checkpointXml?: string;
-}
-
-/** Where the job's NBD socket lives: fixed per domain, so a killed run's socket is found again. */
-export function socketPath(domainUuid: string): string {
-    return `/var/tmp/virtnbdbackup.${domainUuid}.sock`;
 }
 
 export async function startPullJob(spec: PullJobSpec): Promise<void> {
@@ -46,16 +42,42 @@ export async function runningJob(domain: string, uri?: string): Promise<string |
 }
 
 /**
- * Ends the running job and removes its socket (QEMU leaves the file behind). A job that is already
- * gone is not an error.
+ * The domain's running backup job with its unix socket (what tells whose job it is; none for push mode
+ * or TCP), or undefined when no backup job runs.
  */
-export async function endJob(domain: string, uri?: string, socket?: string): Promise<void> {
+export async function backupJob(domain: string, uri?: string): Promise<{ socket?: string } | undefined> {
+    let xml: string;
+    try {
+        xml = await virsh(["backup-dumpxml", "--domain", domain], { uri });
+    } catch (err) {
+        if (await runningJob(domain, uri) !== "Backup")
+            return undefined;  // none, or it ended meanwhile
+        throw err;
+    }
+    const server = child(parseRoot(xml, "domainbackup"), "server");
+    return { socket: attr(server, "transport") === "unix" ? attr(server, "socket") ?? undefined : undefined };
+}
+
+/** How long a run waits for libvirt to tear down a job it asked to end. */
+const JOB_END_TIMEOUT_MS = 30_000;
+
+/**
+ * Ends the running job and returns once libvirt shows no job on the domain (domjobabort may return
+ * before the job is torn down; the next run would find it still there). A job that is already gone is
+ * not an error.
+ */
+export async function endJob(domain: string, uri?: string, timeoutMs = JOB_END_TIMEOUT_MS): Promise<void> {
     try {
         await virsh(["domjobabort", "--domain", domain], { uri });
     } catch (err) {
         if (await runningJob(domain, uri).catch(() => "unknown") !== undefined)
             throw err;
+        return;
     }
-    if (socket)
-        fs.rmSync(socket, { force: true });
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 20; await runningJob(domain, uri) !== undefined; wait = Math.min(wait * 2, 500)) {
+        if (Date.now() > deadline)
+            throw new Error(`the backup job of ${domain} did not end within ${Math.round(timeoutMs / 1000)} s of domjobabort (see: virsh domjobinfo ${domain})`);
+        await new Promise(resolve => setTimeout(resolve, wait));
+    }
 }

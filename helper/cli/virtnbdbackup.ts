@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "../backup/backup.ts";
 import { endBackupJob } from "../backup/end-job.ts";
 import type { RequestedLevel } from "../backup/levels.ts";
+import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { Syslog } from "./syslog.ts";
 import { VERSION } from "./version.ts";
@@ -99,6 +100,10 @@ async function main() {
     const flags = program.opts<Flags>();
     if (!flags.killonly && !flags.output)
         program.error("error: required option '-o, --output <dir>' not specified");
+    // The Python tool writes a zip archive of the backup to stdout for "-o -"; we do not (yet): refused, not
+    // taken as a folder named "-".
+    if (flags.output === "-")
+        program.error("error: -o - (a zip archive of the backup on stdout) is not supported: give a target folder");
 
     const syslog = flags.syslog
         ? new Syslog("virtnbdbackup", why => process.stderr.write(`warning: syslog is not available, messages go to the terminal only: ${why}\n`))
@@ -123,15 +128,7 @@ function syslogEvent(syslog: Syslog, e: BackupEvent): void {
 }
 
 async function run(flags: Flags, syslog: Syslog | undefined) {
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-        if (++signals > 1)
-            process.exit(130);
-        controller.abort(new Error(`cancelled by ${sig}`));
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    const signal = watchInterrupts();
 
     if (flags.killonly)
         return killOnly(flags, syslog);
@@ -173,7 +170,7 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
             freezeMountpoints: flags.freezeMountpoint,
             threshold: flags.threshold,
             estimateOnly: flags.printonly,
-            signal: controller.signal,
+            signal,
             onEvent: print,
         });
         bar?.end();
@@ -202,8 +199,10 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
 
 async function killOnly(flags: Flags, syslog: Syslog | undefined) {
     try {
-        const outcome = await endBackupJob(flags.domain, flags.uri);
-        const line = outcome === "ended" ? `ended the backup job of ${flags.domain}` : `no backup job is running on ${flags.domain}`;
+        const ended = await endBackupJob(flags.domain, flags.uri);
+        const line = ended.outcome === "none" ? `no backup job is running on ${flags.domain}`
+            : ended.ours ? `ended the backup job of ${flags.domain} (left by a run of this tool)`
+                : `ended the backup job of ${flags.domain}, started by another program${ended.socket ? ` (its NBD socket: ${ended.socket})` : ""}`;
         process.stdout.write(`${line}\n`);
         syslog?.write("info", line);
     } catch (err) {

@@ -7,6 +7,7 @@ import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
 import { emergencyCleanup } from "../restore/restore-disk.ts";
 import { runDump, runVerify } from "../restore/verify.ts";
+import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { VERSION } from "./version.ts";
 
@@ -81,19 +82,11 @@ async function main(): Promise<void> {
         openLog(flags.logfile);
     logLine({ event: "start", argv: process.argv.slice(2) });
     const action = flags.output === "dump" ? "dump" : flags.action;
-    const controller = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-        if (++signals > 1) {
-            // A second signal: no more waiting for requests in flight.
-            for (const cleanup of emergencyCleanup)
-                cleanup();
-            process.exit(130);
-        }
-        controller.abort(new Error(`cancelled by ${sig}`));
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    // Signals and a closed stdout/stderr cancel; a second signal: no more waiting for requests in flight.
+    const signal = watchInterrupts(() => {
+        for (const cleanup of emergencyCleanup)
+            cleanup();
+    });
 
     if (action === "dump") {
         const entries = await runDump(flags.input, { disk: flags.disk });
@@ -109,7 +102,7 @@ async function main(): Promise<void> {
     if (action === "verify") {
         const entries = await runVerify(flags.input, {
             disk: flags.disk,
-            signal: controller.signal,
+            signal,
             onEntry: e => {
                 if (flags.json)
                     out({ event: "verify", ...e });
@@ -169,7 +162,7 @@ async function main(): Promise<void> {
             name: flags.name,
             raw: flags.raw,
             uri: flags.uri,
-        }, { signal: controller.signal, onEvent });
+        }, { signal, onEvent });
         bar?.end();
         logLine({ event: "result", action, ...result });
         if (flags.json)

@@ -5,13 +5,12 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { JobLockedError, LOCK_DIR } from "../backup/lock.ts";
+import { JobLockedError, lockOwner } from "../backup/lock.ts";
 import { ensureDir, writeFileAtomic } from "./atomic-file.ts";
 import { initialState } from "./job-state.ts";
 import { initialRestoreState, type NewRestoreJob } from "./restore-state.ts";
 import { currentJob } from "./status.ts";
 import { JOBS_DIR, cancelFile, runnerLogFile, startLockFile, statusFile } from "./paths.ts";
-import { processAlive } from "../tools/proc.ts";
 import type { JobState, RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
 
 export class JobRunningError extends Error {
@@ -50,16 +49,6 @@ function takeStartLock(uuid: string): () => void {
     throw new Error(`could not take ${file}`);
 }
 
-/** The engine's own lock (/run/lock/virtnbdbackup/<uuid>.lock) held by a live process: a CLI run, a restore. */
-function engineLockOwner(uuid: string): number | undefined {
-    try {
-        const pid = Number.parseInt(fs.readFileSync(path.join(LOCK_DIR, `${uuid}.lock`), "utf8"), 10);
-        return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
 function newJobId(): string {
     return `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
@@ -78,7 +67,7 @@ function startDetached(uuid: string, domain: string, first: JobState, helperArgs
                 "wait for it to end or cancel it");
         }
         // The same refusal the engine would give, before this job's state replaces the last one's.
-        const owner = engineLockOwner(uuid);
+        const owner = lockOwner(uuid);  // the engine's own lock, held by a live process: a CLI run, a restore
         if (owner !== undefined)
             throw new JobLockedError(domain, owner);
 

@@ -104,7 +104,8 @@ export async function planRestore(sel: RestoreSelection): Promise<RestorePlan> {
 
     const outputs = new Set<string>();
     const outputName = (dev: string): string => {
-        let name = restoredFileName(configDisks.get(dev), dev);
+        // A --sequence restore names its image after the disk (vda), as the Python tool does; scripts rely on it.
+        let name = sequence ? dev : restoredFileName(configDisks.get(dev), dev);
         if (outputs.has(name))
             name = `${dev}.${name}`;
         outputs.add(name);

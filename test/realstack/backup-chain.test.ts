@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { jobLeftovers } from "../lib/job-dirs.ts";
 import { TestVm, compareImages } from "../lib/vm.ts";
 import { events, listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
@@ -54,7 +55,7 @@ test("full, inc, diff, inc of a running VM: every point restores exactly with th
     const atFull = [await vm.snapshotExpected(0, "full"), await vm.snapshotExpected(1, "full")];
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8")), ["virtnbdbackup.0"]);
     const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
-    assert.ok(!fs.existsSync(`/var/tmp/virtnbdbackup.${uuid}.sock`), "the job's NBD socket is removed");
+    assert.deepEqual(jobLeftovers(uuid), [], "the job's socket and scratch directories are removed");
 
     // Live guest writes, including zeroed ranges over data the full saved.
     await vm.write(0, { offset: "2M", length: "1M", pattern: 0xc1 });

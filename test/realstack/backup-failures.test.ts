@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { jobLeftovers } from "../lib/job-dirs.ts";
 import { TestVm, compareImages } from "../lib/vm.ts";
 import { listFolder, ourBackup, ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
 import { run, runOk } from "../lib/exec.ts";
@@ -127,7 +128,7 @@ test("cancel (SIGTERM) mid-backup leaves no restore point, checkpoint or job; th
     assert.deepEqual(await checkpoints(), ["virtnbdbackup.0"]);
     assert.equal(await jobType(), "None");
     const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
-    assert.ok(!fs.existsSync(`/var/tmp/virtnbdbackup.${uuid}.sock`), "the job's NBD socket is removed");
+    assert.deepEqual(jobLeftovers(uuid), [], "the job's socket and scratch directories are removed");
 
     await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
@@ -150,6 +151,8 @@ test("a run killed with SIGKILL is cleaned up by the next run, which is exact", 
     const next = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stderr, /ending the backup job a killed run left/);
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    assert.deepEqual(jobLeftovers(uuid), [], "the dead run's socket and scratch directories are gone");
     assert.match(next.stderr, /deleting checkpoints a failed run left: virtnbdbackup.1/);
     assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
     assert.equal(await jobType(), "None");
@@ -178,7 +181,7 @@ test("a second job on the same VM is refused and changes nothing", async () => {
     try {
         const r = await ourBackup(["-d", vm.name, "-l", "full", "-o", dir]);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /already has a running backup job/);
+        assert.match(r.stderr, /another backup job is running on .*, not started by this tool \(its NBD socket: \/var\/tmp\/vnbt-\d+-foreign\.sock\)/);
         assert.notEqual(await jobType(), "None", "the other job was not touched");
     } finally {
         await runOk("virsh", ["-c", "qemu:///system", "domjobabort", "--domain", vm.name]);

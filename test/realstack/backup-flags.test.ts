@@ -7,8 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm, compareImages } from "../lib/vm.ts";
-import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
-import { runOk } from "../lib/exec.ts";
+import { listFolder, ourBackup, ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
+import { run, runOk } from "../lib/exec.ts";
+import { jobLeftovers } from "../lib/job-dirs.ts";
 import { lockJob } from "../../helper/backup/lock.ts";
 import { ensureSyslog, SYSLOG_FILE } from "../lib/syslog.ts";
 
@@ -107,7 +108,7 @@ test("-k ends a backup job left running, says so when none runs, and leaves a ru
         assert.equal(await jobType(), "Unbounded");
         // -o is not needed to end a job.
         const k = await ourBackupOk(["-d", vm.name, "-k"]);
-        assert.match(k.stdout, /ended the backup job/);
+        assert.match(k.stdout, new RegExp(`ended the backup job of ${vm.name}, started by another program \\(its NBD socket: ${socket}\\)`));
         assert.equal(await jobType(), "None");
     } finally {
         if (await jobType() !== "None")
@@ -162,4 +163,47 @@ test("-o is required except with -k", async () => {
     const r = await ourBackup(["-d", vm.name, "-l", "full"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /required option '-o, --output <dir>'/);
+});
+
+test("-o - (the Python tool's zip on stdout) is refused: exit 1, one line, no folder named \"-\", nothing on stdout", async () => {
+    const cwd = fs.mkdtempSync(path.join(work, "dash-"));
+    const before = await checkpoints();
+    const r = await run(process.execPath, [ourCli("virtnbdbackup"), "-d", vm.name, "-l", "full", "-o", "-"], { cwd });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /-o - \(a zip archive of the backup on stdout\) is not supported: give a target folder/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(fs.readdirSync(cwd), []);
+    assert.deepEqual(await checkpoints(), before);
+});
+
+test("--scratchdir: the scratch files go into a directory of the run's own inside it, removed at the end; a folder others can write is refused", async (t) => {
+    // QEMU (the libvirt-qemu user) opens the scratch files by path: the folder must be reachable by it.
+    const scratch = fs.mkdtempSync(path.join("/var/tmp", `vnbt-${process.pid}-scratch-`));
+    fs.chmodSync(scratch, 0o755);
+    t.after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+    const uuid = (await runOk("virsh", ["-c", URI, "domuuid", "--domain", vm.name])).stdout.trim();
+    const dir = path.join(work, "scratchdir");
+    // libvirt creates the scratch files when the job starts: inotify sees every name made in the folder.
+    const seen = new Set<string>();
+    const watcher = fs.watch(scratch, (_event, name) => { if (name) seen.add(name); });
+    try {
+        const r = await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir, "--scratchdir", scratch, "-v"]);
+        assert.match(r.stderr, /full backup of .* done/);
+    } finally {
+        watcher.close();
+    }
+    assert.equal(seen.size, 1, [...seen].join(" "));
+    assert.ok([...seen].every(n => new RegExp(`^virtnbdbackup\\.${uuid}\\.[0-9a-f]{16}$`).test(n)), [...seen].join(" "));
+    assert.deepEqual(fs.readdirSync(scratch), [], "nothing is left in the scratch folder");
+    assert.deepEqual(jobLeftovers(uuid, scratch), []);
+
+    fs.chmodSync(scratch, 0o777);
+    const before = await checkpoints();
+    const refused = await ourBackup(["-d", vm.name, "-l", "copy", "-o", path.join(work, "scratch-refused"), "--scratchdir", scratch]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refusing scratch folder .*: .* is writable by group or others \(mode 777\)/);
+    assert.deepEqual(fs.readdirSync(scratch), []);
+    assert.deepEqual(await checkpoints(), before);
+    assert.equal(await jobType(), "None");
 });

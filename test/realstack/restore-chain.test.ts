@@ -9,7 +9,7 @@ import path from "node:path";
 import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
-import { ourBackupOk, ourRestore, ourRestoreOk, PY_BACKUP } from "../lib/backup-cli.ts";
+import { ourBackupOk, ourRestore, ourRestoreOk, PY_BACKUP, pyRestore } from "../lib/backup-cli.ts";
 
 let stopLibvirtd: () => Promise<void> = async () => {};
 let tmp = "";
@@ -220,8 +220,15 @@ test("after a fallback full inside our engine's chain every point restores byte-
         const out = path.join(tmp, `fallback-out-${n}`);
         const r = await ourRestore(["-i", backup, "-o", out, "-n", ...args]);
         assert.equal(r.code, 0, r.stderr);
-        const cmp = await compareImages(path.join(out, "vda.qcow2"), expected);
+        // A --sequence restore names the image after the disk, as the Python tool does (checked below).
+        const image = args[0] === "-s" ? "vda" : "vda.qcow2";
+        assert.deepEqual(fs.readdirSync(out).filter(n => n.startsWith("vda")), [image]);
+        const cmp = await compareImages(path.join(out, image), expected);
         assert.ok(cmp.identical, `${args.join(" ") || "newest"}: ${cmp.output}`);
     }
+    const pyOut = path.join(tmp, "fallback-out-python-sequence");
+    await pyRestore(["-i", backup, "-o", pyOut, "-s", "vda.full.data,vda.inc.virtnbdbackup.1.data"]);
+    assert.deepEqual(fs.readdirSync(pyOut).filter(n => n.startsWith("vda")), ["vda"], "the Python tool's name for a sequence restore");
+    assert.ok((await compareImages(path.join(pyOut, "vda"), p1)).identical);
     await vm.cleanup();
 });
