@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { chainFullFileName, checkpointListFileName, checksumFileName, dataFileName, logFileName, partialFileName } from "../format/index.ts";
-import { buildCheckpointXml, buildPullBackupXml, type DiskConfig } from "../libvirt/domain-xml.ts";
+import { buildCheckpointXml, buildPullBackupXml, parseCheckpointIdentity, type DiskConfig } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { checkOfflineBitmaps } from "./bitmaps.ts";
 import { clearLeftoverCheckpoints, clearOldCheckpoints, clearStaleJob, forget, incrementalProblem, offlineOwnershipProblem, type ChainCare } from "./chain-care.ts";
@@ -17,11 +17,10 @@ import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./
 import { prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { RunJournal } from "./journal.ts";
 import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
-import { checkpointDescription } from "./ownership.ts";
+import { checkpointDescription, descriptionToken } from "./ownership.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
 import { endJob, socketPath, startPullJob } from "./pull-job.ts";
-import { parseCheckpointIdentity } from "../libvirt/domain-xml.ts";
 import { errorMessage, type BackupEvent, type BackupOptions, type BackupResult, type DiskExport } from "./types.ts";
 
 export { errorMessage, type BackupEvent, type BackupOptions, type BackupResult } from "./types.ts";
@@ -125,9 +124,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
                 throw new BackupRefusedError(`the changes since ${plan.parentCheckpoint} are not known (${problems.map(p => `${p.disk}: ${p.reason}`).join("; ")}): start the VM and run a full backup`);
         }
         if (online && plan.parentCheckpoint) {
-            // Checkpoints past the chain's end first: the folder's dead run's go, anyone else's stop the inc.
-            const problem = (plan.createCheckpoint ? await clearLeftoverCheckpoints(care, chain, opened.deadCheckpoint) : undefined)
-                ?? await incrementalProblem(care, chain, plan, disks);
+            // Checkpoints past the chain's end first: the folder's dead run's go, anyone else's stop an inc
+            // (its new checkpoint's name is taken; a diff makes none).
+            const leftover = await clearLeftoverCheckpoints(care, chain, opened.deadCheckpoint);
+            const problem = (plan.createCheckpoint ? leftover : undefined) ?? await incrementalProblem(care, chain, plan, disks);
             if (problem) {
                 plan = planFallbackFull(folder, problem);
                 fallback = true;
@@ -262,8 +262,9 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 /** The host's registry learns the new checkpoint (see checkpoint-registry.ts); failing that is reported, not fatal. */
 function recordCheckpoint(registry: CheckpointRegistry, vmUuid: string, xml: string, folder: string, note: (e: BackupEvent) => void) {
     try {
-        const { name, creationTime } = parseCheckpointIdentity(xml);
-        registry.record(vmUuid, name, { creationTime, folder });
+        const { name, creationTime, description } = parseCheckpointIdentity(xml);
+        const token = descriptionToken(description);
+        registry.record(vmUuid, name, { creationTime, ...(token ? { token } : {}), folder });
     } catch (err) {
         note({ event: "warning", message: `the checkpoint registry was not updated: ${errorMessage(err)}` });
     }

@@ -176,7 +176,15 @@ export async function clearOldCheckpoints(care: ChainCare, dead: JournalCheckpoi
     if (ours.length) {
         const entries = care.registry.read(domain.uuid);
         const failed = dead && ours.includes(dead.name) && await madeByDeadRun(care, dead.name, dead) ? [dead.name] : [];
-        const own = ours.filter(n => !failed.includes(n) && entries[n]?.folder === care.folder);
+        const own: string[] = [];
+        for (const n of ours.filter(n => !failed.includes(n))) {
+            // The registry knows our runs' checkpoints; one it does not (made before it existed, or by the
+            // Python tool) is the folder's own when it is the one the folder saved.
+            const saved = entries[n] ? undefined : savedIdentity(care.checkpointDir, n);
+            if (entries[n]?.folder === care.folder
+                || (saved && !foreignCheckpointReason(parseCheckpointIdentity(await checkpointXml(domain.name, n, uri)), saved, domain.uuid)))
+                own.push(n);
+        }
         const others = ours.filter(n => !failed.includes(n) && !own.includes(n));
         if (own.length)
             note({ event: "info", message: `removing this folder's earlier checkpoints: ${own.join(", ")}` });

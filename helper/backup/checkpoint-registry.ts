@@ -1,5 +1,5 @@
-// The host's record of the checkpoints our runs made, per VM: name -> creation time and the folder whose
-// chain it belongs to. libvirt can forget a checkpoint (VM re-defined, `checkpoint-delete --metadata`) while
+// The host's record of the checkpoints our runs made, per VM: name -> creation time, run token and the
+// folder whose chain it belongs to. libvirt can forget a checkpoint (VM re-defined, `checkpoint-delete --metadata`) while
 // its bitmap stays in the qcow2 image; a folder then redefines its checkpoint from its saved definition,
 // which is right only when no other chain made a checkpoint of that name since. This registry says so.
 // Root-only (directory 0700, files 0600), each file replaced atomically and made durable.
@@ -32,7 +32,7 @@ export class CheckpointRegistry {
             if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
                 for (const [name, e] of Object.entries(parsed as Record<string, Partial<RegistryEntry>>)) {
                     if (e && typeof e.creationTime === "string" && typeof e.folder === "string")
-                        entries[name] = { creationTime: e.creationTime, folder: e.folder };
+                        entries[name] = { creationTime: e.creationTime, folder: e.folder, ...(typeof e.token === "string" ? { token: e.token } : {}) };
                 }
             }
             return entries;

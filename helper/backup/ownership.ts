@@ -7,6 +7,8 @@ import type { CheckpointIdentity } from "../libvirt/domain-xml.ts";
 /** One checkpoint in the host's registry of the checkpoints our runs made (checkpoint-registry.ts). */
 export interface RegistryEntry {
     creationTime: string;
+    /** The token of the run that made it (checkpointDescription): tells apart two made in one second. */
+    token?: string;
     /** The backup folder whose chain it belongs to. */
     folder: string;
 }
@@ -52,7 +54,7 @@ export function foreignCheckpointReason(libvirt: CheckpointIdentity, saved: Chec
  * checkpoint would take as its own. No entry (host moved, registry lost): trusted as before.
  */
 export function redefineRefusal(saved: CheckpointIdentity, entry: RegistryEntry | undefined): string | undefined {
-    if (!entry || entry.creationTime === saved.creationTime)
+    if (!entry || (entry.creationTime === saved.creationTime && (entry.token === undefined || entry.token === descriptionToken(saved.description))))
         return undefined;
     return `checkpoint ${saved.name} cannot be redefined from this folder: a checkpoint of that name was made since (${when(entry.creationTime)}, for the backups in ${entry.folder}), and the disks' bitmap ${saved.name} counts the changes since that one`;
 }

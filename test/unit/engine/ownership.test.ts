@@ -66,6 +66,10 @@ test("a forgotten checkpoint is redefined unless the registry knows a later one 
     const saved = parseCheckpointIdentity(dumpxml("virtnbdbackup.0", "1795696850"));
     assert.equal(redefineRefusal(saved, undefined), undefined, "host moved, registry lost: trusted");
     assert.equal(redefineRefusal(saved, { creationTime: "1795696850", folder: "/b/a" }), undefined);
+    // Made in the same second by another run: told apart by the run token.
+    const withToken = parseCheckpointIdentity(dumpxml("virtnbdbackup.0", "1795696850", checkpointDescription("aaaaaaaaaaaaaaaa")));
+    assert.equal(redefineRefusal(withToken, { creationTime: "1795696850", token: "aaaaaaaaaaaaaaaa", folder: "/b/a" }), undefined);
+    assert.ok(redefineRefusal(withToken, { creationTime: "1795696850", token: "bbbbbbbbbbbbbbbb", folder: "/b/other" }));
     assert.match(redefineRefusal(saved, { creationTime: "1795697000", folder: "/b/other" })!,
         /checkpoint virtnbdbackup.0 cannot be redefined from this folder: a checkpoint of that name was made since \(.*, for the backups in \/b\/other\)/);
 });
@@ -76,9 +80,9 @@ test("the registry: per VM, records and forgets, root-only files, a damaged file
     assert.deepEqual(registry.read(UUID), {});
     registry.record(UUID, "virtnbdbackup.0", { creationTime: "10", folder: "/b/a" });
     registry.record(UUID, "virtnbdbackup.1", { creationTime: "11", folder: "/b/a" });
-    registry.record(UUID, "virtnbdbackup.0", { creationTime: "12", folder: "/b/b" });
+    registry.record(UUID, "virtnbdbackup.0", { creationTime: "12", token: "cccccccccccccccc", folder: "/b/b" });
     assert.deepEqual(registry.read(UUID.toUpperCase()), {
-        "virtnbdbackup.0": { creationTime: "12", folder: "/b/b" },
+        "virtnbdbackup.0": { creationTime: "12", token: "cccccccccccccccc", folder: "/b/b" },
         "virtnbdbackup.1": { creationTime: "11", folder: "/b/a" },
     });
     registry.forget(UUID, ["virtnbdbackup.1", "virtnbdbackup.7"]);
