@@ -10,20 +10,38 @@ export const JOURNAL_NAME = ".virtnbdbackup.journal";
 interface JournalData {
     pid: number;
     files: string[];
+    /** The checkpoint the run is about to create, and the token its description carries. */
+    checkpoint?: JournalCheckpoint;
+}
+
+/** A checkpoint a run creates: its libvirt description carries the token (ownership.ts checkpointDescription). */
+export interface JournalCheckpoint {
+    name: string;
+    token: string;
 }
 
 export class RunJournal {
     private readonly files: string[] = [];
+    private checkpoint?: JournalCheckpoint;
 
     private constructor(private readonly file: string) {}
 
-    /** Starts this run's journal. Returns the files a dead earlier run left, already removed. */
-    static open(folder: string): { journal: RunJournal; rolledBack: string[] } {
+    /**
+     * Starts this run's journal. Returns the files a dead earlier run left, already removed, and the
+     * checkpoint it was creating (it may exist in libvirt: the caller deletes it once it sees the token).
+     */
+    static open(folder: string): { journal: RunJournal; rolledBack: string[]; deadCheckpoint?: JournalCheckpoint } {
         const file = path.join(folder, JOURNAL_NAME);
-        const rolledBack = rollBack(file);
+        const { removed: rolledBack, checkpoint: deadCheckpoint } = rollBack(file);
         const journal = new RunJournal(file);
         journal.save();
-        return { journal, rolledBack };
+        return { journal, rolledBack, deadCheckpoint };
+    }
+
+    /** Records the checkpoint the run is about to create (before the job that creates it starts). */
+    setCheckpoint(checkpoint: JournalCheckpoint): void {
+        this.checkpoint = checkpoint;
+        this.save();
     }
 
     /**
@@ -56,23 +74,23 @@ export class RunJournal {
     }
 
     private save(): void {
-        const data: JournalData = { pid: process.pid, files: this.files };
+        const data: JournalData = { pid: process.pid, files: this.files, checkpoint: this.checkpoint };
         const tmp = `${this.file}.tmp`;
         fs.writeFileSync(tmp, JSON.stringify(data));
         fs.renameSync(tmp, this.file);
     }
 }
 
-function rollBack(file: string): string[] {
+function rollBack(file: string): { removed: string[]; checkpoint?: JournalCheckpoint } {
     let data: JournalData;
     try {
         data = JSON.parse(fs.readFileSync(file, "utf8")) as JournalData;
     } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT")
-            return [];
+            return { removed: [] };
         // Unreadable: the dead run wrote nothing else after it, so there is nothing more to remove.
         removeQuietly(file);
-        return [];
+        return { removed: [] };
     }
     if (Number.isSafeInteger(data.pid) && data.pid !== process.pid && processAlive(data.pid))
         throw new Error(`another backup run (process ${data.pid}) is writing to this folder`);
@@ -88,7 +106,9 @@ function rollBack(file: string): string[] {
         }
     }
     removeQuietly(file);
-    return removed;
+    const c = data.checkpoint;
+    const checkpoint = c && typeof c.name === "string" && typeof c.token === "string" ? { name: c.name, token: c.token } : undefined;
+    return { removed, checkpoint };
 }
 
 function removeQuietly(file: string): void {

@@ -58,3 +58,21 @@ test("the next run rolls back the files of a run that died; a live run's journal
     assert.throws(() => RunJournal.open(dir), /another backup run/);
     fs.rmSync(dir, { recursive: true });
 });
+
+test("the checkpoint a run was creating is handed to the next run after it died, with its token", () => {
+    const dir = folder();
+    const { journal } = RunJournal.open(dir);
+    journal.setCheckpoint({ name: "virtnbdbackup.3", token: "0123456789abcdef" });
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, JOURNAL_NAME), "utf8")) as { pid: number };
+    // The run dies: its journal stays with a pid that no longer runs.
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    fs.writeFileSync(path.join(dir, JOURNAL_NAME), JSON.stringify({ ...saved, pid: dead }));
+    const next = RunJournal.open(dir);
+    assert.deepEqual(next.deadCheckpoint, { name: "virtnbdbackup.3", token: "0123456789abcdef" });
+    next.journal.commit();
+    // A run that finished (or never made a checkpoint) hands over none.
+    const third = RunJournal.open(dir);
+    assert.equal(third.deadCheckpoint, undefined);
+    third.journal.commit();
+    fs.rmSync(dir, { recursive: true });
+});
