@@ -4,6 +4,7 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { cancelJob } from "../../jobs/cancel.ts";
 import { runJob } from "../../jobs/runner.ts";
+import { checkBackupRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
 import { readSettings } from "../../jobs/settings.ts";
 import { startBackupJob } from "../../jobs/start.ts";
 import { currentJob } from "../../jobs/status.ts";
@@ -62,7 +63,14 @@ export function addBackupJobCommands(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { id: string; domain: string; uuid: string; level: RequestedLevel; folder: string; compress: boolean }) => {
             const cliPath = path.join(path.dirname(helperPath()), "virtnbdbackup.js");
-            await runJob({ ...opts, cliPath });
+            let folder: string;
+            try {
+                ({ folder } = checkBackupRunnerArgs(opts, await findVm(opts.domain)));
+            } catch (err) {
+                failStartedJob(opts.uuid, opts.id, err instanceof Error ? err.message : String(err));
+                throw err;
+            }
+            await runJob({ ...opts, folder, cliPath });
             process.exit(0);  // nothing else to wait for (signal handlers would not keep it alive anyway)
         });
 }
