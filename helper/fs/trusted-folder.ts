@@ -91,23 +91,25 @@ function checkComponent(component: string, last: boolean, role: FolderRole, opti
     refuse(component, `is writable by group ${nameOf("/etc/group", st.gid)}`, role);
 }
 
-/** Checks every component of `real` (an existing real path, no symlinks) from / down. */
-export function checkTrustedPath(real: string, role: FolderRole, options: TrustOptions = {}): void {
+/**
+ * Checks every component of `real` (an existing real path, no symlinks) from / down; `asFolder`: the last
+ * component is the folder itself (false: it is an ancestor, which may be sticky).
+ */
+export function checkTrustedPath(real: string, role: FolderRole, options: TrustOptions = {}, asFolder = true): void {
     const parts = real.split("/").filter(Boolean);
-    checkComponent("/", parts.length === 0, role, options);
+    checkComponent("/", asFolder && parts.length === 0, role, options);
     for (let i = 1; i <= parts.length; i++)
-        checkComponent("/" + parts.slice(0, i).join("/"), i === parts.length, role, options);
+        checkComponent("/" + parts.slice(0, i).join("/"), asFolder && i === parts.length, role, options);
 }
 
-/** Whether `file` exists (not following a last symlink); a file on the way (ENOTDIR) counts as missing. */
-function exists(file: string): boolean {
+/** lstat, or undefined when the name is missing (a file on the way, ENOTDIR, counts as missing). */
+function lstatIfExists(file: string): fs.Stats | undefined {
     try {
-        fs.lstatSync(file);
-        return true;
+        return fs.lstatSync(file);
     } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "ENOENT" || code === "ENOTDIR")
-            return false;
+            return undefined;
         throw err;
     }
 }
@@ -119,28 +121,39 @@ export interface TrustedFolder {
 }
 
 /**
- * Resolves `folder` once (symlinks of its existing part; the result is what the helper uses from then
- * on) and checks that the existing part is trusted. Makes nothing: createMissing does that.
+ * Resolves `folder` once, component by component as given, and checks it: every folder on the way is
+ * trusted, and a symlink on the way is followed only when it is root's (it lives in a trusted folder, so
+ * nobody else can change it) and everything it leads to is trusted in turn. The result is the real path
+ * the helper uses from then on. Makes nothing: createMissing does that.
  */
 export function resolveTrustedFolder(folder: string, role: FolderRole, options: TrustOptions = {}): TrustedFolder {
-    const absolute = path.resolve(folder);
-    let existing = absolute;
-    const rest: string[] = [];
-    for (;;) {
-        if (exists(existing))
-            break;
-        rest.unshift(path.basename(existing));
-        existing = path.dirname(existing);
+    const parts = path.resolve(folder).split("/").filter(Boolean);
+    let at = "/";
+    checkComponent("/", parts.length === 0, role, options);
+    for (let i = 0; i < parts.length; i++) {
+        const last = i === parts.length - 1;
+        const next = path.join(at, parts[i]!);
+        const st = lstatIfExists(next);
+        if (!st) {
+            const missing: string[] = [];
+            for (const name of parts.slice(i)) {
+                at = path.join(at, name);
+                missing.push(at);
+            }
+            return { folder: at, missing };
+        }
+        if (st.isSymbolicLink()) {
+            // In a sticky folder (/tmp) the link's owner chose where it leads.
+            if (!trustedOwner(st.uid, options.alsoOwners ?? []))
+                refuse(next, `is a symbolic link owned by user ${nameOf("/etc/passwd", st.uid)}`, role);
+            at = fs.realpathSync(next);
+            checkTrustedPath(at, role, options, last);
+        } else {
+            checkComponent(next, last, role, options);
+            at = next;
+        }
     }
-    const real = fs.realpathSync(existing);
-    checkTrustedPath(real, role, options);
-    const missing: string[] = [];
-    let at = real;
-    for (const name of rest) {
-        at = path.join(at, name);
-        missing.push(at);
-    }
-    return { folder: at, missing };
+    return { folder: at, missing: [] };
 }
 
 /**

@@ -80,6 +80,17 @@ describe("the trust rule", { skip: process.geteuid?.() !== 0 && "needs root (cho
         assert.equal(resolveTrustedFolder(path.join(good, "new"), "a backup folder").folder, path.join(ok, "new"));
     });
 
+    test("a symlink swapped in by a user leads nowhere, even to root's own folders", () => {
+        const u = dir("swap-user", 0o755, OTHER_UID);
+        const rootOnly = dir("root-only", 0o700);
+        fs.symlinkSync(rootOnly, path.join(u, "backup"));
+        assert.match(refusal(path.join(u, "backup")), new RegExp(`^${u} is owned by user`));
+        const s = dir("swap-sticky", 0o1777);
+        fs.symlinkSync(rootOnly, path.join(s, "backup"));
+        fs.lchownSync(path.join(s, "backup"), OTHER_UID, OTHER_UID);
+        assert.match(refusal(path.join(s, "backup")), new RegExp(`^${s}/backup is a symbolic link owned by user ${OTHER_UID}`));
+    });
+
     test("a file on the way is not a folder", () => {
         fs.writeFileSync(path.join(tmp, "file"), "x");
         assert.throws(() => resolveTrustedFolder(path.join(tmp, "file", "x"), "a backup folder"), (e: unknown) => e instanceof UntrustedFolderError && e.kind === "not-a-folder");
