@@ -19,7 +19,7 @@ export function prepareFolder(output: string): { folder: string; made: string | 
     try {
         return prepareTrustedFolder(output, "a backup folder");
     } catch (err) {
-        if (err instanceof UntrustedFolderError)
+        if (err instanceof UntrustedFolderError && err.kind === "untrusted")
             throw new BackupRefusedError(err.message);
         throw new BackupRefusedError(`cannot write to the target folder ${output}: ${errorMessage(err)}`);
     }

@@ -5,7 +5,7 @@ import { Option, type Command } from "commander";
 import { cancelJob } from "../../jobs/cancel.ts";
 import { runJob } from "../../jobs/runner.ts";
 import { checkBackupRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
-import { readSettings } from "../../jobs/settings.ts";
+import { readSettings, validateFolder } from "../../jobs/settings.ts";
 import { startBackupJob } from "../../jobs/start.ts";
 import { currentJob } from "../../jobs/status.ts";
 import type { NoJob, RequestedLevel } from "../../jobs/types.ts";
@@ -31,6 +31,8 @@ export function addBackupJobCommands(program: Command): void {
         .action(async (opts: { domain: string; level: RequestedLevel }) => {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
+            // Refused here already, not only by the runner: the folder rules and the trust rule.
+            validateFolder(settings.folder);
             answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: opts.level, settings, helperPath: helperPath() }));
         });
     program
