@@ -1,10 +1,11 @@
 // Which folders the root helper writes into. A folder is trusted when no other user can change what its
-// path leads to: every component of its real path, from /, is a directory owned by root (or by the running
-// user, when not root) and writable by no one else, except an ancestor that is sticky (/tmp, /var/tmp),
-// where only the owner of an entry may rename or remove it and the next component is ours. This is
-// OpenSSH's StrictModes rule, adjusted for sticky folders. It is a property, not a moment: once it holds,
-// nobody but root can plant a symlink, swap a folder or add a file anywhere on the path, so the helper may
-// use the path again later. Missing folders are made by us, one component at a time, 0700 by default.
+// path leads to: every component, from /, is a directory owned by root (or by the running user, when not
+// root) and writable by no one else, except an ancestor that is sticky (/tmp, /var/tmp), where only the
+// owner of an entry may rename or remove it and the next component is ours; a symlink on the way must be
+// ours too, and so must everything it leads to. This is OpenSSH's StrictModes rule, adjusted for sticky
+// folders. It is a property, not a moment: once it holds, nobody but root can plant a symlink, swap a
+// folder or add a file anywhere on the path, so the helper may use the (real) path again later. Missing
+// folders are made by us, one component at a time, 0700 by default. ACLs are not looked at.
 import fs from "node:fs";
 import path from "node:path";
 
