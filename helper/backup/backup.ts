@@ -14,7 +14,7 @@ import { CheckpointRegistry } from "./checkpoint-registry.ts";
 import { changedBytesSince, checkpointXml, deleteCheckpoint, listCheckpoints } from "./checkpoints.ts";
 import { backupDisk } from "./disk-copy.ts";
 import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
-import { prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
+import { makeCheckpointDir, openRunLog, prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
 import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
@@ -30,7 +30,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     const started = Date.now();
     const emit = options.onEvent ?? (() => {});
     const uri = options.uri;
-    const output = path.resolve(options.output);
+    // The folder's real path once it is found trusted (prepareFolder): nothing re-resolves it after.
+    let output = path.resolve(options.output);
     const now = options.now ?? new Date();
     const registry = options.registry ?? new CheckpointRegistry();
     checkCancelled(options.signal);
@@ -69,7 +70,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         let online = status.online;
         await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
         removeJobDirs(domain.uuid);  // a dead run's socket and scratch directories
-        madeFolder = prepareFolder(output);
+        ({ folder: output, made: madeFolder } = prepareFolder(output));
         const opened = RunJournal.open(output);
         journal = opened.journal;
         if (opened.rolledBack.length)
@@ -100,7 +101,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         }
 
         const logPath = path.join(output, logFileName(plan.level, now));
-        log = fs.createWriteStream(logPath, { flags: "a" });
+        log = openRunLog(logPath);
         // A full disk must fail the backup through its data writes, not crash the process through the log.
         log.on("error", () => {});
         for (const message of plan.notes)
@@ -212,7 +213,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const stopping = Promise.all(offline.map(o => o.stop())).then(() => { offline = []; });
         await settleAll([ending, stopping, records.then(r => saveSidecars(output, domain, plan, vmConfig, r.qcowInfos, journal!))]);
         if (createdCheckpoint) {
-            fs.mkdirSync(checkpointDir, { recursive: true });
+            makeCheckpointDir(checkpointDir);
             const xml = (await records).checkpointXml!;
             writeFileAtomic(path.join(checkpointDir, `${createdCheckpoint}.xml`), xml);
             const list = plan.level === "full" && !fallback ? [createdCheckpoint] : [...chain, createdCheckpoint];

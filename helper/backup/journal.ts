@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { processAlive } from "../tools/proc.ts";
+import { writeFileAtomic } from "../fs/safe-open.ts";
 
 export const JOURNAL_NAME = ".virtnbdbackup.journal";
 
@@ -75,9 +76,7 @@ export class RunJournal {
 
     private save(): void {
         const data: JournalData = { pid: process.pid, files: this.files, checkpoint: this.checkpoint };
-        const tmp = `${this.file}.tmp`;
-        fs.writeFileSync(tmp, JSON.stringify(data));
-        fs.renameSync(tmp, this.file);
+        writeFileAtomic(this.file, JSON.stringify(data), 0o600);
     }
 }
 

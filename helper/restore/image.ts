@@ -1,6 +1,7 @@
 // The restore target image: created with `qemu-img create` in the source's format, with the options of
 // the saved `qemu-img info` (`<dev>.<ident>.qcow.json`), under a name that cannot be mistaken for a
 // finished restore.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { runTool } from "../tools/run-tool.ts";
@@ -46,7 +47,8 @@ export function createArgs(file: string, format: string, size: number, options: 
 export async function createImage(file: string, format: string, size: number, options: string[]): Promise<void> {
     const args = createArgs(file, format, size, options);
     try {
-        const fh = await fsp.open(file, "wx");
+        // Never through a name that exists (a symlink included); 0600: the image holds a whole disk.
+        const fh = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
         await fh.close();
     } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EEXIST")
