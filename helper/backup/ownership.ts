@@ -44,7 +44,7 @@ export function foreignCheckpointReason(libvirt: CheckpointIdentity, saved: Chec
     if (libvirt.creationTime !== saved.creationTime)
         return `libvirt's checkpoint ${name} (made ${when(libvirt.creationTime)}) is not this folder's (made ${when(saved.creationTime)}): another backup folder of this VM, or another tool, made it`;
     if ((libvirt.description ?? "") !== (saved.description ?? ""))
-        return `libvirt's checkpoint ${name} carries another run's mark than this folder's: another backup folder of this VM, or another tool, made it`;
+        return `libvirt's checkpoint ${name} is not this folder's (another run's mark in its description): another backup folder of this VM, or another tool, made it`;
     return undefined;
 }
 

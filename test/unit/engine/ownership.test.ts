@@ -50,7 +50,7 @@ test("libvirt's checkpoint is the folder's only with the same creation time, des
         /libvirt's checkpoint virtnbdbackup.2 \(made 2026-11-26T\d\d:\d\d:\d\dZ\) is not this folder's \(made 2026-11-26T\d\d:\d\d:\d\dZ\): another backup folder of this VM, or another tool, made it/);
     // Same second, another run.
     const sameSecond = parseCheckpointIdentity(dumpxml("virtnbdbackup.2", "1795696850", "Backup checkpoint (run 2222222222222222)"));
-    assert.match(foreignCheckpointReason(sameSecond, mine, UUID)!, /carries another run's mark/);
+    assert.match(foreignCheckpointReason(sameSecond, mine, UUID)!, /is not this folder's \(another run's mark/);
     // No saved definition: the folder cannot know it as its own.
     assert.match(foreignCheckpointReason(mine, undefined, UUID)!, /no saved definition of checkpoint virtnbdbackup.2/);
     // The folder's checkpoint was made for another VM (same name, re-created VM).
