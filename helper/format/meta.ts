@@ -1,4 +1,4 @@
-import { FormatError } from "./errors.ts";
+import { FormatError, oneLineMessage } from "./errors.ts";
 import { pyJsonDumps } from "./pyjson.ts";
 
 /** The meta frame's JSON (stream version 2). Key order here is the order the other tool writes. */
@@ -61,7 +61,7 @@ export function parseMeta(json: Uint8Array | string): StreamMeta {
     try {
         value = JSON.parse(text);
     } catch (err) {
-        throw new FormatError(`meta frame is not valid JSON: ${(err as Error).message}`);
+        throw new FormatError(`meta frame is not valid JSON: ${oneLineMessage(err)}`);
     }
     return validateMeta(value);
 }

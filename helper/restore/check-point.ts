@@ -36,6 +36,9 @@ export interface CheckedPoint {
     warnings: string[];
 }
 
+/** Formats of the images a restore creates (qemu-img create). */
+const RESTORABLE_FORMATS = ["qcow2", "raw"];
+
 /**
  * Frame structure of a file, checked once per file however many points use it: undefined when it was
  * never checked, else null (sound) or the error.
@@ -115,6 +118,11 @@ export async function checkPoint(folder: BackupFolder, sel: PointSelection, cach
         throw new ChainError(`nothing to restore in ${folder.dir}: ${skippedRaw.join(", ")} ${skippedRaw.length > 1 ? "are raw images" : "is a raw image"}; -r/--raw restores ${skippedRaw.length > 1 ? "them" : "it"}`);
 
     for (const chain of chains) {
+        const base = chain.members[0];
+        if (!RESTORABLE_FORMATS.includes(base.meta.diskFormat)) {
+            throw new ChainError(`${base.name}: its meta frame names disk format "${base.meta.diskFormat}": ` +
+                `only ${RESTORABLE_FORMATS.join(" and ")} disks are restored`, base.name);
+        }
         for (const m of chain.members)
             await checkQcowInfo(folder.dir, m);
     }

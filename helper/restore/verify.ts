@@ -216,8 +216,7 @@ export async function runVerify(req: VerifyRequest, opts: VerifyOptions & { onEn
                 opts.onEntry?.(v);
             }
         }
-        // The newest state is the last point's, unless the checkpoint list says more.
-        if (verdict.reason !== null && !(point === "newest" && problems.some(p => p.reason === verdict.reason)))
+        if (verdict.reason !== null)
             problems.push({ point, reason: verdict.reason });
     }
     const streamDevs = new Set(folder.files.map(f => f.dev));
