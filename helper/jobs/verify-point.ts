@@ -105,7 +105,12 @@ export async function verifyPoint(folder: string, vmName: string, pointName: str
     });
     if (current !== null)
         done += sizes.get(current) ?? 0;
-    const files = verdict.files.map(v => ({
+    // Oldest first across disks, as the page lists points (the engine checks disk by disk).
+    const rank = (name: string) => {
+        const i = planned.findIndex(f => f.name === name);
+        return i < 0 ? planned.length : i;
+    };
+    const files = [...verdict.files].sort((a, b) => rank(a.file) - rank(b.file)).map(v => ({
         file: v.file, dev: v.dev, level: v.level, size: sizes.get(v.file) ?? fileSize(folder, v.file), ...fileVerdict(v),
     }));
     onProgress({ event: "progress", file: null, index: files.length, count: files.length, done, total: Math.max(total, done) });
