@@ -3,6 +3,7 @@
 // finished restore.
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { oneLineMessage } from "../format/index.ts";
 import { runTool } from "../tools/run-tool.ts";
 
 /** `-o` options for qemu-img create from a saved `qemu-img info --output json`. */
@@ -69,7 +70,7 @@ export async function readQcowInfo(dir: string, dev: string, idents: string[]): 
         try {
             return { file, info: JSON.parse(text) };
         } catch (err) {
-            throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+            throw new Error(`${file}: not valid JSON: ${oneLineMessage(err)}`);
         }
     }
     return null;
