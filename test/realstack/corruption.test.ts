@@ -233,6 +233,12 @@ const CASES: Case[] = [
         const list = JSON.parse(fs.readFileSync(path.join(dir, cpt), "utf8")) as string[];
         fs.writeFileSync(path.join(dir, cpt), JSON.stringify(list.slice(0, -1)));
     } },
+    { name: "damaged saved qemu-img info", points: [1, 2], damage: dir => {
+        const f = path.join(dir, "vda.virtnbdbackup.1.qcow.json");
+        fs.truncateSync(f, Math.floor(fs.statSync(f).size / 2));
+    } },
+    { name: "foreign VM's checkpoint XML", points: [0, 3], damage: (dir, _kind, other) =>
+        fs.copyFileSync(path.join(other, "checkpoints/virtnbdbackup.1.xml"), path.join(dir, "checkpoints/virtnbdbackup.1.xml")) },
     { name: "damaged .chksum (a digit)", withChecksumOnly: true, points: [1, 2], damage: dir => {
         const f = path.join(dir, `${inc(1)}.chksum`);
         flip(f, 0, 0x01);
