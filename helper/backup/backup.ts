@@ -204,7 +204,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             const file = path.join(output, fallback ? chainFullFileName(disk.target, plan.ident)
                 : dataFileName(disk.target, level, level === "full" || level === "copy" ? undefined : plan.ident));
             journal!.add(file, partialFileName(file), checksumFileName(file));
-            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note, sourceDone);
+            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, { now, domainUuid: domain.uuid }, note, sourceDone);
         }, () => stopAll.abort(new Error("another disk failed")));
 
         // The data is safe; now record it: the sidecars are written while the job ends. Chain files last,

@@ -83,6 +83,10 @@ function openLog(file: string): void {
     };
 }
 
+function sequenceOf(flags: Flags): string[] | undefined {
+    return flags.sequence?.split(",").map(s => s.trim()).filter(Boolean);
+}
+
 async function main(): Promise<void> {
     program.parse();
     const flags = program.opts<Flags>();
@@ -108,23 +112,29 @@ async function main(): Promise<void> {
     }
 
     if (action === "verify") {
-        const entries = await runVerify(flags.input, {
+        const result = await runVerify({
+            input: flags.input,
+            until: flags.until,
+            sequence: sequenceOf(flags),
             disk: flags.disk,
+            raw: flags.raw,
+        }, {
             signal,
             onEntry: e => {
                 if (flags.json)
                     out({ event: "verify", ...e });
                 else
-                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
+                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}` +
+                        `${e.lz4 !== undefined ? `, lz4 ${e.lz4}` : ""}${e.unchecked ? ` (${e.unchecked})` : ""}\n`);
             },
         });
-        const failed = entries.filter(e => !e.ok);
         if (flags.json)
-            out({ event: "result", action, ok: failed.length === 0, files: entries });
-        if (entries.length === 0)
-            throw new Error(`no data files in ${flags.input}`);
-        if (failed.length > 0)
-            throw new Error(`${failed.length} of ${entries.length} files failed verification, first: ${failed[0].file}`);
+            out({ event: "result", action, ok: result.ok, files: result.files, problems: result.problems });
+        else if (result.problems.length > 1)
+            for (const p of result.problems)
+                process.stderr.write(`FAIL restore point ${p.point}: ${p.reason}\n`);
+        if (result.message !== null)
+            throw new ChainError(result.message);
         return;
     }
 
@@ -163,7 +173,7 @@ async function main(): Promise<void> {
             input: flags.input,
             output: flags.output,
             until: flags.until,
-            sequence: flags.sequence?.split(",").map(s => s.trim()).filter(Boolean),
+            sequence: sequenceOf(flags),
             disk: flags.disk,
             adjustConfig: flags.adjustConfig,
             define: flags.define,

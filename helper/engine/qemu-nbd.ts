@@ -103,8 +103,8 @@ export class QemuNbdServer {
                 await this.exited;
                 throw new Error(`qemu-nbd exited (${this.child.exitCode ?? this.child.signalCode}) before serving: ${this.log || "no message"}`);
             }
-            // The socket file appears at bind(), a moment before qemu-nbd listens: a client connecting
-            // in between is refused. Serving means accepting a connection.
+            // The socket file appears at bind(), a moment before listen(): only a connection that is
+            // accepted shows the server ready (under load, connecting in between is refused).
             if (fs.existsSync(this.socket) && await accepts(this.socket))
                 return;
             if (Date.now() > end)
@@ -144,11 +144,14 @@ export class QemuNbdServer {
 /** Whether a unix socket accepts a connection (closed again at once). */
 function accepts(socket: string): Promise<boolean> {
     return new Promise(resolve => {
-        const conn = net.connect(socket);
-        conn.once("connect", () => {
-            conn.destroy();
+        const probe = net.connect(socket);
+        probe.once("connect", () => {
+            probe.destroy();
             resolve(true);
         });
-        conn.once("error", () => resolve(false));
+        probe.once("error", () => {
+            probe.destroy();
+            resolve(false);
+        });
     });
 }

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { oneLineMessage } from "../format/index.ts";
 import { runTool } from "../tools/run-tool.ts";
 
 /** `-o` options for qemu-img create from a saved `qemu-img info --output json`. */
@@ -71,7 +72,7 @@ export async function readQcowInfo(dir: string, dev: string, idents: string[]): 
         try {
             return { file, info: JSON.parse(text) };
         } catch (err) {
-            throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+            throw new Error(`${file}: not valid JSON: ${oneLineMessage(err)}`);
         }
     }
     return null;
