@@ -217,7 +217,9 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             const xml = (await records).checkpointXml!;
             writeFileAtomic(path.join(checkpointDir, `${createdCheckpoint}.xml`), xml);
             const list = plan.level === "full" && !fallback ? [createdCheckpoint] : [...chain, createdCheckpoint];
-            writeFileAtomic(path.join(output, checkpointListFileName(domain.name)), JSON.stringify(list));
+            const listFile = path.join(output, checkpointListFileName(domain.name));
+            journal.willReplace(listFile);
+            writeFileAtomic(listFile, JSON.stringify(list));
             recordCheckpoint(registry, domain.uuid, xml, output, note);
             createdCheckpoint = undefined;
         }

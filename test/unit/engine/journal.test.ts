@@ -76,3 +76,32 @@ test("the checkpoint a run was creating is handed to the next run after it died,
     third.journal.commit();
     fs.rmSync(dir, { recursive: true });
 });
+
+test("a run killed after writing the checkpoint list, before its commit: the next run puts the old list back", () => {
+    const dir = folder();
+    const list = path.join(dir, "vm.cpt");
+    fs.writeFileSync(list, JSON.stringify(["virtnbdbackup.0"]));
+    const { journal } = RunJournal.open(dir);
+    journal.add("vda.inc.virtnbdbackup.1.data");
+    fs.writeFileSync(path.join(dir, "vda.inc.virtnbdbackup.1.data"), "finished data");
+    journal.willReplace(list);
+    fs.writeFileSync(list, JSON.stringify(["virtnbdbackup.0", "virtnbdbackup.1"]));
+    // Killed here: the journal stays, with a pid that no longer runs.
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, JOURNAL_NAME), "utf8")) as { pid: number };
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    fs.writeFileSync(path.join(dir, JOURNAL_NAME), JSON.stringify({ ...saved, pid: dead }));
+    const next = RunJournal.open(dir);
+    assert.deepEqual(next.rolledBack, ["vda.inc.virtnbdbackup.1.data"]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(list, "utf8")), ["virtnbdbackup.0"]);
+    next.journal.commit();
+
+    // A first full's list did not exist before: the rollback removes it; in-process rollBack() does the same.
+    fs.rmSync(list);
+    const { journal: full } = RunJournal.open(dir);
+    full.willReplace("vm.cpt");
+    fs.writeFileSync(list, JSON.stringify(["virtnbdbackup.0"]));
+    full.rollBack();
+    assert.equal(fs.existsSync(list), false);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    fs.rmSync(dir, { recursive: true });
+});
