@@ -43,9 +43,12 @@ export async function ourRestoreOk(args: string[]): Promise<RunResult> {
 /**
  * The real virtnbdrestore. It returns while its qemu-nbd may still be writing the image out; wait for
  * that qemu-nbd to end, or a comparison reads a half-flushed qcow2. On a loaded machine it sometimes
- * connects before its own qemu-nbd has made the socket ("Unable to connect nbd server"): that attempt's
- * qemu-nbd and files are removed and it runs once more.
+ * connects before its own qemu-nbd has made the socket ("Unable to connect nbd server", its own race, seen
+ * twice in a row at host load ~4): that attempt's qemu-nbd and files are removed and it runs again, up to
+ * PY_RESTORE_ATTEMPTS times in all.
  */
+const PY_RESTORE_ATTEMPTS = 4;
+
 export async function pyRestore(args: string[]): Promise<RunResult> {
     const output = args.includes("-o") ? path.resolve(args[args.indexOf("-o") + 1]) : undefined;
     const before = output && fs.existsSync(output) ? new Set(fs.readdirSync(output)) : new Set<string>();
@@ -55,7 +58,7 @@ export async function pyRestore(args: string[]): Promise<RunResult> {
             await waitForQemuNbdOf(output, result.code === 0);
         if (result.code === 0)
             return result;
-        if (attempt === 1 && /Unable to connect nbd server/.test(result.stderr)) {
+        if (attempt < PY_RESTORE_ATTEMPTS && /Unable to connect nbd server/.test(result.stderr)) {
             for (const name of output && fs.existsSync(output) ? fs.readdirSync(output) : []) {
                 if (!before.has(name))
                     fs.rmSync(path.join(output!, name), { recursive: true, force: true });

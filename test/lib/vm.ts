@@ -214,6 +214,16 @@ export class TestVm {
     }
 
     /** Runs an HMP command in the domain's QEMU and returns its output. */
+    /** libvirt's checkpoint names of the domain, sorted. */
+    async checkpoints(): Promise<string[]> {
+        return (await virsh(["checkpoint-list", "--domain", this.name, "--name"])).split("\n").map(s => s.trim()).filter(Boolean).sort();
+    }
+
+    /** domjobinfo's "Job type" ("None" when no job runs). */
+    async jobType(): Promise<string> {
+        return /^Job type:\s*(.+)$/m.exec(await virsh(["domjobinfo", "--domain", this.name]))?.[1]?.trim() ?? "?";
+    }
+
     async hmp(command: string): Promise<string> {
         return virsh(["qemu-monitor-command", "--domain", this.name, "--hmp", command]);
     }

@@ -48,16 +48,6 @@ after(async () => {
     await stopLibvirtd?.();
 });
 
-async function checkpoints(): Promise<string[]> {
-    const r = await runOk("virsh", ["-c", URI, "checkpoint-list", "--domain", vm.name, "--name"]);
-    return r.stdout.split("\n").map(s => s.trim()).filter(Boolean).sort();
-}
-
-async function jobType(): Promise<string> {
-    const r = await runOk("virsh", ["-c", URI, "domjobinfo", "--domain", vm.name]);
-    return /^Job type:\s*(.+)$/m.exec(r.stdout)?.[1]?.trim() ?? "?";
-}
-
 /** What the user plants in /var/tmp: the old socket path, scratch-like names (the last one a symlink to /etc). */
 function plantedPaths(): string[] {
     return [`/var/tmp/virtnbdbackup.${uuid}.sock`, `/var/tmp/virtnbdbackup.${uuid}`, `/var/tmp/virtnbdbackup.${uuid}.0000000000000000`,
@@ -114,14 +104,14 @@ test("the user takes the old lock's name and plants directories at the old and g
     await vm.write(0, { offset: "300M", length: "1M", zero: true });
     const inc = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.equal(inc.code, 0, inc.stderr);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
     await restoresExactly(dir, "planted", vm.expectedPath(0));
 
     for (const p of planted.slice(0, -1))
         assert.deepEqual(fs.readdirSync(p), [], `${p} is the user's and was left alone`);
     assert.equal(fs.readlinkSync(planted.at(-1)!), "/etc");
     assert.deepEqual(leftovers(), []);
-    assert.equal(await jobType(), "None");
+    assert.equal(await vm.jobType(), "None");
 });
 
 test("the lock and job directories are root's: the user can neither list nor create, replace or connect to anything there", async () => {
@@ -186,7 +176,7 @@ test("the lock and job directories are root's: the user can neither list nor cre
 });
 
 test("a stale lock pid file and another tool's live backup job: the run refuses, and that job runs on", async () => {
-    const before = await checkpoints();
+    const before = await vm.checkpoints();
     // The pid of a process that is gone, as a run of ours killed with SIGKILL leaves it.
     const dead = spawn("true");
     await new Promise(resolve => dead.on("close", resolve));
@@ -205,17 +195,17 @@ test("a stale lock pid file and another tool's live backup job: the run refuses,
             assert.equal(r.code, 1, r.stderr);
             assert.match(r.stderr, new RegExp(`another backup job is running on ${vm.name}, not started by this tool \\(its NBD socket: ${foreign}/sock\\): left alone`));
             assert.doesNotMatch(r.stderr, /ending the backup job/);
-            assert.equal(await jobType(), "Unbounded", "the other tool's job still runs");
+            assert.equal(await vm.jobType(), "Unbounded", "the other tool's job still runs");
             assert.ok(fs.statSync(`${foreign}/sock`).isSocket(), "its socket is still there");
         }
         assert.ok(!fs.existsSync(dir));
-        assert.deepEqual(await checkpoints(), before);
+        assert.deepEqual(await vm.checkpoints(), before);
         // -k is asked for explicitly: it ends any backup job and says whose it was.
         const k = await ourBackupOk(["-d", vm.name, "-k"]);
         assert.match(k.stdout, new RegExp(`ended the backup job of ${vm.name}, started by another program \\(its NBD socket: ${foreign}/sock\\)`));
-        assert.equal(await jobType(), "None");
+        assert.equal(await vm.jobType(), "None");
     } finally {
-        if (await jobType() !== "None")
+        if (await vm.jobType() !== "None")
             await runOk("virsh", ["-c", URI, "domjobabort", "--domain", vm.name]);
         fs.rmSync(foreign, { recursive: true, force: true });
     }
@@ -236,11 +226,11 @@ test("a run killed with SIGKILL: the next run ends its job (ours by its socket),
         child.on("close", () => child.killed || reject(new Error("finished before it could be killed")));
     });
     await new Promise(resolve => child.on("close", resolve));
-    assert.notEqual(await jobType(), "None");
+    assert.notEqual(await vm.jobType(), "None");
     assert.ok(jobLeftovers(uuid).some(p => p.startsWith(JOBS_DIR)), "the dead run left its job directory");
     const k = await ourBackupOk(["-d", vm.name, "-k"]);
     assert.match(k.stdout, new RegExp(`ended the backup job of ${vm.name} \\(left by a run of this tool\\)`));
-    assert.equal(await jobType(), "None");
+    assert.equal(await vm.jobType(), "None");
     assert.deepEqual(leftovers(), []);
 });
 
@@ -250,7 +240,7 @@ test("a closed stdout (--json | head -n 1) or stderr cancels the run like SIGTER
     await vm.write(0, { offset: "20M", length: "100M", random: true, seed: 23 });
     const filesBefore = listFolder(dir);
     const cpt = fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8");
-    const before = await checkpoints();
+    const before = await vm.checkpoints();
 
     const child = spawn(process.execPath, [ourCli("virtnbdbackup"), "--json", "-w", "1", "-d", vm.name, "-l", "inc", "-o", dir], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
@@ -265,8 +255,8 @@ test("a closed stdout (--json | head -n 1) or stderr cancels the run like SIGTER
     assert.equal(code, 1, stderr);
     assert.match(stderr, /cancelled: cannot write to stdout \(EPIPE\)/);
     assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
-    assert.equal(await jobType(), "None");
-    assert.deepEqual(await checkpoints(), before);
+    assert.equal(await vm.jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), before);
     assert.deepEqual(listFolder(dir).filter(n => !/^backup\.inc\..*\.log$/.test(n)), filesBefore, "no .partial or data file left");
     assert.equal(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8"), cpt);
 
@@ -279,8 +269,8 @@ test("a closed stdout (--json | head -n 1) or stderr cancels the run like SIGTER
             quiet.stderr.destroy();
     });
     assert.equal(await new Promise<number | null>(resolve => quiet.on("close", c => resolve(c))), 1);
-    assert.equal(await jobType(), "None");
-    assert.deepEqual(await checkpoints(), before);
+    assert.equal(await vm.jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), before);
     assert.deepEqual(listFolder(dir), filesBefore);
 
     // The restore CLI: the same, and no image left in the target.
@@ -311,7 +301,7 @@ test("20 back-to-back incs with nothing dirty: each starts without finding the l
         const r = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
         assert.equal(r.code, 0, `run ${i}: ${r.stderr}`);
         assert.doesNotMatch(r.stderr, /already has a running|another backup job|ending the backup job/, `run ${i}`);
-        assert.equal(await jobType(), "None", `run ${i}: the job is gone when the CLI exits`);
+        assert.equal(await vm.jobType(), "None", `run ${i}: the job is gone when the CLI exits`);
     }
     await restoresExactly(dir, "after-20", vm.expectedPath(0));
 });

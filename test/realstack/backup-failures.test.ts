@@ -34,16 +34,6 @@ after(async () => {
     await stopLibvirtd?.();
 });
 
-async function checkpoints(): Promise<string[]> {
-    const r = await runOk("virsh", ["-c", "qemu:///system", "checkpoint-list", "--domain", vm.name, "--name"]);
-    return r.stdout.split("\n").map(s => s.trim()).filter(Boolean).sort();
-}
-
-async function jobType(): Promise<string> {
-    const r = await runOk("virsh", ["-c", "qemu:///system", "domjobinfo", "--domain", vm.name]);
-    return /^Job type:\s*(.+)$/m.exec(r.stdout)?.[1]?.trim() ?? "?";
-}
-
 /** Starts our CLI with --json and sends `signal` once the first disk has started copying. */
 function backupInterrupted(args: string[], signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
     return new Promise((resolve, reject) => {
@@ -81,7 +71,7 @@ async function restoredIdentical(dir: string, label: string, expected: string[],
 test("bad input: one clear line, exit 1, nothing changed", async () => {
     const empty = path.join(work, "empty");
     fs.mkdirSync(empty);
-    const before = await checkpoints();
+    const before = await vm.checkpoints();
     const cases: [string[], RegExp][] = [
         [["-d", "no-such-vm-xyz", "-l", "full", "-o", empty], /no virtual machine named no-such-vm-xyz/],
         [["-d", vm.name, "-l", "inc", "-o", empty], /needs a full backup in the target folder first/],
@@ -98,8 +88,8 @@ test("bad input: one clear line, exit 1, nothing changed", async () => {
         assert.equal(r.stderr.trim().split("\n").filter(l => !l.startsWith("warning:")).length, 1, r.stderr);
     }
     assert.deepEqual(listFolder(empty), []);
-    assert.deepEqual(await checkpoints(), before);
-    assert.equal(await jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), before);
+    assert.equal(await vm.jobType(), "None");
 
     // A full into a folder that holds a backup.
     const used = path.join(work, "used");
@@ -109,7 +99,7 @@ test("bad input: one clear line, exit 1, nothing changed", async () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /already holds a backup/);
     assert.deepEqual(listFolder(used), files);
-    assert.deepEqual(await checkpoints(), before);
+    assert.deepEqual(await vm.checkpoints(), before);
 });
 
 test("cancel (SIGTERM) mid-backup leaves no restore point, checkpoint or job; the next inc is exact", async () => {
@@ -125,13 +115,13 @@ test("cancel (SIGTERM) mid-backup leaves no restore point, checkpoint or job; th
     assert.match(r.stderr, /cancelled by SIGTERM/);
     assert.deepEqual(listFolder(dir), filesBefore, "no file of the cancelled run is left");
     assert.equal(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8"), cpt);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0"]);
-    assert.equal(await jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0"]);
+    assert.equal(await vm.jobType(), "None");
     const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
     assert.deepEqual(jobLeftovers(uuid), [], "the job's socket and scratch directories are removed");
 
     await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
     await restoredIdentical(dir, "after-cancel", [vm.expectedPath(0), vm.expectedPath(1)]);
 });
 
@@ -144,8 +134,8 @@ test("a run killed with SIGKILL is cleaned up by the next run, which is exact", 
     const r = await backupInterrupted(["-d", vm.name, "-l", "inc", "-o", dir], "SIGKILL");
     assert.equal(r.signal, "SIGKILL");
     // The dead run left its job, its checkpoint and a partial file behind ...
-    assert.notEqual(await jobType(), "None");
-    assert.ok((await checkpoints()).includes("virtnbdbackup.1"));
+    assert.notEqual(await vm.jobType(), "None");
+    assert.ok((await vm.checkpoints()).includes("virtnbdbackup.1"));
 
     // ... and the next run clears all of that before it starts.
     const next = await ourBackup(["-d", vm.name, "-l", "inc", "-o", dir]);
@@ -154,8 +144,8 @@ test("a run killed with SIGKILL is cleaned up by the next run, which is exact", 
     const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
     assert.deepEqual(jobLeftovers(uuid), [], "the dead run's socket and scratch directories are gone");
     assert.match(next.stderr, /deleting checkpoints a failed run left: virtnbdbackup.1/);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
-    assert.equal(await jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    assert.equal(await vm.jobType(), "None");
     assert.ok(listFolder(dir).every(n => filesBefore.includes(n) || /\.1\./.test(n) || n === "checkpoints"), listFolder(dir).join(" "));
     await restoredIdentical(dir, "after-kill", [vm.expectedPath(0), vm.expectedPath(1)]);
 });
@@ -163,7 +153,7 @@ test("a run killed with SIGKILL is cleaned up by the next run, which is exact", 
 test("a second job on the same VM is refused and changes nothing", async () => {
     const dir = path.join(work, "second");
     fs.mkdirSync(dir);
-    const before = await checkpoints();
+    const before = await vm.checkpoints();
     // Another of our runs holds the VM's lock.
     const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
     const lock = await lockJob(uuid, vm.name);
@@ -182,12 +172,12 @@ test("a second job on the same VM is refused and changes nothing", async () => {
         const r = await ourBackup(["-d", vm.name, "-l", "full", "-o", dir]);
         assert.equal(r.code, 1);
         assert.match(r.stderr, /another backup job is running on .*, not started by this tool \(its NBD socket: \/var\/tmp\/vnbt-\d+-foreign\.sock\)/);
-        assert.notEqual(await jobType(), "None", "the other job was not touched");
+        assert.notEqual(await vm.jobType(), "None", "the other job was not touched");
     } finally {
         await runOk("virsh", ["-c", "qemu:///system", "domjobabort", "--domain", vm.name]);
     }
     assert.deepEqual(listFolder(dir), []);
-    assert.deepEqual(await checkpoints(), before);
+    assert.deepEqual(await vm.checkpoints(), before);
 });
 
 test("a full target disk (ENOSPC) fails cleanly: no files, no checkpoint, no job", async (t) => {
@@ -200,16 +190,16 @@ test("a full target disk (ENOSPC) fails cleanly: no files, no checkpoint, no job
         return;
     }
     try {
-        const before = await checkpoints();
+        const before = await vm.checkpoints();
         const r = await ourBackup(["-d", vm.name, "-l", "full", "-o", mnt]);
         assert.equal(r.code, 1);
         assert.match(r.stderr, /ENOSPC|no space left/i);
         assert.match(r.stderr, /vda\.full\.data/, "the error names the file that could not be written");
         assert.deepEqual(listFolder(mnt).filter(n => n !== ".virtnbdbackup.journal"), []);
         assert.ok(!fs.existsSync(path.join(mnt, ".virtnbdbackup.journal")));
-        assert.equal(await jobType(), "None");
+        assert.equal(await vm.jobType(), "None");
         // The failed full removed the old chain's checkpoints (as a full does) and kept none of its own.
-        assert.ok(!(await checkpoints()).some(n => !before.includes(n)));
+        assert.ok(!(await vm.checkpoints()).some(n => !before.includes(n)));
     } finally {
         await runOk("umount", [mnt]);
     }
@@ -233,13 +223,13 @@ test("a failure after the copy, while the job ends, undoes the run: no new files
     assert.deepEqual(listFolder(dir), filesBefore, "no file of the failed run is left");
     assert.equal(fs.readFileSync(inTheWay, "utf8"), "not ours\n");
     assert.equal(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8"), cpt);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0"]);
-    assert.equal(await jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0"]);
+    assert.equal(await vm.jobType(), "None");
 
     // Out of the way, the next inc has the changes.
     fs.rmSync(inTheWay);
     await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
     await restoredIdentical(dir, "after-late-failure", [vm.expectedPath(0), vm.expectedPath(1)]);
 });
 
@@ -268,7 +258,7 @@ test("a lost bitmap (QEMU killed) makes the next inc a full that continues the c
     await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8")),
         ["virtnbdbackup.0", "virtnbdbackup.1", "virtnbdbackup.2"]);
-    assert.deepEqual(await checkpoints(), ["virtnbdbackup.1", "virtnbdbackup.2"]);
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.1", "virtnbdbackup.2"]);
     // The real virtnbdrestore restores the new sub-chain when given it as a sequence.
     for (let i = 0; i < 2; i++) {
         const dev = vm.disks[i].dev;
@@ -306,7 +296,7 @@ test("guest writes during the backup do not leak into it: the backup is the disk
         child.on("close", () => paused || reject(new Error(`finished before it could be paused: ${stderr}`)));
     });
     try {
-        assert.notEqual(await jobType(), "None");
+        assert.notEqual(await vm.jobType(), "None");
         await vm.write(0, { offset: "0", length: "4M", pattern: 0xf0 });
         await vm.write(0, { offset: "190M", length: "8M", pattern: 0xf1 });
         await vm.write(1, { offset: "0", length: "1M", zero: true });

@@ -30,19 +30,9 @@ after(async () => {
     await stopLibvirtd?.();
 });
 
-async function checkpoints(): Promise<string[]> {
-    const r = await runOk("virsh", ["-c", URI, "checkpoint-list", "--domain", vm.name, "--name"]);
-    return r.stdout.split("\n").map(s => s.trim()).filter(Boolean).sort();
-}
-
-async function jobType(): Promise<string> {
-    const r = await runOk("virsh", ["-c", URI, "domjobinfo", "--domain", vm.name]);
-    return /^Job type:\s*(.+)$/m.exec(r.stdout)?.[1]?.trim() ?? "?";
-}
-
 /** The folder's names and the VM's checkpoints, to show that a run changed neither. */
 async function snapshot(dir: string): Promise<{ files: string[]; checkpoints: string[] }> {
-    return { files: listFolder(dir), checkpoints: await checkpoints() };
+    return { files: listFolder(dir), checkpoints: await vm.checkpoints() };
 }
 
 const MiB = 1024 * 1024;
@@ -105,13 +95,13 @@ test("-k ends a backup job left running, says so when none runs, and leaves a ru
         `<disks><disk name='vda' backup='yes' type='file'><scratch file='${scratch}'/></disk></disks></domainbackup>`);
     await runOk("virsh", ["-c", URI, "backup-begin", "--domain", vm.name, "--backupxml", xml]);
     try {
-        assert.equal(await jobType(), "Unbounded");
+        assert.equal(await vm.jobType(), "Unbounded");
         // -o is not needed to end a job.
         const k = await ourBackupOk(["-d", vm.name, "-k"]);
         assert.match(k.stdout, new RegExp(`ended the backup job of ${vm.name}, started by another program \\(its NBD socket: ${socket}\\)`));
-        assert.equal(await jobType(), "None");
+        assert.equal(await vm.jobType(), "None");
     } finally {
-        if (await jobType() !== "None")
+        if (await vm.jobType() !== "None")
             await runOk("virsh", ["-c", URI, "domjobabort", "--domain", vm.name]);
         fs.rmSync(socket, { force: true });
         fs.rmSync(scratch, { force: true });
@@ -167,14 +157,14 @@ test("-o is required except with -k", async () => {
 
 test("-o - (the Python tool's zip on stdout) is refused: exit 1, one line, no folder named \"-\", nothing on stdout", async () => {
     const cwd = fs.mkdtempSync(path.join(work, "dash-"));
-    const before = await checkpoints();
+    const before = await vm.checkpoints();
     const r = await run(process.execPath, [ourCli("virtnbdbackup"), "-d", vm.name, "-l", "full", "-o", "-"], { cwd });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /-o - \(a zip archive of the backup on stdout\) is not supported: give a target folder/);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.equal(r.stdout, "");
     assert.deepEqual(fs.readdirSync(cwd), []);
-    assert.deepEqual(await checkpoints(), before);
+    assert.deepEqual(await vm.checkpoints(), before);
 });
 
 test("--scratchdir: the scratch files go into a directory of the run's own inside it, removed at the end; a folder others can write is refused", async (t) => {
@@ -199,11 +189,11 @@ test("--scratchdir: the scratch files go into a directory of the run's own insid
     assert.deepEqual(jobLeftovers(uuid, scratch), []);
 
     fs.chmodSync(scratch, 0o777);
-    const before = await checkpoints();
+    const before = await vm.checkpoints();
     const refused = await ourBackup(["-d", vm.name, "-l", "copy", "-o", path.join(work, "scratch-refused"), "--scratchdir", scratch]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /refusing scratch folder .*: .* is writable by group or others \(mode 777\)/);
     assert.deepEqual(fs.readdirSync(scratch), []);
-    assert.deepEqual(await checkpoints(), before);
-    assert.equal(await jobType(), "None");
+    assert.deepEqual(await vm.checkpoints(), before);
+    assert.equal(await vm.jobType(), "None");
 });

@@ -48,11 +48,6 @@ async function assertRestores(vm: TestVm, dir: string, label: string, expected =
     }
 }
 
-async function checkpoints(vm: TestVm): Promise<string[]> {
-    const r = await runOk("virsh", ["-c", "qemu:///system", "checkpoint-list", "--domain", vm.name, "--name"]);
-    return r.stdout.split("\n").map(s => s.trim()).filter(Boolean).sort();
-}
-
 test("a shut-off VM: a full becomes a copy through qemu-nbd, restored exactly", async () => {
     const vm = await newVm(false);
     const dir = path.join(work, "copy");
@@ -92,7 +87,7 @@ test("offline changes since the last checkpoint are saved as differentials, then
     await vm.start();
     await vm.write(1, { offset: "5M", length: "1M", pattern: 0xa4 });
     await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", dir]);
-    assert.deepEqual(await checkpoints(vm), ["virtnbdbackup.0", "virtnbdbackup.1"]);
+    assert.deepEqual(await vm.checkpoints(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
     await assertRestores(vm, dir, "online-after-offline");
 });
 
