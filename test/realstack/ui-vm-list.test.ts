@@ -2,6 +2,7 @@
 // TCG VM that this test defines in the host's libvirtd, in light and dark theme and in German.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { run, runOk } from "../lib/exec.ts";
@@ -30,6 +31,43 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
         return await step();
     } finally {
         console.log(`# ${label}: ${Date.now() - start} ms`);
+    }
+}
+
+/** pids of `helper watch-vms` processes started by this cockpit-ws (found by walking up their parents). */
+function watchesOf(cockpit: RunningCockpit): number[] {
+    const cmdline = (pid: number) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        } catch {
+            return [];
+        }
+    };
+    const parent = (pid: number) => {
+        try {
+            return Number(/^PPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+        } catch {
+            return 0;
+        }
+    };
+    const ours = (pid: number) => {
+        for (let p = parent(pid); p > 1; p = parent(p)) {
+            const argv = cmdline(p);
+            if (argv[0]?.endsWith("cockpit-ws") && argv.includes(String(cockpit.port)))
+                return true;
+        }
+        return false;
+    };
+    return fs.readdirSync("/proc").filter(e => /^\d+$/.test(e)).map(Number)
+            .filter(pid => cmdline(pid).includes("watch-vms") && ours(pid));
+}
+
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!await check()) {
+        if (Date.now() > deadline)
+            assert.fail(`timed out waiting until ${what}`);
+        await new Promise(r => setTimeout(r, 100));
     }
 }
 
@@ -142,5 +180,33 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
         } finally {
             await browser!.context.clearCookies({ name: "CockpitLang" });
         }
+    });
+
+    it("follows VMs starting, stopping and appearing without a click, and stops watching when the page goes", async () => {
+        const page = browser!.page;
+        await openList(page, cockpit!, vm!.name);
+        const state = vmRow(page, vm!.name).locator(".vm-state");
+        assert.equal(await state.getAttribute("data-state"), "running");
+        await waitUntil("the page watches the VMs", () => watchesOf(cockpit!).length === 1);
+
+        await vm!.shutdown();
+        await page.waitForFunction(sel => document.querySelector(sel)?.getAttribute("data-state") === "shut off",
+                                   `#vm-list tr[data-vm="${vm!.name}"] .vm-state`, { timeout: 15_000 });
+        assert.equal((await state.innerText()).trim(), "Shut off");
+        await vm!.start();
+        await page.waitForFunction(sel => document.querySelector(sel)?.getAttribute("data-state") === "running",
+                                   `#vm-list tr[data-vm="${vm!.name}"] .vm-state`, { timeout: 15_000 });
+
+        const newcomer = await TestVm.create({ start: false, disks: [{ size: "8M" }] });
+        try {
+            await vmRow(page, newcomer.name).waitFor({ timeout: 15_000 });
+            assert.equal(await vmRow(page, newcomer.name).locator(".vm-state").getAttribute("data-state"), "shut off");
+        } finally {
+            await newcomer.cleanup();
+        }
+        await vmRow(page, newcomer.name).waitFor({ state: "detached", timeout: 15_000 });
+
+        await page.goto("about:blank");
+        await waitUntil("the watch ended with the page", () => watchesOf(cockpit!).length === 0, 15_000);
     });
 });
