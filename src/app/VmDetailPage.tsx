@@ -12,6 +12,7 @@ import cockpit from "../lib/cockpit";
 import type { DomainSummary } from "../vm-types";
 import type { VmListState } from "./hooks";
 import { deviceKind, diskFormat, diskSize } from "./disks";
+import { bytes } from "./backup-text";
 import { VmStateLabel } from "./vm-state";
 import { HelperErrorState, LoadingState } from "./states";
 import { LIST_HREF } from "./routes";
@@ -38,7 +39,7 @@ function DiskTable({ vm }: { vm: DomainSummary }) {
                         <Td dataLabel={_("Format")}>{disk.path === null ? "" : diskFormat(disk)}</Td>
                         <Td dataLabel={_("Size")}>{diskSize(disk)}</Td>
                         <Td dataLabel={_("Allocated")}>
-                            {disk.allocation === null ? "" : cockpit.format_bytes(disk.allocation, 1024)}
+                            {disk.allocation === null ? "" : bytes(disk.allocation)}
                         </Td>
                         <Td dataLabel={_("Image")} modifier="breakWord">{disk.path ?? ""}</Td>
                     </Tr>

@@ -68,13 +68,13 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
         <Table id="backup-points" aria-label={_("Restore points")} variant="compact">
             <Thead>
                 <Tr>
-                    <Th>{_("Restore point")}</Th>
-                    <Th>{_("Type")}</Th>
-                    <Th>{_("Date")}</Th>
-                    <Th>{_("Disks")}</Th>
-                    <Th>{_("Size")}</Th>
-                    <Th>{_("Compressed")}</Th>
-                    <Th>{_("Complete")}</Th>
+                    <Th modifier="wrap">{_("Restore point")}</Th>
+                    <Th modifier="wrap">{_("Type")}</Th>
+                    <Th modifier="wrap">{_("Date")}</Th>
+                    <Th modifier="wrap">{_("Disks")}</Th>
+                    <Th modifier="wrap">{_("Size")}</Th>
+                    <Th modifier="wrap">{_("Compressed")}</Th>
+                    <Th modifier="wrap">{cockpit.gettext("restore point", "Complete")}</Th>
                     <Th screenReaderText={_("Actions")} />
                 </Tr>
             </Thead>
@@ -87,10 +87,10 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                         <Td dataLabel={_("Disks")} className="point-disks">{p.disks.map(d => d.dev).join(", ")}</Td>
                         <Td dataLabel={_("Size")} className="point-size">{bytes(pointSize(p))}</Td>
                         <Td dataLabel={_("Compressed")} className="point-compressed">{compression(p)}</Td>
-                        <Td dataLabel={_("Complete")} className="point-complete" data-complete={String(p.complete)}>
+                        <Td dataLabel={cockpit.gettext("restore point", "Complete")} className="point-complete" data-complete={String(p.complete)}>
                             {p.complete
-                                ? <Label color="green" isCompact>{_("Complete")}</Label>
-                                : <Label color="orange" isCompact>{_("Incomplete")}</Label>}
+                                ? <Label color="green" isCompact>{cockpit.gettext("restore point", "Complete")}</Label>
+                                : <Label color="orange" isCompact>{cockpit.gettext("restore point", "Incomplete")}</Label>}
                         </Td>
                         <Td isActionCell>
                             <PointActions point={p} onVerify={onVerify} onRestore={onRestore}

@@ -123,7 +123,7 @@ function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
             )}
             {schedule.frequency !== "off" && (
                 <FormGroup label={_("Time")} fieldId="backup-settings-time">
-                    <TextInput id="backup-settings-time" type="time" value={schedule.time}
+                    <TextInput id="backup-settings-time" type="text" placeholder="hh:mm" value={schedule.time}
                                validated={timeError ? "error" : "default"}
                                onChange={(_event, time) => change({ time })} />
                     <FormHelperText>

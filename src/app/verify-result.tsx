@@ -86,7 +86,9 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
                    : cockpit.format(_("Restore point $0 failed verification"), run.point)}>
             <p>
                 {answer.ok
-                    ? cockpit.format(_("None of the $0 files of its chain is damaged or differs from its checksum."), String(answer.files.length))
+                    ? cockpit.format(cockpit.ngettext("The one file of its chain is neither damaged nor different from its checksum.",
+                                                    "None of the $0 files of its chain is damaged or differs from its checksum.", answer.files.length),
+                                   String(answer.files.length))
                     : cockpit.format(cockpit.ngettext("$0 of $1 files of its chain is damaged or does not match its checksum.",
                                                       "$0 of $1 files of its chain are damaged or do not match their checksum.", bad),
                                      String(bad), String(answer.files.length))}
