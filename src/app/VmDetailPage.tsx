@@ -66,13 +66,13 @@ function VmTabs({ vm, vmNames }: { vm: DomainSummary; vmNames: string[] }) {
 
 function detailBody(name: string, state: VmListState, reload: () => void) {
     if (state.status === "loading")
-        return <LoadingState title={_("Loading virtual machines")} />;
+        return <LoadingState title={_("Loading virtual machines")} headingLevel="h1" />;
     if (state.status === "error")
-        return <HelperErrorState error={state.error} onRetry={reload} />;
+        return <HelperErrorState error={state.error} onRetry={reload} headingLevel="h1" />;
     const vm = state.vms.find(v => v.name === name);
     if (!vm) {
         return (
-            <EmptyState id="state-vm-missing" titleText={_("Virtual machine not found")} headingLevel="h2">
+            <EmptyState id="state-vm-missing" titleText={_("Virtual machine not found")} headingLevel="h1">
                 <EmptyStateBody>{cockpit.format(_("There is no virtual machine named $0 on this host."), name)}</EmptyStateBody>
             </EmptyState>
         );

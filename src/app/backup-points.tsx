@@ -43,7 +43,8 @@ function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisab
     if (items.length === 0)
         return null;
     return (
-        <ActionsColumn items={items} popperProps={{ position: "right" }}
+        // Inline, not appended to <body>: the open menu stays inside the page's main landmark.
+        <ActionsColumn items={items} popperProps={{ position: "right", appendTo: "inline" }}
                        actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
                            <MenuToggle ref={toggleRef} id={`point-actions-${point.name}`} variant="plain" onClick={onToggle}
                                        isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}

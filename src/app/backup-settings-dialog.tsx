@@ -50,7 +50,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
         <Modal id="backup-settings-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="backup-settings-title">
             <ModalHeader title={_("Backup settings")} labelId="backup-settings-title" />
             <ModalBody>
-                {failure && <Alert id="backup-settings-failure" variant="danger" isInline title={_("The settings were not saved")}>{failure}</Alert>}
+                {failure && <Alert component="h2" id="backup-settings-failure" variant="danger" isInline title={_("The settings were not saved")}>{failure}</Alert>}
                 <Form id="backup-settings-form" onSubmit={event => { event.preventDefault(); save() }}>
                     <FormGroup label={_("Backup folder")} fieldId="backup-settings-folder" isRequired>
                         <TextInput id="backup-settings-folder" value={form.folder} isRequired
@@ -99,7 +99,7 @@ function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
     const otherError = problem && !timeError ? scheduleProblemText(problem) : null;
     const change = (part: Partial<SettingsForm["schedule"]>) => setForm({ ...form, schedule: { ...schedule, ...part } });
     return (
-        <FormSection title={_("Automatic backups")} titleElement="h3">
+        <FormSection title={_("Automatic backups")} titleElement="h2">
             <FormGroup label={_("Frequency")} fieldId="backup-settings-schedule">
                 <FormSelect id="backup-settings-schedule" value={schedule.frequency} validated={otherError ? "error" : "default"}
                             onChange={(_event, value) => change({ frequency: value as ScheduleFrequency })}>

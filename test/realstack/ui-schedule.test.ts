@@ -12,6 +12,7 @@ import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { ensureCron } from "../lib/cron.ts";
@@ -125,6 +126,7 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         const dialog = await chooseSchedule(page, { frequency: "weekly", weekday: "3", time: "03:30" });
         await dialog.locator("#backup-settings-folder").fill(path.join(work, "vm"));
         console.log(`# ${await screenshot(page, "backup-settings-schedule-weekly")}`);
+        await assertAccessible(page, "backup-settings-schedule-weekly");
         await dialog.locator("#backup-settings-save").click();
         await dialog.waitFor({ state: "detached" });
         await page.locator("#backup-settings-schedule-summary", { hasText: "Weekly on Wednesday at 03:30" }).waitFor();
@@ -156,6 +158,7 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         await timeError.waitFor();
         assert.match(await timeError.innerText(), /hours and minutes/);
         console.log(`# ${await screenshot(page, "backup-settings-schedule-bad-time")}`);
+        await assertAccessible(page, "backup-settings-schedule-bad-time");
         // Still open, nothing stored, cron unchanged, and the summary shows the stored schedule.
         assert.equal(await dialog.isVisible(), true);
         await dialog.getByRole("button", { name: "Cancel" }).click();

@@ -10,6 +10,7 @@ import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -131,6 +132,7 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
         assert.match(page.url(), new RegExp(`#/${vm!.name}$`));
         await page.locator("#vm-tabs [data-tab=disks]").click();
         assert.equal((await detail.locator('#vm-disks tr[data-disk="vda"]').innerText()).includes("qcow2"), true);
+        await assertAccessible(page, "the VM's Disks tab");
         await page.locator("#back-to-list a").click();
         await vmRow(page, vm!.name).waitFor();
     });
@@ -146,12 +148,14 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
         assert.equal(await isDark(), true);
         const darkBackground = await background();
         console.log(`# dark theme screenshot: ${await screenshot(page, "vm-list-dark")}`);
+        await assertAccessible(page, "vm-list-dark");
 
         await page.evaluate(() => localStorage.setItem("shell:style", "light"));
         await openList(page, cockpit!, vm!.name);
         assert.equal(await isDark(), false);
         const lightBackground = await background();
         console.log(`# light theme screenshot: ${await screenshot(page, "vm-list-light")}`);
+        await assertAccessible(page, "vm-list-light");
         assert.notEqual(darkBackground, lightBackground, "the dark class changes the rendered colours");
 
         // The shell changes the setting in its own document; this page hears it as a storage event.
@@ -177,6 +181,7 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
             assert.equal(await page.evaluate(() => document.documentElement.lang), "de");
             assert.equal(await page.title(), "Sicherungen virtueller Maschinen");
             console.log(`# German screenshot: ${await screenshot(page, "vm-list-de")}`);
+            await assertAccessible(page, "vm-list-de");
         } finally {
             await browser!.context.clearCookies({ name: "CockpitLang" });
         }
