@@ -43,8 +43,9 @@ function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisab
     if (items.length === 0)
         return null;
     return (
-        // Inline, not appended to <body>: the open menu stays inside the page's main landmark.
-        <ActionsColumn items={items} popperProps={{ position: "right", appendTo: "inline" }}
+        // In the page's <main>, not appended to <body>: an open menu stays inside a landmark (and, unlike an inline
+        // one, is not narrowed to the table cell).
+        <ActionsColumn items={items} popperProps={{ position: "right", appendTo: () => document.querySelector("main") ?? document.body }}
                        actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
                            <MenuToggle ref={toggleRef} id={`point-actions-${point.name}`} variant="plain" onClick={onToggle}
                                        isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
