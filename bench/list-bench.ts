@@ -1,6 +1,8 @@
 // `npm run bench:list`: how fast the VM list is with 20 VMs defined (2 running, 18 shut off, two disks each):
 // `helper list-vms` on its own, the page in Chromium from navigation until all 20 rows are shown, and how
-// long a started VM takes to show as running without a click (the page's watch-vms). Median of the runs.
+// long a started VM takes to show as running without a click (the page's watch-vms). Median of the runs;
+// the table also goes to bench/results/list-latest.md.
+import fs from "node:fs";
 import path from "node:path";
 import { launchBrowser, type TestBrowser } from "../test/lib/browser.ts";
 import { startCockpit, type RunningCockpit } from "../test/lib/cockpit.ts";
@@ -109,7 +111,10 @@ async function main(): Promise<void> {
     log("timing start/stop events...");
     results.push({ label: "page: virsh start/destroy until the row's state changes (no click)", values: await timeEvents(browser, cockpit, vms[RUNNING]!), goalMs: null });
     const load = os.loadavg()[0] ?? 0;
-    process.stdout.write(`${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, load ${load.toFixed(1)}\n\n${table(results)}\n`);
+    const report = `# VM list speed (npm run bench:list)\n\n${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ` +
+        `${os.cpus().length} CPUs, load ${load.toFixed(1)}; ${VM_COUNT} VMs defined (${RUNNING} running, two disks each)\n\n${table(results)}\n`;
+    fs.writeFileSync(path.join(ROOT, "bench/results/list-latest.md"), report);
+    process.stdout.write(report);
 }
 
 main().catch(e => {

@@ -61,40 +61,68 @@ export interface VirshBatchResult {
     stderr: string;
 }
 
+/** Linux takes at most 128 KiB per argument (MAX_ARG_STRLEN): longer scripts are split over several virsh runs. */
+const MAX_SCRIPT_BYTES = 100_000;
+
 /**
  * Runs several virsh commands in one virsh process and one connection (virsh's "cmd; cmd" form), which costs
- * about what one command costs. A failing command does not stop the others: its output is empty and its
- * error is in `stderr`. Rejects only when virsh cannot run or cannot connect at all.
+ * about what one command costs; a very long list takes a few processes, one after the other. A failing command
+ * does not stop the others: its output is empty and its error is in `stderr`. Rejects only when virsh cannot
+ * run or cannot connect at all.
  */
 export async function virshBatch(commands: readonly (readonly string[])[], opts: VirshOptions = {}): Promise<VirshBatchResult> {
-    const uri = opts.uri ?? DEFAULT_URI;
-    if (commands.length === 0)
-        return { outputs: [], stderr: "" };
+    const outputs: string[] = [];
+    let stderr = "";
     // Each command's output starts after a line only this call prints.
     const marker = `@@vnb-${randomBytes(8).toString("hex")}`;
-    const script = commands.map((c, i) => `echo ${marker}-${i}; ${c.map(quoteVirshArg).join(" ")}`).join("; ");
+    let chunk: string[] = [];  // commands as virsh reads them
+    let bytes = 0;
+    const flush = async () => {
+        if (chunk.length === 0)
+            return;
+        const r = await runScript(chunk, marker, opts);
+        outputs.push(...r.outputs);
+        stderr += r.stderr;
+        chunk = [];
+        bytes = 0;
+    };
+    for (const c of commands) {
+        const command = c.map(quoteVirshArg).join(" ");
+        const size = Buffer.byteLength(command) + marker.length + 20;
+        if (bytes + size > MAX_SCRIPT_BYTES)
+            await flush();
+        chunk.push(command);
+        bytes += size;
+    }
+    await flush();
+    return { outputs, stderr };
+}
+
+/** One virsh run of the commands, each after an "echo MARKER-N"; each command's output, in order. */
+async function runScript(commands: string[], marker: string, opts: VirshOptions): Promise<VirshBatchResult> {
+    const uri = opts.uri ?? DEFAULT_URI;
     const summary = [`batch of ${commands.length}`];
-    const r = await runVirsh([script], summary, opts);
+    const r = await runVirsh([commands.map((c, i) => `echo ${marker}-${i}; ${c}`).join("; ")], summary, opts);
     if (classify(r.stderr) === "unavailable")
         throw new LibvirtError(cleanMessage(r.stderr), "unavailable", uri, summary);
     const outputs: string[] = new Array(commands.length).fill("");
     let current = -1;
-    let chunk: string[] = [];
-    const flush = () => {
-        if (current >= 0)
-            outputs[current] = chunk.join("\n");
+    let lines: string[] = [];
+    const keep = () => {
+        if (current >= 0 && current < commands.length)
+            outputs[current] = lines.join("\n");
     };
     for (const line of r.stdout.split("\n")) {
         const m = line.startsWith(marker + "-") ? /^(\d+)$/.exec(line.slice(marker.length + 1)) : null;
         if (m) {
-            flush();
+            keep();
             current = Number(m[1]);
-            chunk = [];
+            lines = [];
         } else {
-            chunk.push(line);
+            lines.push(line);
         }
     }
-    flush();
+    keep();
     // "echo" ends its line and virsh adds an empty line after most commands: an output of only blank lines is none.
     return { outputs: outputs.map(o => (o.trim() === "" ? "" : o)), stderr: r.stderr };
 }

@@ -79,6 +79,15 @@ describe("virsh batches (several commands, one process)", () => {
                              (e: unknown) => e instanceof LibvirtError && e.code === "unavailable" && !e.message.includes("\n"));
     });
 
+    test("a list too long for one argument is split over several virsh runs, answers still in order", async () => {
+        // ~4000 commands make a script of ~250 kB, beyond Linux's 128 KiB per argument.
+        const commands = Array.from({ length: 4000 }, (_, i) => i % 1000 === 999 ? ["domstate", "--domain", `gone-${i}`] : ["domstate", "--domain", "test"]);
+        const r = await virshBatch(commands, { uri, readonly: true });
+        assert.equal(r.outputs.length, 4000);
+        r.outputs.forEach((o, i) => assert.equal(o.trim(), i % 1000 === 999 ? "" : "running", `command ${i}`));
+        assert.equal(r.stderr.match(/failed to get domain 'gone-\d+'/g)?.length, 4);
+    });
+
     test("no commands: no virsh at all", async () => {
         assert.deepEqual(await virshBatch([], { uri }), { outputs: [], stderr: "" });
     });
