@@ -113,6 +113,9 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         await dialog.locator("#backup-settings-schedule").selectOption("daily");
         assert.equal(await dialog.locator("#backup-settings-weekday").count(), 0);
         assert.equal(await dialog.locator("#backup-settings-time").inputValue(), "02:00");
+        // A plain text field shows its value as it is, "02:00" as the summary and cron say it; a browser's own time
+        // field would show "02:00 AM" in an en-US browser.
+        assert.equal(await dialog.locator("#backup-settings-time").getAttribute("type"), "text");
         await dialog.locator("#backup-settings-schedule").selectOption("weekly");
         assert.deepEqual(await dialog.locator("#backup-settings-weekday option").allInnerTexts(),
                          ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]);
