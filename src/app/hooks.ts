@@ -38,8 +38,12 @@ export type VmListState =
 
 /** After a lifecycle event, list again this much later: a start sends several events at once. */
 const RELIST_DELAY_MS = 150;
-/** A watch that ended by itself (libvirtd restarted) is started again this much later. */
+/**
+ * A watch that ended by itself (libvirtd restarted) is started again 5 s later, then after ever longer
+ * pauses, up to a minute, while it keeps failing (e.g. no helper installed).
+ */
 const REWATCH_DELAY_MS = 5000;
+const REWATCH_MAX_DELAY_MS = 60_000;
 
 /**
  * Lists the VMs once `enabled` is true and again whenever a VM starts, stops, appears or goes away (a
@@ -84,13 +88,18 @@ export function useVmList(enabled: boolean): { state: VmListState; reload: () =>
             clearTimeout(relistTimer);
             relistTimer = setTimeout(relist, RELIST_DELAY_MS);
         };
+        let rewatchDelay = REWATCH_DELAY_MS;
         const startWatch = () => {
-            watch = watchVms(relistSoon, () => {
+            watch = watchVms(() => {
+                rewatchDelay = REWATCH_DELAY_MS;
+                relistSoon();
+            }, () => {
                 if (!stopped) {
                     rewatchTimer = setTimeout(() => {
                         startWatch();
                         relistSoon();  // what changed while nobody watched
-                    }, REWATCH_DELAY_MS);
+                    }, rewatchDelay);
+                    rewatchDelay = Math.min(rewatchDelay * 2, REWATCH_MAX_DELAY_MS);
                 }
             });
         };
