@@ -4,18 +4,21 @@
 // made: the job is ended, its checkpoint deleted, its files removed; the chain stays as it was.
 import fs from "node:fs";
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import { chainFullFileName, checkpointListFileName, checksumFileName, dataFileName, logFileName, partialFileName } from "../format/index.ts";
-import { buildCheckpointXml, buildPullBackupXml, type DiskConfig } from "../libvirt/domain-xml.ts";
+import { buildCheckpointXml, buildPullBackupXml, parseCheckpointIdentity, type DiskConfig } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { checkOfflineBitmaps } from "./bitmaps.ts";
-import { clearLeftoverCheckpoints, clearOldCheckpoints, clearStaleJob, incrementalProblem } from "./chain-care.ts";
+import { clearLeftoverCheckpoints, clearOldCheckpoints, clearStaleJob, forget, incrementalProblem, offlineOwnershipProblem, type ChainCare } from "./chain-care.ts";
+import { CheckpointRegistry } from "./checkpoint-registry.ts";
 import { changedBytesSince, checkpointXml, deleteCheckpoint, listCheckpoints } from "./checkpoints.ts";
 import { backupDisk } from "./disk-copy.ts";
 import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./domain.ts";
-import { prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
+import { makeCheckpointDir, openRunLog, prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
 import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
+import { checkpointDescription, descriptionToken } from "./ownership.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
 import { endJob, startPullJob } from "./pull-job.ts";
@@ -27,8 +30,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     const started = Date.now();
     const emit = options.onEvent ?? (() => {});
     const uri = options.uri;
-    const output = path.resolve(options.output);
+    // The folder's real path once it is found trusted (prepareFolder): nothing re-resolves it after.
+    let output = path.resolve(options.output);
     const now = options.now ?? new Date();
+    const registry = options.registry ?? new CheckpointRegistry();
     checkCancelled(options.signal);
     // One disk failing stops the others: the run fails as a whole.
     const stopAll = new AbortController();
@@ -65,7 +70,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         let online = status.online;
         await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
         removeJobDirs(domain.uuid);  // a dead run's socket and scratch directories
-        madeFolder = prepareFolder(output);
+        ({ folder: output, made: madeFolder } = prepareFolder(output));
         const opened = RunJournal.open(output);
         journal = opened.journal;
         if (opened.rolledBack.length)
@@ -96,7 +101,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         }
 
         const logPath = path.join(output, logFileName(plan.level, now));
-        log = fs.createWriteStream(logPath, { flags: "a" });
+        log = openRunLog(logPath);
         // A full disk must fail the backup through its data writes, not crash the process through the log.
         log.on("error", () => {});
         for (const message of plan.notes)
@@ -108,8 +113,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         let fallback = false;
         // libvirt's checkpoints of the VM, asked once and kept up to date by the steps below.
         const present = new Set(startedDomain ? await listCheckpoints(domain.name, uri) : status.checkpoints);
+        const care: ChainCare = { domain, folder: output, checkpointDir, present, registry, uri, note };
 
         if (!online && plan.parentCheckpoint) {
+            // libvirt keeps the checkpoints of a shut-off VM: the parent must be this folder's.
+            const foreign = await offlineOwnershipProblem(care, plan.parentCheckpoint);
+            if (foreign)
+                throw new BackupRefusedError(`${foreign}: the changes since this folder's last backup are not known; start the VM and back it up (the backup will be a full that continues this folder's chain)`);
             // Offline there is no new checkpoint to start a full from: a broken bitmap is an error.
             const qcow2 = disks.filter(d => d.driverType === "qcow2").map(d => ({ target: d.target, path: d.path! }));
             const problems = await checkOfflineBitmaps(qcow2, plan.parentCheckpoint);
@@ -117,7 +127,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
                 throw new BackupRefusedError(`the changes since ${plan.parentCheckpoint} are not known (${problems.map(p => `${p.disk}: ${p.reason}`).join("; ")}): start the VM and run a full backup`);
         }
         if (online && plan.parentCheckpoint) {
-            const problem = await incrementalProblem(domain, chain, present, checkpointDir, plan, disks, uri, note);
+            // Checkpoints past the chain's end first: the folder's dead run's go, anyone else's stop an inc
+            // (its new checkpoint's name is taken; a diff makes none).
+            const leftover = await clearLeftoverCheckpoints(care, chain, opened.deadCheckpoint);
+            const problem = (plan.createCheckpoint ? leftover : undefined) ?? await incrementalProblem(care, chain, plan, disks);
             if (problem) {
                 plan = planFallbackFull(folder, problem);
                 fallback = true;
@@ -125,9 +138,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             }
         }
         if (online && plan.level === "full")
-            await clearOldCheckpoints(domain, checkpointDir, present, uri, note);
-        else if (online && plan.createCheckpoint)
-            await clearLeftoverCheckpoints(domain, chain, present, uri, note);
+            await clearOldCheckpoints(care, opened.deadCheckpoint);
         checkCancelled(options.signal);
 
         const exports = new Map<string, DiskExport>();
@@ -142,15 +153,19 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
                     return { target: d.target, backup: chosen, scratchFile: chosen ? path.join(scratchDir, `${d.target}.scratch`) : undefined };
                 }),
             });
+            // The run's token in the checkpoint's description tells the folder's next run that this run made it.
+            const token = randomBytes(8).toString("hex");
             const checkpointXml = plan.createCheckpoint
                 ? buildCheckpointXml({
                     name: plan.checkpointName,
-                    description: "Backup checkpoint",
+                    description: checkpointDescription(token),
                     // Raw disks cannot hold bitmaps; they are copied in full each time.
                     disks: domain.disks.filter(d => d.device === "disk")
                             .map(d => ({ target: d.target, checkpoint: d.driverType === "qcow2" && disks.some(c => c.target === d.target) })),
                 })
                 : undefined;
+            if (checkpointXml)
+                journal.setCheckpoint({ name: plan.checkpointName, token });
             await withFrozenFilesystems(domain, options.freezeMountpoints, uri, note, async () => {
                 await startPullJob({ domain: domain.name, uri, backupXml, checkpointXml });
                 jobStarted = true;
@@ -189,7 +204,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             const file = path.join(output, fallback ? chainFullFileName(disk.target, plan.ident)
                 : dataFileName(disk.target, level, level === "full" || level === "copy" ? undefined : plan.ident));
             journal!.add(file, partialFileName(file), checksumFileName(file));
-            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, now, note, sourceDone);
+            return backupDisk(disk, exports.get(disk.target)!, file, plan, { ...options, signal: stopAll.signal }, { now, domainUuid: domain.uuid }, note, sourceDone);
         }, () => stopAll.abort(new Error("another disk failed")));
 
         // The data is safe; now record it: the sidecars are written while the job ends. Chain files last,
@@ -198,11 +213,14 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const stopping = Promise.all(offline.map(o => o.stop())).then(() => { offline = []; });
         await settleAll([ending, stopping, records.then(r => saveSidecars(output, domain, plan, vmConfig, r.qcowInfos, journal!))]);
         if (createdCheckpoint) {
-            fs.mkdirSync(checkpointDir, { recursive: true });
+            makeCheckpointDir(checkpointDir);
             const xml = (await records).checkpointXml!;
             writeFileAtomic(path.join(checkpointDir, `${createdCheckpoint}.xml`), xml);
             const list = plan.level === "full" && !fallback ? [createdCheckpoint] : [...chain, createdCheckpoint];
-            writeFileAtomic(path.join(output, checkpointListFileName(domain.name)), JSON.stringify(list));
+            const listFile = path.join(output, checkpointListFileName(domain.name));
+            journal.willReplace(listFile);
+            writeFileAtomic(listFile, JSON.stringify(list));
+            recordCheckpoint(registry, domain.uuid, xml, output, note);
             createdCheckpoint = undefined;
         }
         journal.commit();
@@ -239,10 +257,23 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         if (jobStarted)
             await endJob(domain.name, uri).catch(e => emit({ event: "warning", message: `could not end the backup job: ${errorMessage(e)}` }));
         await Promise.all(offline.map(o => o.stop().catch(() => {})));
-        if (createdCheckpoint)
+        if (createdCheckpoint) {
             await deleteCheckpoint(domain.name, createdCheckpoint, { uri }).catch(e => emit({ event: "warning", message: `could not delete checkpoint ${createdCheckpoint}: ${errorMessage(e)}` }));
+            forget({ domain, registry, note: emit }, [createdCheckpoint]);
+        }
         journal?.rollBack();
         removeMadeFolder(output, madeFolder);
+    }
+}
+
+/** The host's registry learns the new checkpoint (see checkpoint-registry.ts); failing that is reported, not fatal. */
+function recordCheckpoint(registry: CheckpointRegistry, vmUuid: string, xml: string, folder: string, note: (e: BackupEvent) => void) {
+    try {
+        const { name, creationTime, description } = parseCheckpointIdentity(xml);
+        const token = descriptionToken(description);
+        registry.record(vmUuid, name, { creationTime, ...(token ? { token } : {}), folder });
+    } catch (err) {
+        note({ event: "warning", message: `the checkpoint registry was not updated: ${errorMessage(err)}` });
     }
 }
 

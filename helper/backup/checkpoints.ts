@@ -2,7 +2,7 @@
 // ever changed; foreign checkpoints are left alone.
 import fs from "node:fs";
 import path from "node:path";
-import { parseCheckpointSizes } from "../libvirt/domain-xml.ts";
+import { parseCheckpointIdentity, parseCheckpointSizes, type CheckpointIdentity } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { checkpointIndex } from "./levels.ts";
 
@@ -47,9 +47,10 @@ export async function deleteOurCheckpoints(domain: string, names: string[], opts
 
 /**
  * Re-creates checkpoints libvirt forgot (VM re-defined, host moved) from `checkpoints/<name>.xml`.
- * `present` is what libvirt has; the redefined ones are added to it.
+ * `present` is what libvirt has; the redefined ones are added to it. `refusal` may veto one (why not).
  */
-export async function redefineMissing(domain: string, chain: string[], checkpointDir: string, present: Set<string>, uri?: string): Promise<string[]> {
+export async function redefineMissing(domain: string, chain: string[], checkpointDir: string, present: Set<string>, uri?: string,
+                                      refusal: (saved: CheckpointIdentity) => string | undefined = () => undefined): Promise<string[]> {
     const redefined: string[] = [];
     for (const name of chain) {
         if (present.has(name))
@@ -57,6 +58,9 @@ export async function redefineMissing(domain: string, chain: string[], checkpoin
         const file = path.join(checkpointDir, `${name}.xml`);
         if (!fs.existsSync(file))
             throw new Error(`checkpoint ${name} is missing in libvirt and its saved definition ${file} does not exist`);
+        const refused = refusal(parseCheckpointIdentity(fs.readFileSync(file, "utf8")));
+        if (refused)
+            throw new Error(refused);
         await virsh(["checkpoint-create", "--domain", domain, "--xmlfile", file, "--redefine"], { uri });
         present.add(name);
         redefined.push(name);

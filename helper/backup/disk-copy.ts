@@ -14,8 +14,15 @@ import type { BackupOptions, DiskExport, Note } from "./types.ts";
 
 const MiB = 1 << 20;
 
+/** What a backup file records about when and of which VM it was made. */
+export interface FileOrigin {
+    now: Date;
+    /** libvirt UUID of the VM: the meta frame's domainUuid. */
+    domainUuid: string;
+}
+
 export async function backupDisk(
-    disk: DiskConfig, source: DiskExport, file: string, plan: LevelPlan, options: BackupOptions, now: Date,
+    disk: DiskConfig, source: DiskExport, file: string, plan: LevelPlan, options: BackupOptions, origin: FileOrigin,
     note: Note, onSourceDone?: () => void,
 ): Promise<{ dev: string; file: string; dataBytes: number; fileBytes: number }> {
     const incremental = plan.level === "inc" || plan.level === "diff";
@@ -36,7 +43,7 @@ export async function backupDisk(
             const meta: StreamMeta = {
                 virtualSize: nbd.size,
                 dataSize: total,
-                date: isoLocalDate(now),
+                date: isoLocalDate(origin.now),
                 diskName: disk.target,
                 diskFormat: disk.driverType ?? "raw",
                 checkpointName: plan.checkpointName,
@@ -45,6 +52,7 @@ export async function backupDisk(
                 parentCheckpoint: plan.parentCheckpoint,
                 incremental,
                 streamVersion: 2,
+                domainUuid: origin.domainUuid,
             };
             sink = await StreamSink.create(file, meta, { compress: options.compress, maxRequestSize: nbd.maxRequest });
         }

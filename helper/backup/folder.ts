@@ -8,18 +8,19 @@ import type { RunJournal } from "./journal.ts";
 import { qemuImgInfo } from "../tools/run-tool.ts";
 import { BackupRefusedError, type LevelPlan } from "./levels.ts";
 import { errorMessage } from "./types.ts";
+import { createMissing, prepareTrustedFolder, resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder.ts";
+import { openAppend, writeFileAtomic as writeFileAtomicSafely } from "../fs/safe-open.ts";
 
-/** Makes the target folder when missing; returns the topmost folder it made, if any (see removeMadeFolder). */
-export function prepareFolder(output: string): string | undefined {
+/**
+ * The target folder, trusted (helper/fs/trusted-folder.ts) and made (0700) when missing: its real path,
+ * used for everything after, and the topmost folder it made, if any (see removeMadeFolder).
+ */
+export function prepareFolder(output: string): { folder: string; made: string | undefined } {
     try {
-        const made = fs.mkdirSync(output, { recursive: true });
-        if (!fs.statSync(output).isDirectory())
-            throw new BackupRefusedError(`${output} is not a directory`);
-        fs.accessSync(output, fs.constants.W_OK);
-        return made;
+        return prepareTrustedFolder(output, "a backup folder");
     } catch (err) {
-        if (err instanceof BackupRefusedError)
-            throw err;
+        if (err instanceof UntrustedFolderError && err.kind === "untrusted")
+            throw new BackupRefusedError(err.message);
         throw new BackupRefusedError(`cannot write to the target folder ${output}: ${errorMessage(err)}`);
     }
 }
@@ -89,8 +90,17 @@ export async function saveSidecars(output: string, domain: DomainConfig, plan: L
     }
 }
 
+/** A file of the folder (sidecar, checkpoint list), replaced atomically, 0600: see helper/fs/safe-open.ts. */
 export function writeFileAtomic(file: string, data: string | Buffer) {
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
+    writeFileAtomicSafely(file, data, 0o600);
+}
+
+/** The run's log: appended to, never through a symlink (helper/fs/safe-open.ts), 0600. */
+export function openRunLog(file: string): fs.WriteStream {
+    return fs.createWriteStream(file, { fd: openAppend(file, 0o600) });
+}
+
+/** The folder's checkpoints/ subfolder, made 0700 when missing (inside the trusted folder). */
+export function makeCheckpointDir(dir: string): void {
+    createMissing(resolveTrustedFolder(dir, "a backup folder"), "a backup folder");
 }

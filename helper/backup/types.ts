@@ -1,5 +1,6 @@
 // The vocabulary of a backup run: what callers ask for, what they are told while it runs, what they get.
 import type { Level, RequestedLevel } from "./levels.ts";
+import type { CheckpointRegistry } from "./checkpoint-registry.ts";
 
 export interface BackupOptions {
     domain: string;
@@ -8,6 +9,8 @@ export interface BackupOptions {
     /** stream: virtnbdbackup's stream format; raw: a full-size sparse image (full/copy only). */
     type: "stream" | "raw";
     output: string;
+    /** The host's checkpoint registry; tests give one in a directory of their own. */
+    registry?: CheckpointRegistry;
     /** lz4 level, or false. */
     compress: false | number;
     /** Take extents from `nbdinfo --map` instead of libnbd block status. */

@@ -8,6 +8,7 @@ import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { Syslog } from "./syslog.ts";
 import { VERSION } from "./version.ts";
+import { parseUri } from "./commands/args.ts";
 
 function list(value: string): string[] {
     return value.split(",").map(s => s.trim()).filter(Boolean);
@@ -56,7 +57,7 @@ const program = new Command("virtnbdbackup")
     .option("-p, --printonly", "inc/diff: print libvirt's estimate of the bytes changed since the last checkpoint, back up nothing")
     .option("-k, --killonly", "end a backup job left running on the domain, back up nothing")
     .option("-L, --syslog", "also send the messages to syslog")
-    .option("-U, --uri <uri>", "libvirt connection URI", "qemu:///system")
+    .option("-U, --uri <uri>", "libvirt connection URI", parseUri, "qemu:///system")
     .option("-v, --verbose", "print every step")
     .option("--json", "machine-readable events, one JSON object per line on stdout")
     .version(VERSION, "-V, --version")

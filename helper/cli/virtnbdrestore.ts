@@ -2,6 +2,7 @@
 // plus --json (one event per line on stdout) for the Cockpit UI. Exit 0 on success; on failure one line
 // on stderr and exit 1.
 import fs from "node:fs";
+import path from "node:path";
 import { Command, Option } from "commander";
 import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
@@ -10,6 +11,9 @@ import { runDump, runVerify } from "../restore/verify.ts";
 import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { VERSION } from "./version.ts";
+import { parseUri } from "./commands/args.ts";
+import { openAppend } from "../fs/safe-open.ts";
+import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
 
 const program = new Command("virtnbdrestore")
     .description("Restore, verify or dump virtnbdbackup backups (also those of the Python virtnbdbackup)")
@@ -25,7 +29,7 @@ const program = new Command("virtnbdrestore")
     .option("-r, --raw", "restore raw-format disks' raw images (<dev>.copy.data) as they are, sparse")
     .option("-f, --socketfile <file>", "accepted for compatibility and ignored: each disk gets its own qemu-nbd socket in a private directory")
     .option("-L, --logfile <file>", "append the run's events to this file, one timestamped JSON line each")
-    .option("-U, --uri <uri>", "libvirt connection URI for --define", "qemu:///system")
+    .option("-U, --uri <uri>", "libvirt connection URI for --define", parseUri, "qemu:///system")
     .option("-n, --noprogress", "no progress bar")
     .option("-v, --verbose", "print every step")
     .option("--json", "machine-readable events, one JSON object per line on stdout")
@@ -64,8 +68,12 @@ function out(value: object): void {
 /** -L: one `<ISO time> <JSON>` line per event, appended, as the backup's log has them. */
 let logLine: (value: object) => void = () => {};
 
+/** -L: appended to in a trusted folder (helper/fs/trusted-folder.ts), never through a symlink. */
 function openLog(file: string): void {
-    const fd = fs.openSync(file, "a");
+    const folder = resolveTrustedFolder(path.dirname(path.resolve(file)), "a log file's folder");
+    if (folder.missing.length)
+        throw new Error(`the folder of the log file ${file} does not exist`);
+    const fd = openAppend(path.join(folder.folder, path.basename(file)));
     logLine = value => {
         try {
             fs.writeSync(fd, `${new Date().toISOString()} ${JSON.stringify(value)}\n`);
@@ -73,6 +81,10 @@ function openLog(file: string): void {
             // a full disk must not fail the restore through its log
         }
     };
+}
+
+function sequenceOf(flags: Flags): string[] | undefined {
+    return flags.sequence?.split(",").map(s => s.trim()).filter(Boolean);
 }
 
 async function main(): Promise<void> {
@@ -100,23 +112,29 @@ async function main(): Promise<void> {
     }
 
     if (action === "verify") {
-        const entries = await runVerify(flags.input, {
+        const result = await runVerify({
+            input: flags.input,
+            until: flags.until,
+            sequence: sequenceOf(flags),
             disk: flags.disk,
+            raw: flags.raw,
+        }, {
             signal,
             onEntry: e => {
                 if (flags.json)
                     out({ event: "verify", ...e });
                 else
-                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}\n`);
+                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}` +
+                        `${e.lz4 !== undefined ? `, lz4 ${e.lz4}` : ""}${e.unchecked ? ` (${e.unchecked})` : ""}\n`);
             },
         });
-        const failed = entries.filter(e => !e.ok);
         if (flags.json)
-            out({ event: "result", action, ok: failed.length === 0, files: entries });
-        if (entries.length === 0)
-            throw new Error(`no data files in ${flags.input}`);
-        if (failed.length > 0)
-            throw new Error(`${failed.length} of ${entries.length} files failed verification, first: ${failed[0].file}`);
+            out({ event: "result", action, ok: result.ok, files: result.files, problems: result.problems });
+        else if (result.problems.length > 1)
+            for (const p of result.problems)
+                process.stderr.write(`FAIL restore point ${p.point}: ${p.reason}\n`);
+        if (result.message !== null)
+            throw new ChainError(result.message);
         return;
     }
 
@@ -155,7 +173,7 @@ async function main(): Promise<void> {
             input: flags.input,
             output: flags.output,
             until: flags.until,
-            sequence: flags.sequence?.split(",").map(s => s.trim()).filter(Boolean),
+            sequence: sequenceOf(flags),
             disk: flags.disk,
             adjustConfig: flags.adjustConfig,
             define: flags.define,

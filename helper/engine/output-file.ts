@@ -6,6 +6,7 @@ import path from "node:path";
 import { writeSummed } from "fileio-node";
 import { partialFileName } from "../format/index.ts";
 import { WriteBehind } from "./write-behind.ts";
+import { createFreshHandle } from "../fs/safe-open.ts";
 
 type State = "open" | "closed" | "published" | "discarded";
 
@@ -18,13 +19,14 @@ export class OutputFile {
     }
 
     /**
-     * Creates `<file>.partial` (truncating a stale one), `size` bytes of hole when given; fails at once
+     * Creates `<file>.partial` new, 0600 (a stale one of ours is replaced; a symlink or anything else
+     * under that name is refused, never written through), `size` bytes of hole when given; fails at once
      * when `file` itself exists.
      */
     static async create(file: string, size?: number): Promise<OutputFile> {
         await refuseExisting(file);
         const partialFile = partialFileName(file);
-        const fh = await fsp.open(partialFile, "w");
+        const fh = await createFreshHandle(partialFile, 0o600);
         try {
             if (size !== undefined)
                 await fh.truncate(size);

@@ -2,6 +2,7 @@
 // server and removes the directory; it is safe to call on every path, any number of times.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -102,7 +103,9 @@ export class QemuNbdServer {
                 await this.exited;
                 throw new Error(`qemu-nbd exited (${this.child.exitCode ?? this.child.signalCode}) before serving: ${this.log || "no message"}`);
             }
-            if (fs.existsSync(this.socket))
+            // The socket file appears at bind(), a moment before listen(): only a connection that is
+            // accepted shows the server ready (under load, connecting in between is refused).
+            if (fs.existsSync(this.socket) && await accepts(this.socket))
                 return;
             if (Date.now() > end)
                 throw new Error(`qemu-nbd did not create ${this.socket} within ${timeoutMs} ms`);
@@ -136,4 +139,19 @@ export class QemuNbdServer {
             // best effort at exit
         }
     }
+}
+
+/** Whether a unix socket accepts a connection (closed again at once). */
+function accepts(socket: string): Promise<boolean> {
+    return new Promise(resolve => {
+        const probe = net.connect(socket);
+        probe.once("connect", () => {
+            probe.destroy();
+            resolve(true);
+        });
+        probe.once("error", () => {
+            probe.destroy();
+            resolve(false);
+        });
+    });
 }

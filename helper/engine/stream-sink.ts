@@ -6,6 +6,7 @@ import fsp from "node:fs/promises";
 import { lz4CompressFrame, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
 import { OutputFile, refuseExisting } from "./output-file.ts";
+import { writeNewFile } from "../fs/safe-open.ts";
 import {
     checksumFileName, COMPRESSION_METHOD, DEFAULT_MAX_REQUEST_SIZE, encodeFrameHeader, encodeMeta,
     encodeTrailer, TERM, trailerEntryFor,
@@ -179,7 +180,8 @@ export class StreamSink implements Sink {
             this.checksum = this.adler;
             // Not even the checksum file of a backup that appeared meanwhile may be replaced.
             await refuseExisting(this.file);
-            await fsp.writeFile(this.checksumFile, String(this.checksum));
+            // Created new, 0600, never through a name that exists (helper/fs/safe-open.ts).
+            await writeNewFile(this.checksumFile, String(this.checksum), 0o600);
             try {
                 await this.out.publish();
             } catch (err) {

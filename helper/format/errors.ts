@@ -38,3 +38,9 @@ export class FormatError extends Error {
 export function locateError(err: unknown, where: FormatLocation): unknown {
     return err instanceof FormatError ? err.locate(where) : err;
 }
+
+/** An error's message on one line (JSON.parse quotes the bad text, newlines and all). */
+export function oneLineMessage(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    return message.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}

@@ -1,4 +1,4 @@
-import { FormatError } from "./errors.ts";
+import { FormatError, oneLineMessage } from "./errors.ts";
 import { pyJsonDumps } from "./pyjson.ts";
 
 /** The meta frame's JSON (stream version 2). Key order here is the order the other tool writes. */
@@ -22,12 +22,22 @@ export interface StreamMeta {
     parentCheckpoint: string;
     incremental: boolean;
     streamVersion: 2;
+    /**
+     * Our addition, written after the other tool's keys: the libvirt UUID of the VM the disk belongs to,
+     * so that a restore can refuse another VM's file of the same name. Absent in the other tool's files;
+     * both restorers ignore keys they do not know.
+     */
+    domainUuid?: string;
 }
 
 const KEY_ORDER = [
     "virtualSize", "dataSize", "date", "diskName", "diskFormat", "checkpointName",
     "compressed", "compressionMethod", "parentCheckpoint", "incremental", "streamVersion",
 ] as const satisfies readonly (keyof StreamMeta)[];
+
+/** Our key, appended after KEY_ORDER when known. */
+export const DOMAIN_UUID_KEY = "domainUuid";
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const COMPRESSION_METHOD = "lz4";
 
@@ -40,6 +50,7 @@ export function encodeMeta(meta: StreamMeta): Buffer {
     const checked = validateMeta(meta);
     const ordered: Record<string, string | number | boolean> = {};
     for (const key of KEY_ORDER) ordered[key] = checked[key];
+    if (checked.domainUuid !== undefined) ordered[DOMAIN_UUID_KEY] = checked.domainUuid;
     return Buffer.from(pyJsonDumps(ordered, 4), "utf8");
 }
 
@@ -50,7 +61,7 @@ export function parseMeta(json: Uint8Array | string): StreamMeta {
     try {
         value = JSON.parse(text);
     } catch (err) {
-        throw new FormatError(`meta frame is not valid JSON: ${(err as Error).message}`);
+        throw new FormatError(`meta frame is not valid JSON: ${oneLineMessage(err)}`);
     }
     return validateMeta(value);
 }
@@ -74,7 +85,7 @@ function text(obj: Record<string, unknown>, key: string, nonEmpty: boolean): str
     return v;
 }
 
-/** Checks a parsed meta object; unknown extra keys are ignored (newer writers may add some). */
+/** Checks a parsed meta object; unknown extra keys are ignored (newer writers may add some); domainUuid is optional. */
 export function validateMeta(value: unknown): StreamMeta {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
         throw new FormatError("meta frame JSON is not an object");
@@ -96,6 +107,10 @@ export function validateMeta(value: unknown): StreamMeta {
         fail("compressionMethod", `must be "${COMPRESSION_METHOD}" for a compressed stream, got ${JSON.stringify(compressionMethod)}`);
     }
     if (typeof obj.incremental !== "boolean") fail("incremental", `must be true or false, got ${JSON.stringify(obj.incremental)}`);
+    const uuid = obj[DOMAIN_UUID_KEY];
+    if (uuid !== undefined && (typeof uuid !== "string" || !UUID_RE.test(uuid))) {
+        fail(DOMAIN_UUID_KEY, `must be a UUID, got ${JSON.stringify(uuid)}`);
+    }
     return {
         virtualSize,
         dataSize,
@@ -108,6 +123,7 @@ export function validateMeta(value: unknown): StreamMeta {
         parentCheckpoint: text(obj, "parentCheckpoint", false),
         incremental: obj.incremental,
         streamVersion: 2,
+        ...(uuid !== undefined ? { domainUuid: uuid as string } : {}),
     };
 }
 

@@ -1,4 +1,4 @@
-import { FormatError } from "./errors.ts";
+import { FormatError, oneLineMessage } from "./errors.ts";
 import { encodeFrameHeader, TERM } from "./frame.ts";
 import { pyJsonDumps, type PyJsonValue } from "./pyjson.ts";
 
@@ -55,7 +55,7 @@ export function parseTrailerJson(json: Uint8Array | string): TrailerEntry[] {
     try {
         value = JSON.parse(text);
     } catch (err) {
-        throw new FormatError(`compression trailer is not valid JSON: ${(err as Error).message}`);
+        throw new FormatError(`compression trailer is not valid JSON: ${oneLineMessage(err)}`);
     }
     if (!Array.isArray(value)) throw new FormatError("compression trailer is not a JSON array");
     return value.map((item: unknown, i): TrailerEntry => {

@@ -2,6 +2,7 @@
 // reader (the page's file watch) sees the old or the new content, never half of one.
 import fs from "node:fs";
 import path from "node:path";
+import { writeFileAtomic as writeFileAtomicSafely } from "../fs/safe-open.ts";
 
 export function ensureDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -9,9 +10,8 @@ export function ensureDir(dir: string): void {
 
 export function writeFileAtomic(file: string, content: string): void {
     ensureDir(path.dirname(file));
-    const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, content, { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    // The temporary name is created new, never written through (helper/fs/safe-open.ts).
+    writeFileAtomicSafely(file, content, 0o600);
 }
 
 /** The file's JSON, or undefined when it does not exist; other read errors and bad JSON throw. */

@@ -3,6 +3,7 @@
 // the new VM's name is free. Each refusal names its field, so the dialog can show it at that field.
 import fs from "node:fs";
 import path from "node:path";
+import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder.ts";
 import { getDomain } from "../libvirt/domains.ts";
 import { LibvirtError } from "../libvirt/virsh.ts";
 import {
@@ -11,7 +12,7 @@ import {
 import type { RestoreCheckAnswer } from "./types.ts";
 
 /** Why the helper refuses a field: a rule of restore-rules.ts, or what only the helper can see. */
-export type RefusalCode = TargetProblem | NameProblem | "not-empty" | "not-a-folder" | "resolves-elsewhere" | "exists" | "unknown-point";
+export type RefusalCode = TargetProblem | NameProblem | "not-empty" | "not-a-folder" | "resolves-elsewhere" | "untrusted" | "exists" | "unknown-point";
 
 export class RestoreRequestError extends Error {
     override readonly name = "RestoreRequestError";
@@ -20,32 +21,37 @@ export class RestoreRequestError extends Error {
     }
 }
 
+/** The target folder to restore into (real path); throws RestoreRequestError("target"). */
+export function validateRestoreTarget(input: string, backupFolder: string): string {
+    const typed = checkRestoreTarget(input, backupFolder);
+    if ("problem" in typed)
+        throw new RestoreRequestError("target", typed.problem, describeTargetProblem(typed.problem, typed.forbidden));
+    // Resolved once and found trusted: no other user can change what it leads to until the run (which
+    // checks it again itself).
+    let real: string;
+    try {
+        real = resolveTrustedFolder(typed.target, "a restore folder").folder;
+    } catch (err) {
+        if (err instanceof UntrustedFolderError)
+            throw new RestoreRequestError("target", err.kind, err.message);
+        throw err;
+    }
+    const realBackup = realPathOf(backupFolder);
+    const again = checkRestoreTarget(real, realBackup);
+    if ("problem" in again)
+        throw new RestoreRequestError("target", "resolves-elsewhere", `${typed.target} leads to ${real}: ${describeTargetProblem(again.problem, again.forbidden)}`);
+    const stat = fs.statSync(real, { throwIfNoEntry: false });
+    if (stat && fs.readdirSync(real).length > 0)
+        throw new RestoreRequestError("target", "not-empty", `${typed.target} is not empty`);
+    return again.target;
+}
+
 /** The real path of `folder`: its longest existing part resolved, the rest appended. */
 function realPathOf(folder: string): string {
     let existing = folder;
     while (!fs.existsSync(existing))
         existing = path.dirname(existing);
     return path.join(fs.realpathSync(existing), path.relative(existing, folder));
-}
-
-/** The target folder to restore into (real path); throws RestoreRequestError("target"). */
-export function validateRestoreTarget(input: string, backupFolder: string): string {
-    const realBackup = realPathOf(backupFolder);
-    const typed = checkRestoreTarget(input, backupFolder);
-    if ("problem" in typed)
-        throw new RestoreRequestError("target", typed.problem, describeTargetProblem(typed.problem, typed.forbidden));
-    const real = realPathOf(typed.target);
-    const again = checkRestoreTarget(real, realBackup);
-    if ("problem" in again)
-        throw new RestoreRequestError("target", "resolves-elsewhere", `${typed.target} leads to ${real}: ${describeTargetProblem(again.problem, again.forbidden)}`);
-    const stat = fs.statSync(real, { throwIfNoEntry: false });
-    if (stat) {
-        if (!stat.isDirectory())
-            throw new RestoreRequestError("target", "not-a-folder", `${typed.target} exists and is not a folder`);
-        if (fs.readdirSync(real).length > 0)
-            throw new RestoreRequestError("target", "not-empty", `${typed.target} is not empty`);
-    }
-    return again.target;
 }
 
 /** Whether libvirt knows a VM of this name. */

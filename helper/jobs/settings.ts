@@ -1,6 +1,5 @@
 // A VM's backup settings: read with defaults, validated, stored as JSON per domain UUID.
-import fs from "node:fs";
-import path from "node:path";
+import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder.ts";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
@@ -16,16 +15,19 @@ export function validateFolder(input: string): string {
     const checked = checkFolder(input);
     if ("problem" in checked)
         throw new SettingsError(describeFolderProblem(checked.problem, checked.forbidden));
-    // The helper runs as root: /srv/x -> /etc must not pass. Check the real path of what exists.
-    let existing = checked.folder;
-    while (!fs.existsSync(existing))
-        existing = path.dirname(existing);
-    const real = path.join(fs.realpathSync(existing), path.relative(existing, checked.folder));
+    // The helper runs as root: /srv/x -> /etc must not pass, nor a folder another user can change
+    // (helper/fs/trusted-folder.ts). Checked on what exists; the run checks again and makes the rest.
+    let real: string;
+    try {
+        real = resolveTrustedFolder(checked.folder, "a backup folder").folder;
+    } catch (err) {
+        if (err instanceof UntrustedFolderError)
+            throw new SettingsError(err.kind === "not-a-folder" ? `${checked.folder} exists and is not a folder` : err.message);
+        throw err;
+    }
     const again = checkFolder(real);
     if ("problem" in again)
         throw new SettingsError(`${checked.folder} leads to ${real}: ${describeFolderProblem(again.problem, again.forbidden)}`);
-    if (fs.existsSync(checked.folder) && !fs.statSync(checked.folder).isDirectory())
-        throw new SettingsError(`${checked.folder} exists and is not a folder`);
     return checked.folder;
 }
 

@@ -169,10 +169,11 @@ export interface VerifyFile {
     level: Level;
     /** Bytes on disk. */
     size: number;
-    /** ok: frames and checksum fine; no-checksum: frames fine, no .chksum to compare with; mismatch:
-     * the checksum differs (or the .chksum is not one); damaged: the file cannot be read as a stream. */
+    /** ok: frames, lz4 checksums and checksum fine; no-checksum: as far as checked fine, no .chksum to
+     * compare with; mismatch: the checksum differs (or the .chksum is not one); damaged: the file cannot
+     * be read as a stream, or an lz4 frame fails its checksums. */
     status: "ok" | "no-checksum" | "mismatch" | "damaged";
-    /** Why, for mismatch and damaged. */
+    /** Why, for mismatch and damaged; for no-checksum, what could not be checked. */
     detail?: string;
 }
 
@@ -181,11 +182,11 @@ export interface VerifyAnswer {
     event?: "result";
     point: string;
     folder: string;
-    /** Every file ok or without checksum, and the chain itself is sound. */
+    /** A restore of the point would succeed: the chain is sound and every file ok or without checksum. */
     ok: boolean;
-    /** The point's chain, in restore order. */
+    /** The files the point's restore reads, oldest first across disks. */
     files: VerifyFile[];
-    /** Chain problems (gap, foreign file, incomplete point). */
+    /** Why a restore of the point would be refused, in the restore's own words (none when it would not). */
     problems: string[];
 }
 

@@ -1,13 +1,12 @@
-// Verify of one restore point for the page: every data file the point's restore needs (its chain, from
-// the full up to and including the point) is parsed frame by frame and compared with its .chksum.
-// Which files those are is decided by the restore engine's own chain selection (chainOfPoint, pure);
-// reading and summing use the engine's StreamSource and checkChecksum.
+// Verify of one restore point for the page: the engine's verify of exactly the selection the page's
+// restore of the point runs (`-u <a data file of the point> -r`), so it refuses what that restore
+// refuses, with the same reason. Which files the progress counts is the engine's chain selection
+// (chainOfPoint, pure); each file's verdict is said in the page's terms (fileVerdict, pure).
 import fs from "node:fs";
 import path from "node:path";
-import { StreamSource } from "../engine/stream-source.ts";
 import { ChainError, compareFiles, selectChain, type BackupFile } from "../restore/chain.ts";
-import { checkChecksum } from "../restore/checksum.ts";
 import { readBackupFolder } from "../restore/folder.ts";
+import { newVerifyCache, verifySelection, type FileVerdict } from "../restore/verify.ts";
 import { groupPoints } from "./restore-points.ts";
 import type { RestorePoint, VerifyAnswer, VerifyFile, VerifyProgress } from "./types.ts";
 
@@ -39,17 +38,16 @@ export function chainOfPoint(files: BackupFile[], point: RestorePoint, checkpoin
     return { files: chosen.sort((a, b) => compareFiles(a, b) || a.dev.localeCompare(b.dev)), problems };
 }
 
-/** One file's verdict from its frame check and checksum comparison. */
-export function fileVerdict(frames: string, checksum: Awaited<ReturnType<typeof checkChecksum>> | { status: "unreadable"; error: string }): Pick<VerifyFile, "status" | "detail"> {
-    if (checksum.status === "mismatch")
-        return { status: "mismatch", detail: `the .chksum file says ${checksum.expected}, the file sums to ${checksum.actual}` };
-    if (checksum.status === "invalid")
-        return { status: "mismatch", detail: `the .chksum file does not hold a checksum: ${JSON.stringify(checksum.text)}` };
-    if (checksum.status === "unreadable")
-        return { status: "damaged", detail: checksum.error };
-    if (frames !== "ok")
-        return { status: "damaged", detail: frames };
-    return checksum.status === "ok" ? { status: "ok" } : { status: "no-checksum" };
+/** One file's verdict in the page's terms: ok, no-checksum (with what went unchecked), mismatch, damaged. */
+export function fileVerdict(v: FileVerdict): Pick<VerifyFile, "status" | "detail"> {
+    // A checksum that differs says more than the frame or lz4 problem it explains.
+    if (v.checksum !== "ok" && v.checksum !== "missing" && v.checksum !== "unread")
+        return { status: "mismatch", detail: v.checksum };
+    if (!v.ok)
+        return { status: "damaged", detail: v.error ?? v.frames };
+    if (v.checksum === "ok")
+        return { status: "ok" };
+    return { status: "no-checksum", ...(v.unchecked ? { detail: v.unchecked } : {}) };
 }
 
 /** Progress within a file is reported at most this often: after this many bytes or this much time. */
@@ -84,39 +82,46 @@ export async function verifyPoint(folder: string, vmName: string, pointName: str
     if (!point)
         throw new UnknownPointError(`${pointName} is not a restore point in ${folder}`);
     const list = scanned.checkpointLists.find(l => l.vm === vmName) ?? scanned.checkpointLists[0];
-    const chain = chainOfPoint(scanned.files, point, list?.checkpoints ?? null);
-    if (!point.complete)
-        chain.problems.push(`${point.name} is incomplete: a disk's file is unfinished, unreadable or missing`);
-
-    const total = chain.files.reduce((n, f) => n + (sizes.get(f.name) ?? 0), 0);
-    const results: VerifyFile[] = [];
+    // The files the progress counts; the verdict is the engine's.
+    const planned = chainOfPoint(scanned.files, point, list?.checkpoints ?? null).files;
+    const total = planned.reduce((n, f) => n + (sizes.get(f.name) ?? 0), 0);
     let done = 0;
+    let index = -1;
+    let current: string | null = null;
     const due = progressThrottle();
-    for (const [i, f] of chain.files.entries()) {
-        const report = (bytes: number) => onProgress({ event: "progress", file: f.name, index: i, count: chain.files.length, done: bytes, total });
-        report(done);
-        const file = path.join(folder, f.name);
-        let frames = "ok";
-        try {
-            await (await StreamSource.open(file)).close();
-        } catch (err) {
-            frames = (err as Error).message;
-        }
-        let sum: Awaited<ReturnType<typeof checkChecksum>> | { status: "unreadable"; error: string };
-        try {
-            sum = await checkChecksum(file, {
-                onProgress: fileDone => {
-                    if (due(done + fileDone))
-                        report(done + fileDone);
-                },
-            });
-        } catch (err) {
-            sum = { status: "unreadable", error: (err as Error).message };
-        }
-        results.push({ file: f.name, dev: f.dev, level: f.level, size: sizes.get(f.name) ?? 0, ...fileVerdict(frames, sum) });
-        done += sizes.get(f.name) ?? 0;
+    const report = (bytes: number) => onProgress({ event: "progress", file: current, index: Math.max(index, 0), count: planned.length, done: bytes, total });
+    const verdict = await verifySelection(scanned, { until: point.disks[0]?.file ?? point.name, raw: true }, newVerifyCache(), {
+        onFile: name => {
+            if (current !== null)
+                done += sizes.get(current) ?? 0;
+            current = name;
+            index++;
+            report(done);
+        },
+        onRead: (_name, fileDone) => {
+            if (due(done + fileDone))
+                report(done + fileDone);
+        },
+    });
+    if (current !== null)
+        done += sizes.get(current) ?? 0;
+    // Oldest first across disks, as the page lists points (the engine checks disk by disk).
+    const rank = (name: string) => {
+        const i = planned.findIndex(f => f.name === name);
+        return i < 0 ? planned.length : i;
+    };
+    const files = [...verdict.files].sort((a, b) => rank(a.file) - rank(b.file)).map(v => ({
+        file: v.file, dev: v.dev, level: v.level, size: sizes.get(v.file) ?? fileSize(folder, v.file), ...fileVerdict(v),
+    }));
+    onProgress({ event: "progress", file: null, index: files.length, count: files.length, done, total: Math.max(total, done) });
+    const ok = verdict.reason === null && files.length > 0;
+    return { point: point.name, folder, ok, files, problems: verdict.reason === null ? [] : [verdict.reason] };
+}
+
+function fileSize(folder: string, name: string): number {
+    try {
+        return fs.statSync(path.join(folder, name)).size;
+    } catch {
+        return 0;
     }
-    onProgress({ event: "progress", file: null, index: chain.files.length, count: chain.files.length, done, total });
-    const ok = chain.problems.length === 0 && results.length > 0 && results.every(r => r.status === "ok" || r.status === "no-checksum");
-    return { point: point.name, folder, ok, files: results, problems: chain.problems };
 }

@@ -245,3 +245,25 @@ export function parseCheckpointSizes(xml: string): Map<string, number> {
     }
     return sizes;
 }
+
+/** What tells one checkpoint from another of the same name: libvirt's creation time, its description, its VM. */
+export interface CheckpointIdentity {
+    name: string;
+    /** Unix seconds, as libvirt prints them. */
+    creationTime: string;
+    description?: string;
+    /** The UUID of the <domain> inside (present unless dumped with --no-domain). */
+    domainUuid?: string;
+}
+
+/** The identity of a checkpoint from `virsh checkpoint-dumpxml` (or a saved copy of it). */
+export function parseCheckpointIdentity(xml: string): CheckpointIdentity {
+    const root = parseRoot(xml, "domaincheckpoint");
+    const name = text(child(root, "name"));
+    const creationTime = text(child(root, "creationTime"));
+    if (name === null || creationTime === null || !/^\d+$/.test(creationTime))
+        throw new Error("the checkpoint definition has no name or creation time");
+    const description = text(child(root, "description")) ?? undefined;
+    const domainUuid = text(child(child(root, "domain") ?? {}, "uuid"))?.toLowerCase() ?? undefined;
+    return { name, creationTime, description, domainUuid };
+}

@@ -83,6 +83,14 @@ export interface Selection {
     until?: string;
     /** Exactly these files, in this order (base names). */
     sequence?: string[];
+    /** The VM the backup is of, when the folder says (its saved config or checkpoint XML). */
+    owner?: FileOwner | null;
+}
+
+/** A VM's UUID and the file of the backup folder that says so. */
+export interface FileOwner {
+    uuid: string;
+    from: string;
 }
 
 export interface Chain {
@@ -103,6 +111,7 @@ export function selectChain(dev: string, files: BackupFile[], checkpoints: strin
         checkFileConsistent(f);
     const members = sel.sequence ? fromSequence(dev, own, sel.sequence) : fromFolder(dev, own, sel.until);
     // Foreign files first: their other symptoms (gaps, sizes) would hide the cause.
+    checkOwners(members, sel.owner ?? null);
     checkListed(members, checkpoints);
     checkContinuity(members);
     checkNewestListed(dev, members, checkpoints, sel);
@@ -204,6 +213,30 @@ function checkContinuity(members: BackupFile[]): void {
         }
         if (f.level === "inc")
             last = f;
+    }
+}
+
+/**
+ * Files that record the VM they were made of (our meta frame's domainUuid; the other tool's files do
+ * not) must all be of the folder's VM, or, when the folder does not say, of one VM.
+ */
+export function checkOwners(members: BackupFile[], owner: FileOwner | null): void {
+    let reference: BackupFile | undefined;
+    for (const f of members) {
+        const uuid = f.meta.domainUuid?.toLowerCase();
+        if (uuid === undefined)
+            continue;
+        if (owner) {
+            if (uuid !== owner.uuid.toLowerCase()) {
+                throw new ChainError(`${f.name}: made of the VM with UUID ${uuid}, but this backup is of the VM with UUID ` +
+                    `${owner.uuid.toLowerCase()} (${owner.from}): the file belongs to another VM`, f.name);
+            }
+        } else if (!reference) {
+            reference = f;
+        } else if (uuid !== reference.meta.domainUuid!.toLowerCase()) {
+            throw new ChainError(`${f.name}: made of the VM with UUID ${uuid}, but ${reference.name} of the VM with UUID ` +
+                `${reference.meta.domainUuid!.toLowerCase()}: the chain mixes files of two VMs`, f.name);
+        }
     }
 }
 

@@ -63,12 +63,20 @@ export async function checkChecksum(file: string, options?: ChecksumReadArg): Pr
     return String(actual) === String(Number(text)) ? { status: "ok", value: actual } : { status: "mismatch", expected: text, actual };
 }
 
+/** The refusal a checksum result means (restore and verify say the same); undefined for ok and missing. */
+export function checksumProblem(file: string, r: ChecksumResult): string | undefined {
+    if (r.status === "mismatch")
+        return `${file}: checksum mismatch: ${checksumFileName(file)} says ${r.expected}, the file sums to ${r.actual}`;
+    if (r.status === "invalid")
+        return `${checksumFileName(file)}: not an adler32 checksum: ${JSON.stringify(r.text)}`;
+    return undefined;
+}
+
 /** Throws when a checksum file exists and does not match; a missing one is allowed. */
 export async function requireChecksum(file: string, options?: ChecksumReadArg): Promise<ChecksumResult> {
     const r = await checkChecksum(file, options);
-    if (r.status === "mismatch")
-        throw new Error(`${file}: checksum mismatch: ${checksumFileName(file)} says ${r.expected}, the file sums to ${r.actual}`);
-    if (r.status === "invalid")
-        throw new Error(`${checksumFileName(file)}: not an adler32 checksum: ${JSON.stringify(r.text)}`);
+    const problem = checksumProblem(file, r);
+    if (problem)
+        throw new Error(problem);
     return r;
 }

@@ -3,7 +3,7 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import {
-    CHECKSUM_SUFFIX, FormatError, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
+    CHECKSUM_SUFFIX, FormatError, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
     type StreamMeta,
 } from "../format/index.ts";
 import type { BackupFile } from "./chain.ts";
@@ -134,7 +134,7 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
                     throw new Error("not a JSON list of checkpoint names");
                 folder.checkpointLists.push({ name, vm: m[1], checkpoints: list });
             } catch (err) {
-                folder.problems.push(`${name}: ${(err as Error).message}`);
+                folder.problems.push(`${name}: damaged checkpoint list: ${oneLineMessage(err)}`);
             }
         }
     }

@@ -1,8 +1,10 @@
 // The restore target image: created with `qemu-img create` in the source's format, with the options of
 // the saved `qemu-img info` (`<dev>.<ident>.qcow.json`), under a name that cannot be mistaken for a
 // finished restore.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { oneLineMessage } from "../format/index.ts";
 import { runTool } from "../tools/run-tool.ts";
 
 /** `-o` options for qemu-img create from a saved `qemu-img info --output json`. */
@@ -46,7 +48,8 @@ export function createArgs(file: string, format: string, size: number, options: 
 export async function createImage(file: string, format: string, size: number, options: string[]): Promise<void> {
     const args = createArgs(file, format, size, options);
     try {
-        const fh = await fsp.open(file, "wx");
+        // Never through a name that exists (a symlink included); 0600: the image holds a whole disk.
+        const fh = await fsp.open(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
         await fh.close();
     } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EEXIST")
@@ -69,7 +72,7 @@ export async function readQcowInfo(dir: string, dev: string, idents: string[]): 
         try {
             return { file, info: JSON.parse(text) };
         } catch (err) {
-            throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+            throw new Error(`${file}: not valid JSON: ${oneLineMessage(err)}`);
         }
     }
     return null;

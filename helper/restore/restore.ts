@@ -5,6 +5,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { virsh } from "../libvirt/virsh.ts";
+import { createMissing, qemuUsers, resolveTrustedFolder } from "../fs/trusted-folder.ts";
 import { identsUpTo, planBootFiles } from "./boot-files.ts";
 import { adjustDomainConfig, type BootKind } from "./domain-config.ts";
 import { restoreRawImage } from "./raw-image.ts";
@@ -58,6 +59,11 @@ export interface RestoreResult {
 
 export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSignal; onEvent?: (e: RestoreEvent) => void } = {}): Promise<RestoreResult> {
     const { signal, onEvent } = opts;
+    // Both folders are found trusted once (helper/fs/trusted-folder.ts) and used by their real paths from
+    // here on: no other user can change what they lead to. The backup folder too, as its saved config
+    // names the places boot files are restored to.
+    const target = resolveTrustedFolder(req.output, "a restore folder");
+    req = { ...req, input: fs.existsSync(req.input) ? resolveTrustedFolder(req.input, "a backup folder restored from").folder : req.input, output: target.folder };
     const emit = (e: RestoreEvent) => onEvent?.(e);
     const plan = await planRestore(req);
     const warnings = [...plan.warnings];
@@ -89,7 +95,9 @@ export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSign
         warn(message);
     const bootCopies = boot?.steps.filter(s => s.action === "copy") ?? [];
 
-    await fsp.mkdir(req.output, { recursive: true });
+    // 0700; 0711 for a VM's config (-c/-D): QEMU runs as its own user and must reach the images (0600,
+    // given to that user by libvirt when the VM starts).
+    createMissing(target, "a restore folder", adjust ? 0o711 : 0o700);
     // Refuse before any work when an output exists.
     const ownTargets = [...diskJobs.map(j => j.output), ...(adjust && configTarget ? [configTarget] : []), ...(adjust ? bootCopies.map(s => s.target!) : [])];
     for (const target of ownTargets) {
@@ -119,7 +127,8 @@ export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSign
         // Boot files first: small, and a target that cannot be written stops the run before the disks.
         for (const step of bootCopies) {
             signal?.throwIfAborted();
-            staged.push(await StagedFile.stage(step.target!, { from: path.join(plan.folder.dir, step.saved!) }));
+            // Folders made for a boot file at its configured place are libvirt's kind: QEMU must reach them.
+            staged.push(await StagedFile.stage(step.target!, { from: path.join(plan.folder.dir, step.saved!) }, 0o755, { alsoOwners: qemuUsers() }));
         }
         for (const job of plan.jobs) {
             done.push(await restoreDisk(job, {

@@ -6,33 +6,32 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { publish, refuseExisting, syncDirectory } from "../engine/output-file.ts";
 import { partialFileName } from "../format/index.ts";
+import { writeNewFile } from "../fs/safe-open.ts";
+import { createMissing, resolveTrustedFolder, type TrustOptions } from "../fs/trusted-folder.ts";
 
 export class StagedFile {
     private published = false;
 
     private constructor(readonly target: string, readonly partial: string, private readonly createdDirs: string[]) {}
 
-    /** Writes `content` (or a copy of the file `from`) as the partial of `target`. */
-    static async stage(target: string, content: { from: string } | { data: string | Buffer }): Promise<StagedFile> {
-        await refuseExisting(target);
-        const createdDirs = await makeParents(path.dirname(target));
-        const partial = partialFileName(target);
-        const staged = new StagedFile(target, partial, createdDirs);
+    /**
+     * Writes `content` (or a copy of the file `from`) as the partial of `target`, 0600. The target's folder
+     * must be trusted (helper/fs/trusted-folder.ts, `trust` names owners accepted beside root); folders
+     * missing there are made with `dirMode`. `target` becomes the real path it was checked as.
+     */
+    static async stage(target: string, content: { from: string } | { data: string | Buffer }, dirMode = 0o700, trust: TrustOptions = {}): Promise<StagedFile> {
+        const role = "a folder a restore writes into";
+        const parent = resolveTrustedFolder(path.dirname(target), role, trust);
+        const real = path.join(parent.folder, path.basename(target));
+        await refuseExisting(real);
+        const made = createMissing(parent, role, dirMode, trust);
+        const createdDirs = made ? parent.missing.slice(parent.missing.indexOf(made)).reverse() : [];
+        const partial = partialFileName(real);
+        const staged = new StagedFile(real, partial, createdDirs);
         try {
-            // Exclusive: a file of that name that is not ours is never replaced either.
-            if ("from" in content)
-                await fsp.copyFile(content.from, partial, fs.constants.COPYFILE_EXCL);
-            else
-                await fsp.writeFile(partial, content.data, { flag: "wx" });
-            const fh = await fsp.open(partial, "r+");
-            try {
-                await fh.sync();
-            } finally {
-                await fh.close();
-            }
+            // Created new (never through a name that exists, a symlink included), synced.
+            await writeNewFile(partial, "from" in content ? await fsp.readFile(content.from) : content.data, 0o600);
         } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== "EEXIST")
-                await fsp.rm(partial, { force: true }).catch(() => {});
             await removeDirs(createdDirs);
             throw err;
         }
@@ -62,15 +61,6 @@ export class StagedFile {
             // exiting anyway
         }
     }
-}
-
-/** Creates the missing directories of `dir`; returns them deepest first. */
-async function makeParents(dir: string): Promise<string[]> {
-    const missing: string[] = [];
-    for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d))
-        missing.push(d);
-    await fsp.mkdir(dir, { recursive: true });
-    return missing;
 }
 
 /** Removes directories this run created, deepest first, each only while empty. */

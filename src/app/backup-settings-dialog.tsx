@@ -33,6 +33,8 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
     const [failure, setFailure] = useState<string | null>(null);
     const errors = validateSettingsForm(form);
     const shown = submitted ? errors : {};
+    // libvirt's checkpoints belong to the VM: another folder's backups take over the checkpoint names.
+    const folderChanged = !settings.isDefault && form.folder.trim() !== "" && form.folder.trim() !== settings.folder && !shown.folder;
 
     const save = () => {
         setSubmitted(true);
@@ -66,6 +68,11 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                             </HelperText>
                         </FormHelperText>
                     </FormGroup>
+                    {folderChanged &&
+                        <Alert component="h2" id="backup-settings-folder-change" variant="info" isInline isPlain
+                               title={_("Changing the folder starts a new chain of backups")}>
+                            {cockpit.format(_("The backups in $0 stay where they are. The next backup goes into the new folder as a full backup. Should backups go into $0 again later, its chain continues only with a full backup."), settings.folder)}
+                        </Alert>}
                     <FormGroup fieldId="backup-settings-compress">
                         <Checkbox id="backup-settings-compress" label={_("Compress backups (lz4)")} isChecked={form.compress}
                                   description={_("Smaller files for data that compresses well; a little more CPU time.")}

@@ -89,6 +89,9 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
                     ? cockpit.format(cockpit.ngettext("The one file of its chain is neither damaged nor different from its checksum.",
                                                     "None of the $0 files of its chain is damaged or differs from its checksum.", answer.files.length),
                                    String(answer.files.length))
+                    : bad === 0
+                    // Refused for the chain itself (a gap, another VM's file, a damaged checkpoint list): the reason follows.
+                    ? _("A restore of this point would be refused:")
                     : cockpit.format(cockpit.ngettext("$0 of $1 files of its chain is damaged or does not match its checksum.",
                                                       "$0 of $1 files of its chain are damaged or do not match their checksum.", bad),
                                      String(bad), String(answer.files.length))}

@@ -193,7 +193,8 @@ test("a second job on the same VM is refused and changes nothing", async () => {
 test("a full target disk (ENOSPC) fails cleanly: no files, no checkpoint, no job", async (t) => {
     const mnt = path.join(work, "small");
     fs.mkdirSync(mnt);
-    const mount = await run("mount", ["-t", "tmpfs", "-o", "size=24M", "tmpfs", mnt]);
+    // mode=0700: a tmpfs is 1777 by default, which the helper refuses as a backup folder (writable by every user).
+    const mount = await run("mount", ["-t", "tmpfs", "-o", "size=24M,mode=0700", "tmpfs", mnt]);
     if (mount.code !== 0) {
         t.skip(`cannot mount a tmpfs here: ${mount.stderr}`);
         return;

@@ -145,11 +145,11 @@ test("watch-vms: a line per start and stop, ends on SIGTERM taking its virsh alo
     assert.throws(() => process.kill(virshPid, 0), "its virsh ended too");
 });
 
-test("libvirt unreachable: exit 1 and one clear line", async () => {
+test("a URI other than the local system connection (here: a socket of anyone's choosing) is refused: exit 2, one line", async () => {
     const r = await helper("list-vms", "--uri", "qemu+unix:///system?socket=/nonexistent");
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^helper: Cannot connect to libvirt \(qemu\+unix:\/\/\/system\?socket=\/nonexistent\): is libvirtd running\?.*\n$/);
+    assert.match(r.stderr, /^helper: .*only the local system connection \(qemu:\/\/\/system or qemu\+unix:\/\/\/system\) is accepted\n$/);
 });
 
 test("bad usage: exit 2 and one line", async () => {

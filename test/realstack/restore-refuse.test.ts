@@ -71,6 +71,12 @@ async function expectRefusal(input: string, file: string, pattern?: RegExp, extr
         assert.match(lines[0]!, pattern);
     const left = fs.existsSync(out) ? fs.readdirSync(out) : [];
     assert.deepEqual(left, [], `nothing left in the output folder: ${left.join(", ")}`);
+    // Verify (of every point, the newest state among them) refuses it too, for restore's reason.
+    const verify = await ourRestore(["-i", input, "-a", "verify", ...extra]);
+    assert.notEqual(verify.code, 0, `verify of damaged ${file} must fail too; stderr: ${verify.stderr}`);
+    const reason = lines[0]!.replace(/^virtnbdrestore: /, "");
+    assert.ok(verify.stderr.trim().split("\n").some(l => l === `virtnbdrestore: ${reason}` || l === `FAIL restore point newest: ${reason}`),
+              `verify gives restore's reason (${reason}): ${verify.stderr}`);
     return lines[0]!;
 }
 

@@ -1,7 +1,7 @@
 // Byte compatibility with the real virtnbdbackup 1.9.15 (Debian package), both ways:
-//  (a) stream files written by our StreamSink are restored by the real tool's restore code
-//      (restoreSequence from /usr/bin/virtnbdrestore: qemu-img create, qemu-nbd, its stream reader and
-//      lz4 decoder), and dumped by the real `virtnbdrestore -a dump` CLI;
+//  (a) stream files written by our StreamSink (with our domainUuid meta key) are restored by the real
+//      tool's restore code (restoreSequence from /usr/bin/virtnbdrestore: qemu-img create, qemu-nbd, its
+//      stream reader and lz4 decoder), and dumped by the real `virtnbdrestore -a dump` CLI;
 //  (b) stream files written by the real tool's backupDisk (offline mode: it starts qemu-nbd itself on
 //      a qcow2 image) are read back by our StreamSource, and our sink reproduces them byte for byte.
 import { after, before, test } from "node:test";
@@ -172,10 +172,12 @@ for (const compress of [false, 2] as const) {
         const incExtents: Extent[] = changed.map(([offset, length]) => ({ offset, length, data: true }));
 
         const folder = fs.mkdtempSync(path.join(dir, "ours-"));
-        const full = await StreamSink.create(path.join(folder, "vda.full.data"), metaFor(extents, disk.length), { compress });
+        // As our engine writes them: with the VM's UUID after the other tool's keys (its readers ignore it).
+        const domainUuid = "3b0c1f9e-5d7a-4c2b-9e8f-0a1b2c3d4e5f";
+        const full = await StreamSink.create(path.join(folder, "vda.full.data"), metaFor(extents, disk.length, { domainUuid }), { compress });
         await drive(full, extents, disk);
         const inc = await StreamSink.create(path.join(folder, "vda.inc.virtnbdbackup.1.data"),
-            metaFor(incExtents, disk.length, { incremental: true, checkpointName: "virtnbdbackup.1", parentCheckpoint: "virtnbdbackup.0" }),
+            metaFor(incExtents, disk.length, { incremental: true, checkpointName: "virtnbdbackup.1", parentCheckpoint: "virtnbdbackup.0", domainUuid }),
             { compress });
         await drive(inc, incExtents, final);
         if (compress) {
@@ -190,6 +192,7 @@ for (const compress of [false, 2] as const) {
         assert.deepEqual(metas.map((m) => m.checkpointName).sort(), ["virtnbdbackup.0", "virtnbdbackup.1"]);
         assert.deepEqual(metas.find((m) => m.checkpointName === "virtnbdbackup.0"), full.meta);
         assert.deepEqual(metas.find((m) => m.checkpointName === "virtnbdbackup.1"), inc.meta);
+        assert.ok(metas.every((m) => m.domainUuid === domainUuid));
 
         // the real restore code applies full then inc into a new qcow2 through qemu-nbd
         const restored = fs.mkdtempSync(path.join(dir, "restored-"));

@@ -145,6 +145,19 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         // Stored by the helper, per UUID.
         const stored = JSON.parse(fs.readFileSync(path.join(SETTINGS_DIR, `${uuids[0]}.json`), "utf8"));
         assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false, schedule: { frequency: "off", weekday: 0, time: "02:00" } });
+
+        // Changing a stored folder says what it does to the chains; the stored folder again says nothing.
+        await page.locator("#backup-settings-edit").click();
+        const again = page.locator("#backup-settings-dialog");
+        const change = again.locator("#backup-settings-folder-change");
+        assert.equal(await change.count(), 0);
+        await again.locator("#backup-settings-folder").fill(path.join(work, "elsewhere"));
+        await change.waitFor();
+        assert.match(await change.innerText(), new RegExp(`The backups in ${path.join(work, "small")} stay where they are.*continues only with a full backup`, "s"));
+        await again.locator("#backup-settings-folder").fill(path.join(work, "small"));
+        await change.waitFor({ state: "detached" });
+        await again.getByRole("button", { name: "Cancel" }).click();
+        await again.waitFor({ state: "detached" });
     });
 
     it("backs up (auto → full) with progress, then lists restore point virtnbdbackup.0", async () => {

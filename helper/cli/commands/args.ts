@@ -1,10 +1,20 @@
 // Validation of command-line values. The helper runs as root on behalf of a web page: every value is
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
+import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
 
-/** A libvirt connection URI such as qemu:///system or qemu+unix:///system?socket=/path. */
+/** -U of the CLIs: a libvirt connection URI that runs nothing and connects nowhere of its choosing (libvirt/uri.ts). */
 export function parseUri(value: string): string {
-    if (value.length > 1024 || !/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s\u0000-\u001f\u007f]*$/.test(value))
-        throw new InvalidArgumentError("not a libvirt connection URI (e.g. qemu:///system)");
+    const problem = uriProblem(value);
+    if (problem)
+        throw new InvalidArgumentError(problem);
+    return value;
+}
+
+/** -U of the page's helper: the local system connection only. */
+export function parseLocalUri(value: string): string {
+    const problem = localUriProblem(value);
+    if (problem)
+        throw new InvalidArgumentError(problem);
     return value;
 }

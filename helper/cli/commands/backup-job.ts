@@ -4,7 +4,8 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import { cancelJob } from "../../jobs/cancel.ts";
 import { runJob } from "../../jobs/runner.ts";
-import { readSettings } from "../../jobs/settings.ts";
+import { checkBackupRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
+import { readSettings, validateFolder } from "../../jobs/settings.ts";
 import { startBackupJob } from "../../jobs/start.ts";
 import { currentJob } from "../../jobs/status.ts";
 import type { NoJob, RequestedLevel } from "../../jobs/types.ts";
@@ -30,6 +31,8 @@ export function addBackupJobCommands(program: Command): void {
         .action(async (opts: { domain: string; level: RequestedLevel }) => {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
+            // Refused here already, not only by the runner: the folder rules and the trust rule.
+            validateFolder(settings.folder);
             answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: opts.level, settings, helperPath: helperPath() }));
         });
     program
@@ -62,7 +65,14 @@ export function addBackupJobCommands(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { id: string; domain: string; uuid: string; level: RequestedLevel; folder: string; compress: boolean }) => {
             const cliPath = path.join(path.dirname(helperPath()), "virtnbdbackup.js");
-            await runJob({ ...opts, cliPath });
+            let folder: string;
+            try {
+                ({ folder } = checkBackupRunnerArgs(opts, await findVm(opts.domain)));
+            } catch (err) {
+                failStartedJob(opts.uuid, opts.id, err instanceof Error ? err.message : String(err));
+                throw err;
+            }
+            await runJob({ ...opts, folder, cliPath });
             process.exit(0);  // nothing else to wait for (signal handlers would not keep it alive anyway)
         });
 }

@@ -3,14 +3,14 @@ import type { Command } from "commander";
 import { listDomains } from "../../libvirt/domains.ts";
 import type { ListVmsAnswer } from "../../libvirt/types.ts";
 import { DEFAULT_URI } from "../../libvirt/virsh.ts";
-import { parseUri } from "./args.ts";
+import { parseLocalUri } from "./args.ts";
 
 /** Adds the list-vms subcommand to the helper's program. */
 export function addListVms(program: Command): void {
     program
         .command("list-vms")
         .description("list the libvirt VMs with their disks as JSON")
-        .option("-U, --uri <uri>", "libvirt connection URI", parseUri, DEFAULT_URI)
+        .option("-U, --uri <uri>", "libvirt connection URI", parseLocalUri, DEFAULT_URI)
         .allowExcessArguments(false)
         .action(async (opts: { uri: string }) => {
             const answer: ListVmsAnswer = { vms: await listDomains(opts.uri) };

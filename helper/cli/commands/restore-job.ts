@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { listRestorePoints } from "../../jobs/restore-points.ts";
 import { runRestoreJob } from "../../jobs/restore-runner.ts";
+import { checkRestoreRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
 import { checkRestoreRequest, RestoreRequestError, validateNewVmName, validateRestoreTarget } from "../../jobs/restore-target.ts";
 import { readSettings } from "../../jobs/settings.ts";
 import { startRestoreJob } from "../../jobs/start.ts";
@@ -76,11 +77,18 @@ export function addRestoreJobCommands(program: Command): void {
         .option("--name <name>")
         .allowExcessArguments(false)
         .action(async (opts: { id: string; domain: string; uuid: string; folder: string; point: string; target: string; define: boolean; name?: string }) => {
+            let checked: { folder: string; target: string };
+            try {
+                checked = checkRestoreRunnerArgs(opts, await findVm(opts.domain));
+            } catch (err) {
+                failStartedJob(opts.uuid, opts.id, err instanceof Error ? err.message : String(err));
+                throw err;
+            }
             // The point's first data file stands for the point on every disk (-u), whatever its kind.
-            const list = await listRestorePoints(opts.folder, opts.domain);
+            const list = await listRestorePoints(checked.folder, opts.domain);
             const until = list.points.find(p => p.name === opts.point)?.disks[0]?.file ?? opts.point;
             const cliPath = path.join(path.dirname(helperPath()), "virtnbdrestore.js");
-            await runRestoreJob({ ...opts, until, cliPath });
+            await runRestoreJob({ ...opts, ...checked, until, cliPath });
             process.exit(0);
         });
 }

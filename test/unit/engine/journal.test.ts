@@ -58,3 +58,50 @@ test("the next run rolls back the files of a run that died; a live run's journal
     assert.throws(() => RunJournal.open(dir), /another backup run/);
     fs.rmSync(dir, { recursive: true });
 });
+
+test("the checkpoint a run was creating is handed to the next run after it died, with its token", () => {
+    const dir = folder();
+    const { journal } = RunJournal.open(dir);
+    journal.setCheckpoint({ name: "virtnbdbackup.3", token: "0123456789abcdef" });
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, JOURNAL_NAME), "utf8")) as { pid: number };
+    // The run dies: its journal stays with a pid that no longer runs.
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    fs.writeFileSync(path.join(dir, JOURNAL_NAME), JSON.stringify({ ...saved, pid: dead }));
+    const next = RunJournal.open(dir);
+    assert.deepEqual(next.deadCheckpoint, { name: "virtnbdbackup.3", token: "0123456789abcdef" });
+    next.journal.commit();
+    // A run that finished (or never made a checkpoint) hands over none.
+    const third = RunJournal.open(dir);
+    assert.equal(third.deadCheckpoint, undefined);
+    third.journal.commit();
+    fs.rmSync(dir, { recursive: true });
+});
+
+test("a run killed after writing the checkpoint list, before its commit: the next run puts the old list back", () => {
+    const dir = folder();
+    const list = path.join(dir, "vm.cpt");
+    fs.writeFileSync(list, JSON.stringify(["virtnbdbackup.0"]));
+    const { journal } = RunJournal.open(dir);
+    journal.add("vda.inc.virtnbdbackup.1.data");
+    fs.writeFileSync(path.join(dir, "vda.inc.virtnbdbackup.1.data"), "finished data");
+    journal.willReplace(list);
+    fs.writeFileSync(list, JSON.stringify(["virtnbdbackup.0", "virtnbdbackup.1"]));
+    // Killed here: the journal stays, with a pid that no longer runs.
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, JOURNAL_NAME), "utf8")) as { pid: number };
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    fs.writeFileSync(path.join(dir, JOURNAL_NAME), JSON.stringify({ ...saved, pid: dead }));
+    const next = RunJournal.open(dir);
+    assert.deepEqual(next.rolledBack, ["vda.inc.virtnbdbackup.1.data"]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(list, "utf8")), ["virtnbdbackup.0"]);
+    next.journal.commit();
+
+    // A first full's list did not exist before: the rollback removes it; in-process rollBack() does the same.
+    fs.rmSync(list);
+    const { journal: full } = RunJournal.open(dir);
+    full.willReplace("vm.cpt");
+    fs.writeFileSync(list, JSON.stringify(["virtnbdbackup.0"]));
+    full.rollBack();
+    assert.equal(fs.existsSync(list), false);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    fs.rmSync(dir, { recursive: true });
+});

@@ -91,6 +91,22 @@ test("names the bad key", () => {
     assert.equal(parseMeta(JSON.stringify({ ...sample, compressed: false, compressionMethod: "" })).compressionMethod, "");
 });
 
+test("our domainUuid key comes after the other tool's keys, and is optional when reading", () => {
+    const uuid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    const text = encodeMeta({ ...sample, domainUuid: uuid }).toString("utf8");
+    // The other tool's bytes, then one more key: its readers take the JSON as a dict and ignore it.
+    assert.equal(text, expected.replace(/\n}$/, `,\n    "domainUuid": "${uuid}"\n}`));
+    assert.deepEqual(parseMeta(text), { ...sample, domainUuid: uuid });
+    // Files of the other tool have none.
+    assert.equal(parseMeta(expected).domainUuid, undefined);
+    assert.ok(!("domainUuid" in parseMeta(expected)));
+    for (const bad of ["", "not-a-uuid", 5, null, "0f1e2d3c4b5a69788796a5b4c3d2e1f0"])
+        assert.throws(() => parseMeta(JSON.stringify({ ...sample, domainUuid: bad })), /meta key "domainUuid" must be a UUID/, JSON.stringify(bad));
+    // Python reads it back as a dict with the key, every other key unchanged.
+    const script = "import json,sys; m=json.loads(sys.stdin.read()); print(m['domainUuid'], m['checkpointName'], m['streamVersion'])";
+    assert.equal(execFileSync("/usr/bin/python3", ["-c", script], { input: text, encoding: "utf8" }).trim(), `${uuid} virtnbdbackup.3 2`);
+});
+
 test("formats dates like datetime.now().isoformat()", () => {
     assert.equal(isoLocalDate(new Date(2024, 0, 2, 3, 4, 5, 6)), "2024-01-02T03:04:05.006000");
     assert.equal(isoLocalDate(new Date(2024, 11, 31, 23, 59, 58, 0)), "2024-12-31T23:59:58");

@@ -6,6 +6,7 @@ import type { BackupFile } from "../../../helper/restore/chain.ts";
 import { chainOfPoint, fileVerdict, PROGRESS_BYTES, PROGRESS_MS, progressThrottle } from "../../../helper/jobs/verify-point.ts";
 import { groupPoints } from "../../../helper/jobs/restore-points.ts";
 import type { StreamMeta } from "../../../helper/format/index.ts";
+import type { FileVerdict } from "../../../helper/restore/verify.ts";
 
 function file(name: string, dev: string, level: BackupFile["level"], ident: string | null, checkpoint: string, parent: string, date: string): BackupFile {
     const meta: StreamMeta = {
@@ -61,16 +62,20 @@ it("reports a broken chain and still checks the point's own files", () => {
     assert.ok(got.files.includes("vdb.inc.virtnbdbackup.1.data"));
 });
 
-it("turns frame check and checksum into one verdict per file", () => {
-    assert.deepEqual(fileVerdict("ok", { status: "ok", value: 1 }), { status: "ok" });
-    assert.deepEqual(fileVerdict("ok", { status: "missing" }), { status: "no-checksum" });
-    assert.equal(fileVerdict("ok", { status: "mismatch", expected: "5", actual: 6 }).status, "mismatch");
-    assert.match(fileVerdict("ok", { status: "mismatch", expected: "5", actual: 6 }).detail!, /says 5.*sums to 6/);
-    assert.equal(fileVerdict("ok", { status: "invalid", text: "x" }).status, "mismatch");
+it("turns the engine's verdict of a file into the page's status", () => {
+    const v = (over: Partial<FileVerdict>): FileVerdict => ({ file: "vda.full.data", dev: "vda", level: "full", frames: "ok", checksum: "ok", ok: true, ...over });
+    assert.deepEqual(fileVerdict(v({})), { status: "ok" });
+    // Without a .chksum the page says what could not be checked.
+    assert.deepEqual(fileVerdict(v({ checksum: "missing", unchecked: "no checksum file: data content not verifiable" })),
+                     { status: "no-checksum", detail: "no checksum file: data content not verifiable" });
+    const mismatch = v({ checksum: "mismatch: vda.full.data.chksum says 5, the file sums to 6", ok: false, error: "x" });
+    assert.deepEqual(fileVerdict(mismatch), { status: "mismatch", detail: "mismatch: vda.full.data.chksum says 5, the file sums to 6" });
     // A checksum mismatch says more than the frame problem it causes.
-    assert.equal(fileVerdict("bad frame at 100", { status: "mismatch", expected: "5", actual: 6 }).status, "mismatch");
-    assert.deepEqual(fileVerdict("bad frame at 100", { status: "missing" }), { status: "damaged", detail: "bad frame at 100" });
-    assert.equal(fileVerdict("ok", { status: "unreadable", error: "EIO" }).status, "damaged");
+    assert.equal(fileVerdict({ ...mismatch, frames: "bad frame at 100", error: "bad frame at 100" }).status, "mismatch");
+    assert.deepEqual(fileVerdict(v({ frames: "bad frame at 100", checksum: "missing", ok: false, error: "bad frame at 100" })),
+                     { status: "damaged", detail: "bad frame at 100" });
+    assert.deepEqual(fileVerdict(v({ lz4: "lz4 frame does not decompress", checksum: "missing", ok: false, error: "f: lz4 frame does not decompress" })),
+                     { status: "damaged", detail: "f: lz4 frame does not decompress" });
 });
 
 it("lets a progress line through after 64 MiB or 250 ms since the last one, whichever comes first", () => {

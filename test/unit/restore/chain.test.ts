@@ -1,7 +1,7 @@
 // Chain selection over file names and meta frames: order, restore points, diffs, gaps, foreign files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChainError, compareFiles, selectChain, type BackupFile } from "../../../helper/restore/chain.ts";
+import { ChainError, checkOwners, compareFiles, selectChain, type BackupFile } from "../../../helper/restore/chain.ts";
 import { diff, full, inc, meta } from "./backup-files.ts";
 
 const cpt = (n: number) => Array.from({ length: n + 1 }, (_, i) => `virtnbdbackup.${i}`);
@@ -105,4 +105,31 @@ test("a sequence is taken as given but still checked for gaps", () => {
 test("other disks' files are ignored", () => {
     const chain = selectChain("vdb", [...all, full("vdb"), inc(1, "vdb")], cpt(1), { until: "virtnbdbackup.1" });
     assert.deepEqual(names(chain.members), ["vdb.full.data", "vdb.inc.virtnbdbackup.1.data"]);
+});
+
+const VM_A = "6f1c2d3e-0000-4000-8000-00000000000a";
+const VM_B = "6f1c2d3e-0000-4000-8000-00000000000b";
+
+test("a file made of another VM is refused, naming the file and both UUIDs", () => {
+    const owner = { uuid: VM_A, from: "vmconfig.virtnbdbackup.0.xml" };
+    const own = [full(), inc(1), inc(2), inc(3)].map(f => ({ ...f, meta: { ...f.meta, domainUuid: VM_A } }));
+    assert.deepEqual(names(selectChain("vda", own, cpt(3), { owner }).members), names(own));
+    // Another VM's inc 2 fits by name, size, parent and date: only its UUID tells.
+    const mixed = own.map(f => f.name === "vda.inc.virtnbdbackup.2.data" ? { ...f, meta: { ...f.meta, domainUuid: VM_B } } : f);
+    assert.throws(() => selectChain("vda", mixed, cpt(3), { owner }), (err: unknown) =>
+        err instanceof ChainError && err.file === "vda.inc.virtnbdbackup.2.data" &&
+        err.message === `vda.inc.virtnbdbackup.2.data: made of the VM with UUID ${VM_B}, but this backup is of the VM with UUID ${VM_A} ` +
+            "(vmconfig.virtnbdbackup.0.xml): the file belongs to another VM");
+    // Up to the point before it, the chain is fine.
+    assert.equal(selectChain("vda", mixed, cpt(3), { owner, until: "virtnbdbackup.1" }).members.length, 2);
+    // No UUID in the folder: the files must still agree among themselves.
+    assert.throws(() => selectChain("vda", mixed, cpt(3)), /vda\.inc\.virtnbdbackup\.2\.data: made of the VM with UUID .*b, but vda\.full\.data of the VM with UUID .*a: the chain mixes files of two VMs/);
+});
+
+test("files without a UUID (the other tool's) pass; case does not matter", () => {
+    const owner = { uuid: VM_A.toUpperCase(), from: "checkpoints/virtnbdbackup.0.xml" };
+    const files = [full(), { ...inc(1), meta: { ...inc(1).meta, domainUuid: VM_A } }, inc(2)];
+    assert.doesNotThrow(() => checkOwners(files, owner));
+    assert.doesNotThrow(() => checkOwners(files, null));
+    assert.doesNotThrow(() => checkOwners([full(), inc(1)], owner));
 });

@@ -1,0 +1,100 @@
+// The data's own checks of one backup file, as verify makes them: each lz4 frame decoded (which checks
+// its block and content checksums and its size) and the whole file's adler32 compared with `.chksum`.
+// Restore makes the same two checks while it copies (StreamSource.read decodes, requireChecksum sums
+// beside the copy) and fails with the same messages; the frame structure is check-point.ts's.
+import { StreamSource } from "../engine/stream-source.ts";
+import { checkChecksum, checksumProblem, type ChecksumResult } from "./checksum.ts";
+
+export interface ContentCheck {
+    /** ok: the .chksum matches; missing: there is none (the other tool's 1.9 writes none); failed: see checksumError. */
+    checksum: "ok" | "missing" | "failed";
+    checksumError?: string;
+    /** Every lz4 frame decoded with its checksums (false for an uncompressed file or a raw image). */
+    lz4: boolean;
+    /** Why decoding (or reading) the data failed: what a restore's copy fails with. */
+    dataError?: string;
+    /** What the format leaves unchecked without a .chksum; undefined when everything was checked. */
+    unchecked?: string;
+}
+
+/** What a file's checks could not cover, said per file (pure). */
+export function uncheckedPart(checksum: ContentCheck["checksum"], kind: "plain" | "lz4" | "raw"): string | undefined {
+    if (checksum !== "missing")
+        return undefined;
+    switch (kind) {
+    case "lz4": return "no checksum file: frame structure and lz4 content checksums checked, nothing else to compare with";
+    case "plain": return "no checksum file: data content not verifiable, only the frame structure was checked";
+    case "raw": return "no checksum file: a raw image has no structure to check, its content is not verifiable";
+    }
+}
+
+/** The error a restore that uses this file fails with, in the order a restore meets them; undefined when none. */
+export function contentError(c: ContentCheck): string | undefined {
+    return c.dataError ?? c.checksumError;
+}
+
+async function sumOf(file: string, signal: AbortSignal, onProgress: (done: number) => void): Promise<Pick<ContentCheck, "checksum" | "checksumError">> {
+    let r: ChecksumResult;
+    try {
+        r = await checkChecksum(file, { signal, onProgress });
+    } catch (err) {
+        if (signal.aborted)
+            throw err;
+        return { checksum: "failed", checksumError: (err as Error).message };
+    }
+    const problem = checksumProblem(file, r);
+    return problem ? { checksum: "failed", checksumError: problem } : { checksum: r.status === "ok" ? "ok" : "missing" };
+}
+
+/**
+ * Checks the content of `file`: a stream whose structure check-point.ts found sound, or (`raw`) a raw
+ * image. Reads the file once for the checksum and, when compressed, its lz4 frames once more beside it
+ * (from the page cache), as a restore does. Throws only when cancelled.
+ */
+export async function checkContent(file: string, opts: { raw?: boolean; signal?: AbortSignal; onProgress?: (bytesDone: number) => void } = {}): Promise<ContentCheck> {
+    const { signal, onProgress } = opts;
+    const sumAbort = new AbortController();
+    const onAbort = () => sumAbort.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort);
+    let summed = 0;
+    let decoded = 0;
+    const report = () => onProgress?.(Math.max(summed, decoded));
+    const sum = sumOf(file, sumAbort.signal, done => { summed = done; report(); });
+    sum.catch(() => {});
+    let source: StreamSource | undefined;
+    try {
+        let dataError: string | undefined;
+        let lz4 = false;
+        if (!opts.raw) {
+            try {
+                source = await StreamSource.open(file);
+                lz4 = source.compressed;
+                if (source.compressed) {
+                    // One lz4 frame at a time: decoded, checked and dropped.
+                    const scale = source.fileSize / Math.max(1, source.meta.dataSize);
+                    for (const extent of source.extents.filter(e => e.data)) {
+                        for (const chunk of source.split(extent, extent.length)) {
+                            signal?.throwIfAborted();
+                            const data = await source.read(chunk, Buffer.alloc(0));
+                            decoded += data.length * scale;
+                            report();
+                        }
+                    }
+                }
+            } catch (err) {
+                signal?.throwIfAborted();
+                dataError = (err as Error).message;
+            }
+        }
+        const checked = await sum;
+        const kind = opts.raw ? "raw" : lz4 ? "lz4" : "plain";
+        return { ...checked, lz4: lz4 && dataError === undefined, ...(dataError !== undefined ? { dataError } : {}), unchecked: uncheckedPart(checked.checksum, kind) };
+    } catch (err) {
+        sumAbort.abort();
+        await sum.catch(() => {});
+        throw err;
+    } finally {
+        signal?.removeEventListener("abort", onAbort);
+        await source?.close();
+    }
+}
