@@ -3,7 +3,7 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import type { ListVmsAnswer } from "./vm-types";
@@ -25,6 +25,47 @@ function runHelper(args: string[]): Promise<string> {
 /** The host's libvirt VMs with their disks (`helper list-vms`). */
 export async function listVms(): Promise<ListVmsAnswer> {
     return parseVmList(await runHelper(["list-vms"]));
+}
+
+/** A running `helper watch-vms`; close() ends it (the bridge sends it SIGTERM). */
+export interface VmWatch {
+    close(): void;
+}
+
+/**
+ * Follows the host's VMs: `onChange` for every lifecycle event (a VM started, stopped, was defined or
+ * undefined), `onEnd` once if the watch ends by itself (libvirtd restarted, helper missing). Costs one idle
+ * process while the page is open instead of asking again and again.
+ */
+export function watchVms(onChange: (domain: string) => void, onEnd: (error: HelperError) => void): VmWatch {
+    let closed = false;
+    let pending = "";
+    const proc = cockpit.spawn(helperArgv(["watch-vms"]), { superuser: "require", err: "message" });
+    proc.stream(chunk => {
+        const lines = (pending + chunk).split("\n");
+        pending = lines.pop()!;
+        for (const line of lines) {
+            try {
+                const event: unknown = JSON.parse(line);
+                if (typeof event === "object" && event !== null && typeof (event as { domain?: unknown }).domain === "string")
+                    onChange((event as { domain: string }).domain);
+            } catch {
+                // Not a line of ours: ignored, the next event lists again anyway.
+            }
+        }
+    }).then(() => {
+        if (!closed)
+            onEnd(new HelperError("unexpected", "the VM watch ended"));
+    }, (failure: unknown) => {
+        if (!closed)
+            onEnd(helperFailure(failure));
+    });
+    return {
+        close: () => {
+            closed = true;
+            proc.close("terminated");
+        },
+    };
 }
 
 /** A VM's backup folder, compression and schedule, and the state file of its jobs (`helper get-settings`). */

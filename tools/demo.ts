@@ -1,11 +1,13 @@
 // `npm run demo`: a running demo on this machine — libvirtd, a small demo VM with data, and cockpit-ws
-// on 127.0.0.1:9090 serving the built plugin. Safe to run again: what already runs is kept.
-import { execFileSync, spawn } from "node:child_process";
+// on 127.0.0.1:9090 serving the built plugin, kept up by a supervisor (tools/demo-server.ts). Safe to run
+// again: what already runs and works is kept, a cockpit-ws whose session ended is replaced.
+// `npm run demo -- --stop` stops the demo's cockpit-ws (the VM and libvirtd stay).
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { ensureCron } from "../test/lib/cron.ts";
 import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
+import { ensureDemoServer, stopDemoServer, type DemoServer } from "./demo-server.ts";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const VM = "backup-demo";
@@ -51,15 +53,13 @@ ${disks.map(([dev, file]) => `    <disk type='file' device='disk'><driver name='
     sh("virsh", ["-c", "qemu:///system", "define", "--file", xmlFile]);
 }
 
-function portOpen(port: number): Promise<boolean> {
-    return new Promise(resolve => {
-        const s = net.connect(port, "127.0.0.1");
-        s.once("connect", () => { s.destroy(); resolve(true) });
-        s.once("error", () => resolve(false));
-    });
-}
-
 async function main() {
+    const server: DemoServer = { port: PORT, xdg: path.join(STATE, "xdg"), stateDir: STATE };
+    if (process.argv.includes("--stop")) {
+        await stopDemoServer(server);
+        console.log("The demo's cockpit-ws is stopped.");
+        return;
+    }
     await ensureLibvirtd(); // left running on purpose
     await ensureCron(); // automatic backups; left running too
     if (!vmExists())
@@ -67,23 +67,13 @@ async function main() {
     if (sh("virsh", ["-c", "qemu:///system", "domstate", VM]).trim() !== "running")
         sh("virsh", ["-c", "qemu:///system", "start", VM]);
 
-    const xdg = path.join(STATE, "xdg");
-    fs.mkdirSync(path.join(xdg, "cockpit"), { recursive: true });
-    const link = path.join(xdg, "cockpit", "virtnbdbackup");
+    fs.mkdirSync(path.join(server.xdg, "cockpit"), { recursive: true });
+    const link = path.join(server.xdg, "cockpit", "virtnbdbackup");
     fs.rmSync(link, { force: true });
     fs.symlinkSync(path.join(root, "dist"), link);
 
-    if (!await portOpen(PORT)) {
-        const log = fs.openSync(path.join(STATE, "cockpit-ws.log"), "a");
-        const ws = spawn("/usr/lib/cockpit/cockpit-ws", ["--no-tls", "-a", "127.0.0.1", "-p", String(PORT), "--local-session=/usr/bin/cockpit-bridge"], {
-            env: { ...process.env, XDG_DATA_HOME: xdg },
-            detached: true,
-            stdio: ["ignore", log, log],
-        });
-        ws.unref();
-        for (let i = 0; i < 50 && !await portOpen(PORT); i++)
-            await new Promise(r => setTimeout(r, 200));
-    }
+    const how = await ensureDemoServer(server);
+    console.log(how === "kept" ? "cockpit-ws was already serving the demo." : "cockpit-ws started (supervised: it stays usable while the demo runs).");
     console.log(`\nDemo VM "${VM}" is running; backups go to any folder you choose, e.g. /var/lib/cockpit-virtnbdbackup-demo/backups.`);
     console.log(`Open: http://127.0.0.1:${PORT}/cockpit/@localhost/virtnbdbackup/index.html`);
     console.log(`(or the full Cockpit shell: http://127.0.0.1:${PORT}/ )`);

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { LibvirtError } from "../libvirt/virsh.ts";
 import { addListVms } from "./commands/list-vms.ts";
+import { addWatchVms } from "./commands/watch-vms.ts";
 import { addSettingsCommands } from "./commands/backup-settings.ts";
 import { addBackupJobCommands } from "./commands/backup-job.ts";
 import { addRestorePointsCommand } from "./commands/restore-points.ts";
@@ -23,6 +24,7 @@ function buildProgram(): Command {
         })
         .showSuggestionAfterError(false);
     addListVms(program);
+    addWatchVms(program);
     addSettingsCommands(program);
     addBackupJobCommands(program);
     addRestorePointsCommand(program);

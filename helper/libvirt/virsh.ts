@@ -8,6 +8,7 @@
 // is one short process per call, which is negligible next to a backup; the XML it prints is parsed with
 // fast-xml-parser (domain-xml.ts).
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { parseRoot, type XmlNode } from "./xml.ts";
 
 /** The connection the helper uses unless -U/--uri says otherwise. */
@@ -46,7 +47,95 @@ export interface VirshOptions {
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** Runs `virsh -c URI ARGS...` and resolves with its stdout; rejects with a LibvirtError. */
-export function virsh(args: readonly string[], opts: VirshOptions = {}): Promise<string> {
+export async function virsh(args: readonly string[], opts: VirshOptions = {}): Promise<string> {
+    const uri = opts.uri ?? DEFAULT_URI;
+    const r = await runVirsh(args, args, opts);
+    if (r.code === 0)
+        return r.stdout;
+    throw new LibvirtError(cleanMessage(r.stderr) || `virsh ${args[0] ?? ""} failed (exit ${r.code})`, classify(r.stderr), uri, args);
+}
+
+/** What a batch printed: each command's stdout (empty when it failed), and all error lines together. */
+export interface VirshBatchResult {
+    outputs: string[];
+    stderr: string;
+}
+
+/** Linux takes at most 128 KiB per argument (MAX_ARG_STRLEN): longer scripts are split over several virsh runs. */
+const MAX_SCRIPT_BYTES = 100_000;
+
+/**
+ * Runs several virsh commands in one virsh process and one connection (virsh's "cmd; cmd" form), which costs
+ * about what one command costs; a very long list takes a few processes, one after the other. A failing command
+ * does not stop the others: its output is empty and its error is in `stderr`. Rejects only when virsh cannot
+ * run or cannot connect at all.
+ */
+export async function virshBatch(commands: readonly (readonly string[])[], opts: VirshOptions = {}): Promise<VirshBatchResult> {
+    const outputs: string[] = [];
+    let stderr = "";
+    // Each command's output starts after a line only this call prints.
+    const marker = `@@vnb-${randomBytes(8).toString("hex")}`;
+    let chunk: string[] = [];  // commands as virsh reads them
+    let bytes = 0;
+    const flush = async () => {
+        if (chunk.length === 0)
+            return;
+        const r = await runScript(chunk, marker, opts);
+        outputs.push(...r.outputs);
+        stderr += r.stderr;
+        chunk = [];
+        bytes = 0;
+    };
+    for (const c of commands) {
+        const command = c.map(quoteVirshArg).join(" ");
+        const size = Buffer.byteLength(command) + marker.length + 20;
+        if (bytes + size > MAX_SCRIPT_BYTES)
+            await flush();
+        chunk.push(command);
+        bytes += size;
+    }
+    await flush();
+    return { outputs, stderr };
+}
+
+/** One virsh run of the commands, each after an "echo MARKER-N"; each command's output, in order. */
+async function runScript(commands: string[], marker: string, opts: VirshOptions): Promise<VirshBatchResult> {
+    const uri = opts.uri ?? DEFAULT_URI;
+    const summary = [`batch of ${commands.length}`];
+    const r = await runVirsh([commands.map((c, i) => `echo ${marker}-${i}; ${c}`).join("; ")], summary, opts);
+    if (classify(r.stderr) === "unavailable")
+        throw new LibvirtError(cleanMessage(r.stderr), "unavailable", uri, summary);
+    const outputs: string[] = new Array(commands.length).fill("");
+    let current = -1;
+    let lines: string[] = [];
+    const keep = () => {
+        if (current >= 0 && current < commands.length)
+            outputs[current] = lines.join("\n");
+    };
+    for (const line of r.stdout.split("\n")) {
+        const m = line.startsWith(marker + "-") ? /^(\d+)$/.exec(line.slice(marker.length + 1)) : null;
+        if (m) {
+            keep();
+            current = Number(m[1]);
+            lines = [];
+        } else {
+            lines.push(line);
+        }
+    }
+    keep();
+    // "echo" ends its line and virsh adds an empty line after most commands: an output of only blank lines is none.
+    return { outputs: outputs.map(o => (o.trim() === "" ? "" : o)), stderr: r.stderr };
+}
+
+/** virsh's command-line parser takes quotes as a shell does; plain words are left as they are. */
+export function quoteVirshArg(arg: string): string {
+    return /^[A-Za-z0-9@%+=:,./_-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
+}
+
+interface VirshRun { code: number | null; stdout: string; stderr: string }
+
+/** Spawns virsh; resolves with whatever it printed, rejects only when it cannot run or times out. */
+function runVirsh(args: readonly string[], label: readonly string[], opts: VirshOptions): Promise<VirshRun> {
     const uri = opts.uri ?? DEFAULT_URI;
     const argv = ["-c", uri, ...(opts.readonly ? ["-r"] : []), ...args];
     return new Promise((resolve, reject) => {
@@ -66,22 +155,15 @@ export function virsh(args: readonly string[], opts: VirshOptions = {}): Promise
             clearTimeout(timer);
             const missing = (e as NodeJS.ErrnoException).code === "ENOENT";
             reject(new LibvirtError(missing ? "virsh not found: is libvirt-clients installed?" : `cannot run virsh: ${e.message}`,
-                                    missing ? "no-virsh" : "other", uri, args));
+                                    missing ? "no-virsh" : "other", uri, label));
         });
         child.on("close", code => {
             clearTimeout(timer);
             if (timedOut) {
-                reject(new LibvirtError(`virsh ${args[0] ?? ""} did not finish within ${timeoutMs / 1000} s`, "timeout", uri, args));
+                reject(new LibvirtError(`virsh ${label[0] ?? ""} did not finish within ${timeoutMs / 1000} s`, "timeout", uri, label));
                 return;
             }
-            const stdout = Buffer.concat(out).toString("utf8");
-            if (code === 0) {
-                resolve(stdout);
-                return;
-            }
-            const stderr = Buffer.concat(err).toString("utf8");
-            reject(new LibvirtError(cleanMessage(stderr) || `virsh ${args[0] ?? ""} failed (exit ${code})`,
-                                    classify(stderr), uri, args));
+            resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
         });
         child.stdin.on("error", () => {});  // virsh may exit without reading its input
         child.stdin.end(opts.input);

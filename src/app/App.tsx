@@ -15,7 +15,7 @@ export function App() {
 
     let content;
     if (admin === null)
-        content = <PageSection><LoadingState title={_("Checking access")} /></PageSection>;
+        content = <PageSection><LoadingState title={_("Checking access")} headingLevel="h1" /></PageSection>;
     else if (!admin)
         content = <PageSection><NotAdminState /></PageSection>;
     else if (path.length > 0)

@@ -12,6 +12,7 @@ import cockpit from "../lib/cockpit";
 import type { DomainSummary } from "../vm-types";
 import type { VmListState } from "./hooks";
 import { deviceKind, diskFormat, diskSize } from "./disks";
+import { bytes } from "./backup-text";
 import { VmStateLabel } from "./vm-state";
 import { HelperErrorState, LoadingState } from "./states";
 import { LIST_HREF } from "./routes";
@@ -38,7 +39,7 @@ function DiskTable({ vm }: { vm: DomainSummary }) {
                         <Td dataLabel={_("Format")}>{disk.path === null ? "" : diskFormat(disk)}</Td>
                         <Td dataLabel={_("Size")}>{diskSize(disk)}</Td>
                         <Td dataLabel={_("Allocated")}>
-                            {disk.allocation === null ? "" : cockpit.format_bytes(disk.allocation, 1024)}
+                            {disk.allocation === null ? "" : bytes(disk.allocation)}
                         </Td>
                         <Td dataLabel={_("Image")} modifier="breakWord">{disk.path ?? ""}</Td>
                     </Tr>
@@ -65,13 +66,13 @@ function VmTabs({ vm, vmNames }: { vm: DomainSummary; vmNames: string[] }) {
 
 function detailBody(name: string, state: VmListState, reload: () => void) {
     if (state.status === "loading")
-        return <LoadingState title={_("Loading virtual machines")} />;
+        return <LoadingState title={_("Loading virtual machines")} headingLevel="h1" />;
     if (state.status === "error")
-        return <HelperErrorState error={state.error} onRetry={reload} />;
+        return <HelperErrorState error={state.error} onRetry={reload} headingLevel="h1" />;
     const vm = state.vms.find(v => v.name === name);
     if (!vm) {
         return (
-            <EmptyState id="state-vm-missing" titleText={_("Virtual machine not found")} headingLevel="h2">
+            <EmptyState id="state-vm-missing" titleText={_("Virtual machine not found")} headingLevel="h1">
                 <EmptyStateBody>{cockpit.format(_("There is no virtual machine named $0 on this host."), name)}</EmptyStateBody>
             </EmptyState>
         );

@@ -65,7 +65,7 @@ export function VmListPage({ state, reload }: { state: VmListState; reload: () =
                     ),
                     hasNoOffset: false,
                 }}>
-                    <CardTitle component="h2">{_("Virtual machines")}</CardTitle>
+                    <CardTitle component="h1">{_("Virtual machines")}</CardTitle>
                 </CardHeader>
                 <CardBody className="vnb-card-listing">
                     {listBody(state, reload)}

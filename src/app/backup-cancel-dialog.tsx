@@ -31,7 +31,7 @@ export function BackupCancelDialog({ domain, kind, onClose, onCancelled }: Backu
                          titleIconVariant="warning" />
             <ModalBody>
                 {failure && (
-                    <Alert variant="danger" isInline title={kind === "restore" ? _("The restore was not cancelled") : _("The backup was not cancelled")}>
+                    <Alert component="h2" variant="danger" isInline title={kind === "restore" ? _("The restore was not cancelled") : _("The backup was not cancelled")}>
                         {failure}
                     </Alert>
                 )}

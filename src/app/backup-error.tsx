@@ -10,7 +10,7 @@ export function BackupError({ id, title, error, onRetry }: { id: string; title: 
         ? _("The backup helper needs Node.js 18 or newer (package \"nodejs\") on this host.")
         : error.detail.replace(/^helper: /, "");
     return (
-        <Alert id={id} data-error-kind={error.kind} variant="danger" isInline title={title}
+        <Alert component="h2" id={id} data-error-kind={error.kind} variant="danger" isInline title={title}
                actionLinks={<AlertActionLink onClick={onRetry}>{_("Retry")}</AlertActionLink>}>
             <span className="vnb-error-detail">{detail}</span>
         </Alert>

@@ -41,7 +41,7 @@ export function BackupNowDialog({ domain, folder, onClose, onStarted }: BackupNo
             <ModalHeader title={cockpit.format(_("Back up $0"), domain)} labelId="backup-now-title"
                          description={cockpit.format(_("Into $0"), folder)} />
             <ModalBody>
-                {failure && <Alert id="backup-now-failure" variant="danger" isInline title={_("The backup did not start")}>{failure}</Alert>}
+                {failure && <Alert component="h2" id="backup-now-failure" variant="danger" isInline title={_("The backup did not start")}>{failure}</Alert>}
                 <Form id="backup-now-form" onSubmit={event => { event.preventDefault(); start() }}>
                     <FormGroup role="radiogroup" label={_("Backup type")} fieldId="backup-level" isStack>
                         {BACKUP_LEVELS.map(l => (

@@ -43,7 +43,9 @@ function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisab
     if (items.length === 0)
         return null;
     return (
-        <ActionsColumn items={items} popperProps={{ position: "right" }}
+        // In the page's <main>, not appended to <body>: an open menu stays inside a landmark (and, unlike an inline
+        // one, is not narrowed to the table cell).
+        <ActionsColumn items={items} popperProps={{ position: "right", appendTo: () => document.querySelector("main") ?? document.body }}
                        actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
                            <MenuToggle ref={toggleRef} id={`point-actions-${point.name}`} variant="plain" onClick={onToggle}
                                        isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
@@ -68,13 +70,13 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
         <Table id="backup-points" aria-label={_("Restore points")} variant="compact">
             <Thead>
                 <Tr>
-                    <Th>{_("Restore point")}</Th>
-                    <Th>{_("Type")}</Th>
-                    <Th>{_("Date")}</Th>
-                    <Th>{_("Disks")}</Th>
-                    <Th>{_("Size")}</Th>
-                    <Th>{_("Compressed")}</Th>
-                    <Th>{_("Complete")}</Th>
+                    <Th modifier="wrap">{_("Restore point")}</Th>
+                    <Th modifier="wrap">{_("Type")}</Th>
+                    <Th modifier="wrap">{_("Date")}</Th>
+                    <Th modifier="wrap">{_("Disks")}</Th>
+                    <Th modifier="wrap">{_("Size")}</Th>
+                    <Th modifier="wrap">{_("Compressed")}</Th>
+                    <Th modifier="wrap">{cockpit.gettext("restore point", "Complete")}</Th>
                     <Th screenReaderText={_("Actions")} />
                 </Tr>
             </Thead>
@@ -87,10 +89,10 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                         <Td dataLabel={_("Disks")} className="point-disks">{p.disks.map(d => d.dev).join(", ")}</Td>
                         <Td dataLabel={_("Size")} className="point-size">{bytes(pointSize(p))}</Td>
                         <Td dataLabel={_("Compressed")} className="point-compressed">{compression(p)}</Td>
-                        <Td dataLabel={_("Complete")} className="point-complete" data-complete={String(p.complete)}>
+                        <Td dataLabel={cockpit.gettext("restore point", "Complete")} className="point-complete" data-complete={String(p.complete)}>
                             {p.complete
-                                ? <Label color="green" isCompact>{_("Complete")}</Label>
-                                : <Label color="orange" isCompact>{_("Incomplete")}</Label>}
+                                ? <Label color="green" isCompact>{cockpit.gettext("restore point", "Complete")}</Label>
+                                : <Label color="orange" isCompact>{cockpit.gettext("restore point", "Incomplete")}</Label>}
                         </Td>
                         <Td isActionCell>
                             <PointActions point={p} onVerify={onVerify} onRestore={onRestore}

@@ -48,7 +48,7 @@ export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgr
                 ),
                 hasNoOffset: false,
             }}>
-                <CardTitle component="h3">
+                <CardTitle component="h2">
                     {job.kind === "restore"
                         ? cockpit.format(_("Restoring $0 into $1"), job.point, job.target)
                         : cockpit.format(_("$0 backup in progress"), levelName(level))}

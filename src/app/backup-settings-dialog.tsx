@@ -52,7 +52,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
         <Modal id="backup-settings-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="backup-settings-title">
             <ModalHeader title={_("Backup settings")} labelId="backup-settings-title" />
             <ModalBody>
-                {failure && <Alert id="backup-settings-failure" variant="danger" isInline title={_("The settings were not saved")}>{failure}</Alert>}
+                {failure && <Alert component="h2" id="backup-settings-failure" variant="danger" isInline title={_("The settings were not saved")}>{failure}</Alert>}
                 <Form id="backup-settings-form" onSubmit={event => { event.preventDefault(); save() }}>
                     <FormGroup label={_("Backup folder")} fieldId="backup-settings-folder" isRequired>
                         <TextInput id="backup-settings-folder" value={form.folder} isRequired
@@ -69,7 +69,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                         </FormHelperText>
                     </FormGroup>
                     {folderChanged &&
-                        <Alert id="backup-settings-folder-change" variant="info" isInline isPlain
+                        <Alert component="h2" id="backup-settings-folder-change" variant="info" isInline isPlain
                                title={_("Changing the folder starts a new chain of backups")}>
                             {cockpit.format(_("The backups in $0 stay where they are. The next backup goes into the new folder as a full backup. Should backups go into $0 again later, its chain continues only with a full backup."), settings.folder)}
                         </Alert>}
@@ -106,7 +106,7 @@ function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
     const otherError = problem && !timeError ? scheduleProblemText(problem) : null;
     const change = (part: Partial<SettingsForm["schedule"]>) => setForm({ ...form, schedule: { ...schedule, ...part } });
     return (
-        <FormSection title={_("Automatic backups")} titleElement="h3">
+        <FormSection title={_("Automatic backups")} titleElement="h2">
             <FormGroup label={_("Frequency")} fieldId="backup-settings-schedule">
                 <FormSelect id="backup-settings-schedule" value={schedule.frequency} validated={otherError ? "error" : "default"}
                             onChange={(_event, value) => change({ frequency: value as ScheduleFrequency })}>
@@ -130,7 +130,7 @@ function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
             )}
             {schedule.frequency !== "off" && (
                 <FormGroup label={_("Time")} fieldId="backup-settings-time">
-                    <TextInput id="backup-settings-time" type="time" value={schedule.time}
+                    <TextInput id="backup-settings-time" type="text" placeholder="hh:mm" value={schedule.time}
                                validated={timeError ? "error" : "default"}
                                onChange={(_event, time) => change({ time })} />
                     <FormHelperText>

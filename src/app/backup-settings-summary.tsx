@@ -25,7 +25,8 @@ export function BackupSettingsSummary({ settings, points, onEdit, editDisabled }
                 <DescriptionListDescription>
                     <span id="backup-folder" className="backup-folder">{settings.folder}</span>
                     {" "}
-                    <Button id="backup-settings-edit" variant="link" isInline onClick={onEdit} isDisabled={editDisabled}>
+                    <Button id="backup-settings-edit" variant="link" isInline onClick={onEdit} isDisabled={editDisabled}
+                            aria-label={_("Edit backup settings")}>
                         {_("edit")}
                     </Button>
                 </DescriptionListDescription>

@@ -23,6 +23,7 @@ import { BackupError } from "./backup-error";
 import { LoadingState } from "./states";
 import { useVerify } from "./verify-hooks";
 import { VerifyResult } from "./verify-result";
+import { JobAnnouncer } from "./job-announcer";
 
 const _ = cockpit.gettext;
 
@@ -59,6 +60,7 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
     return (
         <Stack hasGutter id="backups" data-job-state={job?.state ?? "none"}>
             <StackItem>
+                <JobAnnouncer job={job} />
                 <Flex justifyContent={{ default: "justifyContentSpaceBetween" }} alignItems={{ default: "alignItemsFlexStart" }}>
                     <FlexItem>
                         <BackupSettingsSummary settings={settings} points={pointList} onEdit={() => setDialog("settings")}
@@ -87,7 +89,7 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 <StackItem>{job.kind === "restore" ? <RestoreLastJob job={job} /> : <BackupLastJob job={job} />}</StackItem>
             )}
             <StackItem>
-                <Title headingLevel="h3" className="backup-section-title">{_("Restore points")}</Title>
+                <Title headingLevel="h2" size="lg" className="backup-section-title">{_("Restore points")}</Title>
                 {points.state.status === "loading" && <LoadingState title={_("Reading the backup folder")} />}
                 {points.state.status === "error" && (
                     <BackupError id="backup-points-error" title={_("Cannot read the backup folder")} error={points.state.error} onRetry={points.reload} />

@@ -3,16 +3,18 @@ import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
 import type { Schedule, ScheduleFrequency, ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import type { JobPhase, RequestedLevel } from "../backup-types";
+import { formatBytes, formatDateTime } from "./units";
 
 const _ = cockpit.gettext;
 
+/** The backup level's name; with a translator context, as short words mean other things elsewhere ("Full", "Copy"). */
 export function levelName(level: RequestedLevel): string {
     switch (level) {
-    case "auto": return _("Automatic");
-    case "full": return _("Full");
-    case "inc": return _("Incremental");
-    case "diff": return _("Differential");
-    case "copy": return _("Copy");
+    case "auto": return cockpit.gettext("backup level", "Automatic");
+    case "full": return cockpit.gettext("backup level", "Full");
+    case "inc": return cockpit.gettext("backup level", "Incremental");
+    case "diff": return cockpit.gettext("backup level", "Differential");
+    case "copy": return cockpit.gettext("backup level", "Copy");
     }
 }
 
@@ -78,8 +80,9 @@ export function scheduleProblemText(problem: ScheduleProblem): string {
     }
 }
 
+/** Bytes with a unit, also under 1 KiB ("832 B"). */
 export function bytes(n: number): string {
-    return cockpit.format_bytes(n, 1024);
+    return formatBytes(n, cockpit.language);
 }
 
 /** A meta frame's date (ISO local time without zone) in the page's language; as it is when unparsable. */
@@ -87,9 +90,9 @@ export function formatDate(iso: string): string {
     const t = Date.parse(iso.replace(/(\.\d{3})\d+$/, "$1"));
     if (Number.isNaN(t))
         return iso;
-    return new Date(t).toLocaleString(cockpit.language.replace("_", "-"), { dateStyle: "medium", timeStyle: "medium" });
+    return formatDateTime(new Date(t), cockpit.language);
 }
 
 export function formatTime(ms: number): string {
-    return new Date(ms).toLocaleString(cockpit.language.replace("_", "-"), { dateStyle: "medium", timeStyle: "medium" });
+    return formatDateTime(new Date(ms), cockpit.language);
 }

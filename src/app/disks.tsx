@@ -1,13 +1,14 @@
 // How a VM's disks are shown in the list: one line per disk (target, format, size).
 import cockpit from "../lib/cockpit";
 import type { DiskSummary } from "../vm-types";
+import { bytes } from "./backup-text";
 
 const _ = cockpit.gettext;
 
 export function diskSize(disk: DiskSummary): string {
     if (disk.path === null)
         return _("empty");
-    return disk.capacity === null ? _("unknown size") : cockpit.format_bytes(disk.capacity, 1024);
+    return disk.capacity === null ? _("unknown size") : bytes(disk.capacity);
 }
 
 export function diskFormat(disk: DiskSummary): string {

@@ -77,7 +77,7 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
             <ModalHeader title={cockpit.format(_("Restore $0"), domain)} labelId="restore-dialog-title"
                          description={cockpit.format(_("From $0"), backupFolder)} />
             <ModalBody>
-                {failure && <Alert id="restore-failure" variant="danger" isInline title={_("The restore did not start")}>{failure}</Alert>}
+                {failure && <Alert component="h2" id="restore-failure" variant="danger" isInline title={_("The restore did not start")}>{failure}</Alert>}
                 <Form id="restore-form" onSubmit={event => { event.preventDefault(); start() }}>
                     <FormGroup label={_("Restore point")} fieldId="restore-point" isRequired>
                         <FormSelect id="restore-point" value={form.point} onChange={(_event, value) => change({ point: value })}

@@ -12,7 +12,7 @@ export function RestoreLastJob({ job }: { job: RestoreJobState }) {
     if (job.state === "succeeded") {
         const disks = job.result?.disks ?? [];
         return (
-            <Alert id="restore-last-job" data-state={job.state} variant="success" isInline isPlain
+            <Alert component="h2" id="restore-last-job" data-state={job.state} variant="success" isInline isPlain
                    title={cockpit.format(_("Restore point $0 restored"), job.point)}>
                 <p>
                     {job.result?.defined
@@ -33,13 +33,13 @@ export function RestoreLastJob({ job }: { job: RestoreJobState }) {
     }
     if (job.state === "cancelled") {
         return (
-            <Alert id="restore-last-job" data-state={job.state} variant="warning" isInline isPlain title={_("The last restore was cancelled")}>
+            <Alert component="h2" id="restore-last-job" data-state={job.state} variant="warning" isInline isPlain title={_("The last restore was cancelled")}>
                 {cockpit.format(_("Cancelled at $0. The files it had written were removed."), when)}
             </Alert>
         );
     }
     return (
-        <Alert id="restore-last-job" data-state={job.state} variant="danger" isInline isPlain title={_("The last restore failed")}>
+        <Alert component="h2" id="restore-last-job" data-state={job.state} variant="danger" isInline isPlain title={_("The last restore failed")}>
             <span className="backup-error-message">{job.message ?? _("No reason was given.")}</span>
             {" "}{cockpit.format(_("($0)"), when)}
         </Alert>

@@ -10,9 +10,12 @@ import type { HelperError } from "../helper-client";
 
 const _ = cockpit.gettext;
 
-export function LoadingState({ title }: { title: string }) {
+/** h1 when the state is all the page shows, h2 inside a card that has its own title. */
+type Level = "h1" | "h2";
+
+export function LoadingState({ title, headingLevel = "h2" }: { title: string; headingLevel?: Level }) {
     return (
-        <EmptyState id="state-loading" titleText={title} headingLevel="h2" icon={Spinner} />
+        <EmptyState id="state-loading" titleText={title} headingLevel={headingLevel} icon={Spinner} />
     );
 }
 
@@ -26,7 +29,7 @@ export function NoVmsState() {
 
 export function NotAdminState() {
     return (
-        <EmptyState id="state-not-admin" titleText={_("Administrative access required")} headingLevel="h2" icon={LockIcon}>
+        <EmptyState id="state-not-admin" titleText={_("Administrative access required")} headingLevel="h1" icon={LockIcon}>
             <EmptyStateBody>
                 {_("Backing up virtual machines needs administrative access. Turn on administrative access in the top bar and try again.")}
             </EmptyStateBody>
@@ -51,9 +54,9 @@ function errorBody(error: HelperError): string {
     return error.detail;
 }
 
-export function HelperErrorState({ error, onRetry }: { error: HelperError; onRetry: () => void }) {
+export function HelperErrorState({ error, onRetry, headingLevel = "h2" }: { error: HelperError; onRetry: () => void; headingLevel?: Level }) {
     return (
-        <EmptyState id="state-error" data-error-kind={error.kind} titleText={errorTitle(error)} headingLevel="h2"
+        <EmptyState id="state-error" data-error-kind={error.kind} titleText={errorTitle(error)} headingLevel={headingLevel}
                     icon={ExclamationCircleIcon} status="danger">
             <EmptyStateBody className="vnb-error-detail">{errorBody(error)}</EmptyStateBody>
             <EmptyStateFooter>

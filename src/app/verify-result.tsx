@@ -53,7 +53,7 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
     if (run.status === "running") {
         const p = run.progress;
         return (
-            <Alert id="verify-result" data-state="running" data-point={run.point} variant="info" isInline
+            <Alert component="h3" id="verify-result" data-state="running" data-point={run.point} variant="info" isInline
                    customIcon={<Spinner size="md" aria-label={_("Verifying")} />}
                    title={cockpit.format(_("Verifying restore point $0"), run.point)}>
                 {p && p.count > 0
@@ -69,7 +69,7 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
     }
     if (run.status === "error") {
         return (
-            <Alert id="verify-result" data-state="error" data-point={run.point} variant="danger" isInline actionClose={close}
+            <Alert component="h3" id="verify-result" data-state="error" data-point={run.point} variant="danger" isInline actionClose={close}
                    title={cockpit.format(_("Restore point $0 could not be verified"), run.point)}>
                 <span className="vnb-error-detail">{run.error.detail.replace(/^helper: /, "")}</span>
             </Alert>
@@ -79,14 +79,16 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
     const bad = answer.files.filter(f => f.status === "mismatch" || f.status === "damaged").length;
     const unchecked = answer.files.filter(f => f.status === "no-checksum").length;
     return (
-        <Alert id="verify-result" data-state={answer.ok ? "ok" : "failed"} data-point={run.point} variant={answer.ok ? "success" : "danger"}
+        <Alert component="h3" id="verify-result" data-state={answer.ok ? "ok" : "failed"} data-point={run.point} variant={answer.ok ? "success" : "danger"}
                isInline actionClose={close}
                title={answer.ok
                    ? cockpit.format(_("Restore point $0 is intact"), run.point)
                    : cockpit.format(_("Restore point $0 failed verification"), run.point)}>
             <p>
                 {answer.ok
-                    ? cockpit.format(_("None of the $0 files of its chain is damaged or differs from its checksum."), String(answer.files.length))
+                    ? cockpit.format(cockpit.ngettext("The one file of its chain is neither damaged nor different from its checksum.",
+                                                    "None of the $0 files of its chain is damaged or differs from its checksum.", answer.files.length),
+                                   String(answer.files.length))
                     : bad === 0
                     // Refused for the chain itself (a gap, another VM's file, a damaged checkpoint list): the reason follows.
                     ? _("A restore of this point would be refused:")

@@ -13,6 +13,7 @@ import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 import { pyRestore } from "../lib/backup-cli.ts";
 import { JOBS_DIR, SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
@@ -185,6 +186,10 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await row.waitFor({ timeout: 120_000 });
         assert.equal(await row.getAttribute("data-level"), "inc");
         assert.equal(await page.locator('#backup-last-job').getAttribute("data-state"), "succeeded");
+        // Screen readers hear the end: the polite live region says what the alert says.
+        assert.equal(await page.locator("#job-announcer").getAttribute("aria-live"), "polite");
+        assert.match(await page.locator("#job-announcer").textContent() ?? "", /^Incremental backup virtnbdbackup\.1 finished$/);
+        assert.equal(await page.locator("#backup-settings-edit").getAttribute("aria-label"), "Edit backup settings");
         assert.equal(await point(page, "virtnbdbackup.0").count(), 1);
         // The row can come from a reload made while the run was still writing its chain files (they come
         // last); the reload at the job's end brings the new chain length.
@@ -195,11 +200,13 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await openVm(page, cockpit!, small);
         await point(page, "virtnbdbackup.1").waitFor();
         console.log(`# ${await screenshot(page, "backups-tab-light")}`);
+        await assertAccessible(page, "backups-tab-light");
         await page.evaluate(() => localStorage.setItem("shell:style", "dark"));
         await page.reload();  // the same URL again would be a same-document navigation
         await point(page, "virtnbdbackup.1").waitFor();
         assert.equal(await page.evaluate(() => document.documentElement.classList.contains("pf-v6-theme-dark")), true);
         console.log(`# ${await screenshot(page, "backups-tab-dark")}`);
+        await assertAccessible(page, "backups-tab-dark");
         await page.evaluate(() => localStorage.removeItem("shell:style"));
 
         const out = path.join(work, "restore-small");
@@ -225,6 +232,8 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
             return /[1-9]\d*(\.\d+)? (MiB|GiB) of/.test(text);
         }, undefined, { timeout: 60_000 });
         console.log(`# ${await screenshot(page, "backups-tab-progress")}`);
+        await assertAccessible(page, "backups-tab-progress");
+        assert.match(await page.locator("#job-announcer").textContent() ?? "", /backup in progress, \d+0?% done$/);
         await page.locator("#backup-cancel").click();
         await page.locator("#backup-cancel-dialog").waitFor();
         await page.locator("#backup-cancel-confirm").click();

@@ -15,6 +15,7 @@ import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 import { ourBackupOk } from "../lib/backup-cli.ts";
 import { FRAME_HEADER_LENGTH, parseFrameHeader } from "../../helper/format/index.ts";
 import { JOBS_DIR, removePluginState } from "../lib/plugin-state.ts";
@@ -40,6 +41,8 @@ async function setFolder(page: Page, folder: string) {
 /** Opens the row's kebab menu and picks an item. */
 async function pointAction(page: Page, point: string, item: "Verify" | "Restore…") {
     await page.getByRole("button", { name: `Actions for ${point}` }).click();
+    await page.getByRole("menuitem", { name: item }).waitFor();
+    await assertAccessible(page, `the open actions menu of ${point}`);
     await page.getByRole("menuitem", { name: item }).click();
 }
 
@@ -176,6 +179,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
             ["vda.full.data", "ok"], ["vdb.full.data", "ok"], ["vda.inc.virtnbdbackup.1.data", "ok"], ["vdb.inc.virtnbdbackup.1.data", "ok"],
         ]);
         console.log(`# ${await screenshot(page, "restore-verify-ok")}`);
+        await assertAccessible(page, "restore-verify-ok");
         // The first point's chain is the full alone.
         assert.equal(await verify(page, "virtnbdbackup.0"), "ok");
         assert.equal(await page.locator("#verify-files tr[data-file]").count(), 2);
@@ -195,6 +199,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
                 "vda.full.data": "ok", "vdb.full.data": "ok", "vda.inc.virtnbdbackup.1.data": "mismatch", "vdb.inc.virtnbdbackup.1.data": "ok",
             });
             console.log(`# ${await screenshot(page, "restore-verify-mismatch")}`);
+            await assertAccessible(page, "restore-verify-mismatch");
             // virtnbdbackup.0 does not include the damaged file.
             assert.equal(await verify(page, "virtnbdbackup.0"), "ok");
         } finally {
@@ -227,6 +232,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         await dialog.locator("#restore-target").fill(target);
         await dialog.locator("#restore-name").fill(name);
         console.log(`# ${await screenshot(page, "restore-dialog")}`);
+        await assertAccessible(page, "restore-dialog");
         defined.push(name);
         await dialog.locator("#restore-start").click();
         await dialog.waitFor({ state: "detached" });
@@ -237,6 +243,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         assert.equal(await page.evaluate(() => (window as unknown as { sawRestore: boolean }).sawRestore), true, "the restore's progress was shown");
         assert.match(await last.innerText(), new RegExp(`The new virtual machine ${name} is defined`));
         console.log(`# ${await screenshot(page, "restore-finished")}`);
+        await assertAccessible(page, "restore-finished");
 
         const images = expected.get("virtnbdbackup.1")!;
         for (const [i, disk] of vm.disks.entries()) {
@@ -280,6 +287,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         await dialog.locator("#restore-start").click();
         assert.match(await dialog.locator("#restore-target-error").innerText(), /backup folder/);
         console.log(`# ${await screenshot(page, "restore-dialog-refused")}`);
+        await assertAccessible(page, "restore-dialog-refused");
         await dialog.getByRole("button", { name: "Cancel" }).click();
         await dialog.waitFor({ state: "detached" });
         assert.equal(fs.readFileSync(path.join(JOBS_DIR, `${uuid}.json`), "utf8"), before, "no job was started");
@@ -322,6 +330,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
             assert.match(reason, /vdb\.inc\.virtnbdbackup\.1\.data: checksum mismatch/);
             assert.doesNotMatch(reason, /\n/, "the reason is one line");
             console.log(`# ${await screenshot(page, "restore-failed")}`);
+            await assertAccessible(page, "restore-failed");
         } finally {
             clearInterval(watch);
             flipByte(file, offset);
@@ -365,6 +374,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         await page.waitForFunction(() => /[1-9]\d*(\.\d+)? (MiB|GiB) of/.test(document.querySelector("#backup-progress-overall")?.textContent ?? ""),
                                    undefined, { timeout: 60_000 });
         console.log(`# ${await screenshot(page, "restore-progress")}`);
+        await assertAccessible(page, "restore-progress");
         assert.equal(await page.locator("#backup-now").isDisabled(), true, "no backup while the restore runs");
         // The helper refuses a second job of the VM, whatever its kind, and says why.
         const helper = path.join(DIST, "helper", "helper.js");

@@ -12,6 +12,7 @@ import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { ensureCron } from "../lib/cron.ts";
@@ -112,6 +113,9 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         await dialog.locator("#backup-settings-schedule").selectOption("daily");
         assert.equal(await dialog.locator("#backup-settings-weekday").count(), 0);
         assert.equal(await dialog.locator("#backup-settings-time").inputValue(), "02:00");
+        // A plain text field shows its value as it is, "02:00" as the summary and cron say it; a browser's own time
+        // field would show "02:00 AM" in an en-US browser.
+        assert.equal(await dialog.locator("#backup-settings-time").getAttribute("type"), "text");
         await dialog.locator("#backup-settings-schedule").selectOption("weekly");
         assert.deepEqual(await dialog.locator("#backup-settings-weekday option").allInnerTexts(),
                          ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]);
@@ -125,6 +129,7 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         const dialog = await chooseSchedule(page, { frequency: "weekly", weekday: "3", time: "03:30" });
         await dialog.locator("#backup-settings-folder").fill(path.join(work, "vm"));
         console.log(`# ${await screenshot(page, "backup-settings-schedule-weekly")}`);
+        await assertAccessible(page, "backup-settings-schedule-weekly");
         await dialog.locator("#backup-settings-save").click();
         await dialog.waitFor({ state: "detached" });
         await page.locator("#backup-settings-schedule-summary", { hasText: "Weekly on Wednesday at 03:30" }).waitFor();
@@ -156,6 +161,7 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         await timeError.waitFor();
         assert.match(await timeError.innerText(), /hours and minutes/);
         console.log(`# ${await screenshot(page, "backup-settings-schedule-bad-time")}`);
+        await assertAccessible(page, "backup-settings-schedule-bad-time");
         // Still open, nothing stored, cron unchanged, and the summary shows the stored schedule.
         assert.equal(await dialog.isVisible(), true);
         await dialog.getByRole("button", { name: "Cancel" }).click();

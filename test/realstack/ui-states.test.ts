@@ -11,6 +11,7 @@ import path from "node:path";
 import { runOk } from "../lib/exec.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -62,6 +63,7 @@ describe("page states", { timeout: 300_000 }, () => {
             assert.match(await state.innerText(), /Administrative access required/);
             assert.equal(await page.locator("#state-error, #vm-list").count(), 0);
             console.log(`# screenshot: ${await screenshot(page, "state-not-admin")}`);
+            await assertAccessible(page, "state-not-admin");
         } finally {
             await cockpit.stop();
         }
@@ -83,6 +85,7 @@ describe("page states", { timeout: 300_000 }, () => {
             assert.match(await error.innerText(),
                          /Cannot list virtual machines\s+The virtnbdbackup helper is not installed: no cockpit\/virtnbdbackup\/helper\/helper\.js in /);
             console.log(`# screenshot: ${await screenshot(page, "state-helper-missing")}`);
+            await assertAccessible(page, "state-helper-missing");
 
             // Install the built helper, then Retry: the page runs it and shows its real answer
             // (the host's VMs, none, or the helper's own error) instead of "not installed".

@@ -2,6 +2,7 @@
 // TCG VM that this test defines in the host's libvirtd, in light and dark theme and in German.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { run, runOk } from "../lib/exec.ts";
@@ -9,6 +10,7 @@ import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -30,6 +32,43 @@ async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
         return await step();
     } finally {
         console.log(`# ${label}: ${Date.now() - start} ms`);
+    }
+}
+
+/** pids of `helper watch-vms` processes started by this cockpit-ws (found by walking up their parents). */
+function watchesOf(cockpit: RunningCockpit): number[] {
+    const cmdline = (pid: number) => {
+        try {
+            return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+        } catch {
+            return [];
+        }
+    };
+    const parent = (pid: number) => {
+        try {
+            return Number(/^PPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+        } catch {
+            return 0;
+        }
+    };
+    const ours = (pid: number) => {
+        for (let p = parent(pid); p > 1; p = parent(p)) {
+            const argv = cmdline(p);
+            if (argv[0]?.endsWith("cockpit-ws") && argv.includes(String(cockpit.port)))
+                return true;
+        }
+        return false;
+    };
+    return fs.readdirSync("/proc").filter(e => /^\d+$/.test(e)).map(Number)
+            .filter(pid => cmdline(pid).includes("watch-vms") && ours(pid));
+}
+
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!await check()) {
+        if (Date.now() > deadline)
+            assert.fail(`timed out waiting until ${what}`);
+        await new Promise(r => setTimeout(r, 100));
     }
 }
 
@@ -93,6 +132,7 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
         assert.match(page.url(), new RegExp(`#/${vm!.name}$`));
         await page.locator("#vm-tabs [data-tab=disks]").click();
         assert.equal((await detail.locator('#vm-disks tr[data-disk="vda"]').innerText()).includes("qcow2"), true);
+        await assertAccessible(page, "the VM's Disks tab");
         await page.locator("#back-to-list a").click();
         await vmRow(page, vm!.name).waitFor();
     });
@@ -108,12 +148,14 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
         assert.equal(await isDark(), true);
         const darkBackground = await background();
         console.log(`# dark theme screenshot: ${await screenshot(page, "vm-list-dark")}`);
+        await assertAccessible(page, "vm-list-dark");
 
         await page.evaluate(() => localStorage.setItem("shell:style", "light"));
         await openList(page, cockpit!, vm!.name);
         assert.equal(await isDark(), false);
         const lightBackground = await background();
         console.log(`# light theme screenshot: ${await screenshot(page, "vm-list-light")}`);
+        await assertAccessible(page, "vm-list-light");
         assert.notEqual(darkBackground, lightBackground, "the dark class changes the rendered colours");
 
         // The shell changes the setting in its own document; this page hears it as a storage event.
@@ -139,8 +181,37 @@ describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
             assert.equal(await page.evaluate(() => document.documentElement.lang), "de");
             assert.equal(await page.title(), "Sicherungen virtueller Maschinen");
             console.log(`# German screenshot: ${await screenshot(page, "vm-list-de")}`);
+            await assertAccessible(page, "vm-list-de");
         } finally {
             await browser!.context.clearCookies({ name: "CockpitLang" });
         }
+    });
+
+    it("follows VMs starting, stopping and appearing without a click, and stops watching when the page goes", async () => {
+        const page = browser!.page;
+        await openList(page, cockpit!, vm!.name);
+        const state = vmRow(page, vm!.name).locator(".vm-state");
+        assert.equal(await state.getAttribute("data-state"), "running");
+        await waitUntil("the page watches the VMs", () => watchesOf(cockpit!).length === 1);
+
+        await vm!.shutdown();
+        await page.waitForFunction(sel => document.querySelector(sel)?.getAttribute("data-state") === "shut off",
+                                   `#vm-list tr[data-vm="${vm!.name}"] .vm-state`, { timeout: 15_000 });
+        assert.equal((await state.innerText()).trim(), "Shut off");
+        await vm!.start();
+        await page.waitForFunction(sel => document.querySelector(sel)?.getAttribute("data-state") === "running",
+                                   `#vm-list tr[data-vm="${vm!.name}"] .vm-state`, { timeout: 15_000 });
+
+        const newcomer = await TestVm.create({ start: false, disks: [{ size: "8M" }] });
+        try {
+            await vmRow(page, newcomer.name).waitFor({ timeout: 15_000 });
+            assert.equal(await vmRow(page, newcomer.name).locator(".vm-state").getAttribute("data-state"), "shut off");
+        } finally {
+            await newcomer.cleanup();
+        }
+        await vmRow(page, newcomer.name).waitFor({ state: "detached", timeout: 15_000 });
+
+        await page.goto("about:blank");
+        await waitUntil("the watch ended with the page", () => watchesOf(cockpit!).length === 0, 15_000);
     });
 });

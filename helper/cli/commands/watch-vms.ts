@@ -1,0 +1,43 @@
+// `helper watch-vms [--uri URI]`: one JSON line per VM lifecycle event ({"domain":..,"event":"Started"}) for as
+// long as it runs; the page lists the VMs again when one arrives. Ends (exit 0) on SIGTERM/SIGINT/SIGHUP, when
+// its output cannot be written, or when its input is a pipe or socket that closes (Cockpit's bridge went away:
+// a watch must not outlive its page); exit 1 when libvirt ends the watch.
+import fs from "node:fs";
+import type { Command } from "commander";
+import { watchLifecycle } from "../../libvirt/events.ts";
+import { DEFAULT_URI } from "../../libvirt/virsh.ts";
+import { parseUri } from "./args.ts";
+
+/** Adds the watch-vms subcommand to the helper's program. */
+export function addWatchVms(program: Command): void {
+    program
+        .command("watch-vms")
+        .description("print a JSON line whenever a VM starts, stops, appears or goes away")
+        .option("-U, --uri <uri>", "libvirt connection URI", parseUri, DEFAULT_URI)
+        .allowExcessArguments(false)
+        .action(async (opts: { uri: string }) => {
+            const controller = new AbortController();
+            const stop = () => controller.abort();
+            for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const)
+                process.on(sig, stop);
+            process.stdout.on("error", stop);  // the reader is gone (EPIPE)
+            if (inputIsPipe()) {
+                process.stdin.on("end", stop);
+                process.stdin.resume();
+            }
+            try {
+                await watchLifecycle(e => process.stdout.write(JSON.stringify(e) + "\n"), { uri: opts.uri, signal: controller.signal });
+            } finally {
+                process.stdin.pause();
+            }
+        });
+}
+
+function inputIsPipe(): boolean {
+    try {
+        const st = fs.fstatSync(0);
+        return st.isFIFO() || st.isSocket();
+    } catch {
+        return false;
+    }
+}
