@@ -111,10 +111,16 @@ describe("the installed Debian package", { skip }, () => {
         assert.ok(result.identical, result.output);
     });
 
-    test("the page finds the packaged helper under /usr/lib (Cockpit's default data dirs, nothing in HOME)", () => {
+    test("the page finds the packaged helper under /usr/lib from the data dir /usr/share, and it answers", () => {
+        // Only /usr/share: a `make install` in /usr/local would rightly be found first otherwise.
         const home = fs.mkdtempSync(path.join(work, "home-"));
         const [cmd, ...args] = helperArgv(["list-vms"]);
-        const r = spawnSync(cmd, args, { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LC_ALL: "C" } });
+        const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, XDG_DATA_DIRS: "/usr/share", LC_ALL: "C" };
+        // Which file it runs: the same program with its last line printing the file instead of loading it.
+        assert.ok(args[1].endsWith("require(found);\n"), "LOCATE no longer ends by loading the found file");
+        const found = spawnSync(cmd, ["-e", args[1].replace(/require\(found\);\n$/, "console.log(found);\n"), "--"], { encoding: "utf8", env });
+        assert.equal(found.stdout.trim(), `${LIB}/helper.js`, found.stderr);
+        const r = spawnSync(cmd, args, { encoding: "utf8", env });
         assert.equal(r.status, 0, r.stderr);
         assert.ok(Array.isArray(JSON.parse(r.stdout).vms), r.stdout.slice(0, 200));
     });
