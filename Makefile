@@ -6,6 +6,7 @@ BINDIR = $(DESTDIR)$(PREFIX)/bin
 MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 METAINFODIR = $(DESTDIR)$(PREFIX)/share/metainfo
 METAINFO = org.cockpit_project.virtnbdbackup.metainfo.xml
+CRON_FILE ?= /etc/cron.d/cockpit-virtnbdbackup
 # The CLIs are installed as cockpit-<tool>: Debian's virtnbdbackup package owns /usr/bin/virtnbdbackup.
 CLIS = virtnbdbackup virtnbdrestore
 # What the native packages in dist/helper/node_modules need only to build (node-gyp's files, types, docs).
@@ -48,6 +49,11 @@ install: node_modules all man
 	    fi; \
 	done
 	install -m 644 $(METAINFO) $(METAINFODIR)/
+	@# Schedules made with an older make install start the helper from the page's folder, where it is no more.
+	if [ -z "$(DESTDIR)" ] && [ -f $(CRON_FILE) ] && grep -q ' $(PREFIX)/share/cockpit/virtnbdbackup/helper/helper.js ' $(CRON_FILE); then \
+	    sed -i 's# $(PREFIX)/share/cockpit/virtnbdbackup/helper/helper.js # $(PREFIX)/lib/cockpit-virtnbdbackup/helper.js #' $(CRON_FILE); \
+	    echo "$(CRON_FILE): the schedules now start $(PREFIX)/lib/cockpit-virtnbdbackup/helper.js"; \
+	fi
 
 uninstall:
 	rm -rf $(PLUGINDIR) $(HELPERDIR) $(METAINFODIR)/$(METAINFO)
