@@ -13,6 +13,8 @@ import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm, compareImages } from "../lib/vm.ts";
 import { run, runOk } from "../lib/exec.ts";
 import { helperArgv } from "../../src/helper-locate.ts";
+import { startCockpit } from "../lib/cockpit.ts";
+import { launchBrowser } from "../lib/browser.ts";
 
 const PACKAGE = "cockpit-virtnbdbackup";
 const PLUGIN = "/usr/share/cockpit/virtnbdbackup";
@@ -123,6 +125,25 @@ describe("the installed Debian package", { skip }, () => {
         const r = spawnSync(cmd, args, { encoding: "utf8", env });
         assert.equal(r.status, 0, r.stderr);
         assert.ok(Array.isArray(JSON.parse(r.stdout).vms), r.stdout.slice(0, 200));
+    });
+
+    test("cockpit-ws serves the packaged page, which lists a VM through the packaged helper", async () => {
+        // The page's folder has no helper/: the page can only work with /usr/lib/cockpit-virtnbdbackup/helper.js.
+        const vm = await TestVm.create({ disks: [{ size: "32M" }] });
+        vms.push(vm);
+        const cockpit = await startCockpit({ pkgDir: PLUGIN });
+        const browser = await launchBrowser({ locale: "en-US" });
+        try {
+            await browser.page.goto(cockpit.pageUrl());
+            await browser.page.locator(`#vm-list tr[data-vm="${vm.name}"], #state-error, #state-not-admin`).first().waitFor({ timeout: 60_000 });
+            const error = browser.page.locator("#state-error, #state-not-admin");
+            assert.equal(await error.count(), 0, await error.count() ? await error.first().innerText() : "");
+            const row = browser.page.locator(`#vm-list tr[data-vm="${vm.name}"]`);
+            assert.equal((await row.locator(".vm-name").innerText()).trim(), vm.name);
+        } finally {
+            await browser.close();
+            await cockpit.stop();
+        }
     });
 
     test("the page's manifest shows the menu entry only where virsh is, and Cockpit lists the page", () => {
