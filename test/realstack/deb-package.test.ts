@@ -1,7 +1,8 @@
 // The installed Debian package (make deb; apt-get install ./cockpit-virtnbdbackup_*.deb): its files, its
 // CLIs (a real full backup and restore, compared with qemu-img compare), the page's manifest and metainfo,
 // the man pages, that the page (in cockpit-ws and Chromium) finds and runs the packaged helper, and what
-// purge removes. Skipped when the package is not installed (VNBT_REQUIRE_DEB=1, set by .ci/run, makes that a failure instead).
+// purge removes. Skipped when the package is not installed (VNBT_REQUIRE_DEB=1, set by .ci/run, makes that
+// a failure instead).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
