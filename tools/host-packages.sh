@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages the demo and the tests need; does nothing for those already there.
+# Installs the Debian 12 packages the demo and the tests need (and make deb: debhelper, help2man, lintian); does nothing for those already there.
 set -euo pipefail
 packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
@@ -9,6 +9,7 @@ packages=(
     chromium libxml2-utils time
     virtnbdbackup python3-lz4
     cron rsyslog
+    debhelper dpkg-dev build-essential help2man lintian appstream
 )
 missing=()
 for p in "${packages[@]}"; do
