@@ -81,6 +81,7 @@ export async function dirtyExtents(vm: TestVm, c: FragmentedCase): Promise<void>
 
 export const FRAGMENTED_FULL: FragmentedCase[] = [
     { name: "4000 × 64 KiB", diskSize: "4G", count: 4000, stride: MiB, lengths: [64 * KiB] },
+    { name: "16000 × 64 KiB", diskSize: "16G", count: 16000, stride: MiB, lengths: [64 * KiB] },
     // Runs of 4 KiB – 4 MiB: every size class at once, one every 8 MiB.
     { name: "500 mixed 4 KiB–4 MiB", diskSize: "4G", count: 500, stride: 8 * MiB, lengths: [4 * KiB, 64 * KiB, 512 * KiB, 16 * KiB, 4 * MiB, 128 * KiB, 1 * MiB, 8 * KiB] },
 ];
