@@ -14,6 +14,7 @@ import { cleanupAll, cleanupOnSignals, onCleanup } from "./lib/cleanup.ts";
 import { FULL, SMOKE, type BenchConfig } from "./lib/config.ts";
 import { dropCaches, hostLoad, machineInfo } from "./lib/host.ts";
 import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure.ts";
+import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
 import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
 import { backupCmd, deleteAllCheckpoints, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
@@ -279,6 +280,88 @@ async function sparseDisk(b: Bench): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Fragmented incrementals
+
+function fragFloorLabel(c: FragmentedCase): string {
+    return `floor (${c.name}): backup-begin + nbdcopy → file + domjobabort`;
+}
+
+function fragLabel(tool: Tool, c: FragmentedCase, compress: boolean): string {
+    return backupLabel(tool, "inc", compress, `, ${c.name} dirty`);
+}
+
+/** The floor of a fragmented case: the pull-mode export of a disk whose only data are the dirty extents. */
+async function fragFloor(b: Bench, vm: TestVm, c: FragmentedCase, check: boolean): Promise<void> {
+    await beforeTimedRun(b);
+    const job = await startPullJob(vm.name, "vda", b.work);
+    const forget = onCleanup("floor job", async () => { await job.stop() });
+    try {
+        const out = path.join(b.work, "frag-floor.raw");
+        const copy = await measureOk("nbdcopy to file", "nbdcopy", [job.uri, out]);
+        if (check)
+            await b.checks.sameImage(`floor (${c.name}): nbdcopy of the pull-mode export`, out, vm.expectedPath(0));
+        fs.rmSync(out, { force: true });
+        forget();
+        const abortMs = await job.stop();
+        record(row(b, fragFloorLabel(c), caseBytes(c)), copy, job.beginMs + copy.wallMs + abortMs);
+    } catch (e) {
+        forget();
+        await job.stop().catch(() => 0);
+        throw e;
+    }
+}
+
+/**
+ * One chain per tool and compression: full (untimed), then per round new data in every extent and a timed
+ * inc; the plain chain of ours also times the floor after each round's writes. Our chains are checked by
+ * a restore of their last point.
+ */
+async function fragmentedCase(b: Bench, c: FragmentedCase): Promise<void> {
+    log(`fragmented ${c.name}: building a VM with a blank ${c.diskSize} disk...`);
+    const vm = await TestVm.create({ disks: [{ size: c.diskSize }] });
+    const forget = onCleanup("fragmented VM", () => vm.cleanup());
+    try {
+        const chains: [Tool, boolean][] = [["ours", false], ["ours", true], ...(b.cfg.python ? [["python", false] as [Tool, boolean]] : [])];
+        for (const [tool, compress] of chains) {
+            await deleteAllCheckpoints(vm.name);
+            const chain = freshDir(b, `${tool}-frag${compress ? "-z" : ""}`);
+            const full = backupCmd(tool, vm.name, "full", chain, compress);
+            await measureOk(`${tool} full (chain start)`, full.cmd, full.args);
+            const label = fragLabel(tool, c, compress);
+            for (let round = 0; round < b.cfg.reps; round++) {
+                log(`${label}: round ${round + 1}/${b.cfg.reps}`);
+                await dirtyExtents(vm, c);
+                if (tool === "ours" && !compress)
+                    await fragFloor(b, vm, c, round === 0);
+                const cmd = backupCmd(tool, vm.name, "inc", chain, compress);
+                await beforeTimedRun(b);
+                record(row(b, label, caseBytes(c)), await measureOk(label, cmd.cmd, cmd.args));
+            }
+            if (tool === "ours")
+                await verifyBackup(b, `our fragmented chain${compress ? " -z" : ""} (${c.name}, full + ${b.cfg.reps} incs)`, chain, vm.expectedPath(0), vm.disks[0]!.path);
+            fs.rmSync(chain, { recursive: true, force: true });
+        }
+        await deleteAllCheckpoints(vm.name);
+    } finally {
+        forget();
+        await vm.cleanup();
+    }
+}
+
+function fragmentedCases(b: Bench): FragmentedCase[] {
+    const all = b.cfg.name === "smoke" ? FRAGMENTED_SMOKE : FRAGMENTED_FULL;
+    // --case=<text>: only the cases whose name contains it.
+    const only = process.argv.find(a => a.startsWith("--case="))?.slice("--case=".length);
+    return only === undefined ? all : all.filter(c => c.name.includes(only));
+}
+
+function fragmentedGoals(b: Bench): Goal[] {
+    const get = (label: string) => median(b.rows.get(label));
+    return fragmentedCases(b).flatMap(c => [false, true].map(compress =>
+        ratioGoal(`ours inc${compress ? " -z" : ""}, ${c.name} dirty / its floor`, get(fragLabel("ours", c, compress)), get(fragFloorLabel(c)), "<=", 1.25)));
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Goals and report
 
 function goals(b: Bench): Goal[] {
@@ -309,6 +392,7 @@ function goals(b: Bench): Goal[] {
         const extra = (sparse - inc0) / 1000;
         out.push({ goal: `ours full of the ${b.cfg.sparse.diskSize} sparse disk − ours inc 0 dirty`, target: "<= 1 s", value: `${extra.toFixed(2)} s`, pass: extra <= 1 });
     }
+    out.push(...fragmentedGoals(b));
     out.push(ratioGoal("Python restore / ours restore", get("Python virtnbdrestore (Python's full)"), get("ours virtnbdrestore (Python's full)"), ">=", 2));
     const ourRss = [...b.rows.values()].filter(r => r.label.startsWith("ours") && !r.unavailable).map(peakRss).filter((v): v is number => v !== null);
     const maxRss = ourRss.length > 0 ? Math.max(...ourRss) : null;
@@ -365,7 +449,10 @@ async function report(b: Bench, startedAt: Date, loadBefore: ReturnType<typeof h
 // ---------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
-    const cfg = process.argv.includes("--smoke") ? SMOKE : FULL;
+    const base = process.argv.includes("--smoke") ? SMOKE : FULL;
+    // --reps=<n>: fewer (or more) runs per measurement, for a quick look; the results file is left alone.
+    const reps = Number(process.argv.find(a => a.startsWith("--reps="))?.slice("--reps=".length) ?? base.reps);
+    const cfg: BenchConfig = { ...base, reps };
     if (!haveGnuTime())
         throw new Error("/usr/bin/time is missing: install Debian's `time` package (apt-get install time)");
     cleanupOnSignals();
@@ -376,6 +463,15 @@ async function main(): Promise<number> {
     onCleanup("work folder", () => fs.rmSync(work, { recursive: true, force: true }));
     await snapshotOurClis(work);
 
+    // --fragmented: only the fragmented incrementals, without the main VM (a quick look while working on them).
+    if (process.argv.includes("--fragmented")) {
+        const b: Bench = { cfg, vm: undefined as unknown as TestVm, work, checks: new Checks(), rows: new Map(), dataBytes: 0, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };
+        unfinished = b;
+        for (const c of fragmentedCases(b))
+            await fragmentedCase(b, c);
+        process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(fragmentedGoals(b)) + "\n");
+        return 0;
+    }
     log(`${cfg.name} benchmark: building the VM (${cfg.diskSize} disk)...`);
     const t0 = performance.now();
     const vm = await TestVm.create({ disks: [{ size: cfg.diskSize, writes: cfg.writes }] });
@@ -399,10 +495,12 @@ async function main(): Promise<number> {
     if (cfg.python)
         await incrementals(b, "python");
     await sparseDisk(b);
+    for (const c of fragmentedCases(b))
+        await fragmentedCase(b, c);
 
     const text = await report(b, startedAt, loadBefore);
     process.stdout.write(text);
-    if (cfg.name === "full") {
+    if (cfg.name === "full" && cfg.reps === FULL.reps) {
         fs.mkdirSync(path.join(benchDir, "results"), { recursive: true });
         fs.writeFileSync(path.join(benchDir, "results/latest.md"), text);
         log(`written to ${path.join(benchDir, "results/latest.md")}`);

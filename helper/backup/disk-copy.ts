@@ -60,12 +60,14 @@ export async function backupDisk(
         // 1 MiB chunks: each is received, summed and written while it is still in the CPU's cache, which
         // costs less CPU than bigger ones; NbdSource reads each as 256 KiB requests, which QEMU answers faster
         // (bench/results/experiments.md §7). Compressed: 1 MiB lz4 frames inside big extents (smaller ones are
-        // one frame, see StreamSink.chunkSize), 4 at a time on the thread pool.
+        // one frame, see StreamSink.chunkSize), 4 MiB at a time on the thread pool. The in-flight limit is in
+        // bytes: small dirty extents of an incremental are many requests at once (64), as nbdcopy keeps.
         const maxChunk = MiB;
         let last = 0;
         const result = await copyExtents(extents, nbd, sink, {
             maxChunk,
-            maxInFlight: options.inFlight ?? (compressed ? 4 : 16),
+            maxInFlight: options.inFlight ?? 64,
+            maxBytesInFlight: (options.inFlight ?? (compressed ? 4 : 16)) * maxChunk,
             signal: options.signal,
             // Every byte is read: let go of the export, so the job can end while the file is finished.
             onSourceDone: () => {

@@ -50,6 +50,9 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
         throw new Error("maxInFlight and maxChunk must be positive");
     const progress: CopyProgress = { done: 0, total: dataBytes(extents) };
     const free: Buffer[] = [];
+    // Small chunks (small extents of an incremental) get small buffers: many of them may be in flight.
+    const smallSize = Math.max(1, Math.floor(maxChunk / 4));
+    const freeSmall: Buffer[] = [];
     const queue: Step[] = [];
     const steps = plan(extents, source, sink, maxChunk);
     const maxBytes = options.maxBytesInFlight ?? maxChunk * maxInFlight;
@@ -68,7 +71,9 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
 
     const startRead = (chunk: Chunk): Step => {
         // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
-        const buffer = chunk.length > maxChunk ? Buffer.allocUnsafe(chunk.length) : free.pop() ?? Buffer.allocUnsafe(maxChunk);
+        const buffer = chunk.length > maxChunk ? Buffer.allocUnsafe(chunk.length)
+            : chunk.length <= smallSize ? freeSmall.pop() ?? Buffer.allocUnsafe(smallSize)
+            : free.pop() ?? Buffer.allocUnsafe(maxChunk);
         const view = buffer.subarray(0, chunk.length);
         readsRunning++;
         let result = source.read(chunk, view).then(data => {
@@ -132,6 +137,8 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
                 bytesInFlight -= step.chunk.length;
                 if (step.buffer.length === maxChunk)
                     free.push(step.buffer);
+                else if (step.buffer.length === smallSize)
+                    freeSmall.push(step.buffer);
                 progress.done += step.chunk.length;
                 onProgress?.({ ...progress });
                 break;

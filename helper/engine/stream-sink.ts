@@ -35,6 +35,11 @@ export interface StreamSinkOptions {
 
 // Headers and CRLFs wait here for the next payload; a long run of zero frames is flushed at this size.
 const PENDING_FLUSH_BYTES = 64 * 1024;
+// Payloads up to this size (small dirty extents) are copied into a staging buffer with their frames, and
+// the buffer is written when full: one write and one checksum job for many small frames, not one each
+// (a thread-pool round trip per frame was most of a fragmented incremental's per-extent cost).
+const STAGE_PAYLOAD_MAX = 256 * 1024;
+const STAGE_BYTES = 1024 * 1024;
 
 type State = "open" | "finishing" | "finished" | "aborted";
 
@@ -55,6 +60,9 @@ export class StreamSink implements Sink {
     private readonly trailer: TrailerEntry[] = [];
     private pending: Buffer[] = [];
     private pendingBytes = 0;
+    /** Bytes waiting in order before `pending`: [0, staged) of `stage`, copies of small frames. */
+    private stage: Buffer | undefined;
+    private staged = 0;
     private position = 0;
     private dataWritten = 0;
     private lastEnd = 0;
@@ -229,16 +237,39 @@ export class StreamSink implements Sink {
         this.pendingBytes += buf.length;
     }
 
-    /** Writes the queued small pieces plus `payload` at the current position, summing adler32 on the way. */
+    /**
+     * Writes the staged bytes, the queued small pieces and `payload` at the current position, summing adler32
+     * on the way; a small payload is only staged (copied: the caller may reuse its buffer once this resolves).
+     */
     private async put(payload: Buffer | undefined): Promise<void> {
+        if (payload && payload.length > 0 && payload.length <= STAGE_PAYLOAD_MAX) {
+            const need = this.pendingBytes + payload.length;
+            if (this.staged + need > STAGE_BYTES && this.staged > 0) await this.write(undefined);
+            if (need <= STAGE_BYTES) {
+                this.stage ??= Buffer.allocUnsafe(STAGE_BYTES);
+                for (const b of this.pending) this.staged += b.copy(this.stage, this.staged);
+                this.staged += payload.copy(this.stage, this.staged);
+                this.pending = [];
+                this.pendingBytes = 0;
+                return;
+            }
+        }
+        await this.write(payload);
+    }
+
+    /** Writes everything staged and queued, then `payload`, in one positioned write. */
+    private async write(payload: Buffer | undefined): Promise<void> {
         const buffers: Buffer[] = [];
+        if (this.staged > 0) buffers.push(this.stage!.subarray(0, this.staged));
         if (this.pending.length > 0) buffers.push(this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending));
         if (payload && payload.length > 0) buffers.push(payload);
-        this.pending = [];
-        this.pendingBytes = 0;
         if (buffers.length === 0) return;
         this.adler = await this.out.writeSummed(buffers, this.position, this.adler);
         for (const b of buffers) this.position += b.length;
+        // Only now: the staging buffer was being written until the write returned.
+        this.staged = 0;
+        this.pending = [];
+        this.pendingBytes = 0;
     }
 }
 

@@ -36,6 +36,10 @@ interface DataFrame {
 
 // Header reads go through a window so a long run of zero frames costs one read per window.
 const WINDOW_BYTES = 8 * 1024;
+// A miss this close after the last window's start means small data frames (a fragmented inc): a wider
+// window then holds the headers of many of them, instead of one read per frame.
+const NEAR_BYTES = 256 * 1024;
+const WIDE_WINDOW_BYTES = 512 * 1024;
 
 class WindowReader {
     private window = Buffer.alloc(0);
@@ -49,7 +53,8 @@ class WindowReader {
         if (position >= this.windowStart && end <= this.windowStart + this.window.length) {
             return this.window.subarray(position - this.windowStart, end - this.windowStart);
         }
-        const size = Math.max(end - position, Math.min(WINDOW_BYTES, this.fileSize - position));
+        const near = this.window.length > 0 && position > this.windowStart && position - this.windowStart <= NEAR_BYTES;
+        const size = Math.max(end - position, Math.min(near ? WIDE_WINDOW_BYTES : WINDOW_BYTES, this.fileSize - position));
         const buf = Buffer.allocUnsafe(Math.max(size, 0));
         const got = await readAll(this.fh, buf, position);
         this.window = buf.subarray(0, got);

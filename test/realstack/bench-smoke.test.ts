@@ -14,11 +14,13 @@ test("npm run bench --smoke: runs, prints the table, its correctness checks pass
     assert.match(r.stdout, /^\| Measurement \| median s \| min–max s \| runs \| MB\/s \| peak RSS MB \| CPU s \| output MB \|$/m, why);
     assert.match(r.stdout, /^\| Goal \| target \| measured \| result \|$/m, why);
     // Rows that must have been measured (a number in the median column, not n/a).
-    for (const label of ["floor: backup-begin", "Python virtnbdbackup full", "ours virtnbdbackup full", "ours virtnbdbackup full -z", "ours virtnbdbackup inc, 4 MiB dirty"])
+    for (const label of ["floor: backup-begin", "Python virtnbdbackup full", "ours virtnbdbackup full", "ours virtnbdbackup full -z", "ours virtnbdbackup inc, 4 MiB dirty",
+        "floor (200 × 64 KiB): backup-begin", "ours virtnbdbackup inc, 200 × 64 KiB dirty", "ours virtnbdbackup inc -z, 200 × 64 KiB dirty"])
         assert.match(r.stdout, new RegExp(`^\\| ${label.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}[^|]* \\| \\d+\\.\\d\\d \\|`, "m"), `${label}: ${why}`);
     const checks = /^Correctness: all (\d+) checks passed/m.exec(r.stdout);
     assert.ok(checks, why);
-    // The floor's copy, our plain and -z fulls, our inc chain (+ our restore of the Python full when it works).
-    assert.ok(Number(checks[1]) >= 4, why);
+    // The floor's copy, our plain and -z fulls, our inc chain (+ our restore of the Python full when it works);
+    // the fragmented case's floor copy and our plain and -z fragmented chains.
+    assert.ok(Number(checks[1]) >= 7, why);
     assert.doesNotMatch(r.stderr, /correctness check FAILED/, why);
 });
