@@ -8,7 +8,7 @@ import {
 import { helperArgv } from "./helper-locate";
 import type { ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobState, NoJob, RequestedLevel, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, JobLevel, JobState, NoJob, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError } from "./helper-answer";
@@ -41,11 +41,12 @@ export async function setSettings(domain: string, settings: VmSettings): Promise
     return parseSettingsAnswer(await runHelper([
         "set-settings", "--domain", domain, "--folder", settings.folder, ...(settings.compress ? ["--compress"] : []),
         "--schedule", frequency, "--weekday", String(weekday), "--time", time,
+        "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
     ]));
 }
 
 /** Starts a backup that runs on without the page (`helper start-backup`); progress is in the state file. */
-export async function startBackup(domain: string, level: RequestedLevel): Promise<StartAnswer> {
+export async function startBackup(domain: string, level: JobLevel): Promise<StartAnswer> {
     return parseStartAnswer(await runHelper(["start-backup", "--domain", domain, "--level", level]));
 }
 

@@ -15,7 +15,7 @@ import { HelperError, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import { hasErrors, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
-import { folderProblemText, frequencyName, scheduleProblemText, weekdayName } from "./backup-text";
+import { folderProblemText, frequencyName, keepChainsProblemText, scheduleProblemText, weekdayName } from "./backup-text";
 
 const _ = cockpit.gettext;
 
@@ -27,7 +27,10 @@ export interface BackupSettingsDialogProps {
 }
 
 export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: BackupSettingsDialogProps) {
-    const [form, setForm] = useState<SettingsForm>({ folder: settings.folder, compress: settings.compress, schedule: settings.schedule });
+    const [form, setForm] = useState<SettingsForm>({
+        folder: settings.folder, compress: settings.compress, schedule: settings.schedule,
+        keepChains: settings.keepChains === null || settings.keepChains === undefined ? "" : String(settings.keepChains),
+    });
     const [submitted, setSubmitted] = useState(false);
     const [saving, setSaving] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
@@ -79,6 +82,18 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                                   onChange={(_event, compress) => setForm({ ...form, compress })} />
                     </FormGroup>
                     <ScheduleFields form={form} setForm={setForm} problem={shown.schedule} />
+                    <FormGroup label={_("Keep the last N chains")} fieldId="backup-settings-keep-chains">
+                        <TextInput id="backup-settings-keep-chains" value={form.keepChains ?? ""} inputMode="numeric"
+                                   validated={shown.keepChains ? "error" : "default"}
+                                   onChange={(_event, keepChains) => setForm({ ...form, keepChains })} />
+                        <FormHelperText>
+                            <HelperText>
+                                {shown.keepChains
+                                    ? <HelperTextItem id="backup-settings-keep-chains-error" variant="error">{keepChainsProblemText(shown.keepChains)}</HelperTextItem>
+                                    : <HelperTextItem>{_("Older chains are removed after each automatic backup. Empty: keep all.")}</HelperTextItem>}
+                            </HelperText>
+                        </FormHelperText>
+                    </FormGroup>
                 </Form>
             </ModalBody>
             <ModalFooter>

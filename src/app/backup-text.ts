@@ -2,27 +2,38 @@
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
 import type { Schedule, ScheduleFrequency, ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import type { JobPhase, RequestedLevel } from "../backup-types";
+import type { KeepChainsProblem } from "../../helper/jobs/retention-rules";
+import type { JobLevel, JobPhase } from "../backup-types";
 
 const _ = cockpit.gettext;
 
-export function levelName(level: RequestedLevel): string {
+export function levelName(level: JobLevel): string {
     switch (level) {
     case "auto": return _("Automatic");
     case "full": return _("Full");
+    case "new-chain": return _("Full (start a new chain)");
     case "inc": return _("Incremental");
     case "diff": return _("Differential");
     case "copy": return _("Copy");
     }
 }
 
-export function levelDescription(level: RequestedLevel): string {
+export function levelDescription(level: JobLevel): string {
     switch (level) {
     case "auto": return _("Full into an empty folder, incremental otherwise.");
     case "full": return _("All data of every disk; starts a new chain of restore points.");
+    case "new-chain": return _("All data of every disk, in a new chain beside the earlier ones; later backups build on it.");
     case "inc": return _("Changes since the last backup; adds a restore point to the chain.");
     case "diff": return _("Changes since the last full or incremental backup, without a new checkpoint.");
     case "copy": return _("All data, outside the chain: no checkpoint is kept.");
+    }
+}
+
+export function keepChainsProblemText(problem: KeepChainsProblem): string {
+    switch (problem) {
+    case "not-a-number": return _("Enter a whole number, or leave empty to keep all chains.");
+    case "too-small": return _("Keep at least 1 chain (the newest).");
+    case "too-big": return _("Enter at most 1000, or leave empty to keep all chains.");
     }
 }
 
