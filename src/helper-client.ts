@@ -3,12 +3,13 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
+import { pointArgs } from "./point-key";
 import type { ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobLevel, JobState, NoJob, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError } from "./helper-answer";
@@ -72,7 +73,7 @@ export async function listRestorePoints(domain: string): Promise<RestorePointLis
 export function verifyRestorePoint(domain: string, point: string, onProgress: (p: VerifyProgress) => void): Promise<VerifyAnswer> {
     const output = new VerifyOutput(onProgress);
     return new Promise((resolve, reject) => {
-        cockpit.spawn(helperArgv(["verify-restore-point", "--domain", domain, "--point", point]), { superuser: "require", err: "message" })
+        cockpit.spawn(helperArgv(["verify-restore-point", "--domain", domain, ...pointArgs(point)]), { superuser: "require", err: "message" })
                 .stream(chunk => {
                     try {
                         output.push(chunk);
@@ -90,8 +91,17 @@ export function verifyRestorePoint(domain: string, point: string, onProgress: (p
     });
 }
 
+/**
+ * Keeps the last N chains of the VM's backup folder (`helper prune`): without `remove`, only what it would
+ * remove and the space that frees.
+ */
+export async function pruneChains(domain: string, keep: number, remove: boolean): Promise<PruneAnswer> {
+    return parsePruneAnswer(await runHelper(["prune", "--domain", domain, "--keep", String(keep), ...(remove ? ["--yes"] : [])]));
+}
+
 /** What the page asks to restore: a point of the VM's own backup folder into a target folder. */
 export interface RestoreRequest {
+    /** The point's key (src/point-key.ts). */
     point: string;
     target: string;
     /** Define a new VM with this name; null restores the disks only. */
@@ -99,7 +109,7 @@ export interface RestoreRequest {
 }
 
 function restoreArgs(command: string, domain: string, req: RestoreRequest): string[] {
-    return [command, "--domain", domain, "--point", req.point, "--target", req.target,
+    return [command, "--domain", domain, ...pointArgs(req.point), "--target", req.target,
         ...(req.newVmName !== null ? ["--define", "--name", req.newVmName] : [])];
 }
 
