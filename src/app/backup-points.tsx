@@ -70,7 +70,8 @@ function byChain(list: RestorePointList): { chain: string; summary: ChainSummary
 }
 
 function chainTitle(chain: string, summary: ChainSummary | undefined): string {
-    const name = chain === "" ? _("Chain in the backup folder") : cockpit.format(_("Chain $0"), chain);
+    // Numbered as the folders are (the folder itself is the first chain), with the folder to find it by.
+    const name = chain === "" ? _("Chain 1, in the backup folder itself") : cockpit.format(_("Chain $0, in $1"), chain.replace(/^chain-/, ""), `${chain}/`);
     if (!summary?.firstDate || !summary.lastDate)
         return name;
     return cockpit.format(_("$0 · $1 – $2 · $3"), name, formatDate(summary.firstDate), formatDate(summary.lastDate), bytes(summary.totalSize));

@@ -227,7 +227,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         // Grouped: the new chain first, with its heading, then the first chain's two points.
         const newChain = page.locator('#backup-points tbody[data-chain="chain-2"]');
         await newChain.locator('tr[data-point="virtnbdbackup.0"]').waitFor({ timeout: 30_000 });
-        assert.match(await newChain.locator(".backup-chain-title").innerText(), /Chain chain-2 · .* – .* · /);
+        assert.match(await newChain.locator(".backup-chain-title").innerText(), /Chain 2, in chain-2\/ · .* – .* · /);
         assert.deepEqual(await page.locator("#backup-points tbody").evaluateAll(els => els.map(e => e.getAttribute("data-chain"))), ["chain-2", ""]);
         assert.equal(await page.locator('#backup-points tbody[data-chain=""] tr[data-point]').count(), 2);
         console.log(`# ${await screenshot(page, "backups-tab-chains")}`);
