@@ -43,6 +43,7 @@ export async function setSettings(domain: string, settings: VmSettings): Promise
         "set-settings", "--domain", domain, "--folder", settings.folder, ...(settings.compress ? ["--compress"] : []),
         "--schedule", frequency, "--weekday", String(weekday), "--time", time,
         "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
+        "--new-chain", String(settings.newChain),
     ]));
 }
 

@@ -3,8 +3,9 @@
 import type { BackupResult } from "../backup/backup.ts";
 import type { Level, RequestedLevel } from "../backup/levels.ts";
 import type { Schedule } from "./schedule-rules.ts";
+import type { NewChainPolicy } from "./retention-rules.ts";
 
-export type { Level, RequestedLevel, Schedule };
+export type { Level, NewChainPolicy, RequestedLevel, Schedule };
 
 /** What start-backup takes: an engine level, or "new-chain" (a full into a new chain folder). */
 export type JobLevel = RequestedLevel | "new-chain";
@@ -19,6 +20,8 @@ export interface VmSettings {
     schedule: Schedule;
     /** Keep the last N chains of the folder (pruned after each scheduled backup); null: keep all. */
     keepChains: number | null;
+    /** When a scheduled backup starts a new chain: never, every week, every month, every N backups. */
+    newChain: NewChainPolicy;
 }
 
 /** `get-settings` / `set-settings`: the settings plus where the UI watches the VM's job. */

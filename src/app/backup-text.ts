@@ -2,7 +2,7 @@
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
 import type { Schedule, ScheduleFrequency, ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import type { KeepChainsProblem } from "../../helper/jobs/retention-rules";
+import type { KeepChainsProblem, NewChainProblem } from "../../helper/jobs/retention-rules";
 import type { JobLevel, JobPhase } from "../backup-types";
 
 const _ = cockpit.gettext;
@@ -34,6 +34,13 @@ export function keepChainsProblemText(problem: KeepChainsProblem): string {
     case "not-a-number": return _("Enter a whole number, or leave empty to keep all chains.");
     case "too-small": return _("Keep at least 1 chain (the newest).");
     case "too-big": return _("Enter at most 1000, or leave empty to keep all chains.");
+    }
+}
+
+export function newChainProblemText(problem: NewChainProblem): string {
+    switch (problem) {
+    case "unknown-new-chain": return _("Choose when a new chain starts.");
+    case "bad-backup-count": return _("Enter a number of backups from 2 to 1000.");
     }
 }
 

@@ -202,3 +202,31 @@ test("prune: a dry run by default that removes nothing, --yes removes; bad polic
     for (const p of points.slice(4))
         await restoresExactly(p);
 });
+
+test("a schedule with a new chain every 2 backups and keep-last-2, run through 7 backups, ends with exactly the expected chains", { timeout: 900_000 }, async () => {
+    const every = path.join(work, "every2");
+    for (const bad of ["1", "0", "daily", "-2"]) {
+        const r = await helper(["set-settings", "--domain", vm.name, "--folder", every, "--schedule", "daily", "--time", "03:17", "--new-chain", bad]);
+        assert.notEqual(r.code, 0, `--new-chain ${bad} accepted`);
+        assert.match(r.stderr, /new chain/);
+    }
+    const set = await helper(["set-settings", "--domain", vm.name, "--folder", every, "--schedule", "daily", "--time", "03:17", "--keep-chains", "2", "--new-chain", "2"]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(JSON.parse(set.stdout).newChain, 2);
+    points.length = 0;
+    const folders: string[] = [];
+    const prunedBy: string[][] = [];
+    for (let i = 1; i <= 7; i++) {
+        const job = await backup(`every-${i}`, scheduled());
+        folders.push(path.relative(every, job.folder!) || ".");
+        prunedBy.push(job.pruned?.chains ?? []);
+    }
+    // Two backups per chain: the folder itself, chain-2, chain-3, chain-4 (its full only so far).
+    assert.deepEqual(folders, [".", ".", "chain-2", "chain-2", "chain-3", "chain-3", "chain-4"]);
+    assert.deepEqual(prunedBy, [[], [], [], [], [""], [], ["chain-2"]]);
+    assert.deepEqual(fs.readdirSync(every).filter(n => !n.startsWith(".")).sort(), ["chain-3", "chain-4"]);
+    const list = JSON.parse((await helper(["list-restore-points", "--domain", vm.name])).stdout) as { chains: { name: string; points: number }[] };
+    assert.deepEqual(list.chains.map(c => [c.name, c.points]), [["chain-3", 2], ["chain-4", 1]]);
+    for (const p of points.slice(4))
+        await restoresExactly(p);
+});

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chainFolderName, chainNumber, isSiblingChain, nextChainName, sortChains } from "../../../helper/format/chain-folders.ts";
 import { chainIdents, chainsToRemove, isBackupFile } from "../../../helper/jobs/prune.ts";
-import { checkKeepChains } from "../../../helper/jobs/retention-rules.ts";
+import { checkKeepChains, checkNewChain, startsNewChain } from "../../../helper/jobs/retention-rules.ts";
 
 describe("chain folder names", () => {
     test("chain-N from 2 on (the folder itself is the first chain)", () => {
@@ -56,5 +56,30 @@ describe("keep the last N chains", () => {
         assert.deepEqual(checkKeepChains("99999999999999999999"), { problem: "too-big" });
         for (const bad of ["abc", "1.5", "1e3", "2x", "0x10"])
             assert.deepEqual(checkKeepChains(bad), { problem: "not-a-number" }, bad);
+    });
+});
+
+describe("a new chain every N backups / week / month", () => {
+    test("the policy: never, week, month or 2..1000 backups; anything else refused", () => {
+        assert.deepEqual(checkNewChain("never"), { policy: "never" });
+        assert.deepEqual(checkNewChain("month"), { policy: "month" });
+        assert.deepEqual(checkNewChain("7"), { policy: 7 });
+        assert.deepEqual(checkNewChain(3), { policy: 3 });
+        for (const bad of ["1", "0", "-3", "1001"])
+            assert.deepEqual(checkNewChain(bad), { problem: "bad-backup-count" }, bad);
+        for (const bad of ["daily", "", "2.5", null, {}])
+            assert.deepEqual(checkNewChain(bad), { problem: "unknown-new-chain" }, String(bad));
+    });
+    test("when a scheduled backup starts one", () => {
+        const at = (s: string) => new Date(s);
+        assert.equal(startsNewChain(3, { points: 2, firstDate: at("2026-12-01T02:00:00") }, at("2026-12-03T02:00:00")), false);
+        assert.equal(startsNewChain(3, { points: 3, firstDate: at("2026-12-01T02:00:00") }, at("2026-12-04T02:00:00")), true);
+        assert.equal(startsNewChain("never", { points: 300, firstDate: at("2020-01-01T02:00:00") }, at("2026-12-04T02:00:00")), false);
+        assert.equal(startsNewChain(2, undefined, at("2026-12-04T02:00:00")), false);
+        // 2026-12-06 is a Sunday, 2026-12-07 a Monday.
+        assert.equal(startsNewChain("week", { points: 5, firstDate: at("2026-11-30T02:00:00") }, at("2026-12-06T23:59:00")), false);
+        assert.equal(startsNewChain("week", { points: 5, firstDate: at("2026-12-06T02:00:00") }, at("2026-12-07T00:01:00")), true);
+        assert.equal(startsNewChain("month", { points: 5, firstDate: at("2026-12-01T02:00:00") }, at("2026-12-31T23:00:00")), false);
+        assert.equal(startsNewChain("month", { points: 5, firstDate: at("2026-12-31T23:00:00") }, at("2027-01-01T01:00:00")), true);
     });
 });

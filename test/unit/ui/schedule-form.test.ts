@@ -40,7 +40,7 @@ describe("validateSettingsForm: schedule", () => {
 
 describe("settingsToSave", () => {
     it("sends the form with the time as HH:MM", () => {
-        assert.deepEqual(settingsToSave(GOOD), { folder: "/srv/backup/vm1", compress: false, schedule: { frequency: "weekly", weekday: 3, time: "03:30" }, keepChains: null });
+        assert.deepEqual(settingsToSave(GOOD), { folder: "/srv/backup/vm1", compress: false, schedule: { frequency: "weekly", weekday: 3, time: "03:30" }, keepChains: null, newChain: "never" });
         assert.deepEqual(settingsToSave({ ...GOOD, compress: true, schedule: { frequency: "daily", weekday: 1, time: "3:05" } }).schedule,
                          { frequency: "daily", weekday: 1, time: "03:05" });
     });
