@@ -201,6 +201,17 @@ test("prune: a dry run by default that removes nothing, --yes removes; bad polic
     assert.deepEqual([again.removed.length, again.kept], [0, ["chain-3"]]);
     for (const p of points.slice(4))
         await restoresExactly(p);
+
+    // The page's restore of a point of a chain subfolder (start-restore --chain).
+    const target = path.join(work, "page-restore");
+    const restored = await runJob(["start-restore", "--domain", vm.name, "--chain", "chain-3", "--point", "virtnbdbackup.0", "--target", target]);
+    assert.equal(restored.state, "succeeded", JSON.stringify(restored));
+    assert.equal(restored.folder, path.join(folder, "chain-3"));
+    const cmp = await compareImages(path.join(target, path.basename(vm.disks[0].path)), points[4].expected);
+    assert.ok(cmp.identical, `start-restore chain-3/virtnbdbackup.0: ${cmp.output}`);
+    const unknown = await helper(["start-restore", "--domain", vm.name, "--chain", "chain-9", "--point", "virtnbdbackup.0", "--target", path.join(work, "nowhere")]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /holds no chain chain-9/);
 });
 
 test("a schedule with a new chain every 2 backups and keep-last-2, run through 7 backups, ends with exactly the expected chains", { timeout: 900_000 }, async () => {
