@@ -46,6 +46,17 @@ function split(p: string): { parent: string; base: string } {
 }
 
 /**
+ * Whether `other` is an older chain of the same VM folder than `folder` (which starts a new chain after it):
+ * `<vm>/chain-M` before `<vm>/chain-N` (M < N), or the folder itself (the first chain) before a chain subfolder.
+ */
+export function isOlderSiblingChain(folder: string, other: string): boolean {
+    if (!isSiblingChain(folder, other))
+        return false;
+    const number = (p: string) => chainNumber(split(p).base) ?? 1;
+    return number(other) < number(folder);
+}
+
+/**
  * Whether `other` is another chain of the same VM folder as `folder`: siblings `<vm>/chain-N`, or the
  * folder itself (the first chain) and one of its chain subfolders.
  */

@@ -14,6 +14,7 @@ import cockpit from "../lib/cockpit";
 import { HelperError, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
+import { PrunePreview } from "./prune-preview";
 import { hasErrors, newChainFields, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
 import { folderProblemText, frequencyName, keepChainsProblemText, newChainProblemText, scheduleProblemText, weekdayName } from "./backup-text";
 
@@ -36,6 +37,8 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
     const [saving, setSaving] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
     const errors = validateSettingsForm(form);
+    // What the typed policy would remove from the stored folder now (not for another folder being typed).
+    const keepPreview = settingsToSave(form).keepChains;
     const shown = submitted ? errors : {};
     // libvirt's checkpoints belong to the VM: another folder's backups take over the checkpoint names.
     const folderChanged = !settings.isDefault && form.folder.trim() !== "" && form.folder.trim() !== settings.folder && !shown.folder;
@@ -113,6 +116,8 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                                 {shown.keepChains
                                     ? <HelperTextItem id="backup-settings-keep-chains-error" variant="error">{keepChainsProblemText(shown.keepChains)}</HelperTextItem>
                                     : <HelperTextItem>{_("Older chains are removed after each automatic backup. Empty: keep all.")}</HelperTextItem>}
+                                {!shown.keepChains && !settings.isDefault && form.folder.trim() === settings.folder && keepPreview !== null &&
+                                    <PrunePreview domain={domain} keep={keepPreview} />}
                             </HelperText>
                         </FormHelperText>
                     </FormGroup>

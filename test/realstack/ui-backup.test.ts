@@ -253,7 +253,13 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await settings.locator("#backup-settings-keep-chains").fill("0");
         await settings.locator("#backup-settings-save").click();
         await settings.locator("#backup-settings-keep-chains-error").waitFor();
+        await settings.locator("#backup-settings-keep-chains").fill("2");
+        await settings.locator('#backup-settings-prune-preview[data-remove="0"]').waitFor();
         await settings.locator("#backup-settings-keep-chains").fill("1");
+        // The dialog says what the policy removes before it is saved.
+        const preview = settings.locator('#backup-settings-prune-preview[data-remove="1"]');
+        await preview.waitFor();
+        assert.match(await preview.innerText(), /removes the chain in the backup folder itself, freeing .*(KiB|MiB)/);
         await settings.locator("#backup-settings-save").click();
         await settings.waitFor({ state: "detached" });
         await page.locator("#prune-now").click();

@@ -1,7 +1,7 @@
 // Chain folder names, the keep-last-N plan, which files a removal takes, and the retention policy rule.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { chainFolderName, chainNumber, isSiblingChain, nextChainName, sortChains } from "../../../helper/format/chain-folders.ts";
+import { chainFolderName, chainNumber, isOlderSiblingChain, isSiblingChain, nextChainName, sortChains } from "../../../helper/format/chain-folders.ts";
 import { chainIdents, chainsToRemove, isBackupFile } from "../../../helper/jobs/prune.ts";
 import { checkKeepChains, checkNewChain, startsNewChain } from "../../../helper/jobs/retention-rules.ts";
 
@@ -24,6 +24,12 @@ describe("chain folder names", () => {
         assert.equal(isSiblingChain("/b/vm", "/b/other"), false);
         assert.equal(isSiblingChain("/b/vm/chain-2", "/b/vm/chain-2"), false);
         assert.equal(isSiblingChain("/b/vm/chain-2", "/b/vm/x/chain-3"), false);
+    });
+    test("older siblings: a new chain ends them; a full into an older chain does not end a newer one quietly", () => {
+        assert.equal(isOlderSiblingChain("/b/vm/chain-3", "/b/vm/chain-2"), true);
+        assert.equal(isOlderSiblingChain("/b/vm/chain-2", "/b/vm"), true);
+        assert.equal(isOlderSiblingChain("/b/vm", "/b/vm/chain-2"), false);
+        assert.equal(isOlderSiblingChain("/b/vm/chain-2", "/b/vm/chain-10"), false);
     });
 });
 
