@@ -100,6 +100,11 @@ export async function pruneChains(domain: string, keep: number, remove: boolean)
     return parsePruneAnswer(await runHelper(["prune", "--domain", domain, "--keep", String(keep), ...(remove ? ["--yes"] : [])]));
 }
 
+/** Removes one chain (not the newest) of the VM's backup folder (`helper delete-chain`); without `remove`, a dry run. */
+export async function deleteChain(domain: string, chain: string, remove: boolean): Promise<PruneAnswer> {
+    return parsePruneAnswer(await runHelper(["delete-chain", "--domain", domain, "--chain", chain, ...(remove ? ["--yes"] : [])]));
+}
+
 /** What the page asks to restore: a point of the VM's own backup folder into a target folder. */
 export interface RestoreRequest {
     /** The point's key (src/point-key.ts). */

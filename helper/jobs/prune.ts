@@ -24,7 +24,7 @@ export interface PrunedChain {
 
 export interface PruneAnswer {
     folder: string;
-    /** The policy applied: keep the last N chains. */
+    /** The policy applied: keep the last N chains (0: one chain was named, delete-chain). */
     keep: number;
     /** Nothing was removed: this is what would be. */
     dryRun: boolean;
@@ -107,12 +107,35 @@ function removeChain(chain: PrunedChain): void {
         tryRmdir(chain.folder);
 }
 
-function plan(vmFolder: string, keep: number): { removed: PrunedChain[]; kept: string[] } {
+/** What to remove: the chains `choose` picks of the folder's (oldest first), never the newest. */
+type Choose = (chains: ChainFolder[]) => ChainFolder[];
+
+function plan(vmFolder: string, choose: Choose): { removed: PrunedChain[]; kept: string[] } {
     const chains = listChains(vmFolder);
-    const remove = chainsToRemove(chains, keep);
+    const remove = choose(chains).filter(c => c !== chains.at(-1));
     return {
         removed: remove.map(chainFiles),
-        kept: chains.slice(remove.length).map(c => c.name),
+        kept: chains.filter(c => !remove.includes(c)).map(c => c.name),
+    };
+}
+
+/** Keep the last `keep` chains. */
+export function keepLast(keep: number): Choose {
+    return chains => chainsToRemove(chains, keep);
+}
+
+/**
+ * One chain by name; refused when it is not one of the folder's or is the newest (where the next backup
+ * goes: start a new chain first).
+ */
+export function oneChain(name: string): Choose {
+    return chains => {
+        const found = chains.find(c => c.name === name);
+        if (!found)
+            throw new Error(`the backup folder holds no chain ${name || "in the folder itself"}`);
+        if (found === chains.at(-1))
+            throw new Error(`${name || "the chain in the folder itself"} is the newest chain, where the next backup goes: it is not removed (start a new chain first)`);
+        return [found];
     };
 }
 
@@ -120,12 +143,17 @@ function plan(vmFolder: string, keep: number): { removed: PrunedChain[]; kept: s
  * Applies keep-last-`keep` to the VM folder; with `dryRun`, only says what it would remove. `uuid` and
  * `domain` name the VM whose job lock removal holds. `keep` is checked already (retention-rules.ts).
  */
-export async function pruneChains(vmFolder: string, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
+export function pruneChains(vmFolder: string, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
+    return removeChains(vmFolder, keepLast(keep), keep, opts);
+}
+
+/** Removes the chains `choose` picks (dry run: only says what it would); `keep` is reported as the policy. */
+export async function removeChains(vmFolder: string, choose: Choose, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
     const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
     if (!fs.existsSync(folder))
         return { folder, keep, dryRun: opts.dryRun, removed: [], kept: [], freed: 0 };
     if (opts.dryRun) {
-        const p = plan(folder, keep);
+        const p = plan(folder, choose);
         return { folder, keep, dryRun: true, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
     }
     // A job the page started whose engine has not taken the lock yet.
@@ -134,7 +162,7 @@ export async function pruneChains(vmFolder: string, keep: number, opts: { uuid: 
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was removed`);
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
-        const p = plan(folder, keep);
+        const p = plan(folder, choose);
         for (const chain of p.removed)
             removeChain(chain);
         return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };

@@ -2,6 +2,7 @@
 // range and size), newest point first, with an empty state, and each point's actions (Verify, Restore…) in
 // a kebab menu.
 import { EmptyState, EmptyStateBody } from "@patternfly/react-core/dist/esm/components/EmptyState/index.js";
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
 import { MenuToggle } from "@patternfly/react-core/dist/esm/components/MenuToggle/index.js";
 import { ActionsColumn } from "@patternfly/react-table/dist/esm/components/Table/ActionsColumn.js";
@@ -35,9 +36,11 @@ export interface BackupPointsProps {
     /** Why the actions are unavailable just now (a job or a verify runs); undefined when they are. */
     verifyDisabled?: boolean;
     restoreDisabled?: boolean;
+    /** Ask to delete a chain (offered for every chain but the newest); undefined hides the action. */
+    onDeleteChain?: (chain: string) => void;
 }
 
-function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled }: Omit<BackupPointsProps, "list"> & { point: RestorePoint }) {
+function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled }: Omit<BackupPointsProps, "list" | "onDeleteChain"> & { point: RestorePoint }) {
     const items = [
         ...(onVerify ? [{ title: _("Verify"), itemKey: "verify", isDisabled: verifyDisabled, onClick: () => onVerify(point) }] : []),
         ...(onRestore ? [{ title: _("Restore…"), itemKey: "restore", isDisabled: restoreDisabled || !point.complete, onClick: () => onRestore(point) }] : []),
@@ -77,7 +80,7 @@ function chainTitle(chain: string, summary: ChainSummary | undefined): string {
     return cockpit.format(_("$0 · $1 – $2 · $3"), name, formatDate(summary.firstDate), formatDate(summary.lastDate), bytes(summary.totalSize));
 }
 
-export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled }: BackupPointsProps) {
+export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled, onDeleteChain }: BackupPointsProps) {
     if (list.points.length === 0) {
         return (
             <EmptyState id="backup-points-empty" titleText={_("No restore points")} headingLevel="h3" icon={CubesIcon} variant="sm">
@@ -103,12 +106,20 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                     <Th screenReaderText={_("Actions")} />
                 </Tr>
             </Thead>
-            {byChain(list).map(group => (
+            {byChain(list).map((group, index) => (
             <Tbody key={`chain:${group.chain}`} className="backup-chain" data-chain={group.chain}>
                 {/* A heading row per chain only when the folder holds more than one. */}
                 {(list.chains ?? []).length > 1 && (
                     <Tr className="backup-chain-heading">
-                        <Td colSpan={8} className="backup-chain-title">{chainTitle(group.chain, group.summary)}</Td>
+                        <Td colSpan={7} className="backup-chain-title">{chainTitle(group.chain, group.summary)}</Td>
+                        <Td isActionCell>
+                            {onDeleteChain && index > 0 && (
+                                <Button variant="link" isInline className="backup-chain-delete" data-chain={group.chain}
+                                        onClick={() => onDeleteChain(group.chain)}>
+                                    {_("Delete chain…")}
+                                </Button>
+                            )}
+                        </Td>
                     </Tr>
                 )}
                 {group.points.map(p => (

@@ -28,7 +28,7 @@ import { VerifyResult } from "./verify-result";
 
 const _ = cockpit.gettext;
 
-type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | null;
+type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | { deleteChain: string } | null;
 
 interface BodyProps {
     domain: string;
@@ -105,7 +105,8 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 {pointList && <BackupPoints list={pointList} onVerify={p => verify.start(pointKey(p))}
                                             verifyDisabled={verify.run?.status === "running"}
                                             onRestore={p => setDialog({ restore: pointKey(p) })}
-                                            restoreDisabled={running !== null || view.status === "loading"} />}
+                                            restoreDisabled={running !== null || view.status === "loading"}
+                                            onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined} />}
             </StackItem>
 
             {dialog === "settings" && (
@@ -116,12 +117,16 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 <BackupNowDialog domain={domain} folder={settings.folder} onClose={() => setDialog(null)}
                                  onStarted={() => setDialog(null)} />
             )}
-            {dialog !== null && typeof dialog === "object" && pointList && (
+            {dialog !== null && typeof dialog === "object" && "restore" in dialog && pointList && (
                 <RestoreDialog domain={domain} backupFolder={settings.folder} points={pointList.points} point={dialog.restore}
                                vmNames={vmNames} onClose={() => setDialog(null)} onStarted={() => setDialog(null)} />
             )}
             {dialog === "prune" && settings.keepChains !== null && (
-                <PruneDialog domain={domain} keep={settings.keepChains} onClose={() => setDialog(null)}
+                <PruneDialog domain={domain} request={{ keep: settings.keepChains }} onClose={() => setDialog(null)}
+                             onPruned={() => { setDialog(null); setGeneration(g => g + 1) }} />
+            )}
+            {dialog !== null && typeof dialog === "object" && "deleteChain" in dialog && (
+                <PruneDialog domain={domain} request={{ chain: dialog.deleteChain }} onClose={() => setDialog(null)}
                              onPruned={() => { setDialog(null); setGeneration(g => g + 1) }} />
             )}
             {dialog === "cancel" && running && (

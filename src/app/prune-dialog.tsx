@@ -1,5 +1,5 @@
-// "Prune now": asks the helper what keeping the last N chains removes (a dry run), names it with the space
-// it frees, and removes it only when confirmed.
+// "Prune now" and "Delete chain…": asks the helper what keeping the last N chains, or deleting one chain,
+// removes (a dry run), names it with the space it frees, and removes it only when confirmed.
 import { useEffect, useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
@@ -7,7 +7,7 @@ import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import cockpit from "../lib/cockpit";
-import { HelperError, pruneChains } from "../helper-client";
+import { deleteChain, HelperError, pruneChains } from "../helper-client";
 import type { PruneAnswer } from "../backup-types";
 import { bytes } from "./backup-text";
 
@@ -15,7 +15,8 @@ const _ = cockpit.gettext;
 
 export interface PruneDialogProps {
     domain: string;
-    keep: number;
+    /** Keep the last N chains, or remove the one chain named. */
+    request: { keep: number } | { chain: string };
     onClose: () => void;
     onPruned: () => void;
 }
@@ -28,17 +29,20 @@ function chainName(name: string): string {
     return name === "" ? _("the chain in the backup folder itself") : name;
 }
 
-export function PruneDialog({ domain, keep, onClose, onPruned }: PruneDialogProps) {
+export function PruneDialog({ domain, request, onClose, onPruned }: PruneDialogProps) {
     const [plan, setPlan] = useState<PruneAnswer | null>(null);
     const [busy, setBusy] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
+    const keep = "keep" in request ? request.keep : null;
+    const chain = "chain" in request ? request.chain : null;
+    const ask = (remove: boolean) => chain !== null ? deleteChain(domain, chain, remove) : pruneChains(domain, keep!, remove);
     useEffect(() => {
-        pruneChains(domain, keep, false).then(setPlan, (error: unknown) => setFailure(failureText(error)));
-    }, [domain, keep]);
+        ask(false).then(setPlan, (error: unknown) => setFailure(failureText(error)));
+    }, [domain, keep, chain]);  // eslint-disable-line react-hooks/exhaustive-deps
     const confirm = () => {
         setBusy(true);
         setFailure(null);
-        pruneChains(domain, keep, true).then(onPruned, (error: unknown) => {
+        ask(true).then(onPruned, (error: unknown) => {
             setBusy(false);
             setFailure(failureText(error));
         });
@@ -46,7 +50,8 @@ export function PruneDialog({ domain, keep, onClose, onPruned }: PruneDialogProp
     const nothing = plan !== null && plan.removed.length === 0;
     return (
         <Modal id="prune-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="prune-title">
-            <ModalHeader title={cockpit.format(_("Keep the last $0 chains"), keep)} labelId="prune-title" titleIconVariant={nothing ? undefined : "warning"} />
+            <ModalHeader title={chain !== null ? cockpit.format(_("Delete $0?"), chainName(chain)) : cockpit.format(_("Keep the last $0 chains"), keep)}
+                         labelId="prune-title" titleIconVariant={nothing ? undefined : "warning"} />
             <ModalBody>
                 {failure && <Alert id="prune-failure" variant="danger" isInline title={_("Nothing was removed")}>{failure}</Alert>}
                 {plan === null && !failure && <Spinner size="md" aria-label={_("Looking at the backup folder")} />}

@@ -240,4 +240,20 @@ test("a schedule with a new chain every 2 backups and keep-last-2, run through 7
     assert.deepEqual(list.chains.map(c => [c.name, c.points]), [["chain-3", 2], ["chain-4", 1]]);
     for (const p of points.slice(4))
         await restoresExactly(p);
+
+    // Deleting one chain: never the newest, never one the folder does not hold; a dry run unless --yes.
+    const newest = await helper(["delete-chain", "--domain", vm.name, "--chain", "chain-4", "--yes"]);
+    assert.notEqual(newest.code, 0);
+    assert.match(newest.stderr, /chain-4 is the newest chain, where the next backup goes/);
+    const unknown = await helper(["delete-chain", "--domain", vm.name, "--chain", "chain-2", "--yes"]);
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /holds no chain chain-2/);
+    const dry = await helper(["delete-chain", "--domain", vm.name, "--chain", "chain-3"]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(JSON.parse(dry.stdout).removed.map((c: { name: string }) => c.name), ["chain-3"]);
+    assert.ok(fs.existsSync(path.join(every, "chain-3")));
+    const del = await helper(["delete-chain", "--domain", vm.name, "--chain", "chain-3", "--yes"]);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual(fs.readdirSync(every).filter(n => !n.startsWith(".")).sort(), ["chain-4"]);
+    await restoresExactly(points[6]);
 });

@@ -271,6 +271,22 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await page.locator('#backup-points tbody[data-chain=""]').waitFor({ state: "detached" });
         assert.deepEqual(fs.readdirSync(folder).sort(), ["chain-2", "mine.txt"]);
         assert.equal(await page.locator("#prune-now").count(), 0, "nothing left to prune");
+
+        // One more chain, then "Delete chain…" on the older one (the newest has no such action).
+        await page.locator("#backup-now").click();
+        await page.locator("#backup-level-new-chain").check();
+        await page.locator("#backup-now-start").click();
+        await page.locator('#backup-points tbody[data-chain="chain-3"]').waitFor({ timeout: 120_000 });
+        await page.locator('#backup-last-job[data-state="succeeded"]').waitFor({ timeout: 120_000 });
+        assert.equal(await page.locator('.backup-chain-delete[data-chain="chain-3"]').count(), 0);
+        await page.locator('.backup-chain-delete[data-chain="chain-2"]').click();
+        const del = page.locator("#prune-dialog");
+        await del.locator('#prune-chains li[data-chain="chain-2"]').waitFor();
+        assert.match(await del.innerText(), /Delete chain-2\?/);
+        await del.locator("#prune-confirm").click();
+        await del.waitFor({ state: "detached" });
+        await page.locator('#backup-points tbody[data-chain="chain-2"]').waitFor({ state: "detached" });
+        assert.deepEqual(fs.readdirSync(folder).sort(), ["chain-3", "mine.txt"]);
     });
 
     it("cancels a running backup: the UI says cancelled, no restore point appears, no files are left", async () => {
