@@ -13,7 +13,7 @@ import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
-import { ourCli, ourRestoreOk, pyRestore } from "../lib/backup-cli.ts";
+import { ourCli, ourRestore, ourRestoreOk, pyRestore } from "../lib/backup-cli.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
@@ -154,6 +154,10 @@ test("schedule with new chains and keep-last-2: the expected chains, every kept 
     assert.deepEqual(list.points.map(p => `${p.chain}/${p.name}`), ["chain-2/virtnbdbackup.0", "chain-2/virtnbdbackup.1", "chain-3/virtnbdbackup.0", "chain-3/virtnbdbackup.1"]);
     for (const p of points.slice(2))
         await restoresExactly(p);
+    // The folder itself holds no chain any more: our restore says where the chains are.
+    const top = await ourRestore(["-i", folder, "-o", path.join(work, "top")]);
+    assert.notEqual(top.code, 0);
+    assert.match(top.stderr, new RegExp(`its chains are in subfolders: chain-2, chain-3 \\(restore one with -i ${folder}/chain-3\\)`));
 
     // Verify works on a point of an older chain, and names a chain the folder does not hold clearly.
     const verified = await helper(["verify-restore-point", "--domain", vm.name, "--chain", "chain-2", "--point", "virtnbdbackup.1"]);
