@@ -249,6 +249,11 @@ test("a schedule with a new chain every 2 backups and keep-last-2, run through 7
     const newest = await helper(["delete-chain", "--domain", vm.name, "--chain", "chain-4", "--yes"]);
     assert.notEqual(newest.code, 0);
     assert.match(newest.stderr, /chain-4 is the newest chain, where the next backup goes/);
+    for (const outside of ["../every2", "/tmp", "chain-4/..", "x"]) {
+        const r = await helper(["delete-chain", "--domain", vm.name, "--chain", outside, "--yes"]);
+        assert.equal(r.code, 2, `--chain ${outside}: ${r.stderr}`);
+        assert.match(r.stderr, /not a chain name/);
+    }
     const unknown = await helper(["delete-chain", "--domain", vm.name, "--chain", "chain-2", "--yes"]);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /holds no chain chain-2/);
