@@ -206,6 +206,21 @@ test("prune: a dry run by default that removes nothing, --yes removes; bad polic
     for (const p of points.slice(4))
         await restoresExactly(p);
 
+    // Nothing is removed while a job of the VM runs.
+    const started = await helper(["start-backup", "--domain", vm.name, "--level", "new-chain"]);
+    assert.equal(started.code, 0, started.stderr);
+    const during = await helper(["prune", "--domain", vm.name, "--keep", "1", "--yes"]);
+    assert.notEqual(during.code, 0, "pruned while a backup ran");
+    assert.match(during.stderr, /is running: nothing was removed|another backup or restore job is running/);
+    assert.ok(fs.existsSync(path.join(folder, "chain-3", "vda.full.data")));
+    let job: JobState = {};
+    for (let i = 0; i < 120 && job.state !== "succeeded" && job.state !== "failed"; i++) {
+        await new Promise(resolve => setTimeout(resolve, 1000));
+        job = JSON.parse((await helper(["job-status", "--domain", vm.name])).stdout) as JobState;
+    }
+    assert.equal(job.state, "succeeded", JSON.stringify(job));
+    assert.equal(job.folder, path.join(folder, "chain-4"), "numbered after every chain subfolder, also the one a user's file keeps");
+
     // The page's restore of a point of a chain subfolder (start-restore --chain).
     const target = path.join(work, "page-restore");
     const restored = await runJob(["start-restore", "--domain", vm.name, "--chain", "chain-3", "--point", "virtnbdbackup.0", "--target", target]);

@@ -5,6 +5,7 @@
 // names a point, never a path.
 import { InvalidArgumentError, type Command } from "commander";
 import { chainNumber } from "../../format/chain-folders.ts";
+import { lockJob } from "../../backup/lock.ts";
 import { chainByName } from "../../jobs/chains.ts";
 import { readSettings } from "../../jobs/settings.ts";
 import { verifyPoint } from "../../jobs/verify-point.ts";
@@ -43,7 +44,13 @@ export function addVerifyPointCommand(program: Command): void {
         .action(async (opts: { domain: string; point: string; chain?: string }) => {
             const vm = await findVm(opts.domain);
             const folder = chainFolder(readSettings(vm.uuid, vm.name).folder, opts.chain);
-            const result = await verifyPoint(folder, vm.name, opts.point, p => answer(p));
-            answer({ event: "result", ...result });
+            // The VM's job lock: no backup, restore or pruning changes the files while they are read.
+            const lock = await lockJob(vm.uuid, vm.name);
+            try {
+                const result = await verifyPoint(folder, vm.name, opts.point, p => answer(p));
+                answer({ event: "result", ...result });
+            } finally {
+                lock.release();
+            }
         });
 }
