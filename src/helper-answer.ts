@@ -3,7 +3,7 @@
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobState, NoJob, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
+    CancelAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
 
 export type HelperErrorKind =
@@ -243,6 +243,18 @@ export function parseRestorePoints(stdout: string): RestorePointList {
             throw new HelperError("unexpected", `${w} is not a string`);
     });
     return answer as RestorePointList;
+}
+
+export function parsePruneAnswer(stdout: string): PruneAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { folder: "string", keep: "number", dryRun: "boolean", freed: "number" }, "prune");
+    const record = answer as Record<string, unknown>;
+    checkList(record, "removed", "prune", (chain, w) => checkFields(chain, { name: "string", folder: "string", bytes: "number" }, w));
+    checkList(record, "kept", "prune", (name, w) => {
+        if (typeof name !== "string")
+            throw new HelperError("unexpected", `${w} is not a string`);
+    });
+    return answer as PruneAnswer;
 }
 
 const VERIFY_STATUSES = ["ok", "no-checksum", "mismatch", "damaged"];

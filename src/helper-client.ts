@@ -3,12 +3,13 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
+import { pointArgs } from "./point-key";
 import type { ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobState, NoJob, RequestedLevel, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError } from "./helper-answer";
@@ -82,11 +83,13 @@ export async function setSettings(domain: string, settings: VmSettings): Promise
     return parseSettingsAnswer(await runHelper([
         "set-settings", "--domain", domain, "--folder", settings.folder, ...(settings.compress ? ["--compress"] : []),
         "--schedule", frequency, "--weekday", String(weekday), "--time", time,
+        "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
+        "--new-chain", String(settings.newChain),
     ]));
 }
 
 /** Starts a backup that runs on without the page (`helper start-backup`); progress is in the state file. */
-export async function startBackup(domain: string, level: RequestedLevel): Promise<StartAnswer> {
+export async function startBackup(domain: string, level: JobLevel): Promise<StartAnswer> {
     return parseStartAnswer(await runHelper(["start-backup", "--domain", domain, "--level", level]));
 }
 
@@ -112,7 +115,7 @@ export async function listRestorePoints(domain: string): Promise<RestorePointLis
 export function verifyRestorePoint(domain: string, point: string, onProgress: (p: VerifyProgress) => void): Promise<VerifyAnswer> {
     const output = new VerifyOutput(onProgress);
     return new Promise((resolve, reject) => {
-        cockpit.spawn(helperArgv(["verify-restore-point", "--domain", domain, "--point", point]), { superuser: "require", err: "message" })
+        cockpit.spawn(helperArgv(["verify-restore-point", "--domain", domain, ...pointArgs(point)]), { superuser: "require", err: "message" })
                 .stream(chunk => {
                     try {
                         output.push(chunk);
@@ -130,8 +133,22 @@ export function verifyRestorePoint(domain: string, point: string, onProgress: (p
     });
 }
 
+/**
+ * Keeps the last N chains of the VM's backup folder (`helper prune`): without `remove`, only what it would
+ * remove and the space that frees.
+ */
+export async function pruneChains(domain: string, keep: number, remove: boolean): Promise<PruneAnswer> {
+    return parsePruneAnswer(await runHelper(["prune", "--domain", domain, "--keep", String(keep), ...(remove ? ["--yes"] : [])]));
+}
+
+/** Removes one chain (not the newest) of the VM's backup folder (`helper delete-chain`); without `remove`, a dry run. */
+export async function deleteChain(domain: string, chain: string, remove: boolean): Promise<PruneAnswer> {
+    return parsePruneAnswer(await runHelper(["delete-chain", "--domain", domain, "--chain", chain, ...(remove ? ["--yes"] : [])]));
+}
+
 /** What the page asks to restore: a point of the VM's own backup folder into a target folder. */
 export interface RestoreRequest {
+    /** The point's key (src/point-key.ts). */
     point: string;
     target: string;
     /** Define a new VM with this name; null restores the disks only. */
@@ -139,7 +156,7 @@ export interface RestoreRequest {
 }
 
 function restoreArgs(command: string, domain: string, req: RestoreRequest): string[] {
-    return [command, "--domain", domain, "--point", req.point, "--target", req.target,
+    return [command, "--domain", domain, ...pointArgs(req.point), "--target", req.target,
         ...(req.newVmName !== null ? ["--define", "--name", req.newVmName] : [])];
 }
 

@@ -13,6 +13,7 @@ import { BackupRefusedError, checkpointIndex, type LevelPlan } from "./levels.ts
 import { isOurSocket } from "./job-dir.ts";
 import { backupJob, endJob } from "./pull-job.ts";
 import { errorMessage, type Note } from "./types.ts";
+import { isOlderSiblingChain } from "../format/chain-folders.ts";
 
 /**
  * A backup job this project started (its NBD socket is in our job directory) is left by a run that died
@@ -202,6 +203,11 @@ export async function clearOldCheckpoints(care: ChainCare, dead: JournalCheckpoi
         if (failed.length)
             note({ event: "warning", message: `deleting checkpoints a failed run left: ${failed.join(", ")}` });
         for (const [folder, group] of byFolder(others, entries)) {
+            // An older chain of the same VM folder (<vm>/chain-N): a new chain replacing it is what was asked for.
+            if (folder && isOlderSiblingChain(care.folder, folder)) {
+                note({ event: "info", message: `new chain: the earlier chain in ${folder} ends here (its checkpoints ${group.join(", ")} are removed from libvirt; its restore points stay restorable)` });
+                continue;
+            }
             note({ event: "warning", message: folder
                 ? `deleting checkpoints ${group.join(", ")} of the backups in ${folder} (their names collide with this chain's): the next backup there will be a full that continues its chain`
                 : `deleting checkpoints ${group.join(", ")}, made by another backup folder or tool (their names collide with this chain's): an incremental backup on them is no longer possible` });

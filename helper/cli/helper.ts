@@ -10,6 +10,7 @@ import { addBackupJobCommands } from "./commands/backup-job.ts";
 import { addRestorePointsCommand } from "./commands/restore-points.ts";
 import { addVerifyPointCommand } from "./commands/verify-point.ts";
 import { addRestoreJobCommands } from "./commands/restore-job.ts";
+import { addPruneCommand } from "./commands/prune.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -30,6 +31,7 @@ function buildProgram(): Command {
     addRestorePointsCommand(program);
     addVerifyPointCommand(program);
     addRestoreJobCommands(program);
+    addPruneCommand(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

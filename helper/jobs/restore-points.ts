@@ -7,7 +7,9 @@ import { checkpointIndex, type BackupFile } from "../restore/chain.ts";
 import { readBackupFolder } from "../restore/folder.ts";
 import { identOf } from "../restore/plan.ts";
 import { isCompressed, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
-import type { RestorePoint, RestorePointList } from "./types.ts";
+import { chainNumber } from "../format/chain-folders.ts";
+import { listChains } from "./chains.ts";
+import type { ChainSummary, RestorePoint, RestorePointList } from "./types.ts";
 
 export interface FolderFacts {
     files: BackupFile[];
@@ -35,7 +37,7 @@ function order(a: RestorePoint, b: RestorePoint): number {
 }
 
 /** Groups data files into restore points, oldest first. */
-export function groupPoints(facts: FolderFacts): RestorePoint[] {
+export function groupPoints(facts: FolderFacts, chain = ""): RestorePoint[] {
     const byName = new Map<string, BackupFile[]>();
     for (const f of facts.files) {
         const key = identOf(f);
@@ -62,6 +64,7 @@ export function groupPoints(facts: FolderFacts): RestorePoint[] {
                 dev: f.dev, file: f.name, dataSize: f.meta.dataSize, fileSize: facts.sizes.get(f.name) ?? 0, compressed: isCompressed(f.meta),
             })),
             complete: !broken.has(name),
+            chain,
         };
     }).sort(order);
     // An inc/diff needs every disk of the full it builds on.
@@ -76,10 +79,13 @@ export function groupPoints(facts: FolderFacts): RestorePoint[] {
     return points;
 }
 
-function folderBytes(dir: string): number {
+/** Bytes of the files in a folder and below; `skipChains`: not in its chain subfolders (counted apart). */
+function folderBytes(dir: string, skipChains = false): number {
     let total = 0;
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);
+        if (entry.isDirectory() && skipChains && chainNumber(entry.name) !== undefined)
+            continue;
         if (entry.isDirectory())
             total += folderBytes(full);
         else if (entry.isFile())
@@ -88,26 +94,58 @@ function folderBytes(dir: string): number {
     return total;
 }
 
-export async function listRestorePoints(folder: string, vmName: string): Promise<RestorePointList> {
+/** The restore points of one chain folder (`chain`: its name in the VM folder, "" for the folder itself). */
+export async function listRestorePoints(folder: string, vmName: string, chain = ""): Promise<RestorePointList> {
     if (!fs.existsSync(folder))
-        return { folder, exists: false, empty: true, totalSize: 0, chainLength: 0, points: [], problems: [] };
+        return { folder, exists: false, empty: true, totalSize: 0, chainLength: 0, points: [], problems: [], chains: [] };
     const scanned = await readBackupFolder(folder);
     const sizes = new Map<string, number>();
     for (const f of scanned.files)
         sizes.set(f.name, fs.statSync(path.join(folder, f.name)).size);
-    const points = groupPoints({ files: scanned.files, sizes, partials: scanned.partials, unreadable: scanned.unreadable });
-    const chain = scanned.checkpointLists.find(l => l.vm === vmName) ?? scanned.checkpointLists[0];
+    const points = groupPoints({ files: scanned.files, sizes, partials: scanned.partials, unreadable: scanned.unreadable }, chain);
+    const cpt = scanned.checkpointLists.find(l => l.vm === vmName) ?? scanned.checkpointLists[0];
     return {
         folder,
         exists: true,
         empty: scanned.files.length === 0 && scanned.unreadable.length === 0,
-        totalSize: folderBytes(folder),
-        chainLength: chain?.checkpoints.length ?? 0,
+        totalSize: folderBytes(folder, chain === ""),
+        chainLength: cpt?.checkpoints.length ?? 0,
         points,
         problems: [
             ...scanned.unreadable.map(u => `${u.name}: ${u.error}`),
             ...scanned.partials.map(p => `${p}: unfinished backup file`),
             ...scanned.problems,
         ],
+        chains: [],
+    };
+}
+
+/**
+ * Every chain of a VM folder (helper/format/chain-folders.ts), oldest first: all points (each naming its
+ * chain), problems prefixed with the chain's folder, and a summary per chain. chainLength is the newest
+ * chain's (where the next backup goes).
+ */
+export async function listVmRestorePoints(vmFolder: string, vmName: string): Promise<RestorePointList> {
+    if (!fs.existsSync(vmFolder))
+        return listRestorePoints(vmFolder, vmName);
+    const lists = await Promise.all(listChains(vmFolder).map(async c => ({ chain: c, list: await listRestorePoints(c.folder, vmName, c.name) })));
+    const chains: ChainSummary[] = lists.map(({ chain, list }) => ({
+        name: chain.name,
+        folder: chain.folder,
+        totalSize: list.totalSize,
+        chainLength: list.chainLength,
+        points: list.points.length,
+        firstDate: list.points[0]?.date ?? null,
+        lastDate: list.points.at(-1)?.date ?? null,
+    }));
+    return {
+        folder: vmFolder,
+        exists: true,
+        empty: lists.every(l => l.list.empty),
+        totalSize: folderBytes(vmFolder),
+        chainLength: lists.at(-1)?.list.chainLength ?? 0,
+        points: lists.flatMap(l => l.list.points),
+        problems: lists.flatMap(({ chain, list }) => list.problems.map(p => chain.name ? `${chain.name}/${p}` : p)),
+        chains,
     };
 }

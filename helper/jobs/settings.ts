@@ -3,6 +3,7 @@ import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
+import { checkKeepChains, checkNewChain, describeKeepChainsProblem, describeNewChainProblem, type NewChainPolicy } from "./retention-rules.ts";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule } from "./schedule-rules.ts";
 import type { VmSettings } from "./types.ts";
 
@@ -45,7 +46,26 @@ export function parseSettings(value: unknown, where: string): VmSettings {
         throw new SettingsError(`${where}: ${describeFolderProblem(checked.problem, checked.forbidden)}`);
     // Settings stored before schedules existed have none: off.
     const schedule = record.schedule === undefined ? DEFAULT_SCHEDULE : parseSchedule(record.schedule, where);
-    return { folder: checked.folder, compress: record.compress, schedule };
+    // Settings stored before retention existed keep every chain.
+    const keepChains = record.keepChains === undefined ? null : parseKeepChains(record.keepChains, where);
+    const newChain = record.newChain === undefined ? "never" : parseNewChain(record.newChain, where);
+    return { folder: checked.folder, compress: record.compress, schedule, keepChains, newChain };
+}
+
+/** Checks when a new chain starts (stored or submitted); throws SettingsError saying what is wrong. */
+export function parseNewChain(value: unknown, where: string): NewChainPolicy {
+    const checked = checkNewChain(value);
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${describeNewChainProblem(checked.problem)}`);
+    return checked.policy;
+}
+
+/** Checks "keep the last N chains" (stored or submitted; null: keep all); throws SettingsError saying what is wrong. */
+export function parseKeepChains(value: unknown, where: string): number | null {
+    const checked = checkKeepChains(typeof value === "number" || typeof value === "string" || value === null ? value : "?");
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${describeKeepChainsProblem(checked.problem)}`);
+    return checked.keep;
 }
 
 const SCHEDULE_PROBLEMS = {
@@ -68,7 +88,7 @@ export function parseSchedule(value: unknown, where: string): Schedule {
 }
 
 export function defaultSettings(vmName: string): VmSettings {
-    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE };
+    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, newChain: "never" };
 }
 
 /** Stored settings, or the defaults (isDefault) when none are stored. */
@@ -83,5 +103,7 @@ export function readSettings(uuid: string, vmName: string): VmSettings & { isDef
 export function writeSettings(uuid: string, settings: VmSettings): void {
     const folder = validateFolder(settings.folder);
     const schedule = parseSchedule(settings.schedule, "schedule");
-    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule }, null, 2) + "\n");
+    const keepChains = parseKeepChains(settings.keepChains, "keep chains");
+    const newChain = parseNewChain(settings.newChain, "new chain");
+    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, newChain }, null, 2) + "\n");
 }

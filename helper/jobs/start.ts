@@ -11,7 +11,8 @@ import { initialState } from "./job-state.ts";
 import { initialRestoreState, type NewRestoreJob } from "./restore-state.ts";
 import { currentJob } from "./status.ts";
 import { JOBS_DIR, cancelFile, runnerLogFile, startLockFile, statusFile } from "./paths.ts";
-import type { JobState, RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
+import { newChainFolder, newestChain } from "./chains.ts";
+import type { JobLevel, JobState, RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
 
 export class JobRunningError extends Error {
     override readonly name = "JobRunningError";
@@ -23,7 +24,7 @@ const STALE_START_MS = 60_000;
 export interface StartRequest {
     domain: string;
     uuid: string;
-    level: RequestedLevel;
+    level: JobLevel;
     settings: VmSettings;
     /** helper.js, started again as `helper.js run-job ...`. */
     helperPath: string;
@@ -88,15 +89,27 @@ function startDetached(uuid: string, domain: string, first: JobState, helperArgs
     }
 }
 
+/**
+ * The chain folder and engine level of a job: "new-chain" is a full into a new chain (the newest chain's
+ * folder when it holds no backup yet), every other level goes into the newest chain.
+ */
+export function chainTarget(vmFolder: string, level: JobLevel): { folder: string; level: RequestedLevel } {
+    if (level === "new-chain")
+        return { folder: newChainFolder(vmFolder).folder, level: "full" };
+    return { folder: newestChain(vmFolder).folder, level };
+}
+
 export function startBackupJob(req: StartRequest): StartAnswer {
     const cliPath = path.join(path.dirname(req.helperPath), "virtnbdbackup.js");
     if (!fs.existsSync(cliPath))
         throw new Error(`the backup program ${cliPath} is missing`);
     const id = newJobId();
-    const job = { id, domain: req.domain, uuid: req.uuid, level: req.level, folder: req.settings.folder, compress: req.settings.compress,
+    const target = chainTarget(req.settings.folder, req.level);
+    const job = { id, domain: req.domain, uuid: req.uuid, level: target.level, folder: target.folder, compress: req.settings.compress,
         ...(req.scheduled ? { scheduled: true } : {}) };
     const args = ["run-job", "--id", id, "--domain", req.domain, "--uuid", req.uuid,
-        "--level", req.level, "--folder", req.settings.folder, ...(req.settings.compress ? ["--compress"] : [])];
+        "--level", target.level, "--folder", target.folder, ...(req.settings.compress ? ["--compress"] : []),
+        ...(req.scheduled ? ["--scheduled"] : [])];
     return startDetached(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);
 }
 

@@ -3,8 +3,12 @@
 import type { BackupResult } from "../backup/backup.ts";
 import type { Level, RequestedLevel } from "../backup/levels.ts";
 import type { Schedule } from "./schedule-rules.ts";
+import type { NewChainPolicy } from "./retention-rules.ts";
 
-export type { Level, RequestedLevel, Schedule };
+export type { Level, NewChainPolicy, RequestedLevel, Schedule };
+
+/** What start-backup takes: an engine level, or "new-chain" (a full into a new chain folder). */
+export type JobLevel = RequestedLevel | "new-chain";
 
 /** A VM's backup settings, as stored in /etc/cockpit-virtnbdbackup/vms/<uuid>.json. */
 export interface VmSettings {
@@ -14,6 +18,10 @@ export interface VmSettings {
     compress: boolean;
     /** Automatic backups (level auto: a full into an empty folder, an inc otherwise). */
     schedule: Schedule;
+    /** Keep the last N chains of the folder (pruned after each scheduled backup); null: keep all. */
+    keepChains: number | null;
+    /** When a scheduled backup starts a new chain: never, every week, every month, every N backups. */
+    newChain: NewChainPolicy;
 }
 
 /** `get-settings` / `set-settings`: the settings plus where the UI watches the VM's job. */
@@ -78,6 +86,8 @@ export interface BackupJobState extends JobBase {
     checkpoint?: string;
     compress: boolean;
     result?: BackupResult;
+    /** A scheduled backup's retention run: the chains it removed ("" is the folder itself) and the bytes freed. */
+    pruned?: { chains: string[]; freed: number };
 }
 
 /** What a finished restore made. */
@@ -143,6 +153,24 @@ export interface RestorePoint {
     disks: RestorePointDisk[];
     /** Every disk of the point is there, readable, and none is unfinished (.partial). */
     complete: boolean;
+    /** The chain it belongs to: "" for the VM folder itself, else its chain subfolder (chain-N). */
+    chain: string;
+}
+
+/** One chain of a VM's backup folder (helper/format/chain-folders.ts). */
+export interface ChainSummary {
+    /** "" for the VM folder itself (the first chain), else chain-N. */
+    name: string;
+    folder: string;
+    /** Bytes of the chain's files. */
+    totalSize: number;
+    /** Checkpoints in its <vm>.cpt. */
+    chainLength: number;
+    /** Restore points it holds. */
+    points: number;
+    /** Dates (meta frame, local ISO-8601) of its oldest and newest points; null without points. */
+    firstDate: string | null;
+    lastDate: string | null;
 }
 
 export interface RestorePointList {
@@ -155,10 +183,12 @@ export interface RestorePointList {
     totalSize: number;
     /** Checkpoints in the folder's chain (<vm>.cpt). */
     chainLength: number;
-    /** Oldest first. */
+    /** Oldest first (chain by chain, oldest chain first). */
     points: RestorePoint[];
     /** Files that could not be read, unfinished files, and other things worth telling. */
     problems: string[];
+    /** The folder's chains, oldest first (empty when listing one chain folder). */
+    chains: ChainSummary[];
 }
 
 /** One data file of a verified restore point's chain. */

@@ -4,7 +4,9 @@
 // meta frames), the saved qemu-img info, and each member's complete frame structure. The data's own
 // checks (lz4 checksums, .chksum) are in check-content.ts: restore makes them while it copies, verify
 // by reading each file once.
+import fs from "node:fs";
 import path from "node:path";
+import { chainNumber, sortChains } from "../format/chain-folders.ts";
 import { StreamSource } from "../engine/stream-source.ts";
 import { identOf } from "./boot-files.ts";
 import { ChainError, checkOwners, selectChain, type BackupFile, type Chain } from "./chain.ts";
@@ -71,7 +73,7 @@ export async function checkPoint(folder: BackupFolder, sel: PointSelection, cach
     } else {
         devs = [...new Set([...folder.files.map(f => f.dev), ...unreadable.map(u => u.dev)])].sort();
         if (devs.length === 0 && rawCandidates.length === 0)
-            throw new ChainError(`no data files in ${folder.dir}`);
+            throw new ChainError(`no data files in ${folder.dir}${chainsHint(folder.dir)}`);
         if (sel.disk !== undefined) {
             if (!devs.includes(sel.disk) && rawCandidates.length === 0)
                 throw new ChainError(`no backup of disk ${sel.disk} in ${folder.dir} (disks: ${[...devs, ...folder.unreadable.map(u => u.dev)].join(", ")})`);
@@ -164,4 +166,15 @@ export async function structureProblem(file: string, cache: StructureCache): Pro
         cache.set(file, problem);
     }
     return problem;
+}
+
+/** A VM folder whose chains are all in subfolders (helper/format/chain-folders.ts): say which to give. */
+function chainsHint(dir: string): string {
+    let chains: string[];
+    try {
+        chains = sortChains(fs.readdirSync(dir, { withFileTypes: true }).filter(e => e.isDirectory() && chainNumber(e.name) !== undefined).map(e => e.name));
+    } catch {
+        return "";
+    }
+    return chains.length ? `; its chains are in subfolders: ${chains.join(", ")} (restore one with -i ${path.join(dir, chains.at(-1)!)})` : "";
 }

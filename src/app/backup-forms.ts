@@ -2,18 +2,36 @@
 // (helper/jobs/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
 // the helper checks again (and resolves symlinks).
 import { checkFolder, type FolderProblem } from "../../helper/jobs/folder-rules";
+import { checkKeepChains, checkNewChain, type KeepChainsProblem, type NewChainPolicy, type NewChainProblem } from "../../helper/jobs/retention-rules";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import type { RequestedLevel, VmSettings } from "../backup-types";
+import type { JobLevel, VmSettings } from "../backup-types";
 
 export interface SettingsForm {
     folder: string;
     compress: boolean;
     schedule: Schedule;
+    /** "Keep the last N chains" as typed; empty: keep all. */
+    keepChains?: string;
+    /** When scheduled backups start a new chain: never, week, month, or "backups" (every newChainCount backups). */
+    newChain?: "never" | "week" | "month" | "backups";
+    newChainCount?: string;
+}
+
+/** The policy a form's new-chain fields give (checked by checkNewChain). */
+function newChainValue(form: SettingsForm): string {
+    return form.newChain === "backups" ? form.newChainCount ?? "" : form.newChain ?? "never";
+}
+
+/** The form's fields for a stored policy. */
+export function newChainFields(policy: NewChainPolicy | undefined): Pick<SettingsForm, "newChain" | "newChainCount"> {
+    return typeof policy === "number" ? { newChain: "backups", newChainCount: String(policy) } : { newChain: policy ?? "never", newChainCount: "7" };
 }
 
 export interface SettingsFormErrors {
     folder?: { problem: FolderProblem; forbidden?: string };
     schedule?: ScheduleProblem;
+    keepChains?: KeepChainsProblem;
+    newChain?: NewChainProblem;
 }
 
 export function validateSettingsForm(form: SettingsForm): SettingsFormErrors {
@@ -25,6 +43,12 @@ export function validateSettingsForm(form: SettingsForm): SettingsFormErrors {
     // With automatic backups off the time field is hidden: a half-typed time there must not block Save.
     if ("problem" in schedule && !(schedule.problem === "bad-time" && form.schedule.frequency === "off"))
         errors.schedule = schedule.problem;
+    const keep = checkKeepChains(form.keepChains ?? "");
+    if ("problem" in keep)
+        errors.keepChains = keep.problem;
+    const newChain = checkNewChain(newChainValue(form));
+    if ("problem" in newChain)
+        errors.newChain = newChain.problem;
     return errors;
 }
 
@@ -35,14 +59,18 @@ export function validateSettingsForm(form: SettingsForm): SettingsFormErrors {
 export function settingsToSave(form: SettingsForm): VmSettings {
     const checked = checkSchedule(form.schedule);
     const schedule = "schedule" in checked ? checked.schedule : { ...form.schedule, time: DEFAULT_SCHEDULE.time };
-    return { folder: form.folder, compress: form.compress, schedule };
+    const keep = checkKeepChains(form.keepChains ?? "");
+    const newChain = checkNewChain(newChainValue(form));
+    return { folder: form.folder, compress: form.compress, schedule, keepChains: "keep" in keep ? keep.keep : null,
+        newChain: "policy" in newChain ? newChain.policy : "never" };
 }
 
 export function hasErrors(errors: object): boolean {
     return Object.values(errors).some(v => v !== undefined);
 }
 
-export const BACKUP_LEVELS: RequestedLevel[] = ["auto", "full", "inc", "diff", "copy"];
+/** "new-chain": a full backup that starts a new chain beside the folder's earlier ones. */
+export const BACKUP_LEVELS: JobLevel[] = ["auto", "new-chain", "inc", "diff", "copy"];
 
 export interface BackupNowForm {
     level: string;

@@ -7,7 +7,7 @@ import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-co
 import { Radio } from "@patternfly/react-core/dist/esm/components/Radio/index.js";
 import cockpit from "../lib/cockpit";
 import { HelperError, startBackup } from "../helper-client";
-import type { RequestedLevel } from "../backup-types";
+import type { JobLevel } from "../backup-types";
 import { BACKUP_LEVELS, hasErrors, validateBackupNowForm } from "./backup-forms";
 import { levelDescription, levelName } from "./backup-text";
 
@@ -21,7 +21,7 @@ export interface BackupNowDialogProps {
 }
 
 export function BackupNowDialog({ domain, folder, onClose, onStarted }: BackupNowDialogProps) {
-    const [level, setLevel] = useState<RequestedLevel>("auto");
+    const [level, setLevel] = useState<JobLevel>("auto");
     const [starting, setStarting] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
 

@@ -1,6 +1,8 @@
-// The restore points in the VM's backup folder, newest first, with an empty state, and each point's
-// actions (Verify, Restore…) in a kebab menu.
+// The restore points in the VM's backup folder, grouped by chain (newest chain first, each with its date
+// range and size), newest point first, with an empty state, and each point's actions (Verify, Restore…) in
+// a kebab menu.
 import { EmptyState, EmptyStateBody } from "@patternfly/react-core/dist/esm/components/EmptyState/index.js";
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
 import { MenuToggle } from "@patternfly/react-core/dist/esm/components/MenuToggle/index.js";
 import { ActionsColumn } from "@patternfly/react-table/dist/esm/components/Table/ActionsColumn.js";
@@ -8,7 +10,8 @@ import EllipsisVIcon from "@patternfly/react-icons/dist/esm/icons/ellipsis-v-ico
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
 import CubesIcon from "@patternfly/react-icons/dist/esm/icons/cubes-icon";
 import cockpit from "../lib/cockpit";
-import type { RestorePoint, RestorePointList } from "../backup-types";
+import type { ChainSummary, RestorePoint, RestorePointList } from "../backup-types";
+import { pointKey } from "../point-key";
 import { bytes, formatDate, levelName } from "./backup-text";
 
 const _ = cockpit.gettext;
@@ -33,9 +36,11 @@ export interface BackupPointsProps {
     /** Why the actions are unavailable just now (a job or a verify runs); undefined when they are. */
     verifyDisabled?: boolean;
     restoreDisabled?: boolean;
+    /** Ask to delete a chain (offered for every chain but the newest); undefined hides the action. */
+    onDeleteChain?: (chain: string) => void;
 }
 
-function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled }: Omit<BackupPointsProps, "list"> & { point: RestorePoint }) {
+function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled }: Omit<BackupPointsProps, "list" | "onDeleteChain"> & { point: RestorePoint }) {
     const items = [
         ...(onVerify ? [{ title: _("Verify"), itemKey: "verify", isDisabled: verifyDisabled, onClick: () => onVerify(point) }] : []),
         ...(onRestore ? [{ title: _("Restore…"), itemKey: "restore", isDisabled: restoreDisabled || !point.complete, onClick: () => onRestore(point) }] : []),
@@ -47,14 +52,37 @@ function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisab
         // one, is not narrowed to the table cell).
         <ActionsColumn items={items} popperProps={{ position: "right", appendTo: () => document.querySelector("main") ?? document.body }}
                        actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
-                           <MenuToggle ref={toggleRef} id={`point-actions-${point.name}`} variant="plain" onClick={onToggle}
+                           <MenuToggle ref={toggleRef} id={`point-actions-${pointKey(point).replace("/", "-")}`} variant="plain" onClick={onToggle}
                                        isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
-                                       aria-label={cockpit.format(_("Actions for $0"), point.name)} />
+                                       aria-label={cockpit.format(_("Actions for $0"), pointKey(point))} />
                        )} />
     );
 }
 
-export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled }: BackupPointsProps) {
+/** The chains the points belong to, newest first, each with its points newest first. */
+function byChain(list: RestorePointList): { chain: string; summary: ChainSummary | undefined; points: RestorePoint[] }[] {
+    const groups: { chain: string; summary: ChainSummary | undefined; points: RestorePoint[] }[] = [];
+    for (const p of list.points) {
+        const chain = p.chain ?? "";
+        let group = groups.find(g => g.chain === chain);
+        if (!group) {
+            group = { chain, summary: (list.chains ?? []).find(c => c.name === chain), points: [] };
+            groups.push(group);
+        }
+        group.points.push(p);
+    }
+    return groups.reverse().map(g => ({ ...g, points: [...g.points].reverse() }));
+}
+
+function chainTitle(chain: string, summary: ChainSummary | undefined): string {
+    // Numbered as the folders are (the folder itself is the first chain), with the folder to find it by.
+    const name = chain === "" ? _("Chain 1, in the backup folder itself") : cockpit.format(_("Chain $0, in $1"), chain.replace(/^chain-/, ""), `${chain}/`);
+    if (!summary?.firstDate || !summary.lastDate)
+        return name;
+    return cockpit.format(_("$0 · $1 – $2 · $3"), name, formatDate(summary.firstDate), formatDate(summary.lastDate), bytes(summary.totalSize));
+}
+
+export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled, onDeleteChain }: BackupPointsProps) {
     if (list.points.length === 0) {
         return (
             <EmptyState id="backup-points-empty" titleText={_("No restore points")} headingLevel="h3" icon={CubesIcon} variant="sm">
@@ -80,9 +108,24 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                     <Th screenReaderText={_("Actions")} />
                 </Tr>
             </Thead>
-            <Tbody>
-                {[...list.points].reverse().map(p => (
-                    <Tr key={`${p.level}:${p.name}`} data-point={p.name} data-level={p.level}>
+            {byChain(list).map((group, index) => (
+            <Tbody key={`chain:${group.chain}`} className="backup-chain" data-chain={group.chain}>
+                {/* A heading row per chain only when the folder holds more than one. */}
+                {(list.chains ?? []).length > 1 && (
+                    <Tr className="backup-chain-heading">
+                        <Td colSpan={7} className="backup-chain-title">{chainTitle(group.chain, group.summary)}</Td>
+                        <Td isActionCell>
+                            {onDeleteChain && index > 0 && (
+                                <Button variant="link" isInline className="backup-chain-delete" data-chain={group.chain}
+                                        onClick={() => onDeleteChain(group.chain)}>
+                                    {_("Delete chain…")}
+                                </Button>
+                            )}
+                        </Td>
+                    </Tr>
+                )}
+                {group.points.map(p => (
+                    <Tr key={`${p.level}:${p.name}`} data-point={p.name} data-chain={p.chain ?? ""} data-level={p.level}>
                         <Td dataLabel={_("Restore point")} className="point-name">{p.name}</Td>
                         <Td dataLabel={_("Type")} className="point-level">{levelName(p.level)}</Td>
                         <Td dataLabel={_("Date")} className="point-date">{formatDate(p.date)}</Td>
@@ -101,6 +144,7 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                     </Tr>
                 ))}
             </Tbody>
+            ))}
         </Table>
     );
 }

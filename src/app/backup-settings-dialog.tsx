@@ -14,8 +14,9 @@ import cockpit from "../lib/cockpit";
 import { HelperError, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import { hasErrors, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
-import { folderProblemText, frequencyName, scheduleProblemText, weekdayName } from "./backup-text";
+import { PrunePreview } from "./prune-preview";
+import { hasErrors, newChainFields, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
+import { folderProblemText, frequencyName, keepChainsProblemText, newChainProblemText, scheduleProblemText, weekdayName } from "./backup-text";
 
 const _ = cockpit.gettext;
 
@@ -27,11 +28,17 @@ export interface BackupSettingsDialogProps {
 }
 
 export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: BackupSettingsDialogProps) {
-    const [form, setForm] = useState<SettingsForm>({ folder: settings.folder, compress: settings.compress, schedule: settings.schedule });
+    const [form, setForm] = useState<SettingsForm>({
+        folder: settings.folder, compress: settings.compress, schedule: settings.schedule,
+        keepChains: settings.keepChains === null || settings.keepChains === undefined ? "" : String(settings.keepChains),
+        ...newChainFields(settings.newChain),
+    });
     const [submitted, setSubmitted] = useState(false);
     const [saving, setSaving] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
     const errors = validateSettingsForm(form);
+    // What the typed policy would remove from the stored folder now (not for another folder being typed).
+    const keepPreview = settingsToSave(form).keepChains;
     const shown = submitted ? errors : {};
     // libvirt's checkpoints belong to the VM: another folder's backups take over the checkpoint names.
     const folderChanged = !settings.isDefault && form.folder.trim() !== "" && form.folder.trim() !== settings.folder && !shown.folder;
@@ -79,6 +86,41 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                                   onChange={(_event, compress) => setForm({ ...form, compress })} />
                     </FormGroup>
                     <ScheduleFields form={form} setForm={setForm} problem={shown.schedule} />
+                    <FormGroup label={_("Start a new chain")} fieldId="backup-settings-new-chain">
+                        <FormSelect id="backup-settings-new-chain" value={form.newChain ?? "never"}
+                                    onChange={(_event, value) => setForm({ ...form, newChain: value as SettingsForm["newChain"] })}>
+                            <FormSelectOption value="never" label={_("Never")} />
+                            <FormSelectOption value="week" label={_("Every week")} />
+                            <FormSelectOption value="month" label={_("Every month")} />
+                            <FormSelectOption value="backups" label={_("Every N backups")} />
+                        </FormSelect>
+                        {form.newChain === "backups" && (
+                            <TextInput id="backup-settings-new-chain-count" value={form.newChainCount ?? ""} inputMode="numeric"
+                                       aria-label={_("Backups per chain")} validated={shown.newChain ? "error" : "default"}
+                                       onChange={(_event, newChainCount) => setForm({ ...form, newChainCount })} />
+                        )}
+                        <FormHelperText>
+                            <HelperText>
+                                {shown.newChain
+                                    ? <HelperTextItem id="backup-settings-new-chain-error" variant="error">{newChainProblemText(shown.newChain)}</HelperTextItem>
+                                    : <HelperTextItem>{_("Automatic backups start the new chain with a full backup.")}</HelperTextItem>}
+                            </HelperText>
+                        </FormHelperText>
+                    </FormGroup>
+                    <FormGroup label={_("Keep the last N chains")} fieldId="backup-settings-keep-chains">
+                        <TextInput id="backup-settings-keep-chains" value={form.keepChains ?? ""} inputMode="numeric"
+                                   validated={shown.keepChains ? "error" : "default"}
+                                   onChange={(_event, keepChains) => setForm({ ...form, keepChains })} />
+                        <FormHelperText>
+                            <HelperText>
+                                {shown.keepChains
+                                    ? <HelperTextItem id="backup-settings-keep-chains-error" variant="error">{keepChainsProblemText(shown.keepChains)}</HelperTextItem>
+                                    : <HelperTextItem>{_("Older chains are removed after each automatic backup. Empty: keep all.")}</HelperTextItem>}
+                                {!shown.keepChains && !settings.isDefault && form.folder.trim() === settings.folder && keepPreview !== null &&
+                                    <PrunePreview domain={domain} keep={keepPreview} />}
+                            </HelperText>
+                        </FormHelperText>
+                    </FormGroup>
                 </Form>
             </ModalBody>
             <ModalFooter>

@@ -16,6 +16,8 @@ import { RestoreDialog } from "./restore-dialog";
 import { RestoreLastJob } from "./restore-last-job";
 import { BackupNowDialog } from "./backup-now-dialog";
 import { BackupPoints } from "./backup-points";
+import { PruneDialog } from "./prune-dialog";
+import { pointKey } from "../point-key";
 import { BackupProgress } from "./backup-progress";
 import { BackupSettingsDialog } from "./backup-settings-dialog";
 import { BackupSettingsSummary } from "./backup-settings-summary";
@@ -27,7 +29,7 @@ import { JobAnnouncer } from "./job-announcer";
 
 const _ = cockpit.gettext;
 
-type Dialog = "settings" | "backup" | "cancel" | { restore: string } | null;
+type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | { deleteChain: string } | null;
 
 interface BodyProps {
     domain: string;
@@ -89,16 +91,24 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 <StackItem>{job.kind === "restore" ? <RestoreLastJob job={job} /> : <BackupLastJob job={job} />}</StackItem>
             )}
             <StackItem>
-                <Title headingLevel="h2" size="lg" className="backup-section-title">{_("Restore points")}</Title>
+                <Flex justifyContent={{ default: "justifyContentSpaceBetween" }} alignItems={{ default: "alignItemsCenter" }}>
+                    <Title headingLevel="h2" size="lg" className="backup-section-title">{_("Restore points")}</Title>
+                    {settings.keepChains !== null && settings.keepChains !== undefined && pointList && (pointList.chains ?? []).length > settings.keepChains && (
+                        <Button id="prune-now" variant="secondary" onClick={() => setDialog("prune")} isDisabled={running !== null}>
+                            {_("Prune now")}
+                        </Button>
+                    )}
+                </Flex>
                 {points.state.status === "loading" && <LoadingState title={_("Reading the backup folder")} />}
                 {points.state.status === "error" && (
                     <BackupError id="backup-points-error" title={_("Cannot read the backup folder")} error={points.state.error} onRetry={points.reload} />
                 )}
                 {verify.run && <VerifyResult run={verify.run} onClose={verify.dismiss} />}
-                {pointList && <BackupPoints list={pointList} onVerify={p => verify.start(p.name)}
+                {pointList && <BackupPoints list={pointList} onVerify={p => verify.start(pointKey(p))}
                                             verifyDisabled={verify.run?.status === "running"}
-                                            onRestore={p => setDialog({ restore: p.name })}
-                                            restoreDisabled={running !== null || view.status === "loading"} />}
+                                            onRestore={p => setDialog({ restore: pointKey(p) })}
+                                            restoreDisabled={running !== null || view.status === "loading"}
+                                            onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined} />}
             </StackItem>
 
             {dialog === "settings" && (
@@ -109,9 +119,17 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 <BackupNowDialog domain={domain} folder={settings.folder} onClose={() => setDialog(null)}
                                  onStarted={() => setDialog(null)} />
             )}
-            {dialog !== null && typeof dialog === "object" && pointList && (
+            {dialog !== null && typeof dialog === "object" && "restore" in dialog && pointList && (
                 <RestoreDialog domain={domain} backupFolder={settings.folder} points={pointList.points} point={dialog.restore}
                                vmNames={vmNames} onClose={() => setDialog(null)} onStarted={() => setDialog(null)} />
+            )}
+            {dialog === "prune" && settings.keepChains !== null && (
+                <PruneDialog domain={domain} request={{ keep: settings.keepChains }} onClose={() => setDialog(null)}
+                             onPruned={() => { setDialog(null); setGeneration(g => g + 1) }} />
+            )}
+            {dialog !== null && typeof dialog === "object" && "deleteChain" in dialog && (
+                <PruneDialog domain={domain} request={{ chain: dialog.deleteChain }} onClose={() => setDialog(null)}
+                             onPruned={() => { setDialog(null); setGeneration(g => g + 1) }} />
             )}
             {dialog === "cancel" && running && (
                 <BackupCancelDialog domain={domain} kind={running.kind} onClose={() => setDialog(null)}

@@ -2,29 +2,47 @@
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
 import type { Schedule, ScheduleFrequency, ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import type { JobPhase, RequestedLevel } from "../backup-types";
+import type { KeepChainsProblem, NewChainProblem } from "../../helper/jobs/retention-rules";
+import type { JobLevel, JobPhase } from "../backup-types";
 import { formatBytes, formatDateTime } from "./units";
 
 const _ = cockpit.gettext;
 
 /** The backup level's name; with a translator context, as short words mean other things elsewhere ("Full", "Copy"). */
-export function levelName(level: RequestedLevel): string {
+export function levelName(level: JobLevel): string {
     switch (level) {
     case "auto": return cockpit.gettext("backup level", "Automatic");
     case "full": return cockpit.gettext("backup level", "Full");
+    case "new-chain": return cockpit.gettext("backup level", "Full (start a new chain)");
     case "inc": return cockpit.gettext("backup level", "Incremental");
     case "diff": return cockpit.gettext("backup level", "Differential");
     case "copy": return cockpit.gettext("backup level", "Copy");
     }
 }
 
-export function levelDescription(level: RequestedLevel): string {
+export function levelDescription(level: JobLevel): string {
     switch (level) {
     case "auto": return _("Full into an empty folder, incremental otherwise.");
     case "full": return _("All data of every disk; starts a new chain of restore points.");
+    case "new-chain": return _("All data of every disk, in a new chain beside the earlier ones; later backups build on it.");
     case "inc": return _("Changes since the last backup; adds a restore point to the chain.");
     case "diff": return _("Changes since the last full or incremental backup, without a new checkpoint.");
     case "copy": return _("All data, outside the chain: no checkpoint is kept.");
+    }
+}
+
+export function keepChainsProblemText(problem: KeepChainsProblem): string {
+    switch (problem) {
+    case "not-a-number": return _("Enter a whole number, or leave empty to keep all chains.");
+    case "too-small": return _("Keep at least 1 chain (the newest).");
+    case "too-big": return _("Enter at most 1000, or leave empty to keep all chains.");
+    }
+}
+
+export function newChainProblemText(problem: NewChainProblem): string {
+    switch (problem) {
+    case "unknown-new-chain": return _("Choose when a new chain starts.");
+    case "bad-backup-count": return _("Enter a number of backups from 2 to 1000.");
     }
 }
 

@@ -12,6 +12,7 @@ import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/comp
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
+import { pointKey } from "../point-key";
 import { HelperError, checkRestore, startRestore } from "../helper-client";
 import type { RestorePoint } from "../backup-types";
 import { hasErrors } from "./backup-forms";
@@ -42,7 +43,7 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
     const [busy, setBusy] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
     const choices = points.filter(p => p.complete).reverse();
-    const errors = validateRestoreForm(form, { backupFolder, vmNames, points: choices.map(p => p.name) });
+    const errors = validateRestoreForm(form, { backupFolder, vmNames, points: choices.map(pointKey) });
     const shown: RestoreFormErrors = submitted ? { ...helperErrors, ...errors } : {};
     const change = (next: Partial<RestoreForm>) => {
         setForm({ ...form, ...next });
@@ -83,8 +84,8 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
                         <FormSelect id="restore-point" value={form.point} onChange={(_event, value) => change({ point: value })}
                                     validated={shown.point ? "error" : "default"} aria-label={_("Restore point")}>
                             {choices.map(p => (
-                                <FormSelectOption key={p.name} value={p.name}
-                                                  label={cockpit.format(_("$0 · $1 · $2"), p.name, levelName(p.level), formatDate(p.date))} />
+                                <FormSelectOption key={pointKey(p)} value={pointKey(p)}
+                                                  label={cockpit.format(_("$0 · $1 · $2"), pointKey(p), levelName(p.level), formatDate(p.date))} />
                             ))}
                         </FormSelect>
                         {shown.point && (

@@ -144,7 +144,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await page.locator("#backup-points-empty").waitFor();
         // Stored by the helper, per UUID.
         const stored = JSON.parse(fs.readFileSync(path.join(SETTINGS_DIR, `${uuids[0]}.json`), "utf8"));
-        assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false, schedule: { frequency: "off", weekday: 0, time: "02:00" } });
+        assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false, schedule: { frequency: "off", weekday: 0, time: "02:00" }, keepChains: null, newChain: "never" });
 
         // Changing a stored folder says what it does to the chains; the stored folder again says nothing.
         await page.locator("#backup-settings-edit").click();
@@ -215,6 +215,85 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
             const result = await compareImages(path.join(out, path.basename(small.disks[i].path)), expected[i]);
             assert.ok(result.identical, `${small.disks[i].dev}: ${result.output}`);
         }
+    });
+
+    it("starts a new chain on a folder that holds backups, lists the chains grouped, and prunes the older one when asked", async () => {
+        const folder = path.join(work, "small");
+        await small.write(0, { offset: "30M", length: "1M", random: true, seed: 77 });
+        const expected = [await small.snapshotExpected(0, "chain2"), await small.snapshotExpected(1, "chain2")];
+        await openVm(page, cockpit!, small);
+        await page.locator("#backup-now").click();
+        const dialog = page.locator("#backup-now-dialog");
+        await dialog.waitFor();
+        assert.match(await dialog.locator("label[for=backup-level-new-chain]").innerText(), /Full \(start a new chain\)/);
+        await dialog.locator("#backup-level-new-chain").check();
+        await dialog.locator("#backup-now-start").click();
+        await dialog.waitFor({ state: "detached" });
+        await page.locator('#backup-last-job[data-state="succeeded"]').waitFor({ timeout: 120_000 })
+            .catch(async () => assert.fail(`the new chain's backup: ${await page.locator("#backups").innerText()}`));
+        // Grouped: the new chain first, with its heading, then the first chain's two points.
+        const newChain = page.locator('#backup-points tbody[data-chain="chain-2"]');
+        await newChain.locator('tr[data-point="virtnbdbackup.0"]').waitFor({ timeout: 30_000 });
+        assert.match(await newChain.locator(".backup-chain-title").innerText(), /Chain 2, in chain-2\/ · .* – .* · /);
+        assert.deepEqual(await page.locator("#backup-points tbody").evaluateAll(els => els.map(e => e.getAttribute("data-chain"))), ["chain-2", ""]);
+        assert.equal(await page.locator('#backup-points tbody[data-chain=""] tr[data-point]').count(), 2);
+        console.log(`# ${await screenshot(page, "backups-tab-chains")}`);
+
+        // Verify takes the chain of the row it was started from.
+        await page.locator("#point-actions-chain-2-virtnbdbackup\\.0").click();
+        await page.getByRole("menuitem", { name: "Verify" }).click();
+        await page.locator('#verify-result[data-state="ok"], #verify-result[data-state="failed"], #verify-result[data-state="error"]').first().waitFor({ timeout: 60_000 });
+        assert.equal(await page.locator("#verify-result").getAttribute("data-state"), "ok", await page.locator("#verify-result").innerText());
+        assert.equal(await page.locator("#verify-result").getAttribute("data-point"), "chain-2/virtnbdbackup.0");
+
+        const out = path.join(work, "restore-chain2");
+        await pyRestore(["-i", path.join(folder, "chain-2"), "-o", out]);
+        for (let i = 0; i < small.disks.length; i++) {
+            const result = await compareImages(path.join(out, path.basename(small.disks[i].path)), expected[i]);
+            assert.ok(result.identical, `chain-2 ${small.disks[i].dev}: ${result.output}`);
+        }
+
+        // Keep the last chain: "Prune now" names what goes and removes only that.
+        fs.writeFileSync(path.join(folder, "mine.txt"), "kept\n");
+        await page.locator("#backup-settings-edit").click();
+        const settings = page.locator("#backup-settings-dialog");
+        await settings.locator("#backup-settings-keep-chains").fill("0");
+        await settings.locator("#backup-settings-save").click();
+        await settings.locator("#backup-settings-keep-chains-error").waitFor();
+        await settings.locator("#backup-settings-keep-chains").fill("2");
+        await settings.locator('#backup-settings-prune-preview[data-remove="0"]').waitFor();
+        await settings.locator("#backup-settings-keep-chains").fill("1");
+        // The dialog says what the policy removes before it is saved.
+        const preview = settings.locator('#backup-settings-prune-preview[data-remove="1"]');
+        await preview.waitFor();
+        assert.match(await preview.innerText(), /removes the chain in the backup folder itself, freeing .*(KiB|MiB)/);
+        await settings.locator("#backup-settings-save").click();
+        await settings.waitFor({ state: "detached" });
+        await page.locator("#prune-now").click();
+        const prune = page.locator("#prune-dialog");
+        await prune.locator("#prune-chains").waitFor();
+        assert.match(await prune.innerText(), /the chain in the backup folder itself: .*(KiB|MiB)/);
+        await prune.locator("#prune-confirm").click();
+        await prune.waitFor({ state: "detached" });
+        await page.locator('#backup-points tbody[data-chain=""]').waitFor({ state: "detached" });
+        assert.deepEqual(fs.readdirSync(folder).sort(), ["chain-2", "mine.txt"]);
+        assert.equal(await page.locator("#prune-now").count(), 0, "nothing left to prune");
+
+        // One more chain, then "Delete chain…" on the older one (the newest has no such action).
+        await page.locator("#backup-now").click();
+        await page.locator("#backup-level-new-chain").check();
+        await page.locator("#backup-now-start").click();
+        await page.locator('#backup-points tbody[data-chain="chain-3"]').waitFor({ timeout: 120_000 });
+        await page.locator('#backup-last-job[data-state="succeeded"]').waitFor({ timeout: 120_000 });
+        assert.equal(await page.locator('.backup-chain-delete[data-chain="chain-3"]').count(), 0);
+        await page.locator('.backup-chain-delete[data-chain="chain-2"]').click();
+        const del = page.locator("#prune-dialog");
+        await del.locator('#prune-chains li[data-chain="chain-2"]').waitFor();
+        assert.match(await del.innerText(), /Delete chain-2\?/);
+        await del.locator("#prune-confirm").click();
+        await del.waitFor({ state: "detached" });
+        await page.locator('#backup-points tbody[data-chain="chain-2"]').waitFor({ state: "detached" });
+        assert.deepEqual(fs.readdirSync(folder).sort(), ["chain-3", "mine.txt"]);
     });
 
     it("cancels a running backup: the UI says cancelled, no restore point appears, no files are left", async () => {

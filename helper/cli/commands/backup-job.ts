@@ -6,12 +6,15 @@ import { cancelJob } from "../../jobs/cancel.ts";
 import { runJob } from "../../jobs/runner.ts";
 import { checkBackupRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
 import { readSettings, validateFolder } from "../../jobs/settings.ts";
+import { pruneAfterSchedule } from "../../jobs/scheduled-prune.ts";
 import { startBackupJob } from "../../jobs/start.ts";
 import { currentJob } from "../../jobs/status.ts";
-import type { NoJob, RequestedLevel } from "../../jobs/types.ts";
+import type { JobLevel, NoJob, RequestedLevel } from "../../jobs/types.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
 const LEVELS: RequestedLevel[] = ["auto", "full", "inc", "diff", "copy"];
+/** The page's levels: new-chain is a full into a new chain folder of the VM's backup folder (jobs/chains.ts). */
+const JOB_LEVELS: JobLevel[] = [...LEVELS, "new-chain"];
 
 /** helper.js itself, to start it again as the runner. */
 export function helperPath(): string {
@@ -26,9 +29,9 @@ export function addBackupJobCommands(program: Command): void {
         .command("start-backup")
         .description("start a backup of a VM into its backup folder; answers at once with the job's state file")
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
-        .addOption(new Option("--level <level>", "backup level").choices(LEVELS).makeOptionMandatory())
+        .addOption(new Option("--level <level>", "backup level (new-chain: a full backup that starts a new chain)").choices(JOB_LEVELS).makeOptionMandatory())
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; level: RequestedLevel }) => {
+        .action(async (opts: { domain: string; level: JobLevel }) => {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
             // Refused here already, not only by the runner: the folder rules and the trust rule.
@@ -62,8 +65,9 @@ export function addBackupJobCommands(program: Command): void {
         .addOption(new Option("--level <level>").choices(LEVELS).makeOptionMandatory())
         .requiredOption("--folder <dir>")
         .option("--compress", "", false)
+        .option("--scheduled", "", false)
         .allowExcessArguments(false)
-        .action(async (opts: { id: string; domain: string; uuid: string; level: RequestedLevel; folder: string; compress: boolean }) => {
+        .action(async (opts: { id: string; domain: string; uuid: string; level: RequestedLevel; folder: string; compress: boolean; scheduled: boolean }) => {
             const cliPath = path.join(path.dirname(helperPath()), "virtnbdbackup.js");
             let folder: string;
             try {
@@ -72,7 +76,10 @@ export function addBackupJobCommands(program: Command): void {
                 failStartedJob(opts.uuid, opts.id, err instanceof Error ? err.message : String(err));
                 throw err;
             }
-            await runJob({ ...opts, folder, cliPath });
+            const { scheduled, ...job } = opts;
+            const final = await runJob({ ...job, folder, cliPath });
+            if (scheduled && final.state === "succeeded")
+                await pruneAfterSchedule(final);
             process.exit(0);  // nothing else to wait for (signal handlers would not keep it alive anyway)
         });
 }

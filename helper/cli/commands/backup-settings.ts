@@ -6,10 +6,11 @@ import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
 import { checkScheduledCommand, requireCron, schedulerState, writeCronFile, type ScheduledCommand } from "../../jobs/cron-file.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
-import { parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
+import { parseKeepChains, parseNewChain, parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
 import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
-import type { SettingsAnswer } from "../../jobs/types.ts";
+import type { NewChainPolicy, SettingsAnswer } from "../../jobs/types.ts";
+import { scheduledLevel } from "../../jobs/scheduled-level.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, NoSuchVmError, parseDomainName, type NamedVm } from "./domain-arg.ts";
 
@@ -58,16 +59,22 @@ export function addSettingsCommands(program: Command): void {
         .addOption(new Option("--schedule <frequency>", "automatic backups (level auto); default: as stored").choices(SCHEDULE_FREQUENCIES))
         .option("--weekday <n>", "day of weekly backups, 0 (Sunday) to 6; default: as stored", weekday)
         .option("--time <HH:MM>", "local time of automatic backups; default: as stored")
+        .option("--keep-chains <n>", "keep the last N chains (\"all\": keep all); default: as stored")
+        .option("--new-chain <when>", "scheduled backups start a new chain: never, week, month, or every N backups (a number); default: as stored")
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string }) => {
+        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string; keepChains?: string; newChain?: string }) => {
             const vm = await findVm(opts.domain);
             // Unreadable stored settings are replaced, not a reason to refuse new ones.
             let stored = DEFAULT_SCHEDULE;
+            let storedKeep: number | null = null;
+            let storedNewChain: NewChainPolicy = "never";
             try {
-                stored = readSettings(vm.uuid, vm.name).schedule;
+                ({ schedule: stored, keepChains: storedKeep, newChain: storedNewChain } = readSettings(vm.uuid, vm.name));
             } catch {
                 // keep the default
             }
+            const keepChains = opts.keepChains === undefined ? storedKeep : parseKeepChains(opts.keepChains, "--keep-chains");
+            const newChain = opts.newChain === undefined ? storedNewChain : parseNewChain(opts.newChain, "--new-chain");
             const schedule = parseSchedule({
                 frequency: opts.schedule ?? stored.frequency,
                 weekday: opts.weekday ?? stored.weekday,
@@ -79,7 +86,7 @@ export function addSettingsCommands(program: Command): void {
                 requireCron();
                 checkScheduledCommand(command);
             }
-            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule });
+            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule, keepChains, newChain });
             writeCronFile(command);
             answer(settingsAnswer(vm));
         });
@@ -106,7 +113,8 @@ export function addSettingsCommands(program: Command): void {
                 return;
             }
             try {
-                answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level: "auto", settings, helperPath: helperPath(), scheduled: true }));
+                const level = await scheduledLevel(settings, vm.name, new Date());
+                answer(startBackupJob({ domain: vm.name, uuid: vm.uuid, level, settings, helperPath: helperPath(), scheduled: true }));
             } catch (err) {
                 // A backup or restore still running (or started by hand) is not an error of the schedule.
                 if (!(err instanceof JobRunningError || err instanceof JobLockedError))

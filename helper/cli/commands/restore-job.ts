@@ -13,29 +13,32 @@ import { startRestoreJob } from "../../jobs/start.ts";
 import type { RestorePoint } from "../../jobs/types.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
-import { parsePointName } from "./verify-point.ts";
+import { chainFolder, parseChainName, parsePointName } from "./verify-point.ts";
 
 interface RestoreOpts {
     domain: string;
     point: string;
+    chain?: string;
     target: string;
     define?: boolean;
     name?: string;
 }
 
 /** The VM, its backup folder, and the named point when it is a complete restore point of that folder. */
-async function resolveRequest(opts: RestoreOpts): Promise<{ vm: { name: string; uuid: string }; folder: string; point: RestorePoint | undefined }> {
+async function resolveRequest(opts: RestoreOpts): Promise<{ vm: { name: string; uuid: string }; vmFolder: string; folder: string; point: RestorePoint | undefined }> {
     const vm = await findVm(opts.domain);
-    const { folder } = readSettings(vm.uuid, vm.name);
-    const list = await listRestorePoints(folder, vm.name);
+    const vmFolder = readSettings(vm.uuid, vm.name).folder;
+    const folder = chainFolder(vmFolder, opts.chain);
+    const list = await listRestorePoints(folder, vm.name, opts.chain ?? "");
     const point = list.points.find(p => p.name === opts.point && p.complete);
-    return { vm, folder, point };
+    return { vm, vmFolder, folder, point };
 }
 
 function addRequestOptions(command: Command): Command {
     return command
         .requiredOption("--domain <name>", "virtual machine whose backup is restored", parseDomainName)
         .requiredOption("--point <name>", "restore point (as list-restore-points names it)", parsePointName)
+        .option("--chain <name>", "its chain (as list-restore-points names it; default: the folder itself)", parseChainName)
         .requiredOption("--target <dir>", "absolute folder for the restored disks: empty or not existing")
         .option("--define", "define a new virtual machine from the restored disks", false)
         .option("--name <name>", "name of the new virtual machine (default restore_<vm>)")
@@ -47,18 +50,19 @@ export function addRestoreJobCommands(program: Command): void {
         .command("check-restore")
         .description("what the helper would refuse about a restore request, per field, as JSON ({} when nothing)"))
         .action(async (opts: RestoreOpts) => {
-            const { vm, folder, point } = await resolveRequest(opts);
+            const { vm, vmFolder, point } = await resolveRequest(opts);
             const name = opts.define ? opts.name ?? `restore_${vm.name}` : undefined;
-            answer(await checkRestoreRequest({ target: opts.target, backupFolder: folder, name, pointOk: point !== undefined }));
+            // The target may not be inside the VM's backup folder, whichever chain is restored.
+            answer(await checkRestoreRequest({ target: opts.target, backupFolder: vmFolder, name, pointOk: point !== undefined }));
         });
     addRequestOptions(program
         .command("start-restore")
         .description("start restoring a restore point into a folder (optionally defining a new VM); answers at once with the job's state file"))
         .action(async (opts: RestoreOpts) => {
-            const { vm, folder, point } = await resolveRequest(opts);
+            const { vm, vmFolder, folder, point } = await resolveRequest(opts);
             if (!point)
                 throw new RestoreRequestError("point", "unknown-point", `${opts.point} is not a complete restore point in ${folder}`);
-            const target = validateRestoreTarget(opts.target, folder);
+            const target = validateRestoreTarget(opts.target, vmFolder);
             const name = opts.define ? await validateNewVmName(opts.name ?? `restore_${vm.name}`) : undefined;
             answer(startRestoreJob({
                 domain: vm.name, uuid: vm.uuid, folder, point: point.name, target, define: opts.define === true,

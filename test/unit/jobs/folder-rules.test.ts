@@ -57,7 +57,7 @@ it("the helper also refuses a folder whose existing part is a symlink into a sys
 
 it("stored settings are checked field by field", () => {
     // Settings stored before schedules existed have none: off.
-    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true, schedule: DEFAULT_SCHEDULE });
+    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true, schedule: DEFAULT_SCHEDULE, keepChains: null, newChain: "never" });
     const weekly = { frequency: "weekly", weekday: 6, time: "7:30" };
     assert.deepEqual(parseSettings({ folder: "/srv/b", compress: false, schedule: weekly }, "f").schedule, { frequency: "weekly", weekday: 6, time: "07:30" });
     assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, schedule: { ...weekly, frequency: "hourly" } }, "f"), /off, daily, weekly/);

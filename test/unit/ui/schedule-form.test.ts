@@ -40,9 +40,16 @@ describe("validateSettingsForm: schedule", () => {
 
 describe("settingsToSave", () => {
     it("sends the form with the time as HH:MM", () => {
-        assert.deepEqual(settingsToSave(GOOD), { folder: "/srv/backup/vm1", compress: false, schedule: { frequency: "weekly", weekday: 3, time: "03:30" } });
+        assert.deepEqual(settingsToSave(GOOD), { folder: "/srv/backup/vm1", compress: false, schedule: { frequency: "weekly", weekday: 3, time: "03:30" }, keepChains: null, newChain: "never" });
         assert.deepEqual(settingsToSave({ ...GOOD, compress: true, schedule: { frequency: "daily", weekday: 1, time: "3:05" } }).schedule,
                          { frequency: "daily", weekday: 1, time: "03:05" });
+    });
+
+    it("sends keep-the-last-N-chains as a number, empty as keep all (null)", () => {
+        assert.equal(settingsToSave({ ...GOOD, keepChains: " 3" }).keepChains, 3);
+        assert.equal(settingsToSave({ ...GOOD, keepChains: "" }).keepChains, null);
+        assert.deepEqual(validateSettingsForm({ ...GOOD, keepChains: "0" }), { keepChains: "too-small" });
+        assert.deepEqual(validateSettingsForm({ ...GOOD, keepChains: "two" }), { keepChains: "not-a-number" });
     });
 
     it("replaces an unusable time of a schedule that is off with the default time", () => {

@@ -1,0 +1,172 @@
+// Retention: keep the last N chains of a VM's backup folder (helper/format/chain-folders.ts) and remove the
+// files of the older ones. Only files a backup run writes are removed (data, checksums, checkpoint list and
+// definitions, saved configs, boot files, logs); anything else a user put there stays, and so does a chain
+// subfolder that still holds something. The newest chain is never removed, and nothing is removed while a
+// job of the VM runs: removal holds the VM's job lock (helper/backup/lock.ts).
+import fs from "node:fs";
+import path from "node:path";
+import { lockJob } from "../backup/lock.ts";
+import { JOURNAL_NAME } from "../backup/journal.ts";
+import { CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
+import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
+import { listChains, type ChainFolder } from "./chains.ts";
+import { currentJob } from "./status.ts";
+
+export interface PrunedChain {
+    /** "" for the VM folder itself, else chain-N. */
+    name: string;
+    folder: string;
+    /** Files removed (or to remove), relative to the chain folder. */
+    files: string[];
+    /** Their bytes. */
+    bytes: number;
+}
+
+export interface PruneAnswer {
+    folder: string;
+    /** The policy applied: keep the last N chains (0: one chain was named, delete-chain). */
+    keep: number;
+    /** Nothing was removed: this is what would be. */
+    dryRun: boolean;
+    /** Chains removed (or to remove), oldest first. */
+    removed: PrunedChain[];
+    /** Chains kept, oldest first. */
+    kept: string[];
+    /** Bytes freed (or to free). */
+    freed: number;
+}
+
+/** The chains a keep-last-N policy removes: all but the last N, and never the newest. Pure. */
+export function chainsToRemove<T>(chains: T[], keep: number): T[] {
+    return chains.slice(0, Math.max(0, chains.length - Math.max(1, keep)));
+}
+
+/** The idents a chain's files are named by: checkpoint names, "copy", a diff's unix time. Pure. */
+export function chainIdents(names: string[]): Set<string> {
+    const idents = new Set<string>();
+    for (const n of names) {
+        const parsed = parseDataFileName(n);
+        if (parsed)
+            idents.add(parsed.ident ?? "virtnbdbackup.0");
+    }
+    return idents;
+}
+
+/** Whether a file of a chain folder is one a backup run writes (`idents`: chainIdents of the folder). Pure. */
+export function isBackupFile(name: string, idents: Set<string>): boolean {
+    let base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
+    base = base.endsWith(CHECKSUM_SUFFIX) ? base.slice(0, -CHECKSUM_SUFFIX.length) : base;
+    if (parseDataFileName(base) !== null || name === JOURNAL_NAME)
+        return true;
+    if (/^[^/]+\.cpt$/.test(name) || /^backup\.[a-z]+\.\d{14}\.log$/.test(name))
+        return true;
+    const m = /^vmconfig\.(.+)\.xml$/.exec(name) ?? /^[^.]+\.(.+)\.qcow\.json$/.exec(name);
+    if (m && (idents.has(m[1]!) || /^virtnbdbackup\.\d+$/.test(m[1]!)))
+        return true;
+    // A saved boot file: <basename>.<ident> (helper/format/names.ts bootFileName).
+    return [...idents].some(ident => name.endsWith(`.${ident}`) && name.length > ident.length + 1);
+}
+
+/** The files of one chain folder a removal takes (regular files only), relative to the folder. */
+function chainFiles(chain: ChainFolder): PrunedChain {
+    const entries = fs.readdirSync(chain.folder, { withFileTypes: true });
+    const idents = chainIdents(entries.filter(e => e.isFile()).map(e => e.name));
+    const files: string[] = [];
+    let bytes = 0;
+    const take = (rel: string) => {
+        files.push(rel);
+        bytes += fs.lstatSync(path.join(chain.folder, rel)).size;
+    };
+    for (const e of entries) {
+        if (e.isFile() && isBackupFile(e.name, idents))
+            take(e.name);
+        else if (e.isDirectory() && e.name === "checkpoints") {
+            for (const x of fs.readdirSync(path.join(chain.folder, e.name), { withFileTypes: true })) {
+                if (x.isFile() && /^[^/]+\.xml$/.test(x.name))
+                    take(`checkpoints/${x.name}`);
+            }
+        }
+    }
+    return { name: chain.name, folder: chain.folder, files, bytes };
+}
+
+/** Removes a chain's files, then its checkpoints/ and chain subfolder when nothing else is left in them. */
+function removeChain(chain: PrunedChain): void {
+    for (const rel of chain.files)
+        fs.rmSync(path.join(chain.folder, rel), { force: true });
+    const tryRmdir = (dir: string) => {
+        try {
+            fs.rmdirSync(dir);
+        } catch {
+            // not empty: a file of the user's stays, and so does its folder
+        }
+    };
+    if (chain.files.some(f => f.startsWith("checkpoints/")))
+        tryRmdir(path.join(chain.folder, "checkpoints"));
+    if (chain.name !== "")
+        tryRmdir(chain.folder);
+}
+
+/** What to remove: the chains `choose` picks of the folder's (oldest first), never the newest. */
+type Choose = (chains: ChainFolder[]) => ChainFolder[];
+
+function plan(vmFolder: string, choose: Choose): { removed: PrunedChain[]; kept: string[] } {
+    const chains = listChains(vmFolder);
+    const remove = choose(chains).filter(c => c !== chains.at(-1));
+    return {
+        removed: remove.map(chainFiles),
+        kept: chains.filter(c => !remove.includes(c)).map(c => c.name),
+    };
+}
+
+/** Keep the last `keep` chains. */
+export function keepLast(keep: number): Choose {
+    return chains => chainsToRemove(chains, keep);
+}
+
+/**
+ * One chain by name; refused when it is not one of the folder's or is the newest (where the next backup
+ * goes: start a new chain first).
+ */
+export function oneChain(name: string): Choose {
+    return chains => {
+        const found = chains.find(c => c.name === name);
+        if (!found)
+            throw new Error(`the backup folder holds no chain ${name || "in the folder itself"}`);
+        if (found === chains.at(-1))
+            throw new Error(`${name || "the chain in the folder itself"} is the newest chain, where the next backup goes: it is not removed (start a new chain first)`);
+        return [found];
+    };
+}
+
+/**
+ * Applies keep-last-`keep` to the VM folder; with `dryRun`, only says what it would remove. `uuid` and
+ * `domain` name the VM whose job lock removal holds. `keep` is checked already (retention-rules.ts).
+ */
+export function pruneChains(vmFolder: string, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
+    return removeChains(vmFolder, keepLast(keep), keep, opts);
+}
+
+/** Removes the chains `choose` picks (dry run: only says what it would); `keep` is reported as the policy. */
+export async function removeChains(vmFolder: string, choose: Choose, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
+    const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
+    if (!fs.existsSync(folder))
+        return { folder, keep, dryRun: opts.dryRun, removed: [], kept: [], freed: 0 };
+    if (opts.dryRun) {
+        const p = plan(folder, choose);
+        return { folder, keep, dryRun: true, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
+    }
+    // A job the page started whose engine has not taken the lock yet.
+    const job = currentJob(opts.uuid);
+    if (job?.state === "running")
+        throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was removed`);
+    const lock = await lockJob(opts.uuid, opts.domain);
+    try {
+        const p = plan(folder, choose);
+        for (const chain of p.removed)
+            removeChain(chain);
+        return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
+    } finally {
+        lock.release();
+    }
+}
