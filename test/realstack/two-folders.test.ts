@@ -48,14 +48,15 @@ interface Point {
 
 const points: Point[] = [];
 
-/** libvirt's checkpoints of the VM: name -> creation time. */
+/** libvirt's checkpoints of the VM: name -> creation time and description (what tells one from another). */
 async function libvirtCheckpoints(): Promise<Map<string, string>> {
     const r = await runOk("virsh", ["-c", "qemu:///system", "checkpoint-list", "--domain", vm.name, "--name"]);
     const names = r.stdout.split("\n").map(s => s.trim()).filter(Boolean);
     const out = new Map<string, string>();
     for (const n of names) {
         const xml = (await runOk("virsh", ["-c", "qemu:///system", "checkpoint-dumpxml", "--domain", vm.name, "--checkpointname", n, "--no-domain"])).stdout;
-        out.set(n, /<creationTime>(\d+)<\/creationTime>/.exec(xml)![1]);
+        // Creation time has 1 s resolution: the run token in the description tells two of one second apart.
+        out.set(n, `${/<creationTime>(\d+)<\/creationTime>/.exec(xml)![1]} ${/<description>([^<]*)<\/description>/.exec(xml)?.[1] ?? ""}`);
     }
     return out;
 }
@@ -78,7 +79,7 @@ interface Run {
 
 /**
  * One run of our CLI into `folder`; the point it reports is remembered with the disks' expected content.
- * Every checkpoint libvirt lost during the run (by name and creation time) is returned in `deleted`.
+ * Every checkpoint libvirt lost during the run (by name, creation time and description) is returned in `deleted`.
  */
 async function backup(folder: string, level: string, label: string, extra: string[] = []): Promise<Run> {
     const before = await libvirtCheckpoints();
