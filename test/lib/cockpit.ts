@@ -23,6 +23,22 @@ export interface CockpitOptions {
      * without administrative access, e.g. { uid: 65534, gid: 65534 } for nobody.
      */
     runAs?: { uid: number; gid: number };
+    /**
+     * Hide a system-wide install of the plugin (the Debian package, `make install`): the session's
+     * XDG_DATA_DIRS is one folder that holds Cockpit's own packages but not ours.
+     */
+    hideSystemInstall?: boolean;
+}
+
+/** A share/ folder with links to /usr/share/cockpit's packages except `pkgName` (see hideSystemInstall). */
+function shareWithout(parent: string, pkgName: string): string {
+    const share = path.join(parent, "system-share");
+    fs.mkdirSync(path.join(share, "cockpit"), { recursive: true });
+    for (const name of fs.readdirSync("/usr/share/cockpit")) {
+        if (name !== pkgName)
+            fs.symlinkSync(path.join("/usr/share/cockpit", name), path.join(share, "cockpit", name));
+    }
+    return share;
 }
 
 export interface RunningCockpit {
@@ -86,7 +102,10 @@ export async function startCockpit(options: CockpitOptions): Promise<RunningCock
     const child = spawn(COCKPIT_WS, [
         "--no-tls", "-a", "127.0.0.1", "-p", String(port), `--local-session=${COCKPIT_BRIDGE}`,
     ], {
-        env: { ...process.env, XDG_DATA_HOME: dataHome },
+        env: {
+            ...process.env, XDG_DATA_HOME: dataHome,
+            ...(options.hideSystemInstall ? { XDG_DATA_DIRS: shareWithout(dataHome, pkgName) } : {}),
+        },
         stdio: ["ignore", "pipe", "pipe"],
         ...(options.runAs ?? {}),
     });
