@@ -12,31 +12,8 @@ import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
 import { FULL, SMOKE } from "../lib/config.ts";
 import { dropCaches } from "../lib/host.ts";
 import { ourCli, snapshotOurClis } from "../lib/tools.ts";
+import { selfTimes, type Profile } from "../lib/cpu-profile.ts";
 
-interface ProfileNode {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-}
-
-interface Profile {
-    nodes: ProfileNode[];
-    samples: number[];
-    timeDeltas: number[];
-    startTime: number;
-    endTime: number;
-}
-
-/** Self time per function (name + file:line), in ms, largest first. */
-function selfTimes(profile: Profile): [string, number][] {
-    const byId = new Map(profile.nodes.map(n => [n.id, n]));
-    const totals = new Map<string, number>();
-    profile.samples.forEach((id, i) => {
-        const frame = byId.get(id)?.callFrame;
-        const key = frame ? `${frame.functionName || "(anonymous)"} ${path.basename(frame.url)}:${frame.lineNumber + 1}` : "?";
-        totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-    });
-    return [...totals.entries()].sort((a, b) => b[1] - a[1]);
-}
 
 async function main() {
     cleanupOnSignals();

@@ -13,20 +13,7 @@ import { dirtyExtents, FRAGMENTED_FULL } from "../lib/fragmented.ts";
 import { dropCaches } from "../lib/host.ts";
 import { startPullJob } from "../lib/pull-job.ts";
 import { deleteAllCheckpoints, ourCli, snapshotOurClis } from "../lib/tools.ts";
-
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
-
-function selfTimes(profile: Profile): [string, number][] {
-    const byId = new Map(profile.nodes.map(n => [n.id, n]));
-    const totals = new Map<string, number>();
-    profile.samples.forEach((id, i) => {
-        const frame = byId.get(id)?.callFrame;
-        const key = frame ? `${frame.functionName || "(anonymous)"} ${path.basename(frame.url)}:${frame.lineNumber + 1}` : "?";
-        totals.set(key, (totals.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
-    });
-    return [...totals.entries()].sort((a, b) => b[1] - a[1]);
-}
+import { selfTimes, type Profile } from "../lib/cpu-profile.ts";
 
 const arg = (name: string) => process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
