@@ -63,3 +63,11 @@ export function newChainFolder(vmFolder: string): ChainFolder {
 export function chainByName(vmFolder: string, name: string | undefined): ChainFolder | undefined {
     return listChains(vmFolder).find(c => c.name === (name ?? ""));
 }
+
+/** The folder of a chain of the VM's backup folder; a clear error when it has no such chain. */
+export function chainFolder(vmFolder: string, chain: string | undefined): string {
+    const found = chainByName(vmFolder, chain);
+    if (!found)
+        throw new Error(`${vmFolder} holds no chain ${chain ? chain : "in the folder itself"}`);
+    return found.folder;
+}

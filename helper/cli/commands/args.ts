@@ -1,6 +1,7 @@
 // Validation of command-line values. The helper runs as root on behalf of a web page: every value is
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
+import { chainNumber } from "../../format/chain-folders.ts";
 import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
 
 /** -U of the CLIs: a libvirt connection URI that runs nothing and connects nowhere of its choosing (libvirt/uri.ts). */
@@ -16,5 +17,19 @@ export function parseLocalUri(value: string): string {
     const problem = localUriProblem(value);
     if (problem)
         throw new InvalidArgumentError(problem);
+    return value;
+}
+
+/** A restore point name as listed (virtnbdbackup.N, a diff's unix time, copy): no path, no option look-alike. */
+export function parsePointName(value: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(value) || value.includes(".."))
+        throw new InvalidArgumentError("not a restore point name");
+    return value;
+}
+
+/** --chain: a chain subfolder's name as listed (chain-N); "" is the VM folder itself. */
+export function parseChainName(value: string): string {
+    if (value !== "" && chainNumber(value) === undefined)
+        throw new InvalidArgumentError("not a chain name (chain-N, or empty for the backup folder itself)");
     return value;
 }

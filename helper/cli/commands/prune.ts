@@ -3,7 +3,7 @@
 // remove and the space that frees; with --yes it removes that, holding the VM's job lock.
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
-import { parseChainName } from "./verify-point.ts";
+import { parseChainName } from "./args.ts";
 import { parseKeepChains, readSettings } from "../../jobs/settings.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 

@@ -13,7 +13,8 @@ import { startRestoreJob } from "../../jobs/start.ts";
 import type { RestorePoint } from "../../jobs/types.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
-import { chainFolder, parseChainName, parsePointName } from "./verify-point.ts";
+import { chainFolder } from "../../jobs/chains.ts";
+import { parseChainName, parsePointName } from "./args.ts";
 
 interface RestoreOpts {
     domain: string;

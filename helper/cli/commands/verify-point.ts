@@ -3,35 +3,13 @@
 // file every 64 MiB or 250 ms (bytes checked of the whole chain), and the result as the last line (JSON
 // each). The point must be one of the VM's backup folder's restore points: the page
 // names a point, never a path.
-import { InvalidArgumentError, type Command } from "commander";
-import { chainNumber } from "../../format/chain-folders.ts";
+import type { Command } from "commander";
 import { lockJob } from "../../backup/lock.ts";
-import { chainByName } from "../../jobs/chains.ts";
+import { chainFolder } from "../../jobs/chains.ts";
 import { readSettings } from "../../jobs/settings.ts";
 import { verifyPoint } from "../../jobs/verify-point.ts";
+import { parseChainName, parsePointName } from "./args.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
-
-/** A restore point name as listed (virtnbdbackup.N, a diff's unix time, copy): no path, no option look-alike. */
-export function parsePointName(value: string): string {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(value) || value.includes(".."))
-        throw new InvalidArgumentError("not a restore point name");
-    return value;
-}
-
-/** --chain: a chain subfolder's name as listed (chain-N); "" is the VM folder itself. */
-export function parseChainName(value: string): string {
-    if (value !== "" && chainNumber(value) === undefined)
-        throw new InvalidArgumentError("not a chain name (chain-N, or empty for the backup folder itself)");
-    return value;
-}
-
-/** The folder of a chain of the VM's backup folder; a clear error when it has no such chain. */
-export function chainFolder(vmFolder: string, chain: string | undefined): string {
-    const found = chainByName(vmFolder, chain);
-    if (!found)
-        throw new Error(`${vmFolder} holds no chain ${chain ? chain : "in the folder itself"}`);
-    return found.folder;
-}
 
 export function addVerifyPointCommand(program: Command): void {
     program
