@@ -50,10 +50,8 @@ const points: Point[] = [];
 
 /** libvirt's checkpoints of the VM: name -> creation time and description (what tells one from another). */
 async function libvirtCheckpoints(): Promise<Map<string, string>> {
-    const r = await runOk("virsh", ["-c", "qemu:///system", "checkpoint-list", "--domain", vm.name, "--name"]);
-    const names = r.stdout.split("\n").map(s => s.trim()).filter(Boolean);
     const out = new Map<string, string>();
-    for (const n of names) {
+    for (const n of await vm.checkpoints()) {
         const xml = (await runOk("virsh", ["-c", "qemu:///system", "checkpoint-dumpxml", "--domain", vm.name, "--checkpointname", n, "--no-domain"])).stdout;
         // Creation time has 1 s resolution: the run token in the description tells two of one second apart.
         out.set(n, `${/<creationTime>(\d+)<\/creationTime>/.exec(xml)![1]} ${/<description>([^<]*)<\/description>/.exec(xml)?.[1] ?? ""}`);
