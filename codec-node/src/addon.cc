@@ -30,8 +30,6 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
 
 }  // namespace codecnode
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  return codecnode::InitAddon(env, exports);
-}
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return codecnode::InitAddon(env, exports); }
 
 NODE_API_MODULE(codec_binding, Init)

@@ -69,8 +69,8 @@ Lz4CompressOptions CompressOptionsArg(const Napi::CallbackInfo& info, size_t ind
     if (!level.IsNumber()) ThrowType(info.Env(), "option \"level\" must be a number");
     double d = level.As<Napi::Number>().DoubleValue();
     if (!IsInteger(d) || d < kMinLz4Level || d > kMaxLz4Level) {
-      ThrowRange(info.Env(), "option \"level\" must be an integer from " + std::to_string(kMinLz4Level) +
-                                 " to " + std::to_string(kMaxLz4Level));
+      ThrowRange(info.Env(), "option \"level\" must be an integer from " + std::to_string(kMinLz4Level) + " to " +
+                                 std::to_string(kMaxLz4Level));
     }
     options.level = static_cast<int>(d);
   }

@@ -9,8 +9,8 @@ namespace codecnode {
 
 namespace {
 
-constexpr const char* kCodeLz4 = "ERR_LZ4";            // liblz4 refused the frame
-constexpr const char* kCodeSize = "ERR_LZ4_SIZE";      // frame decodes, but not to the expected size
+constexpr const char* kCodeLz4 = "ERR_LZ4";        // liblz4 refused the frame
+constexpr const char* kCodeSize = "ERR_LZ4_SIZE";  // frame decodes, but not to the expected size
 constexpr const char* kCodeTrailing = "ERR_LZ4_TRAILING";
 constexpr const char* kCodeNoMemory = "ERR_LZ4_NO_MEMORY";
 
@@ -104,8 +104,8 @@ Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize
     }
   }
   if (inPos != size) {
-    return Fail(kCodeTrailing, std::to_string(size - inPos) + " byte(s) follow the lz4 frame of " +
-                                   std::to_string(inPos) + " bytes");
+    return Fail(kCodeTrailing,
+                std::to_string(size - inPos) + " byte(s) follow the lz4 frame of " + std::to_string(inPos) + " bytes");
   }
   if (outPos != expectedSize) {
     return Fail(kCodeSize, "lz4 frame decompresses to " + std::to_string(outPos) + " bytes, expected " +

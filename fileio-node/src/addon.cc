@@ -29,7 +29,8 @@ int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const char* nam
   }
   double number = value.As<Napi::Number>().DoubleValue();
   if (number < 0 || number > 9007199254740991.0 || number != static_cast<double>(static_cast<int64_t>(number))) {
-    throw Napi::RangeError::New(info.Env(), std::string("fileio-node: \"") + name + "\" must be a non-negative integer");
+    throw Napi::RangeError::New(info.Env(),
+                                std::string("fileio-node: \"") + name + "\" must be a non-negative integer");
   }
   return static_cast<int64_t>(number);
 }

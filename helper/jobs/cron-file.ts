@@ -11,7 +11,7 @@ import { parseSchedule, SettingsError } from "./settings.ts";
 export const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";
 
 /** Characters a shell takes literally in a word. */
-const SHELL_SAFE_PATH = /^\/[A-Za-z0-9_.\/+-]+$/;
+const SHELL_SAFE_PATH = /^\/[A-Za-z0-9_./+-]+$/;
 
 /** The UUIDs of settings files and cron lines: lower case, as the helper stores them. */
 const isStoredUuid = (uuid: string) => isUuid(uuid) && uuid === uuid.toLowerCase();

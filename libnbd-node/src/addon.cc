@@ -23,8 +23,8 @@ void SetConstant(Napi::Object target, const char* name, int64_t value) {
 
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
-  napi_status status = napi_async_init(env, Napi::Object::New(env),
-                                       Napi::String::New(env, "libnbd-node"), &data->asyncContext);
+  napi_status status =
+      napi_async_init(env, Napi::Object::New(env), Napi::String::New(env, "libnbd-node"), &data->asyncContext);
   NAPI_THROW_IF_FAILED(env, status, exports);
   env.SetInstanceData<AddonData>(data);
 
@@ -46,14 +46,10 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
-napi_async_context AddonAsyncContext(Napi::Env env) {
-  return env.GetInstanceData<AddonData>()->asyncContext;
-}
+napi_async_context AddonAsyncContext(Napi::Env env) { return env.GetInstanceData<AddonData>()->asyncContext; }
 
 }  // namespace nbdnode
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  return nbdnode::InitAddon(env, exports);
-}
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return nbdnode::InitAddon(env, exports); }
 
 NODE_API_MODULE(nbd_binding, Init)

@@ -6,9 +6,8 @@
 
 namespace nbdnode {
 
-ConnectWorker::ConnectWorker(Napi::Env env, Handle* owner, struct nbd_handle* nbd,
-                             Napi::Promise::Deferred deferred, ConnectKind kind,
-                             std::vector<std::string> args)
+ConnectWorker::ConnectWorker(Napi::Env env, Handle* owner, struct nbd_handle* nbd, Napi::Promise::Deferred deferred,
+                             ConnectKind kind, std::vector<std::string> args)
     : Napi::AsyncWorker(env, "libnbd-node:connect"),
       owner_(owner),
       nbd_(nbd),
@@ -37,9 +36,8 @@ void ConnectWorker::Execute() {
       int stderrFlags = fcntl(STDERR_FILENO, F_GETFD);
       bool cleared = stderrFlags != -1 && (stderrFlags & FD_CLOEXEC) != 0 &&
                      fcntl(STDERR_FILENO, F_SETFD, stderrFlags & ~FD_CLOEXEC) != -1;
-      rc = kind_ == ConnectKind::Command
-               ? nbd_connect_command(nbd_, argv.data())
-               : nbd_connect_systemd_socket_activation(nbd_, argv.data());
+      rc = kind_ == ConnectKind::Command ? nbd_connect_command(nbd_, argv.data())
+                                         : nbd_connect_systemd_socket_activation(nbd_, argv.data());
       if (cleared) fcntl(STDERR_FILENO, F_SETFD, stderrFlags);
       break;
     }

@@ -17,9 +17,8 @@ enum class ConnectKind { Uri, Unix, Command, SocketActivation };
 
 class ConnectWorker : public Napi::AsyncWorker {
  public:
-  ConnectWorker(Napi::Env env, Handle* owner, struct nbd_handle* nbd,
-                Napi::Promise::Deferred deferred, ConnectKind kind,
-                std::vector<std::string> args);
+  ConnectWorker(Napi::Env env, Handle* owner, struct nbd_handle* nbd, Napi::Promise::Deferred deferred,
+                ConnectKind kind, std::vector<std::string> args);
 
   void Execute() override;
   void OnOK() override;

@@ -24,9 +24,7 @@ Napi::Error MakeError(Napi::Env env, const std::string& message, int errnum) {
   return error;
 }
 
-Napi::Error MakeError(Napi::Env env, const NbdError& error) {
-  return MakeError(env, error.message, error.errnum);
-}
+Napi::Error MakeError(Napi::Env env, const NbdError& error) { return MakeError(env, error.message, error.errnum); }
 
 Napi::Error MakeCommandError(Napi::Env env, const char* op, int errnum) {
   std::string message = std::string(op) + ": " + std::strerror(errnum);

@@ -20,8 +20,8 @@ int OnCommandComplete(void* userData, int* error) {
 
 void OnCommandFree(void* userData) { static_cast<Request*>(userData)->Unref(); }
 
-int OnExtents(void* userData, const char* metaContext, uint64_t offset, uint32_t* entries,
-              size_t count, int* /*error*/) {
+int OnExtents(void* userData, const char* metaContext, uint64_t offset, uint32_t* entries, size_t count,
+              int* /*error*/) {
   auto* request = static_cast<Request*>(userData);
   request->owner->QueueExtents(request, metaContext, offset, entries, count);
   return 0;
@@ -79,8 +79,7 @@ Napi::Error ClosedError(Napi::Env env) {
 }
 
 Napi::Error BusyError(Napi::Env env) {
-  return CodedError(env, "libnbd-node: a connect or shutdown is in progress on this handle",
-                    "ERR_NBD_BUSY");
+  return CodedError(env, "libnbd-node: a connect or shutdown is in progress on this handle", "ERR_NBD_BUSY");
 }
 
 Napi::Error BadArguments(Napi::Env env, const char* usage) {
@@ -94,39 +93,38 @@ Napi::Error BadArguments(Napi::Env env, const char* usage) {
 // ---- construction and destruction ------------------------------------------------------------
 
 Napi::Function Handle::Init(Napi::Env env) {
-  return DefineClass(
-      env, "Handle",
-      {
-          InstanceMethod("setExportName", &Handle::SetExportName),
-          InstanceMethod("addMetaContext", &Handle::AddMetaContext),
-          InstanceMethod("setHandleName", &Handle::SetHandleName),
-          InstanceMethod("getHandleName", &Handle::GetHandleName),
-          InstanceMethod("setPreadInitialize", &Handle::SetPreadInitialize),
-          InstanceMethod("connectUri", &Handle::ConnectUri),
-          InstanceMethod("connectUnix", &Handle::ConnectUnix),
-          InstanceMethod("connectCommand", &Handle::ConnectCommand),
-          InstanceMethod("connectSystemdSocketActivation", &Handle::ConnectSocketActivation),
-          InstanceMethod("getSize", &Handle::GetSize),
-          InstanceMethod("getBlockSize", &Handle::GetBlockSize),
-          InstanceMethod("canMetaContext", &Handle::CanMetaContext),
-          InstanceMethod("canMultiConn", &Handle::BoolQuery<nbd_can_multi_conn>),
-          InstanceMethod("canZero", &Handle::BoolQuery<nbd_can_zero>),
-          InstanceMethod("canFastZero", &Handle::BoolQuery<nbd_can_fast_zero>),
-          InstanceMethod("canTrim", &Handle::BoolQuery<nbd_can_trim>),
-          InstanceMethod("canFlush", &Handle::BoolQuery<nbd_can_flush>),
-          InstanceMethod("canFua", &Handle::BoolQuery<nbd_can_fua>),
-          InstanceMethod("canCache", &Handle::BoolQuery<nbd_can_cache>),
-          InstanceMethod("isReadOnly", &Handle::BoolQuery<nbd_is_read_only>),
-          InstanceMethod("aioInFlight", &Handle::AioInFlight),
-          InstanceMethod("pread", &Handle::Pread),
-          InstanceMethod("pwrite", &Handle::Pwrite),
-          InstanceMethod("zero", &Handle::Zero),
-          InstanceMethod("trim", &Handle::Trim),
-          InstanceMethod("flush", &Handle::Flush),
-          InstanceMethod("blockStatus", &Handle::BlockStatus),
-          InstanceMethod("shutdown", &Handle::Shutdown),
-          InstanceMethod("close", &Handle::Close),
-      });
+  return DefineClass(env, "Handle",
+                     {
+                         InstanceMethod("setExportName", &Handle::SetExportName),
+                         InstanceMethod("addMetaContext", &Handle::AddMetaContext),
+                         InstanceMethod("setHandleName", &Handle::SetHandleName),
+                         InstanceMethod("getHandleName", &Handle::GetHandleName),
+                         InstanceMethod("setPreadInitialize", &Handle::SetPreadInitialize),
+                         InstanceMethod("connectUri", &Handle::ConnectUri),
+                         InstanceMethod("connectUnix", &Handle::ConnectUnix),
+                         InstanceMethod("connectCommand", &Handle::ConnectCommand),
+                         InstanceMethod("connectSystemdSocketActivation", &Handle::ConnectSocketActivation),
+                         InstanceMethod("getSize", &Handle::GetSize),
+                         InstanceMethod("getBlockSize", &Handle::GetBlockSize),
+                         InstanceMethod("canMetaContext", &Handle::CanMetaContext),
+                         InstanceMethod("canMultiConn", &Handle::BoolQuery<nbd_can_multi_conn>),
+                         InstanceMethod("canZero", &Handle::BoolQuery<nbd_can_zero>),
+                         InstanceMethod("canFastZero", &Handle::BoolQuery<nbd_can_fast_zero>),
+                         InstanceMethod("canTrim", &Handle::BoolQuery<nbd_can_trim>),
+                         InstanceMethod("canFlush", &Handle::BoolQuery<nbd_can_flush>),
+                         InstanceMethod("canFua", &Handle::BoolQuery<nbd_can_fua>),
+                         InstanceMethod("canCache", &Handle::BoolQuery<nbd_can_cache>),
+                         InstanceMethod("isReadOnly", &Handle::BoolQuery<nbd_is_read_only>),
+                         InstanceMethod("aioInFlight", &Handle::AioInFlight),
+                         InstanceMethod("pread", &Handle::Pread),
+                         InstanceMethod("pwrite", &Handle::Pwrite),
+                         InstanceMethod("zero", &Handle::Zero),
+                         InstanceMethod("trim", &Handle::Trim),
+                         InstanceMethod("flush", &Handle::Flush),
+                         InstanceMethod("blockStatus", &Handle::BlockStatus),
+                         InstanceMethod("shutdown", &Handle::Shutdown),
+                         InstanceMethod("close", &Handle::Close),
+                     });
 }
 
 Handle::Handle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Handle>(info) {
@@ -188,8 +186,8 @@ void Handle::CloseNow(bool withJs) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     for (Request* request : pending) {
-      Napi::Error error = CodedError(env, "libnbd-node: the handle was closed before the reply arrived",
-                                     "ERR_NBD_CLOSED");
+      Napi::Error error =
+          CodedError(env, "libnbd-node: the handle was closed before the reply arrived", "ERR_NBD_CLOSED");
       error.Set("operation", Napi::String::New(env, OpName(request->op)));
       RejectRequest(request, error.Value());
     }
@@ -225,8 +223,7 @@ bool Handle::CheckSubmit(Napi::Promise::Deferred& deferred) {
 }
 
 bool Handle::Busy() const {
-  return !pending_.empty() || !events_.empty() || state_ == State::Connecting ||
-         state_ == State::Disconnecting;
+  return !pending_.empty() || !events_.empty() || state_ == State::Connecting || state_ == State::Disconnecting;
 }
 
 // While requests are in flight the JS object must not be collected (its callbacks would run on
@@ -330,9 +327,9 @@ Napi::Value Handle::StartConnect(const Napi::CallbackInfo& info, int kindValue) 
     }
   } else {
     if (!info[0].IsString()) {
-      deferred.Reject(BadArguments(env, kind == ConnectKind::Uri ? "connectUri(uri: string)"
-                                                                 : "connectUnix(path: string)")
-                          .Value());
+      deferred.Reject(
+          BadArguments(env, kind == ConnectKind::Uri ? "connectUri(uri: string)" : "connectUnix(path: string)")
+              .Value());
       return deferred.Promise();
     }
     args.push_back(info[0].As<Napi::String>());
@@ -354,9 +351,7 @@ void Handle::ConnectFinished(Napi::Promise::Deferred deferred, bool ok, const Nb
   if (closeRequested_) {
     closeRequested_ = false;
     CloseNow(true);
-    deferred.Reject(CodedError(env, "libnbd-node: the handle was closed while connecting",
-                               "ERR_NBD_CLOSED")
-                        .Value());
+    deferred.Reject(CodedError(env, "libnbd-node: the handle was closed while connecting", "ERR_NBD_CLOSED").Value());
     UpdateHold();
     return;
   }
@@ -442,24 +437,20 @@ Napi::Value Handle::BufferCommand(const Napi::CallbackInfo& info, Op op, const c
 
 Napi::Value Handle::Pread(const Napi::CallbackInfo& info) {
   return BufferCommand(info, Op::Pread, "pread(buffer: Uint8Array, offset: number, flags?: number)",
-                       [](struct nbd_handle* h, void* buf, size_t count, uint64_t offset,
-                          nbd_completion_callback done, uint32_t flags) {
-                         return nbd_aio_pread(h, buf, count, offset, done, flags);
-                       });
+                       [](struct nbd_handle* h, void* buf, size_t count, uint64_t offset, nbd_completion_callback done,
+                          uint32_t flags) { return nbd_aio_pread(h, buf, count, offset, done, flags); });
 }
 
 Napi::Value Handle::Pwrite(const Napi::CallbackInfo& info) {
   return BufferCommand(info, Op::Pwrite, "pwrite(buffer: Uint8Array, offset: number, flags?: number)",
-                       [](struct nbd_handle* h, void* buf, size_t count, uint64_t offset,
-                          nbd_completion_callback done, uint32_t flags) {
-                         return nbd_aio_pwrite(h, buf, count, offset, done, flags);
-                       });
+                       [](struct nbd_handle* h, void* buf, size_t count, uint64_t offset, nbd_completion_callback done,
+                          uint32_t flags) { return nbd_aio_pwrite(h, buf, count, offset, done, flags); });
 }
 
 // zero and trim: the same (length, offset, flags) request with no data buffer.
 Napi::Value Handle::RangeCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
-                                 int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t,
-                                                   nbd_completion_callback, uint32_t)) {
+                                 int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t, nbd_completion_callback,
+                                                   uint32_t)) {
   Napi::Env env = info.Env();
   Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
   if (!CheckSubmit(deferred)) return deferred.Promise();
@@ -506,16 +497,16 @@ Napi::Value Handle::BlockStatus(const Napi::CallbackInfo& info) {
   uint32_t flags;
   if (!ToUint64(info[0], &length) || !ToUint64(info[1], &offset) || !info[2].IsFunction() ||
       !ToFlags(info[3], &flags)) {
-    deferred.Reject(BadArguments(env, "blockStatus(length: number, offset: number, "
-                                      "callback: function, flags?: number)")
+    deferred.Reject(BadArguments(env,
+                                 "blockStatus(length: number, offset: number, "
+                                 "callback: function, flags?: number)")
                         .Value());
     return deferred.Promise();
   }
   auto* request = new Request(this, Op::BlockStatus, deferred);
   request->extentCallback = Napi::Persistent(info[2].As<Napi::Function>());
   nbd_extent_callback extents{OnExtents, request, nullptr};
-  int64_t cookie =
-      nbd_aio_block_status(nbd_, length, offset, extents, CompletionFor(request), flags);
+  int64_t cookie = nbd_aio_block_status(nbd_, length, offset, extents, CompletionFor(request), flags);
   Submitted(request, cookie);
   return deferred.Promise();
 }
@@ -539,12 +530,12 @@ void Handle::QueueCompletion(Request* request, int error) {
   events_.push_back(Event{request, false, error, std::string(), 0, {}});
 }
 
-void Handle::QueueExtents(Request* request, const char* metaContext, uint64_t offset,
-                          const uint32_t* entries, size_t count) {
+void Handle::QueueExtents(Request* request, const char* metaContext, uint64_t offset, const uint32_t* entries,
+                          size_t count) {
   if (state_ == State::Closed) return;
   request->AddRef();
-  events_.push_back(Event{request, true, 0, std::string(metaContext), offset,
-                          std::vector<uint32_t>(entries, entries + count)});
+  events_.push_back(
+      Event{request, true, 0, std::string(metaContext), offset, std::vector<uint32_t>(entries, entries + count)});
 }
 
 void Handle::AfterStateMachine() {
@@ -575,8 +566,7 @@ void Handle::Dispatch() {
         }
         try {
           request->extentCallback.Call({Napi::String::New(env, event.metaContext),
-                                        Napi::Number::New(env, static_cast<double>(event.offset)),
-                                        entries});
+                                        Napi::Number::New(env, static_cast<double>(event.offset)), entries});
         } catch (const Napi::Error& error) {
           // Reported when the command completes, as the rejection of its Promise.
           request->callbackError = Napi::Reference<Napi::Value>::New(error.Value(), 1);
@@ -675,8 +665,7 @@ Napi::Value Handle::Close(const Napi::CallbackInfo& info) {
 // ---- the libuv side ----------------------------------------------------------------------------
 
 void Handle::UpdatePoll() {
-  bool connected = nbd_ != nullptr &&
-                   (state_ == State::Open || state_ == State::Disconnecting) &&
+  bool connected = nbd_ != nullptr && (state_ == State::Open || state_ == State::Disconnecting) &&
                    (nbd_aio_is_ready(nbd_) == 1 || nbd_aio_is_processing(nbd_) == 1);
   int fd = connected ? nbd_aio_get_fd(nbd_) : -1;
   if (fd < 0) {

@@ -24,8 +24,7 @@ class Handle : public Napi::ObjectWrap<Handle> {
 
   // Called by libnbd from inside nbd_aio_* / nbd_close (main thread): queue only, no JS.
   void QueueCompletion(Request* request, int error);
-  void QueueExtents(Request* request, const char* metaContext, uint64_t offset,
-                    const uint32_t* entries, size_t count);
+  void QueueExtents(Request* request, const char* metaContext, uint64_t offset, const uint32_t* entries, size_t count);
 
   // Called by the connect worker on the main thread once the blocking connect returned.
   void ConnectFinished(Napi::Promise::Deferred deferred, bool ok, const NbdError& error);
@@ -57,14 +56,13 @@ class Handle : public Napi::ObjectWrap<Handle> {
   Napi::Value Pwrite(const Napi::CallbackInfo& info);
   Napi::Value Zero(const Napi::CallbackInfo& info);
   Napi::Value Trim(const Napi::CallbackInfo& info);
-  Napi::Value SetString(const Napi::CallbackInfo& info, const char* usage,
-                        int (*set)(struct nbd_handle*, const char*));
+  Napi::Value SetString(const Napi::CallbackInfo& info, const char* usage, int (*set)(struct nbd_handle*, const char*));
   Napi::Value BufferCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
-                            int64_t (*submit)(struct nbd_handle*, void*, size_t, uint64_t,
-                                              nbd_completion_callback, uint32_t));
+                            int64_t (*submit)(struct nbd_handle*, void*, size_t, uint64_t, nbd_completion_callback,
+                                              uint32_t));
   Napi::Value RangeCommand(const Napi::CallbackInfo& info, Op op, const char* usage,
-                           int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t,
-                                             nbd_completion_callback, uint32_t));
+                           int64_t (*submit)(struct nbd_handle*, uint64_t, uint64_t, nbd_completion_callback,
+                                             uint32_t));
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value BlockStatus(const Napi::CallbackInfo& info);
   // ending

@@ -15,12 +15,18 @@ enum class Op { Pread, Pwrite, Zero, Trim, Flush, BlockStatus };
 
 inline const char* OpName(Op op) {
   switch (op) {
-    case Op::Pread: return "pread";
-    case Op::Pwrite: return "pwrite";
-    case Op::Zero: return "zero";
-    case Op::Trim: return "trim";
-    case Op::Flush: return "flush";
-    case Op::BlockStatus: return "block_status";
+    case Op::Pread:
+      return "pread";
+    case Op::Pwrite:
+      return "pwrite";
+    case Op::Zero:
+      return "zero";
+    case Op::Trim:
+      return "trim";
+    case Op::Flush:
+      return "flush";
+    case Op::BlockStatus:
+      return "block_status";
   }
   return "command";
 }
@@ -29,8 +35,7 @@ inline const char* OpName(Op op) {
 // command until it calls the completion's free hook), the Handle's pending set (until the
 // Promise is settled) and each queued event (until it is delivered to JS).
 struct Request {
-  Request(Handle* owner, Op op, Napi::Promise::Deferred deferred)
-      : owner(owner), op(op), deferred(deferred) {}
+  Request(Handle* owner, Op op, Napi::Promise::Deferred deferred) : owner(owner), op(op), deferred(deferred) {}
 
   Handle* owner;
   Op op;

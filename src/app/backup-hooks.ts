@@ -27,6 +27,8 @@ function useLoad<T>(load: () => Promise<T>, key: string): { state: Loadable<T>; 
             (error: unknown) => current && setState({ status: "error", error: asHelperError(error) }),
         );
         return () => { current = false };
+        // `load` is a new closure each render; `key` says when what it loads changes.
+        // eslint-disable-next-line react-hooks/exhaustive-deps
     }, [key, generation]);
     const reload = useCallback(() => setGeneration(g => g + 1), []);
     const set = useCallback((value: T) => setState({ status: "ready", value }), []);

@@ -1,0 +1,53 @@
+// Lint for the UI, the helper, the tests, the tools and the bindings' JavaScript.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import reactHooks from "eslint-plugin-react-hooks";
+import globals from "globals";
+
+// The page talks to the helper only through the shared contract: pure rule and type modules that run in
+// both places. Anything else under helper/ (engine, libvirt, files) must never be bundled into the page.
+const helperContract = [
+    "jobs/folder-rules", "jobs/restore-rules", "jobs/retention-rules", "jobs/schedule-rules",
+    "jobs/prune", "jobs/types", "libvirt/types",
+];
+
+export default tseslint.config(
+    {
+        ignores: [
+            "dist/**", "node_modules/**", "**/node_modules/**", "**/build/**", "debian/**", "test-artifacts/**",
+            "po/*.js", "obj-*/**",
+        ],
+    },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        languageOptions: { globals: { ...globals.node } },
+        rules: {
+            // Unused arguments named _x document an interface's shape.
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+            "no-constant-condition": ["error", { checkLoops: false }],
+            // Validators reject control characters in names and paths on purpose.
+            "no-control-regex": "off",
+        },
+    },
+    {
+        files: ["**/*.js", "**/*.cjs"],
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
+    {
+        files: ["src/**/*.ts", "src/**/*.tsx"],
+        languageOptions: { globals: { ...globals.browser } },
+        plugins: { "react-hooks": reactHooks },
+        rules: {
+            // The classic hook rules; the React Compiler's stricter ones assume the compiler, which we do not use.
+            "react-hooks/rules-of-hooks": "error",
+            "react-hooks/exhaustive-deps": "error",
+            "no-restricted-imports": ["error", {
+                patterns: [{
+                    regex: `^(\\.\\./)+helper/(?!(${helperContract.join("|")})$)`,
+                    message: "The page may import from helper/ only the shared contract (pure rules and types).",
+                }],
+            }],
+        },
+    },
+);

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Checks that the C/C++ sources follow .clang-format (fix with: clang-format -i FILE).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.c' '*.cc' '*.h')
+clang-format --dry-run --Werror "${files[@]}"
+echo "clang-format: ${#files[@]} files clean"
