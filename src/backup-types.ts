@@ -1,7 +1,7 @@
 // The backup commands' answers and the job state file as the UI sees them: the helper's own
 // declarations, type-only. src/helper-answer.ts checks each answer against them at run time.
 export type {
-    BackupJobState, ChainSummary, RestoreCheckAnswer, RestoreJobResult, RestoreJobState, CancelAnswer, JobDisk, JobLevel, JobPhase, JobState, Level, NoJob, RequestedLevel, RestorePoint, RestorePointDisk,
+    BackupJobState, ChainSummary, CheckFolderAnswer, RestoreCheckAnswer, RestoreJobResult, RestoreJobState, CancelAnswer, JobDisk, JobLevel, JobPhase, JobState, Level, NoJob, RequestedLevel, RestorePoint, RestorePointDisk,
     RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyFile, VerifyProgress, VmSettings,
 } from "../helper/jobs/types";
 export type { PruneAnswer, PrunedChain } from "../helper/jobs/prune";

@@ -3,7 +3,7 @@
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
+    CancelAnswer, CheckFolderAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
 
 export type HelperErrorKind =
@@ -157,6 +157,28 @@ export function parseSettingsAnswer(stdout: string): SettingsAnswer {
         throw new HelperError("unexpected", "settings.schedule.weekday is not a day 0-6");
     checkOneOf(answer as Record<string, unknown>, "scheduler", ["running", "stopped", "missing"], "settings");
     return answer as SettingsAnswer;
+}
+
+const FOLDER_WARNINGS = ["temporary"];
+
+export function parseCheckFolderAnswer(stdout: string): CheckFolderAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { folder: "string" }, "check-folder");
+    const record = answer as Record<string, unknown>;
+    if (record.problem !== undefined && typeof record.problem !== "string")
+        throw new HelperError("unexpected", "check-folder.problem is not a string");
+    checkList(record, "warnings", "check-folder", (warning, w) => {
+        if (typeof warning !== "string" || !FOLDER_WARNINGS.includes(warning))
+            throw new HelperError("unexpected", `${w} is not a known warning`);
+    });
+    if (record.facts !== undefined) {
+        checkFields(record.facts, { exists: "boolean", foreignEntries: "number" }, "check-folder.facts");
+        checkList(record.facts as Record<string, unknown>, "diskImages", "check-folder.facts", (image, w) => {
+            if (typeof image !== "string")
+                throw new HelperError("unexpected", `${w} is not a string`);
+        });
+    }
+    return answer as CheckFolderAnswer;
 }
 
 export function parseStartAnswer(stdout: string): StartAnswer {

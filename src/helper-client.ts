@@ -3,13 +3,13 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { pointArgs } from "./point-key";
 import type { ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, CheckFolderAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError } from "./helper-answer";
@@ -86,6 +86,11 @@ export async function setSettings(domain: string, settings: VmSettings): Promise
         "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
         "--new-chain", String(settings.newChain),
     ]));
+}
+
+/** What saving `folder` as the VM's backup folder would say: the helper's refusal or warnings (`helper check-folder`). */
+export async function checkBackupFolder(domain: string, folder: string): Promise<CheckFolderAnswer> {
+    return parseCheckFolderAnswer(await runHelper(["check-folder", "--domain", domain, "--folder", folder]));
 }
 
 /** Starts a backup that runs on without the page (`helper start-backup`); progress is in the state file. */

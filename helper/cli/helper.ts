@@ -11,6 +11,7 @@ import { addRestorePointsCommand } from "./commands/restore-points.ts";
 import { addVerifyPointCommand } from "./commands/verify-point.ts";
 import { addRestoreJobCommands } from "./commands/restore-job.ts";
 import { addPruneCommand } from "./commands/prune.ts";
+import { addCheckFolderCommand } from "./commands/check-folder.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -27,6 +28,7 @@ function buildProgram(): Command {
     addListVms(program);
     addWatchVms(program);
     addSettingsCommands(program);
+    addCheckFolderCommand(program);
     addBackupJobCommands(program);
     addRestorePointsCommand(program);
     addVerifyPointCommand(program);

@@ -1,7 +1,8 @@
 // A VM's backup settings: read with defaults, validated, stored as JSON per domain UUID.
 import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder.ts";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
-import { checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
+import { folderFacts } from "./folder-facts.ts";
+import { checkChosenFolder, checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
 import { checkKeepChains, checkNewChain, describeKeepChainsProblem, describeNewChainProblem, type NewChainPolicy } from "./retention-rules.ts";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule } from "./schedule-rules.ts";
@@ -13,7 +14,24 @@ export class SettingsError extends Error {
 
 /** The folder as stored: normalised, and its existing part free of symlinks into a system folder. */
 export function validateFolder(input: string): string {
-    const checked = checkFolder(input);
+    return resolveFolder(input, checkFolder).folder;
+}
+
+/**
+ * A folder being chosen now (set-settings with a new folder): validateFolder, not a folder the whole system
+ * shares, and not one holding this VM's disk images (`diskPaths`).
+ */
+export function validateChosenFolder(input: string, diskPaths: string[]): string {
+    const { folder, real } = resolveFolder(input, checkChosenFolder);
+    const images = folderFacts(real, diskPaths).diskImages;
+    if (images.length > 0)
+        throw new SettingsError(`${folder} holds this virtual machine's disk image ${images[0]}: its backups need a folder of their own`);
+    return folder;
+}
+
+/** What the user typed, normalised, and its real path, both passing `rules`; throws SettingsError. */
+function resolveFolder(input: string, rules: typeof checkFolder): { folder: string; real: string } {
+    const checked = rules(input);
     if ("problem" in checked)
         throw new SettingsError(describeFolderProblem(checked.problem, checked.forbidden));
     // The helper runs as root: /srv/x -> /etc must not pass, nor a folder another user can change
@@ -26,10 +44,10 @@ export function validateFolder(input: string): string {
             throw new SettingsError(err.kind === "not-a-folder" ? `${checked.folder} exists and is not a folder` : err.message);
         throw err;
     }
-    const again = checkFolder(real);
+    const again = rules(real);
     if ("problem" in again)
         throw new SettingsError(`${checked.folder} leads to ${real}: ${describeFolderProblem(again.problem, again.forbidden)}`);
-    return checked.folder;
+    return { folder: checked.folder, real };
 }
 
 /** Checks a stored or submitted settings object; throws SettingsError naming the bad field. */

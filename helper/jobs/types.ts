@@ -4,6 +4,7 @@ import type { BackupResult } from "../backup/backup.ts";
 import type { Level, RequestedLevel } from "../backup/levels.ts";
 import type { Schedule } from "./schedule-rules.ts";
 import type { NewChainPolicy } from "./retention-rules.ts";
+import type { FolderWarning } from "./folder-rules.ts";
 
 export type { Level, NewChainPolicy, RequestedLevel, Schedule };
 
@@ -246,4 +247,23 @@ export interface RestoreCheckAnswer {
     point?: Refusal;
     /** The target folder as the restore would use it (real path). */
     resolvedTarget?: string;
+}
+
+/** What is on disk at a chosen backup folder (helper/jobs/folder-facts.ts). */
+export interface FolderFacts {
+    /** The folder exists (the helper creates it otherwise). */
+    exists: boolean;
+    /** Entries that neither a backup run nor a chain wrote. */
+    foreignEntries: number;
+    /** The VM's disk images inside the folder (at any depth). */
+    diskImages: string[];
+}
+
+/** `check-folder`: what saving a folder as the VM's backup folder would say. */
+export interface CheckFolderAnswer {
+    folder: string;
+    /** Why set-settings would refuse the folder (one English sentence); absent when it would accept it. */
+    problem?: string;
+    warnings: FolderWarning[];
+    facts?: FolderFacts;
 }

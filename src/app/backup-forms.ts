@@ -1,7 +1,7 @@
 // Pure checks of the Backups tab's forms. The folder and schedule rules are the helper's own
 // (helper/jobs/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
 // the helper checks again (and resolves symlinks).
-import { checkFolder, type FolderProblem } from "../../helper/jobs/folder-rules";
+import { checkChosenFolder, checkFolder, type FolderProblem } from "../../helper/jobs/folder-rules";
 import { checkKeepChains, checkNewChain, type KeepChainsProblem, type NewChainPolicy, type NewChainProblem } from "../../helper/jobs/retention-rules";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import type { JobLevel, VmSettings } from "../backup-types";
@@ -34,9 +34,10 @@ export interface SettingsFormErrors {
     newChain?: NewChainProblem;
 }
 
-export function validateSettingsForm(form: SettingsForm): SettingsFormErrors {
+/** `storedFolder`: the folder saved before; it keeps working under rules made after it was chosen. */
+export function validateSettingsForm(form: SettingsForm, storedFolder?: string): SettingsFormErrors {
     const errors: SettingsFormErrors = {};
-    const folder = checkFolder(form.folder);
+    const folder = form.folder.trim() === storedFolder ? checkFolder(form.folder) : checkChosenFolder(form.folder);
     if ("problem" in folder)
         errors.folder = { problem: folder.problem, forbidden: folder.forbidden };
     const schedule = checkSchedule(form.schedule);

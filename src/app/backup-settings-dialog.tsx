@@ -15,8 +15,9 @@ import { HelperError, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import { PrunePreview } from "./prune-preview";
+import { BackupFolderField } from "./backup-folder-field";
 import { hasErrors, newChainFields, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
-import { folderProblemText, frequencyName, keepChainsProblemText, newChainProblemText, scheduleProblemText, weekdayName } from "./backup-text";
+import { frequencyName, keepChainsProblemText, newChainProblemText, scheduleProblemText, weekdayName } from "./backup-text";
 
 const _ = cockpit.gettext;
 
@@ -36,7 +37,8 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
     const [submitted, setSubmitted] = useState(false);
     const [saving, setSaving] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
-    const errors = validateSettingsForm(form);
+    const [folderRefusal, setFolderRefusal] = useState<string | null>(null);
+    const errors = validateSettingsForm(form, settings.isDefault ? undefined : settings.folder);
     // What the typed policy would remove from the stored folder now (not for another folder being typed).
     const keepPreview = settingsToSave(form).keepChains;
     const shown = submitted ? errors : {};
@@ -45,7 +47,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
 
     const save = () => {
         setSubmitted(true);
-        if (hasErrors(errors))
+        if (hasErrors(errors) || folderRefusal !== null)
             return;
         setSaving(true);
         setFailure(null);
@@ -61,20 +63,8 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
             <ModalBody>
                 {failure && <Alert component="h2" id="backup-settings-failure" variant="danger" isInline title={_("The settings were not saved")}>{failure}</Alert>}
                 <Form id="backup-settings-form" onSubmit={event => { event.preventDefault(); save() }}>
-                    <FormGroup label={_("Backup folder")} fieldId="backup-settings-folder" isRequired>
-                        <TextInput id="backup-settings-folder" value={form.folder} isRequired
-                                   validated={shown.folder ? "error" : "default"}
-                                   onChange={(_event, folder) => setForm({ ...form, folder })} />
-                        <FormHelperText>
-                            <HelperText>
-                                {shown.folder
-                                    ? <HelperTextItem id="backup-settings-folder-error" variant="error">
-                                        {folderProblemText(shown.folder.problem, shown.folder.forbidden)}
-                                    </HelperTextItem>
-                                    : <HelperTextItem>{_("Each virtual machine needs a folder of its own. It is created when needed.")}</HelperTextItem>}
-                            </HelperText>
-                        </FormHelperText>
-                    </FormGroup>
+                    <BackupFolderField domain={domain} value={form.folder} onChange={folder => setForm({ ...form, folder })}
+                                       error={shown.folder} isInvalid={errors.folder !== undefined} onRefusal={setFolderRefusal} />
                     {folderChanged &&
                         <Alert component="h2" id="backup-settings-folder-change" variant="info" isInline isPlain
                                title={_("Changing the folder starts a new chain of backups")}>

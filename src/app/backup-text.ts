@@ -62,8 +62,10 @@ export function folderProblemText(problem: FolderProblem, forbidden?: string): s
     case "control-characters": return _("The path may not contain line breaks or other control characters.");
     case "dot-segments": return _("The path may not contain . or .. parts.");
     case "too-long": return _("The path is too long.");
+    case "name-too-long": return _("A folder name in the path is longer than 255 bytes.");
     case "root": return _("Backups cannot be stored in /.");
     case "system-folder": return cockpit.format(_("Backups cannot be stored in $0 or inside it."), forbidden ?? "");
+    case "shared-folder": return cockpit.format(_("$0 is shared by the whole system. Choose a folder of its own inside it."), forbidden ?? "");
     }
 }
 

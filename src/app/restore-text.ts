@@ -11,8 +11,10 @@ export function targetErrorText(error: TargetError): string {
     case "control-characters": return _("The path may not contain line breaks or other control characters.");
     case "dot-segments": return _("The path may not contain . or .. parts.");
     case "too-long": return _("The path is too long.");
+    case "name-too-long": return _("A folder name in the path is longer than 255 bytes.");
     case "root": return _("Disks cannot be restored into /.");
     case "system-folder": return cockpit.format(_("Disks cannot be restored into $0 or inside it."), error.forbidden ?? "");
+    case "shared-folder": return cockpit.format(_("$0 is shared by the whole system. Choose a folder of its own inside it."), error.forbidden ?? "");
     case "inside-backup-folder": return _("The folder may not be the backup folder or inside it.");
     case "holds-backup-folder": return _("The folder may not contain the backup folder.");
     case "not-empty": return _("The folder is not empty. Choose an empty or new folder.");

@@ -71,6 +71,19 @@ export interface Permission {
 
 export type CockpitEvent = "locationchanged" | "visibilitychange";
 
+export interface ChannelOptions {
+    payload: string;
+    superuser?: "require" | "try";
+    [option: string]: unknown;
+}
+
+/** A text channel to the bridge; 287 calls listeners with (event, data) and closes with (event, options). */
+export interface Channel {
+    addEventListener(type: "message", listener: (event: unknown, data: string) => void): void;
+    addEventListener(type: "close", listener: (event: unknown, options: { problem?: string }) => void): void;
+    close(problem?: string): void;
+}
+
 export interface Cockpit {
     gettext(message: string): string;
     gettext(context: string, message: string): string;
@@ -80,6 +93,7 @@ export interface Cockpit {
 
     spawn(argv: string[], options?: SpawnOptions): SpawnPromise;
     file(path: string, options?: FileOptions): FileHandle;
+    channel(options: ChannelOptions): Channel;
     /** 287 takes the base as a number: 1000 (default) or 1024. */
     format_bytes(bytes: number, base?: 1000 | 1024): string;
     format(template: string, ...args: unknown[]): string;

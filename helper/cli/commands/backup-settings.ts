@@ -6,7 +6,7 @@ import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
 import { checkScheduledCommand, requireCron, schedulerState, writeCronFile, type ScheduledCommand } from "../../jobs/cron-file.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
-import { parseKeepChains, parseNewChain, parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
+import { parseKeepChains, parseNewChain, parseSchedule, parseSettings, readSettings, validateChosenFolder, writeSettings } from "../../jobs/settings.ts";
 import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
 import type { NewChainPolicy, SettingsAnswer } from "../../jobs/types.ts";
@@ -68,8 +68,9 @@ export function addSettingsCommands(program: Command): void {
             let stored = DEFAULT_SCHEDULE;
             let storedKeep: number | null = null;
             let storedNewChain: NewChainPolicy = "never";
+            let storedFolder: string | undefined;
             try {
-                ({ schedule: stored, keepChains: storedKeep, newChain: storedNewChain } = readSettings(vm.uuid, vm.name));
+                ({ schedule: stored, keepChains: storedKeep, newChain: storedNewChain, folder: storedFolder } = readSettings(vm.uuid, vm.name));
             } catch {
                 // keep the default
             }
@@ -80,6 +81,9 @@ export function addSettingsCommands(program: Command): void {
                 weekday: opts.weekday ?? stored.weekday,
                 time: opts.time ?? stored.time,
             }, "schedule");
+            // A folder chosen now meets the stricter rules; one stored before them keeps working.
+            if (opts.folder !== storedFolder)
+                validateChosenFolder(opts.folder, vm.diskPaths);
             // Refusals before anything is stored: the settings and the cron file change together or not at all.
             const command = scheduledCommand();
             if (schedule.frequency !== "off") {

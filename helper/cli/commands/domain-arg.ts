@@ -18,13 +18,16 @@ export class NoSuchVmError extends Error {
 export interface NamedVm {
     name: string;
     uuid: string;
+    /** The files of its file-backed disks, as its definition names them. */
+    diskPaths: string[];
 }
 
-/** The VM's name and UUID; a clear error when there is no such VM. */
+/** The VM's name, UUID and disk files; a clear error when there is no such VM. */
 export async function findVm(name: string, uri?: string): Promise<NamedVm> {
     try {
         const config = await getDomain(name, uri);
-        return { name: config.name, uuid: config.uuid };
+        const diskPaths = config.disks.flatMap(d => d.type === "file" && d.path !== null ? [d.path] : []);
+        return { name: config.name, uuid: config.uuid, diskPaths };
     } catch (err) {
         if (err instanceof LibvirtError && err.code === "no-domain")
             throw new NoSuchVmError(`there is no virtual machine named ${name}`);

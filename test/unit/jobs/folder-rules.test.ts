@@ -4,8 +4,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkFolder } from "../../../helper/jobs/folder-rules.ts";
-import { parseSettings, validateFolder } from "../../../helper/jobs/settings.ts";
+import { checkChosenFolder, checkFolder, folderWarnings } from "../../../helper/jobs/folder-rules.ts";
+import { folderFacts } from "../../../helper/jobs/folder-facts.ts";
+import { parseSettings, validateChosenFolder, validateFolder } from "../../../helper/jobs/settings.ts";
 import { validateSettingsForm } from "../../../src/app/backup-forms.ts";
 import { DEFAULT_SCHEDULE } from "../../../helper/jobs/schedule-rules.ts";
 
@@ -33,6 +34,51 @@ it("refuses relative paths, dot segments, control characters, / and system folde
     for (const dir of ["/etc", "/proc", "/sys", "/dev", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/libx32", "/lib32"]) {
         assert.equal(problem(dir), "system-folder", dir);
         assert.equal(problem(`${dir}/backups`), "system-folder", `${dir}/backups`);
+    }
+});
+
+it("refuses a folder name longer than NAME_MAX (255 bytes), counting UTF-8 bytes", () => {
+    assert.deepEqual(checkFolder("/srv/" + "a".repeat(255)), { folder: "/srv/" + "a".repeat(255) });
+    assert.deepEqual(checkFolder("/srv/" + "a".repeat(256) + "/vm"), { problem: "name-too-long" });
+    assert.deepEqual(checkFolder("/srv/" + "ä".repeat(128)), { problem: "name-too-long" }, "256 bytes in 128 characters");
+});
+
+it("a folder chosen now may not be one the whole system shares; inside it is fine", () => {
+    for (const dir of ["/var", "/tmp", "/var/tmp", "/home", "/srv", "/var/lib/libvirt/images", "/var/lib/libvirt/backups"]) {
+        assert.deepEqual(checkChosenFolder(dir + "/"), { problem: "shared-folder", forbidden: dir }, dir);
+        assert.deepEqual(checkFolder(dir), { folder: dir }, `${dir} stored earlier still reads`);
+    }
+    assert.deepEqual(checkChosenFolder("/var/lib/libvirt/backups/vm1"), { folder: "/var/lib/libvirt/backups/vm1" });
+    assert.deepEqual(checkChosenFolder("/etc"), { problem: "system-folder", forbidden: "/etc" });
+    assert.deepEqual(folderWarnings("/tmp/vm1"), ["temporary"]);
+    assert.deepEqual(folderWarnings("/var/tmp/b/vm1"), ["temporary"]);
+    assert.deepEqual(folderWarnings("/tmpdata/vm1"), []);
+});
+
+it("the settings form applies the chosen-folder rules only to a folder other than the stored one", () => {
+    assert.deepEqual(validateSettingsForm({ folder: "/srv", compress: false, schedule: DEFAULT_SCHEDULE }), { folder: { problem: "shared-folder", forbidden: "/srv" } });
+    assert.deepEqual(validateSettingsForm({ folder: "/srv", compress: false, schedule: DEFAULT_SCHEDULE }, "/srv"), {});
+});
+
+it("folder facts: things that are not backups, and the VM's disk images inside", () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-facts-`));
+    try {
+        const disk = path.join(tmp, "images", "vm1.qcow2");
+        fs.mkdirSync(path.dirname(disk));
+        fs.writeFileSync(disk, "");
+        assert.deepEqual(folderFacts(path.join(tmp, "none"), [disk]), { exists: false, foreignEntries: 0, diskImages: [] });
+        assert.deepEqual(folderFacts(tmp, [disk, "/elsewhere/vm1.qcow2"]), { exists: true, foreignEntries: 1, diskImages: [disk] });
+        const b = path.join(tmp, "b");
+        fs.mkdirSync(path.join(b, "checkpoints"), { recursive: true });
+        fs.mkdirSync(path.join(b, "chain-2"));
+        for (const f of ["vda.full.data", "vda.full.data.chksum", "vda.inc.virtnbdbackup.1.data", "vm1.cpt", "vmconfig.virtnbdbackup.0.xml", "notes.txt"])
+            fs.writeFileSync(path.join(b, f), "");
+        assert.deepEqual(folderFacts(b, [disk]), { exists: true, foreignEntries: 1, diskImages: [] }, "only notes.txt is foreign");
+        assert.throws(() => validateChosenFolder(path.join(tmp, "images"), [disk]), /holds this virtual machine's disk image .*vm1\.qcow2/);
+        assert.throws(() => validateChosenFolder(tmp, [disk]), /disk image/);
+        assert.equal(validateChosenFolder(b, [disk]), b);
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
     }
 });
 
