@@ -29,6 +29,11 @@ export class HelperError extends Error {
     }
 }
 
+/** The text to show for a failed helper call (or any other error). */
+export function errorDetail(error: unknown): string {
+    return error instanceof HelperError ? error.detail : String(error);
+}
+
 type Shape = "string" | "number" | "boolean" | "string|null" | "number|null";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -106,7 +111,8 @@ export function helperFailure(failure: unknown): HelperError {
     if (!isRecord(failure))
         return new HelperError("unexpected", String(failure));
     const problem = typeof failure.problem === "string" ? failure.problem : null;
-    const message = typeof failure.message === "string" ? failure.message.trim() : "";
+    // The helper's stderr line starts with its name, which says nothing on the page.
+    const message = typeof failure.message === "string" ? failure.message.trim().replace(/^helper: /, "") : "";
     if (problem === "access-denied")
         return new HelperError("not-admin", message);
     if (problem === "not-found")

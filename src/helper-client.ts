@@ -12,7 +12,7 @@ import type {
     CancelAnswer, CheckFolderAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
-export { HelperError } from "./helper-answer";
+export { HelperError, errorDetail } from "./helper-answer";
 export type { HelperErrorKind } from "./helper-answer";
 
 /** Runs the helper as root and resolves with its stdout; rejects with a HelperError. */

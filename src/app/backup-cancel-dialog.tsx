@@ -4,7 +4,7 @@ import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import cockpit from "../lib/cockpit";
-import { HelperError, cancelJob } from "../helper-client";
+import { errorDetail, cancelJob } from "../helper-client";
 
 const _ = cockpit.gettext;
 
@@ -22,7 +22,7 @@ export function BackupCancelDialog({ domain, kind, onClose, onCancelled }: Backu
         setBusy(true);
         cancelJob(domain).then(onCancelled, (error: unknown) => {
             setBusy(false);
-            setFailure(error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error));
+            setFailure(errorDetail(error));
         });
     };
     return (

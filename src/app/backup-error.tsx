@@ -8,7 +8,7 @@ const _ = cockpit.gettext;
 export function BackupError({ id, title, error, onRetry }: { id: string; title: string; error: HelperError; onRetry: () => void }) {
     const detail = error.kind === "node-missing"
         ? _("The backup helper needs Node.js 18 or newer (package \"nodejs\") on this host.")
-        : error.detail.replace(/^helper: /, "");
+        : error.detail;
     return (
         <Alert component="h2" id={id} data-error-kind={error.kind} variant="danger" isInline title={title}
                actionLinks={<AlertActionLink onClick={onRetry}>{_("Retry")}</AlertActionLink>}>

@@ -76,7 +76,7 @@ export function BackupFolderField({ domain, value, onChange, error, isInvalid, o
     if (error)
         notes.push({ id: "backup-settings-folder-error", variant: "error", text: folderProblemText(error.problem, error.forbidden) });
     else if (refusal)
-        notes.push({ id: "backup-settings-folder-error", variant: "error", text: refusal.replace(/^helper: /, "") });
+        notes.push({ id: "backup-settings-folder-error", variant: "error", text: refusal });
     if (check && !refusal) {
         if (check.warnings.includes("temporary"))
             notes.push({ id: "backup-settings-folder-temporary", variant: "warning", text: _("This folder is usually emptied when the host restarts.") });

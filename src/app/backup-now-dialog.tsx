@@ -6,7 +6,7 @@ import { Form, FormGroup } from "@patternfly/react-core/dist/esm/components/Form
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Radio } from "@patternfly/react-core/dist/esm/components/Radio/index.js";
 import cockpit from "../lib/cockpit";
-import { HelperError, startBackup } from "../helper-client";
+import { errorDetail, startBackup } from "../helper-client";
 import type { JobLevel } from "../backup-types";
 import { BACKUP_LEVELS, hasErrors, validateBackupNowForm } from "./backup-forms";
 import { levelDescription, levelName } from "./backup-text";
@@ -32,7 +32,7 @@ export function BackupNowDialog({ domain, folder, onClose, onStarted }: BackupNo
         setFailure(null);
         startBackup(domain, level).then(onStarted, (error: unknown) => {
             setStarting(false);
-            setFailure(error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error));
+            setFailure(errorDetail(error));
         });
     };
 

@@ -11,7 +11,7 @@ import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/comp
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
-import { HelperError, setSettings } from "../helper-client";
+import { errorDetail, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import { PrunePreview } from "./prune-preview";
@@ -53,7 +53,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
         setFailure(null);
         setSettings(domain, settingsToSave(form)).then(onSaved, (error: unknown) => {
             setSaving(false);
-            setFailure(error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error));
+            setFailure(errorDetail(error));
         });
     };
 

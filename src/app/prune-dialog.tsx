@@ -7,7 +7,7 @@ import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import cockpit from "../lib/cockpit";
-import { deleteChain, HelperError, pruneChains } from "../helper-client";
+import { deleteChain, errorDetail, pruneChains } from "../helper-client";
 import type { PruneAnswer } from "../backup-types";
 import { bytes } from "./backup-text";
 
@@ -22,7 +22,7 @@ export interface PruneDialogProps {
 }
 
 function failureText(error: unknown): string {
-    return error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error);
+    return errorDetail(error);
 }
 
 function chainName(name: string): string {

@@ -13,7 +13,7 @@ import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-co
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
 import { pointKey } from "../point-key";
-import { HelperError, checkRestore, startRestore } from "../helper-client";
+import { errorDetail, checkRestore, startRestore } from "../helper-client";
 import type { RestorePoint } from "../backup-types";
 import { hasErrors } from "./backup-forms";
 import { formatDate, levelName } from "./backup-text";
@@ -51,7 +51,7 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
         setHelperErrors({});
     };
 
-    const describe = (error: unknown) => error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error);
+    const describe = errorDetail;
     const start = () => {
         setSubmitted(true);
         setFailure(null);

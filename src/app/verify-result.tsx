@@ -71,7 +71,7 @@ export function VerifyResult({ run, onClose }: { run: VerifyRun; onClose: () => 
         return (
             <Alert component="h3" id="verify-result" data-state="error" data-point={run.point} variant="danger" isInline actionClose={close}
                    title={cockpit.format(_("Restore point $0 could not be verified"), run.point)}>
-                <span className="vnb-error-detail">{run.error.detail.replace(/^helper: /, "")}</span>
+                <span className="vnb-error-detail">{run.error.detail}</span>
             </Alert>
         );
     }

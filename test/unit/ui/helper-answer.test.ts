@@ -69,6 +69,8 @@ describe("helperFailure", () => {
         const err = helperFailure(failure({ exit_status: 1, message: "Cannot connect to libvirt: no socket\n" }));
         assert.equal(err.kind, "failed");
         assert.equal(err.detail, "Cannot connect to libvirt: no socket");
+        assert.equal(helperFailure(failure({ problem: null, exit_status: 1, message: "helper: there is no virtual machine named x\n" })).detail,
+                     "there is no virtual machine named x", "the helper's name is not part of what the page shows");
     });
 
     it("says what happened when the helper printed nothing", () => {
