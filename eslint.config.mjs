@@ -8,7 +8,7 @@ import globals from "globals";
 // both places. Anything else under helper/ (engine, libvirt, files) must never be bundled into the page.
 const helperContract = [
     "jobs/folder-rules", "jobs/restore-rules", "jobs/retention-rules", "jobs/schedule-rules",
-    "jobs/prune", "jobs/types", "libvirt/types",
+    "jobs/prune", "jobs/types", "libvirt/types", "protocol/levels",
 ];
 
 export default tseslint.config(

@@ -1,6 +1,7 @@
 // Pure half of the helper client: checks what the helper printed and turns spawn failures into
 // typed errors. Kept free of cockpit.js so that it can be unit-tested under Node.
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
+import { LEVELS, REQUESTED_LEVELS } from "../helper/protocol/levels";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type {
     CancelAnswer, CheckFolderAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
@@ -130,10 +131,8 @@ export function helperFailure(failure: unknown): HelperError {
 // list-restore-points) and the job state file. Extra fields are allowed here too.
 
 const JOB_PHASES = ["running", "succeeded", "failed", "cancelled"];
-const LEVELS = ["copy", "full", "inc", "diff"];
-const REQUESTED_LEVELS = [...LEVELS, "auto"];
 
-function checkOneOf(record: Record<string, unknown>, key: string, allowed: string[], where: string): void {
+function checkOneOf(record: Record<string, unknown>, key: string, allowed: readonly string[], where: string): void {
     if (typeof record[key] !== "string" || !allowed.includes(record[key] as string))
         throw new HelperError("unexpected", `${where}.${key} is not one of ${allowed.join(", ")}`);
 }

@@ -1,6 +1,7 @@
 // Which backup a run makes, from the requested level and what the folder already holds. Pure.
-export type Level = "copy" | "full" | "inc" | "diff";
-export type RequestedLevel = Level | "auto";
+import type { Level, RequestedLevel } from "../protocol/levels.ts";
+
+export type { Level, RequestedLevel };
 
 export const CHECKPOINT_PREFIX = "virtnbdbackup";
 

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "../backup/backup.ts";
 import { endBackupJob } from "../backup/end-job.ts";
-import type { RequestedLevel } from "../backup/levels.ts";
+import { REQUESTED_LEVELS, type RequestedLevel } from "../protocol/levels.ts";
 import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { Syslog } from "./syslog.ts";
@@ -38,7 +38,7 @@ function compressLevel(value: string): number {
 const program = new Command("virtnbdbackup")
     .description("Back up libvirt/QEMU virtual machines: full, incremental and differential, thin, virtnbdbackup-compatible")
     .requiredOption("-d, --domain <name>", "domain to back up")
-    .addOption(new Option("-l, --level <level>", "backup level").choices(["copy", "full", "inc", "diff", "auto"]).default("copy"))
+    .addOption(new Option("-l, --level <level>", "backup level").choices(REQUESTED_LEVELS).default("copy"))
     .addOption(new Option("-t, --type <type>", "output type").choices(["stream", "raw"]).default("stream"))
     // Required, except with -k (checked in main: commander has no conditional requirement).
     .option("-o, --output <dir>", "target folder")

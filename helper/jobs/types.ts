@@ -1,15 +1,12 @@
 // What the backup-job helper commands answer and what a job's state file holds. Shared, type-only,
 // with the UI (src/backup-types.ts), which checks every answer against these shapes at run time.
 import type { BackupResult } from "../backup/backup.ts";
-import type { Level, RequestedLevel } from "../backup/levels.ts";
+import type { JobLevel, Level, RequestedLevel } from "../protocol/levels.ts";
 import type { Schedule } from "./schedule-rules.ts";
 import type { NewChainPolicy } from "./retention-rules.ts";
 import type { FolderWarning } from "./folder-rules.ts";
 
-export type { Level, NewChainPolicy, RequestedLevel, Schedule };
-
-/** What start-backup takes: an engine level, or "new-chain" (a full into a new chain folder). */
-export type JobLevel = RequestedLevel | "new-chain";
+export type { JobLevel, Level, NewChainPolicy, RequestedLevel, Schedule };
 
 /** A VM's backup settings, as stored in /etc/cockpit-virtnbdbackup/vms/<uuid>.json. */
 export interface VmSettings {

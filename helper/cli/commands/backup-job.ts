@@ -10,11 +10,10 @@ import { pruneAfterSchedule } from "../../jobs/scheduled-prune.ts";
 import { startBackupJob } from "../../jobs/start.ts";
 import { currentJob } from "../../jobs/status.ts";
 import type { JobLevel, NoJob, RequestedLevel } from "../../jobs/types.ts";
+import { JOB_LEVELS, REQUESTED_LEVELS } from "../../protocol/levels.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
-const LEVELS: RequestedLevel[] = ["auto", "full", "inc", "diff", "copy"];
 /** The page's levels: new-chain is a full into a new chain folder of the VM's backup folder (jobs/chains.ts). */
-const JOB_LEVELS: JobLevel[] = [...LEVELS, "new-chain"];
 
 /** helper.js itself, to start it again as the runner. */
 export function helperPath(): string {
@@ -62,7 +61,7 @@ export function addBackupJobCommands(program: Command): void {
         .requiredOption("--id <id>")
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .requiredOption("--uuid <uuid>")
-        .addOption(new Option("--level <level>").choices(LEVELS).makeOptionMandatory())
+        .addOption(new Option("--level <level>").choices(REQUESTED_LEVELS).makeOptionMandatory())
         .requiredOption("--folder <dir>")
         .option("--compress", "", false)
         .option("--scheduled", "", false)
