@@ -4,6 +4,8 @@
 import { eventLine, jobEnd, jobStart } from "./history-record.ts";
 import { HistoryRun, HISTORY_DIR } from "./history.ts";
 import type { JobState } from "./types.ts";
+import { readJsonFile } from "./atomic-file.ts";
+import { statusFile } from "./paths.ts";
 
 export class JobHistory {
     private ran: { since: number; queuedAt?: number } | undefined;
@@ -56,4 +58,22 @@ export class JobHistory {
             process.stderr.write(`helper: the job's history: ${err instanceof Error ? err.message : String(err)}\n`);
         }
     }
+}
+
+/** The first state the page's start wrote for job `id` (still running), if the state file holds it. */
+export function startedJob(uuid: string, id: string): JobState | undefined {
+    try {
+        const stored = readJsonFile(statusFile(uuid)) as JobState | undefined;
+        return stored?.id === id && stored.state === "running" ? stored : undefined;
+    } catch {
+        return undefined;  // not a UUID, or no readable state: no job of ours
+    }
+}
+
+/** A job whose runner refused its arguments: recorded as failed with the reason (the page's first state names it). */
+export function recordRefusedJob(uuid: string, first: JobState | undefined, message: string, now = Date.now(), dir = HISTORY_DIR): void {
+    if (!first || first.state !== "running")
+        return;
+    const history = JobHistory.start(uuid, first, dir);
+    history?.end({ ...first, state: "failed", message, finishedAt: now, updatedAt: now }, now);
 }

@@ -179,8 +179,10 @@ describe("job history and the host-wide job queue", { timeout: 900_000 }, () => 
             // From now on at most one of a and b copies; the other waits until it is done.
             let waitedWhileOtherRan = false;
             const deadline = Date.now() + 240_000;
+            // The state files as the runners write them (read directly: a helper run per poll is too slow to see a 1 s backup).
+            const stateOf = (i: number): Status => JSON.parse(fs.readFileSync(path.join(JOBS_DIR, `${uuids[i]}.json`), "utf8"));
             for (;;) {
-                const [sa, sb] = await Promise.all([status(a), status(b)]);
+                const [sa, sb] = [stateOf(0), stateOf(1)];
                 const active = [sa, sb].filter(s => s.state === "running" && s.queuedSince === undefined);
                 assert.ok(active.length <= 1, `both run at once: ${JSON.stringify([sa, sb])}`);
                 if (active.length === 1 && [sa, sb].some(s => s.state === "running" && s.queuedSince !== undefined))
@@ -188,11 +190,16 @@ describe("job history and the host-wide job queue", { timeout: 900_000 }, () => 
                 if (sa.state !== "running" && sb.state !== "running")
                     break;
                 assert.ok(Date.now() < deadline, "the queued jobs did not finish");
-                await new Promise(resolve => setTimeout(resolve, 100));
+                await new Promise(resolve => setTimeout(resolve, 20));
             }
             assert.ok(waitedWhileOtherRan, "one backup waited, queued, while the other ran");
             assert.equal((await status(b)).state, "succeeded");
             const [rb] = await history(b);
+            const [ra] = await history(a);
+            // The two copies did not overlap: one's work ended before the other's began.
+            const span = (r: HistoryRecord) => [r.endedAt! - r.seconds! * 1000, r.endedAt!] as const;
+            const [[a0, a1], [b0, b1]] = [span(ra!), span(rb!)];
+            assert.ok(a1 <= b0 + 50 || b1 <= a0 + 50, `overlapping runs: a ${a0}–${a1}, b ${b0}–${b1}`);
             assert.equal(rb!.result, "warnings", JSON.stringify(rb));
             assert.ok((rb!.queuedSeconds ?? 0) > 0, `the record tells the wait: ${JSON.stringify(rb)}`);
         } finally {
