@@ -23,10 +23,10 @@ function VmTable({ vms }: { vms: DomainSummary[] }) {
                     <Th width={15}>{_("Name")}</Th>
                     <Th width={10}>{_("State")}</Th>
                     <Th width={15}>{_("Disks")}</Th>
-                    <Th width={20}>{_("Last backup")}</Th>
-                    <Th>{_("Next backup")}</Th>
-                    <Th>{_("Newest restore point")}</Th>
-                    <Th>{_("Backup size")}</Th>
+                    <Th width={20} modifier="wrap">{_("Last backup")}</Th>
+                    <Th modifier="wrap">{_("Next backup")}</Th>
+                    <Th modifier="wrap">{_("Newest restore point")}</Th>
+                    <Th modifier="wrap">{_("Backup size")}</Th>
                 </Tr>
             </Thead>
             <Tbody>
