@@ -14,6 +14,7 @@ import { cleanupAll, cleanupOnSignals, onCleanup } from "./lib/cleanup.ts";
 import { FULL, SMOKE, type BenchConfig } from "./lib/config.ts";
 import { dropCaches, hostLoad, machineInfo } from "./lib/host.ts";
 import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure.ts";
+import { queueRows } from "./lib/queue.ts";
 import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
 import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
@@ -463,6 +464,13 @@ async function main(): Promise<number> {
     onCleanup("work folder", () => fs.rmSync(work, { recursive: true, force: true }));
     await snapshotOurClis(work);
 
+    // --queue: only the host-wide job queue row (6 VMs scheduled in the same minute, with and without the queue).
+    if (process.argv.includes("--queue")) {
+        const rows = await queueRows(work, path.join(benchDir, "../dist/helper/helper.js"), log);
+        process.stdout.write(["| Measurement | wall s |", "| --- | --- |", ...rows.map(r => `| ${r.label} | ${r.seconds.toFixed(1)} |`)].join("\n") + "\n" +
+            `queue / all at once: ${(rows[1]!.seconds / rows[0]!.seconds).toFixed(2)}\n`);
+        return 0;
+    }
     // --fragmented: only the fragmented incrementals, without the main VM (a quick look while working on them).
     if (process.argv.includes("--fragmented")) {
         const b: Bench = { cfg, vm: undefined as unknown as TestVm, work, checks: new Checks(), rows: new Map(), dataBytes: 0, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };

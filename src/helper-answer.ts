@@ -3,6 +3,7 @@
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
 import { LEVELS, REQUESTED_LEVELS } from "../helper/protocol/levels";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
+import type { HistoryAnswer, JobLogAnswer } from "./backup-types";
 import type {
     CancelAnswer, CheckFolderAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
@@ -69,7 +70,7 @@ const DISK_FIELDS: Record<keyof DiskSummary, Shape> = {
     allocation: "number|null",
 };
 
-const VM_FIELDS: Record<Exclude<keyof DomainSummary, "disks">, Shape> = {
+const VM_FIELDS: Record<Exclude<keyof DomainSummary, "disks" | "backup">, Shape> = {
     name: "string",
     uuid: "string",
     // Any string: a state this UI does not know yet is shown as it is, not treated as an error.
@@ -336,4 +337,31 @@ export class VerifyOutput {
         }
         this.last = value;
     }
+}
+
+const HISTORY_TYPES = ["backup", "restore", "verify", "prune"];
+const HISTORY_RESULTS = ["ok", "warnings", "failed", "cancelled", "running"];
+
+/** `helper job-history`: the records, newest first. */
+export function parseHistory(stdout: string): HistoryAnswer {
+    const answer = parseJson(stdout);
+    if (!isRecord(answer))
+        throw new HelperError("unexpected", "history is not an object");
+    checkList(answer, "records", "history", (record, w) => {
+        checkFields(record, { id: "string", kind: "string", startedAt: "number" }, w);
+        checkOneOf(record as Record<string, unknown>, "type", HISTORY_TYPES, w);
+        checkOneOf(record as Record<string, unknown>, "result", HISTORY_RESULTS, w);
+        checkList(record as Record<string, unknown>, "warnings", w, (warning, ww) => {
+            if (typeof warning !== "string")
+                throw new HelperError("unexpected", `${ww} is not a string`);
+        });
+    });
+    return answer as unknown as HistoryAnswer;
+}
+
+/** `helper job-log`: one run's log. */
+export function parseJobLog(stdout: string): JobLogAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { id: "string", text: "string" }, "log");
+    return answer as JobLogAnswer;
 }

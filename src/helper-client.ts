@@ -3,11 +3,12 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseHistory, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { pointArgs } from "./point-key";
 import type { ListVmsAnswer } from "./vm-types";
+import type { HistoryAnswer, JobLogAnswer } from "./backup-types";
 import type {
     CancelAnswer, CheckFolderAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
@@ -173,4 +174,14 @@ export async function checkRestore(domain: string, req: RestoreRequest): Promise
 /** Starts a restore that runs on without the page (`helper start-restore`); progress is in the state file. */
 export async function startRestore(domain: string, req: RestoreRequest): Promise<StartAnswer> {
     return parseStartAnswer(await runHelper(restoreArgs("start-restore", domain, req)));
+}
+
+/** The VM's job history, newest first (`helper job-history`). */
+export async function jobHistory(domain: string): Promise<HistoryAnswer> {
+    return parseHistory(await runHelper(["job-history", "--domain", domain]));
+}
+
+/** One run's log from the VM's history (`helper job-log`). */
+export async function jobLog(domain: string, id: string): Promise<JobLogAnswer> {
+    return parseJobLog(await runHelper(["job-log", "--domain", domain, "--id", id]));
 }

@@ -12,6 +12,7 @@ import { addVerifyPointCommand } from "./commands/verify-point.ts";
 import { addRestoreJobCommands } from "./commands/restore-job.ts";
 import { addPruneCommand } from "./commands/prune.ts";
 import { addCheckFolderCommand } from "./commands/check-folder.ts";
+import { addHistoryCommands } from "./commands/history.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -34,6 +35,7 @@ function buildProgram(): Command {
     addVerifyPointCommand(program);
     addRestoreJobCommands(program);
     addPruneCommand(program);
+    addHistoryCommands(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

@@ -2,13 +2,16 @@
 // restore CLI with --json, turns its events into the VM's state file, and records how it ended. It lives
 // in its own session, so closing the Cockpit page (which ends the processes the page spawned) does not
 // stop it.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import readline from "node:readline";
 import { readJsonFile } from "./atomic-file.ts";
 import { applyEvent, finishState, initialState, type CliEvent, type JobEnd, type NewJob } from "./job-state.ts";
 import { cancelFile, statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
+import { readHostSettings } from "./host-settings.ts";
+import { JobHistory } from "./job-history.ts";
+import { waitForSlot, type Slot } from "./job-slots.ts";
 import type { BackupJobState, JobState } from "./types.ts";
 
 export interface RunJobOptions extends NewJob {
@@ -49,64 +52,111 @@ export interface CliJob<S extends JobState, E extends { event: string }> {
     name: string;
     apply(state: S, event: E, now: number): S;
     finish(state: S, end: JobEnd, now: number): S;
+    /** Waits for a slot of the host-wide job queue first (backups). */
+    queued?: boolean;
 }
 
 /** Runs the CLI to its end; resolves with the final state (already written). */
 export function runCliJob<S extends JobState, E extends { event: string }>(job: CliJob<S, E>): Promise<S> {
     const writer = new StateWriter<S>(statusFile(job.uuid), { ...job.initial, runnerPid: process.pid });
     writer.flush();
+    const history = JobHistory.start(job.uuid, writer.current);
     return new Promise(resolve => {
+        let child: ChildProcess | undefined;
+        let slot: Slot | null = null;
+        let ended = false;
         const finish = (end: JobEnd) => {
+            if (ended)
+                return;
+            ended = true;
             writer.update(job.finish(writer.current, end, Date.now()));
             writer.flush();
+            history?.end(writer.current, Date.now());
+            slot?.release();
             fs.rmSync(cancelFile(job.uuid), { force: true });
             resolve(writer.current);
         };
-        const child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
-        let stderrTail = "";
-        let ended = false;
-        child.on("error", err => {
-            if (!ended) {
-                ended = true;
-                finish({ kind: "spawn-error", message: `cannot start ${job.name}: ${err.message}` });
-            }
-        });
-        if (child.pid === undefined)
-            return;  // "error" follows
-        writer.update({ ...writer.current, pid: child.pid });
-        writer.flush();
-        // Cancelled before the CLI existed: stop it now.
-        if (cancelRequested(job.uuid, job.id))
-            child.kill("SIGTERM");
         // A signal to the runner itself (someone stopping it by hand) is a cancellation too.
         for (const sig of ["SIGTERM", "SIGINT"] as const) {
             process.on(sig, () => {
                 fs.writeFileSync(cancelFile(job.uuid), job.id);
-                child.kill("SIGTERM");
+                child?.kill("SIGTERM");
             });
         }
         process.on("SIGHUP", () => {});
-        child.stderr.on("data", (b: Buffer) => {
-            stderrTail = (stderrTail + b.toString("utf8")).slice(-2000);
-        });
-        readline.createInterface({ input: child.stdout }).on("line", line => {
-            let event: E;
-            try {
-                event = JSON.parse(line) as E;
-            } catch {
-                return;  // not an event (nothing else is printed with --json)
-            }
-            if (typeof event === "object" && event !== null && typeof event.event === "string")
-                writer.update(job.apply(writer.current, event, Date.now()));
-        });
-        // "close": the process has exited and its stdout/stderr are fully read.
-        child.on("close", (code, signal) => {
-            if (ended)
+        const start = () => {
+            history?.running(Date.now());
+            child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
+            followCli(job, child, writer, history, finish);
+        };
+        if (!job.queued) {
+            start();
+            return;
+        }
+        // The host-wide queue: wait for one of the N backup slots (cancellable), then run.
+        waitForSlot({
+            max: () => readHostSettings().maxBackupJobs,
+            cancelled: () => cancelRequested(job.uuid, job.id),
+            onQueued: () => {
+                writer.update({ ...writer.current, queuedSince: Date.now() });
+                writer.flush();
+                history?.queued(Date.now());
+            },
+        }).then(taken => {
+            if (!taken) {
+                finish({ kind: "exit", code: null, signal: null, cancelRequested: true });
                 return;
+            }
+            slot = taken;
+            const { queuedSince: _waited, ...running } = writer.current;
+            writer.update(running as S);
+            writer.flush();
+            start();
+        }, (err: unknown) => finish({ kind: "spawn-error", message: `cannot take a backup slot: ${err instanceof Error ? err.message : String(err)}` }));
+    });
+}
+
+/** Follows the started CLI: its pid, its events and stderr into the state (and history), its end. */
+function followCli<S extends JobState, E extends { event: string }>(job: CliJob<S, E>, child: ChildProcess, writer: StateWriter<S>,
+                                                                       history: JobHistory | undefined, finish: (end: JobEnd) => void): void {
+    let stderrTail = "";
+    let ended = false;
+    child.on("error", err => {
+        if (!ended) {
             ended = true;
-            const lastLine = stderrTail.trim().split("\n").pop()?.replace(new RegExp(`^${job.name}:\\s*`), "");
-            finish({ kind: "exit", code, signal, cancelRequested: cancelRequested(job.uuid, job.id), stderrTail: lastLine });
-        });
+            finish({ kind: "spawn-error", message: `cannot start ${job.name}: ${err.message}` });
+        }
+    });
+    if (child.pid === undefined)
+        return;  // "error" follows
+    writer.update({ ...writer.current, pid: child.pid });
+    writer.flush();
+    // Cancelled before the CLI existed: stop it now.
+    if (cancelRequested(job.uuid, job.id))
+        child.kill("SIGTERM");
+    child.stderr!.on("data", (b: Buffer) => {
+        stderrTail = (stderrTail + b.toString("utf8")).slice(-2000);
+    });
+    readline.createInterface({ input: child.stderr! }).on("line", line => history?.line(line, Date.now()));
+    readline.createInterface({ input: child.stdout! }).on("line", line => {
+        let event: E;
+        try {
+            event = JSON.parse(line) as E;
+        } catch {
+            return;  // not an event (nothing else is printed with --json)
+        }
+        if (typeof event === "object" && event !== null && typeof event.event === "string") {
+            writer.update(job.apply(writer.current, event, Date.now()));
+            history?.event(event as unknown as { event: string }, Date.now());
+        }
+    });
+    // "close": the process has exited and its stdout/stderr are fully read.
+    child.on("close", (code, signal) => {
+        if (ended)
+            return;
+        ended = true;
+        const lastLine = stderrTail.trim().split("\n").pop()?.replace(new RegExp(`^${job.name}:\\s*`), "");
+        finish({ kind: "exit", code, signal, cancelRequested: cancelRequested(job.uuid, job.id), stderrTail: lastLine });
     });
 }
 
@@ -120,5 +170,6 @@ export function runJob(job: RunJobOptions): Promise<BackupJobState> {
         name: "virtnbdbackup",
         apply: applyEvent,
         finish: finishState,
+        queued: true,
     });
 }

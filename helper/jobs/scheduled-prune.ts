@@ -3,6 +3,7 @@
 import { writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 import { pruneChains } from "./prune.ts";
+import { recordPrune } from "./prune-history.ts";
 import { readSettings } from "./settings.ts";
 import type { BackupJobState } from "./types.ts";
 
@@ -12,7 +13,8 @@ export async function pruneAfterSchedule(job: BackupJobState): Promise<BackupJob
         const settings = readSettings(job.uuid, job.domain);
         if (settings.keepChains === null)
             return job;
-        const result = await pruneChains(settings.folder, settings.keepChains, { uuid: job.uuid, domain: job.domain, dryRun: false });
+        const keep = settings.keepChains;
+        const result = await recordPrune(job.uuid, "scheduled", () => pruneChains(settings.folder, keep, { uuid: job.uuid, domain: job.domain, dryRun: false }));
         next = { ...job, pruned: { chains: result.removed.map(c => c.name), freed: result.freed } };
     } catch (err) {
         next = { ...job, warnings: [...job.warnings, `old chains were not removed: ${err instanceof Error ? err.message : String(err)}`] };

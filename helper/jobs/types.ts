@@ -69,6 +69,8 @@ interface JobBase {
     /** Why it failed, or the engine's last word. */
     message?: string;
     warnings: string[];
+    /** Waiting for a free backup slot (host-wide job queue) since this time (ms); absent once it runs. */
+    queuedSince?: number;
 }
 
 /** `/run/cockpit-virtnbdbackup/jobs/<uuid>.json` of a backup. */
@@ -263,4 +265,73 @@ export interface CheckFolderAnswer {
     problem?: string;
     warnings: FolderWarning[];
     facts?: FolderFacts;
+}
+
+/** What a history record is of. */
+export type HistoryJobType = "backup" | "restore" | "verify" | "prune";
+
+/** How a job ended: ok, ok with warnings, failed, cancelled; "running" while it has no end (or "queued" before its turn). */
+export type HistoryResult = "ok" | "warnings" | "failed" | "cancelled" | "running";
+
+/** One job of a VM as kept on disk (/var/lib/cockpit-virtnbdbackup/history/<uuid>/<id>.json). */
+export interface HistoryRecord {
+    id: string;
+    type: HistoryJobType;
+    /** Started by the VM's schedule, or by someone (the page, the CLI). */
+    kind: "manual" | "scheduled";
+    /** ms since the epoch. */
+    startedAt: number;
+    /** Absent while it runs. */
+    endedAt?: number;
+    /** Backups: the level made (or asked for, when it failed before choosing). */
+    level?: string;
+    /** The restore point made (backup), read (restore, verify), or the chains removed (prune). */
+    point?: string;
+    result: HistoryResult;
+    /** Bytes copied (backup, restore), checked (verify) or freed (prune). */
+    bytes?: number;
+    /** Seconds the work took, without the time waited for a free backup slot. */
+    seconds?: number;
+    /** Seconds waited for a free backup slot (the host-wide job queue). */
+    queuedSeconds?: number;
+    warnings: string[];
+    error?: string;
+}
+
+/** `job-history`: the VM's records, newest first. */
+export interface HistoryAnswer {
+    records: HistoryRecord[];
+}
+
+/** `job-log`: one run's log (capped; `cut` when it was longer). */
+export interface JobLogAnswer {
+    id: string;
+    text: string;
+}
+
+/** The host-wide settings (/etc/cockpit-virtnbdbackup/host.json). */
+export interface HostSettings {
+    /** At most this many backup jobs run at once on the host; more wait their turn ("queued"). */
+    maxBackupJobs: number;
+}
+
+export interface HostSettingsAnswer extends HostSettings {
+    /** True when nothing is stored and maxBackupJobs is the default (from the core count). */
+    isDefault: boolean;
+}
+
+/** What list-vms adds to each VM for the VM list (jobs/vm-overview.ts). */
+export interface VmBackupOverview {
+    /** The newest backup run of the history; null when there is none. */
+    lastBackup: { at: number; result: HistoryResult; scheduled: boolean; error?: string } | null;
+    /** A job of the page running now (a backup or restore; "queued" while it waits for a backup slot). */
+    job: { kind: "backup" | "restore"; state: "running" | "queued" } | null;
+    /** ms of the next scheduled backup; null when not scheduled. */
+    nextRun: number | null;
+    /** The newest complete data file's time (ms) and level, in the newest chain; null without one. */
+    newestPoint: { date: number; level: string; chain: string } | null;
+    /** Bytes of the backup folder's files (and its chains'); null when the folder does not exist. */
+    totalSize: number | null;
+    /** Why part of this could not be read (settings damaged, history folder refused). */
+    problem?: string;
 }

@@ -1,5 +1,8 @@
 // The helper's JSON contract with the Cockpit UI. The UI imports these with `import type` only,
 // so this file must stay free of runtime imports and values.
+import type { VmBackupOverview } from "../jobs/types.ts";
+
+export type { VmBackupOverview };
 
 /** Domain states as `virsh domstate` names them (LC_ALL=C). */
 export type DomainState =
@@ -36,6 +39,8 @@ export interface DomainSummary {
     /** False for a transient domain (gone once it stops). */
     persistent: boolean;
     disks: DiskSummary[];
+    /** What the VM list shows of its backups (list-vms only). */
+    backup?: VmBackupOverview;
 }
 
 /** stdout of `helper list-vms`: one JSON line. */

@@ -11,6 +11,7 @@ import { DiskList } from "./disks";
 import { VmStateLabel } from "./vm-state";
 import { HelperErrorState, LoadingState, NoVmsState } from "./states";
 import { vmHref } from "./routes";
+import { BackupSizeCell, FailedSchedulesAlert, LastBackupCell, NewestPointCell, NextRunCell, scheduledFailure } from "./vm-backup-cells";
 
 const _ = cockpit.gettext;
 
@@ -19,14 +20,18 @@ function VmTable({ vms }: { vms: DomainSummary[] }) {
         <Table id="vm-list" aria-label={_("Virtual machines")} variant="compact">
             <Thead>
                 <Tr>
-                    <Th width={25}>{_("Name")}</Th>
-                    <Th width={15}>{_("State")}</Th>
-                    <Th>{_("Disks")}</Th>
+                    <Th width={15}>{_("Name")}</Th>
+                    <Th width={10}>{_("State")}</Th>
+                    <Th width={15}>{_("Disks")}</Th>
+                    <Th width={20} modifier="wrap">{_("Last backup")}</Th>
+                    <Th modifier="wrap">{_("Next backup")}</Th>
+                    <Th modifier="wrap">{_("Newest restore point")}</Th>
+                    <Th modifier="wrap">{_("Backup size")}</Th>
                 </Tr>
             </Thead>
             <Tbody>
                 {vms.map(vm => (
-                    <Tr key={vm.uuid} data-vm={vm.name}>
+                    <Tr key={vm.uuid} data-vm={vm.name} data-backup-failed={scheduledFailure(vm.backup)}>
                         <Td dataLabel={_("Name")} className="vm-name">
                             <Button variant="link" isInline component="a" href={vmHref(vm.name)}>{vm.name}</Button>
                             {!vm.persistent &&
@@ -34,6 +39,10 @@ function VmTable({ vms }: { vms: DomainSummary[] }) {
                         </Td>
                         <Td dataLabel={_("State")}><VmStateLabel state={vm.state} /></Td>
                         <Td dataLabel={_("Disks")}><DiskList disks={vm.disks} /></Td>
+                        <Td dataLabel={_("Last backup")}><LastBackupCell backup={vm.backup} /></Td>
+                        <Td dataLabel={_("Next backup")}><NextRunCell backup={vm.backup} /></Td>
+                        <Td dataLabel={_("Newest restore point")}><NewestPointCell backup={vm.backup} /></Td>
+                        <Td dataLabel={_("Backup size")}><BackupSizeCell backup={vm.backup} /></Td>
                     </Tr>
                 ))}
             </Tbody>
@@ -48,7 +57,7 @@ function listBody(state: VmListState, reload: () => void) {
     case "error":
         return <HelperErrorState error={state.error} onRetry={reload} />;
     case "ready":
-        return state.vms.length === 0 ? <NoVmsState /> : <VmTable vms={state.vms} />;
+        return state.vms.length === 0 ? <NoVmsState /> : <><FailedSchedulesAlert vms={state.vms} /><VmTable vms={state.vms} /></>;
     }
 }
 

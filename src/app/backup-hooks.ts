@@ -2,9 +2,9 @@
 // throughput samples of a running job, and the restore points.
 import { useCallback, useEffect, useRef, useState } from "react";
 import cockpit from "../lib/cockpit";
-import { HelperError, getSettings, jobStatus, listRestorePoints } from "../helper-client";
+import { HelperError, getSettings, jobHistory, jobStatus, listRestorePoints } from "../helper-client";
 import { parseJobStatus } from "../helper-answer";
-import type { JobState, NoJob, RestorePointList, SettingsAnswer } from "../backup-types";
+import type { HistoryAnswer, JobState, NoJob, RestorePointList, SettingsAnswer } from "../backup-types";
 import { addSample, overall, secondsLeft, throughput, type Sample } from "./backup-rate";
 
 export type Loadable<T> =
@@ -17,7 +17,7 @@ function asHelperError(error: unknown): HelperError {
 }
 
 /** Runs `load` when `key` changes or `reload` is called; keeps the last value while reloading. */
-function useLoad<T>(load: () => Promise<T>, key: string): { state: Loadable<T>; reload: () => void; set: (value: T) => void } {
+export function useLoad<T>(load: () => Promise<T>, key: string): { state: Loadable<T>; reload: () => void; set: (value: T) => void } {
     const [state, setState] = useState<Loadable<T>>({ status: "loading" });
     const [generation, setGeneration] = useState(0);
     useEffect(() => {
@@ -155,4 +155,9 @@ export function useJobRates(job: JobState | null): JobRates {
     const firstDisk = Math.min(...job.disks.map(d => d.startedAt ?? Infinity));
     const sum = overall(job.disks);
     return { overall: rateOf("overall", sum.done, sum.total, Number.isFinite(firstDisk) ? firstDisk : undefined), disks };
+}
+
+/** The VM's job history, read again when `generation` changes (a job started or ended). */
+export function useJobHistory(domain: string, generation: number) {
+    return useLoad<HistoryAnswer>(() => jobHistory(domain), `${domain}\n${generation}`);
 }

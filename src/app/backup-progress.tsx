@@ -38,7 +38,7 @@ export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgr
     const sum = overall(job.disks);
     const level = job.kind === "restore" ? "full" : job.plannedLevel ?? job.level;
     return (
-        <Card id="backup-progress" data-job={job.id} data-kind={job.kind} isCompact>
+        <Card id="backup-progress" data-job={job.id} data-kind={job.kind} data-queued={job.queuedSince !== undefined} isCompact>
             <CardHeader actions={{
                 actions: (
                     <Button id="backup-cancel" variant="secondary" isDanger onClick={onCancel}
@@ -49,7 +49,7 @@ export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgr
                 hasNoOffset: false,
             }}>
                 <CardTitle component="h2">
-                    {job.kind === "restore"
+                    {job.queuedSince !== undefined ? _("Queued: waiting for a free backup slot") : job.kind === "restore"
                         ? cockpit.format(_("Restoring $0 into $1"), job.point, job.target)
                         : cockpit.format(_("$0 backup in progress"), levelName(level))}
                 </CardTitle>

@@ -26,6 +26,7 @@ import { LoadingState } from "./states";
 import { useVerify } from "./verify-hooks";
 import { VerifyResult } from "./verify-result";
 import { JobAnnouncer } from "./job-announcer";
+import { BackupHistory } from "./backup-history";
 
 const _ = cockpit.gettext;
 
@@ -109,6 +110,9 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                                             onRestore={p => setDialog({ restore: pointKey(p) })}
                                             restoreDisabled={running !== null || view.status === "loading"}
                                             onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined} />}
+            </StackItem>
+            <StackItem>
+                <BackupHistory domain={domain} generation={generation} />
             </StackItem>
 
             {dialog === "settings" && (

@@ -8,6 +8,7 @@ import { checkBackupRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts
 import { readSettings, validateFolder } from "../../jobs/settings.ts";
 import { pruneAfterSchedule } from "../../jobs/scheduled-prune.ts";
 import { startBackupJob } from "../../jobs/start.ts";
+import { recordRefusedJob, startedJob } from "../../jobs/job-history.ts";
 import { currentJob } from "../../jobs/status.ts";
 import type { JobLevel, NoJob, RequestedLevel } from "../../jobs/types.ts";
 import { JOB_LEVELS, REQUESTED_LEVELS } from "../../protocol/levels.ts";
@@ -72,7 +73,9 @@ export function addBackupJobCommands(program: Command): void {
             try {
                 ({ folder } = checkBackupRunnerArgs(opts, await findVm(opts.domain)));
             } catch (err) {
-                failStartedJob(opts.uuid, opts.id, err instanceof Error ? err.message : String(err));
+                const message = err instanceof Error ? err.message : String(err);
+                recordRefusedJob(opts.uuid, startedJob(opts.uuid, opts.id), message);
+                failStartedJob(opts.uuid, opts.id, message);
                 throw err;
             }
             const { scheduled, ...job } = opts;

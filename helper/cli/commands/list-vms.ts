@@ -4,6 +4,7 @@ import { listDomains } from "../../libvirt/domains.ts";
 import type { ListVmsAnswer } from "../../libvirt/types.ts";
 import { DEFAULT_URI } from "../../libvirt/virsh.ts";
 import { parseLocalUri } from "./args.ts";
+import { vmOverview } from "../../jobs/vm-overview.ts";
 
 /** Adds the list-vms subcommand to the helper's program. */
 export function addListVms(program: Command): void {
@@ -13,7 +14,9 @@ export function addListVms(program: Command): void {
         .option("-U, --uri <uri>", "libvirt connection URI", parseLocalUri, DEFAULT_URI)
         .allowExcessArguments(false)
         .action(async (opts: { uri: string }) => {
-            const answer: ListVmsAnswer = { vms: await listDomains(opts.uri) };
+            const vms = await listDomains(opts.uri);
+            const now = new Date();
+            const answer: ListVmsAnswer = { vms: vms.map(vm => ({ ...vm, backup: vmOverview(vm.uuid, vm.name, now) })) };
             process.stdout.write(JSON.stringify(answer) + "\n");
         });
 }

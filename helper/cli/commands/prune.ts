@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
+import { recordPrune } from "../../jobs/prune-history.ts";
 import { parseKeepChains, readSettings } from "../../jobs/settings.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
@@ -35,7 +36,8 @@ export function addPruneCommand(program: Command): void {
             const keep = opts.keep !== undefined ? parseKeepChains(opts.keep, "--keep") : settings.keepChains;
             if (keep === null)
                 throw new Error(`${vm.name} keeps all chains (no "keep the last N chains" in its settings): give --keep N`);
-            const result = await pruneChains(settings.folder, keep, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
+            const prune = () => pruneChains(settings.folder, keep, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
+            const result = opts.yes ? await recordPrune(vm.uuid, "manual", prune) : await prune();
             process.stderr.write(describe(result) + "\n");
             answer(result);
         });
@@ -49,7 +51,8 @@ export function addPruneCommand(program: Command): void {
         .action(async (opts: { domain: string; chain: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
-            const result = await removeChains(settings.folder, oneChain(opts.chain), 0, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
+            const remove = () => removeChains(settings.folder, oneChain(opts.chain), 0, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
+            const result = opts.yes ? await recordPrune(vm.uuid, "manual", remove) : await remove();
             process.stderr.write(describe(result) + "\n");
             answer(result);
         });

@@ -8,6 +8,7 @@ import { lockJob } from "../../backup/lock.ts";
 import { chainFolder } from "../../jobs/chains.ts";
 import { readSettings } from "../../jobs/settings.ts";
 import { verifyPoint } from "../../jobs/verify-point.ts";
+import { recordedRun } from "../../jobs/recorded-run.ts";
 import { parseChainName, parsePointName } from "./args.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
@@ -24,9 +25,22 @@ export function addVerifyPointCommand(program: Command): void {
             const folder = chainFolder(readSettings(vm.uuid, vm.name).folder, opts.chain);
             // The VM's job lock: no backup, restore or pruning changes the files while they are read.
             const lock = await lockJob(vm.uuid, vm.name);
+            const point = opts.chain ? `${opts.chain}/${opts.point}` : opts.point;
             try {
-                const result = await verifyPoint(folder, vm.name, opts.point, p => answer(p));
-                answer({ event: "result", ...result });
+                await recordedRun(vm.uuid, { type: "verify", kind: "manual", point }, async log => {
+                    const result = await verifyPoint(folder, vm.name, opts.point, p => answer(p));
+                    for (const f of result.files)
+                        log.line(`${f.file}: ${f.status}${f.detail ? ` (${f.detail})` : ""}`);
+                    for (const p of result.problems)
+                        log.line(`problem: ${p}`);
+                    answer({ event: "result", ...result });
+                    return result;
+                }, result => ({
+                    result: result.ok ? (result.files.some(f => f.status === "no-checksum") ? "warnings" : "ok") : "failed",
+                    bytes: result.files.reduce((n, f) => n + f.size, 0),
+                    ...(result.ok ? {} : { error: result.problems[0] ?? result.files.find(f => f.status === "mismatch" || f.status === "damaged")?.detail ?? "the point does not verify" }),
+                    ...(result.files.some(f => f.status === "no-checksum") ? { warnings: ["some files have no checksum to compare with"] } : {}),
+                }));
             } finally {
                 lock.release();
             }

@@ -1,0 +1,42 @@
+// The host-wide settings: how many backup jobs may run at once (the job queue, jobs/job-slots.ts). Stored
+// as JSON beside the VMs' settings; the default follows the host's core count.
+import os from "node:os";
+import path from "node:path";
+import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
+import { SETTINGS_DIR } from "./paths.ts";
+import { SettingsError } from "./settings.ts";
+import type { HostSettings, HostSettingsAnswer } from "./types.ts";
+
+export const HOST_SETTINGS_FILE = path.join(path.dirname(SETTINGS_DIR), "host.json");
+export const MAX_BACKUP_JOBS_LIMIT = 64;
+
+/** Half the cores (a backup keeps about one busy), at least 1, at most 8. */
+export function defaultMaxBackupJobs(cores = os.availableParallelism()): number {
+    return Math.max(1, Math.min(8, Math.floor(cores / 2)));
+}
+
+/** "at most N backup jobs at once": a whole number from 1 to 64 (a string from the command line, or stored). */
+export function parseMaxBackupJobs(value: unknown, where: string): number {
+    const n = typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : value;
+    if (typeof n !== "number" || !Number.isInteger(n))
+        throw new SettingsError(`${where}: the number of backup jobs at once must be a whole number`);
+    if (n < 1 || n > MAX_BACKUP_JOBS_LIMIT)
+        throw new SettingsError(`${where}: the number of backup jobs at once must be from 1 to ${MAX_BACKUP_JOBS_LIMIT}, not ${n}`);
+    return n;
+}
+
+/** The stored settings, or the defaults; a damaged file gives the defaults (the queue must not stop every backup). */
+export function readHostSettings(file = HOST_SETTINGS_FILE): HostSettingsAnswer {
+    try {
+        const stored = readJsonFile(file) as { maxBackupJobs?: unknown } | undefined;
+        if (stored?.maxBackupJobs !== undefined)
+            return { maxBackupJobs: parseMaxBackupJobs(stored.maxBackupJobs, file), isDefault: false };
+    } catch {
+        // defaults below
+    }
+    return { maxBackupJobs: defaultMaxBackupJobs(), isDefault: true };
+}
+
+export function writeHostSettings(settings: HostSettings, file = HOST_SETTINGS_FILE): void {
+    writeFileAtomic(file, JSON.stringify({ maxBackupJobs: parseMaxBackupJobs(settings.maxBackupJobs, "maxBackupJobs") }) + "\n");
+}

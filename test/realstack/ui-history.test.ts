@@ -1,0 +1,155 @@
+// End to end in cockpit-ws and Chromium: the Backups tab's History section (a real backup and restore of a
+// TCG VM, newest first, each run's log on expanding it) and the VM list's backup columns, with a failed
+// automatic backup that is impossible to miss (danger label with words, and an alert naming the VM);
+// axe-core in light and dark theme.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { run, runOk } from "../lib/exec.ts";
+import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
+import { compareImages, TestVm } from "../lib/vm.ts";
+import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
+import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessible } from "../lib/axe.ts";
+import { ourCli } from "../lib/backup-cli.ts";
+import { removePluginState } from "../lib/plugin-state.ts";
+import { openVm } from "../lib/vm-page.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const DIST = path.join(ROOT, "dist");
+const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
+
+async function helper(args: string[]): Promise<Record<string, unknown>> {
+    const r = await run(process.execPath, [HELPER, ...args], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `helper ${args.join(" ")}: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+async function jobEnd(vm: TestVm): Promise<string> {
+    for (let i = 0; i < 600; i++) {
+        const s = await helper(["job-status", "--domain", vm.name]);
+        if (s.state !== "running")
+            return String(s.state);
+        await new Promise(resolve => setTimeout(resolve, 300));
+    }
+    assert.fail(`${vm.name}: the job did not end`);
+}
+
+async function bothThemes(page: Page, name: string, reopen: () => Promise<void>) {
+    for (const style of ["light", "dark"]) {
+        await page.evaluate(s => localStorage.setItem("shell:style", s), style);
+        await page.reload();
+        await reopen();
+        console.log(`# ${await screenshot(page, `${name}-${style}`)}`);
+        await assertAccessible(page, `${name}-${style}`);
+    }
+    await page.evaluate(() => localStorage.removeItem("shell:style"));
+}
+
+describe("History section and the VM list's backup columns", { timeout: 600_000 }, () => {
+    let stopLibvirtd: (() => Promise<void>) | undefined;
+    let good: TestVm;
+    let failing: TestVm;
+    let cockpit: RunningCockpit | undefined;
+    let browser: TestBrowser | undefined;
+    let page: Page;
+    let work = "";
+    const uuids: string[] = [];
+
+    before(async () => {
+        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        stopLibvirtd = await ensureLibvirtd();
+        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uihistory-`));
+        good = await TestVm.create({ disks: [{ size: "24M", writes: [{ offset: "2M", length: "2M", random: true, seed: 5 }] }] });
+        failing = await TestVm.create({ disks: [{ size: "16M" }] });
+        for (const vm of [good, failing])
+            uuids.push((await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim());
+        // A real backup, then a restore of it (exact), through the helper as the page starts them.
+        await helper(["set-settings", "--domain", good.name, "--folder", path.join(work, "good"), "--schedule", "daily", "--time", "03:30"]);
+        await helper(["start-backup", "--domain", good.name, "--level", "auto"]);
+        assert.equal(await jobEnd(good), "succeeded");
+        await helper(["start-restore", "--domain", good.name, "--point", "virtnbdbackup.0", "--target", path.join(work, "restored")]);
+        assert.equal(await jobEnd(good), "succeeded");
+        const same = await compareImages(path.join(work, "restored", path.basename(good.disks[0]!.path)), good.expectedPath(0));
+        assert.ok(same.identical, same.output);
+        // An automatic backup that fails: its folder became a file after it was chosen.
+        const bad = path.join(work, "bad");
+        await helper(["set-settings", "--domain", failing.name, "--folder", bad, "--schedule", "daily", "--time", "04:00"]);
+        fs.writeFileSync(bad, "not a folder\n");
+        await run(process.execPath, [HELPER, "run-scheduled", "--uuid", uuids[1]!]);
+        assert.equal(await jobEnd(failing), "failed");
+        cockpit = await startCockpit({ pkgDir: DIST });
+        browser = await launchBrowser({ locale: "en-US" });
+        page = browser.page;
+    });
+
+    after(async () => {
+        await browser?.close();
+        await cockpit?.stop();
+        for (const vm of [good, failing]) {
+            if (vm)
+                await run(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", path.join(work, "off"), "--schedule", "off"]);
+        }
+        await good?.cleanup();
+        await failing?.cleanup();
+        removePluginState(uuids);
+        if (work)
+            fs.rmSync(work, { recursive: true, force: true });
+        await stopLibvirtd?.();
+    });
+
+    it("the History section lists the restore and the backup, newest first, with the log of a run", async () => {
+        await openVm(page, cockpit!, good);
+        const rows = page.locator("#backup-history tr[data-run]");
+        await rows.nth(1).waitFor({ timeout: 30_000 });
+        assert.deepEqual(await rows.evaluateAll(els => els.map(e => `${e.getAttribute("data-type")}:${e.getAttribute("data-result")}`)),
+                         ["restore:ok", "backup:warnings"]);
+        const backup = rows.nth(1);
+        assert.match(await backup.locator(".history-job").innerText(), /^Backup \(Full\)$/);
+        assert.equal(await backup.locator(".history-kind").innerText(), "Manual");
+        assert.equal(await backup.locator(".history-bytes").innerText(), "2 MiB");
+        assert.match(await backup.locator(".history-result").innerText(), /Succeeded with warnings/);
+        assert.match(await backup.innerText(), /1 warning\b/);
+        // 24-hour clock, as everywhere on the page.
+        assert.match(await backup.locator(".history-started").innerText(), /\d{1,2}:\d{2}:\d{2}$/);
+        assert.match(await rows.nth(0).locator(".history-job").innerText(), /^Restore of virtnbdbackup\.0$/);
+
+        await backup.locator("td button").first().click();
+        const log = page.locator("#backup-history .history-log");
+        await log.waitFor();
+        assert.match(await log.innerText(), /plan: full backup virtnbdbackup\.0, 1 disk/);
+        assert.match(await page.locator("#backup-history").innerText(), /no QEMU guest agent/);
+        await bothThemes(page, "backups-history", async () => {
+            await page.locator("#backup-history tr[data-run]").nth(1).waitFor({ timeout: 30_000 });
+            await page.locator("#backup-history tr[data-run]").nth(1).locator("td button").first().click();
+            await page.locator("#backup-history .history-log").waitFor();
+        });
+    });
+
+    it("the VM list shows last backup, next run, newest point and size; a failed automatic backup stands out", async () => {
+        await page.goto(cockpit!.pageUrl());
+        const goodRow = page.locator(`#vm-list tr[data-vm="${good.name}"]`);
+        await goodRow.waitFor({ timeout: 60_000 });
+        assert.match(await goodRow.locator(".vm-last-backup").innerText(), /\d:\d{2}:\d{2}\s+Succeeded with warnings/);
+        assert.match(await goodRow.locator(".vm-next-run").innerText(), /03:30:00/);
+        assert.match(await goodRow.locator(".vm-newest-point").innerText(), /, Full$/);
+        assert.match(await goodRow.locator(".vm-backup-size").innerText(), /^\d+(\.\d+)? (KiB|MiB)$/);
+
+        const badRow = page.locator(`#vm-list tr[data-vm="${failing.name}"]`);
+        assert.equal(await badRow.getAttribute("data-backup-failed"), "true");
+        const label = badRow.locator('.vm-last-backup [data-result="failed"]');
+        assert.equal(await label.innerText(), "Automatic backup failed", "words, not colour only");
+        assert.equal(await label.locator("svg").count(), 1, "and an icon");
+        assert.match(await badRow.locator(".vm-last-backup-error").innerText(), /not a folder/);
+        const alert = page.locator("#vm-list-failed-backups");
+        assert.match(await alert.innerText(), /The last automatic backup of 1 virtual machine failed/);
+        assert.equal(await alert.locator(`li[data-vm="${failing.name}"] a`).getAttribute("href"), `#/${failing.name}`);
+        assert.equal(await badRow.locator(".vm-newest-point").innerText(), "None");
+        await bothThemes(page, "vm-list-backups", async () => {
+            await page.locator(`#vm-list tr[data-vm="${failing.name}"]`).waitFor({ timeout: 60_000 });
+        });
+    });
+});
