@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { checkUuid } from "../jobs/paths.ts";
+import { writeFileAtomic } from "../fs/safe-open.ts";
 import type { RegistryEntry } from "./ownership.ts";
 
 export const REGISTRY_DIR = "/var/lib/cockpit-virtnbdbackup/checkpoints";
@@ -68,23 +69,8 @@ export class CheckpointRegistry {
         if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0)
             throw new Error(`${this.dir} is not a directory only its owner may change: the checkpoint registry is not written there`);
         const file = this.file(vmUuid);
-        const tmp = `${file}.tmp-${process.pid}`;
-        fs.rmSync(tmp, { force: true });
-        const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-        try {
-            fs.writeSync(fd, JSON.stringify(entries, null, 1) + "\n");
-            fs.fsyncSync(fd);
-        } finally {
-            fs.closeSync(fd);
-        }
-        fs.renameSync(tmp, file);
-        try {
-            const dirFd = fs.openSync(this.dir, "r");
-            try {
-                fs.fsyncSync(dirFd);
-            } finally {
-                fs.closeSync(dirFd);
-            }
-        } catch { /* some file systems refuse fsync on directories */ }
+        // A temporary name a killed run of the same pid left would block the fresh create.
+        fs.rmSync(`${file}.tmp-${process.pid}`, { force: true });
+        writeFileAtomic(file, JSON.stringify(entries, null, 1) + "\n");
     }
 }

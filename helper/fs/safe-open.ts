@@ -4,6 +4,7 @@
 // Removals (fs.rm/unlink) never follow symlinks anyway. The folder itself is trusted (trusted-folder.ts):
 // these rules are the second line, for what root itself may have left there.
 import fs from "node:fs";
+import path from "node:path";
 import fsp from "node:fs/promises";
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = fs.constants;
@@ -99,8 +100,10 @@ export function openAppend(file: string, mode = 0o600): number {
 }
 
 /**
- * Replaces `file` with `data` atomically: written to `<file>.tmp-<pid>` (created new), then renamed.
- * A reader sees the old or the new content, never half of one.
+ * Replaces `file` with `data` atomically and durably: written to `<file>.tmp-<pid>` (created new), flushed,
+ * renamed, and the folder flushed, so a reader sees the old or the new content, never half of one, and after
+ * a power failure the file is the old or the new one, never empty (ext4 and xfs keep a rename whose data was
+ * not yet flushed only as a zero-length file).
  */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
     const tmp = `${file}.tmp-${process.pid}`;
@@ -108,6 +111,7 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o60
     try {
         try {
             fs.writeFileSync(fd, data);
+            fs.fsyncSync(fd);
         } finally {
             fs.closeSync(fd);
         }
@@ -115,5 +119,20 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o60
     } catch (err) {
         fs.rmSync(tmp, { force: true });
         throw err;
+    }
+    syncFolder(path.dirname(file));
+}
+
+/** Flushes a folder's entries (a rename or a new name in it) to disk. */
+export function syncFolder(folder: string): void {
+    const fd = fs.openSync(folder, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+        fs.fsyncSync(fd);
+    } catch (err) {
+        // Some file systems do not flush folders (EINVAL); their renames are as durable as they get.
+        if ((err as NodeJS.ErrnoException).code !== "EINVAL")
+            throw err;
+    } finally {
+        fs.closeSync(fd);
     }
 }
