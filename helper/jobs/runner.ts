@@ -8,6 +8,7 @@ import readline from "node:readline";
 import { readJsonFile } from "./atomic-file.ts";
 import { applyEvent, finishState, initialState, type CliEvent, type JobEnd, type NewJob } from "./job-state.ts";
 import { cancelFile, statusFile } from "./paths.ts";
+import { loggedJob, type JobLog } from "./job-log.ts";
 import { StateWriter } from "./state-writer.ts";
 import type { BackupJobState, JobState } from "./types.ts";
 
@@ -110,9 +111,9 @@ export function runCliJob<S extends JobState, E extends { event: string }>(job: 
     });
 }
 
-/** Runs a backup job to its end; resolves with the final state (already written). */
-export function runJob(job: RunJobOptions): Promise<BackupJobState> {
-    return runCliJob<BackupJobState, CliEvent>({
+/** Runs a backup job to its end, telling `log` how it goes; resolves with the final state (already written). */
+export function runJob(job: RunJobOptions, log: JobLog): Promise<BackupJobState> {
+    return runCliJob<BackupJobState, CliEvent>(loggedJob({
         uuid: job.uuid,
         id: job.id,
         initial: startingState(job.uuid, job.id, initialState(job, Date.now())),
@@ -120,5 +121,5 @@ export function runJob(job: RunJobOptions): Promise<BackupJobState> {
         name: "virtnbdbackup",
         apply: applyEvent,
         finish: finishState,
-    });
+    }, log));
 }
