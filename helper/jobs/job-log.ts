@@ -63,6 +63,13 @@ export function openJobLog(vm: { domain: string; uuid: string }): JobLog {
     return stdoutIsJournal() ? new JournalStreamLog() : new SyslogJobLog(vm);
 }
 
+/** One line into the host's log for a job run in this process (verify, prune). */
+export async function logJobLine(vm: { name: string; uuid: string }, priority: SyslogPriority, message: string): Promise<void> {
+    const log = openJobLog({ domain: vm.name, uuid: vm.uuid });
+    log.write(priority, message);
+    await log.close();
+}
+
 /** The log line of one CLI event of a backup or restore (none for progress). Pure. */
 export function eventLine(kind: "backup" | "restore", e: { event: string } & Record<string, unknown>): { priority: SyslogPriority; message: string } | null {
     const text = (v: unknown) => String(v ?? "");

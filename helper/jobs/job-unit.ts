@@ -1,6 +1,7 @@
 // A job as its own transient systemd unit (where systemd is PID 1): out of the Cockpit session's cgroup,
-// shown by `systemctl status` and Cockpit's Services page while it runs, its output in the journal with
-// the VM's name and UUID as fields (job-log.ts writes into that stream).
+// shown by `systemctl status` and Cockpit's Services page while it runs, what it logs in the journal with
+// the VM's name and UUID as fields (LogExtraFields= marks every entry of the unit's processes, whatever
+// way they log: job-log.ts).
 import { execFileSync } from "node:child_process";
 import { LOG_IDENTIFIER, UNIT_PREFIX } from "./timer-units.ts";
 
@@ -8,7 +9,7 @@ export interface JobUnit {
     uuid: string;
     domain: string;
     id: string;
-    kind: "backup" | "restore";
+    kind: "backup" | "restore" | "verify" | "prune";
 }
 
 /** cockpit-virtnbdbackup-job-<uuid>-<job id>.service: unique per job, and tells whose it is. */

@@ -54,7 +54,7 @@ function takeStartLock(uuid: string): () => void {
     throw new Error(`could not take ${file}`);
 }
 
-function newJobId(): string {
+export function newJobId(): string {
     return `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
 

@@ -178,12 +178,22 @@ test("a job started as a transient unit is cancelled: state cancelled, the unit 
     assert.equal(start.code, 0, start.stderr);
     const id = JSON.parse(start.stdout).id as string;
     const jobUnit = `cockpit-virtnbdbackup-job-${uuid}-${id}.service`;
-    // Cancelled once the CLI runs (its pid is in the state file): the cancel hits the copy itself.
-    const running = await waitForJob(j => j.id === id && (j.pid ?? null) !== null || j.state !== "running", 60_000);
-    assert.equal(running.state, "running", JSON.stringify(running));
+    // The backup takes a second or two: its CLI is stopped (SIGSTOP) as soon as it runs, so the cancel surely
+    // finds it running; continued, it gets the pending SIGTERM.
+    const stateFile = `/run/cockpit-virtnbdbackup/jobs/${uuid}.json`;
+    let running: { id?: string; state?: string; pid?: number | null } = {};
+    for (let i = 0; i < 600 && !(running.id === id && running.state === "running" && running.pid); i++) {
+        running = JSON.parse((await c.execOk(["cat", stateFile])).stdout);
+        if (running.state !== "running")
+            break;
+    }
+    assert.ok(running.state === "running" && running.pid, JSON.stringify(running));
+    await c.execOk(["kill", "-STOP", String(running.pid)]);
     assert.equal((await c.exec(["systemctl", "is-active", jobUnit])).stdout.trim(), "active");
     const cancel = await helper(["cancel-job", "--domain", vm!.name]);
     assert.equal(cancel.code, 0, cancel.stderr);
+    assert.equal(JSON.parse(cancel.stdout).pid, running.pid);
+    await c.execOk(["kill", "-CONT", String(running.pid)]);
 
     const job = await waitForJob(j => j.state !== "running", 120_000);
     assert.equal(job.state, "cancelled", JSON.stringify(job));
@@ -192,4 +202,28 @@ test("a job started as a transient unit is cancelled: state cancelled, the unit 
     assert.notEqual((await c.exec(["systemctl", "is-active", jobUnit])).stdout.trim(), "active");
     const messages = (await journal()).filter(e => e._SYSTEMD_UNIT === jobUnit).map(e => [e.PRIORITY, e.MESSAGE]);
     assert.deepEqual(messages.at(-1), ["4", `backup ${id} of ${vm!.name} cancelled`], JSON.stringify(messages));
+});
+
+test("verify and prune from the page run as their own units too: same answer and exit status, logged with the VM's fields", { skip: unavailable ?? false, timeout: 120_000 }, async () => {
+    const verify = await helper(["verify-restore-point", "--domain", vm!.name, "--point", "virtnbdbackup.0"]);
+    assert.equal(verify.code, 0, verify.stderr);
+    const lines = verify.stdout.trim().split("\n").map(l => JSON.parse(l) as { event?: string; ok?: boolean });
+    assert.equal(lines.at(-1)?.event, "result");
+    assert.equal(lines.at(-1)?.ok, true, verify.stdout);
+    assert.ok(lines.some(l => l.event === "progress"), "progress lines reach the caller through the unit");
+    // A refusal keeps its exit status and its one line on stderr.
+    const bad = await helper(["verify-restore-point", "--domain", vm!.name, "--point", "virtnbdbackup.99"]);
+    assert.equal(bad.code, 1, bad.stdout);
+    assert.match(bad.stderr, /^helper: .*virtnbdbackup\.99/);
+
+    const prune = await helper(["prune", "--domain", vm!.name, "--keep", "5", "--yes"]);
+    assert.equal(prune.code, 0, prune.stderr);
+    assert.equal(JSON.parse(prune.stdout).dryRun, false);
+
+    const entries = await journal();
+    const ofKind = (kind: string) => entries.filter(e => e.JOB_KIND === kind && /^cockpit-virtnbdbackup-job-/.test(e._SYSTEMD_UNIT ?? ""));
+    assert.ok(ofKind("verify").some(e => e.VM_NAME === vm!.name && / verify of virtnbdbackup\.0 in .*: \d+ file\(s\) ok$/.test(e.MESSAGE!)),
+        JSON.stringify(entries.map(e => [e.JOB_KIND, e.MESSAGE])));
+    assert.ok(ofKind("prune").some(e => e.VM_NAME === vm!.name && /nothing to remove/.test(e.MESSAGE!)),
+        JSON.stringify(entries.map(e => [e.JOB_KIND, e.MESSAGE])));
 });

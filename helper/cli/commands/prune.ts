@@ -5,7 +5,9 @@ import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
 import { parseKeepChains, readSettings } from "../../jobs/settings.ts";
-import { answer, findVm, parseDomainName } from "./domain-arg.ts";
+import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
+import { logJobLine } from "../../jobs/job-log.ts";
+import { runAsUnit } from "../../jobs/unit-rerun.ts";
 
 /** One line per chain for a person reading the command's stderr. */
 function describe(result: PruneAnswer): string {
@@ -21,6 +23,19 @@ function describe(result: PruneAnswer): string {
     ].join("\n");
 }
 
+/** A removal (not a dry run) runs as its own systemd unit where systemd runs: this process then ends with its status. */
+async function removalAsUnit(vm: NamedVm, remove: boolean): Promise<void> {
+    const inUnit = remove ? await runAsUnit({ uuid: vm.uuid, domain: vm.name }, "prune") : undefined;
+    if (inUnit !== undefined)
+        process.exit(inUnit);
+}
+
+/** What a removal took away, for the host's log (a dry run removes nothing: not logged). */
+async function logRemoval(vm: NamedVm, result: PruneAnswer): Promise<void> {
+    if (!result.dryRun)
+        await logJobLine(vm, "info", describe(result).split("\n").join("; "));
+}
+
 export function addPruneCommand(program: Command): void {
     program
         .command("prune")
@@ -31,12 +46,14 @@ export function addPruneCommand(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { domain: string; keep?: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
+            await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
             const keep = opts.keep !== undefined ? parseKeepChains(opts.keep, "--keep") : settings.keepChains;
             if (keep === null)
                 throw new Error(`${vm.name} keeps all chains (no "keep the last N chains" in its settings): give --keep N`);
             const result = await pruneChains(settings.folder, keep, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
             process.stderr.write(describe(result) + "\n");
+            await logRemoval(vm, result);
             answer(result);
         });
     program
@@ -48,9 +65,11 @@ export function addPruneCommand(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { domain: string; chain: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
+            await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
             const result = await removeChains(settings.folder, oneChain(opts.chain), 0, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
             process.stderr.write(describe(result) + "\n");
+            await logRemoval(vm, result);
             answer(result);
         });
 }
