@@ -121,6 +121,10 @@ export function addSettingsCommands(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { uuid: string; randomDelay: boolean }) => {
             const uuid = checkUuid(opts.uuid);
+            // A cron line left on a host that now runs systemd (or timers on one that no longer does) runs once more:
+            // then the schedules move over, even where no one opens the page.
+            if (schedulesToMigrate())
+                await writeSchedules(scheduledCommand());
             let vm: NamedVm;
             try {
                 vm = await findVm(uuid);
