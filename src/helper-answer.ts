@@ -158,6 +158,9 @@ export function parseSettingsAnswer(stdout: string): SettingsAnswer {
     if (record.randomDelay !== undefined && !Number.isInteger(record.randomDelay))
         throw new HelperError("unexpected", "settings.schedule.randomDelay is not a whole number");
     checkOneOf(answer as Record<string, unknown>, "scheduler", ["running", "stopped", "missing"], "settings");
+    const timer = (answer as Record<string, unknown>).timer;
+    if (timer !== undefined && typeof timer !== "string")
+        throw new HelperError("unexpected", "settings.timer is not a unit name");
     return answer as SettingsAnswer;
 }
 

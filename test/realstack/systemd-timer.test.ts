@@ -3,8 +3,9 @@
 // /run/libvirt; /run/virtnbdbackup (NBD sockets) and /var/tmp (scratch files, images, backups) are the same
 // folders on both sides, since the host's QEMU makes files there that the helper inside uses. The helper
 // moves a cron-only install over to a timer, installs the timer of a VM, the timer fires for real, the
-// backup runs as its own unit and logs into the journal with the VM's fields, and it restores exactly;
-// a job started as a transient unit is cancelled.
+// backup runs as its own unit and logs into the journal with the VM's fields, and it restores exactly; a
+// missed run is caught up (Persistent=true); a job started as a transient unit is cancelled; verify and
+// prune run as units.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -170,6 +171,28 @@ test("the timer fires at its minute, the backup runs as a unit, logs with the VM
     await ourRestoreOk(["-i", folder, "-o", out]);
     const compared = await compareImages(path.join(out, path.basename(vm!.disks[0]!.path)), vm!.expectedPath(0));
     assert.ok(compared.identical, compared.output);
+});
+
+test("Persistent=true: a run missed while the host was off happens as soon as the timer is active again", { skip: unavailable ?? false, timeout: 180_000 }, async () => {
+    const c = container!;
+    const before = await jobState();
+    assert.equal(before.state, "succeeded", "the previous test's run is the last job");
+    // Two minutes ago: before the last run, which systemd keeps as the time of its stamp file.
+    const past = new Date(Date.now() - 120_000);
+    const set = await helper(["set-settings", "--domain", vm!.name, "--folder", path.join(work, "backups"), "--schedule", "daily", "--time", hhmm(past)]);
+    assert.equal(set.code, 0, set.stderr);
+    await new Promise(resolve => setTimeout(resolve, 3000));
+    assert.equal((await jobState()).id, before.id, "a time already passed since the last run starts nothing");
+    // The host went down after yesterday's run and comes up now, past today's time: the stamp says
+    // yesterday, and starting the timer (what boot does) catches the missed run up at once.
+    const stamp = `/var/lib/systemd/timers/stamp-${timerName()}`;
+    await c.execOk(["systemctl", "stop", timerName()]);
+    await c.execOk(["touch", "-d", "yesterday", stamp]);
+    await c.execOk(["systemctl", "start", timerName()]);
+    const job = await waitForJob(j => j.id !== before.id && j.state !== "running", 120_000);
+    assert.notEqual(job.id, before.id, "the missed run was caught up");
+    assert.equal(job.scheduled, true, JSON.stringify(job));
+    assert.equal(job.state, "succeeded", JSON.stringify(job));
 });
 
 test("a job started as a transient unit is cancelled: state cancelled, the unit gone, the journal says so", { skip: unavailable ?? false, timeout: 300_000 }, async () => {
