@@ -60,9 +60,9 @@ export function newJobId(): string {
 
 /**
  * Under the VM's start lock: refuses when a job of the VM runs (ours, or an engine run by hand), then
- * writes the new job's first state (which replaces the last job's) and starts `helper.js <args>` detached.
+ * writes the new job's first state (which replaces the last job's) and starts `helper.js <args>` as a unit or detached.
  */
-function startDetached(uuid: string, domain: string, first: JobState, helperArgs: string[], helperPath: string): StartAnswer {
+function startRunner(uuid: string, domain: string, first: JobState, helperArgs: string[], helperPath: string): StartAnswer {
     ensureDir(JOBS_DIR);
     const release = takeStartLock(uuid);
     try {
@@ -123,7 +123,7 @@ export function startBackupJob(req: StartRequest): StartAnswer {
     const args = ["run-job", "--id", id, "--domain", req.domain, "--uuid", req.uuid,
         "--level", target.level, "--folder", target.folder, ...(req.settings.compress ? ["--compress"] : []),
         ...(req.scheduled ? ["--scheduled"] : [])];
-    return startDetached(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);
+    return startRunner(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);
 }
 
 export interface StartRestoreRequest extends Omit<NewRestoreJob, "id"> {
@@ -140,5 +140,5 @@ export function startRestoreJob(req: StartRestoreRequest): StartAnswer {
     const job: NewRestoreJob = { ...rest, id: newJobId() };
     const args = ["run-restore-job", "--id", job.id, "--domain", job.domain, "--uuid", job.uuid, "--folder", job.folder,
         "--point", job.point, "--target", job.target, ...(job.define && job.name !== undefined ? ["--define", "--name", job.name] : [])];
-    return startDetached(req.uuid, req.domain, initialRestoreState(job, Date.now()), args, helperPath);
+    return startRunner(req.uuid, req.domain, initialRestoreState(job, Date.now()), args, helperPath);
 }

@@ -1,6 +1,6 @@
 // `helper get-settings --domain NAME` and `helper set-settings --domain NAME --folder DIR [--compress]
 // [--schedule off|daily|weekly --weekday N --time HH:MM]`: a VM's backup folder, compression and schedule,
-// with the job state file the page watches; `run-scheduled --uuid UUID` is what cron runs.
+// with the job state file the page watches; `run-scheduled --uuid UUID` is what the VM's timer (or cron line) runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
 import { checkScheduledCommand, requireCron, type ScheduledCommand } from "../../jobs/cron-file.ts";
