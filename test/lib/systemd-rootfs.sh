@@ -9,7 +9,7 @@ mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.source
 mirror=${mirror:-http://deb.debian.org/debian}
 tmp="$dir.tmp.$$"
 rm -rf "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$tmp.log"' EXIT
 # What the helper needs at run time (the Debian package's Depends) plus systemd itself.
 debootstrap --variant=minbase \
     --include=systemd,systemd-sysv,dbus,nodejs,libnbd0,liblz4-1,libdeflate0,libvirt-clients,qemu-utils,procps \

@@ -227,6 +227,21 @@ test("a job started as a transient unit is cancelled: state cancelled, the unit 
     assert.deepEqual(messages.at(-1), ["4", `backup ${id} of ${vm!.name} cancelled`], JSON.stringify(messages));
 });
 
+test("a restore from the page runs as its own unit, logs with the VM's fields, and restores exactly", { skip: unavailable ?? false, timeout: 180_000 }, async () => {
+    const target = path.join(work, "restored-by-unit");
+    const start = await helper(["start-restore", "--domain", vm!.name, "--point", "virtnbdbackup.0", "--target", target]);
+    assert.equal(start.code, 0, start.stderr);
+    const id = JSON.parse(start.stdout).id as string;
+    const job = await waitForJob(j => j.id === id && j.state !== "running", 120_000);
+    assert.equal(job.state, "succeeded", JSON.stringify(job));
+    const unit = `cockpit-virtnbdbackup-job-${uuid}-${id}.service`;
+    const lines = (await journal()).filter(e => e._SYSTEMD_UNIT === unit);
+    assert.ok(lines.every(e => e.VM_NAME === vm!.name && e.JOB_KIND === "restore"), JSON.stringify(lines));
+    assert.equal(lines.at(-1)?.MESSAGE, `restore ${id} of ${vm!.name} succeeded`, JSON.stringify(lines.map(e => e.MESSAGE)));
+    const compared = await compareImages(path.join(target, path.basename(vm!.disks[0]!.path)), vm!.expectedPath(0));
+    assert.ok(compared.identical, compared.output);
+});
+
 test("verify and prune from the page run as their own units too: same answer and exit status, logged with the VM's fields", { skip: unavailable ?? false, timeout: 120_000 }, async () => {
     const verify = await helper(["verify-restore-point", "--domain", vm!.name, "--point", "virtnbdbackup.0"]);
     assert.equal(verify.code, 0, verify.stderr);
