@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { run, runOk, type RunOptions, type RunResult } from "./exec.ts";
-import { processAlive } from "../../helper/tools/proc.ts";
+import { processAlive, processArgv } from "../../helper/tools/proc.ts";
 
 export const TEST_CACHE = "/var/cache/cockpit-virtnbdbackup-tests";
 /** Bump the number when systemd-rootfs.sh changes what it installs: the next run builds a new one. */
@@ -101,6 +101,28 @@ export class Container {
 
     private inside(argv: string[]): string[] {
         return ["-t", String(this.pid1), "-a", "/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", ...argv];
+    }
+
+    /**
+     * Stops the containers of test processes that no longer run (machine name vnbt-<pid>, as the tests name
+     * them): SIGTERM makes nspawn shut its container down. Returns the machine names stopped.
+     */
+    static async stopStale(): Promise<string[]> {
+        const stopped: string[] = [];
+        for (const entry of fs.readdirSync("/proc").filter(e => /^\d+$/.test(e))) {
+            const argv = processArgv(Number(entry));
+            const machine = argv && path.basename(argv[0] ?? "") === "systemd-nspawn" ? argv.find(a => a.startsWith("--machine=vnbt-")) : undefined;
+            const owner = Number(/^--machine=vnbt-(\d+)$/.exec(machine ?? "")?.[1]);
+            if (!machine || !owner || processAlive(owner))
+                continue;
+            process.kill(Number(entry), "SIGTERM");
+            for (let i = 0; i < 300 && processAlive(Number(entry)); i++)
+                await new Promise(resolve => setTimeout(resolve, 100));
+            const name = machine.slice("--machine=".length);
+            fs.rmSync(path.join("/run/systemd/nspawn/propagate", name), { recursive: true, force: true });
+            stopped.push(name);
+        }
+        return stopped;
     }
 
     /** Shuts systemd down (SIGRTMIN+4: its "poweroff"), waits for nspawn, kills it if it hangs. */

@@ -31,6 +31,7 @@ before(async () => {
     if (unavailable)
         return;
     stopLibvirtd = await ensureLibvirtd();
+    await Container.stopStale();  // of a test run that was killed: it holds the binds and a copy of the root
     const rootfs = await systemdRootfs();
     // Big enough that a backup runs for seconds (time to cancel one), with known content to restore.
     vm = await TestVm.create({ disks: [{ size: "1G", writes: [{ offset: 0, length: "384M", random: true, seed: 12 }, { offset: "900M", length: "2M", pattern: 0x5c }] }] });
