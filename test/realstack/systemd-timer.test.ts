@@ -266,3 +266,15 @@ test("verify and prune from the page run as their own units too: same answer and
     assert.ok(ofKind("prune").some(e => e.VM_NAME === vm!.name && /nothing to remove/.test(e.MESSAGE!)),
         JSON.stringify(entries.map(e => [e.JOB_KIND, e.MESSAGE])));
 });
+
+test("turning the schedule off stops and removes the VM's timer and service", { skip: unavailable ?? false, timeout: 60_000 }, async () => {
+    const c = container!;
+    const off = await helper(["set-settings", "--domain", vm!.name, "--folder", path.join(work, "backups"), "--schedule", "off"]);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(JSON.parse(off.stdout).timer, undefined);
+    for (const type of ["timer", "service"])
+        assert.notEqual((await c.exec(["test", "-e", unitFile(type)])).code, 0, `${unitFile(type)} is gone`);
+    assert.notEqual((await c.exec(["test", "-e", `/etc/systemd/system/timers.target.wants/${timerName()}`])).code, 0);
+    assert.doesNotMatch((await c.execOk(["systemctl", "list-timers", "--all", "--no-pager"])).stdout, new RegExp(uuid));
+    assert.notEqual((await c.exec(["systemctl", "is-active", timerName()])).stdout.trim(), "active");
+});
