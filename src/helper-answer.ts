@@ -161,7 +161,12 @@ export function parseSettingsAnswer(stdout: string): SettingsAnswer {
     checkOneOf(record, "frequency", [...SCHEDULE_FREQUENCIES], "settings.schedule");
     if (!Number.isInteger(record.weekday) || (record.weekday as number) < 0 || (record.weekday as number) > 6)
         throw new HelperError("unexpected", "settings.schedule.weekday is not a day 0-6");
+    if (record.randomDelay !== undefined && !Number.isInteger(record.randomDelay))
+        throw new HelperError("unexpected", "settings.schedule.randomDelay is not a whole number");
     checkOneOf(answer as Record<string, unknown>, "scheduler", ["running", "stopped", "missing"], "settings");
+    const timer = (answer as Record<string, unknown>).timer;
+    if (timer !== undefined && typeof timer !== "string")
+        throw new HelperError("unexpected", "settings.timer is not a unit name");
     return answer as SettingsAnswer;
 }
 

@@ -77,13 +77,13 @@ export async function getSettings(domain: string): Promise<SettingsAnswer> {
 
 /**
  * Stores a VM's backup settings (`helper set-settings`); the helper validates the folder and the
- * schedule again, and writes the VM's line of the cron file.
+ * schedule again, and writes the VM's systemd timer (or its line of the cron file without systemd).
  */
 export async function setSettings(domain: string, settings: VmSettings): Promise<SettingsAnswer> {
-    const { frequency, weekday, time } = settings.schedule;
+    const { frequency, weekday, time, randomDelay } = settings.schedule;
     return parseSettingsAnswer(await runHelper([
         "set-settings", "--domain", domain, "--folder", settings.folder, ...(settings.compress ? ["--compress"] : []),
-        "--schedule", frequency, "--weekday", String(weekday), "--time", time,
+        "--schedule", frequency, "--weekday", String(weekday), "--time", time, "--random-delay", String(randomDelay ?? 0),
         "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
         "--new-chain", String(settings.newChain),
     ]));

@@ -9,6 +9,7 @@ packages=(
     chromium libxml2-utils time
     virtnbdbackup python3-lz4
     cron rsyslog
+    systemd-container debootstrap
     debhelper dpkg-dev build-essential help2man lintian appstream
     clang-format
 )

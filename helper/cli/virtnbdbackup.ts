@@ -7,6 +7,7 @@ import { REQUESTED_LEVELS, type RequestedLevel } from "../protocol/levels.ts";
 import { watchInterrupts } from "./interrupts.ts";
 import { progressLine } from "./progress.ts";
 import { Syslog } from "./syslog.ts";
+import { eventLine } from "../jobs/job-log.ts";
 import { VERSION } from "./version.ts";
 import { parseUri } from "./commands/args.ts";
 
@@ -118,14 +119,9 @@ async function main() {
 
 /** Messages for syslog: what the terminal shows in verbose mode, without progress. */
 function syslogEvent(syslog: Syslog, e: BackupEvent): void {
-    if (e.event === "warning")
-        syslog.write("warning", e.message);
-    else if (e.event === "info")
-        syslog.write("info", e.message);
-    else if (e.event === "plan")
-        syslog.write("info", `${e.level} backup of ${e.domain}: ${e.disks.map(d => d.dev).join(", ")}${e.parent ? ` since ${e.parent}` : ""}`);
-    else if (e.event === "disk-done")
-        syslog.write("info", `${e.dev}: ${e.bytes} bytes saved in ${e.file}`);
+    const line = eventLine("backup", e);
+    if (line)
+        syslog.write(line.priority, line.message);
 }
 
 async function run(flags: Flags, syslog: Syslog | undefined) {

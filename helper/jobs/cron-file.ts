@@ -1,4 +1,4 @@
-// Automatic backups run from cron: one line per scheduled VM in /etc/cron.d/cockpit-virtnbdbackup, rewritten
+// Automatic backups run from cron where systemd is not PID 1 (else: timer-files.ts): one line per scheduled VM in /etc/cron.d/cockpit-virtnbdbackup, rewritten
 // from all stored settings whenever a VM's settings change. cron runs each line through /bin/sh, so a line
 // holds only characters that mean nothing to a shell: numbers, the VM's UUID and checked absolute paths.
 import fs from "node:fs";
@@ -42,7 +42,9 @@ export function cronLine(uuid: string, schedule: Schedule, command: ScheduledCom
         throw new SettingsError(`cannot schedule ${uuid} at ${schedule.time}`);
     checkScheduledCommand(command);
     const weekday = schedule.frequency === "weekly" ? String(schedule.weekday) : "*";
-    return `${time.minute} ${time.hour} * * ${weekday} root ${command.node} ${command.helper} run-scheduled --uuid ${uuid}`;
+    // cron has no random delay of its own: run-scheduled waits (up to the stored delay) when told to.
+    const delay = schedule.randomDelay ? " --random-delay" : "";
+    return `${time.minute} ${time.hour} * * ${weekday} root ${command.node} ${command.helper} run-scheduled --uuid ${uuid}${delay}`;
 }
 
 /** The whole file for these VMs' schedules. Pure. */
@@ -87,11 +89,8 @@ export function requireCron(file = CRON_FILE): void {
         throw new SettingsError(`automatic backups need cron, and ${path.dirname(file)} does not exist: install the cron package`);
 }
 
-/**
- * Rewrites the cron file from every stored schedule (a VM whose settings cannot be read keeps no line);
- * removes it when nothing is scheduled. cron notices the change within a minute.
- */
-export function writeCronFile(command: ScheduledCommand, file = CRON_FILE, settingsDir = SETTINGS_DIR): void {
+/** Every stored schedule (a VM whose settings cannot be read has none: the page reports them when the VM is opened). */
+export function storedSchedules(settingsDir = SETTINGS_DIR): { uuid: string; schedule: Schedule }[] {
     const entries: { uuid: string; schedule: Schedule }[] = [];
     const names = fs.existsSync(settingsDir) ? fs.readdirSync(settingsDir) : [];
     for (const name of names) {
@@ -103,9 +102,18 @@ export function writeCronFile(command: ScheduledCommand, file = CRON_FILE, setti
             if (stored?.schedule !== undefined)
                 entries.push({ uuid, schedule: parseSchedule(stored.schedule, name) });
         } catch {
-            // Unreadable settings schedule nothing; the page reports them when the VM is opened.
+            // unreadable: no schedule
         }
     }
+    return entries;
+}
+
+/**
+ * Rewrites the cron file from every stored schedule; removes it when nothing is scheduled. cron notices
+ * the change within a minute.
+ */
+export function writeCronFile(command: ScheduledCommand, file = CRON_FILE, settingsDir = SETTINGS_DIR): void {
+    const entries = storedSchedules(settingsDir);
     if (!entries.some(e => e.schedule.frequency !== "off")) {
         fs.rmSync(file, { force: true });
         return;

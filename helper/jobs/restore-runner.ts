@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import { JobLockedError, lockJob } from "../backup/lock.ts";
 import { runCliJob, startingState } from "./runner.ts";
+import { loggedJob, type JobLog } from "./job-log.ts";
 import { applyRestoreEvent, finishRestoreState, initialRestoreState, type NewRestoreJob, type RestoreCliEvent } from "./restore-state.ts";
 import { statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
@@ -22,7 +23,7 @@ export function restoreCliArgs(job: RunRestoreOptions): string[] {
         ...(job.define && job.name !== undefined ? ["-c", "-D", "-N", job.name] : [])];
 }
 
-export async function runRestoreJob(job: RunRestoreOptions): Promise<RestoreJobState> {
+export async function runRestoreJob(job: RunRestoreOptions, log: JobLog): Promise<RestoreJobState> {
     const initial = startingState(job.uuid, job.id, initialRestoreState(job, Date.now()));
     let lock;
     try {
@@ -34,11 +35,12 @@ export async function runRestoreJob(job: RunRestoreOptions): Promise<RestoreJobS
         const now = Date.now();
         writer.update({ ...initial, runnerPid: process.pid, state: "failed", message: err.message, updatedAt: now, finishedAt: now });
         writer.flush();
+        log.write("err", `restore ${job.id} of ${job.domain} failed: ${err.message}`);
         return writer.current;
     }
     const targetExisted = fs.existsSync(job.target);
     try {
-        const end = await runCliJob<RestoreJobState, RestoreCliEvent>({
+        const end = await runCliJob<RestoreJobState, RestoreCliEvent>(loggedJob({
             uuid: job.uuid,
             id: job.id,
             initial,
@@ -46,7 +48,7 @@ export async function runRestoreJob(job: RunRestoreOptions): Promise<RestoreJobS
             name: "virtnbdrestore",
             apply: applyRestoreEvent,
             finish: finishRestoreState,
-        });
+        }, log));
         // The CLI removes what it wrote; the folder it created for that goes too (only if empty).
         if (end.state !== "succeeded" && !targetExisted) {
             try {

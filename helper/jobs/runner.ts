@@ -8,6 +8,7 @@ import readline from "node:readline";
 import { readJsonFile } from "./atomic-file.ts";
 import { applyEvent, finishState, initialState, type CliEvent, type JobEnd, type NewJob } from "./job-state.ts";
 import { cancelFile, statusFile } from "./paths.ts";
+import { loggedJob, type JobLog } from "./job-log.ts";
 import { StateWriter } from "./state-writer.ts";
 import { readHostSettings } from "./host-settings.ts";
 import { JobHistory } from "./job-history.ts";
@@ -160,9 +161,9 @@ function followCli<S extends JobState, E extends { event: string }>(job: CliJob<
     });
 }
 
-/** Runs a backup job to its end; resolves with the final state (already written). */
-export function runJob(job: RunJobOptions): Promise<BackupJobState> {
-    return runCliJob<BackupJobState, CliEvent>({
+/** Runs a backup job to its end, telling `log` how it goes; resolves with the final state (already written). */
+export function runJob(job: RunJobOptions, log: JobLog): Promise<BackupJobState> {
+    return runCliJob<BackupJobState, CliEvent>(loggedJob({
         uuid: job.uuid,
         id: job.id,
         initial: startingState(job.uuid, job.id, initialState(job, Date.now())),
@@ -171,5 +172,5 @@ export function runJob(job: RunJobOptions): Promise<BackupJobState> {
         apply: applyEvent,
         finish: finishState,
         queued: true,
-    });
+    }, log));
 }

@@ -10,13 +10,18 @@ export interface Schedule {
     weekday: number;
     /** Local time of day of the host, "HH:MM", 24 hours. */
     time: string;
+    /** Minutes a run may start later, chosen at random each time, so that hosts and VMs spread out (absent: none). */
+    randomDelay?: number;
 }
 
 export const SCHEDULE_FREQUENCIES: readonly ScheduleFrequency[] = ["off", "daily", "weekly"];
 
 export const DEFAULT_SCHEDULE: Schedule = { frequency: "off", weekday: 0, time: "02:00" };
 
-export type ScheduleProblem = "unknown-frequency" | "bad-weekday" | "bad-time";
+export type ScheduleProblem = "unknown-frequency" | "bad-weekday" | "bad-time" | "bad-random-delay";
+
+/** The longest random delay: half a day, so a daily run still happens on its day's half. */
+export const MAX_RANDOM_DELAY = 720;
 
 /** Hours and minutes of a valid "HH:MM" (also "H:MM"), or null. */
 export function parseTime(time: string): { hour: number; minute: number } | null {
@@ -25,7 +30,7 @@ export function parseTime(time: string): { hour: number; minute: number } | null
 }
 
 /** The schedule as stored (time as "HH:MM"), or the first reason it is refused. */
-export function checkSchedule(value: { frequency: string; weekday: number; time: string }): { schedule: Schedule } | { problem: ScheduleProblem } {
+export function checkSchedule(value: { frequency: string; weekday: number; time: string; randomDelay?: number }): { schedule: Schedule } | { problem: ScheduleProblem } {
     if (!(SCHEDULE_FREQUENCIES as readonly string[]).includes(value.frequency))
         return { problem: "unknown-frequency" };
     if (!Number.isInteger(value.weekday) || value.weekday < 0 || value.weekday > 6)
@@ -33,6 +38,30 @@ export function checkSchedule(value: { frequency: string; weekday: number; time:
     const t = parseTime(value.time);
     if (!t)
         return { problem: "bad-time" };
+    const delay = value.randomDelay ?? 0;
+    if (!Number.isInteger(delay) || delay < 0 || delay > MAX_RANDOM_DELAY)
+        return { problem: "bad-random-delay" };
     const time = `${String(t.hour).padStart(2, "0")}:${String(t.minute).padStart(2, "0")}`;
-    return { schedule: { frequency: value.frequency as ScheduleFrequency, weekday: value.weekday, time } };
+    return { schedule: { frequency: value.frequency as ScheduleFrequency, weekday: value.weekday, time, ...(delay > 0 ? { randomDelay: delay } : {}) } };
+}
+
+/**
+ * The next `count` start times of a schedule after `from` (host local time, before any random delay);
+ * none when it is off or invalid. What a timer's OnCalendar and a cron line must agree with.
+ */
+export function nextRuns(schedule: Schedule, from: Date, count: number): Date[] {
+    const t = parseTime(schedule.time);
+    if (schedule.frequency === "off" || !t)
+        return [];
+    const runs: Date[] = [];
+    const day = new Date(from.getFullYear(), from.getMonth(), from.getDate());
+    // A weekly run is at most 7 days away; the loop looks one day further for each run found.
+    for (let i = 0; runs.length < count && i < 8 * count + 1; i++) {
+        const at = new Date(day.getFullYear(), day.getMonth(), day.getDate() + i, t.hour, t.minute);
+        // A time the clock skips that day (summer time starts) has no run, as with systemd's OnCalendar.
+        const exists = at.getHours() === t.hour && at.getMinutes() === t.minute;
+        if (exists && at > from && (schedule.frequency === "daily" || at.getDay() === schedule.weekday))
+            runs.push(at);
+    }
+    return runs;
 }

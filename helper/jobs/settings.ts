@@ -5,7 +5,7 @@ import { folderFacts } from "./folder-facts.ts";
 import { checkChosenFolder, checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
 import { checkKeepChains, checkNewChain, describeKeepChainsProblem, describeNewChainProblem, type NewChainPolicy } from "./retention-rules.ts";
-import { checkSchedule, DEFAULT_SCHEDULE, type Schedule } from "./schedule-rules.ts";
+import { checkSchedule, DEFAULT_SCHEDULE, MAX_RANDOM_DELAY, type Schedule } from "./schedule-rules.ts";
 import type { VmSettings } from "./types.ts";
 
 export class SettingsError extends Error {
@@ -90,6 +90,7 @@ const SCHEDULE_PROBLEMS = {
     "unknown-frequency": "the schedule is not one of off, daily, weekly",
     "bad-weekday": "the weekday is not a number from 0 (Sunday) to 6 (Saturday)",
     "bad-time": "the time is not HH:MM (24 hours)",
+    "bad-random-delay": `the random delay is not a whole number of minutes from 0 to ${MAX_RANDOM_DELAY}`,
 };
 
 /** Checks a schedule (stored or submitted); throws SettingsError saying what is wrong. */
@@ -99,6 +100,8 @@ export function parseSchedule(value: unknown, where: string): Schedule {
         frequency: String(record.frequency),
         weekday: typeof record.weekday === "number" ? record.weekday : NaN,
         time: typeof record.time === "string" ? record.time : "",
+        // Settings stored before the random delay existed have none.
+        randomDelay: record.randomDelay === undefined ? undefined : typeof record.randomDelay === "number" ? record.randomDelay : NaN,
     });
     if ("problem" in checked)
         throw new SettingsError(`${where}: ${SCHEDULE_PROBLEMS[checked.problem]}`);

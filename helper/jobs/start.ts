@@ -1,6 +1,7 @@
 // Starting a backup or restore job for the page: refuse a second job of the VM (one job per VM, whatever
-// its kind), write the job's first state, and start the runner detached (own session, output to a file,
-// not waited for), then answer at once.
+// its kind), write the job's first state, and start the runner outside the Cockpit session, then answer at
+// once: as its own transient systemd unit where systemd is PID 1 (job-unit.ts), else detached (own
+// session, output to a file, not waited for).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -10,6 +11,9 @@ import { ensureDir, writeFileAtomic } from "./atomic-file.ts";
 import { initialState } from "./job-state.ts";
 import { initialRestoreState, type NewRestoreJob } from "./restore-state.ts";
 import { currentJob } from "./status.ts";
+import { startJobUnit } from "./job-unit.ts";
+import { failStartedJob } from "./runner-args.ts";
+import { systemdRuns } from "./systemd.ts";
 import { JOBS_DIR, cancelFile, runnerLogFile, startLockFile, statusFile } from "./paths.ts";
 import { newChainFolder, newestChain } from "./chains.ts";
 import type { JobLevel, JobState, RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
@@ -50,15 +54,15 @@ function takeStartLock(uuid: string): () => void {
     throw new Error(`could not take ${file}`);
 }
 
-function newJobId(): string {
+export function newJobId(): string {
     return `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
 
 /**
  * Under the VM's start lock: refuses when a job of the VM runs (ours, or an engine run by hand), then
- * writes the new job's first state (which replaces the last job's) and starts `helper.js <args>` detached.
+ * writes the new job's first state (which replaces the last job's) and starts `helper.js <args>` as a unit or detached.
  */
-function startDetached(uuid: string, domain: string, first: JobState, helperArgs: string[], helperPath: string): StartAnswer {
+function startRunner(uuid: string, domain: string, first: JobState, helperArgs: string[], helperPath: string): StartAnswer {
     ensureDir(JOBS_DIR);
     const release = takeStartLock(uuid);
     try {
@@ -75,6 +79,15 @@ function startDetached(uuid: string, domain: string, first: JobState, helperArgs
         fs.rmSync(cancelFile(uuid), { force: true });
         writeFileAtomic(statusFile(uuid), JSON.stringify(first) + "\n");
 
+        if (systemdRuns()) {
+            try {
+                startJobUnit({ uuid: uuid.toLowerCase(), domain, id: first.id, kind: first.kind }, [process.execPath, helperPath, ...helperArgs]);
+            } catch (err) {
+                failStartedJob(uuid, first.id, (err as Error).message);
+                throw err;
+            }
+            return { id: first.id, statusFile: statusFile(uuid) };
+        }
         const log = fs.openSync(runnerLogFile(uuid), "w", 0o600);
         try {
             const child = spawn(process.execPath, [helperPath, ...helperArgs], { detached: true, stdio: ["ignore", log, log], cwd: "/" });
@@ -110,7 +123,7 @@ export function startBackupJob(req: StartRequest): StartAnswer {
     const args = ["run-job", "--id", id, "--domain", req.domain, "--uuid", req.uuid,
         "--level", target.level, "--folder", target.folder, ...(req.settings.compress ? ["--compress"] : []),
         ...(req.scheduled ? ["--scheduled"] : [])];
-    return startDetached(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);
+    return startRunner(req.uuid, req.domain, initialState(job, Date.now()), args, req.helperPath);
 }
 
 export interface StartRestoreRequest extends Omit<NewRestoreJob, "id"> {
@@ -127,5 +140,5 @@ export function startRestoreJob(req: StartRestoreRequest): StartAnswer {
     const job: NewRestoreJob = { ...rest, id: newJobId() };
     const args = ["run-restore-job", "--id", job.id, "--domain", job.domain, "--uuid", job.uuid, "--folder", job.folder,
         "--point", job.point, "--target", job.target, ...(job.define && job.name !== undefined ? ["--define", "--name", job.name] : [])];
-    return startDetached(req.uuid, req.domain, initialRestoreState(job, Date.now()), args, helperPath);
+    return startRunner(req.uuid, req.domain, initialRestoreState(job, Date.now()), args, helperPath);
 }

@@ -30,8 +30,10 @@ export interface SettingsAnswer extends VmSettings {
     isDefault: boolean;
     /** The VM's job state file (watched by the page; may not exist yet). */
     statusFile: string;
-    /** Whether cron runs, to start scheduled backups: "running", "stopped" or "missing" (not installed). */
+    /** Whether the host runs scheduled backups: "running" (systemd, or a running cron), "stopped" or "missing" (no cron installed). */
     scheduler: "running" | "stopped" | "missing";
+    /** The VM's systemd timer unit, where systemd runs its schedule. */
+    timer?: string;
 }
 
 export type JobPhase = "running" | "succeeded" | "failed" | "cancelled";

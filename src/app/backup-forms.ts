@@ -15,6 +15,19 @@ export interface SettingsForm {
     /** When scheduled backups start a new chain: never, week, month, or "backups" (every newChainCount backups). */
     newChain?: "never" | "week" | "month" | "backups";
     newChainCount?: string;
+    /** The schedule's random delay in minutes as typed; empty: none. */
+    randomDelay?: string;
+}
+
+/** The typed random delay as a number (NaN when it is not digits: checkSchedule refuses it). */
+function randomDelayValue(form: SettingsForm): number {
+    const typed = (form.randomDelay ?? "").trim();
+    return typed === "" ? 0 : /^\d{1,4}$/.test(typed) ? Number(typed) : NaN;
+}
+
+/** The form's random delay field for a stored schedule. */
+export function randomDelayField(schedule: Schedule): string {
+    return schedule.randomDelay ? String(schedule.randomDelay) : "";
 }
 
 /** The policy a form's new-chain fields give (checked by checkNewChain). */
@@ -40,9 +53,9 @@ export function validateSettingsForm(form: SettingsForm, storedFolder?: string):
     const folder = form.folder.trim() === storedFolder ? checkFolder(form.folder) : checkChosenFolder(form.folder);
     if ("problem" in folder)
         errors.folder = { problem: folder.problem, forbidden: folder.forbidden };
-    const schedule = checkSchedule(form.schedule);
-    // With automatic backups off the time field is hidden: a half-typed time there must not block Save.
-    if ("problem" in schedule && !(schedule.problem === "bad-time" && form.schedule.frequency === "off"))
+    const schedule = checkSchedule({ ...form.schedule, randomDelay: randomDelayValue(form) });
+    // With automatic backups off the time and delay fields are hidden: a half-typed value there must not block Save.
+    if ("problem" in schedule && !((schedule.problem === "bad-time" || schedule.problem === "bad-random-delay") && form.schedule.frequency === "off"))
         errors.schedule = schedule.problem;
     const keep = checkKeepChains(form.keepChains ?? "");
     if ("problem" in keep)
@@ -55,11 +68,11 @@ export function validateSettingsForm(form: SettingsForm, storedFolder?: string):
 
 /**
  * What Save sends for a form without errors: the time as "HH:MM", and when automatic backups are
- * off, an unusable (hidden) time replaced by the default one, since the helper checks it too.
+ * off, an unusable (hidden) time and delay replaced by the defaults, since the helper checks them too.
  */
 export function settingsToSave(form: SettingsForm): VmSettings {
-    const checked = checkSchedule(form.schedule);
-    const schedule = "schedule" in checked ? checked.schedule : { ...form.schedule, time: DEFAULT_SCHEDULE.time };
+    const checked = checkSchedule({ ...form.schedule, randomDelay: randomDelayValue(form) });
+    const schedule = "schedule" in checked ? checked.schedule : { frequency: form.schedule.frequency, weekday: form.schedule.weekday, time: DEFAULT_SCHEDULE.time };
     const keep = checkKeepChains(form.keepChains ?? "");
     const newChain = checkNewChain(newChainValue(form));
     return { folder: form.folder, compress: form.compress, schedule, keepChains: "keep" in keep ? keep.keep : null,

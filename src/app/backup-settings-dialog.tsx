@@ -16,7 +16,7 @@ import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import { PrunePreview } from "./prune-preview";
 import { BackupFolderField } from "./backup-folder-field";
-import { hasErrors, newChainFields, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
+import { hasErrors, newChainFields, randomDelayField, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
 import { frequencyName, keepChainsProblemText, newChainProblemText, scheduleProblemText, weekdayName } from "./backup-text";
 
 const _ = cockpit.gettext;
@@ -30,7 +30,7 @@ export interface BackupSettingsDialogProps {
 
 export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: BackupSettingsDialogProps) {
     const [form, setForm] = useState<SettingsForm>({
-        folder: settings.folder, compress: settings.compress, schedule: settings.schedule,
+        folder: settings.folder, compress: settings.compress, schedule: settings.schedule, randomDelay: randomDelayField(settings.schedule),
         keepChains: settings.keepChains === null || settings.keepChains === undefined ? "" : String(settings.keepChains),
         ...newChainFields(settings.newChain),
     });
@@ -134,8 +134,9 @@ interface ScheduleFieldsProps {
 function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
     const schedule = form.schedule;
     const timeError = problem === "bad-time";
+    const delayError = problem === "bad-random-delay";
     // Frequency and weekday come from selects; a refusal of them is shown under the first one.
-    const otherError = problem && !timeError ? scheduleProblemText(problem) : null;
+    const otherError = problem && !timeError && !delayError ? scheduleProblemText(problem) : null;
     const change = (part: Partial<SettingsForm["schedule"]>) => setForm({ ...form, schedule: { ...schedule, ...part } });
     return (
         <FormSection title={_("Automatic backups")} titleElement="h2">
@@ -171,6 +172,22 @@ function ScheduleFields({ form, setForm, problem }: ScheduleFieldsProps) {
                                 ? <HelperTextItem id="backup-settings-time-error" variant="error">{scheduleProblemText("bad-time")}</HelperTextItem>
                                 : <HelperTextItem>
                                     {_("Backups start at this local time of the host, at level Automatic: a full backup into an empty folder, an incremental one otherwise.")}
+                                </HelperTextItem>}
+                        </HelperText>
+                    </FormHelperText>
+                </FormGroup>
+            )}
+            {schedule.frequency !== "off" && (
+                <FormGroup label={_("Random delay (minutes)")} fieldId="backup-settings-random-delay">
+                    <TextInput id="backup-settings-random-delay" type="text" inputMode="numeric" placeholder="0" value={form.randomDelay ?? ""}
+                               validated={delayError ? "error" : "default"}
+                               onChange={(_event, randomDelay) => setForm({ ...form, randomDelay })} />
+                    <FormHelperText>
+                        <HelperText>
+                            {delayError
+                                ? <HelperTextItem id="backup-settings-random-delay-error" variant="error">{scheduleProblemText("bad-random-delay")}</HelperTextItem>
+                                : <HelperTextItem>
+                                    {_("Each backup starts up to this many minutes after its time, chosen at random, so that many machines do not start at once. Empty: at the time.")}
                                 </HelperTextItem>}
                         </HelperText>
                     </FormHelperText>

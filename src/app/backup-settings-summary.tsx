@@ -43,6 +43,11 @@ export function BackupSettingsSummary({ settings, points, onEdit, editDisabled }
                     <span id="backup-settings-schedule-summary" data-frequency={settings.schedule.frequency}>
                         {scheduleText(settings.schedule)}
                     </span>
+                    {settings.timer && (
+                        <HelperText id="backup-schedule-timer">
+                            <HelperTextItem>{cockpit.format(_("Runs as the systemd timer $0"), settings.timer)}</HelperTextItem>
+                        </HelperText>
+                    )}
                     {settings.schedule.frequency !== "off" && settings.scheduler !== "running" && (
                         <HelperText id="backup-schedule-warning" data-scheduler={settings.scheduler}>
                             <HelperTextItem variant="warning">

@@ -1,7 +1,7 @@
 // Translated names and formats shared by the Backups tab's components.
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
-import type { Schedule, ScheduleFrequency, ScheduleProblem } from "../../helper/jobs/schedule-rules";
+import { MAX_RANDOM_DELAY, type Schedule, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import type { KeepChainsProblem, NewChainProblem } from "../../helper/jobs/retention-rules";
 import type { JobLevel, JobPhase } from "../backup-types";
 import { formatBytes, formatDateTime } from "./units";
@@ -85,6 +85,13 @@ export function frequencyName(frequency: ScheduleFrequency): string {
 
 /** One line for the settings summary: "Automatic backups: off", "Daily at 02:00", "Weekly on Wednesday at 03:30". */
 export function scheduleText(schedule: Schedule): string {
+    const when = scheduleTime(schedule);
+    return schedule.frequency !== "off" && schedule.randomDelay
+        ? cockpit.format(_("$0, up to $1 minutes later at random"), when, schedule.randomDelay)
+        : when;
+}
+
+function scheduleTime(schedule: Schedule): string {
     switch (schedule.frequency) {
     case "off": return _("Automatic backups: off");
     case "daily": return cockpit.format(_("Daily at $0"), schedule.time);
@@ -97,6 +104,7 @@ export function scheduleProblemText(problem: ScheduleProblem): string {
     case "unknown-frequency": return _("Choose how often to back up.");
     case "bad-weekday": return _("Choose a day of the week.");
     case "bad-time": return _("Enter a time of day as hours and minutes, for example 02:00.");
+    case "bad-random-delay": return cockpit.format(_("Enter a whole number of minutes from 0 to $0, or leave it empty."), MAX_RANDOM_DELAY);
     }
 }
 

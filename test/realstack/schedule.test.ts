@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureCron } from "../lib/cron.ts";
+import { ensureSyslog, SYSLOG_FILE } from "../lib/syslog.ts";
 import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
@@ -18,6 +19,7 @@ const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
 let stopLibvirtd: () => Promise<void> = async () => {};
 let stopCron: () => Promise<void> = async () => {};
+let syslog: { ours: boolean; stop: () => Promise<void> } = { ours: false, stop: async () => {} };
 let vm: TestVm;
 let uuid = "";
 let work = "";
@@ -25,6 +27,7 @@ let work = "";
 before(async () => {
     stopLibvirtd = await ensureLibvirtd();
     stopCron = await ensureCron();
+    syslog = await ensureSyslog();
     work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-schedule-`));
     vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "4M", random: true, seed: 8 }] }] });
     uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
@@ -39,6 +42,7 @@ after(async () => {
     }
     fs.rmSync(work, { recursive: true, force: true });
     await stopCron();
+    await syslog.stop();
     await stopLibvirtd();
 });
 
@@ -80,6 +84,34 @@ test("a daily schedule runs through cron at its minute; the backup it starts res
     await ourRestoreOk(["-i", folder, "-o", out]);
     const compared = await compareImages(path.join(out, path.basename(vm.disks[0].path)), vm.expectedPath(0));
     assert.ok(compared.identical, compared.output);
+});
+
+test("without systemd a job's messages go to syslog, the VM named in each line", async (t) => {
+    if (!syslog.ours) {
+        t.skip("a syslog daemon of the host listens on /dev/log: its messages are not in a file this test knows");
+        return;
+    }
+    // Started as the page starts one (the cron file is shared by every helper on a test host: not through it).
+    const start = await helper(["start-backup", "--domain", vm.name, "--level", "inc"]);
+    assert.equal(start.code, 0, start.stderr);
+    const id = JSON.parse(start.stdout).id as string;
+    const deadline = Date.now() + 120_000;
+    let job: { id?: string; state?: string } = {};
+    while (Date.now() < deadline && !(job.id === id && job.state !== "running")) {
+        await new Promise(resolve => setTimeout(resolve, 1000));
+        job = JSON.parse((await helper(["job-status", "--domain", vm.name])).stdout);
+    }
+    assert.equal(job.state, "succeeded", JSON.stringify(job));
+    // "cockpit-virtnbdbackup[PID]: NAME (UUID): ..."; succeeded "with 1 warning(s)": the VM has no guest agent.
+    const wanted = [`backup ${id} of ${vm.name} started`, `inc backup of ${vm.name}: vda since virtnbdbackup.0`,
+        `backup ${id} of ${vm.name} succeeded with 1 warning(s)`].map(m => `: ${vm.name} (${uuid}): ${m}`);
+    let lines: string[] = [];
+    for (let i = 0; i < 100 && !wanted.every(w => lines.some(l => l.endsWith(w))); i++) {
+        await new Promise(resolve => setTimeout(resolve, 100));
+        lines = fs.readFileSync(SYSLOG_FILE, "utf8").split("\n").filter(l => /cockpit-virtnbdbackup\[\d+\]: /.test(l));
+    }
+    for (const w of wanted)
+        assert.ok(lines.some(l => l.endsWith(w)), `${w} in:\n${lines.slice(-10).join("\n")}`);
 });
 
 test("bad schedules are refused and change nothing; off takes the VM's line away", async () => {

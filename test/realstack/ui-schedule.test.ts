@@ -201,6 +201,33 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         }
     });
 
+    it("a random delay: refused beyond 720 minutes inline, saved with the schedule, said in the summary and the cron line", async () => {
+        const settingsBefore = fs.readFileSync(path.join(SETTINGS_DIR, `${uuid}.json`), "utf8");
+        const dialog = await chooseSchedule(page, { frequency: "daily", time: "23:05" });
+        const delay = dialog.locator("#backup-settings-random-delay");
+        assert.equal(await delay.inputValue(), "", "none stored: empty");
+        await delay.fill("721");
+        await dialog.locator("#backup-settings-save").click();
+        const error = dialog.locator("#backup-settings-random-delay-error");
+        await error.waitFor();
+        assert.match(await error.innerText(), /from 0 to 720/);
+        await assertAccessible(page, "backup-settings-schedule-bad-random-delay");
+        assert.equal(fs.readFileSync(path.join(SETTINGS_DIR, `${uuid}.json`), "utf8"), settingsBefore);
+        await delay.fill("30");
+        await dialog.locator("#backup-settings-save").click();
+        await dialog.waitFor({ state: "detached" });
+        const shown = page.locator("#backup-settings-schedule-summary");
+        await shown.filter({ hasText: "Daily at 23:05, up to 30 minutes later at random" }).waitFor({ timeout: 10_000 });
+        assert.deepEqual(storedSettings(uuid!).schedule, { frequency: "daily", weekday: 3, time: "23:05", randomDelay: 30 });
+        const lines = fs.readFileSync(CRON_FILE, "utf8").split("\n").filter(l => l.includes(`run-scheduled --uuid ${uuid}`));
+        assert.deepEqual(lines.map(l => l.replace(/ root .* run-scheduled/, " root ... run-scheduled")),
+            [`5 23 * * * root ... run-scheduled --uuid ${uuid} --random-delay`]);
+        // The dialog shows the stored delay when opened again.
+        await page.locator("#backup-settings-edit").click();
+        assert.equal(await page.locator("#backup-settings-random-delay").inputValue(), "30");
+        await page.locator("#backup-settings-dialog").getByRole("button", { name: "Cancel" }).click();
+    });
+
     it("turns automatic backups off: the VM's cron line is gone", async () => {
         await saveSchedule(page, { frequency: "off" }, "Automatic backups: off");
         assert.deepEqual(cronLinesOf(uuid!), []);

@@ -3,6 +3,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import { cancelJob } from "../../jobs/cancel.ts";
+import { openJobLog } from "../../jobs/job-log.ts";
 import { runJob } from "../../jobs/runner.ts";
 import { checkBackupRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
 import { readSettings, validateFolder } from "../../jobs/settings.ts";
@@ -79,9 +80,14 @@ export function addBackupJobCommands(program: Command): void {
                 throw err;
             }
             const { scheduled, ...job } = opts;
-            const final = await runJob({ ...job, folder, cliPath });
-            if (scheduled && final.state === "succeeded")
-                await pruneAfterSchedule(final);
+            const log = openJobLog({ domain: opts.domain, uuid: opts.uuid });
+            const final = await runJob({ ...job, folder, cliPath }, log);
+            if (scheduled && final.state === "succeeded") {
+                const pruned = await pruneAfterSchedule(final);
+                if (pruned.pruned?.chains.length)
+                    log.write("info", `old chains removed: ${pruned.pruned.chains.map(c => c || "(the folder itself)").join(", ")}, ${pruned.pruned.freed} bytes freed`);
+            }
+            await log.close();
             process.exit(0);  // nothing else to wait for (signal handlers would not keep it alive anyway)
         });
 }

@@ -6,7 +6,9 @@ import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../job
 import { parseChainName } from "./args.ts";
 import { recordPrune } from "../../jobs/prune-history.ts";
 import { parseKeepChains, readSettings } from "../../jobs/settings.ts";
-import { answer, findVm, parseDomainName } from "./domain-arg.ts";
+import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
+import { logJobLine } from "../../jobs/job-log.ts";
+import { runAsUnit } from "../../jobs/unit-rerun.ts";
 
 /** One line per chain for a person reading the command's stderr. */
 function describe(result: PruneAnswer): string {
@@ -22,6 +24,19 @@ function describe(result: PruneAnswer): string {
     ].join("\n");
 }
 
+/** A removal (not a dry run) runs as its own systemd unit where systemd runs: this process then ends with its status. */
+async function removalAsUnit(vm: NamedVm, remove: boolean): Promise<void> {
+    const inUnit = remove ? await runAsUnit({ uuid: vm.uuid, domain: vm.name }, "prune") : undefined;
+    if (inUnit !== undefined)
+        process.exit(inUnit);
+}
+
+/** What a removal took away, for the host's log (a dry run removes nothing: not logged). */
+async function logRemoval(vm: NamedVm, result: PruneAnswer): Promise<void> {
+    if (!result.dryRun)
+        await logJobLine(vm, "info", describe(result).split("\n").join("; "));
+}
+
 export function addPruneCommand(program: Command): void {
     program
         .command("prune")
@@ -32,6 +47,7 @@ export function addPruneCommand(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { domain: string; keep?: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
+            await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
             const keep = opts.keep !== undefined ? parseKeepChains(opts.keep, "--keep") : settings.keepChains;
             if (keep === null)
@@ -39,6 +55,7 @@ export function addPruneCommand(program: Command): void {
             const prune = () => pruneChains(settings.folder, keep, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
             const result = opts.yes ? await recordPrune(vm.uuid, "manual", prune) : await prune();
             process.stderr.write(describe(result) + "\n");
+            await logRemoval(vm, result);
             answer(result);
         });
     program
@@ -50,10 +67,12 @@ export function addPruneCommand(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { domain: string; chain: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
+            await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
             const remove = () => removeChains(settings.folder, oneChain(opts.chain), 0, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
             const result = opts.yes ? await recordPrune(vm.uuid, "manual", remove) : await remove();
             process.stderr.write(describe(result) + "\n");
+            await logRemoval(vm, result);
             answer(result);
         });
 }

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { listRestorePoints } from "../../jobs/restore-points.ts";
 import { runRestoreJob } from "../../jobs/restore-runner.ts";
+import { openJobLog } from "../../jobs/job-log.ts";
 import { checkRestoreRunnerArgs, failStartedJob } from "../../jobs/runner-args.ts";
 import { checkRestoreRequest, RestoreRequestError, validateNewVmName, validateRestoreTarget } from "../../jobs/restore-target.ts";
 import { readSettings } from "../../jobs/settings.ts";
@@ -93,7 +94,9 @@ export function addRestoreJobCommands(program: Command): void {
             const list = await listRestorePoints(checked.folder, opts.domain);
             const until = list.points.find(p => p.name === opts.point)?.disks[0]?.file ?? opts.point;
             const cliPath = path.join(path.dirname(helperPath()), "virtnbdrestore.js");
-            await runRestoreJob({ ...opts, ...checked, until, cliPath });
+            const log = openJobLog({ domain: opts.domain, uuid: opts.uuid });
+            await runRestoreJob({ ...opts, ...checked, until, cliPath }, log);
+            await log.close();
             process.exit(0);
         });
 }

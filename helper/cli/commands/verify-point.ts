@@ -11,6 +11,8 @@ import { verifyPoint } from "../../jobs/verify-point.ts";
 import { recordedRun } from "../../jobs/recorded-run.ts";
 import { parseChainName, parsePointName } from "./args.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
+import { logJobLine } from "../../jobs/job-log.ts";
+import { runAsUnit } from "../../jobs/unit-rerun.ts";
 
 export function addVerifyPointCommand(program: Command): void {
     program
@@ -22,6 +24,9 @@ export function addVerifyPointCommand(program: Command): void {
         .allowExcessArguments(false)
         .action(async (opts: { domain: string; point: string; chain?: string }) => {
             const vm = await findVm(opts.domain);
+            const inUnit = await runAsUnit({ uuid: vm.uuid, domain: vm.name }, "verify");
+            if (inUnit !== undefined)
+                process.exit(inUnit);
             const folder = chainFolder(readSettings(vm.uuid, vm.name).folder, opts.chain);
             // The VM's job lock: no backup, restore or pruning changes the files while they are read.
             const lock = await lockJob(vm.uuid, vm.name);
@@ -34,6 +39,8 @@ export function addVerifyPointCommand(program: Command): void {
                     for (const p of result.problems)
                         log.line(`problem: ${p}`);
                     answer({ event: "result", ...result });
+                    await logJobLine(vm, result.ok ? "info" : "err", `verify of ${opts.point} in ${folder}: ` +
+                        (result.ok ? `${result.files.length} file(s) ok` : result.problems[0] ?? `${result.files.filter(f => f.status === "mismatch" || f.status === "damaged").length} file(s) damaged`));
                     return result;
                 }, result => ({
                     result: result.ok ? (result.files.some(f => f.status === "no-checksum") ? "warnings" : "ok") : "failed",

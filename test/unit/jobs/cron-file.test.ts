@@ -93,3 +93,10 @@ it("the scheduler's state: missing without /etc/cron.d, running when a cron proc
         fs.rmSync(dir, { recursive: true, force: true });
     }
 });
+
+it("a random delay makes the started helper wait (cron has none of its own); without one the line is as before", () => {
+    assert.equal(cronLine(A, { frequency: "daily", weekday: 0, time: "02:00", randomDelay: 30 }, command),
+        `0 2 * * * root /usr/bin/node ${command.helper} run-scheduled --uuid ${A} --random-delay`);
+    assert.equal(cronLine(A, { frequency: "daily", weekday: 0, time: "02:00", randomDelay: 0 }, command),
+        `0 2 * * * root /usr/bin/node ${command.helper} run-scheduled --uuid ${A}`);
+});

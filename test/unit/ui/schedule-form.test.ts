@@ -101,3 +101,20 @@ describe("parseSettingsAnswer: schedule", () => {
         unexpected({ ...ANSWER, scheduler: "maybe" }, /settings\.scheduler is not one of running, stopped, missing/);
     });
 });
+
+describe("validateSettingsForm: random delay", () => {
+    it("takes empty (none) or whole minutes up to 720, as the helper does; Save sends it with the schedule", () => {
+        assert.deepEqual(validateSettingsForm({ ...GOOD, randomDelay: "" }), {});
+        assert.deepEqual(validateSettingsForm({ ...GOOD, randomDelay: "720" }), {});
+        assert.deepEqual(settingsToSave({ ...GOOD, randomDelay: "45" }).schedule, { ...GOOD.schedule, randomDelay: 45 });
+        assert.deepEqual(settingsToSave({ ...GOOD, randomDelay: "0" }).schedule, GOOD.schedule);
+        for (const randomDelay of ["721", "-5", "1.5", "5m", "abc"])
+            assert.equal(validateSettingsForm({ ...GOOD, randomDelay }).schedule, "bad-random-delay", randomDelay);
+    });
+
+    it("a hidden delay of a schedule that is off does not block Save, and is not sent", () => {
+        const off = { ...GOOD, schedule: { ...GOOD.schedule, frequency: "off" as const }, randomDelay: "x" };
+        assert.deepEqual(validateSettingsForm(off), {});
+        assert.equal(settingsToSave(off).schedule.randomDelay, undefined);
+    });
+});

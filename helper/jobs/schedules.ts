@@ -1,0 +1,42 @@
+// Where automatic backups live: systemd timers where systemd is PID 1, the cron file elsewhere. Every
+// schedule write rewrites the one and removes the other, so a host that changed (an upgrade from a
+// cron-only version, a container that now boots systemd) ends with exactly one schedule per VM.
+import fs from "node:fs";
+import { CRON_FILE, schedulerState, storedSchedules, writeCronFile, type ScheduledCommand } from "./cron-file.ts";
+import { SETTINGS_DIR } from "./paths.ts";
+import { systemctl, systemdRuns } from "./systemd.ts";
+import { removeTimerFiles, scheduleUnitFiles, UNIT_DIR, writeTimerUnits, type Systemctl } from "./timer-files.ts";
+
+/** The host as the schedule writer sees it (tests give temporary folders and no systemd). */
+export interface ScheduleHost {
+    systemd: boolean;
+    systemctl: Systemctl;
+    cronFile: string;
+    unitDir: string;
+    settingsDir: string;
+}
+
+export function thisHost(): ScheduleHost {
+    return { systemd: systemdRuns(), systemctl, cronFile: CRON_FILE, unitDir: UNIT_DIR, settingsDir: SETTINGS_DIR };
+}
+
+/** Rewrites the host's schedules (timers or the cron file) from the stored settings, and removes the other kind. */
+export async function writeSchedules(program: ScheduledCommand, host = thisHost()): Promise<void> {
+    if (host.systemd) {
+        await writeTimerUnits(storedSchedules(host.settingsDir), program, host.systemctl, host.unitDir);
+        fs.rmSync(host.cronFile, { force: true });
+    } else {
+        writeCronFile(program, host.cronFile, host.settingsDir);
+        removeTimerFiles(host.unitDir);
+    }
+}
+
+/** Whether schedules of the other kind are left (cron lines under systemd, timer files without it). */
+export function schedulesToMigrate(host = thisHost()): boolean {
+    return host.systemd ? fs.existsSync(host.cronFile) : scheduleUnitFiles(host.unitDir).length > 0;
+}
+
+/** Whether the host would run a schedule: systemd always does; cron only when installed and running. */
+export function schedulerStatus(host = thisHost()): "running" | "stopped" | "missing" {
+    return host.systemd ? "running" : schedulerState(host.cronFile);
+}
