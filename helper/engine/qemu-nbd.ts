@@ -142,7 +142,7 @@ export class QemuNbdServer {
 }
 
 /** Whether a unix socket accepts a connection (closed again at once). */
-function accepts(socket: string): Promise<boolean> {
+export function accepts(socket: string): Promise<boolean> {
     return new Promise(resolve => {
         const probe = net.connect(socket);
         probe.once("connect", () => {

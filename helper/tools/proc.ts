@@ -54,3 +54,13 @@ export function isOurBackupProcess(pid: number, domain: string, runnerPid: numbe
         return false;
     return runnerPid === null || processStat(pid)?.ppid === runnerPid;
 }
+
+/** When the process started (clock ticks since boot, /proc/<pid>/stat field 22), or null when it is gone. */
+export function processStartTime(pid: number): string | null {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+    } catch {
+        return null;
+    }
+}
