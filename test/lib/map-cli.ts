@@ -1,5 +1,5 @@
-// Our virtnbdmap CLI run in the background for tests: started with --json, it answers with one line that
-// names each disk's NBD URI, and serves until it is signalled.
+// Our virtnbdmap CLI (or the helper's map-restore-point) run in the background for tests: it answers with
+// one JSON line that names each disk's NBD URI, and serves until it is signalled or its stdin closes.
 import { spawn, type ChildProcess } from "node:child_process";
 import { ourCli } from "./backup-cli.ts";
 
@@ -19,11 +19,19 @@ export interface RunningMap {
     dir: string;
     /** Sends a signal and waits for the exit; resolves with the exit code (null when killed). */
     stop(signal?: NodeJS.Signals): Promise<number | null>;
+    /** Closes its stdin and waits for the exit; resolves with the exit code and what it printed after the first line. */
+    closeStdin(): Promise<{ code: number | null; rest: string }>;
 }
 
 /** Starts `virtnbdmap --json ARGS`; rejects with its stderr when it exits before serving. */
 export function startMap(args: string[]): Promise<RunningMap> {
-    const child = spawn(process.execPath, [ourCli("virtnbdmap"), "--json", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    return startMapProcess([ourCli("virtnbdmap"), "--json", ...args]);
+}
+
+/** Starts `node ARGV` that answers as virtnbdmap --json does. */
+export function startMapProcess(argv: string[]): Promise<RunningMap> {
+    const args = argv.slice(1);
+    const child = spawn(process.execPath, argv, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     const exited = new Promise<number | null>(resolve => child.once("close", code => resolve(code)));
@@ -44,6 +52,11 @@ export function startMap(args: string[]): Promise<RunningMap> {
                 stop: async (signal: NodeJS.Signals = "SIGTERM") => {
                     child.kill(signal);
                     return exited;
+                },
+                closeStdin: async () => {
+                    child.stdin!.end();
+                    const code = await exited;
+                    return { code, rest: stdout.slice(stdout.indexOf("\n") + 1) };
                 },
             });
         });

@@ -12,8 +12,9 @@ import { Handle } from "libnbd-node";
 import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
-import { ourBackupOk, ourRestoreOk, PY_BACKUP } from "../lib/backup-cli.ts";
-import { startMap } from "../lib/map-cli.ts";
+import { ourBackupOk, ourCli, ourRestoreOk, PY_BACKUP } from "../lib/backup-cli.ts";
+import { startMap, startMapProcess } from "../lib/map-cli.ts";
+import { removePluginState } from "../lib/plugin-state.ts";
 import { mapPoint } from "../../helper/map/map-point.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
@@ -250,6 +251,28 @@ test("two mappings of one point do not collide; a killed mapper's leftovers go a
         assert.ok(!fs.existsSync(killed.dir), "the next mapping removed it");
     } finally {
         await next.stop();
+    }
+
+    // The page's way: the helper maps a point of the VM's folder by name until its stdin closes.
+    const helper = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    try {
+        await runOk(process.execPath, [helper, "set-settings", "--domain", vm.name, "--folder", backup, "--schedule", "off"]);
+        const refused = await run(process.execPath, [helper, "map-restore-point", "--domain", vm.name, "--point", "virtnbdbackup.7"]);
+        assert.equal(refused.code, 1);
+        assert.equal(refused.stderr, `helper: virtnbdbackup.7 is not a complete restore point of ${vm.name}\n`);
+        const bad = await run(process.execPath, [helper, "map-restore-point", "--domain", vm.name, "--point", "virtnbdbackup.0", "--disk", "../x"]);
+        assert.equal(bad.code, 2, bad.stderr);
+        const page = await startMapProcess([helper, "map-restore-point", "--domain", vm.name, "--point", "virtnbdbackup.0"]);
+        assert.equal(page.point, "vda.full.data");
+        const r = await run("qemu-img", ["compare", "-f", "raw", "-F", "raw", page.disks[0].uri, vm.expectedPath(0)]);
+        assert.equal(r.code, 1, "the point before the last write differs from the disk now");
+        const { code, rest } = await page.closeStdin();
+        assert.equal(code, 0);
+        assert.equal(rest, `{"event":"stopped"}\n`);
+        assert.ok(!fs.existsSync(page.dir));
+    } finally {
+        removePluginState([uuid]);
     }
     await vm.cleanup();
 });
