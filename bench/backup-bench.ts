@@ -17,7 +17,9 @@ import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure
 import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
 import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
-import { backupCmd, deleteAllCheckpoints, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
+import { backupCmd, deleteAllCheckpoints, ourCli, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
+import { runOk } from "../test/lib/exec.ts";
+import { startMapProcess } from "../test/lib/map-cli.ts";
 
 const MiB = 2 ** 20;
 const benchDir = path.dirname(new URL(import.meta.url).pathname);
@@ -348,6 +350,94 @@ async function fragmentedCase(b: Bench, c: FragmentedCase): Promise<void> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// A mapped restore point (virtnbdmap): how long until it serves, and a sequential read of it against the
+// same data read from the restored raw file, for a plain and an lz4 chain (full + inc) of a VM like the
+// main one.
+
+const MAP_START = "ours virtnbdmap: start until serving (plain chain)";
+const MAP_START_Z = "ours virtnbdmap: start until serving (lz4 chain)";
+const MAP_READ = "nbdcopy mapped point → null: (plain chain)";
+const MAP_READ_Z = "nbdcopy mapped point → null: (lz4 chain, info)";
+const RAW_READ = "nbdcopy restored raw file → null:";
+
+/** The chain of one compression: full, then an inc after `incLarge` new bytes; checked by a restore (kept as raw). */
+async function mapChain(b: Bench, vm: TestVm, compress: boolean): Promise<{ chain: string; raw: string; expected: string }> {
+    await deleteAllCheckpoints(vm.name);
+    const chain = freshDir(b, `map-chain${compress ? "-z" : ""}`);
+    for (const level of ["full", "inc"]) {
+        if (level === "inc")
+            await vm.write(0, { offset: b.cfg.incSmall, length: b.cfg.incLarge, random: true, seed: compress ? 92 : 91 });
+        const c = backupCmd("ours", vm.name, level, chain, compress);
+        await measureOk(`ours ${level} (map chain)`, c.cmd, c.args);
+    }
+    const expected = await vm.snapshotExpected(0, `map${compress ? "-z" : ""}`);
+    const { out, image } = await restoreOnce(b, "ours", chain, vm.disks[0]!.path);
+    await b.checks.sameImage(`our ${compress ? "lz4 " : ""}chain for mapping, restored`, image, expected);
+    const raw = path.join(b.work, `map-restored${compress ? "-z" : ""}.raw`);
+    await runOk("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
+    fs.rmSync(out, { recursive: true, force: true });
+    return { chain, raw, expected };
+}
+
+/**
+ * Times the start of a mapping and a sequential read of it; the first round checks it against the expected
+ * image. Returns the data bytes of the mapped disk (what its block status calls data).
+ */
+async function timedMapping(b: Bench, chain: string, expected: string, startLabel: string, readLabel: string, round: number): Promise<number> {
+    await beforeTimedRun(b);
+    const started = performance.now();
+    const map = await startMapProcess([ourCli("virtnbdmap"), "--json", "-i", chain]);
+    const startMs = performance.now() - started;
+    const forget = onCleanup("mapping", async () => { await map.stop() });
+    try {
+        const r = row(b, startLabel, 0);
+        r.wallMs.push(startMs);
+        r.peakRss.push(null);
+        r.cpuSeconds.push(null);
+        if (round === 0)
+            await b.checks.sameImage(`${readLabel}: the mapped point`, map.disks[0].uri, expected);
+        const bytes = await dataBytesOf(map.disks[0].uri);
+        await dropCaches();
+        record(row(b, readLabel, bytes), await measureOk(readLabel, "nbdcopy", [map.disks[0].uri, "null:"]));
+        return bytes;
+    } finally {
+        forget();
+        await map.stop();
+    }
+}
+
+async function mappedPoint(b: Bench): Promise<void> {
+    log(`mapping: building a VM (${b.cfg.diskSize} disk)...`);
+    const vm = await TestVm.create({ disks: [{ size: b.cfg.diskSize, writes: b.cfg.writes }] });
+    const forget = onCleanup("mapping VM", () => vm.cleanup());
+    try {
+        const plain = await mapChain(b, vm, false);
+        const lz4 = await mapChain(b, vm, true);
+        for (let round = 0; round < b.cfg.reps; round++) {
+            log(`mapping: round ${round + 1}/${b.cfg.reps}`);
+            const bytes = await timedMapping(b, plain.chain, plain.expected, MAP_START, MAP_READ, round);
+            await beforeTimedRun(b);
+            record(row(b, RAW_READ, bytes), await measureOk(RAW_READ, "nbdcopy", [plain.raw, "null:"]));
+            await timedMapping(b, lz4.chain, lz4.expected, MAP_START_Z, MAP_READ_Z, round);
+        }
+        await deleteAllCheckpoints(vm.name);
+    } finally {
+        forget();
+        await vm.cleanup();
+    }
+}
+
+function mappingGoals(b: Bench): Goal[] {
+    const get = (label: string) => median(b.rows.get(label));
+    const start = Math.max(get(MAP_START) ?? NaN, get(MAP_START_Z) ?? NaN);
+    return [
+        { goal: "virtnbdmap start until serving (plain and lz4 chains)", target: "<= 2 s", value: Number.isNaN(start) ? "n/a" : `${(start / 1000).toFixed(2)} s`, pass: Number.isNaN(start) ? null : start <= 2000 },
+        // Time of the raw file's read over the mapped read's = the mapped read's throughput share.
+        ratioGoal("mapped point read throughput / restored raw file read throughput (plain)", get(RAW_READ), get(MAP_READ), ">=", 0.7),
+    ];
+}
+
 function fragmentedCases(b: Bench): FragmentedCase[] {
     const all = b.cfg.name === "smoke" ? FRAGMENTED_SMOKE : FRAGMENTED_FULL;
     // --case=<text>: only the cases whose name contains it.
@@ -470,6 +560,14 @@ async function main(): Promise<number> {
         for (const c of fragmentedCases(b))
             await fragmentedCase(b, c);
         process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(fragmentedGoals(b)) + "\n");
+        return 0;
+    }
+    // --map: only the mapped restore point rows (virtnbdmap), on a VM of their own.
+    if (process.argv.includes("--map")) {
+        const b: Bench = { cfg, vm: undefined as unknown as TestVm, work, checks: new Checks(), rows: new Map(), dataBytes: 0, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };
+        unfinished = b;
+        await mappedPoint(b);
+        process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(mappingGoals(b)) + "\n");
         return 0;
     }
     log(`${cfg.name} benchmark: building the VM (${cfg.diskSize} disk)...`);
