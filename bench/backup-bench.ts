@@ -160,6 +160,19 @@ async function restoreOnce(b: Bench, tool: Tool, input: string, diskPath = b.vm.
     return { m, out, image: restoredImage(out, diskPath) };
 }
 
+const CONVERT_FLOOR = "floor: qemu-img convert of the restored image → qcow2";
+
+/** The restore's floor: qemu-img convert (its defaults) of the same data, a restored image, into a new qcow2. */
+async function convertFloor(b: Bench, image: string, label = CONVERT_FLOOR): Promise<void> {
+    const copy = path.join(b.work, "convert-floor.qcow2");
+    await beforeTimedRun(b);
+    try {
+        record(row(b, label, b.dataBytes), await measureOk(label, "qemu-img", ["convert", "-O", "qcow2", image, copy]));
+    } finally {
+        fs.rmSync(copy, { force: true });
+    }
+}
+
 /** Restore of the Python tool's full backup with both restore CLIs, alternating; each result checked once. */
 async function restores(b: Bench, pyPlain: string): Promise<void> {
     const tools: Tool[] = b.cfg.python ? ["python", "ours"] : ["ours"];
@@ -182,6 +195,8 @@ async function restores(b: Bench, pyPlain: string): Promise<void> {
                 if (round === 0)
                     await b.checks.sameImage(`${label(tool)} restored exactly`, image, b.vm.expectedPath(0));
                 record(row(b, label(tool), b.dataBytes), m);
+                if (tool === "ours")
+                    await convertFloor(b, image);
             } finally {
                 fs.rmSync(out, { recursive: true, force: true });
             }
@@ -360,6 +375,8 @@ const MAP_START_Z = "ours virtnbdmap: start until serving (lz4 chain)";
 const MAP_READ = "nbdcopy mapped point → null: (plain chain)";
 const MAP_READ_Z = "nbdcopy mapped point → null: (lz4 chain, info)";
 const RAW_READ = "nbdcopy restored raw file → null:";
+const MAP_RESTORE = "ours virtnbdrestore (plain chain: full + inc)";
+const MAP_RESTORE_FLOOR = "floor: qemu-img convert of its restored image → qcow2";
 
 /** The chain of one compression: full, then an inc after `incLarge` new bytes; checked by a restore (kept as raw). */
 async function mapChain(b: Bench, vm: TestVm, compress: boolean): Promise<{ chain: string; raw: string; expected: string }> {
@@ -419,6 +436,13 @@ async function mappedPoint(b: Bench): Promise<void> {
             const bytes = await timedMapping(b, plain.chain, plain.expected, MAP_START, MAP_READ, round);
             await beforeTimedRun(b);
             record(row(b, RAW_READ, bytes), await measureOk(RAW_READ, "nbdcopy", [plain.raw, "null:"]));
+            b.dataBytes = bytes;
+            const { m, out, image } = await restoreOnce(b, "ours", plain.chain, vm.disks[0]!.path);
+            if (m.code !== 0)
+                throw new Error(`our restore of the plain chain failed: ${m.stderr.trim().split("\n").pop()}`);
+            record(row(b, MAP_RESTORE, b.dataBytes), m);
+            await convertFloor(b, image, MAP_RESTORE_FLOOR);
+            fs.rmSync(out, { recursive: true, force: true });
             await timedMapping(b, lz4.chain, lz4.expected, MAP_START_Z, MAP_READ_Z, round);
         }
         await deleteAllCheckpoints(vm.name);
@@ -435,6 +459,7 @@ function mappingGoals(b: Bench): Goal[] {
         { goal: "virtnbdmap start until serving (plain and lz4 chains)", target: "<= 2 s", value: Number.isNaN(start) ? "n/a" : `${(start / 1000).toFixed(2)} s`, pass: Number.isNaN(start) ? null : start <= 2000 },
         // Time of the raw file's read over the mapped read's = the mapped read's throughput share.
         ratioGoal("mapped point read throughput / restored raw file read throughput (plain)", get(RAW_READ), get(MAP_READ), ">=", 0.7),
+        ratioGoal("ours restore of the chain / qemu-img convert of the same data", get(MAP_RESTORE), get(MAP_RESTORE_FLOOR), "<=", 1.5),
     ];
 }
 
@@ -484,6 +509,7 @@ function goals(b: Bench): Goal[] {
     }
     out.push(...fragmentedGoals(b));
     out.push(ratioGoal("Python restore / ours restore", get("Python virtnbdrestore (Python's full)"), get("ours virtnbdrestore (Python's full)"), ">=", 2));
+    out.push(ratioGoal("ours restore / qemu-img convert of the same data", get("ours virtnbdrestore (Python's full)"), get(CONVERT_FLOOR), "<=", 1.5));
     const ourRss = [...b.rows.values()].filter(r => r.label.startsWith("ours") && !r.unavailable).map(peakRss).filter((v): v is number => v !== null);
     const maxRss = ourRss.length > 0 ? Math.max(...ourRss) : null;
     out.push({ goal: "peak RSS of our CLIs (max over all runs)", target: "<= 150 MB", value: maxRss === null ? "n/a" : `${(maxRss / 1e6).toFixed(0)} MB`, pass: maxRss === null ? null : maxRss <= 150e6 });

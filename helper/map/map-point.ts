@@ -9,15 +9,13 @@
 // file. Each disk gets an index (build-index.ts) and one nbdkit with our plugin; the mapping lives as
 // long as the process that made it (or until stop()).
 import path from "node:path";
-import { writeNewFile } from "../fs/safe-open.ts";
 import { ChainError } from "../restore/chain.ts";
 import { checkPoint, type PointSelection } from "../restore/check-point.ts";
 import { requireChecksum } from "../restore/checksum.ts";
 import { openBackupFolder } from "../restore/plan.ts";
-import { buildMapIndex } from "./build-index.ts";
-import { encodeMapIndex } from "./index-file.ts";
 import { MapDir } from "./map-dirs.ts";
-import { NbdkitServer } from "./nbdkit-server.ts";
+import type { NbdkitServer } from "./nbdkit-server.ts";
+import { serveChain } from "./serve-chain.ts";
 
 export interface MapRequest {
     /** A chain's folder (a VM folder's first chain, or its chain-N subfolder). */
@@ -89,14 +87,7 @@ export async function mapPoint(req: MapRequest): Promise<Mapping> {
     try {
         const disks: MappedDisk[] = [];
         for (const chain of checked.chains) {
-            const index = dir.file(`${chain.dev}.index`);
-            await writeNewFile(index, encodeMapIndex(await buildMapIndex(folder.dir, chain.members)));
-            let server: NbdkitServer;
-            try {
-                server = await NbdkitServer.start(index, dir.file(`${chain.dev}.sock`), pid => dir.addServer(pid));
-            } catch (err) {
-                throw new ChainError(`cannot map disk ${chain.dev}: ${(err as Error).message}`);
-            }
+            const server = await serveChain(dir, folder.dir, chain.dev, chain.members);
             servers.push(server);
             const base = chain.members[0].meta;
             disks.push({
