@@ -85,7 +85,13 @@ export function removeStaleMaps(now = Date.now()): string[] {
         } catch {
             owner = undefined;
         }
-        if (owner ? ownerAlive(owner) : now - fs.lstatSync(dir).mtimeMs < UNOWNED_GRACE_MS)
+        let age: number;
+        try {
+            age = now - fs.lstatSync(dir).mtimeMs;
+        } catch {
+            continue;  // removed meanwhile (another mapping cleaning up)
+        }
+        if (owner ? ownerAlive(owner) : age < UNOWNED_GRACE_MS)
             continue;
         for (const pid of Array.isArray(owner?.servers) ? owner.servers : []) {
             if (Number.isSafeInteger(pid) && isServerOf(pid, dir))

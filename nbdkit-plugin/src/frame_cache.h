@@ -18,6 +18,7 @@ void frame_cache_free (void);
 
 /* Copies `count` bytes at `skip` of the decompressed frame `key` into `buf`. Returns 0, or -1 with
  * nbdkit_error() said and errno set (EIO: the frame is damaged; the read fails, nothing is served). */
-int frame_cache_read (const struct frame_key *key, const char *file, void *buf, uint64_t skip, uint32_t count);
+int frame_cache_read (const struct frame_key *key, const char *file, void *buf, uint64_t skip,
+                      uint32_t count);
 
 #endif

@@ -101,7 +101,7 @@ static int
 open_files (void)
 {
   fd_count = map.header->file_count;
-  fds = malloc (fd_count * sizeof *fds + 1);
+  fds = calloc (fd_count ? fd_count : 1, sizeof *fds);
   if (!fds) {
     nbdkit_error ("cannot allocate the file table");
     return -1;
@@ -120,7 +120,8 @@ open_files (void)
     uint64_t mtime = (uint64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     if ((uint64_t) st.st_size != f->size || mtime != f->mtime_ns || (uint64_t) st.st_dev != f->dev
         || (uint64_t) st.st_ino != f->ino) {
-      nbdkit_error ("%s: changed since it was indexed (size, time or inode differ): map the point again", file);
+      nbdkit_error ("%s: changed since it was indexed (size, time or inode differ): map the point again",
+                    file);
       return -1;
     }
     posix_fadvise (fds[i], 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -19,6 +19,8 @@ import { mapPoint } from "../../helper/map/map-point.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
 import { processAlive } from "../../helper/tools/proc.ts";
+import { encodeMapIndex, type MapIndex } from "../../helper/map/index-file.ts";
+import { NbdkitServer } from "../../helper/map/nbdkit-server.ts";
 
 let stopLibvirtd: () => Promise<void> = async () => {};
 let tmp = "";
@@ -275,4 +277,42 @@ test("two mappings of one point do not collide; a killed mapper's leftovers go a
         removePluginState([uuid]);
     }
     await vm.cleanup();
+});
+
+test("the plugin serves what its index names, and refuses a damaged index or a file changed since, naming them", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "plugin-"));
+    const data = path.join(dir, "vda.full.data");
+    fs.writeFileSync(data, Buffer.concat([Buffer.alloc(100, 0x41), Buffer.alloc(4096, 0x42)]));
+    const st = fs.statSync(data, { bigint: true });
+    const file = { path: data, lz4: false, size: st.size, mtimeNs: st.mtimeNs, dev: st.dev, ino: st.ino };
+    // Disk: 4 KiB zeroes, then the file's 4 KiB of 0x42 (at byte 100 of the file).
+    const index = (storedLength = 4096): MapIndex => ({
+        diskSize: 8192,
+        files: [file],
+        extents: [
+            { offset: 0, length: 4096, file: null, fileOffset: 0, storedLength: 0, frameOffset: 0, frameLength: 4096 },
+            { offset: 4096, length: 4096, file: 0, fileOffset: 100, storedLength, frameOffset: 4096, frameLength: storedLength },
+        ],
+    });
+    const serve = async (name: string, i: MapIndex) => {
+        const at = path.join(dir, `${name}.index`);
+        fs.writeFileSync(at, encodeMapIndex(i));
+        return NbdkitServer.start(at, path.join(dir, `${name}.sock`), () => {});
+    };
+
+    const server = await serve("good", index());
+    const handle = new Handle();
+    try {
+        await handle.connectUri(server.uri);
+        const disk = await handle.pread(Buffer.alloc(8192), 0);
+        assert.ok(disk.subarray(0, 4096).every(b => b === 0) && disk.subarray(4096).every(b => b === 0x42));
+        assert.deepEqual(await blockMap(server.uri), [[0, 4096, 3], [4096, 4096, 0]]);
+    } finally {
+        handle.close();
+        await server.stop();
+    }
+    await assert.rejects(serve("past-end", index(8192)), /damaged map index: an extent's bytes lie past the end of its file/);
+    await assert.rejects(serve("garbage", { ...index(), extents: [] }), /damaged map index: the disk is empty/);
+    fs.utimesSync(data, new Date(), new Date(Date.now() - 5000));
+    await assert.rejects(serve("changed", index()), new RegExp(`${data}: changed since it was indexed`));
 });
