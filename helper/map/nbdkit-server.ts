@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { pluginPath } from "nbdkit-virtnbdbackup-plugin";
 import { accepts } from "../engine/qemu-nbd.ts";
+import { terminateChild } from "../tools/proc.ts";
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -70,14 +71,8 @@ export class NbdkitServer {
     }
 
     /** Ends the server (SIGTERM, SIGKILL after `graceMs`); safe to call any number of times. */
-    async stop(graceMs = 5_000): Promise<void> {
-        if (this.child.exitCode === null && this.child.signalCode === null) {
-            this.child.kill("SIGTERM");
-            const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-            await this.exited;
-            clearTimeout(timer);
-        }
-        await this.exited;
+    stop(graceMs = 5_000): Promise<void> {
+        return terminateChild(this.child, this.exited, graceMs);
     }
 
     /** Kills the server without waiting (process exit paths). */

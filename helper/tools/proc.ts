@@ -1,5 +1,6 @@
 // What /proc says about a process: before the helper (root) signals a pid taken from a file, it makes
 // sure the pid is still our backup CLI for that VM and not a process that reused the number.
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -63,4 +64,15 @@ export function processStartTime(pid: number): string | null {
     } catch {
         return null;
     }
+}
+
+/** Ends a child we started: SIGTERM, SIGKILL after `graceMs`; resolves once `exited` does. */
+export async function terminateChild(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
+    if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+    }
+    await exited;
 }

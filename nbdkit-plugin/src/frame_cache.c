@@ -4,6 +4,7 @@
  * and content checksums, and the size must be the one the index says: damage is an I/O error, never
  * wrong data. */
 #include "frame_cache.h"
+#include "read_all.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -58,22 +59,6 @@ static int
 same_key (const struct frame_key *a, const struct frame_key *b)
 {
   return a->fd == b->fd && a->file_offset == b->file_offset;
-}
-
-static int
-read_all (int fd, char *buf, uint64_t length, uint64_t offset)
-{
-  while (length > 0) {
-    ssize_t got = pread (fd, buf, length, offset);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0)
-      return -1;
-    buf += got;
-    length -= got;
-    offset += got;
-  }
-  return 0;
 }
 
 /* Reads and decompresses one frame into `out` (frame_length bytes). */

@@ -19,6 +19,7 @@
 
 #include "frame_cache.h"
 #include "map_index.h"
+#include "read_all.h"
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
@@ -172,21 +173,12 @@ static int
 read_plain (const struct map_extent *e, char *buf, uint64_t offset, uint32_t count)
 {
   uint64_t at = e->file_offset + (offset - e->frame_offset);
-  const char *file = map_index_path (&map, e->file);
 
-  while (count > 0) {
-    ssize_t got = pread (fds[e->file], buf, count, at);
-    if (got < 0 && errno == EINTR)
-      continue;
-    if (got <= 0) {
-      nbdkit_error ("%s: cannot read %" PRIu32 " bytes at byte %" PRIu64 ": %s", file, count, at,
-                    got < 0 ? strerror (errno) : "the file is shorter");
-      errno = EIO;
-      return -1;
-    }
-    buf += got;
-    count -= got;
-    at += got;
+  if (read_all (fds[e->file], buf, count, at) == -1) {
+    nbdkit_error ("%s: cannot read %" PRIu32 " bytes at byte %" PRIu64 ": %s", map_index_path (&map, e->file),
+                  count, at, errno ? strerror (errno) : "the file is shorter");
+    errno = EIO;
+    return -1;
   }
   return 0;
 }
