@@ -6,7 +6,7 @@ import type { Mapping } from "../map/map-point.ts";
 /** What the mapping serves, as one JSON object (the page and scripts read it). */
 export function describeMapping(m: Mapping): object {
     return {
-        event: "mapped", point: m.point, checkpoint: m.checkpoint,
+        event: "mapped", point: m.point, checkpoint: m.checkpoint, warnings: m.warnings,
         disks: m.disks.map(d => ({ dev: d.dev, uri: d.uri, socket: d.socket, size: d.size, diskFormat: d.diskFormat, files: d.files })),
     };
 }

@@ -14,7 +14,7 @@ const program = new Command("virtnbdmap")
     .option("-f, --file <files>", "as the Python virtnbdmap: the data files of one disk to map, in order (comma separated)")
     .option("-u, --until <checkpoint>", "the restore point: checkpoint (virtnbdbackup.N), data file or diff ident; default the newest")
     .option("--disk <dev>", "map only this disk (target dev, e.g. vda)")
-    .option("--verify", "check every file's .chksum before serving (reads the whole chain once)")
+    .option("--verify", "check every file's .chksum (where there is one) before serving (reads the whole chain once)")
     .option("-n, --noprogress", "accepted for compatibility (nothing is copied, so there is no progress)")
     .option("--json", "print the mapping as one JSON line on stdout")
     .version(VERSION, "-V, --version")
@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     const flags = program.opts<Flags>();
     const mapping = await mapPoint(requestOf(flags));
     const stopped = waitForStop(mapping);
+    for (const warning of flags.json ? [] : mapping.warnings)
+        process.stderr.write(`warning: ${warning}\n`);
     if (flags.json) {
         process.stdout.write(JSON.stringify(describeMapping(mapping)) + "\n");
     } else {

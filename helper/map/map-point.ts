@@ -56,6 +56,8 @@ export interface Mapping {
     /** The point's checkpoint name. */
     checkpoint: string;
     disks: MappedDisk[];
+    /** What the point's check said and did not refuse (unfinished files ignored, disks without a backup, raw images). */
+    warnings: string[];
     /** The folder holding the sockets (root's, 0700), removed by stop(). */
     dir: string;
     /** Ends the servers and removes the directory; safe to call any number of times. */
@@ -100,6 +102,7 @@ export async function mapPoint(req: MapRequest): Promise<Mapping> {
             point: checked.point.name,
             checkpoint: checked.point.meta.checkpointName,
             disks,
+            warnings: checked.warnings,
             dir: dir.dir,
             stop: () => stopped ??= Promise.all(servers.map(s => s.stop())).then(() => dir.remove()),
             killNow,

@@ -1,6 +1,6 @@
 // `helper map-restore-point --domain NAME --point POINT [--chain C] [--disk DEV]`: serves the disks of one
 // restore point of the VM's backup folder read-only over NBD (helper/map/map-point.ts), prints one JSON
-// line, {"event":"mapped","point":..,"checkpoint":..,"disks":[{"dev","uri","socket","size","diskFormat","files"}]},
+// line, {"event":"mapped","point":..,"checkpoint":..,"warnings":[..],"disks":[{"dev","uri","socket","size","diskFormat","files"}]},
 // and keeps serving until SIGTERM/SIGINT/SIGHUP or its stdin closes (the page's channel going away);
 // then it stops the servers, removes the sockets' folder and prints {"event":"stopped"}. The point must
 // be a complete restore point of the VM's folder: the page names a point, never a path.
