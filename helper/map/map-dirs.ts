@@ -1,6 +1,7 @@
 // Where a mapping keeps its index files and NBD sockets: a directory of a random name under
-// /run/virtnbdbackup/maps (root's, 0700, see backup/run-dir.ts), one per mapping, so two mappings of the
-// same point, by one user or two, never share a name. Its owner.json names the process that made it
+// /run/virtnbdbackup/maps (root's, see backup/run-dir.ts), one per mapping, so two mappings of the
+// same point, by one user or two, never share a name. It is 0700; a mapping for another user (QEMU's, for
+// a VM started on it) is 0711 with the sockets given to that user: it can connect, list nothing, change nothing. Its owner.json names the process that made it
 // (pid and start time, so a reused pid is not taken for it) and the nbdkit servers it started; a mapping
 // whose owner died (SIGKILL) is removed by the next one that starts.
 import { randomBytes } from "node:crypto";
@@ -28,14 +29,23 @@ export class MapDir {
 
     private constructor(readonly dir: string) {}
 
-    /** Makes a new mapping directory (after removing what dead mappings left). */
-    static create(): MapDir {
+    /** Makes a new mapping directory (after removing what dead mappings left); `traversable`: 0711. */
+    static create(traversable = false): MapDir {
         removeStaleMaps();
-        const dir = path.join(privateDir(MAPS_DIR, 0o700), randomBytes(8).toString("hex"));
+        // 0711: a socket's owner other than root reaches it by its (unguessable) path.
+        const dir = path.join(privateDir(MAPS_DIR, 0o711), randomBytes(8).toString("hex"));
         fs.mkdirSync(dir, { mode: 0o700 });  // fails if anything is there
+        if (traversable)
+            fs.chmodSync(dir, 0o711);
         const made = new MapDir(dir);
         made.save();
         return made;
+    }
+
+    /** Lets `owner` (and root) connect to a socket of this mapping, and no one else. */
+    giveSocket(socket: string, owner: { uid: number; gid: number }): void {
+        fs.lchownSync(socket, owner.uid, owner.gid);
+        fs.chmodSync(socket, 0o600);
     }
 
     file(name: string): string {

@@ -4,6 +4,9 @@
 //   mapping.disks[0].uri   // "nbd+unix:///?socket=/run/virtnbdbackup/maps/<random>/vda.sock"
 //   await mapping.stop();  // ends the servers and removes the directory
 //
+// Options: disk (one disk only), sequence (exact files), verifyChecksums, socketOwner (a user other than
+// root who may connect, e.g. QEMU's for a VM started on the mapping).
+//
 // The point is selected and checked exactly as a restore does (check-point.ts: chain, foreign files, every
 // member's frame structure): what a restore refuses is refused here with the same message, naming the
 // file. Each disk gets an index (build-index.ts) and one nbdkit with our plugin; the mapping lives as
@@ -32,6 +35,11 @@ export interface MapRequest {
      * it); damage inside an uncompressed payload only a checksum can find.
      */
     verifyChecksums?: boolean;
+    /**
+     * Who may connect besides root: the sockets become this user's (0600) in a 0711 folder. For a VM started
+     * on the mapping, QEMU's user (backup/job-dir.ts qemuOwner()); default root only.
+     */
+    socketOwner?: { uid: number; gid: number };
 }
 
 export interface MappedDisk {
@@ -79,7 +87,7 @@ export async function mapPoint(req: MapRequest): Promise<Mapping> {
                 throw new ChainError(err.message, m.name);
             });
     }
-    const dir = MapDir.create();
+    const dir = MapDir.create(req.socketOwner !== undefined);
     const servers: NbdkitServer[] = [];
     const killNow = () => {
         for (const s of servers)
@@ -91,6 +99,8 @@ export async function mapPoint(req: MapRequest): Promise<Mapping> {
         for (const chain of checked.chains) {
             const server = await serveChain(dir, folder.dir, chain.dev, chain.members);
             servers.push(server);
+            if (req.socketOwner)
+                dir.giveSocket(server.socket, req.socketOwner);
             const base = chain.members[0].meta;
             disks.push({
                 dev: chain.dev, uri: server.uri, socket: server.socket, size: base.virtualSize, diskFormat: base.diskFormat,

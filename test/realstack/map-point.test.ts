@@ -15,6 +15,7 @@ import { TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourCli, ourRestoreOk, PY_BACKUP } from "../lib/backup-cli.ts";
 import { startMap, startMapProcess } from "../lib/map-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
+import { createLocalUser } from "../lib/local-user.ts";
 import { mapPoint } from "../../helper/map/map-point.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
@@ -234,6 +235,19 @@ test("two mappings of one point do not collide; a killed mapper's leftovers go a
         assert.ok(!fs.existsSync(a.dir));
         const r = await run("nbdinfo", ["--size", b.disks[0].uri]);
         assert.equal(r.stdout.trim(), String(2 ** 41), "the other mapping still serves");
+
+        // A mapping for another user (QEMU's, for a VM started on it): that user connects, others do not.
+        const user = await createLocalUser();
+        const c = await mapPoint({ folder: backup, socketOwner: { uid: user.uid, gid: user.gid } });
+        try {
+            assert.equal((await user.run("nbdinfo", ["--size", c.disks[0].uri])).stdout.trim(), String(2 ** 41));
+            assert.notEqual((await user.run("nbdinfo", ["--size", b.disks[0].uri])).code, 0, "a root-only mapping stays root's");
+            assert.notEqual((await run("runuser", ["-u", "nobody", "--", "nbdinfo", "--size", c.disks[0].uri])).code, 0, "nobody else connects");
+            assert.equal(fs.statSync(c.dir).mode & 0o777, 0o711);
+        } finally {
+            await c.stop();
+            await user.remove();
+        }
     } finally {
         await a.stop();
         await b.stop();
