@@ -7,15 +7,15 @@ MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 METAINFODIR = $(DESTDIR)$(PREFIX)/share/metainfo
 METAINFO = org.cockpit_project.virtnbdbackup.metainfo.xml
 CRON_FILE ?= /etc/cron.d/cockpit-virtnbdbackup
-# The CLIs are installed as cockpit-<tool>: Debian's virtnbdbackup package owns /usr/bin/virtnbdbackup.
-CLIS = virtnbdbackup virtnbdrestore
+# The CLIs are installed as cockpit-<tool>: Debian's virtnbdbackup package owns /usr/bin/virtnbdbackup (and virtnbdmap).
+CLIS = virtnbdbackup virtnbdrestore virtnbdmap
 # What the native packages in dist/helper/node_modules need only to build (node-gyp's files, types, docs).
 BUILD_ONLY = -name '*.mk' -o -name Makefile -o -name config.gypi -o -name binding.gyp -o -name tsconfig.json \
 	-o -name '*.Makefile' -o -name '*.d.ts' -o -name README.md -o -name rebuild.js
 
 all: dist/manifest.json
 
-dist/manifest.json: $(shell find src helper po libnbd-node/src codec-node/src fileio-node/src addon-tools -type f 2>/dev/null) manifest.json package.json build.mjs
+dist/manifest.json: $(shell find src helper po libnbd-node/src codec-node/src fileio-node/src nbdkit-plugin/src addon-tools -type f 2>/dev/null) manifest.json package.json build.mjs
 	npm run build
 
 # The npm dependencies, exactly as the committed lock file says (needs the npm registry once).
@@ -86,6 +86,6 @@ pot:
 	npm run pot
 
 clean:
-	rm -rf dist man libnbd-node/build codec-node/build fileio-node/build
+	rm -rf dist man libnbd-node/build codec-node/build fileio-node/build nbdkit-plugin/build
 
 .PHONY: all man install uninstall deb devel-install devel-uninstall check pot clean

@@ -19,7 +19,7 @@ const dev = args.has("--dev");
 
 // Native modules cannot be bundled; they are copied into dist/helper/node_modules so that
 // Node's own resolution finds them beside the bundle, wherever dist/ is installed.
-const NATIVE = ["libnbd-node", "codec-node", "fileio-node"];
+const NATIVE = ["libnbd-node", "codec-node", "fileio-node", "nbdkit-virtnbdbackup-plugin"];
 // What the native packages load besides their own .node file and system libraries.
 const NATIVE_RUNTIME = ["addon-tools"];
 
@@ -97,6 +97,7 @@ async function buildHelper() {
     const entries = {
         virtnbdbackup: "helper/cli/virtnbdbackup.ts",
         virtnbdrestore: "helper/cli/virtnbdrestore.ts",
+        virtnbdmap: "helper/cli/virtnbdmap.ts",
         helper: "helper/cli/helper.ts",
     };
     await esbuild.build({

@@ -18,7 +18,9 @@ import { queueRows } from "./lib/queue.ts";
 import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
 import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
-import { backupCmd, deleteAllCheckpoints, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
+import { backupCmd, deleteAllCheckpoints, ourCli, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
+import { runOk } from "../test/lib/exec.ts";
+import { startMapProcess } from "../test/lib/map-cli.ts";
 
 const MiB = 2 ** 20;
 const benchDir = path.dirname(new URL(import.meta.url).pathname);
@@ -159,6 +161,30 @@ async function restoreOnce(b: Bench, tool: Tool, input: string, diskPath = b.vm.
     return { m, out, image: restoredImage(out, diskPath) };
 }
 
+const CONVERT_FLOOR = "floor: qemu-img convert of the restored image → qcow2 + fdatasync (durable like ours)";
+const CONVERT_UNSYNCED = "qemu-img convert of the restored image → qcow2, not flushed (info)";
+
+/**
+ * The restore's floor: qemu-img convert (its defaults: through the page cache, no flush) of the same data,
+ * a restored image, into a new qcow2, then one fdatasync of it, as our restore makes its image durable
+ * before it names it. The convert alone is recorded too (`unsynced`).
+ */
+async function convertFloor(b: Bench, image: string, label = CONVERT_FLOOR, unsynced = CONVERT_UNSYNCED): Promise<void> {
+    const copy = path.join(b.work, "convert-floor.qcow2");
+    await beforeTimedRun(b);
+    try {
+        const m = await measureOk(label, "qemu-img", ["convert", "-O", "qcow2", image, copy]);
+        const started = performance.now();
+        const fh = await fs.promises.open(copy, "r");
+        await fh.datasync();
+        await fh.close();
+        record(row(b, label, b.dataBytes), m, m.wallMs + performance.now() - started);
+        record(row(b, unsynced, b.dataBytes), m);
+    } finally {
+        fs.rmSync(copy, { force: true });
+    }
+}
+
 /** Restore of the Python tool's full backup with both restore CLIs, alternating; each result checked once. */
 async function restores(b: Bench, pyPlain: string): Promise<void> {
     const tools: Tool[] = b.cfg.python ? ["python", "ours"] : ["ours"];
@@ -181,6 +207,8 @@ async function restores(b: Bench, pyPlain: string): Promise<void> {
                 if (round === 0)
                     await b.checks.sameImage(`${label(tool)} restored exactly`, image, b.vm.expectedPath(0));
                 record(row(b, label(tool), b.dataBytes), m);
+                if (tool === "ours")
+                    await convertFloor(b, image);
             } finally {
                 fs.rmSync(out, { recursive: true, force: true });
             }
@@ -349,6 +377,105 @@ async function fragmentedCase(b: Bench, c: FragmentedCase): Promise<void> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// A mapped restore point (virtnbdmap): how long until it serves, and a sequential read of it against the
+// same data read from the restored raw file, for a plain and an lz4 chain (full + inc) of a VM like the
+// main one.
+
+const MAP_START = "ours virtnbdmap: start until serving (plain chain)";
+const MAP_START_Z = "ours virtnbdmap: start until serving (lz4 chain)";
+const MAP_READ = "nbdcopy mapped point → null: (plain chain)";
+const MAP_READ_Z = "nbdcopy mapped point → null: (lz4 chain, info)";
+const RAW_READ = "nbdcopy restored raw file → null:";
+const MAP_RESTORE = "ours virtnbdrestore (plain chain: full + inc)";
+const MAP_RESTORE_FLOOR = "floor: qemu-img convert of its restored image → qcow2 + fdatasync";
+const MAP_RESTORE_UNSYNCED = "qemu-img convert of its restored image → qcow2, not flushed (info)";
+
+/** The chain of one compression: full, then an inc after `incLarge` new bytes; checked by a restore (kept as raw). */
+async function mapChain(b: Bench, vm: TestVm, compress: boolean): Promise<{ chain: string; raw: string; expected: string }> {
+    await deleteAllCheckpoints(vm.name);
+    const chain = freshDir(b, `map-chain${compress ? "-z" : ""}`);
+    for (const level of ["full", "inc"]) {
+        if (level === "inc")
+            await vm.write(0, { offset: b.cfg.incSmall, length: b.cfg.incLarge, random: true, seed: compress ? 92 : 91 });
+        const c = backupCmd("ours", vm.name, level, chain, compress);
+        await measureOk(`ours ${level} (map chain)`, c.cmd, c.args);
+    }
+    const expected = await vm.snapshotExpected(0, `map${compress ? "-z" : ""}`);
+    const { out, image } = await restoreOnce(b, "ours", chain, vm.disks[0]!.path);
+    await b.checks.sameImage(`our ${compress ? "lz4 " : ""}chain for mapping, restored`, image, expected);
+    const raw = path.join(b.work, `map-restored${compress ? "-z" : ""}.raw`);
+    await runOk("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
+    fs.rmSync(out, { recursive: true, force: true });
+    return { chain, raw, expected };
+}
+
+/**
+ * Times the start of a mapping and a sequential read of it; the first round checks it against the expected
+ * image. Returns the data bytes of the mapped disk (what its block status calls data).
+ */
+async function timedMapping(b: Bench, chain: string, expected: string, startLabel: string, readLabel: string, round: number): Promise<number> {
+    await beforeTimedRun(b);
+    const started = performance.now();
+    const map = await startMapProcess([ourCli("virtnbdmap"), "--json", "-i", chain]);
+    const startMs = performance.now() - started;
+    const forget = onCleanup("mapping", async () => { await map.stop() });
+    try {
+        const r = row(b, startLabel, 0);
+        r.wallMs.push(startMs);
+        r.peakRss.push(null);
+        r.cpuSeconds.push(null);
+        if (round === 0)
+            await b.checks.sameImage(`${readLabel}: the mapped point`, map.disks[0].uri, expected);
+        const bytes = await dataBytesOf(map.disks[0].uri);
+        await dropCaches();
+        record(row(b, readLabel, bytes), await measureOk(readLabel, "nbdcopy", [map.disks[0].uri, "null:"]));
+        return bytes;
+    } finally {
+        forget();
+        await map.stop();
+    }
+}
+
+async function mappedPoint(b: Bench): Promise<void> {
+    log(`mapping: building a VM (${b.cfg.diskSize} disk)...`);
+    const vm = await TestVm.create({ disks: [{ size: b.cfg.diskSize, writes: b.cfg.writes }] });
+    const forget = onCleanup("mapping VM", () => vm.cleanup());
+    try {
+        const plain = await mapChain(b, vm, false);
+        const lz4 = await mapChain(b, vm, true);
+        for (let round = 0; round < b.cfg.reps; round++) {
+            log(`mapping: round ${round + 1}/${b.cfg.reps}`);
+            const bytes = await timedMapping(b, plain.chain, plain.expected, MAP_START, MAP_READ, round);
+            await beforeTimedRun(b);
+            record(row(b, RAW_READ, bytes), await measureOk(RAW_READ, "nbdcopy", [plain.raw, "null:"]));
+            b.dataBytes = bytes;
+            const { m, out, image } = await restoreOnce(b, "ours", plain.chain, vm.disks[0]!.path);
+            if (m.code !== 0)
+                throw new Error(`our restore of the plain chain failed: ${m.stderr.trim().split("\n").pop()}`);
+            record(row(b, MAP_RESTORE, b.dataBytes), m);
+            await convertFloor(b, image, MAP_RESTORE_FLOOR, MAP_RESTORE_UNSYNCED);
+            fs.rmSync(out, { recursive: true, force: true });
+            await timedMapping(b, lz4.chain, lz4.expected, MAP_START_Z, MAP_READ_Z, round);
+        }
+        await deleteAllCheckpoints(vm.name);
+    } finally {
+        forget();
+        await vm.cleanup();
+    }
+}
+
+function mappingGoals(b: Bench): Goal[] {
+    const get = (label: string) => median(b.rows.get(label));
+    const start = Math.max(get(MAP_START) ?? NaN, get(MAP_START_Z) ?? NaN);
+    return [
+        { goal: "virtnbdmap start until serving (plain and lz4 chains)", target: "<= 2 s", value: Number.isNaN(start) ? "n/a" : `${(start / 1000).toFixed(2)} s`, pass: Number.isNaN(start) ? null : start <= 2000 },
+        // Time of the raw file's read over the mapped read's = the mapped read's throughput share.
+        ratioGoal("mapped point read throughput / restored raw file read throughput (plain)", get(RAW_READ), get(MAP_READ), ">=", 0.7),
+        ratioGoal("ours restore of the chain / qemu-img convert of the same data", get(MAP_RESTORE), get(MAP_RESTORE_FLOOR), "<=", 1.5),
+    ];
+}
+
 function fragmentedCases(b: Bench): FragmentedCase[] {
     const all = b.cfg.name === "smoke" ? FRAGMENTED_SMOKE : FRAGMENTED_FULL;
     // --case=<text>: only the cases whose name contains it.
@@ -395,6 +522,7 @@ function goals(b: Bench): Goal[] {
     }
     out.push(...fragmentedGoals(b));
     out.push(ratioGoal("Python restore / ours restore", get("Python virtnbdrestore (Python's full)"), get("ours virtnbdrestore (Python's full)"), ">=", 2));
+    out.push(ratioGoal("ours restore / qemu-img convert of the same data", get("ours virtnbdrestore (Python's full)"), get(CONVERT_FLOOR), "<=", 1.5));
     const ourRss = [...b.rows.values()].filter(r => r.label.startsWith("ours") && !r.unavailable).map(peakRss).filter((v): v is number => v !== null);
     const maxRss = ourRss.length > 0 ? Math.max(...ourRss) : null;
     out.push({ goal: "peak RSS of our CLIs (max over all runs)", target: "<= 150 MB", value: maxRss === null ? "n/a" : `${(maxRss / 1e6).toFixed(0)} MB`, pass: maxRss === null ? null : maxRss <= 150e6 });
@@ -478,6 +606,14 @@ async function main(): Promise<number> {
         for (const c of fragmentedCases(b))
             await fragmentedCase(b, c);
         process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(fragmentedGoals(b)) + "\n");
+        return 0;
+    }
+    // --map: only the mapped restore point rows (virtnbdmap), on a VM of their own.
+    if (process.argv.includes("--map")) {
+        const b: Bench = { cfg, vm: undefined as unknown as TestVm, work, checks: new Checks(), rows: new Map(), dataBytes: 0, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };
+        unfinished = b;
+        await mappedPoint(b);
+        process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(mappingGoals(b)) + "\n");
         return 0;
     }
     log(`${cfg.name} benchmark: building the VM (${cfg.diskSize} disk)...`);

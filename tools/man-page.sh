@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Writes the man page of one built CLI from its --help and --version (help2man), under the name it is
-# installed as. Usage: man-page.sh virtnbdbackup|virtnbdrestore OUT.1
+# installed as. Usage: man-page.sh virtnbdbackup|virtnbdrestore|virtnbdmap OUT.1
 set -euo pipefail
 tool=$1 out=$2
 cd "$(dirname "$0")/.."
 case "$tool" in
     virtnbdbackup) summary="back up libvirt/QEMU virtual machines in virtnbdbackup's format" other=virtnbdrestore ;;
     virtnbdrestore) summary="restore, verify or dump virtnbdbackup backups" other=virtnbdbackup ;;
+    virtnbdmap) summary="serve a restore point of virtnbdbackup backups read-only over NBD" other=virtnbdrestore ;;
     *) echo "man-page.sh: no such CLI: $tool" >&2; exit 1 ;;
 esac
 command -v help2man >/dev/null || { echo "man-page.sh: help2man is not installed (apt install help2man)" >&2; exit 1; }

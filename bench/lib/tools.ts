@@ -26,7 +26,7 @@ export async function snapshotOurClis(workDir: string): Promise<void> {
     const copy = path.join(workDir, "helper");
     fs.cpSync(cliDir, copy, { recursive: true });
     // A copy taken while someone rebuilds dist/ may lack the native binding: fail here, not mid-run.
-    for (const name of ["virtnbdbackup", "virtnbdrestore"] as const) {
+    for (const name of ["virtnbdbackup", "virtnbdrestore", "virtnbdmap"] as const) {
         const r = await run(process.execPath, [path.join(copy, `${name}.js`), "--version"]);
         if (r.code !== 0)
             throw new Error(`${path.join(cliDir, name)}.js does not start (run "node build.mjs --helper"; is dist/ being rebuilt?): ${r.stderr.trim().split("\n").find(l => l.startsWith("Error")) ?? r.stderr.trim().split("\n")[0]}`);
@@ -35,7 +35,7 @@ export async function snapshotOurClis(workDir: string): Promise<void> {
 }
 
 /** Path of one of our built CLIs. */
-export function ourCli(name: "virtnbdbackup" | "virtnbdrestore"): string {
+export function ourCli(name: "virtnbdbackup" | "virtnbdrestore" | "virtnbdmap"): string {
     return path.join(cliDir, `${name}.js`);
 }
 

@@ -13,6 +13,7 @@ import { addRestoreJobCommands } from "./commands/restore-job.ts";
 import { addPruneCommand } from "./commands/prune.ts";
 import { addCheckFolderCommand } from "./commands/check-folder.ts";
 import { addHistoryCommands } from "./commands/history.ts";
+import { addMapPointCommand } from "./commands/map-point.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -36,6 +37,7 @@ function buildProgram(): Command {
     addRestoreJobCommands(program);
     addPruneCommand(program);
     addHistoryCommands(program);
+    addMapPointCommand(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

@@ -6,6 +6,7 @@ import net from "node:net";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { terminateChild } from "../tools/proc.ts";
 
 export interface QemuNbdOptions {
     /** Image format: qcow2 or raw (never probed: a raw image could pretend to be qcow2). */
@@ -117,12 +118,7 @@ export class QemuNbdServer {
     async stop(graceMs = 10_000): Promise<void> {
         if (!this.stopped) {
             this.stopped = true;
-            if (this.child.exitCode === null && this.child.signalCode === null) {
-                this.child.kill("SIGTERM");
-                const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-                await this.exited;
-                clearTimeout(timer);
-            }
+            await terminateChild(this.child, this.exited, graceMs);
         }
         await this.exited;
         await fsp.rm(this.dir, { recursive: true, force: true });
@@ -142,7 +138,7 @@ export class QemuNbdServer {
 }
 
 /** Whether a unix socket accepts a connection (closed again at once). */
-function accepts(socket: string): Promise<boolean> {
+export function accepts(socket: string): Promise<boolean> {
     return new Promise(resolve => {
         const probe = net.connect(socket);
         probe.once("connect", () => {

@@ -1,6 +1,7 @@
 // Reads a virtnbdbackup stream file (format v2). open() checks the whole frame structure up front
 // (headers only: payloads are skipped, using the compression trailer's sizes when compressed), so a
 // damaged file fails before anything is restored, with the file and byte offset in the message.
+import type { BigIntStats } from "node:fs";
 import fsp from "node:fs/promises";
 import { lz4DecompressFrame } from "codec-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
@@ -19,7 +20,7 @@ export interface StreamSourceOptions {
 }
 
 /** One stored piece of a data frame: all of it when uncompressed, one lz4 frame when compressed. */
-interface StoredPiece {
+export interface StoredPiece {
     /** Disk offset and uncompressed length. */
     offset: number;
     length: number;
@@ -178,6 +179,16 @@ export class StreamSource implements Source {
         return chunk.offset === piece.offset && chunk.length === piece.length
             ? data
             : data.subarray(chunk.offset - piece.offset, chunk.offset - piece.offset + chunk.length);
+    }
+
+    /** Every stored piece of the data, in disk order (what a mapping reads from: helper/map). */
+    storedPieces(): StoredPiece[] {
+        return this.dataFrames.flatMap(f => f.pieces);
+    }
+
+    /** fstat of the open file (the file indexed is the file read). */
+    stat(): Promise<BigIntStats> {
+        return this.fh.stat({ bigint: true });
     }
 
     async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // What /proc says about a process: before the helper (root) signals a pid taken from a file, it makes
 // sure the pid is still our backup CLI for that VM and not a process that reused the number.
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -53,4 +54,25 @@ export function isOurBackupProcess(pid: number, domain: string, runnerPid: numbe
     if (!argv || !isBackupCli(argv, domain))
         return false;
     return runnerPid === null || processStat(pid)?.ppid === runnerPid;
+}
+
+/** When the process started (clock ticks since boot, /proc/<pid>/stat field 22), or null when it is gone. */
+export function processStartTime(pid: number): string | null {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+    } catch {
+        return null;
+    }
+}
+
+/** Ends a child we started: SIGTERM, SIGKILL after `graceMs`; resolves once `exited` does. */
+export async function terminateChild(child: ChildProcess, exited: Promise<void>, graceMs: number): Promise<void> {
+    if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+    }
+    await exited;
 }

@@ -7,7 +7,7 @@ import { run, type RunResult } from "./exec.ts";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /** Our built CLI (npm test builds dist/ first). */
-export function ourCli(name: "virtnbdbackup" | "virtnbdrestore"): string {
+export function ourCli(name: "virtnbdbackup" | "virtnbdrestore" | "virtnbdmap"): string {
     const file = path.join(root, "dist/helper", `${name}.js`);
     if (!fs.existsSync(file))
         throw new Error(`${file} is missing: run "node build.mjs" first`);

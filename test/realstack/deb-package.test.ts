@@ -5,7 +5,8 @@
 // a failure instead).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +23,7 @@ const PLUGIN = "/usr/share/cockpit/virtnbdbackup";
 const LIB = "/usr/lib/cockpit-virtnbdbackup";
 const BACKUP = "/usr/bin/cockpit-virtnbdbackup";
 const RESTORE = "/usr/bin/cockpit-virtnbdrestore";
+const MAP = "/usr/bin/cockpit-virtnbdmap";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const version = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).version as string;
 
@@ -60,8 +62,10 @@ describe("the installed Debian package", { skip }, () => {
                          `${LIB}/node_modules/libnbd-node/build/Release/nbd_binding.node`,
                          `${LIB}/node_modules/codec-node/build/Release/codec_binding.node`,
                          `${LIB}/node_modules/fileio-node/build/Release/fileio_binding.node`,
-                         BACKUP, RESTORE,
+                         `${LIB}/virtnbdmap.js`, `${LIB}/node_modules/nbdkit-virtnbdbackup-plugin/build/nbdkit-virtnbdbackup-plugin.so`,
+                         BACKUP, RESTORE, MAP,
                          "/usr/share/man/man1/cockpit-virtnbdbackup.1.gz", "/usr/share/man/man1/cockpit-virtnbdrestore.1.gz",
+                         "/usr/share/man/man1/cockpit-virtnbdmap.1.gz",
                          "/usr/share/metainfo/org.cockpit_project.virtnbdbackup.metainfo.xml",
                          "/usr/share/doc/cockpit-virtnbdbackup/copyright"]) {
             assert.ok(files.includes(f), `the package has no ${f}`);
@@ -69,7 +73,7 @@ describe("the installed Debian package", { skip }, () => {
         }
         assert.deepEqual(files.filter(f => f.endsWith(".map")), [], "source maps in the package");
         assert.equal(fs.existsSync(`${PLUGIN}/helper`), false, "the helper belongs under /usr/lib, not in the page's folder");
-        for (const f of [`${LIB}/helper.js`, BACKUP, RESTORE])
+        for (const f of [`${LIB}/helper.js`, BACKUP, RESTORE, MAP])
             assert.ok((fs.statSync(f).mode & 0o111) === 0o111, `${f} is not executable`);
         assert.equal(fs.realpathSync(BACKUP), `${LIB}/virtnbdbackup.js`);
         assert.equal(fs.realpathSync(RESTORE), `${LIB}/virtnbdrestore.js`);
@@ -78,7 +82,7 @@ describe("the installed Debian package", { skip }, () => {
     test("depends on what the helper loads and runs, and leaves /usr/bin/virtnbdbackup to Debian's package", () => {
         assert.equal(dpkgField(PACKAGE, "Version"), version);
         const depends = (dpkgField(PACKAGE, "Depends") ?? "").split(",").map(d => d.trim().split(" ")[0]);
-        for (const dep of ["nodejs", "libnbd0", "liblz4-1", "libdeflate0", "libvirt-clients", "qemu-utils", "libnbd-bin", "cockpit-bridge"])
+        for (const dep of ["nodejs", "libnbd0", "liblz4-1", "libdeflate0", "libvirt-clients", "qemu-utils", "libnbd-bin", "nbdkit", "cockpit-bridge"])
             assert.ok(depends.includes(dep), `Depends has no ${dep}: ${depends.join(", ")}`);
         for (const name of ["virtnbdbackup", "virtnbdrestore"]) {
             const owner = spawnSync("dpkg", ["-S", `/usr/bin/${name}`], { encoding: "utf8" });
@@ -95,6 +99,7 @@ describe("the installed Debian package", { skip }, () => {
             assert.match(h.stdout, /^Usage: virtnbd(backup|restore) \[options\]/, cli);
             assert.match(h.stdout, /--output <dir>/, cli);
         }
+        assert.equal((await runOk(MAP, ["--version"])).stdout.trim(), version);
         const bad = await run(BACKUP, ["--level", "nonsense", "-d", "x", "-o", path.join(work, "never")]);
         assert.notEqual(bad.code, 0);
         assert.equal(fs.existsSync(path.join(work, "never")), false);
@@ -112,6 +117,17 @@ describe("the installed Debian package", { skip }, () => {
         await runOk(RESTORE, ["--noprogress", "-i", dir, "-o", out], { timeoutMs: 300_000 });
         const result = await compareImages(path.join(out, path.basename(vm.disks[0].path)), vm.expectedPath(0));
         assert.ok(result.identical, result.output);
+        // The installed mapper (nbdkit with the packaged plugin) serves the same disk.
+        const map = spawn(MAP, ["--json", "-i", dir], { stdio: ["ignore", "pipe", "inherit"] });
+        try {
+            const [line] = await once(map.stdout, "data") as [Buffer];
+            const uri = (JSON.parse(line.toString()) as { disks: { uri: string }[] }).disks[0].uri;
+            const mapped = await compareImages(uri, vm.expectedPath(0), { format: "raw" });
+            assert.ok(mapped.identical, mapped.output);
+        } finally {
+            map.kill("SIGTERM");
+            await once(map, "close");
+        }
     });
 
     test("the page finds the packaged helper under /usr/lib from the data dir /usr/share, and it answers", () => {

@@ -22,6 +22,18 @@ import { JOBS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** pids of `program` processes whose arguments name something inside `folder`. */
+function processesWriting(folder: string, program: string): number[] {
+    return fs.readdirSync("/proc").filter(e => /^\d+$/.test(e)).filter(e => {
+        try {
+            const argv = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
+            return path.basename(argv[0] ?? "") === program && argv.some(a => a.startsWith(`${folder}/`));
+        } catch {
+            return false;  // gone meanwhile
+        }
+    }).map(Number);
+}
 const DIST = path.join(ROOT, "dist");
 
 async function uuidOf(name: string): Promise<string> {
@@ -373,6 +385,12 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         await page.locator('#backup-progress[data-kind="restore"]').waitFor({ timeout: 60_000 });
         await page.waitForFunction(() => /[1-9]\d*(\.\d+)? (MiB|GiB) of/.test(document.querySelector("#backup-progress-overall")?.textContent ?? ""),
                                    undefined, { timeout: 60_000 });
+        // The restore (a qemu-img convert of the mapped point) takes seconds: held still here, so that the
+        // checks below and the cancel come while it runs. Cancelling kills it, stopped or not.
+        const writers = processesWriting(target, "qemu-img");
+        assert.ok(writers.length > 0, "qemu-img writes the restore");
+        for (const pid of writers)
+            process.kill(pid, "SIGSTOP");
         console.log(`# ${await screenshot(page, "restore-progress")}`);
         await assertAccessible(page, "restore-progress");
         assert.equal(await page.locator("#backup-now").isDisabled(), true, "no backup while the restore runs");
@@ -390,6 +408,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         const last = page.locator("#restore-last-job");
         await last.waitFor({ timeout: 120_000 });
         assert.equal(await last.getAttribute("data-state"), "cancelled", await last.innerText());
+        assert.deepEqual(processesWriting(target, "qemu-img"), [], "the cancel ended qemu-img");
         assert.equal(fs.existsSync(target), false, `the cancelled restore left ${target}`);
         const state = JSON.parse(fs.readFileSync(path.join(JOBS_DIR, `${largeUuid}.json`), "utf8"));
         assert.deepEqual([state.kind, state.state], ["restore", "cancelled"]);

@@ -33,3 +33,10 @@ export function parseChainName(value: string): string {
         throw new InvalidArgumentError("not a chain name (chain-N, or empty for the backup folder itself)");
     return value;
 }
+
+/** --disk: a disk's target dev as libvirt names it (vda, sdb, hdc, xvda, nvme0n1). */
+export function parseDiskName(value: string): string {
+    if (!/^[a-z]{1,8}[a-z0-9]{0,12}$/.test(value))
+        throw new InvalidArgumentError("not a disk target name (vda, sdb, ...)");
+    return value;
+}

@@ -27,7 +27,7 @@ interface RestoreOpts {
 }
 
 /** The VM, its backup folder, and the named point when it is a complete restore point of that folder. */
-async function resolveRequest(opts: RestoreOpts): Promise<{ vm: { name: string; uuid: string }; vmFolder: string; folder: string; point: RestorePoint | undefined }> {
+export async function resolveRequest(opts: { domain: string; point: string; chain?: string }): Promise<{ vm: { name: string; uuid: string }; vmFolder: string; folder: string; point: RestorePoint | undefined }> {
     const vm = await findVm(opts.domain);
     const vmFolder = readSettings(vm.uuid, vm.name).folder;
     const folder = chainFolder(vmFolder, opts.chain);

@@ -1,0 +1,114 @@
+// Where a mapping keeps its index files and NBD sockets: a directory of a random name under
+// /run/virtnbdbackup/maps (root's, see backup/run-dir.ts), one per mapping, so two mappings of the
+// same point, by one user or two, never share a name. It is 0700; a mapping for another user (QEMU's, for
+// a VM started on it) is 0711 with the sockets given to that user: it can connect, list nothing, change nothing. Its owner.json names the process that made it
+// (pid and start time, so a reused pid is not taken for it) and the nbdkit servers it started; a mapping
+// whose owner died (SIGKILL) is removed by the next one that starts.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
+import { writeFileAtomic } from "../fs/safe-open.ts";
+import { processArgv, processStartTime } from "../tools/proc.ts";
+
+export const MAPS_DIR = path.join(RUN_DIR, "maps");
+const NAME_RE = /^[0-9a-f]{16}$/;
+const OWNER_FILE = "owner.json";
+/** A directory without an owner file is being made; one this old was left by a run killed at that moment. */
+const UNOWNED_GRACE_MS = 60_000;
+
+interface Owner {
+    pid: number;
+    start: string | null;
+    /** nbdkit pids. */
+    servers: number[];
+}
+
+export class MapDir {
+    private readonly owner: Owner = { pid: process.pid, start: processStartTime(process.pid), servers: [] };
+
+    private constructor(readonly dir: string) {}
+
+    /** Makes a new mapping directory (after removing what dead mappings left); `traversable`: 0711. */
+    static create(traversable = false): MapDir {
+        removeStaleMaps();
+        // 0711: a socket's owner other than root reaches it by its (unguessable) path.
+        const dir = path.join(privateDir(MAPS_DIR, 0o711), randomBytes(8).toString("hex"));
+        fs.mkdirSync(dir, { mode: 0o700 });  // fails if anything is there
+        if (traversable)
+            fs.chmodSync(dir, 0o711);
+        const made = new MapDir(dir);
+        made.save();
+        return made;
+    }
+
+    /** Lets `owner` (and root) connect to a socket of this mapping, and no one else. */
+    giveSocket(socket: string, owner: { uid: number; gid: number }): void {
+        fs.lchownSync(socket, owner.uid, owner.gid);
+        fs.chmodSync(socket, 0o600);
+    }
+
+    file(name: string): string {
+        return path.join(this.dir, name);
+    }
+
+    addServer(pid: number): void {
+        this.owner.servers.push(pid);
+        this.save();
+    }
+
+    remove(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    private save(): void {
+        writeFileAtomic(this.file(OWNER_FILE), JSON.stringify(this.owner) + "\n");
+    }
+}
+
+/** Whether the recorded owner is still the live process that wrote the record. */
+function ownerAlive(owner: Owner): boolean {
+    return Number.isSafeInteger(owner.pid) && processStartTime(owner.pid) !== null &&
+        (owner.start === null || processStartTime(owner.pid) === owner.start);
+}
+
+/** An nbdkit that still serves a socket of `dir` (nbdkit exits with its parent; this is the fallback). */
+function isServerOf(pid: number, dir: string): boolean {
+    const argv = processArgv(pid);
+    return argv !== null && path.basename(argv[0] ?? "") === "nbdkit" && argv.some(a => a.startsWith(`${dir}/`));
+}
+
+/** Removes the mapping directories whose owner is gone, ending their servers; returns the ones removed. */
+export function removeStaleMaps(now = Date.now()): string[] {
+    let names: string[];
+    try {
+        names = fs.readdirSync(MAPS_DIR);
+    } catch {
+        return [];
+    }
+    const removed: string[] = [];
+    for (const name of names.filter(n => NAME_RE.test(n))) {
+        const dir = path.join(MAPS_DIR, name);
+        let owner: Owner | undefined;
+        try {
+            owner = JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8")) as Owner;
+        } catch {
+            owner = undefined;
+        }
+        let age: number;
+        try {
+            age = now - fs.lstatSync(dir).mtimeMs;
+        } catch {
+            continue;  // removed meanwhile (another mapping cleaning up)
+        }
+        if (owner ? ownerAlive(owner) : age < UNOWNED_GRACE_MS)
+            continue;
+        for (const pid of Array.isArray(owner?.servers) ? owner.servers : []) {
+            if (Number.isSafeInteger(pid) && isServerOf(pid, dir))
+                process.kill(pid, "SIGKILL");
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed.push(dir);
+    }
+    return removed;
+}

@@ -1,0 +1,2 @@
+/** Absolute path of nbdkit-virtnbdbackup-plugin.so; throws (code ERR_NBDKIT_PLUGIN_NOT_BUILT) when it is not built. */
+export function pluginPath(): string;

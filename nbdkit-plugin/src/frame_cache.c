@@ -1,0 +1,190 @@
+/* A small LRU of decompressed lz4 frames. A slot being filled is marked LOADING; readers of the same
+ * frame wait for it instead of decompressing it again. A slot in use (refs > 0) is never evicted; when
+ * every slot is busy the frame is decompressed into a private buffer. liblz4 checks the frame's block
+ * and content checksums, and the size must be the one the index says: damage is an I/O error, never
+ * wrong data. */
+#include "frame_cache.h"
+#include "read_all.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <lz4frame.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nbdkit-plugin.h>
+
+enum slot_state { SLOT_EMPTY, SLOT_LOADING, SLOT_READY };
+
+struct slot {
+  struct frame_key key;
+  enum slot_state state;
+  unsigned refs;
+  uint64_t used; /* LRU clock */
+  char *data;
+  uint64_t capacity;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loaded = PTHREAD_COND_INITIALIZER;
+static struct slot *slots;
+static unsigned slot_count;
+static uint64_t clock_now;
+
+int
+frame_cache_init (unsigned count)
+{
+  slots = calloc (count, sizeof *slots);
+  if (!slots && count) {
+    nbdkit_error ("cannot allocate the frame cache");
+    return -1;
+  }
+  slot_count = count;
+  return 0;
+}
+
+void
+frame_cache_free (void)
+{
+  for (unsigned i = 0; i < slot_count; i++)
+    free (slots[i].data);
+  free (slots);
+  slots = NULL;
+  slot_count = 0;
+}
+
+static int
+same_key (const struct frame_key *a, const struct frame_key *b)
+{
+  return a->fd == b->fd && a->file_offset == b->file_offset;
+}
+
+/* Reads and decompresses one frame into `out` (frame_length bytes). */
+static int
+decompress (const struct frame_key *key, const char *file, char *out)
+{
+  char *stored = malloc (key->stored_length);
+  int ret = -1;
+
+  if (!stored) {
+    nbdkit_error ("%s: cannot allocate %" PRIu64 " bytes for an lz4 frame", file, key->stored_length);
+    errno = ENOMEM;
+    return -1;
+  }
+  if (read_all (key->fd, stored, key->stored_length, key->file_offset) == -1) {
+    nbdkit_error ("%s: cannot read the lz4 frame at byte %" PRIu64 ": %s", file, key->file_offset,
+                  errno ? strerror (errno) : "file is shorter");
+    errno = EIO;
+    goto out;
+  }
+  LZ4F_dctx *dctx;
+  if (LZ4F_isError (LZ4F_createDecompressionContext (&dctx, LZ4F_VERSION))) {
+    nbdkit_error ("cannot create an lz4 decompression context");
+    errno = ENOMEM;
+    goto out;
+  }
+  size_t in_size = key->stored_length, out_size = key->frame_length;
+  size_t hint = LZ4F_decompress (dctx, out, &out_size, stored, &in_size, NULL);
+  LZ4F_freeDecompressionContext (dctx);
+  if (LZ4F_isError (hint))
+    nbdkit_error ("%s: lz4 frame at byte %" PRIu64 " does not decompress: %s", file, key->file_offset,
+                  LZ4F_getErrorName (hint));
+  else if (hint != 0 || in_size != key->stored_length || out_size != key->frame_length)
+    nbdkit_error ("%s: lz4 frame at byte %" PRIu64 " does not hold the %" PRIu64 " bytes it should", file,
+                  key->file_offset, key->frame_length);
+  else
+    ret = 0;
+  if (ret == -1)
+    errno = EIO;
+out:
+  free (stored);
+  return ret;
+}
+
+/* Under the lock: the slot holding `key` (waiting while it loads), or a free slot claimed as LOADING
+ * (*claimed = 1), or NULL when every slot is in use. */
+static struct slot *
+acquire (const struct frame_key *key, int *claimed)
+{
+  for (;;) {
+    struct slot *victim = NULL, *hit = NULL;
+    for (unsigned i = 0; i < slot_count; i++) {
+      struct slot *s = &slots[i];
+      if (s->state != SLOT_EMPTY && same_key (&s->key, key))
+        hit = s;
+      else if (s->refs == 0 && s->state != SLOT_LOADING && (!victim || s->used < victim->used))
+        victim = s;
+    }
+    if (hit && hit->state == SLOT_LOADING) {
+      pthread_cond_wait (&loaded, &lock);
+      continue;
+    }
+    struct slot *s = hit ? hit : victim;
+    if (!s)
+      return NULL;
+    *claimed = !hit;
+    if (!hit) {
+      s->key = *key;
+      s->state = SLOT_LOADING;
+    }
+    s->refs++;
+    s->used = ++clock_now;
+    return s;
+  }
+}
+
+int
+frame_cache_read (const struct frame_key *key, const char *file, void *buf, uint64_t skip, uint32_t count)
+{
+  int claimed = 0;
+
+  pthread_mutex_lock (&lock);
+  struct slot *s = acquire (key, &claimed);
+  pthread_mutex_unlock (&lock);
+
+  if (!s) {
+    char *data = malloc (key->frame_length);
+    if (!data) {
+      nbdkit_error ("%s: cannot allocate %" PRIu64 " bytes for an lz4 frame", file, key->frame_length);
+      errno = ENOMEM;
+      return -1;
+    }
+    int r = decompress (key, file, data);
+    if (r == 0)
+      memcpy (buf, data + skip, count);
+    free (data);
+    return r;
+  }
+
+  int r = 0;
+  if (claimed) {
+    if (s->capacity < key->frame_length) {
+      free (s->data);
+      s->capacity = 0;
+      s->data = malloc (key->frame_length);
+      if (s->data)
+        s->capacity = key->frame_length;
+    }
+    r = s->data ? decompress (key, file, s->data) : -1;
+    if (!s->data) {
+      nbdkit_error ("%s: cannot allocate %" PRIu64 " bytes for an lz4 frame", file, key->frame_length);
+      errno = ENOMEM;
+    }
+  }
+  if (r == 0)
+    memcpy (buf, s->data + skip, count);
+  int saved = errno;
+
+  pthread_mutex_lock (&lock);
+  if (claimed) {
+    /* A damaged frame is not kept: the next read tries (and fails) again. */
+    s->state = r == 0 ? SLOT_READY : SLOT_EMPTY;
+    pthread_cond_broadcast (&loaded);
+  }
+  s->refs--;
+  pthread_mutex_unlock (&lock);
+  errno = saved;
+  return r;
+}
