@@ -10,6 +10,7 @@ packages=(
     virtnbdbackup python3-lz4
     cron rsyslog
     debhelper dpkg-dev build-essential help2man lintian appstream
+    debootstrap fdisk xfsprogs
 )
 missing=()
 for p in "${packages[@]}"; do
