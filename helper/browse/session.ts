@@ -113,8 +113,11 @@ export function touchSession(id: string): void {
     const now = new Date();
     try {
         fs.utimesSync(file, now, now);
-    } catch {
-        fs.writeFileSync(file, "", { mode: 0o600 });
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+            throw e;
+        // The first use; a session closed meanwhile stays closed (its folder is gone: no file is made).
+        fs.writeFileSync(file, "", { mode: 0o600, flag: "wx" });
     }
 }
 
@@ -199,8 +202,11 @@ export async function closeSession(id: string): Promise<void> {
         failures.push(`${dir} still has mounts`);
     else
         await runTool("rm", ["-rf", "--one-file-system", dir]).catch(e => failures.push((e as Error).message));
-    if (state?.keeper && state.keeper.pid !== process.pid && sameProcess(state.keeper))
+    if (state?.keeper && state.keeper.pid !== process.pid && sameProcess(state.keeper)) {
         process.kill(state.keeper.pid, "SIGTERM");
+        for (let i = 0; i < 50 && sameProcess(state.keeper); i++)
+            await sleep(100);
+    }
     if (failures.length > 0)
         throw new Error(`closing browse session ${id}: ${failures.join("; ")}`);
 }

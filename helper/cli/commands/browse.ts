@@ -22,13 +22,21 @@ import { helperPath } from "./backup-job.ts";
 
 /** While a command streams, the session counts as used. */
 async function inUse<T>(session: string, fn: () => Promise<T>): Promise<T> {
+    readSession(session);
     touchSession(session);
-    const timer = setInterval(() => touchSession(session), 5_000);
+    const touch = () => {
+        try {
+            touchSession(session);
+        } catch {
+            // closed meanwhile: what it was streaming fails on its own
+        }
+    };
+    const timer = setInterval(touch, 5_000);
     try {
         return await fn();
     } finally {
         clearInterval(timer);
-        touchSession(session);
+        touch();
     }
 }
 
@@ -137,9 +145,9 @@ export function addBrowseCommands(program: Command): void {
         .allowExcessArguments(false)
         .action(async (raw: { session: string }) => {
             const { session } = checkSessionArg(raw);
+            await sweepSessions();
             readSession(session);
             await closeSession(session);
-            await sweepSessions();
             answer({ closed: session });
         });
 
