@@ -10,6 +10,8 @@ import { BROWSE_DIR } from "../../helper/browse/paths.ts";
 
 export const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
+let serverCount = 0;
+
 /** A read-only NBD server on a unix socket. */
 export interface NbdServer {
     socket: string;
@@ -18,7 +20,7 @@ export interface NbdServer {
 
 /** Serves `image` read-only with qemu-nbd on a socket in `dir` (a folder only root can change). */
 export async function serveImage(image: string, format: "raw" | "qcow2", dir: string): Promise<NbdServer> {
-    const socket = path.join(dir, `${path.basename(image)}.sock`);
+    const socket = path.join(dir, `${path.basename(image)}-${++serverCount}.sock`);
     const child = spawn("qemu-nbd", ["--read-only", "--persistent", "--shared=4", "-k", socket, "-f", format, image], { stdio: "ignore" });
     for (let i = 0; i < 100 && !fs.existsSync(socket); i++)
         await new Promise(resolve => setTimeout(resolve, 100));
@@ -59,6 +61,12 @@ export function helperBytes(args: string[]): Promise<{ code: number | null; stdo
     });
 }
 
+/** The browse mounts now (FUSE disks and guest file systems), read without a child process. */
+export function browseMounts(): string[] {
+    return fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")
+            .map(l => l.split(" ")[4] ?? "").filter(m => m.startsWith(`${BROWSE_DIR}/`));
+}
+
 export interface OpenedSession {
     session: string;
     volumes: { id: string; type?: string; label?: string; mounted: boolean; reason?: string; offset: number; size: number }[];
@@ -66,8 +74,7 @@ export interface OpenedSession {
 
 /** What browse sessions hold on the host right now: it must all be empty when none is open. */
 export async function browseLeftovers(): Promise<{ mounts: string[]; loops: string[]; daemons: string[]; sessions: string[]; keepers: string[] }> {
-    const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n")
-            .map(l => l.split(" ")[4] ?? "").filter(m => m.startsWith(`${BROWSE_DIR}/`));
+    const mounts = browseMounts();
     const losetup = (await runOk("losetup", ["--list", "--json", "--output", "NAME,BACK-FILE"])).stdout;
     const loops = losetup.trim() === "" ? [] : (JSON.parse(losetup) as { loopdevices: { name: string; "back-file": string | null }[] }).loopdevices
             .filter(l => (l["back-file"] ?? "").startsWith(`${BROWSE_DIR}/`)).map(l => `${l.name} ${l["back-file"]}`);

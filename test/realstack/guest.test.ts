@@ -5,6 +5,7 @@
 // restores to a host folder, and nothing left mounted, attached or running after close, idle end or kill.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -14,7 +15,7 @@ import { GUEST_FILES, GUEST_RANDOM_FILE, GUEST_SHADOW_MARKER, guestImage, type G
 import { ourBackup, ourRestoreOk } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
 import { TestVm } from "../lib/vm.ts";
-import { browseLeftovers, helper, helperBytes, helperJson, serveImage, type NbdServer, type OpenedSession } from "../lib/guest-browse.ts";
+import { browseLeftovers, browseMounts, helper, helperBytes, helperJson, HELPER, serveImage, type NbdServer, type OpenedSession } from "../lib/guest-browse.ts";
 import { processAlive } from "../../helper/tools/proc.ts";
 
 const HELLO = "/srv/files/hello.txt";
@@ -248,6 +249,28 @@ test("an idle session ends by itself; a killed keeper's session is cleaned up by
     const other = await helper(["browse-close", "--session", "0123456789abcdef"]);
     assert.match(other.stderr, /no browse session 0123456789abcdef/);
     // Any browse command sweeps first; the failed close above already did.
+    assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+});
+
+test("a helper killed while it opens a session leaves nothing once the next helper runs", async () => {
+    const server = await serveImage(restored.get("full")!.get("vda")!, "qcow2", work);
+    servers.push(server);
+    const opener = spawn(process.execPath, [HELPER, "browse-open", "--socket", server.socket], { stdio: "ignore" });
+    const closed = new Promise(resolve => opener.on("close", resolve));
+    // Killed as soon as the disk is exported (its FUSE mount appears): before its file systems are mounted.
+    // A busy wait without awaiting: the next steps of the open (sfdisk, losetup, blkid, mount) take far longer.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && browseMounts().length === 0 && opener.exitCode === null) {
+        const until = Date.now() + 2;
+        while (Date.now() < until) { /* spin */ }
+        await new Promise(resolve => setImmediate(resolve));
+    }
+    opener.kill("SIGKILL");
+    await closed;
+    const left = await browseLeftovers();
+    assert.ok(left.mounts.length >= 1 && left.daemons.length === 1, JSON.stringify(left));
+    assert.deepEqual(left.keepers, []);
+    await helper(["browse-close", "--session", "0123456789abcdef"]);
     assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
 });
 
