@@ -12,6 +12,7 @@ packages=(
     systemd-container debootstrap
     debhelper dpkg-dev build-essential help2man lintian appstream
     clang-format
+    fdisk xfsprogs
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -108,15 +108,20 @@ export async function withFrozenFilesystems(domain: DomainConfig, mountpoints: s
     let frozen = false;
     try {
         const args = ["domfsfreeze", "--domain", domain.name, ...(mountpoints ?? []).flatMap(m => ["--mountpoint", m])];
-        await virsh(args, { uri, timeoutMs: 30_000 });
+        const out = await virsh(args, { uri, timeoutMs: 30_000 });
         frozen = true;
+        const count = /(\d+)/.exec(out)?.[1];
+        note({ event: "info", message: `froze ${count ?? "the"} guest filesystem(s) through the QEMU guest agent` });
     } catch (err) {
         note({ event: "warning", message: `guest filesystems not frozen (is the guest agent running?): the backup is crash-consistent. ${errorMessage(err)}` });
     }
     try {
         await fn();
     } finally {
-        if (frozen)
-            await virsh(["domfsthaw", "--domain", domain.name], { uri }).catch(e => note({ event: "warning", message: `thawing guest filesystems failed: ${errorMessage(e)}` }));
+        if (frozen) {
+            await virsh(["domfsthaw", "--domain", domain.name], { uri })
+                    .then(() => note({ event: "info", message: "thawed the guest filesystems" }),
+                        e => note({ event: "warning", message: `thawing guest filesystems failed: ${errorMessage(e)}` }));
+        }
     }
 }

@@ -403,7 +403,8 @@ async function removeDomain(name: string): Promise<void> {
 }
 
 
-async function freeName(): Promise<string> {
+/** A domain name vnbt-<pid>-<n> not in use (TestVm.removeStale() knows the pattern). */
+export async function freeName(): Promise<string> {
     for (;;) {
         const name = `vnbt-${process.pid}-${++nameCounter}`;
         // A crashed earlier run with a recycled pid may have left a domain of that name behind.

@@ -1,0 +1,294 @@
+// The real Debian guest (test/lib/guest-image.ts): booted under TCG to its serial marker, backed up while it
+// runs with its file systems frozen and thawed through the QEMU guest agent, a file changed in the guest
+// between a full and an inc; each restore point restored and browsed (helper browse-*) over a real NBD
+// server: the files as they were at that point, guest symlinks that never reach host files, downloads,
+// restores to a host folder, and nothing left mounted, attached or running after close, idle end or kill.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { GuestVm } from "../lib/guest-vm.ts";
+import { GUEST_FILES, GUEST_RANDOM_FILE, GUEST_SHADOW_MARKER, guestImage, type GuestImage } from "../lib/guest-image.ts";
+import { ourBackup, ourRestoreOk } from "../lib/backup-cli.ts";
+import { runOk } from "../lib/exec.ts";
+import { TestVm } from "../lib/vm.ts";
+import { browseLeftovers, browseMounts, helper, helperBytes, helperJson, HELPER, serveImage, type NbdServer, type OpenedSession } from "../lib/guest-browse.ts";
+import { processAlive } from "../../helper/tools/proc.ts";
+
+const HELLO = "/srv/files/hello.txt";
+const README = "/data/readme.txt";
+const CHANGED_HELLO = "hello, changed after the full backup\n";
+const CHANGED_README = "the data disk's file, changed after the full backup\n";
+
+let stopLibvirtd: () => Promise<void>;
+let image: GuestImage;
+let guest: GuestVm;
+let work: string;
+let backupDir: string;
+/** Restored images of each point: point -> dev -> qcow2. */
+const restored = new Map<string, Map<string, string>>();
+const servers: NbdServer[] = [];
+
+before(async () => {
+    stopLibvirtd = await ensureLibvirtd();
+    const started = Date.now();
+    image = await guestImage();
+    console.log(`# guest image: ${image.buildSeconds ? `built in ${image.buildSeconds} s` : `from the cache (${Date.now() - started} ms)`}`);
+    guest = await GuestVm.create();
+    const bootMs = await guest.waitReady();
+    console.log(`# guest boot to its marker: ${(bootMs / 1000).toFixed(1)} s (TCG, direct kernel boot)`);
+    await guest.waitAgent();
+    work = fs.mkdtempSync(path.join("/var/tmp", `vnbt-${process.pid}-guest-`));
+    backupDir = path.join(work, "backup");
+});
+
+after(async () => {
+    for (const s of servers)
+        await s.stop();
+    await GuestVm.cleanupAll();
+    await TestVm.cleanupAll();
+    if (work)
+        fs.rmSync(work, { recursive: true, force: true });
+    await stopLibvirtd?.();
+});
+
+interface BackupEvent { event: string; message?: string }
+
+/** Our backup with --json: its events; fails on a non-zero exit. */
+async function backup(level: string, vmName = guest.name, dir = backupDir): Promise<BackupEvent[]> {
+    const r = await ourBackup(["-d", vmName, "-l", level, "-o", dir, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.split("\n").filter(Boolean).map(l => JSON.parse(l) as BackupEvent);
+}
+
+const messages = (events: BackupEvent[], kind: string) => events.filter(e => e.event === kind).map(e => e.message ?? "");
+const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+/** Backs up with the agent and checks that the guest's file systems were frozen, then thawed. */
+async function frozenBackup(level: string): Promise<void> {
+    const events = await backup(level);
+    const infos = messages(events, "info");
+    assert.ok(infos.some(m => /^froze 2 guest filesystem\(s\) through the QEMU guest agent$/.test(m)), infos.join("\n"));
+    assert.ok(infos.includes("thawed the guest filesystems"), infos.join("\n"));
+    assert.deepEqual(messages(events, "warning").filter(m => /crash-consistent|thaw/.test(m)), []);
+    assert.equal(await guest.fsfreezeStatus(), "thawed");
+    // The guest still writes: a frozen file system would block this.
+    await guest.execOk("/bin/sh", ["-c", "echo still-writable > /var/tmp/probe && sync"]);
+}
+
+test("the guest boots to its marker; the agent answers and sees the known files", async () => {
+    assert.equal(await guest.fsfreezeStatus(), "thawed");
+    assert.equal(await guest.execOk("/bin/cat", [HELLO]), GUEST_FILES[HELLO]);
+    assert.equal(await guest.execOk("/bin/cat", [README]), GUEST_FILES[README]);
+    const mounts = await guest.execOk("/bin/findmnt", ["-rn", "-o", "TARGET,FSTYPE", "--real"]);
+    assert.match(mounts, /^\/ ext4$/m);
+    assert.match(mounts, /^\/data xfs$/m);
+});
+
+test("a full and an inc of the running guest freeze and thaw its file systems through the agent", async () => {
+    await frozenBackup("full");
+    const agentLog = await guest.execOk("/bin/journalctl", ["-b", "-t", "qemu-ga", "-o", "cat", "--no-pager"]);
+    assert.match(agentLog, /guest-fsfreeze called/);
+    // Changed in the guest between the two points.
+    await guest.writeFile(HELLO, CHANGED_HELLO);
+    await guest.writeFile(README, CHANGED_README);
+    await frozenBackup("inc");
+    assert.equal(await guest.fsfreezeStatus(), "thawed");
+});
+
+test("each point restores with the files as they were at that point", async () => {
+    for (const [point, until] of [["full", "virtnbdbackup.0"], ["inc", "virtnbdbackup.1"]] as const) {
+        const out = path.join(work, `restored-${point}`);
+        await ourRestoreOk(["-i", backupDir, "-o", out, "--until", until]);
+        restored.set(point, new Map(guest.disks.map(d => [d.dev, path.join(out, path.basename(d.path))])));
+        for (const file of restored.get(point)!.values())
+            assert.ok(fs.existsSync(file), `${file} restored`);
+    }
+});
+
+/** Opens a browse session on a restored disk served by a real NBD server. */
+async function openPoint(point: string, dev: string, extra: string[] = []): Promise<OpenedSession> {
+    const server = await serveImage(restored.get(point)!.get(dev)!, "qcow2", work);
+    servers.push(server);
+    return helperJson<OpenedSession>(["browse-open", "--socket", server.socket, ...extra]);
+}
+
+async function readFile(session: string, volume: string, p: string): Promise<Buffer> {
+    const r = await helperBytes(["browse-read", "--session", session, "--volume", volume, "--path", p]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+}
+
+test("browsing the full and the inc shows a changed file's old and new content; the rest is the same", async () => {
+    const opened: OpenedSession[] = [];
+    try {
+        for (const point of ["full", "inc"]) {
+            const started = Date.now();
+            const root = await openPoint(point, "vda");
+            console.log(`# browse-open of the ${point}'s root disk (qemu-nbd, FUSE, loop, mount): ${Date.now() - started} ms`);
+            const data = await openPoint(point, "vdb");
+            opened.push(root, data);
+            assert.deepEqual(root.volumes.map(v => [v.id, v.type, v.mounted]), [["p1", "ext4", true]]);
+            assert.deepEqual(data.volumes.map(v => [v.id, v.type, v.label, v.mounted]), [["disk", "xfs", "vnbt-data", true]]);
+            const hello = await readFile(root.session, "p1", HELLO);
+            const readme = await readFile(data.session, "disk", "/readme.txt");
+            assert.equal(hello.toString(), point === "full" ? GUEST_FILES[HELLO] : CHANGED_HELLO);
+            assert.equal(readme.toString(), point === "full" ? GUEST_FILES[README] : CHANGED_README);
+            assert.equal(sha256(await readFile(root.session, "p1", GUEST_RANDOM_FILE)), image.randomSha256);
+            assert.equal((await readFile(data.session, "disk", "/sub/numbers.txt")).toString(), GUEST_FILES["/data/sub/numbers.txt"]);
+        }
+        // Two sessions of the same point at once (the same xfs UUID mounted twice) do not collide.
+        const again = await openPoint("inc", "vdb");
+        opened.push(again);
+        assert.equal((await readFile(again.session, "disk", "/readme.txt")).toString(), CHANGED_README);
+        assert.equal((await readFile(opened[3]!.session, "disk", "/readme.txt")).toString(), CHANGED_README);
+    } finally {
+        for (const s of opened)
+            await helperJson(["browse-close", "--session", s.session]);
+    }
+    assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+});
+
+test("guest symlinks never lead to host files; listings show them unfollowed", async () => {
+    const root = await openPoint("inc", "vda");
+    const data = await openPoint("inc", "vdb");
+    try {
+        const hostShadow = fs.readFileSync("/etc/shadow", "utf8");
+        assert.ok(!hostShadow.includes(GUEST_SHADOW_MARKER));
+        for (const link of ["/srv/files/shadow-link", "/srv/files/escape-link"]) {
+            const got = (await readFile(root.session, "p1", link)).toString();
+            assert.ok(got.includes(GUEST_SHADOW_MARKER), `${link} reads the guest's own /etc/shadow`);
+            assert.notEqual(got, hostShadow);
+        }
+        // On the data disk there is no /etc: the link to /etc/shadow leads nowhere, not to the host's.
+        const none = await helper(["browse-read", "--session", data.session, "--volume", "disk", "--path", "/shadow-link"]);
+        assert.equal(none.code, 1);
+        assert.equal(none.stdout, "");
+        assert.match(none.stderr, /^helper: \/etc does not exist\n$/);
+        // A link to "/" lists the data disk's own root.
+        const top = await helperJson<{ path: string; entries: { name: string }[] }>(["browse-list", "--session", data.session, "--volume", "disk", "--path", "/host-root"]);
+        assert.equal(top.path, "/");
+        assert.deepEqual(top.entries.map(e => e.name), ["host-root", "readme.txt", "shadow-link", "sub"]);
+        const files = await helperJson<{ entries: { name: string; type: string; size: number; mtime: number; target?: string }[] }>(
+            ["browse-list", "--session", root.session, "--volume", "p1", "--path", "/srv/files"]);
+        const byName = new Map(files.entries.map(e => [e.name, e]));
+        assert.deepEqual(byName.get("shadow-link"), { ...byName.get("shadow-link"), type: "symlink", target: "/etc/shadow" });
+        assert.equal(byName.get("hello.txt")?.type, "file");
+        assert.equal(byName.get("hello.txt")?.size, CHANGED_HELLO.length);
+        assert.equal(byName.get("nested")?.type, "folder");
+        assert.ok(Math.abs(byName.get("hello.txt")!.mtime - Date.now() / 1000) < 3600, "mtime in seconds, recent");
+        // Bad paths change nothing and say why in one line.
+        for (const bad of ["../etc", "/srv/../etc", "srv"]) {
+            const r = await helper(["browse-list", "--session", root.session, "--volume", "p1", "--path", bad]);
+            assert.equal(r.code, 1, bad);
+            assert.match(r.stderr, /^helper: --path: .*\n$/);
+        }
+    } finally {
+        await helperJson(["browse-close", "--session", root.session]);
+        await helperJson(["browse-close", "--session", data.session]);
+    }
+});
+
+test("a folder downloads as tar and restores into a host folder: the exact bytes, links left out", async () => {
+    const root = await openPoint("full", "vda");
+    try {
+        const tar = await helperBytes(["browse-tar", "--session", root.session, "--volume", "p1", "--path", "/srv/files"]);
+        assert.equal(tar.code, 0, tar.stderr);
+        const tarFile = path.join(work, "files.tar");
+        fs.writeFileSync(tarFile, tar.stdout);
+        const listing = (await runOk("tar", ["-tvf", tarFile])).stdout;
+        assert.match(listing, /files\/shadow-link -> \/etc\/shadow/);
+        assert.equal((await runOk("tar", ["-xOf", tarFile, "files/hello.txt"])).stdout, GUEST_FILES[HELLO]);
+
+        const target = path.join(work, "host-restore", "here");
+        const result = await helperJson<{ target: string; files: number; skipped: string[] }>(
+            ["browse-restore", "--session", root.session, "--volume", "p1", "--path", "/srv/files", "--to", target]);
+        assert.equal(result.target, path.join(target, "files"));
+        assert.deepEqual(result.skipped.sort(), ["/srv/files/escape-link", "/srv/files/shadow-link"]);
+        assert.equal(fs.readFileSync(path.join(target, "files/hello.txt"), "utf8"), GUEST_FILES[HELLO]);
+        assert.equal(sha256(fs.readFileSync(path.join(target, "files/random.bin"))), image.randomSha256);
+        assert.equal(fs.statSync(path.join(target, "files/hello.txt")).mode & 0o777, 0o600);
+        assert.equal(fs.statSync(path.join(target, "files/nested")).mode & 0o777, 0o700);
+        assert.ok(!fs.existsSync(path.join(target, "files/shadow-link")));
+        // Again into the same folder: refused, nothing replaced.
+        const again = await helper(["browse-restore", "--session", root.session, "--volume", "p1", "--path", HELLO, "--to", path.join(target, "files")]);
+        assert.equal(again.code, 1);
+        assert.match(again.stderr, /already exists; nothing was restored/);
+        // An untrusted host folder (writable by others) is refused.
+        const open = path.join(work, "world-writable");
+        fs.mkdirSync(open, { mode: 0o777 });
+        fs.chmodSync(open, 0o777);
+        const refused = await helper(["browse-restore", "--session", root.session, "--volume", "p1", "--path", HELLO, "--to", open]);
+        assert.equal(refused.code, 1);
+        assert.match(refused.stderr, /writable by every user/);
+        assert.deepEqual(fs.readdirSync(open), []);
+    } finally {
+        await helperJson(["browse-close", "--session", root.session]);
+    }
+});
+
+test("an idle session ends by itself; a killed keeper's session is cleaned up by the next helper start", async () => {
+    const idle = await openPoint("full", "vdb", ["--idle-seconds", "5"]);
+    assert.equal(idle.volumes[0]?.mounted, true);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await browseLeftovers()).sessions.length > 0)
+        await new Promise(resolve => setTimeout(resolve, 500));
+    assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+    const gone = await helper(["browse-list", "--session", idle.session, "--volume", "disk", "--path", "/"]);
+    assert.match(gone.stderr, /no browse session .* \(closed, or ended after being idle\)/);
+
+    const killed = await openPoint("full", "vda");
+    const state = JSON.parse(fs.readFileSync(`/run/virtnbdbackup/browse/${killed.session}/state.json`, "utf8")) as { keeper: { pid: number } };
+    process.kill(state.keeper.pid, "SIGKILL");
+    for (let i = 0; i < 50 && processAlive(state.keeper.pid); i++)
+        await new Promise(resolve => setTimeout(resolve, 100));
+    assert.equal((await browseLeftovers()).mounts.length, 2, "the FUSE disk and the ext4 mount stay until a helper runs");
+    const other = await helper(["browse-close", "--session", "0123456789abcdef"]);
+    assert.match(other.stderr, /no browse session 0123456789abcdef/);
+    // Any browse command sweeps first; the failed close above already did.
+    assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+});
+
+test("a helper killed while it opens a session leaves nothing once the next helper runs", async () => {
+    const server = await serveImage(restored.get("full")!.get("vda")!, "qcow2", work);
+    servers.push(server);
+    const opener = spawn(process.execPath, [HELPER, "browse-open", "--socket", server.socket], { stdio: "ignore" });
+    const closed = new Promise(resolve => opener.on("close", resolve));
+    // Killed as soon as the disk is exported (its FUSE mount appears): before its file systems are mounted.
+    // A busy wait without awaiting: the next steps of the open (sfdisk, losetup, blkid, mount) take far longer.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && browseMounts().length === 0 && opener.exitCode === null) {
+        const until = Date.now() + 2;
+        while (Date.now() < until) { /* spin */ }
+        await new Promise(resolve => setImmediate(resolve));
+    }
+    opener.kill("SIGKILL");
+    await closed;
+    const left = await browseLeftovers();
+    assert.ok(left.mounts.length >= 1 && left.daemons.length === 1, JSON.stringify(left));
+    assert.deepEqual(left.keepers, []);
+    await helper(["browse-close", "--session", "0123456789abcdef"]);
+    assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+});
+
+test("a VM without a guest agent is backed up crash-consistent, and so is the guest once its agent is gone", async () => {
+    const bare = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: 0, length: "4M", random: true }] }] });
+    const bareEvents = await backup("full", bare.name, path.join(work, "bare"));
+    assert.ok(messages(bareEvents, "warning").some(m => /has no QEMU guest agent channel: filesystems are not frozen, the backup is crash-consistent/.test(m)));
+    await ourRestoreOk(["-i", path.join(work, "bare"), "-o", path.join(work, "bare-restored")]);
+    const cmp = await bare.compare(0, path.join(work, "bare-restored", path.basename(bare.disks[0]!.path)));
+    assert.ok(cmp.identical, cmp.output);
+    await bare.cleanup();
+
+    // The channel is there but nothing answers on it.
+    await guest.agent("guest-exec", { path: "/bin/systemctl", arg: ["stop", "qemu-guest-agent.service"] });
+    const started = Date.now();
+    const events = await backup("inc");
+    assert.ok(messages(events, "warning").some(m => /guest filesystems not frozen \(is the guest agent running\?\): the backup is crash-consistent/.test(m)),
+        messages(events, "warning").join("\n"));
+    assert.ok(!messages(events, "info").some(m => /^froze/.test(m)));
+    assert.ok(Date.now() - started < 60_000, "no long wait for an agent that is gone");
+});
