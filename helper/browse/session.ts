@@ -231,25 +231,20 @@ async function startDiskExport(dir: string, opts: OpenOptions): Promise<void> {
 
 async function stopDiskExport(dir: string): Promise<void> {
     const disk = path.join(dir, DISK);
-    let pid: number | null = null;
-    try {
-        pid = Number.parseInt(fs.readFileSync(path.join(dir, QSD_PID), "utf8"), 10);
-    } catch {
-        // never started, or gone
-    }
     const ours = (p: number) => {
         const argv = processArgv(p);
         return argv !== null && path.basename(argv[0] ?? "") === "qemu-storage-daemon" && argv.some(a => a.includes(`mountpoint=${disk},`));
     };
-    if (pid && Number.isInteger(pid) && ours(pid)) {
+    // By its command line, not its pid file: a daemon still connecting (a helper killed meanwhile) has none yet.
+    const pids = fs.readdirSync("/proc").filter(n => /^\d+$/.test(n)).map(Number).filter(ours);
+    for (const pid of pids)
         process.kill(pid, "SIGTERM");
-        for (let i = 0; i < 50 && ours(pid); i++)
-            await sleep(100);
-        if (ours(pid))
-            process.kill(pid, "SIGKILL");
-        for (let i = 0; i < 50 && ours(pid); i++)
-            await sleep(100);
-    }
+    for (let i = 0; i < 50 && pids.some(ours); i++)
+        await sleep(100);
+    for (const pid of pids.filter(ours))
+        process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 50 && pids.some(ours); i++)
+        await sleep(100);
     // A daemon killed hard leaves its FUSE mount behind (reads then fail with ENOTCONN).
     if (mountsUnder(disk).length > 0)
         await tryTool("umount", ["-l", disk]);

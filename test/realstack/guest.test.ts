@@ -8,20 +8,22 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { GuestVm } from "../lib/guest-vm.ts";
 import { GUEST_FILES, GUEST_RANDOM_FILE, GUEST_SHADOW_MARKER, guestImage, type GuestImage } from "../lib/guest-image.ts";
-import { ourBackup, ourRestoreOk } from "../lib/backup-cli.ts";
+import { ourRestoreOk } from "../lib/backup-cli.ts";
+import { backUp, backUpGuestChain, contentAt, guestVolumePath, messages, type BackupEvent } from "../lib/guest-chain.ts";
 import { runOk } from "../lib/exec.ts";
 import { TestVm } from "../lib/vm.ts";
-import { browseLeftovers, browseMounts, helper, helperBytes, helperJson, HELPER, serveImage, type NbdServer, type OpenedSession } from "../lib/guest-browse.ts";
+import { browseLeftovers, helper, helperBytes, helperJson, HELPER, serveImage, type NbdServer, type OpenedSession } from "../lib/guest-browse.ts";
 import { processAlive } from "../../helper/tools/proc.ts";
 
 const HELLO = "/srv/files/hello.txt";
 const README = "/data/readme.txt";
-const CHANGED_HELLO = "hello, changed after the full backup\n";
-const CHANGED_README = "the data disk's file, changed after the full backup\n";
+const CHANGED_HELLO = contentAt(1, HELLO);
+const CHANGED_README = contentAt(1, README);
 
 let stopLibvirtd: () => Promise<void>;
 let image: GuestImage;
@@ -55,21 +57,15 @@ after(async () => {
     await stopLibvirtd?.();
 });
 
-interface BackupEvent { event: string; message?: string }
-
-/** Our backup with --json: its events; fails on a non-zero exit. */
-async function backup(level: string, vmName = guest.name, dir = backupDir): Promise<BackupEvent[]> {
-    const r = await ourBackup(["-d", vmName, "-l", level, "-o", dir, "--json"]);
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout.split("\n").filter(Boolean).map(l => JSON.parse(l) as BackupEvent);
+/** Our backup with --json: its events. */
+function backup(level: string, vmName = guest.name, dir = backupDir): Promise<BackupEvent[]> {
+    return backUp(vmName, level, dir);
 }
 
-const messages = (events: BackupEvent[], kind: string) => events.filter(e => e.event === kind).map(e => e.message ?? "");
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
-/** Backs up with the agent and checks that the guest's file systems were frozen, then thawed. */
-async function frozenBackup(level: string): Promise<void> {
-    const events = await backup(level);
+/** Checks that a run of the guest's backup froze, then thawed its file systems through the agent. */
+async function assertFrozenAndThawed(events: BackupEvent[]): Promise<void> {
     const infos = messages(events, "info");
     assert.ok(infos.some(m => /^froze 2 guest filesystem\(s\) through the QEMU guest agent$/.test(m)), infos.join("\n"));
     assert.ok(infos.includes("thawed the guest filesystems"), infos.join("\n"));
@@ -89,14 +85,12 @@ test("the guest boots to its marker; the agent answers and sees the known files"
 });
 
 test("a full and an inc of the running guest freeze and thaw its file systems through the agent", async () => {
-    await frozenBackup("full");
+    // GUEST_CHANGES are written in the guest between the two points.
+    const { full, inc } = await backUpGuestChain(guest, backupDir);
+    await assertFrozenAndThawed(full);
+    await assertFrozenAndThawed(inc);
     const agentLog = await guest.execOk("/bin/journalctl", ["-b", "-t", "qemu-ga", "-o", "cat", "--no-pager"]);
-    assert.match(agentLog, /guest-fsfreeze called/);
-    // Changed in the guest between the two points.
-    await guest.writeFile(HELLO, CHANGED_HELLO);
-    await guest.writeFile(README, CHANGED_README);
-    await frozenBackup("inc");
-    assert.equal(await guest.fsfreezeStatus(), "thawed");
+    assert.equal(agentLog.match(/guest-fsfreeze called/g)?.length, 2, agentLog);
 });
 
 test("each point restores with the files as they were at that point", async () => {
@@ -125,7 +119,7 @@ async function readFile(session: string, volume: string, p: string): Promise<Buf
 test("browsing the full and the inc shows a changed file's old and new content; the rest is the same", async () => {
     const opened: OpenedSession[] = [];
     try {
-        for (const point of ["full", "inc"]) {
+        for (const [index, point] of (["full", "inc"] as const).entries()) {
             const started = Date.now();
             const root = await openPoint(point, "vda");
             console.log(`# browse-open of the ${point}'s root disk (qemu-nbd, FUSE, loop, mount): ${Date.now() - started} ms`);
@@ -133,13 +127,16 @@ test("browsing the full and the inc shows a changed file's old and new content; 
             opened.push(root, data);
             assert.deepEqual(root.volumes.map(v => [v.id, v.type, v.mounted]), [["p1", "ext4", true]]);
             assert.deepEqual(data.volumes.map(v => [v.id, v.type, v.label, v.mounted]), [["disk", "xfs", "vnbt-data", true]]);
-            const hello = await readFile(root.session, "p1", HELLO);
-            const readme = await readFile(data.session, "disk", "/readme.txt");
-            assert.equal(hello.toString(), point === "full" ? GUEST_FILES[HELLO] : CHANGED_HELLO);
-            assert.equal(readme.toString(), point === "full" ? GUEST_FILES[README] : CHANGED_README);
+            const sessions = { vda: root.session, vdb: data.session };
+            // Every known file, changed or not, as it was at this point.
+            for (const guestPath of Object.keys(GUEST_FILES)) {
+                const where = guestVolumePath(guestPath);
+                const got = await readFile(sessions[where.dev], where.volume, where.path);
+                assert.equal(got.toString(), contentAt(index as 0 | 1, guestPath), `${guestPath} at the ${point}`);
+            }
             assert.equal(sha256(await readFile(root.session, "p1", GUEST_RANDOM_FILE)), image.randomSha256);
-            assert.equal((await readFile(data.session, "disk", "/sub/numbers.txt")).toString(), GUEST_FILES["/data/sub/numbers.txt"]);
         }
+        assert.notEqual(CHANGED_HELLO, GUEST_FILES[HELLO]);
         // Two sessions of the same point at once (the same xfs UUID mounted twice) do not collide.
         const again = await openPoint("inc", "vdb");
         opened.push(again);
@@ -253,25 +250,27 @@ test("an idle session ends by itself; a killed keeper's session is cleaned up by
 });
 
 test("a helper killed while it opens a session leaves nothing once the next helper runs", async () => {
-    const server = await serveImage(restored.get("full")!.get("vda")!, "qcow2", work);
-    servers.push(server);
-    const opener = spawn(process.execPath, [HELPER, "browse-open", "--socket", server.socket], { stdio: "ignore" });
-    const closed = new Promise(resolve => opener.on("close", resolve));
-    // Killed as soon as the disk is exported (its FUSE mount appears): before its file systems are mounted.
-    // A busy wait without awaiting: the next steps of the open (sfdisk, losetup, blkid, mount) take far longer.
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && browseMounts().length === 0 && opener.exitCode === null) {
-        const until = Date.now() + 2;
-        while (Date.now() < until) { /* spin */ }
-        await new Promise(resolve => setImmediate(resolve));
+    // An NBD server that accepts and never answers: the open stops while its daemon connects, before it has
+    // a pid file, so the kill lands at a known step.
+    const socket = path.join(work, "silent.sock");
+    const silent = net.createServer(() => {});
+    await new Promise<void>(resolve => silent.listen(socket, resolve));
+    try {
+        const opener = spawn(process.execPath, [HELPER, "browse-open", "--socket", socket], { stdio: "ignore" });
+        const closed = new Promise(resolve => opener.on("close", resolve));
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && (await browseLeftovers()).daemons.length === 0)
+            await new Promise(resolve => setTimeout(resolve, 100));
+        opener.kill("SIGKILL");
+        await closed;
+        const left = await browseLeftovers();
+        assert.ok(left.daemons.length >= 1, JSON.stringify(left));  // --daemonize: a parent waits for its child
+        assert.equal(left.sessions.length, 1, JSON.stringify(left));
+        await helper(["browse-close", "--session", "0123456789abcdef"]);
+        assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+    } finally {
+        silent.close();
     }
-    opener.kill("SIGKILL");
-    await closed;
-    const left = await browseLeftovers();
-    assert.ok(left.mounts.length >= 1 && left.daemons.length === 1, JSON.stringify(left));
-    assert.deepEqual(left.keepers, []);
-    await helper(["browse-close", "--session", "0123456789abcdef"]);
-    assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
 });
 
 test("a VM without a guest agent is backed up crash-consistent, and so is the guest once its agent is gone", async () => {
