@@ -11,6 +11,7 @@ import { addRestorePointsCommand } from "./commands/restore-points.ts";
 import { addVerifyPointCommand } from "./commands/verify-point.ts";
 import { addRestoreJobCommands } from "./commands/restore-job.ts";
 import { addPruneCommand } from "./commands/prune.ts";
+import { addConsolidateCommand } from "./commands/consolidate.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -32,6 +33,7 @@ function buildProgram(): Command {
     addVerifyPointCommand(program);
     addRestoreJobCommands(program);
     addPruneCommand(program);
+    addConsolidateCommand(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

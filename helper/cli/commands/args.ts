@@ -33,3 +33,11 @@ export function parseChainName(value: string): string {
         throw new InvalidArgumentError("not a chain name (chain-N, or empty for the backup folder itself)");
     return value;
 }
+
+/** --keep-points: how many restore points of a chain stay, a whole number from 1 to 10000. */
+export function parseKeepPoints(value: string): number {
+    const n = /^[0-9]{1,6}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= 10000))
+        throw new InvalidArgumentError("not a number of restore points from 1 to 10000");
+    return n;
+}
