@@ -64,3 +64,20 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
         lock.release();
     }
 }
+
+/**
+ * Keep the last `keep` restore points of every chain of the VM folder: each chain with more is consolidated
+ * (a dry run says what would go). Chains with nothing to merge are left out of the answer.
+ */
+export async function keepPointsInChains(vmFolder: string, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<ConsolidateJobAnswer[]> {
+    const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
+    if (!fs.existsSync(folder))
+        return [];
+    const answers: ConsolidateJobAnswer[] = [];
+    for (const chain of listChains(folder)) {
+        const result = await consolidateJob(folder, chain.name, { keepLast: keep }, opts);
+        if (result.point)
+            answers.push(result);
+    }
+    return answers;
+}

@@ -1,8 +1,10 @@
-// After a scheduled backup succeeded, the VM's retention policy ("keep the last N chains") is applied and
+// After a scheduled backup succeeded, the VM's retention policy ("keep the last N chains", then "keep the
+// last N points of each chain", which consolidates older points) is applied and
 // what it removed is added to the job's state (a failure to prune is a warning of the job, not its failure).
 import { writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 import { pruneChains } from "./prune.ts";
+import { keepPointsInChains } from "./consolidate.ts";
 import { readSettings } from "./settings.ts";
 import type { BackupJobState } from "./types.ts";
 
@@ -10,10 +12,17 @@ export async function pruneAfterSchedule(job: BackupJobState): Promise<BackupJob
     let next: BackupJobState;
     try {
         const settings = readSettings(job.uuid, job.domain);
-        if (settings.keepChains === null)
+        if (settings.keepChains === null && !settings.keepPoints)
             return job;
-        const result = await pruneChains(settings.folder, settings.keepChains, { uuid: job.uuid, domain: job.domain, dryRun: false });
-        next = { ...job, pruned: { chains: result.removed.map(c => c.name), freed: result.freed } };
+        const opts = { uuid: job.uuid, domain: job.domain, dryRun: false };
+        const result = settings.keepChains === null ? undefined : await pruneChains(settings.folder, settings.keepChains, opts);
+        // Then the points of the chains left: older ones merged into a full.
+        const merged = settings.keepPoints ? await keepPointsInChains(settings.folder, settings.keepPoints, opts) : [];
+        next = { ...job, pruned: {
+            chains: result?.removed.map(c => c.name) ?? [],
+            freed: (result?.freed ?? 0) + merged.reduce((sum, m) => sum + m.freed, 0),
+            ...(merged.length ? { points: merged.flatMap(m => m.dropped.map(p => m.chain ? `${m.chain}/${p}` : p)) } : {}),
+        } };
     } catch (err) {
         next = { ...job, warnings: [...job.warnings, `old chains were not removed: ${err instanceof Error ? err.message : String(err)}`] };
     }

@@ -3,7 +3,10 @@ import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
-import { checkKeepChains, checkNewChain, describeKeepChainsProblem, describeNewChainProblem, type NewChainPolicy } from "./retention-rules.ts";
+import {
+    checkKeepChains, checkKeepPoints, checkNewChain, describeKeepChainsProblem, describeKeepPointsProblem, describeNewChainProblem,
+    type NewChainPolicy,
+} from "./retention-rules.ts";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule } from "./schedule-rules.ts";
 import type { VmSettings } from "./types.ts";
 
@@ -49,7 +52,16 @@ export function parseSettings(value: unknown, where: string): VmSettings {
     // Settings stored before retention existed keep every chain.
     const keepChains = record.keepChains === undefined ? null : parseKeepChains(record.keepChains, where);
     const newChain = record.newChain === undefined ? "never" : parseNewChain(record.newChain, where);
-    return { folder: checked.folder, compress: record.compress, schedule, keepChains, newChain };
+    const keepPoints = record.keepPoints === undefined ? null : parseKeepPoints(record.keepPoints, where);
+    return { folder: checked.folder, compress: record.compress, schedule, keepChains, keepPoints, newChain };
+}
+
+/** Checks "keep the last N points of each chain" (stored or submitted); throws SettingsError saying what is wrong. */
+export function parseKeepPoints(value: unknown, where: string): number | null {
+    const checked = checkKeepPoints(typeof value === "number" || typeof value === "string" || value === null ? value : "?");
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${describeKeepPointsProblem(checked.problem)}`);
+    return checked.keep;
 }
 
 /** Checks when a new chain starts (stored or submitted); throws SettingsError saying what is wrong. */
@@ -88,7 +100,7 @@ export function parseSchedule(value: unknown, where: string): Schedule {
 }
 
 export function defaultSettings(vmName: string): VmSettings {
-    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, newChain: "never" };
+    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, keepPoints: null, newChain: "never" };
 }
 
 /** Stored settings, or the defaults (isDefault) when none are stored. */
@@ -104,6 +116,7 @@ export function writeSettings(uuid: string, settings: VmSettings): void {
     const folder = validateFolder(settings.folder);
     const schedule = parseSchedule(settings.schedule, "schedule");
     const keepChains = parseKeepChains(settings.keepChains, "keep chains");
+    const keepPoints = parseKeepPoints(settings.keepPoints ?? null, "keep points");
     const newChain = parseNewChain(settings.newChain, "new chain");
-    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, newChain }, null, 2) + "\n");
+    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, keepPoints, newChain }, null, 2) + "\n");
 }

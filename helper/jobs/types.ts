@@ -20,6 +20,11 @@ export interface VmSettings {
     schedule: Schedule;
     /** Keep the last N chains of the folder (pruned after each scheduled backup); null: keep all. */
     keepChains: number | null;
+    /**
+     * Keep the last N restore points of each chain: older ones are merged into a full (consolidation) after
+     * each scheduled backup; null or absent: keep all.
+     */
+    keepPoints?: number | null;
     /** When a scheduled backup starts a new chain: never, every week, every month, every N backups. */
     newChain: NewChainPolicy;
 }
@@ -87,7 +92,7 @@ export interface BackupJobState extends JobBase {
     compress: boolean;
     result?: BackupResult;
     /** A scheduled backup's retention run: the chains it removed ("" is the folder itself) and the bytes freed. */
-    pruned?: { chains: string[]; freed: number };
+    pruned?: { chains: string[]; freed: number; points?: string[] };
 }
 
 /** What a finished restore made. */

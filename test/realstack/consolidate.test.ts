@@ -166,14 +166,26 @@ test("plain: SIGKILL at several moments leaves every point restorable; consolida
     await assertRestores("python", dir, points[5], 5, "after the next inc");
 });
 
-test("lz4: consolidation keeping the last 6 points keeps them exact with both restorers", async () => {
+test("lz4: the retention setting 'keep the last 6 points' (helper prune) keeps them exact with both restorers", async () => {
     const dir = path.join(work, "lz4");
     const points = await makeChain(dir, ["-z"], "z");
-    const set = await helper(["set-settings", "--domain", vm.name, "--folder", dir, "--schedule", "off"]);
+    const set = await helper(["set-settings", "--domain", vm.name, "--folder", dir, "--schedule", "off", "--keep-points", "6"]);
     assert.equal(set.code, 0, set.stderr);
-    const done = await helper(["consolidate", "--domain", vm.name, "--keep-points", "6", "--yes"]);
+    const stored = fs.readFileSync(`/etc/cockpit-virtnbdbackup/vms/${uuid}.json`, "utf8");
+    for (const bad of ["0", "-3", "100000", "x"]) {
+        const r = await helper(["set-settings", "--domain", vm.name, "--folder", dir, "--keep-points", bad]);
+        assert.equal(r.code, 1, `--keep-points ${bad} is refused`);
+        assert.match(r.stderr, /^helper: --keep-points: .*restore point.*\n$/);
+    }
+    assert.equal(fs.readFileSync(`/etc/cockpit-virtnbdbackup/vms/${uuid}.json`, "utf8"), stored, "refused settings change nothing");
+    const before = folderState(dir);
+    const dry = await helper(["prune", "--domain", vm.name]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stderr, /would merge the points before virtnbdbackup\.5/);
+    assert.deepEqual(folderState(dir), before, "a dry run changes nothing");
+    const done = await helper(["prune", "--domain", vm.name, "--yes"]);
     assert.equal(done.code, 0, done.stderr);
-    assert.deepEqual(JSON.parse(done.stdout).dropped, [0, 1, 2, 3, 4].map(n => `virtnbdbackup.${n}`));
+    assert.deepEqual(JSON.parse(done.stdout).points[0].dropped, [0, 1, 2, 3, 4].map(n => `virtnbdbackup.${n}`));
     const head = fs.readFileSync(path.join(dir, "vda.full.virtnbdbackup.5.data")).subarray(0, 400).toString("latin1");
     assert.match(head, /"compressed": 2/);
     for (let n = 5; n <= INCS; n++) {

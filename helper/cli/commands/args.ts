@@ -2,6 +2,7 @@
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
 import { chainNumber } from "../../format/chain-folders.ts";
+import { MAX_KEEP_POINTS } from "../../jobs/retention-rules.ts";
 import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
 
 /** -U of the CLIs: a libvirt connection URI that runs nothing and connects nowhere of its choosing (libvirt/uri.ts). */
@@ -34,10 +35,10 @@ export function parseChainName(value: string): string {
     return value;
 }
 
-/** --keep-points: how many restore points of a chain stay, a whole number from 1 to 10000. */
-export function parseKeepPoints(value: string): number {
+/** --keep-points of consolidate: how many restore points of the chain stay, a whole number from 1. */
+export function parseKeepPointsArg(value: string): number {
     const n = /^[0-9]{1,6}$/.test(value) ? Number(value) : NaN;
-    if (!(n >= 1 && n <= 10000))
-        throw new InvalidArgumentError("not a number of restore points from 1 to 10000");
+    if (!(n >= 1 && n <= MAX_KEEP_POINTS))
+        throw new InvalidArgumentError(`not a number of restore points from 1 to ${MAX_KEEP_POINTS}`);
     return n;
 }

@@ -6,7 +6,7 @@ import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
 import { checkScheduledCommand, requireCron, schedulerState, writeCronFile, type ScheduledCommand } from "../../jobs/cron-file.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
-import { parseKeepChains, parseNewChain, parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
+import { parseKeepChains, parseKeepPoints, parseNewChain, parseSchedule, parseSettings, readSettings, writeSettings } from "../../jobs/settings.ts";
 import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
 import type { NewChainPolicy, SettingsAnswer } from "../../jobs/types.ts";
@@ -60,20 +60,23 @@ export function addSettingsCommands(program: Command): void {
         .option("--weekday <n>", "day of weekly backups, 0 (Sunday) to 6; default: as stored", weekday)
         .option("--time <HH:MM>", "local time of automatic backups; default: as stored")
         .option("--keep-chains <n>", "keep the last N chains (\"all\": keep all); default: as stored")
+        .option("--keep-points <n>", "keep the last N restore points of each chain, merging older ones into a full (\"all\": keep all); default: as stored")
         .option("--new-chain <when>", "scheduled backups start a new chain: never, week, month, or every N backups (a number); default: as stored")
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string; keepChains?: string; newChain?: string }) => {
+        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string; keepChains?: string; keepPoints?: string; newChain?: string }) => {
             const vm = await findVm(opts.domain);
             // Unreadable stored settings are replaced, not a reason to refuse new ones.
             let stored = DEFAULT_SCHEDULE;
             let storedKeep: number | null = null;
             let storedNewChain: NewChainPolicy = "never";
+            let storedKeepPoints: number | null | undefined = null;
             try {
-                ({ schedule: stored, keepChains: storedKeep, newChain: storedNewChain } = readSettings(vm.uuid, vm.name));
+                ({ schedule: stored, keepChains: storedKeep, keepPoints: storedKeepPoints, newChain: storedNewChain } = readSettings(vm.uuid, vm.name));
             } catch {
                 // keep the default
             }
             const keepChains = opts.keepChains === undefined ? storedKeep : parseKeepChains(opts.keepChains, "--keep-chains");
+            const keepPoints = opts.keepPoints === undefined ? storedKeepPoints ?? null : parseKeepPoints(opts.keepPoints, "--keep-points");
             const newChain = opts.newChain === undefined ? storedNewChain : parseNewChain(opts.newChain, "--new-chain");
             const schedule = parseSchedule({
                 frequency: opts.schedule ?? stored.frequency,
@@ -86,7 +89,7 @@ export function addSettingsCommands(program: Command): void {
                 requireCron();
                 checkScheduledCommand(command);
             }
-            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule, keepChains, newChain });
+            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule, keepChains, keepPoints, newChain });
             writeCronFile(command);
             answer(settingsAnswer(vm));
         });

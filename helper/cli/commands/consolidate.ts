@@ -4,15 +4,16 @@
 import type { Command } from "commander";
 import { consolidateJob, type ConsolidateJobAnswer, type PointSelection } from "../../jobs/consolidate.ts";
 import { readSettings } from "../../jobs/settings.ts";
-import { parseChainName, parseKeepPoints, parsePointName } from "./args.ts";
+import { parseChainName, parseKeepPointsArg, parsePointName } from "./args.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
-function describe(result: ConsolidateJobAnswer): string {
+/** One line for a person reading the command's stderr. */
+export function describeMerge(result: ConsolidateJobAnswer): string {
     const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
     if (!result.point)
         return `nothing to consolidate in ${result.folder}`;
     const verb = result.dryRun ? "would merge" : "merged";
-    return `${verb} the points before ${result.point} into ${result.written.join(", ")}; ` +
+    return `${result.chain ? `${result.chain}: ` : ""}${verb} the points before ${result.point} into ${result.written.join(", ")}; ` +
         `points ${result.dryRun ? "to drop" : "dropped"}: ${result.dropped.join(", ")}; ` +
         `${result.dryRun ? "would free about" : "freed"} ${mib(result.freed)}` +
         (result.dryRun ? " (dry run: nothing changed; --yes does it)" : "");
@@ -25,7 +26,7 @@ export function addConsolidateCommand(program: Command): void {
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .option("--chain <name>", "the chain (as list-restore-points names it; default: the newest)", parseChainName)
         .option("--until <point>", "merge every point up to this checkpoint (virtnbdbackup.N) into a full", parsePointName)
-        .option("--keep-points <n>", "merge so that the chain's last N points remain", parseKeepPoints)
+        .option("--keep-points <n>", "merge so that the chain's last N points remain", parseKeepPointsArg)
         .option("--yes", "do it (without: only say what would be merged and dropped)", false)
         .allowExcessArguments(false)
         .action(async (opts: { domain: string; chain?: string; until?: string; keepPoints?: number; yes: boolean }) => {
@@ -35,7 +36,7 @@ export function addConsolidateCommand(program: Command): void {
             const settings = readSettings(vm.uuid, vm.name);
             const select: PointSelection = opts.until !== undefined ? { until: opts.until } : { keepLast: opts.keepPoints! };
             const result = await consolidateJob(settings.folder, opts.chain, select, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
-            process.stderr.write(describe(result) + "\n");
+            process.stderr.write(describeMerge(result) + "\n");
             answer(result);
         });
 }

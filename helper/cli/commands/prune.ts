@@ -1,10 +1,13 @@
-// `helper prune --domain NAME [--keep N] [--yes]`: keep the last N chains of the VM's backup folder (N: the
-// stored "keep the last N chains" unless given). Without --yes it removes nothing and says what it would
+// `helper prune --domain NAME [--keep N] [--keep-points N] [--yes]`: keep the last N chains of the VM's backup
+// folder, then the last N restore points of each chain (older ones merged into a full: consolidation); each N
+// as stored in the VM's settings unless given. Without --yes it removes nothing and says what it would
 // remove and the space that frees; with --yes it removes that, holding the VM's job lock.
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
-import { parseKeepChains, readSettings } from "../../jobs/settings.ts";
+import { parseKeepChains, parseKeepPoints, readSettings } from "../../jobs/settings.ts";
+import { keepPointsInChains } from "../../jobs/consolidate.ts";
+import { describeMerge } from "./consolidate.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
 /** One line per chain for a person reading the command's stderr. */
@@ -27,17 +30,25 @@ export function addPruneCommand(program: Command): void {
         .description("keep the last N chains of a VM's backup folder; a dry run unless --yes")
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .option("--keep <n>", "keep the last N chains (default: as in the VM's settings)")
+        .option("--keep-points <n>", "then keep the last N restore points of each chain, merging older ones into a full (default: as in the VM's settings)")
         .option("--yes", "remove them (without: only say what would be removed)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; keep?: string; yes: boolean }) => {
+        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
             const keep = opts.keep !== undefined ? parseKeepChains(opts.keep, "--keep") : settings.keepChains;
-            if (keep === null)
-                throw new Error(`${vm.name} keeps all chains (no "keep the last N chains" in its settings): give --keep N`);
-            const result = await pruneChains(settings.folder, keep, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
-            process.stderr.write(describe(result) + "\n");
-            answer(result);
+            const keepPoints = opts.keepPoints !== undefined ? parseKeepPoints(opts.keepPoints, "--keep-points") : settings.keepPoints ?? null;
+            if (keep === null && keepPoints === null)
+                throw new Error(`${vm.name} keeps all chains and points (no "keep the last N" in its settings): give --keep N or --keep-points N`);
+            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes };
+            const result = keep === null ? undefined : await pruneChains(settings.folder, keep, target);
+            if (result)
+                process.stderr.write(describe(result) + "\n");
+            // A dry run of both says what the points rule does to the chains as they are now.
+            const points = keepPoints === null ? undefined : await keepPointsInChains(settings.folder, keepPoints, target);
+            if (points)
+                process.stderr.write((points.length ? points.map(describeMerge).join("\n") : `no chain holds more than ${keepPoints} restore points`) + "\n");
+            answer(points === undefined ? result : { ...(result ?? {}), points });
         });
     program
         .command("delete-chain")
