@@ -5,3 +5,4 @@ export type {
     RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyFile, VerifyProgress, VmSettings,
 } from "../helper/jobs/types";
 export type { PruneAnswer, PrunedChain } from "../helper/jobs/prune";
+export type { ConsolidateJobAnswer as ConsolidateAnswer } from "../helper/jobs/consolidate";

@@ -3,7 +3,7 @@
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
+    CancelAnswer, ConsolidateAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
 
 export type HelperErrorKind =
@@ -255,6 +255,19 @@ export function parsePruneAnswer(stdout: string): PruneAnswer {
             throw new HelperError("unexpected", `${w} is not a string`);
     });
     return answer as PruneAnswer;
+}
+
+export function parseConsolidateAnswer(stdout: string): ConsolidateAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { chain: "string", folder: "string", point: "string", dryRun: "boolean", freed: "number" }, "consolidate");
+    const record = answer as Record<string, unknown>;
+    for (const key of ["dropped", "removed", "written"]) {
+        checkList(record, key, "consolidate", (name, w) => {
+            if (typeof name !== "string")
+                throw new HelperError("unexpected", `${w} is not a string`);
+        });
+    }
+    return answer as ConsolidateAnswer;
 }
 
 const VERIFY_STATUSES = ["ok", "no-checksum", "mismatch", "damaged"];

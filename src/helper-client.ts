@@ -3,13 +3,14 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { pointArgs } from "./point-key";
+import type { PointDeleteRequest } from "./app/point-delete";
 import type { ListVmsAnswer } from "./vm-types";
 import type {
-    CancelAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, ConsolidateAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError } from "./helper-answer";
@@ -144,6 +145,15 @@ export async function pruneChains(domain: string, keep: number, remove: boolean)
 /** Removes one chain (not the newest) of the VM's backup folder (`helper delete-chain`); without `remove`, a dry run. */
 export async function deleteChain(domain: string, chain: string, remove: boolean): Promise<PruneAnswer> {
     return parsePruneAnswer(await runHelper(["delete-chain", "--domain", domain, "--chain", chain, ...(remove ? ["--yes"] : [])]));
+}
+
+/**
+ * Deletes a restore point by merging it into the next one (`helper consolidate`); without `remove`, a dry run
+ * that says which points go and the space that frees.
+ */
+export async function consolidatePoints(domain: string, request: PointDeleteRequest, remove: boolean): Promise<ConsolidateAnswer> {
+    return parseConsolidateAnswer(await runHelper(["consolidate", "--domain", domain, "--chain", request.chain, "--until", request.until,
+        ...(request.from ? ["--from", request.from] : []), ...(remove ? ["--yes"] : [])]));
 }
 
 /** What the page asks to restore: a point of the VM's own backup folder into a target folder. */

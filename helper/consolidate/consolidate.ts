@@ -56,16 +56,20 @@ async function openMembers(chainDir: string, disk: DiskMerge): Promise<StreamSou
     return sources;
 }
 
-/** The meta frame of the new full: the point's own (date, VM, checkpoint), as a full. */
-function fullMeta(disk: DiskMerge, pieces: Piece[], size: number): StreamMeta {
+/** The frames of the new file: a full covers the disk, an incremental holds data frames only. */
+function outputExtents(disk: DiskMerge, pieces: Piece[], size: number) {
+    return disk.kind === "full" ? mergedExtents(pieces, size) : mergedExtents(pieces);
+}
+
+/** The meta frame of the new file: the point's own (date, VM, checkpoint), as a full or as an inc from `parent`. */
+function mergedMeta(disk: DiskMerge, pieces: Piece[], size: number): StreamMeta {
     const target = disk.members[disk.members.length - 1].meta;
-    const extents = mergedExtents(pieces, size);
     return {
         ...target,
         virtualSize: size,
-        dataSize: dataBytes(extents),
-        parentCheckpoint: "",
-        incremental: false,
+        dataSize: dataBytes(outputExtents(disk, pieces, size)),
+        parentCheckpoint: disk.kind === "full" ? "" : disk.parent!,
+        incremental: disk.kind === "inc",
         streamVersion: 2,
     };
 }
@@ -79,16 +83,16 @@ function estimateBytes(sources: StreamSource[], pieces: Piece[]): number {
     return Math.round(bytes);
 }
 
-/** Writes one disk's new full into the staging folder and checks it against its checksum. */
+/** Writes one disk's new file into the staging folder and checks it against its checksum. */
 async function writeFull(chainDir: string, staging: string, disk: DiskMerge, options: ConsolidateOptions): Promise<number> {
     const sources = await openMembers(chainDir, disk);
     const pieces = mergeLayers(sources.map(s => s.extents));
     const source = new MergedSource(sources, pieces);
     try {
         const size = sources[0].size;
-        const extents = mergedExtents(pieces, size);
+        const extents = outputExtents(disk, pieces, size);
         const file = path.join(staging, disk.output);
-        const sink = await StreamSink.create(file, fullMeta(disk, pieces, size));
+        const sink = await StreamSink.create(file, mergedMeta(disk, pieces, size));
         const largest = Math.max(0, ...sources.map(s => s.largestFixedChunk));
         await copyExtents(extents, source, sink, {
             maxChunk: MiB,
@@ -108,7 +112,7 @@ async function writeFull(chainDir: string, staging: string, disk: DiskMerge, opt
     }
 }
 
-/** The mtime a new full gets: after the point's own file, before the next file of the disk (the other tool's restore order). */
+/** The mtime a new file gets: after the point's own file, before the next file of the disk (the other tool's restore order). */
 function mtimeFor(chainDir: string, disk: DiskMerge): number {
     const target = fs.statSync(path.join(chainDir, disk.members[disk.members.length - 1].name)).mtimeMs / 1000;
     if (!disk.next)
@@ -128,25 +132,26 @@ function sizeOf(chainDir: string, names: string[]): number {
 }
 
 /** Reads the chain folder and plans the merge up to `point`. */
-export async function planChain(chainDir: string, point: string): Promise<ConsolidationPlan> {
+export async function planChain(chainDir: string, point: string, from?: string): Promise<ConsolidationPlan> {
     const folder = await readBackupFolder(chainDir);
     const checkpoints = folder.checkpointLists.length === 1 ? folder.checkpointLists[0].checkpoints : null;
     if (folder.checkpointLists.length > 1)
         throw new Error(`the chain holds ${folder.checkpointLists.length} checkpoint lists (${folder.checkpointLists.map(c => c.name).join(", ")}): which one is the chain's is not known`);
     if (folder.unreadable.length)
         throw new Error(`unreadable backup files: ${folder.unreadable.map(u => `${u.name} (${u.error})`).join("; ")}`);
-    return planConsolidation(folder.files, checkpoints, fs.readdirSync(chainDir), point);
+    return planConsolidation(folder.files, checkpoints, fs.readdirSync(chainDir), point, from);
 }
 
 /**
  * Merges every point of the chain in `chainDir` up to `point` into one full per disk. The caller holds the
  * VM's job lock and has resolved `chainDir` as a trusted folder.
  */
-export async function consolidateChain(chainDir: string, point: string, options: ConsolidateOptions): Promise<ConsolidateAnswer> {
+export async function consolidateChain(chainDir: string, point: string, options: ConsolidateOptions & { from?: string }): Promise<ConsolidateAnswer> {
     if (!options.dryRun)
         recoverConsolidation(chainDir);
-    const plan = await planChain(chainDir, point);
-    const removedBytes = sizeOf(chainDir, plan.removedFiles);
+    const plan = await planChain(chainDir, point, options.from);
+    // An incremental merge replaces its last member: the old file's bytes go too.
+    const removedBytes = sizeOf(chainDir, [...plan.removedFiles, ...plan.disks.filter(d => d.kind === "inc").map(d => d.output)]);
     const answer = (writtenBytes: number): ConsolidateAnswer => ({
         folder: chainDir, point, dryRun: options.dryRun, dropped: plan.dropped, removed: plan.removedFiles, removedBytes,
         written: plan.disks.map(d => d.output), writtenBytes, freed: removedBytes - writtenBytes,
@@ -156,7 +161,7 @@ export async function consolidateChain(chainDir: string, point: string, options:
         for (const disk of plan.disks) {
             const sources = await openMembers(chainDir, disk);
             try {
-                estimate += estimateBytes(sources, mergeLayers(sources.map(s => s.extents)));
+                estimate += estimateBytes(sources, mergeLayers(sources.map(s => s.extents)).filter(p => disk.kind === "full" || p.layer !== ZERO_LAYER));
             } finally {
                 await Promise.all(sources.map(s => s.close()));
             }

@@ -14,7 +14,11 @@ import { chainFullFileName, CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX }
 export interface DiskMerge {
     dev: string;
     members: BackupFile[];
-    /** Base name of the new full. */
+    /** A new full, or an incremental that replaces the last member and continues from `parent`. */
+    kind: "full" | "inc";
+    /** For an incremental: the checkpoint it continues from (the first member's parent). */
+    parent?: string;
+    /** Base name of the new file. */
     output: string;
     /** The disk's data files that go (members and every older file), oldest first. */
     removed: string[];
@@ -47,7 +51,9 @@ export function pointOf(f: BackupFile): string {
  * files). Refused: a point that is not an incremental of the list, the chain's newest complete point,
  * unfinished files, a disk without that point.
  */
-export function planConsolidation(files: BackupFile[], checkpoints: string[] | null, names: string[], point: string): ConsolidationPlan {
+export function planConsolidation(files: BackupFile[], checkpoints: string[] | null, names: string[], point: string, from?: string): ConsolidationPlan {
+    if (from !== undefined)
+        return planIncMerge(files, checkpoints, names, from, point);
     const k = checkpointIndex(point);
     if (k === null)
         throw new ConsolidationRefused(`${JSON.stringify(point)} is not a checkpoint name (virtnbdbackup.N)`);
@@ -83,11 +89,16 @@ export function planConsolidation(files: BackupFile[], checkpoints: string[] | n
         const next = ordered.find(f => compareFiles(f, target) > 0);
         if (members.length === 1 && older.length === 1)
             continue;  // this disk's point is a full already
-        disks.push({ dev, members, output: chainFullFileName(dev, point), removed: older.map(f => f.name), next: next?.name });
+        disks.push({ dev, members, kind: "full", output: chainFullFileName(dev, point), removed: older.map(f => f.name), next: next?.name });
         droppedFiles.push(...older.filter(f => f !== target));
     }
     if (disks.length === 0)
         throw new ConsolidationRefused(`nothing to consolidate: ${point} is the chain's oldest point`);
+    return finishPlan(point, disks, droppedFiles, files, names);
+}
+
+/** What the disks' merges drop: the points no file is left of, and every file that goes, in removal order. */
+function finishPlan(point: string, disks: DiskMerge[], droppedFiles: BackupFile[], files: BackupFile[], names: string[]): ConsolidationPlan {
     const dropped = [...new Set(droppedFiles.sort(compareFiles).map(pointOf))];
     const kept = new Set(files.filter(f => !droppedFiles.includes(f)).map(pointOf));
     const gone = dropped.filter(p => !kept.has(p));
@@ -137,4 +148,52 @@ export function pointForKeepLast(files: BackupFile[], checkpoints: string[] | nu
         return i === 0 || p === checkpoints[checkpoints.length - 1] ? undefined : p;
     }
     return undefined;
+}
+
+/**
+ * The plan that merges the incrementals `from`..`point` (virtnbdbackup.A..C) of every disk into one
+ * incremental of C that continues from A−1, dropping points A..C−1 from the middle of the chain. Refused:
+ * C the newest checkpoint, a gap, a differential that builds on one of the dropped points.
+ */
+function planIncMerge(files: BackupFile[], checkpoints: string[] | null, names: string[], from: string, point: string): ConsolidationPlan {
+    const a = checkpointIndex(from);
+    const c = checkpointIndex(point);
+    if (a === null || c === null)
+        throw new ConsolidationRefused(`${JSON.stringify(a === null ? from : point)} is not a checkpoint name (virtnbdbackup.N)`);
+    if (checkpoints === null)
+        throw new ConsolidationRefused("the chain has no checkpoint list (<vm>.cpt): only a chain of a full and its incrementals can be consolidated");
+    if (a < 1 || c <= a)
+        throw new ConsolidationRefused(`merging ${from} into ${point}: the first must be an incremental before the second`);
+    if (!checkpoints.includes(point) || !checkpoints.includes(from))
+        throw new ConsolidationRefused(`${checkpoints.includes(point) ? from : point} is not in the chain's checkpoint list`);
+    if (checkpoints.indexOf(point) === checkpoints.length - 1)
+        throw new ConsolidationRefused(`${point} is the chain's newest checkpoint: the newest point is never merged (the next incremental builds on it)`);
+    const partials = names.filter(n => n.endsWith(PARTIAL_SUFFIX));
+    if (partials.length)
+        throw new ConsolidationRefused(`the chain holds unfinished files (${partials.join(", ")}): a backup is running or died`);
+    const parent = `virtnbdbackup.${a - 1}`;
+    const devs = [...new Set(files.map(f => f.dev))].sort();
+    const disks: DiskMerge[] = [];
+    const droppedFiles: BackupFile[] = [];
+    for (const dev of devs) {
+        const own = files.filter(f => f.dev === dev).sort(compareFiles);
+        const diff = own.find(f => f.level === "diff" && (checkpointIndex(f.meta.parentCheckpoint) ?? -1) >= a && (checkpointIndex(f.meta.parentCheckpoint) ?? -1) < c);
+        if (diff)
+            throw new ConsolidationRefused(`${diff.name} builds on ${diff.meta.parentCheckpoint}, which merging ${from}..${point} would drop`);
+        const members: BackupFile[] = [];
+        for (let i = a; i <= c; i++) {
+            const f = own.find(x => x.level === "inc" && x.meta.checkpointName === `virtnbdbackup.${i}`);
+            const before = members.at(-1)?.meta.checkpointName ?? parent;
+            if (!f || f.meta.parentCheckpoint !== before)
+                throw new ConsolidationRefused(`disk ${dev} has no incremental backup of virtnbdbackup.${i} continuing from ${before}`);
+            members.push(f);
+        }
+        const target = members[members.length - 1];
+        const next = own.find(f => compareFiles(f, target) > 0);
+        disks.push({ dev, members, kind: "inc", parent, output: target.name, removed: members.slice(0, -1).map(f => f.name), next: next?.name });
+        droppedFiles.push(...members.slice(0, -1));
+    }
+    if (disks.length === 0)
+        throw new ConsolidationRefused("the chain holds no backup files");
+    return finishPlan(point, disks, droppedFiles, files, names);
 }

@@ -9,6 +9,7 @@ import {
 } from "./retention-rules.ts";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule } from "./schedule-rules.ts";
 import type { VmSettings } from "./types.ts";
+import type { PointPolicy } from "./point-retention.ts";
 
 export class SettingsError extends Error {
     override readonly name = "SettingsError";
@@ -52,8 +53,8 @@ export function parseSettings(value: unknown, where: string): VmSettings {
     // Settings stored before retention existed keep every chain.
     const keepChains = record.keepChains === undefined ? null : parseKeepChains(record.keepChains, where);
     const newChain = record.newChain === undefined ? "never" : parseNewChain(record.newChain, where);
-    const keepPoints = record.keepPoints === undefined ? null : parseKeepPoints(record.keepPoints, where);
-    return { folder: checked.folder, compress: record.compress, schedule, keepChains, keepPoints, newChain };
+    const points = parsePointRules(record, where);
+    return { folder: checked.folder, compress: record.compress, schedule, keepChains, ...points, newChain };
 }
 
 /** Checks "keep the last N points of each chain" (stored or submitted); throws SettingsError saying what is wrong. */
@@ -62,6 +63,18 @@ export function parseKeepPoints(value: unknown, where: string): number | null {
     if ("problem" in checked)
         throw new SettingsError(`${where}: ${describeKeepPointsProblem(checked.problem)}`);
     return checked.keep;
+}
+
+/** The settings' rules for the points inside each chain, checked; absent rules are null. */
+export function parsePointRules(record: Record<string, unknown>, where: string): Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly"> {
+    const rule = (key: "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly") =>
+        record[key] === undefined ? null : parseKeepPoints(record[key], `${where}: ${key}`);
+    return { keepPoints: rule("keepPoints"), keepDaily: rule("keepDaily"), keepWeekly: rule("keepWeekly"), keepMonthly: rule("keepMonthly") };
+}
+
+/** The points policy of a VM's settings (point-retention.ts). */
+export function pointPolicyOf(settings: VmSettings): PointPolicy {
+    return { last: settings.keepPoints, daily: settings.keepDaily, weekly: settings.keepWeekly, monthly: settings.keepMonthly };
 }
 
 /** Checks when a new chain starts (stored or submitted); throws SettingsError saying what is wrong. */
@@ -100,7 +113,7 @@ export function parseSchedule(value: unknown, where: string): Schedule {
 }
 
 export function defaultSettings(vmName: string): VmSettings {
-    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, keepPoints: null, newChain: "never" };
+    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, keepPoints: null, keepDaily: null, keepWeekly: null, keepMonthly: null, newChain: "never" };
 }
 
 /** Stored settings, or the defaults (isDefault) when none are stored. */
@@ -116,7 +129,8 @@ export function writeSettings(uuid: string, settings: VmSettings): void {
     const folder = validateFolder(settings.folder);
     const schedule = parseSchedule(settings.schedule, "schedule");
     const keepChains = parseKeepChains(settings.keepChains, "keep chains");
-    const keepPoints = parseKeepPoints(settings.keepPoints ?? null, "keep points");
+    const points = parsePointRules({ keepPoints: settings.keepPoints ?? null, keepDaily: settings.keepDaily ?? null,
+                                     keepWeekly: settings.keepWeekly ?? null, keepMonthly: settings.keepMonthly ?? null }, "keep points");
     const newChain = parseNewChain(settings.newChain, "new chain");
-    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, keepPoints, newChain }, null, 2) + "\n");
+    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, ...points, newChain }, null, 2) + "\n");
 }

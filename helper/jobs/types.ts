@@ -25,6 +25,10 @@ export interface VmSettings {
      * each scheduled backup; null or absent: keep all.
      */
     keepPoints?: number | null;
+    /** Keep the newest point of each of the last N days / ISO weeks / months in each chain (Proxmox semantics); null or absent: no such rule. */
+    keepDaily?: number | null;
+    keepWeekly?: number | null;
+    keepMonthly?: number | null;
     /** When a scheduled backup starts a new chain: never, every week, every month, every N backups. */
     newChain: NewChainPolicy;
 }

@@ -13,7 +13,7 @@ export function describeMerge(result: ConsolidateJobAnswer): string {
     if (!result.point)
         return `nothing to consolidate in ${result.folder}`;
     const verb = result.dryRun ? "would merge" : "merged";
-    return `${result.chain ? `${result.chain}: ` : ""}${verb} the points before ${result.point} into ${result.written.join(", ")}; ` +
+    return `${result.chain ? `${result.chain}: ` : ""}${verb} the points before ${result.point} (from ${result.dropped[0]}) into ${result.written.join(", ")}; ` +
         `points ${result.dryRun ? "to drop" : "dropped"}: ${result.dropped.join(", ")}; ` +
         `${result.dryRun ? "would free about" : "freed"} ${mib(result.freed)}` +
         (result.dryRun ? " (dry run: nothing changed; --yes does it)" : "");
@@ -26,15 +26,18 @@ export function addConsolidateCommand(program: Command): void {
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .option("--chain <name>", "the chain (as list-restore-points names it; default: the newest)", parseChainName)
         .option("--until <point>", "merge every point up to this checkpoint (virtnbdbackup.N) into a full", parsePointName)
+        .option("--from <point>", "with --until: merge the incrementals from this checkpoint to --until into one (drops the points in between)", parsePointName)
         .option("--keep-points <n>", "merge so that the chain's last N points remain", parseKeepPointsArg)
         .option("--yes", "do it (without: only say what would be merged and dropped)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; chain?: string; until?: string; keepPoints?: number; yes: boolean }) => {
+        .action(async (opts: { domain: string; chain?: string; until?: string; from?: string; keepPoints?: number; yes: boolean }) => {
             if ((opts.until === undefined) === (opts.keepPoints === undefined))
                 throw new Error("give one of --until virtnbdbackup.N and --keep-points N");
+            if (opts.from !== undefined && opts.until === undefined)
+                throw new Error("--from needs --until");
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
-            const select: PointSelection = opts.until !== undefined ? { until: opts.until } : { keepLast: opts.keepPoints! };
+            const select: PointSelection = opts.until !== undefined ? { until: opts.until, from: opts.from } : { keepLast: opts.keepPoints! };
             const result = await consolidateJob(settings.folder, opts.chain, select, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
             process.stderr.write(describeMerge(result) + "\n");
             answer(result);

@@ -5,9 +5,21 @@
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
-import { parseKeepChains, parseKeepPoints, readSettings } from "../../jobs/settings.ts";
-import { keepPointsInChains } from "../../jobs/consolidate.ts";
-import { describeMerge } from "./consolidate.ts";
+import { parseKeepChains, parseKeepPoints, pointPolicyOf, readSettings } from "../../jobs/settings.ts";
+import { applyPointPolicy, type ChainPolicyAnswer } from "../../jobs/consolidate.ts";
+import { hasPointPolicy } from "../../jobs/point-retention.ts";
+
+/** One line per chain the points policy changes (or would). */
+function describePolicy(result: ChainPolicyAnswer): string {
+    const where = result.chain || "the chain in the folder itself";
+    const parts = [
+        result.dropped.length ? `${where}: ${result.dryRun ? "would merge away" : "merged away"} points ${result.dropped.join(", ")}, ` +
+            `${result.dryRun ? "freeing about" : "freed"} ${(result.freed / 1048576).toFixed(1)} MiB${result.dryRun ? " (dry run: nothing changed; --yes does it)" : ""}` : "",
+        result.waiting.length ? `${where}: ${result.waiting.join(", ")} stay until a newer point exists (the newest point's file is never replaced)` : "",
+        ...result.skipped.map(s => `${where}: not merged: ${s}`),
+    ];
+    return parts.filter(Boolean).join("\n");
+}
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
 /** One line per chain for a person reading the command's stderr. */
@@ -31,23 +43,33 @@ export function addPruneCommand(program: Command): void {
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .option("--keep <n>", "keep the last N chains (default: as in the VM's settings)")
         .option("--keep-points <n>", "then keep the last N restore points of each chain, merging older ones into a full (default: as in the VM's settings)")
+        .option("--keep-daily <n>", "and the newest point of each of the last N days of each chain (default: as in the settings)")
+        .option("--keep-weekly <n>", "and the newest point of each of the last N ISO weeks (default: as in the settings)")
+        .option("--keep-monthly <n>", "and the newest point of each of the last N months (default: as in the settings)")
         .option("--yes", "remove them (without: only say what would be removed)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; yes: boolean }) => {
+        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
             const keep = opts.keep !== undefined ? parseKeepChains(opts.keep, "--keep") : settings.keepChains;
-            const keepPoints = opts.keepPoints !== undefined ? parseKeepPoints(opts.keepPoints, "--keep-points") : settings.keepPoints ?? null;
-            if (keep === null && keepPoints === null)
-                throw new Error(`${vm.name} keeps all chains and points (no "keep the last N" in its settings): give --keep N or --keep-points N`);
+            // Given rules replace the stored ones of the points policy as a whole; --keep alone (the page's "Prune
+            // now") is about chains only; no option at all applies the stored policy, as the schedule does.
+            const given = [opts.keepPoints, opts.keepDaily, opts.keepWeekly, opts.keepMonthly].some(v => v !== undefined);
+            const rule = (v: string | undefined, flag: string) => v === undefined ? null : parseKeepPoints(v, flag);
+            const policy = given
+                ? { last: rule(opts.keepPoints, "--keep-points"), daily: rule(opts.keepDaily, "--keep-daily"),
+                    weekly: rule(opts.keepWeekly, "--keep-weekly"), monthly: rule(opts.keepMonthly, "--keep-monthly") }
+                : opts.keep === undefined ? pointPolicyOf(settings) : {};
+            if (keep === null && !hasPointPolicy(policy))
+                throw new Error(`${vm.name} keeps all chains and points (no retention in its settings): give --keep N or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N`);
             const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes };
             const result = keep === null ? undefined : await pruneChains(settings.folder, keep, target);
             if (result)
                 process.stderr.write(describe(result) + "\n");
             // A dry run of both says what the points rule does to the chains as they are now.
-            const points = keepPoints === null ? undefined : await keepPointsInChains(settings.folder, keepPoints, target);
+            const points = hasPointPolicy(policy) ? await applyPointPolicy(settings.folder, policy, target) : undefined;
             if (points)
-                process.stderr.write((points.length ? points.map(describeMerge).join("\n") : `no chain holds more than ${keepPoints} restore points`) + "\n");
+                process.stderr.write((points.length ? points.map(describePolicy).join("\n") : "the points policy drops no restore point") + "\n");
             answer(points === undefined ? result : { ...(result ?? {}), points });
         });
     program

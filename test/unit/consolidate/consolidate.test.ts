@@ -227,3 +227,55 @@ for (const [step, nth] of [["written", 1], ["verified", 2], ["committed", 1], ["
         }
     });
 }
+
+for (const compressed of [false, 2] as const) {
+    test(`incs 3..5 of 8, ${compressed === false ? "plain" : "lz4"}, merged into one inc of 5: points 0..2 and 5..8 exact, 3 and 4 gone`, async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-consolidate-"));
+        try {
+            const points = await makeChain(dir, 8, compressed);
+            const answer = await consolidateChain(dir, "virtnbdbackup.5", { dryRun: false, from: "virtnbdbackup.3" });
+            assert.deepEqual(answer.dropped, ["virtnbdbackup.3", "virtnbdbackup.4"]);
+            assert.ok(answer.freed > 0, String(answer.freed));
+            for (const n of [0, 1, 2, 5, 6, 7, 8])
+                for (const dev of DEVS)
+                    assert.ok((await readPoint(dir, dev, `virtnbdbackup.${n}`)).equals(points[n].get(dev)!), `${dev} at point ${n}`);
+            for (const dev of DEVS) {
+                const merged = await StreamSource.open(path.join(dir, `${dev}.inc.virtnbdbackup.5.data`));
+                assert.equal(merged.meta.parentCheckpoint, "virtnbdbackup.2");
+                assert.equal(merged.meta.incremental, true);
+                assert.ok(merged.extents.every(e => e.data), "an incremental holds data frames only");
+                await merged.close();
+                assert.ok(!fs.existsSync(path.join(dir, `${dev}.inc.virtnbdbackup.3.data`)));
+            }
+            await assert.rejects(readPoint(dir, "vda", "virtnbdbackup.4"), /no backup of disk vda matches/);
+            await assert.rejects(consolidateChain(dir, "virtnbdbackup.8", { dryRun: false, from: "virtnbdbackup.6" }), /newest/);
+            await assert.rejects(consolidateChain(dir, "virtnbdbackup.7", { dryRun: false, from: "virtnbdbackup.4" }), /no incremental backup of virtnbdbackup.4/);
+            // Then the prefix: the full and incs up to the merged one become a full of 5.
+            await consolidateChain(dir, "virtnbdbackup.5", { dryRun: false });
+            await assertPoints(dir, points, 5, "prefix after the middle");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+}
+
+test("an incremental merge stopped after its switch began is finished by the next recovery", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-consolidate-"));
+    try {
+        const points = await makeChain(dir, 6, false);
+        const stop = new Error("stopped");
+        await assert.rejects(consolidateChain(dir, "virtnbdbackup.4", {
+            dryRun: false, from: "virtnbdbackup.2", onStep: s => { if (s === "moved") throw stop; },
+        }), (err: unknown) => err === stop);
+        // Points before the merge are untouched meanwhile.
+        for (const n of [0, 1])
+            for (const dev of DEVS)
+                assert.ok((await readPoint(dir, dev, `virtnbdbackup.${n}`)).equals(points[n].get(dev)!));
+        assert.equal(recoverConsolidation(dir), "forward");
+        for (const n of [0, 1, 4, 5, 6])
+            for (const dev of DEVS)
+                assert.ok((await readPoint(dir, dev, `virtnbdbackup.${n}`)).equals(points[n].get(dev)!), `${dev} at ${n}`);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
