@@ -59,6 +59,8 @@ export function rollForward(chainDir: string, journal: SwitchJournal, onStep?: S
             onStep?.("moved", move.name);
         }
     }
+    // The new files' names are durable before any old file goes. The removals and the journal's own need no
+    // sync: one a crash undoes is done again by the next recovery (the journal stays until it is removed).
     syncDir(chainDir);
     for (const name of journal.removes) {
         if (plainName(name)) {
@@ -66,10 +68,8 @@ export function rollForward(chainDir: string, journal: SwitchJournal, onStep?: S
             onStep?.("removed", name);
         }
     }
-    syncDir(chainDir);
     removeStaging(chainDir);
     fs.rmSync(path.join(chainDir, CONSOLIDATE_JOURNAL), { force: true });
-    syncDir(chainDir);
 }
 
 /**
