@@ -270,6 +270,20 @@ export function parseConsolidateAnswer(stdout: string): ConsolidateAnswer {
     return answer as ConsolidateAnswer;
 }
 
+/** The `points` part of `helper prune`'s answer: per chain, the points its policy drops and the space freed. */
+export function parsePointsPreview(stdout: string): { points: { chain: string; dropped: string[]; freed: number }[] } {
+    const answer = parseJson(stdout);
+    const record = (answer ?? {}) as Record<string, unknown>;
+    checkList(record, "points", "prune", (chain, w) => {
+        checkFields(chain, { chain: "string", freed: "number" }, w);
+        checkList(chain as Record<string, unknown>, "dropped", w, (name, w2) => {
+            if (typeof name !== "string")
+                throw new HelperError("unexpected", `${w2} is not a string`);
+        });
+    });
+    return answer as { points: { chain: string; dropped: string[]; freed: number }[] };
+}
+
 const VERIFY_STATUSES = ["ok", "no-checksum", "mismatch", "damaged"];
 
 function checkVerifyAnswer(answer: unknown): VerifyAnswer {

@@ -3,7 +3,7 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseCancelAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { pointArgs } from "./point-key";
@@ -86,7 +86,27 @@ export async function setSettings(domain: string, settings: VmSettings): Promise
         "--schedule", frequency, "--weekday", String(weekday), "--time", time,
         "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
         "--new-chain", String(settings.newChain),
+        ...pointRuleArgs(settings),
     ]));
+}
+
+/** The points rules as set-settings/prune flags ("all": no such rule); rules the settings do not name are left out. */
+function pointRuleArgs(rules: Partial<Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly">>): string[] {
+    const flags = { keepPoints: "--keep-points", keepDaily: "--keep-daily", keepWeekly: "--keep-weekly", keepMonthly: "--keep-monthly" } as const;
+    return Object.entries(flags).flatMap(([key, flag]) => {
+        const value = rules[key as keyof typeof flags];
+        return value === undefined ? [] : [flag, value === null ? "all" : String(value)];
+    });
+}
+
+/** What the points rules would merge away in every chain now (a dry run of `helper prune` with only those rules). */
+export async function previewPointRules(domain: string, rules: Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly">): Promise<{ dropped: string[]; freed: number }> {
+    const args = pointRuleArgs(rules).filter((a, i, all) => !(a === "all" || (all[i + 1] === "all")));
+    const answer = parsePointsPreview(await runHelper(["prune", "--domain", domain, ...args]));
+    return {
+        dropped: answer.points.flatMap(c => c.dropped.map(p => c.chain ? `${c.chain}/${p}` : p)),
+        freed: answer.points.reduce((n, c) => n + c.freed, 0),
+    };
 }
 
 /** Starts a backup that runs on without the page (`helper start-backup`); progress is in the state file. */

@@ -124,7 +124,32 @@ describe("Delete… of restore points in the Backups tab", { timeout: 600_000 },
             ["virtnbdbackup.4", "virtnbdbackup.3", "virtnbdbackup.2"]);
         assert.ok(fs.existsSync(path.join(folder, "vda.full.virtnbdbackup.2.data")));
 
-        for (const n of [2, 3, 4]) {
+        // The settings dialog: keep-points rules beside keep-last-N-chains, refused inline when bad, with a preview
+        // of what they merge away now; saved, `helper prune` applies them.
+        await page.locator("#backup-settings-edit").click();
+        const settings = page.locator("#backup-settings-dialog");
+        await settings.locator("#backup-settings-keep-points").fill("0");
+        await settings.locator("#backup-settings-save").click();
+        await settings.locator("#backup-settings-keep-points-error").waitFor();
+        assert.match(await settings.locator("#backup-settings-keep-points-error").innerText(), /at least 1/);
+        await settings.locator("#backup-settings-keep-points").fill("2");
+        await settings.locator("#backup-settings-keep-daily").fill("1");
+        const preview = settings.locator('#backup-settings-points-preview[data-drop="1"]');
+        await preview.waitFor({ timeout: 30_000 });
+        assert.match(await preview.innerText(), /merges away virtnbdbackup\.2, freeing about/);
+        await assertAccessible(page, "settings-dialog-points-preview");
+        console.log(`# ${await screenshot(page, "settings-dialog-points")}`);
+        await settings.locator("#backup-settings-save").click();
+        await settings.waitFor({ state: "detached" });
+        const stored = JSON.parse(fs.readFileSync(`/etc/cockpit-virtnbdbackup/vms/${uuid}.json`, "utf8"));
+        assert.equal(stored.keepPoints, 2);
+        assert.equal(stored.keepDaily, 1);
+        assert.equal(stored.keepWeekly, null);
+        const pruned = await run(process.execPath, [HELPER, "prune", "--domain", vm.name, "--yes"]);
+        assert.equal(pruned.code, 0, pruned.stderr);
+        assert.deepEqual(JSON.parse(pruned.stdout).points[0].dropped, ["virtnbdbackup.2"]);
+
+        for (const n of [3, 4]) {
             const out = path.join(work, `restore-${n}`);
             await pyRestore(["-i", folder, "-o", out, "-u", `virtnbdbackup.${n}`]);
             for (let i = 0; i < 2; i++) {
