@@ -108,9 +108,16 @@ export function removeStaging(chainDir: string): void {
     } catch {
         return;
     }
-    for (const n of names)
-        fs.rmSync(path.join(staging, n), { force: true });
-    fs.rmdirSync(staging);
+    for (const n of names) {
+        try {
+            fs.rmSync(path.join(staging, n), { force: true });
+        } catch {
+            // not a file of ours (a folder someone put there): it stays, and so does the staging folder
+        }
+    }
+    try {
+        fs.rmdirSync(staging);
+    } catch { /* not empty: see above */ }
 }
 
 /** Makes a fresh, empty staging folder (0700). */
