@@ -42,8 +42,10 @@ export default tseslint.config(
             // The classic hook rules; the React Compiler's stricter ones assume the compiler, which we do not use.
             "react-hooks/rules-of-hooks": "error",
             "react-hooks/exhaustive-deps": "error",
-            "no-restricted-imports": ["error", {
+            // Types may come from anywhere (they vanish in the bundle); code only from the contract.
+            "@typescript-eslint/no-restricted-imports": ["error", {
                 patterns: [{
+                    allowTypeImports: true,
                     regex: `^(\\.\\./)+helper/(?!(${helperContract.join("|")})$)`,
                     message: "The page may import from helper/ only the shared contract (pure rules and types).",
                 }],

@@ -17,6 +17,7 @@ import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure
 import { queueRows } from "./lib/queue.ts";
 import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
 import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
+import { removePluginState } from "../test/lib/plugin-state.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
 import { backupCmd, deleteAllCheckpoints, ourCli, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
 import { runOk } from "../test/lib/exec.ts";
@@ -490,6 +491,71 @@ function fragmentedGoals(b: Bench): Goal[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Consolidation (--consolidate): merging the oldest points of a chain against cp of the same files
+
+const CONSOLIDATE_INCS = 6;
+const CP_LABEL = "cp of the merged files + sync (same files, info)";
+
+function consolidateLabel(): string {
+    return `ours consolidate: full + ${CONSOLIDATE_INCS - 1} incs → one full`;
+}
+
+/**
+ * A chain of the main VM (full, then CONSOLIDATE_INCS incs of incSmall dirty each; untimed). Each round copies
+ * it (untimed), times cp + sync of the files a consolidation up to the point before the newest merges, and
+ * `helper consolidate` of the copy (which writes the new full, reads it back against its checksum, switches
+ * and removes the old files). The first round's result is checked by a restore of the newest point.
+ */
+async function consolidation(b: Bench): Promise<void> {
+    await deleteAllCheckpoints(b.vm.name);
+    const chain = freshDir(b, "consolidate-chain");
+    const full = backupCmd("ours", b.vm.name, "full", chain, false);
+    await measureOk("ours full (chain start)", full.cmd, full.args);
+    for (let i = 0; i < CONSOLIDATE_INCS; i++) {
+        await dirty(b, b.cfg.incSmall);
+        const inc = backupCmd("ours", b.vm.name, "inc", chain, false);
+        await measureOk("ours inc (chain)", inc.cmd, inc.args);
+    }
+    const until = `virtnbdbackup.${CONSOLIDATE_INCS - 1}`;
+    const merged = fs.readdirSync(chain).filter(n => n === "vda.full.data" || /^vda\.inc\.virtnbdbackup\.(\d+)\.data$/.test(n) && Number(n.split(".")[3]) < CONSOLIDATE_INCS);
+    const mergedBytes = merged.reduce((n, f) => n + fs.statSync(path.join(chain, f)).size, 0);
+    const helper = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
+    const uuid = (await measureOk("domuuid", "virsh", ["-c", "qemu:///system", "domuuid", "--domain", b.vm.name])).stdout.trim();
+    const forget = onCleanup("bench VM settings", async () => removePluginState([uuid]));
+    try {
+        for (let round = 0; round < b.cfg.reps; round++) {
+            log(`consolidation: round ${round + 1}/${b.cfg.reps}`);
+            const copy = freshDir(b, "consolidate");
+            fs.cpSync(chain, copy, { recursive: true, preserveTimestamps: true });
+            const target = freshDir(b, "cp");
+            await beforeTimedRun(b);
+            const cp = await measureOk("cp", "cp", [...merged.map(f => path.join(copy, f)), target]);
+            const sync = await measureOk("sync", "sync", ["-f", target]);
+            record(row(b, CP_LABEL, mergedBytes), cp, cp.wallMs + sync.wallMs);
+            fs.rmSync(target, { recursive: true, force: true });
+            await measureOk("set-settings", process.execPath, [helper, "set-settings", "--domain", b.vm.name, "--folder", copy, "--schedule", "off"]);
+            await beforeTimedRun(b);
+            const m = await measureOk(consolidateLabel(), process.execPath, [helper, "consolidate", "--domain", b.vm.name, "--until", until, "--yes"]);
+            const r = row(b, consolidateLabel(), mergedBytes);
+            record(r, m);
+            r.outputBytes = fs.statSync(path.join(copy, `vda.full.${until}.data`)).size;
+            if (round === 0)
+                await verifyBackup(b, `the consolidated chain (newest point, from vda.full.${until}.data)`, copy, b.vm.expectedPath(0));
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
+    } finally {
+        forget();
+        removePluginState([uuid]);
+    }
+    fs.rmSync(chain, { recursive: true, force: true });
+    await deleteAllCheckpoints(b.vm.name);
+}
+
+function consolidationGoals(b: Bench): Goal[] {
+    return [ratioGoal("ours consolidate / cp + sync of the same files", median(b.rows.get(consolidateLabel())), median(b.rows.get(CP_LABEL)), "<=", 1.5)];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Goals and report
 
 function goals(b: Bench): Goal[] {
@@ -616,6 +682,7 @@ async function main(): Promise<number> {
         process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(mappingGoals(b)) + "\n");
         return 0;
     }
+    const onlyConsolidate = process.argv.includes("--consolidate");
     log(`${cfg.name} benchmark: building the VM (${cfg.diskSize} disk)...`);
     const t0 = performance.now();
     const vm = await TestVm.create({ disks: [{ size: cfg.diskSize, writes: cfg.writes }] });
@@ -629,6 +696,13 @@ async function main(): Promise<number> {
 
     const b: Bench = { cfg, vm, work, checks: new Checks(), rows: new Map(), dataBytes, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };
     unfinished = b;
+    // --consolidate: only the consolidation rows, on the main VM's data.
+    if (onlyConsolidate) {
+        await consolidation(b);
+        process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(consolidationGoals(b)) + "\n\n" +
+            `Correctness: all ${b.checks.passed.length} checks passed (${b.checks.passed.join("; ")}).\n`);
+        return 0;
+    }
     const kept = await fullBackups(b);
     await restores(b, kept.pyPlain);
     await verifyBackup(b, "our full", kept.oursPlain, vm.expectedPath(0));

@@ -6,3 +6,4 @@ export type {
     HistoryAnswer, HistoryRecord, HistoryResult, JobLogAnswer, VmBackupOverview,
 } from "../helper/jobs/types";
 export type { PruneAnswer, PrunedChain } from "../helper/jobs/prune";
+export type { ConsolidateJobAnswer as ConsolidateAnswer } from "../helper/jobs/consolidate";

@@ -5,7 +5,7 @@ import { LEVELS, REQUESTED_LEVELS } from "../helper/protocol/levels";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type { HistoryAnswer, JobLogAnswer } from "./backup-types";
 import type {
-    CancelAnswer, CheckFolderAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
+    CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
 
 export type HelperErrorKind =
@@ -288,6 +288,33 @@ export function parsePruneAnswer(stdout: string): PruneAnswer {
             throw new HelperError("unexpected", `${w} is not a string`);
     });
     return answer as PruneAnswer;
+}
+
+export function parseConsolidateAnswer(stdout: string): ConsolidateAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { chain: "string", folder: "string", point: "string", dryRun: "boolean", freed: "number" }, "consolidate");
+    const record = answer as Record<string, unknown>;
+    for (const key of ["dropped", "removed", "written"]) {
+        checkList(record, key, "consolidate", (name, w) => {
+            if (typeof name !== "string")
+                throw new HelperError("unexpected", `${w} is not a string`);
+        });
+    }
+    return answer as ConsolidateAnswer;
+}
+
+/** The `points` part of `helper prune`'s answer: per chain, the points its policy drops and the space freed. */
+export function parsePointsPreview(stdout: string): { points: { chain: string; dropped: string[]; freed: number }[] } {
+    const answer = parseJson(stdout);
+    const record = (answer ?? {}) as Record<string, unknown>;
+    checkList(record, "points", "prune", (chain, w) => {
+        checkFields(chain, { chain: "string", freed: "number" }, w);
+        checkList(chain as Record<string, unknown>, "dropped", w, (name, w2) => {
+            if (typeof name !== "string")
+                throw new HelperError("unexpected", `${w2} is not a string`);
+        });
+    });
+    return answer as { points: { chain: string; dropped: string[]; freed: number }[] };
 }
 
 const VERIFY_STATUSES = ["ok", "no-checksum", "mismatch", "damaged"];

@@ -3,14 +3,15 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseHistory, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseHistory, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { pointArgs } from "./point-key";
+import type { PointDeleteRequest } from "./app/point-delete";
 import type { ListVmsAnswer } from "./vm-types";
 import type { HistoryAnswer, JobLogAnswer } from "./backup-types";
 import type {
-    CancelAnswer, CheckFolderAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError, errorDetail } from "./helper-answer";
@@ -86,12 +87,32 @@ export async function setSettings(domain: string, settings: VmSettings): Promise
         "--schedule", frequency, "--weekday", String(weekday), "--time", time, "--random-delay", String(randomDelay ?? 0),
         "--keep-chains", settings.keepChains === null ? "all" : String(settings.keepChains),
         "--new-chain", String(settings.newChain),
+        ...pointRuleArgs(settings),
     ]));
 }
 
 /** What saving `folder` as the VM's backup folder would say: the helper's refusal or warnings (`helper check-folder`). */
 export async function checkBackupFolder(domain: string, folder: string): Promise<CheckFolderAnswer> {
     return parseCheckFolderAnswer(await runHelper(["check-folder", "--domain", domain, "--folder", folder]));
+}
+
+/** The points rules as set-settings/prune flags ("all": no such rule); rules the settings do not name are left out. */
+function pointRuleArgs(rules: Partial<Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly">>): string[] {
+    const flags = { keepPoints: "--keep-points", keepDaily: "--keep-daily", keepWeekly: "--keep-weekly", keepMonthly: "--keep-monthly" } as const;
+    return Object.entries(flags).flatMap(([key, flag]) => {
+        const value = rules[key as keyof typeof flags];
+        return value === undefined ? [] : [flag, value === null ? "all" : String(value)];
+    });
+}
+
+/** What the points rules would merge away in every chain now (a dry run of `helper prune` with only those rules). */
+export async function previewPointRules(domain: string, rules: Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly">): Promise<{ dropped: string[]; freed: number }> {
+    const args = pointRuleArgs(rules).filter((a, i, all) => !(a === "all" || (all[i + 1] === "all")));
+    const answer = parsePointsPreview(await runHelper(["prune", "--domain", domain, ...args]));
+    return {
+        dropped: answer.points.flatMap(c => c.dropped.map(p => c.chain ? `${c.chain}/${p}` : p)),
+        freed: answer.points.reduce((n, c) => n + c.freed, 0),
+    };
 }
 
 /** Starts a backup that runs on without the page (`helper start-backup`); progress is in the state file. */
@@ -150,6 +171,15 @@ export async function pruneChains(domain: string, keep: number, remove: boolean)
 /** Removes one chain (not the newest) of the VM's backup folder (`helper delete-chain`); without `remove`, a dry run. */
 export async function deleteChain(domain: string, chain: string, remove: boolean): Promise<PruneAnswer> {
     return parsePruneAnswer(await runHelper(["delete-chain", "--domain", domain, "--chain", chain, ...(remove ? ["--yes"] : [])]));
+}
+
+/**
+ * Deletes a restore point by merging it into the next one (`helper consolidate`); without `remove`, a dry run
+ * that says which points go and the space that frees.
+ */
+export async function consolidatePoints(domain: string, request: PointDeleteRequest, remove: boolean): Promise<ConsolidateAnswer> {
+    return parseConsolidateAnswer(await runHelper(["consolidate", "--domain", domain, "--chain", request.chain, "--until", request.until,
+        ...(request.from ? ["--from", request.from] : []), ...(remove ? ["--yes"] : [])]));
 }
 
 /** What the page asks to restore: a point of the VM's own backup folder into a target folder. */

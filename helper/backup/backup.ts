@@ -17,6 +17,7 @@ import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./
 import { makeCheckpointDir, openRunLog, prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
+import { recoverConsolidation } from "../consolidate/journal.ts";
 import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
 import { checkpointDescription, descriptionToken } from "./ownership.ts";
 import { lockJob } from "./lock.ts";
@@ -71,6 +72,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
         removeJobDirs(domain.uuid);  // a dead run's socket and scratch directories
         ({ folder: output, made: madeFolder } = prepareFolder(output));
+        // A consolidation killed in its switch is finished (or its staged files removed) before the chain is read.
+        const recovered = recoverConsolidation(output);
+        if (recovered)
+            emit({ event: "warning", message: recovered === "forward" ? "finished the switch of a consolidation that died" : "removed the files of a consolidation that died" });
         const opened = RunJournal.open(output);
         journal = opened.journal;
         if (opened.rolledBack.length)

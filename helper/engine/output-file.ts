@@ -14,8 +14,8 @@ export class OutputFile {
     private state: State = "open";
     private readonly behind: WriteBehind;
 
-    private constructor(readonly file: string, readonly partialFile: string, private readonly fh: fsp.FileHandle) {
-        this.behind = new WriteBehind(fh.fd);
+    private constructor(readonly file: string, readonly partialFile: string, private readonly fh: fsp.FileHandle, keepCached: boolean) {
+        this.behind = new WriteBehind(fh.fd, undefined, keepCached);
     }
 
     /**
@@ -23,7 +23,7 @@ export class OutputFile {
      * under that name is refused, never written through), `size` bytes of hole when given; fails at once
      * when `file` itself exists.
      */
-    static async create(file: string, size?: number): Promise<OutputFile> {
+    static async create(file: string, size?: number, options: { keepCached?: boolean } = {}): Promise<OutputFile> {
         await refuseExisting(file);
         const partialFile = partialFileName(file);
         const fh = await createFreshHandle(partialFile, 0o600);
@@ -35,7 +35,7 @@ export class OutputFile {
             await fsp.rm(partialFile, { force: true }).catch(() => {});
             throw err;
         }
-        return new OutputFile(file, partialFile, fh);
+        return new OutputFile(file, partialFile, fh, options.keepCached ?? false);
     }
 
     /** Writes `buffers` back to back at `position`, all of them (short writes are continued). */

@@ -31,6 +31,11 @@ export interface StreamSinkOptions {
      * of at least this size as a list of lz4 frames and shorter ones as exactly one frame.
      */
     maxRequestSize?: number;
+    /**
+     * Leave the written pages in the page cache (by default they are dropped behind the writer): for a
+     * caller that reads the whole file back at once (consolidation checks its new file against its checksum).
+     */
+    keepCached?: boolean;
 }
 
 // Headers and CRLFs wait here for the next payload; a long run of zero frames is flushed at this size.
@@ -92,7 +97,7 @@ export class StreamSink implements Sink {
         const compressed = options.compress !== undefined ? options.compress : meta.compressed;
         const fullMeta: StreamMeta = { ...meta, compressed, compressionMethod: COMPRESSION_METHOD };
         encodeMeta(fullMeta); // validates before anything is created
-        const out = await OutputFile.create(file);
+        const out = await OutputFile.create(file, undefined, { keepCached: options.keepCached });
         return new StreamSink(out, fullMeta, options.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
     }
 

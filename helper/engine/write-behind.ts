@@ -19,7 +19,8 @@ export class WriteBehind {
     private running: Promise<void> | undefined;
     private failure: unknown;
 
-    constructor(private readonly fd: number, private readonly window = WRITE_BEHIND_WINDOW) {}
+    /** `keepCached`: written pages stay in the page cache (a caller that reads the file back at once). */
+    constructor(private readonly fd: number, private readonly window = WRITE_BEHIND_WINDOW, private readonly keepCached = false) {}
 
     /**
      * Bytes up to `end` have been written (writes go in ascending order; holes between them are
@@ -51,7 +52,8 @@ export class WriteBehind {
         if (kickFrom > this.settled) {
             const from = this.settled;
             await syncFileRange(this.fd, from, kickFrom - from, WAIT_AND_WRITE);
-            await fadvise(this.fd, from, kickFrom - from, POSIX_FADV_DONTNEED);
+            if (!this.keepCached)
+                await fadvise(this.fd, from, kickFrom - from, POSIX_FADV_DONTNEED);
             this.settled = kickFrom;
         }
     }

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
 import { JOURNAL_NAME } from "../backup/journal.ts";
+import { CONSOLIDATE_JOURNAL, removeStaging } from "../consolidate/journal.ts";
 import { CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
 import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
 import { listChains, type ChainFolder } from "./chains.ts";
@@ -56,7 +57,7 @@ export function chainIdents(names: string[]): Set<string> {
 export function isBackupFile(name: string, idents: Set<string>): boolean {
     let base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
     base = base.endsWith(CHECKSUM_SUFFIX) ? base.slice(0, -CHECKSUM_SUFFIX.length) : base;
-    if (parseDataFileName(base) !== null || name === JOURNAL_NAME)
+    if (parseDataFileName(base) !== null || name === JOURNAL_NAME || name === CONSOLIDATE_JOURNAL)
         return true;
     if (/^[^/]+\.cpt$/.test(name) || /^backup\.[a-z]+\.\d{14}\.log$/.test(name))
         return true;
@@ -94,6 +95,7 @@ function chainFiles(chain: ChainFolder): PrunedChain {
 function removeChain(chain: PrunedChain): void {
     for (const rel of chain.files)
         fs.rmSync(path.join(chain.folder, rel), { force: true });
+    removeStaging(chain.folder);  // a dead consolidation's new files (the lock is held: none runs)
     const tryRmdir = (dir: string) => {
         try {
             fs.rmdirSync(dir);

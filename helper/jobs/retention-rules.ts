@@ -11,6 +11,11 @@ export type KeepChainsProblem = "not-a-number" | "too-small" | "too-big";
  * keeps at least the newest chain: 0 would remove the chain being written.
  */
 export function checkKeepChains(value: string | number | null): { keep: number | null } | { problem: KeepChainsProblem } {
+    return checkKeepCount(value, MAX_KEEP_CHAINS);
+}
+
+/** A "keep the last N" count as typed: null for keep all, a whole number from 1 to `max`, or the problem. */
+function checkKeepCount(value: string | number | null, max: number): { keep: number | null } | { problem: "not-a-number" | "too-small" | "too-big" } {
     if (value === null)
         return { keep: null };
     const text = String(value).trim();
@@ -21,7 +26,7 @@ export function checkKeepChains(value: string | number | null): { keep: number |
     const n = Number(text);
     if (n < 1)
         return { problem: "too-small" };
-    if (n > MAX_KEEP_CHAINS)
+    if (n > max)
         return { problem: "too-big" };
     return { keep: n };
 }
@@ -32,6 +37,27 @@ export function describeKeepChainsProblem(problem: KeepChainsProblem): string {
     case "not-a-number": return "the number of chains to keep is not a whole number (empty or \"all\": keep all)";
     case "too-small": return "at least the newest chain is kept: the number of chains to keep must be 1 or more";
     case "too-big": return `the number of chains to keep must be at most ${MAX_KEEP_CHAINS} (empty or "all": keep all)`;
+    }
+}
+
+/** More restore points than anyone keeps in one chain. */
+export const MAX_KEEP_POINTS = 10000;
+
+export type KeepPointsProblem = "not-a-number" | "too-small" | "too-big";
+
+/**
+ * "Keep the last N restore points of each chain" (older ones are merged into a full by consolidation) as typed
+ * ("" or "all": keep all, null), or the reason it is refused. At least the newest point stays.
+ */
+export function checkKeepPoints(value: string | number | null): { keep: number | null } | { problem: KeepPointsProblem } {
+    return checkKeepCount(value, MAX_KEEP_POINTS);
+}
+
+export function describeKeepPointsProblem(problem: KeepPointsProblem): string {
+    switch (problem) {
+    case "not-a-number": return "the number of restore points to keep is not a whole number (empty or \"all\": keep all)";
+    case "too-small": return "at least the newest restore point is kept: the number of points to keep must be 1 or more";
+    case "too-big": return `the number of restore points to keep must be at most ${MAX_KEEP_POINTS} (empty or "all": keep all)`;
     }
 }
 

@@ -1,21 +1,35 @@
-// After a scheduled backup succeeded, the VM's retention policy ("keep the last N chains") is applied and
+// After a scheduled backup succeeded, the VM's retention policy ("keep the last N chains", then "keep the
+// last N points of each chain", which consolidates older points) is applied and
 // what it removed is added to the job's state (a failure to prune is a warning of the job, not its failure).
 import { writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 import { pruneChains } from "./prune.ts";
 import { recordPrune } from "./prune-history.ts";
-import { readSettings } from "./settings.ts";
+import { applyPointPolicy } from "./consolidate.ts";
+import { hasPointPolicy } from "./point-retention.ts";
+import { pointPolicyOf, readSettings } from "./settings.ts";
 import type { BackupJobState } from "./types.ts";
 
 export async function pruneAfterSchedule(job: BackupJobState): Promise<BackupJobState> {
     let next: BackupJobState;
     try {
         const settings = readSettings(job.uuid, job.domain);
-        if (settings.keepChains === null)
+        const policy = pointPolicyOf(settings);
+        if (settings.keepChains === null && !hasPointPolicy(policy))
             return job;
+        const opts = { uuid: job.uuid, domain: job.domain, dryRun: false };
         const keep = settings.keepChains;
-        const result = await recordPrune(job.uuid, "scheduled", () => pruneChains(settings.folder, keep, { uuid: job.uuid, domain: job.domain, dryRun: false }));
-        next = { ...job, pruned: { chains: result.removed.map(c => c.name), freed: result.freed } };
+        const result = keep === null ? undefined : await recordPrune(job.uuid, "scheduled", () => pruneChains(settings.folder, keep, opts));
+        // Then the points of the chains left: the ones the policy drops are merged away.
+        const merged = await applyPointPolicy(settings.folder, policy, opts);
+        next = { ...job, pruned: {
+            chains: result?.removed.map(c => c.name) ?? [],
+            freed: (result?.freed ?? 0) + merged.reduce((sum, m) => sum + m.freed, 0),
+            ...(merged.length ? { points: merged.flatMap(m => m.dropped.map(p => m.chain ? `${m.chain}/${p}` : p)) } : {}),
+        } };
+        const skipped = merged.flatMap(m => m.skipped);
+        if (skipped.length)
+            next.warnings = [...next.warnings, ...skipped.map(s => `a restore point was not merged away: ${s}`)];
     } catch (err) {
         next = { ...job, warnings: [...job.warnings, `old chains were not removed: ${err instanceof Error ? err.message : String(err)}`] };
     }

@@ -4,9 +4,13 @@ import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { folderFacts } from "./folder-facts.ts";
 import { checkChosenFolder, checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
 import { settingsFile } from "./paths.ts";
-import { checkKeepChains, checkNewChain, describeKeepChainsProblem, describeNewChainProblem, type NewChainPolicy } from "./retention-rules.ts";
+import {
+    checkKeepChains, checkKeepPoints, checkNewChain, describeKeepChainsProblem, describeKeepPointsProblem, describeNewChainProblem,
+    type NewChainPolicy,
+} from "./retention-rules.ts";
 import { checkSchedule, DEFAULT_SCHEDULE, MAX_RANDOM_DELAY, type Schedule } from "./schedule-rules.ts";
 import type { VmSettings } from "./types.ts";
+import type { PointPolicy } from "./point-retention.ts";
 
 export class SettingsError extends Error {
     override readonly name = "SettingsError";
@@ -67,7 +71,28 @@ export function parseSettings(value: unknown, where: string): VmSettings {
     // Settings stored before retention existed keep every chain.
     const keepChains = record.keepChains === undefined ? null : parseKeepChains(record.keepChains, where);
     const newChain = record.newChain === undefined ? "never" : parseNewChain(record.newChain, where);
-    return { folder: checked.folder, compress: record.compress, schedule, keepChains, newChain };
+    const points = parsePointRules(record, where);
+    return { folder: checked.folder, compress: record.compress, schedule, keepChains, ...points, newChain };
+}
+
+/** Checks "keep the last N points of each chain" (stored or submitted); throws SettingsError saying what is wrong. */
+export function parseKeepPoints(value: unknown, where: string): number | null {
+    const checked = checkKeepPoints(typeof value === "number" || typeof value === "string" || value === null ? value : "?");
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${describeKeepPointsProblem(checked.problem)}`);
+    return checked.keep;
+}
+
+/** The settings' rules for the points inside each chain, checked; absent rules are null. */
+export function parsePointRules(record: Record<string, unknown>, where: string): Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly"> {
+    const rule = (key: "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly") =>
+        record[key] === undefined ? null : parseKeepPoints(record[key], `${where}: ${key}`);
+    return { keepPoints: rule("keepPoints"), keepDaily: rule("keepDaily"), keepWeekly: rule("keepWeekly"), keepMonthly: rule("keepMonthly") };
+}
+
+/** The points policy of a VM's settings (point-retention.ts). */
+export function pointPolicyOf(settings: VmSettings): PointPolicy {
+    return { last: settings.keepPoints, daily: settings.keepDaily, weekly: settings.keepWeekly, monthly: settings.keepMonthly };
 }
 
 /** Checks when a new chain starts (stored or submitted); throws SettingsError saying what is wrong. */
@@ -109,7 +134,7 @@ export function parseSchedule(value: unknown, where: string): Schedule {
 }
 
 export function defaultSettings(vmName: string): VmSettings {
-    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, newChain: "never" };
+    return { folder: defaultFolder(vmName), compress: false, schedule: DEFAULT_SCHEDULE, keepChains: null, keepPoints: null, keepDaily: null, keepWeekly: null, keepMonthly: null, newChain: "never" };
 }
 
 /** Stored settings, or the defaults (isDefault) when none are stored. */
@@ -125,6 +150,8 @@ export function writeSettings(uuid: string, settings: VmSettings): void {
     const folder = validateFolder(settings.folder);
     const schedule = parseSchedule(settings.schedule, "schedule");
     const keepChains = parseKeepChains(settings.keepChains, "keep chains");
+    const points = parsePointRules({ keepPoints: settings.keepPoints ?? null, keepDaily: settings.keepDaily ?? null,
+                                     keepWeekly: settings.keepWeekly ?? null, keepMonthly: settings.keepMonthly ?? null }, "keep points");
     const newChain = parseNewChain(settings.newChain, "new chain");
-    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, newChain }, null, 2) + "\n");
+    writeFileAtomic(settingsFile(uuid), JSON.stringify({ folder, compress: settings.compress, schedule, keepChains, ...points, newChain }, null, 2) + "\n");
 }

@@ -18,6 +18,15 @@ export interface VmSettings {
     schedule: Schedule;
     /** Keep the last N chains of the folder (pruned after each scheduled backup); null: keep all. */
     keepChains: number | null;
+    /**
+     * Keep the last N restore points of each chain: older ones are merged into a full (consolidation) after
+     * each scheduled backup; null or absent: keep all.
+     */
+    keepPoints?: number | null;
+    /** Keep the newest point of each of the last N days / ISO weeks / months in each chain (Proxmox semantics); null or absent: no such rule. */
+    keepDaily?: number | null;
+    keepWeekly?: number | null;
+    keepMonthly?: number | null;
     /** When a scheduled backup starts a new chain: never, every week, every month, every N backups. */
     newChain: NewChainPolicy;
 }
@@ -89,7 +98,7 @@ export interface BackupJobState extends JobBase {
     compress: boolean;
     result?: BackupResult;
     /** A scheduled backup's retention run: the chains it removed ("" is the folder itself) and the bytes freed. */
-    pruned?: { chains: string[]; freed: number };
+    pruned?: { chains: string[]; freed: number; points?: string[] };
 }
 
 /** What a finished restore made. */

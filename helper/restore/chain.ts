@@ -65,14 +65,17 @@ function dateKey(f: BackupFile): number {
     return Number.isNaN(t) ? 0 : t;
 }
 
-/** Restore order: checkpoint index; at one index diffs (oldest first) before the full/inc. */
+/** Restore order: checkpoint index; at one index diffs (oldest first), then the inc, then a full. */
 export function compareFiles(a: BackupFile, b: BackupFile): number {
     const ia = checkpointIndex(a.meta.checkpointName) ?? 0;
     const ib = checkpointIndex(b.meta.checkpointName) ?? 0;
     if (ia !== ib)
         return ia - ib;
-    const da = a.level === "diff" ? 0 : 1;
-    const db = b.level === "diff" ? 0 : 1;
+    // A full of the same index as an incremental is a consolidation's, switched in beside the files it
+    // replaces: it comes last, so the point restores from it alone.
+    const rank = (f: BackupFile) => f.level === "diff" ? 0 : f.level === "inc" ? 1 : 2;
+    const da = rank(a);
+    const db = rank(b);
     if (da !== db)
         return da - db;
     return dateKey(a) - dateKey(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);

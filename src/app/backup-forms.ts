@@ -2,7 +2,9 @@
 // (helper/jobs/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
 // the helper checks again (and resolves symlinks).
 import { checkChosenFolder, checkFolder, type FolderProblem } from "../../helper/jobs/folder-rules";
-import { checkKeepChains, checkNewChain, type KeepChainsProblem, type NewChainPolicy, type NewChainProblem } from "../../helper/jobs/retention-rules";
+import {
+    checkKeepChains, checkKeepPoints, checkNewChain, type KeepChainsProblem, type KeepPointsProblem, type NewChainPolicy, type NewChainProblem,
+} from "../../helper/jobs/retention-rules";
 import { checkSchedule, DEFAULT_SCHEDULE, type Schedule, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import type { JobLevel, VmSettings } from "../backup-types";
 
@@ -17,6 +19,8 @@ export interface SettingsForm {
     newChainCount?: string;
     /** The schedule's random delay in minutes as typed; empty: none. */
     randomDelay?: string;
+    /** The points rules of each chain as typed (keep-last/daily/weekly/monthly); empty: no such rule. */
+    points?: Partial<Record<PointRule, string>>;
 }
 
 /** The typed random delay as a number (NaN when it is not digits: checkSchedule refuses it). */
@@ -28,6 +32,23 @@ function randomDelayValue(form: SettingsForm): number {
 /** The form's random delay field for a stored schedule. */
 export function randomDelayField(schedule: Schedule): string {
     return schedule.randomDelay ? String(schedule.randomDelay) : "";
+}
+
+/** The rules for the restore points inside each chain, as the settings name them. */
+export const POINT_RULES = ["keepPoints", "keepDaily", "keepWeekly", "keepMonthly"] as const;
+export type PointRule = typeof POINT_RULES[number];
+
+/** The form's points fields for stored settings. */
+export function pointFields(settings: VmSettings): Partial<Record<PointRule, string>> {
+    return Object.fromEntries(POINT_RULES.map(r => [r, settings[r] === null || settings[r] === undefined ? "" : String(settings[r])]));
+}
+
+/** The points rules a form gives: a number or null (no rule) each; invalid ones as null (errors say why). */
+export function pointRules(form: SettingsForm): Record<PointRule, number | null> {
+    return Object.fromEntries(POINT_RULES.map(r => {
+        const checked = checkKeepPoints(form.points?.[r] ?? "");
+        return [r, "keep" in checked ? checked.keep : null];
+    })) as Record<PointRule, number | null>;
 }
 
 /** The policy a form's new-chain fields give (checked by checkNewChain). */
@@ -45,6 +66,7 @@ export interface SettingsFormErrors {
     schedule?: ScheduleProblem;
     keepChains?: KeepChainsProblem;
     newChain?: NewChainProblem;
+    points?: Partial<Record<PointRule, KeepPointsProblem>>;
 }
 
 /** `storedFolder`: the folder saved before; it keeps working under rules made after it was chosen. */
@@ -63,6 +85,11 @@ export function validateSettingsForm(form: SettingsForm, storedFolder?: string):
     const newChain = checkNewChain(newChainValue(form));
     if ("problem" in newChain)
         errors.newChain = newChain.problem;
+    for (const rule of POINT_RULES) {
+        const checked = checkKeepPoints(form.points?.[rule] ?? "");
+        if ("problem" in checked)
+            errors.points = { ...errors.points, [rule]: checked.problem };
+    }
     return errors;
 }
 
@@ -76,7 +103,7 @@ export function settingsToSave(form: SettingsForm): VmSettings {
     const keep = checkKeepChains(form.keepChains ?? "");
     const newChain = checkNewChain(newChainValue(form));
     return { folder: form.folder, compress: form.compress, schedule, keepChains: "keep" in keep ? keep.keep : null,
-        newChain: "policy" in newChain ? newChain.policy : "never" };
+        newChain: "policy" in newChain ? newChain.policy : "never", ...(form.points ? pointRules(form) : {}) };
 }
 
 export function hasErrors(errors: object): boolean {

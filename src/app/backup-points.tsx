@@ -13,6 +13,7 @@ import cockpit from "../lib/cockpit";
 import type { ChainSummary, RestorePoint, RestorePointList } from "../backup-types";
 import { pointKey } from "../point-key";
 import { bytes, formatDate, levelName } from "./backup-text";
+import { deleteRequest, type PointDeleteRequest } from "./point-delete";
 
 const _ = cockpit.gettext;
 
@@ -38,12 +39,20 @@ export interface BackupPointsProps {
     restoreDisabled?: boolean;
     /** Ask to delete a chain (offered for every chain but the newest); undefined hides the action. */
     onDeleteChain?: (chain: string) => void;
+    /** Ask to delete a point by merging it into the next (offered where point-delete.ts allows); undefined hides it. */
+    onDeletePoint?: (request: PointDeleteRequest) => void;
 }
 
-function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled }: Omit<BackupPointsProps, "list" | "onDeleteChain"> & { point: RestorePoint }) {
+type PointActionsProps = Omit<BackupPointsProps, "list" | "onDeleteChain" | "onDeletePoint"> & {
+    point: RestorePoint;
+    onDelete?: () => void;
+};
+
+function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled, onDelete }: PointActionsProps) {
     const items = [
         ...(onVerify ? [{ title: _("Verify"), itemKey: "verify", isDisabled: verifyDisabled, onClick: () => onVerify(point) }] : []),
         ...(onRestore ? [{ title: _("Restore…"), itemKey: "restore", isDisabled: restoreDisabled || !point.complete, onClick: () => onRestore(point) }] : []),
+        ...(onDelete ? [{ title: _("Delete…"), itemKey: "delete", onClick: onDelete }] : []),
     ];
     if (items.length === 0)
         return null;
@@ -82,7 +91,7 @@ function chainTitle(chain: string, summary: ChainSummary | undefined): string {
     return cockpit.format(_("$0 · $1 – $2 · $3"), name, formatDate(summary.firstDate), formatDate(summary.lastDate), bytes(summary.totalSize));
 }
 
-export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled, onDeleteChain }: BackupPointsProps) {
+export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled, onDeleteChain, onDeletePoint }: BackupPointsProps) {
     if (list.points.length === 0) {
         return (
             <EmptyState id="backup-points-empty" titleText={_("No restore points")} headingLevel="h3" icon={CubesIcon} variant="sm">
@@ -124,7 +133,10 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                         </Td>
                     </Tr>
                 )}
-                {group.points.map(p => (
+                {group.points.map(p => {
+                    // The group lists newest first; the rule reads the chain oldest first.
+                    const request = onDeletePoint ? deleteRequest([...group.points].reverse(), p) : null;
+                    return (
                     <Tr key={`${p.level}:${p.name}`} data-point={p.name} data-chain={p.chain ?? ""} data-level={p.level}>
                         <Td dataLabel={_("Restore point")} className="point-name">{p.name}</Td>
                         <Td dataLabel={_("Type")} className="point-level">{levelName(p.level)}</Td>
@@ -139,10 +151,12 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                         </Td>
                         <Td isActionCell>
                             <PointActions point={p} onVerify={onVerify} onRestore={onRestore}
-                                          verifyDisabled={verifyDisabled} restoreDisabled={restoreDisabled} />
+                                          verifyDisabled={verifyDisabled} restoreDisabled={restoreDisabled}
+                                          onDelete={request && onDeletePoint ? () => onDeletePoint(request) : undefined} />
                         </Td>
                     </Tr>
-                ))}
+                    );
+                })}
             </Tbody>
             ))}
         </Table>

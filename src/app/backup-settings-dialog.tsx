@@ -16,8 +16,13 @@ import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
 import { PrunePreview } from "./prune-preview";
 import { BackupFolderField } from "./backup-folder-field";
-import { hasErrors, newChainFields, randomDelayField, settingsToSave, validateSettingsForm, type SettingsForm } from "./backup-forms";
-import { frequencyName, keepChainsProblemText, newChainProblemText, scheduleProblemText, weekdayName } from "./backup-text";
+import {
+    hasErrors, newChainFields, pointFields, pointRules, POINT_RULES, randomDelayField, settingsToSave, validateSettingsForm, type PointRule, type SettingsForm,
+} from "./backup-forms";
+import {
+    frequencyName, keepChainsProblemText, keepPointsProblemText, newChainProblemText, scheduleProblemText, weekdayName,
+} from "./backup-text";
+import { PointsPreview } from "./points-preview";
 
 const _ = cockpit.gettext;
 
@@ -33,6 +38,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
         folder: settings.folder, compress: settings.compress, schedule: settings.schedule, randomDelay: randomDelayField(settings.schedule),
         keepChains: settings.keepChains === null || settings.keepChains === undefined ? "" : String(settings.keepChains),
         ...newChainFields(settings.newChain),
+        points: pointFields(settings),
     });
     const [submitted, setSubmitted] = useState(false);
     const [saving, setSaving] = useState(false);
@@ -41,6 +47,8 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
     const errors = validateSettingsForm(form, settings.isDefault ? undefined : settings.folder);
     // What the typed policy would remove from the stored folder now (not for another folder being typed).
     const keepPreview = settingsToSave(form).keepChains;
+    const rules = pointRules(form);
+    const anyRule = POINT_RULES.some(r => rules[r] !== null);
     const shown = submitted ? errors : {};
     // libvirt's checkpoints belong to the VM: another folder's backups take over the checkpoint names.
     const folderChanged = !settings.isDefault && form.folder.trim() !== "" && form.folder.trim() !== settings.folder && !shown.folder;
@@ -111,6 +119,31 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                             </HelperText>
                         </FormHelperText>
                     </FormGroup>
+                    <FormGroup label={_("Keep restore points of each chain")} fieldId="backup-settings-keep-points" role="group">
+                        <div className="backup-settings-point-rules">
+                            {POINT_RULES.map(rule => (
+                                <div key={rule}>
+                                    <label className="backup-settings-point-rule-label" htmlFor={`backup-settings-${ruleId(rule)}`}>{ruleLabel(rule)}</label>
+                                    <TextInput id={`backup-settings-${ruleId(rule)}`} value={form.points?.[rule] ?? ""} inputMode="numeric"
+                                               validated={shown.points?.[rule] ? "error" : "default"}
+                                               onChange={(_event, value) => setForm({ ...form, points: { ...form.points, [rule]: value } })} />
+                                </div>
+                            ))}
+                        </div>
+                        <FormHelperText>
+                            <HelperText>
+                                {shown.points
+                                    ? <HelperTextItem id="backup-settings-keep-points-error" variant="error">
+                                        {keepPointsProblemText(Object.values(shown.points).find(p => p !== undefined)!)}
+                                    </HelperTextItem>
+                                    : <HelperTextItem>
+                                        {_("The last N points, and the newest point of each of the last N days, weeks and months. Older points are merged away after each automatic backup. Empty: no such rule.")}
+                                    </HelperTextItem>}
+                                {!shown.points && !validateSettingsForm(form).points && !settings.isDefault && form.folder.trim() === settings.folder && anyRule &&
+                                    <PointsPreview domain={domain} rules={rules} />}
+                            </HelperText>
+                        </FormHelperText>
+                    </FormGroup>
                 </Form>
             </ModalBody>
             <ModalFooter>
@@ -119,6 +152,20 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
             </ModalFooter>
         </Modal>
     );
+}
+
+/** The field of a points rule: keep-points, keep-daily, ... */
+function ruleId(rule: PointRule): string {
+    return rule.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`);
+}
+
+function ruleLabel(rule: PointRule): string {
+    switch (rule) {
+    case "keepPoints": return _("Last N points");
+    case "keepDaily": return _("Daily");
+    case "keepWeekly": return _("Weekly");
+    case "keepMonthly": return _("Monthly");
+    }
 }
 
 const WEEKDAYS = [0, 1, 2, 3, 4, 5, 6];

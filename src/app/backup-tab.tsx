@@ -17,6 +17,8 @@ import { RestoreLastJob } from "./restore-last-job";
 import { BackupNowDialog } from "./backup-now-dialog";
 import { BackupPoints } from "./backup-points";
 import { PruneDialog } from "./prune-dialog";
+import { DeletePointDialog } from "./delete-point-dialog";
+import type { PointDeleteRequest } from "./point-delete";
 import { pointKey } from "../point-key";
 import { BackupProgress } from "./backup-progress";
 import { BackupSettingsDialog } from "./backup-settings-dialog";
@@ -30,7 +32,7 @@ import { BackupHistory } from "./backup-history";
 
 const _ = cockpit.gettext;
 
-type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | { deleteChain: string } | null;
+type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | { deleteChain: string } | { deletePoint: PointDeleteRequest } | null;
 
 interface BodyProps {
     domain: string;
@@ -109,7 +111,8 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                                             verifyDisabled={verify.run?.status === "running"}
                                             onRestore={p => setDialog({ restore: pointKey(p) })}
                                             restoreDisabled={running !== null || view.status === "loading"}
-                                            onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined} />}
+                                            onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined}
+                                            onDeletePoint={running === null ? request => setDialog({ deletePoint: request }) : undefined} />}
             </StackItem>
             <StackItem>
                 <BackupHistory domain={domain} generation={generation} />
@@ -134,6 +137,10 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
             {dialog !== null && typeof dialog === "object" && "deleteChain" in dialog && (
                 <PruneDialog domain={domain} request={{ chain: dialog.deleteChain }} onClose={() => setDialog(null)}
                              onPruned={() => { setDialog(null); setGeneration(g => g + 1) }} />
+            )}
+            {dialog !== null && typeof dialog === "object" && "deletePoint" in dialog && (
+                <DeletePointDialog domain={domain} request={dialog.deletePoint} onClose={() => setDialog(null)}
+                                   onDeleted={() => { setDialog(null); setGeneration(g => g + 1) }} />
             )}
             {dialog === "cancel" && running && (
                 <BackupCancelDialog domain={domain} kind={running.kind} onClose={() => setDialog(null)}

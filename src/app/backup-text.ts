@@ -2,7 +2,7 @@
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
 import { MAX_RANDOM_DELAY, type Schedule, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import type { KeepChainsProblem, NewChainProblem } from "../../helper/jobs/retention-rules";
+import type { KeepChainsProblem, KeepPointsProblem, NewChainProblem } from "../../helper/jobs/retention-rules";
 import type { JobLevel, JobPhase } from "../backup-types";
 import { formatBytes, formatDateTime } from "./units";
 
@@ -36,6 +36,14 @@ export function keepChainsProblemText(problem: KeepChainsProblem): string {
     case "not-a-number": return _("Enter a whole number, or leave empty to keep all chains.");
     case "too-small": return _("Keep at least 1 chain (the newest).");
     case "too-big": return _("Enter at most 1000, or leave empty to keep all chains.");
+    }
+}
+
+export function keepPointsProblemText(problem: KeepPointsProblem): string {
+    switch (problem) {
+    case "not-a-number": return _("Enter whole numbers, or leave a field empty for no such rule.");
+    case "too-small": return _("Keep at least 1 restore point.");
+    case "too-big": return _("Enter at most 10000, or leave the field empty.");
     }
 }
 

@@ -144,7 +144,8 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         await page.locator("#backup-points-empty").waitFor();
         // Stored by the helper, per UUID.
         const stored = JSON.parse(fs.readFileSync(path.join(SETTINGS_DIR, `${uuids[0]}.json`), "utf8"));
-        assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false, schedule: { frequency: "off", weekday: 0, time: "02:00" }, keepChains: null, newChain: "never" });
+        assert.deepEqual(stored, { folder: path.join(work, "small"), compress: false, schedule: { frequency: "off", weekday: 0, time: "02:00" }, keepChains: null,
+            keepPoints: null, keepDaily: null, keepWeekly: null, keepMonthly: null, newChain: "never" });
 
         // Changing a stored folder says what it does to the chains; the stored folder again says nothing.
         await page.locator("#backup-settings-edit").click();

@@ -135,7 +135,8 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
         await page.locator("#backup-settings-schedule-summary", { hasText: "Weekly on Wednesday at 03:30" }).waitFor();
         assert.equal((await page.locator("#backup-settings-schedule-summary").innerText()).trim(), "Weekly on Wednesday at 03:30");
 
-        assert.deepEqual(storedSettings(uuid!), { folder: path.join(work, "vm"), compress: false, schedule: { frequency: "weekly", weekday: 3, time: "03:30" }, keepChains: null, newChain: "never" });
+        assert.deepEqual(storedSettings(uuid!), { folder: path.join(work, "vm"), compress: false, schedule: { frequency: "weekly", weekday: 3, time: "03:30" }, keepChains: null,
+            keepPoints: null, keepDaily: null, keepWeekly: null, keepMonthly: null, newChain: "never" });
         const lines = cronLinesOf(uuid!);
         assert.equal(lines.length, 1, `cron file:\n${fs.existsSync(CRON_FILE) ? fs.readFileSync(CRON_FILE, "utf8") : "(none)"}`);
         assert.ok(lines[0].startsWith("30 3 * * 3 root "), lines[0]);

@@ -2,6 +2,7 @@
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
 import { chainNumber } from "../../format/chain-folders.ts";
+import { MAX_KEEP_POINTS } from "../../jobs/retention-rules.ts";
 import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
 
 /** -U of the CLIs: a libvirt connection URI that runs nothing and connects nowhere of its choosing (libvirt/uri.ts). */
@@ -39,4 +40,12 @@ export function parseDiskName(value: string): string {
     if (!/^[a-z]{1,8}[a-z0-9]{0,12}$/.test(value))
         throw new InvalidArgumentError("not a disk target name (vda, sdb, ...)");
     return value;
+}
+
+/** --keep-points of consolidate: how many restore points of the chain stay, a whole number from 1. */
+export function parseKeepPointsArg(value: string): number {
+    const n = /^[0-9]{1,6}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= MAX_KEEP_POINTS))
+        throw new InvalidArgumentError(`not a number of restore points from 1 to ${MAX_KEEP_POINTS}`);
+    return n;
 }

@@ -8,10 +8,10 @@ import { schedulerStatus, schedulesToMigrate, thisHost, writeSchedules } from ".
 import { checkUnitProgram, onCalendar, scheduleUnitName } from "../../jobs/timer-units.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
 import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
-import { parseKeepChains, parseNewChain, parseSchedule, parseSettings, readSettings, validateChosenFolder, writeSettings } from "../../jobs/settings.ts";
+import { parseKeepChains, parseKeepPoints, parseNewChain, parseSchedule, parseSettings, readSettings, validateChosenFolder, writeSettings } from "../../jobs/settings.ts";
 import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
-import type { NewChainPolicy, SettingsAnswer } from "../../jobs/types.ts";
+import type { NewChainPolicy, SettingsAnswer, VmSettings } from "../../jobs/types.ts";
 import { scheduledLevel } from "../../jobs/scheduled-level.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, NoSuchVmError, parseDomainName, type NamedVm } from "./domain-arg.ts";
@@ -76,21 +76,36 @@ export function addSettingsCommands(program: Command): void {
         .option("--time <HH:MM>", "local time of automatic backups; default: as stored")
         .option("--random-delay <minutes>", "start each automatic backup up to this many minutes later, at random (0: at the time); default: as stored")
         .option("--keep-chains <n>", "keep the last N chains (\"all\": keep all); default: as stored")
+        .option("--keep-points <n>", "keep the last N restore points of each chain, merging older ones into a full (\"all\": keep all); default: as stored")
+        .option("--keep-daily <n>", "also keep the newest point of each of the last N days in each chain (\"all\": no such rule); default: as stored")
+        .option("--keep-weekly <n>", "also keep the newest point of each of the last N ISO weeks; default: as stored")
+        .option("--keep-monthly <n>", "also keep the newest point of each of the last N months; default: as stored")
         .option("--new-chain <when>", "scheduled backups start a new chain: never, week, month, or every N backups (a number); default: as stored")
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string; randomDelay?: string; keepChains?: string; newChain?: string }) => {
+        .action(async (opts: { domain: string; folder: string; compress: boolean; schedule?: ScheduleFrequency; weekday?: number; time?: string; randomDelay?: string; keepChains?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; newChain?: string }) => {
             const vm = await findVm(opts.domain);
             // Unreadable stored settings are replaced, not a reason to refuse new ones.
             let stored = DEFAULT_SCHEDULE;
             let storedKeep: number | null = null;
             let storedNewChain: NewChainPolicy = "never";
             let storedFolder: string | undefined;
+            let storedPoints: Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly"> = {};
             try {
-                ({ schedule: stored, keepChains: storedKeep, newChain: storedNewChain, folder: storedFolder } = readSettings(vm.uuid, vm.name));
+                const current = readSettings(vm.uuid, vm.name);
+                ({ schedule: stored, keepChains: storedKeep, newChain: storedNewChain, folder: storedFolder } = current);
+                storedPoints = current;
             } catch {
                 // keep the default
             }
             const keepChains = opts.keepChains === undefined ? storedKeep : parseKeepChains(opts.keepChains, "--keep-chains");
+            const rule = (given: string | undefined, stored: number | null | undefined, flag: string) =>
+                given === undefined ? stored ?? null : parseKeepPoints(given, flag);
+            const points = {
+                keepPoints: rule(opts.keepPoints, storedPoints.keepPoints, "--keep-points"),
+                keepDaily: rule(opts.keepDaily, storedPoints.keepDaily, "--keep-daily"),
+                keepWeekly: rule(opts.keepWeekly, storedPoints.keepWeekly, "--keep-weekly"),
+                keepMonthly: rule(opts.keepMonthly, storedPoints.keepMonthly, "--keep-monthly"),
+            };
             const newChain = opts.newChain === undefined ? storedNewChain : parseNewChain(opts.newChain, "--new-chain");
             const schedule = parseSchedule({
                 frequency: opts.schedule ?? stored.frequency,
@@ -113,7 +128,7 @@ export function addSettingsCommands(program: Command): void {
                     checkScheduledCommand(command);
                 }
             }
-            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule, keepChains, newChain });
+            writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule, keepChains, ...points, newChain });
             await writeSchedules(command, host);
             answer(settingsAnswer(vm, host.systemd));
         });

@@ -1,14 +1,29 @@
-// `helper prune --domain NAME [--keep N] [--yes]`: keep the last N chains of the VM's backup folder (N: the
-// stored "keep the last N chains" unless given). Without --yes it removes nothing and says what it would
+// `helper prune --domain NAME [--keep N] [--keep-points N] [--yes]`: keep the last N chains of the VM's backup
+// folder, then the last N restore points of each chain (older ones merged into a full: consolidation); each N
+// as stored in the VM's settings unless given. Without --yes it removes nothing and says what it would
 // remove and the space that frees; with --yes it removes that, holding the VM's job lock.
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
 import { recordPrune } from "../../jobs/prune-history.ts";
-import { parseKeepChains, readSettings } from "../../jobs/settings.ts";
+import { parseKeepChains, parseKeepPoints, pointPolicyOf, readSettings } from "../../jobs/settings.ts";
+import { applyPointPolicy, type ChainPolicyAnswer } from "../../jobs/consolidate.ts";
+import { hasPointPolicy } from "../../jobs/point-retention.ts";
 import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
 import { logJobLine } from "../../jobs/job-log.ts";
 import { runAsUnit } from "../../jobs/unit-rerun.ts";
+
+/** One line per chain the points policy changes (or would). */
+function describePolicy(result: ChainPolicyAnswer): string {
+    const where = result.chain || "the chain in the folder itself";
+    const parts = [
+        result.dropped.length ? `${where}: ${result.dryRun ? "would merge away" : "merged away"} points ${result.dropped.join(", ")}, ` +
+            `${result.dryRun ? "freeing about" : "freed"} ${(result.freed / 1048576).toFixed(1)} MiB${result.dryRun ? " (dry run: nothing changed; --yes does it)" : ""}` : "",
+        result.waiting.length ? `${where}: ${result.waiting.join(", ")} stay until a newer point exists (the newest point's file is never replaced)` : "",
+        ...result.skipped.map(s => `${where}: not merged: ${s}`),
+    ];
+    return parts.filter(Boolean).join("\n");
+}
 
 /** One line per chain for a person reading the command's stderr. */
 function describe(result: PruneAnswer): string {
@@ -43,20 +58,43 @@ export function addPruneCommand(program: Command): void {
         .description("keep the last N chains of a VM's backup folder; a dry run unless --yes")
         .requiredOption("--domain <name>", "virtual machine", parseDomainName)
         .option("--keep <n>", "keep the last N chains (default: as in the VM's settings)")
+        .option("--keep-points <n>", "then keep the last N restore points of each chain, merging older ones into a full (default: as in the VM's settings)")
+        .option("--keep-daily <n>", "and the newest point of each of the last N days of each chain (default: as in the settings)")
+        .option("--keep-weekly <n>", "and the newest point of each of the last N ISO weeks (default: as in the settings)")
+        .option("--keep-monthly <n>", "and the newest point of each of the last N months (default: as in the settings)")
         .option("--yes", "remove them (without: only say what would be removed)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; keep?: string; yes: boolean }) => {
+        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; yes: boolean }) => {
             const vm = await findVm(opts.domain);
             await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
             const keep = opts.keep !== undefined ? parseKeepChains(opts.keep, "--keep") : settings.keepChains;
-            if (keep === null)
-                throw new Error(`${vm.name} keeps all chains (no "keep the last N chains" in its settings): give --keep N`);
-            const prune = () => pruneChains(settings.folder, keep, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
-            const result = opts.yes ? await recordPrune(vm.uuid, "manual", prune) : await prune();
-            process.stderr.write(describe(result) + "\n");
-            await logRemoval(vm, result);
-            answer(result);
+            // Given rules replace the stored ones of the points policy as a whole; --keep alone (the page's "Prune
+            // now") is about chains only; no option at all applies the stored policy, as the schedule does.
+            const given = [opts.keepPoints, opts.keepDaily, opts.keepWeekly, opts.keepMonthly].some(v => v !== undefined);
+            const rule = (v: string | undefined, flag: string) => v === undefined ? null : parseKeepPoints(v, flag);
+            const policy = given
+                ? { last: rule(opts.keepPoints, "--keep-points"), daily: rule(opts.keepDaily, "--keep-daily"),
+                    weekly: rule(opts.keepWeekly, "--keep-weekly"), monthly: rule(opts.keepMonthly, "--keep-monthly") }
+                : opts.keep === undefined ? pointPolicyOf(settings) : {};
+            if (keep === null && !hasPointPolicy(policy))
+                throw new Error(`${vm.name} keeps all chains and points (no retention in its settings): give --keep N or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N`);
+            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes };
+            const prune = (n: number) => () => pruneChains(settings.folder, n, target);
+            const result = keep === null ? undefined : opts.yes ? await recordPrune(vm.uuid, "manual", prune(keep)) : await prune(keep)();
+            if (result) {
+                process.stderr.write(describe(result) + "\n");
+                await logRemoval(vm, result);
+            }
+            // A dry run of both says what the points rule does to the chains as they are now.
+            const points = hasPointPolicy(policy) ? await applyPointPolicy(settings.folder, policy, target) : undefined;
+            if (points) {
+                const text = points.length ? points.map(describePolicy).join("\n") : "the points policy drops no restore point";
+                process.stderr.write(text + "\n");
+                if (opts.yes && points.length)
+                    await logJobLine(vm, "info", text.split("\n").join("; "));
+            }
+            answer(points === undefined ? result : { ...(result ?? {}), points });
         });
     program
         .command("delete-chain")

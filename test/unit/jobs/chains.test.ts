@@ -45,7 +45,8 @@ describe("keep the last N chains", () => {
         const idents = chainIdents(names);
         assert.deepEqual([...idents].sort(), ["1700000000", "copy", "virtnbdbackup.0", "virtnbdbackup.1"]);
         for (const ours of [...names, "vm1.cpt", "vmconfig.virtnbdbackup.0.xml", "vda.virtnbdbackup.1.qcow.json", "backup.full.12062026101010.log",
-                            "OVMF_VARS.fd.virtnbdbackup.0", "vmlinuz.1700000000", ".virtnbdbackup.journal", "vdb.inc.virtnbdbackup.2.data.partial"])
+                            "OVMF_VARS.fd.virtnbdbackup.0", "vmlinuz.1700000000", ".virtnbdbackup.journal", "vdb.inc.virtnbdbackup.2.data.partial",
+                            ".virtnbdbackup.consolidate"])
             assert.equal(isBackupFile(ours, idents), true, ours);
         for (const theirs of ["NOTES.txt", "chain-2", "virtnbdbackup.0", "backup.sh", "vmconfig.xml", "notes.virtnbdbackup.10"])
             assert.equal(isBackupFile(theirs, idents), false, theirs);

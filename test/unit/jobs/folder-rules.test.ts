@@ -103,7 +103,9 @@ it("the helper also refuses a folder whose existing part is a symlink into a sys
 
 it("stored settings are checked field by field", () => {
     // Settings stored before schedules existed have none: off.
-    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true, schedule: DEFAULT_SCHEDULE, keepChains: null, newChain: "never" });
+    assert.deepEqual(parseSettings({ folder: "/srv/b/", compress: true }, "f"), { folder: "/srv/b", compress: true, schedule: DEFAULT_SCHEDULE, keepChains: null, keepPoints: null, keepDaily: null, keepWeekly: null, keepMonthly: null, newChain: "never" });
+    assert.equal(parseSettings({ folder: "/srv/b", compress: true, keepPoints: 14 }, "f").keepPoints, 14);
+    assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, keepPoints: 0 }, "f"), /f: keepPoints: at least the newest restore point is kept/);
     const weekly = { frequency: "weekly", weekday: 6, time: "7:30" };
     assert.deepEqual(parseSettings({ folder: "/srv/b", compress: false, schedule: weekly }, "f").schedule, { frequency: "weekly", weekday: 6, time: "07:30" });
     assert.throws(() => parseSettings({ folder: "/srv/b", compress: true, schedule: { ...weekly, frequency: "hourly" } }, "f"), /off, daily, weekly/);

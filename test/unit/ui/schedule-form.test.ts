@@ -118,3 +118,14 @@ describe("validateSettingsForm: random delay", () => {
         assert.equal(settingsToSave(off).schedule.randomDelay, undefined);
     });
 });
+
+describe("keep restore points of each chain", () => {
+    it("refuses each bad rule by name, and saves the rules as numbers or null", () => {
+        const form: SettingsForm = { ...GOOD, points: { keepPoints: "0", keepDaily: "7", keepWeekly: "", keepMonthly: "99999" } };
+        assert.deepEqual(validateSettingsForm(form).points, { keepPoints: "too-small", keepMonthly: "too-big" });
+        const good: SettingsForm = { ...GOOD, points: { keepPoints: "14", keepDaily: "7", keepWeekly: "", keepMonthly: "all" } };
+        assert.deepEqual(validateSettingsForm(good), {});
+        const saved = settingsToSave(good);
+        assert.deepEqual([saved.keepPoints, saved.keepDaily, saved.keepWeekly, saved.keepMonthly], [14, 7, null, null]);
+    });
+});

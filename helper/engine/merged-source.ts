@@ -1,0 +1,61 @@
+// A Source that reads the merged content of several stream files of one disk (merge-map.ts): each chunk
+// is filled from the file whose bytes win at each of its ranges. Consolidation copies it with the same
+// pipeline as backup and restore (copy.ts) into a StreamSink.
+import type { Chunk, Extent, Source } from "./endpoint.ts";
+import { splitFixed } from "./extents.ts";
+import { pieceIndexAt, ZERO_LAYER, type Piece } from "./merge-map.ts";
+
+export class MergedSource implements Source {
+    readonly size: number;
+
+    /** `layers[piece.layer]` serves each piece; `pieces` is mergeLayers() of their frames. */
+    constructor(private readonly layers: readonly Source[], private readonly pieces: readonly Piece[]) {
+        if (layers.length === 0)
+            throw new Error("a merged source needs at least one file");
+        this.size = layers[0].size;
+    }
+
+    /** Fixed chunks, whatever files they come from: the output is cut as a backup cuts it. */
+    split(extent: Extent, maxChunk: number): Chunk[] {
+        return splitFixed(extent, maxChunk);
+    }
+
+    async read(chunk: Chunk, buf: Buffer): Promise<Buffer> {
+        const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : Buffer.allocUnsafe(chunk.length);
+        const end = chunk.offset + chunk.length;
+        const reads: Promise<void>[] = [];
+        let pos = chunk.offset;
+        for (let i = Math.max(0, pieceIndexAt(this.pieces, chunk.offset)); pos < end; i++) {
+            const piece = this.pieces[i];
+            if (!piece || piece.offset > pos || piece.offset + piece.length <= pos)
+                throw new Error(`disk range ${pos}..${end} is in none of the merged files`);
+            const to = Math.min(end, piece.offset + piece.length);
+            const into = target.subarray(pos - chunk.offset, to - chunk.offset);
+            if (piece.layer === ZERO_LAYER)
+                into.fill(0);
+            else
+                reads.push(this.readLayer(piece.layer, { offset: pos, length: to - pos }, into));
+            pos = to;
+        }
+        await Promise.all(reads);
+        return target;
+    }
+
+    /** Fills `into` with `range` of one file, cut where that file's own chunks (lz4 frames) end. */
+    private async readLayer(layer: number, range: Chunk, into: Buffer): Promise<void> {
+        const source = this.layers[layer];
+        await Promise.all(source.split({ ...range, data: true }, range.length).map(async (part) => {
+            const at = part.offset - range.offset;
+            const view = into.subarray(at, at + part.length);
+            const got = await source.read(part, view);
+            if (got.length !== part.length)
+                throw new Error(`read ${got.length} bytes at offset ${part.offset}, expected ${part.length}`);
+            if (got.buffer !== view.buffer || got.byteOffset !== view.byteOffset)
+                got.copy(view);
+        }));
+    }
+
+    async close(): Promise<void> {
+        await Promise.all(this.layers.map(l => l.close()));
+    }
+}

@@ -1,0 +1,148 @@
+// Consolidation of one chain of a VM's backup folder, as the page and `helper consolidate` run it: the
+// chain is found in the VM's trusted folder, the VM's job lock is held (no backup, restore, verify or
+// pruning runs meanwhile), a dead consolidation's leftovers are finished first. The engine: helper/consolidate/.
+import fs from "node:fs";
+import { lockJob } from "../backup/lock.ts";
+import { consolidateChain, planChain, type ConsolidateAnswer } from "../consolidate/consolidate.ts";
+import { recoverConsolidation } from "../consolidate/journal.ts";
+import { chainPoints, ConsolidationRefused, pointForKeepLast } from "../consolidate/plan.ts";
+import { hasPointPolicy, keptPoints, mergeSteps, type DatedPoint, type MergeStep, type PointPolicy } from "./point-retention.ts";
+import { readBackupFolder } from "../restore/folder.ts";
+import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
+import { chainFolder, listChains } from "./chains.ts";
+import { currentJob } from "./status.ts";
+
+/** Which points go: every point up to a named one, or all but the last N. */
+export type PointSelection = { until: string; from?: string } | { keepLast: number };
+
+export interface ConsolidateJobAnswer extends Omit<ConsolidateAnswer, "point"> {
+    /** The chain ("" for the folder itself). */
+    chain: string;
+    /** The point the new full restores to; "" when nothing is to be merged. */
+    point: string;
+}
+
+/** The point a selection merges up to in the chain folder; undefined when nothing goes. */
+async function pointOf(dir: string, select: PointSelection): Promise<string | undefined> {
+    if ("until" in select)
+        return select.until;
+    const folder = await readBackupFolder(dir);
+    return pointForKeepLast(folder.files, folder.checkpointLists[0]?.checkpoints ?? null, select.keepLast);
+}
+
+/**
+ * Consolidates chain `chain` (undefined: the newest) of the VM folder; a dry run says what would go.
+ * `uuid`/`domain` name the VM whose job lock the change holds.
+ */
+export async function consolidateJob(vmFolder: string, chain: string | undefined, select: PointSelection,
+                                     opts: { uuid: string; domain: string; dryRun: boolean }): Promise<ConsolidateJobAnswer> {
+    const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
+    if (!fs.existsSync(folder))
+        throw new Error(`${folder} does not exist`);
+    const name = chain ?? listChains(folder).at(-1)?.name ?? "";
+    const dir = chainFolder(folder, name);
+    const nothing = (): ConsolidateJobAnswer => ({
+        chain: name, folder: dir, point: "", dryRun: opts.dryRun, dropped: [], removed: [], removedBytes: 0, written: [], writtenBytes: 0, freed: 0,
+    });
+    if (opts.dryRun) {
+        const point = await pointOf(dir, select);
+        if (!point)
+            return nothing();
+        const from = "from" in select ? select.from : undefined;
+        await planChain(dir, point, from);  // refusals are the same as when it runs
+        return { chain: name, ...await consolidateChain(dir, point, { dryRun: true, from }) };
+    }
+    const job = currentJob(opts.uuid);
+    if (job?.state === "running")
+        throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was changed`);
+    const lock = await lockJob(opts.uuid, opts.domain);
+    try {
+        recoverConsolidation(dir);
+        const point = await pointOf(dir, select);
+        if (!point)
+            return nothing();
+        return { chain: name, ...await consolidateChain(dir, point, { dryRun: false, from: "from" in select ? select.from : undefined }) };
+    } finally {
+        lock.release();
+    }
+}
+
+/** What a points policy does (or would do) to one chain. */
+export interface ChainPolicyAnswer {
+    chain: string;
+    folder: string;
+    dryRun: boolean;
+    /** Points dropped (or to drop), oldest first. */
+    dropped: string[];
+    /** Points the policy drops that stay until a newer point exists (just before the newest one). */
+    waiting: string[];
+    /** Merges the policy needs that are refused, with the reason. */
+    skipped: string[];
+    removedBytes: number;
+    writtenBytes: number;
+    freed: number;
+}
+
+/** The chain's checkpoint points (oldest first) with their dates, and the merges `policy` needs. */
+async function policySteps(dir: string, policy: PointPolicy) {
+    const folder = await readBackupFolder(dir);
+    const checkpoints = folder.checkpointLists[0]?.checkpoints ?? null;
+    if (checkpoints === null)
+        return { steps: [] as MergeStep[], waiting: [] as string[] };
+    const dated: DatedPoint[] = [];
+    for (const name of chainPoints(folder.files)) {
+        const file = folder.files.find(f => f.level !== "diff" && f.meta.checkpointName === name && checkpoints.includes(name));
+        if (file)
+            dated.push({ name, date: new Date(Date.parse(file.meta.date) || 0) });
+    }
+    return mergeSteps(dated.map(p => p.name), keptPoints(dated, policy));
+}
+
+/**
+ * Applies a points policy (keep-last/daily/weekly/monthly, point-retention.ts) to every chain of the VM folder by
+ * consolidating the points it drops; a dry run says what would go. Chains it leaves alone are not in the answer.
+ */
+export async function applyPointPolicy(vmFolder: string, policy: PointPolicy, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<ChainPolicyAnswer[]> {
+    const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
+    if (!fs.existsSync(folder) || !hasPointPolicy(policy))
+        return [];
+    const run = async (): Promise<ChainPolicyAnswer[]> => {
+        const answers: ChainPolicyAnswer[] = [];
+        for (const chain of listChains(folder)) {
+            if (!opts.dryRun)
+                recoverConsolidation(chain.folder);
+            const { steps, waiting } = await policySteps(chain.folder, policy);
+            const answer: ChainPolicyAnswer = {
+                chain: chain.name, folder: chain.folder, dryRun: opts.dryRun, dropped: [], waiting, skipped: [], removedBytes: 0, writtenBytes: 0, freed: 0,
+            };
+            // Newest first: a merge never touches the points an older one merges.
+            for (const step of steps) {
+                try {
+                    const done = await consolidateChain(chain.folder, step.point, { dryRun: opts.dryRun, from: step.from });
+                    answer.dropped.unshift(...done.dropped);
+                    answer.removedBytes += done.removedBytes;
+                    answer.writtenBytes += done.writtenBytes;
+                    answer.freed += done.freed;
+                } catch (err) {
+                    if (!(err instanceof ConsolidationRefused))
+                        throw err;
+                    answer.skipped.push(err.message);
+                }
+            }
+            if (answer.dropped.length || answer.skipped.length || waiting.length)
+                answers.push(answer);
+        }
+        return answers;
+    };
+    if (opts.dryRun)
+        return run();
+    const job = currentJob(opts.uuid);
+    if (job?.state === "running")
+        throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was changed`);
+    const lock = await lockJob(opts.uuid, opts.domain);
+    try {
+        return await run();
+    } finally {
+        lock.release();
+    }
+}
