@@ -17,7 +17,7 @@ import { domainStatus, loadDomain, selectDisks, withFrozenFilesystems } from "./
 import { makeCheckpointDir, openRunLog, prepareFolder, qcowInfos, readFolder, removeMadeFolder, saveSidecars, writeFileAtomic } from "./folder.ts";
 import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
-import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
+import { BackupRefusedError, checkpointIndex, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
 import { checkpointDescription, descriptionToken } from "./ownership.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
@@ -268,9 +268,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
 }
 
-/** The checkpoint an inc or diff would build on (the chain's last), asked early; none for a full or copy. */
+/**
+ * The checkpoint an inc or diff would build on (the chain's last), asked early; none for a full or copy. Only one
+ * of our names: the list is checked later (planLevel), and nothing else goes into a virsh command line.
+ */
 function likelyParent(level: BackupOptions["level"], chain: string[]): string | undefined {
-    return level === "full" || level === "copy" ? undefined : chain.at(-1);
+    const last = chain.at(-1);
+    return level === "full" || level === "copy" || last === undefined || checkpointIndex(last) === undefined ? undefined : last;
 }
 
 /** The host's registry learns the new checkpoint (see checkpoint-registry.ts); failing that is reported, not fatal. */
