@@ -73,8 +73,7 @@ export async function domainStatus(name: string, active: boolean, uri?: string, 
  * gives its error as before (or its answer). A parent's answers that did not come are left to the checks.
  */
 async function askJobAndCheckpoints(name: string, uri: string | undefined, parent: string | undefined): Promise<Omit<DomainStatus, "online">> {
-    const listArgs = checkpointListArgs(name);
-    const commands = [jobInfoArgs(name), listArgs, ...(parent ? [checkpointXmlArgs(name, parent), blockNodesArgs(name)] : [])];
+    const commands = [jobInfoArgs(name), checkpointListArgs(name), ...(parent ? [checkpointXmlArgs(name, parent), blockNodesArgs(name)] : [])];
     const { outputs, stderr } = await virshBatch(commands, { uri });
     const job = parseJobInfo(outputs[0] ?? "");
     // No checkpoints print nothing, as a failed list does: an empty list counts only when nothing failed.
