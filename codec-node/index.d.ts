@@ -39,6 +39,12 @@ export interface Lz4CompressOptions {
  * libuv thread pool; `data` is kept alive until the Promise settles — do not change it meanwhile.
  */
 export declare function lz4CompressFrame(data: Uint8Array, options?: Lz4CompressOptions): Promise<Buffer>;
+/**
+ * One frame per input, each byte for byte what lz4CompressFrame makes of it, compressed in one thread-pool
+ * job: for many small inputs, one round trip instead of one each. The frames share one memory block (each
+ * Buffer is a view of it); the inputs are kept alive until the Promise settles — do not change them meanwhile.
+ */
+export declare function lz4CompressFrames(inputs: Uint8Array[], options?: Lz4CompressOptions): Promise<Buffer[]>;
 /** lz4CompressFrame on the calling thread. */
 export declare function lz4CompressFrameSync(data: Uint8Array, options?: Lz4CompressOptions): Buffer;
 

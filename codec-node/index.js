@@ -87,6 +87,20 @@ function lz4CompressFrame(data, options) {
     return error ? Promise.reject(error) : binding.lz4CompressFrame(data, options);
 }
 
+async function lz4CompressFrames(inputs, options) {
+    if (!Array.isArray(inputs)) throw argTypeError("inputs", "an array", inputs);
+    const error = inputs.reduce((e, data, i) => e ?? checkBytes(`inputs[${i}]`, data), undefined) ?? checkCompressOptions(options);
+    if (error) throw error;
+    const { frames, sizes } = await binding.lz4CompressFrames(inputs, options);
+    const out = new Array(sizes.length);
+    let at = 0;
+    for (let i = 0; i < sizes.length; i++) {
+        out[i] = frames.subarray(at, at + sizes[i]);
+        at += sizes[i];
+    }
+    return out;
+}
+
 function lz4CompressFrameSync(data, options) {
     throwIf(checkBytes("data", data) ?? checkCompressOptions(options));
     return binding.lz4CompressFrameSync(data, options);
@@ -104,6 +118,7 @@ function lz4DecompressFrameSync(data, expectedSize) {
 
 exports.adler32 = adler32;
 exports.lz4CompressFrame = lz4CompressFrame;
+exports.lz4CompressFrames = lz4CompressFrames;
 exports.lz4CompressFrameSync = lz4CompressFrameSync;
 exports.lz4DecompressFrame = lz4DecompressFrame;
 exports.lz4DecompressFrameSync = lz4DecompressFrameSync;

@@ -12,6 +12,7 @@ namespace codecnode {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("adler32", Napi::Function::New(env, Adler32, "adler32"));
   exports.Set("lz4CompressFrame", Napi::Function::New(env, Lz4CompressFrame, "lz4CompressFrame"));
+  exports.Set("lz4CompressFrames", Napi::Function::New(env, Lz4CompressFrames, "lz4CompressFrames"));
   exports.Set("lz4CompressFrameSync", Napi::Function::New(env, Lz4CompressFrameSync, "lz4CompressFrameSync"));
   exports.Set("lz4DecompressFrame", Napi::Function::New(env, Lz4DecompressFrame, "lz4DecompressFrame"));
   exports.Set("lz4DecompressFrameSync", Napi::Function::New(env, Lz4DecompressFrameSync, "lz4DecompressFrameSync"));

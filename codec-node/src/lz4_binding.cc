@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <utility>
+#include <vector>
 
 #include "args.h"
 #include "lz4_frame.h"
@@ -66,7 +67,76 @@ Napi::Value Queue(Napi::Env env, const char* name, Napi::TypedArray input, Lz4Wo
   return promise;
 }
 
+// lz4CompressFrames' job: its inputs stay referenced (in an array of its own) until it settles; resolves
+// with { frames: one Buffer holding every frame, sizes: each frame's length }.
+class Lz4FramesWorker : public Napi::AsyncWorker {
+ public:
+  Lz4FramesWorker(Napi::Env env, Napi::Array keep, std::vector<Lz4Input> inputs, Lz4CompressOptions options)
+      : Napi::AsyncWorker(env, "codec-node:lz4CompressFrames"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        inputs_(std::move(inputs)),
+        options_(options) {
+    keep_.Reset(keep, 1);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { outcome_ = CompressFrames(inputs_, options_, &sizes_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    keep_.Reset();
+    if (!outcome_.ok()) {
+      deferred_.Reject(MakeLz4Error(env, outcome_).Value());
+      return;
+    }
+    Napi::Array sizes = Napi::Array::New(env, sizes_.size());
+    for (size_t i = 0; i < sizes_.size(); i++) sizes.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(sizes_[i])));
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("frames", ToBuffer(env, std::move(outcome_.bytes)));
+    result.Set("sizes", sizes);
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error& error) override {
+    keep_.Reset();
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Array> keep_;
+  std::vector<Lz4Input> inputs_;
+  Lz4CompressOptions options_;
+  std::vector<size_t> sizes_;
+  Lz4Outcome outcome_;
+};
+
 }  // namespace
+
+Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "codec-node: \"inputs\" must be an array of Buffers or Uint8Arrays");
+  Napi::Array given = info[0].As<Napi::Array>();
+  Lz4CompressOptions options = CompressOptionsArg(info, 1);
+  Napi::Array keep = Napi::Array::New(env, given.Length());
+  std::vector<Lz4Input> inputs;
+  inputs.reserve(given.Length());
+  for (uint32_t i = 0; i < given.Length(); i++) {
+    Napi::Value v = given.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw Napi::TypeError::New(env, "codec-node: \"inputs\" must be an array of Buffers or Uint8Arrays");
+    }
+    auto array = v.As<Napi::Uint8Array>();
+    keep.Set(i, array);
+    inputs.push_back(Lz4Input{array.Data(), array.ByteLength()});
+  }
+  auto* worker = new Lz4FramesWorker(env, keep, std::move(inputs), options);  // deletes itself when done
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
 
 Napi::Value Lz4CompressFrame(const Napi::CallbackInfo& info) {
   ByteView input = ByteViewArg(info, 0, "data");

@@ -1,4 +1,5 @@
-// lz4CompressFrame / lz4DecompressFrame (Promise, libuv thread pool) and their *Sync twins.
+// lz4CompressFrame / lz4DecompressFrame (Promise, libuv thread pool) and their *Sync twins; lz4CompressFrames,
+// several frames in one thread-pool job.
 #pragma once
 
 #include <napi.h>
@@ -6,6 +7,7 @@
 namespace codecnode {
 
 Napi::Value Lz4CompressFrame(const Napi::CallbackInfo& info);
+Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info);
 Napi::Value Lz4CompressFrameSync(const Napi::CallbackInfo& info);
 Napi::Value Lz4DecompressFrame(const Napi::CallbackInfo& info);
 Napi::Value Lz4DecompressFrameSync(const Napi::CallbackInfo& info);

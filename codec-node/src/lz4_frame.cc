@@ -29,16 +29,36 @@ struct DctxDeleter {
   void operator()(LZ4F_dctx* dctx) const { LZ4F_freeDecompressionContext(dctx); }
 };
 
-}  // namespace
-
-Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options) {
+LZ4F_preferences_t Preferences(size_t size, const Lz4CompressOptions& options) {
   LZ4F_preferences_t prefs = LZ4F_INIT_PREFERENCES;
   prefs.compressionLevel = options.level;
   prefs.frameInfo.blockChecksumFlag = options.blockChecksum ? LZ4F_blockChecksumEnabled : LZ4F_noBlockChecksum;
   prefs.frameInfo.contentChecksumFlag = options.contentChecksum ? LZ4F_contentChecksumEnabled : LZ4F_noContentChecksum;
   // 0 means "unknown" in the frame format, so an empty frame never records its size.
   prefs.frameInfo.contentSize = options.contentSize ? size : 0;
+  return prefs;
+}
 
+// The outcome holding the first `used` bytes of a block of `capacity`. The slack of the worst-case bound
+// (most of it for compressible data) is given back: shrinking with realloc keeps the bytes in place (mremap
+// for large blocks), so no copy is made.
+Lz4Outcome Trimmed(std::unique_ptr<uint8_t, FreeDeleter> block, size_t used, size_t capacity) {
+  if (used < capacity) {
+    if (auto* shrunk = static_cast<uint8_t*>(std::realloc(block.get(), used == 0 ? 1 : used))) {
+      block.release();
+      block.reset(shrunk);
+    }
+  }
+  Lz4Outcome out;
+  out.bytes.data = std::move(block);
+  out.bytes.size = used;
+  return out;
+}
+
+}  // namespace
+
+Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options) {
+  LZ4F_preferences_t prefs = Preferences(size, options);
   size_t bound = LZ4F_compressFrameBound(size, &prefs);
   if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
   std::unique_ptr<uint8_t, FreeDeleter> frame(AllocateBlock(bound));
@@ -46,18 +66,32 @@ Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOpti
   size_t written = LZ4F_compressFrame(frame.get(), bound, data, size, &prefs);
   if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
 
-  // Give back the slack of the worst-case bound (most of it for compressible data). Shrinking with
-  // realloc keeps the bytes in place (mremap for large blocks), so no copy is made.
-  if (written < bound) {
-    if (auto* shrunk = static_cast<uint8_t*>(std::realloc(frame.get(), written))) {
-      frame.release();
-      frame.reset(shrunk);
-    }
+  return Trimmed(std::move(frame), written, bound);
+}
+
+Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options,
+                          std::vector<size_t>* sizes) {
+  // Room for every frame's worst case; each frame is then written right after the one before.
+  size_t total = 0;
+  for (const Lz4Input& input : inputs) {
+    LZ4F_preferences_t prefs = Preferences(input.size, options);
+    size_t bound = LZ4F_compressFrameBound(input.size, &prefs);
+    if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
+    total += bound;
   }
-  Lz4Outcome out;
-  out.bytes.data = std::move(frame);
-  out.bytes.size = written;
-  return out;
+  std::unique_ptr<uint8_t, FreeDeleter> block(AllocateBlock(total));
+  if (!block) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(total) + " bytes for lz4 frames");
+  size_t used = 0;
+  sizes->clear();
+  sizes->reserve(inputs.size());
+  for (const Lz4Input& input : inputs) {
+    LZ4F_preferences_t prefs = Preferences(input.size, options);
+    size_t written = LZ4F_compressFrame(block.get() + used, total - used, input.data, input.size, &prefs);
+    if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
+    used += written;
+    sizes->push_back(written);
+  }
+  return Trimmed(std::move(block), used, total);
 }
 
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "owned_bytes.h"
 
@@ -31,6 +32,15 @@ struct Lz4Outcome {
 
 // A complete frame holding `size` bytes, in a block of exactly the frame's length.
 Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options);
+
+// One frame per input, each exactly as CompressFrame makes it, back to back in one block of exactly their
+// summed length; `sizes` receives each frame's length, in order.
+struct Lz4Input {
+  const uint8_t* data;
+  size_t size;
+};
+Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options,
+                          std::vector<size_t>* sizes);
 
 // The content of the single lz4 frame that is all of `data`; fails unless it is exactly
 // `expectedSize` bytes, or when the frame is damaged (its checksums are verified) or followed by bytes.

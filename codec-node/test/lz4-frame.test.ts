@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-    lz4CompressFrame, lz4CompressFrameSync, lz4DecompressFrame, lz4DecompressFrameSync, versions,
+    lz4CompressFrame, lz4CompressFrames, lz4CompressFrameSync, lz4DecompressFrame, lz4DecompressFrameSync, versions,
 } from "codec-node";
 import { gcNow, halfRandom, MiB, pythonLz4Compress, pythonLz4Decompress, text } from "./helpers.ts";
 
@@ -143,4 +143,24 @@ test("the input is kept alive while the thread pool reads it", async () => {
     gcNow();
     const frames = await Promise.all(pending);
     frames.forEach((frame, i) => assert.ok(lz4DecompressFrameSync(frame, 4 * MiB).equals(text(4 * MiB, 100 + i))));
+});
+
+test("lz4CompressFrames: each frame is byte for byte lz4CompressFrame's, in order, in one job", async () => {
+    const inputs = [Buffer.alloc(0), crypto.randomBytes(4096), text(65536, 7), Buffer.alloc(200000), crypto.randomBytes(256 * 1024), Buffer.from([1])];
+    for (const options of [STREAM, { level: 9, contentSize: false }, undefined]) {
+        const frames = await lz4CompressFrames(inputs, options);
+        assert.equal(frames.length, inputs.length);
+        frames.forEach((frame, i) => {
+            assert.ok(frame.equals(lz4CompressFrameSync(inputs[i], options)), `frame ${i}`);
+            assert.ok(lz4DecompressFrameSync(frame, inputs[i].length).equals(inputs[i]), `frame ${i} round trip`);
+        });
+    }
+    assert.deepEqual(await lz4CompressFrames([]), []);
+    // The inputs stay alive with no reference but the pending call's.
+    const pending = lz4CompressFrames(Array.from({ length: 16 }, (_, i) => text(64 * 1024, 200 + i)), STREAM);
+    gcNow();
+    (await pending).forEach((frame, i) => assert.ok(lz4DecompressFrameSync(frame, 64 * 1024).equals(text(64 * 1024, 200 + i)), `kept ${i}`));
+    await assert.rejects(lz4CompressFrames("x" as unknown as Uint8Array[]), { name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
+    await assert.rejects(lz4CompressFrames([Buffer.from("x"), "y" as unknown as Uint8Array]), { name: "TypeError", message: /inputs\[1\]/ });
+    await assert.rejects(lz4CompressFrames([Buffer.from("x")], { level: 2.5 }), { name: "RangeError" });
 });

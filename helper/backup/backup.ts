@@ -18,7 +18,7 @@ import { makeCheckpointDir, openRunLog, prepareFolder, qcowInfos, readFolder, re
 import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
 import { recoverConsolidation } from "../consolidate/journal.ts";
-import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
+import { BackupRefusedError, checkpointIndex, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
 import { checkpointDescription, descriptionToken } from "./ownership.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";
@@ -66,11 +66,6 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     };
 
     try {
-        // Asked under the lock, so that no other run of ours changes the job or the checkpoints meanwhile.
-        const status = await domainStatus(domain.name, active, uri);
-        let online = status.online;
-        await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
-        removeJobDirs(domain.uuid);  // a dead run's socket and scratch directories
         ({ folder: output, made: madeFolder } = prepareFolder(output));
         // A consolidation killed in its switch is finished (or its staged files removed) before the chain is read.
         const recovered = recoverConsolidation(output);
@@ -81,6 +76,12 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         if (opened.rolledBack.length)
             emit({ event: "warning", message: `removed files of a backup run that died: ${opened.rolledBack.join(", ")}` });
         const folder = readFolder(output, domain.name);
+        // Asked under the lock, so that no other run of ours changes the job or the checkpoints meanwhile; with
+        // them, in the same virsh process, what an incremental on the folder's last checkpoint checks.
+        const status = await domainStatus(domain.name, active, uri, likelyParent(options.level, folder.checkpoints));
+        let online = status.online;
+        await clearStaleJob(domain, status.job, lock.tookOverStale, uri, note);
+        removeJobDirs(domain.uuid);  // a dead run's socket and scratch directories
         const requestedLevel = options.level;
         if (!online && options.startDomain && (requestedLevel === "full" || (requestedLevel === "auto" && !folder.hasData))) {
             await virsh(["start", "--domain", domain.name, "--paused"], { uri });
@@ -118,7 +119,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         let fallback = false;
         // libvirt's checkpoints of the VM, asked once and kept up to date by the steps below.
         const present = new Set(startedDomain ? await listCheckpoints(domain.name, uri) : status.checkpoints);
-        const care: ChainCare = { domain, folder: output, checkpointDir, present, registry, uri, note };
+        // A stale job ended above may have changed what was asked beside the status: asked again then.
+        const care: ChainCare = { domain, folder: output, checkpointDir, present, registry, uri, note, asked: status.job ? undefined : status.parentAnswers };
 
         if (!online && plan.parentCheckpoint) {
             // libvirt keeps the checkpoints of a shut-off VM: the parent must be this folder's.
@@ -269,6 +271,15 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         journal?.rollBack();
         removeMadeFolder(output, madeFolder);
     }
+}
+
+/**
+ * The checkpoint an inc or diff would build on (the chain's last), asked early; none for a full or copy. Only one
+ * of our names: the list is checked later (planLevel), and nothing else goes into a virsh command line.
+ */
+function likelyParent(level: BackupOptions["level"], chain: string[]): string | undefined {
+    const last = chain.at(-1);
+    return level === "full" || level === "copy" || last === undefined || checkpointIndex(last) === undefined ? undefined : last;
 }
 
 /** The host's registry learns the new checkpoint (see checkpoint-registry.ts); failing that is reported, not fatal. */

@@ -4,7 +4,7 @@
 import { virsh } from "../libvirt/virsh.ts";
 import { qemuImgInfo } from "../tools/run-tool.ts";
 
-interface BlockNode {
+export interface BlockNode {
     "node-name"?: string;
     drv?: string;
     file?: string;
@@ -36,13 +36,27 @@ export function bitmapProblems(nodes: BlockNode[], disks: { target: string; path
     return problems;
 }
 
-/** Checks bitmap `name` on a running domain's disks through QMP. */
-export async function checkBitmaps(domain: string, disks: { target: string; path: string }[], name: string, uri?: string): Promise<BitmapProblem[]> {
-    const out = await virsh(["qemu-monitor-command", "--domain", domain, JSON.stringify({ execute: "query-named-block-nodes", arguments: { flat: true } })], { uri });
-    const reply = JSON.parse(out) as { return?: BlockNode[] };
-    if (!Array.isArray(reply.return))
+/** Checks bitmap `name` on a running domain's disks through QMP; `asked`: QEMU's block node list, asked before. */
+export async function checkBitmaps(domain: string, disks: { target: string; path: string }[], name: string, uri?: string, asked?: BlockNode[]): Promise<BitmapProblem[]> {
+    const nodes = asked ?? parseBlockNodes(await virsh(blockNodesArgs(domain), { uri }));
+    if (!nodes)
         throw new Error("QEMU gave no block node list");
-    return bitmapProblems(reply.return, disks, name);
+    return bitmapProblems(nodes, disks, name);
+}
+
+/** The virsh command asking QEMU for its block nodes (their dirty bitmaps). */
+export function blockNodesArgs(domain: string): string[] {
+    return ["qemu-monitor-command", "--domain", domain, JSON.stringify({ execute: "query-named-block-nodes", arguments: { flat: true } })];
+}
+
+/** Pure: the block node list of QEMU's reply, or undefined when the text is no such reply. */
+export function parseBlockNodes(out: string): BlockNode[] | undefined {
+    try {
+        const reply = JSON.parse(out) as { return?: BlockNode[] };
+        return Array.isArray(reply?.return) ? reply.return : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 interface QemuImgInfo {

@@ -7,6 +7,7 @@ import { LibvirtError } from "../libvirt/virsh.ts";
 import { checkBitmaps } from "./bitmaps.ts";
 import type { CheckpointRegistry, RegistryEntries } from "./checkpoint-registry.ts";
 import { checkpointXml, deleteOurCheckpoints, listCheckpoints, redefineMissing } from "./checkpoints.ts";
+import type { ParentAnswers } from "./domain.ts";
 import type { JournalCheckpoint } from "./journal.ts";
 import { descriptionToken, foreignCheckpointReason, redefineRefusal } from "./ownership.ts";
 import { BackupRefusedError, checkpointIndex, type LevelPlan } from "./levels.ts";
@@ -49,6 +50,8 @@ export interface ChainCare {
     registry: CheckpointRegistry;
     uri: string | undefined;
     note: Note;
+    /** The parent checkpoint's answers asked with the domain's status (domainStatus); dropped once a step changes libvirt's checkpoints. */
+    asked?: ParentAnswers;
 }
 
 /** The identity of the folder's saved definition of a checkpoint, or undefined when it has none (or an unreadable one). */
@@ -74,18 +77,21 @@ export async function incrementalProblem(care: ChainCare, chain: string[], plan:
         const known = first < 0 || chain.slice(first).every(n => present.has(n)) ? {} : care.registry.read(domain.uuid);
         const redefined = first < 0 ? [] : await redefineMissing(domain.name, chain.slice(first), checkpointDir, present, uri,
                                                                  saved => redefineRefusal(saved, known[saved.name]));
-        if (redefined.length)
+        if (redefined.length) {
+            care.asked = undefined;
             note({ event: "info", message: `redefined checkpoints from the backup folder: ${redefined.join(", ")}` });
+        }
     } catch (err) {
         return `the checkpoint chain cannot be restored in libvirt (${errorMessage(err)})`;
     }
     if (!present.has(plan.parentCheckpoint))
         return `checkpoint ${plan.parentCheckpoint} is gone from libvirt and the folder has no definition of it`;
     const qcow2 = disks.filter(d => d.driverType === "qcow2").map(d => ({ target: d.target, path: d.path! }));
-    // One more short virsh call, beside the bitmap check.
+    // Mostly asked already, with the domain's status; what is missing is asked now, in parallel.
+    const asked = care.asked?.parent === plan.parentCheckpoint ? care.asked : undefined;
     const [libvirtXml, problems] = await Promise.all([
-        checkpointXml(domain.name, plan.parentCheckpoint, uri),
-        checkBitmaps(domain.name, qcow2, plan.parentCheckpoint, uri),
+        asked?.checkpointXml ?? checkpointXml(domain.name, plan.parentCheckpoint, uri),
+        checkBitmaps(domain.name, qcow2, plan.parentCheckpoint, uri, asked?.blockNodes),
     ]);
     const foreign = foreignCheckpointReason(parseCheckpointIdentity(libvirtXml), savedIdentity(checkpointDir, plan.parentCheckpoint), domain.uuid);
     if (foreign)
@@ -142,6 +148,7 @@ function describeOwners(names: string[], entries: RegistryEntries): string {
 }
 
 async function deleteAndForget(care: ChainCare, names: string[], opts: { metadataOnly?: boolean } = {}) {
+    care.asked = undefined;  // a deleted checkpoint's bitmap is merged into its parent's
     await deleteOurCheckpoints(care.domain.name, names, { uri: care.uri, ...opts });
     for (const n of names)
         care.present.delete(n);

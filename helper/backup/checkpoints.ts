@@ -7,12 +7,24 @@ import { virsh } from "../libvirt/virsh.ts";
 import { checkpointIndex } from "./levels.ts";
 
 export async function listCheckpoints(domain: string, uri?: string): Promise<string[]> {
-    const out = await virsh(["checkpoint-list", "--domain", domain, "--name", "--topological"], { uri });
+    return parseCheckpointList(await virsh(checkpointListArgs(domain), { uri }));
+}
+
+export function checkpointListArgs(domain: string): string[] {
+    return ["checkpoint-list", "--domain", domain, "--name", "--topological"];
+}
+
+/** Pure: the names `checkpoint-list --name` printed, oldest first. */
+export function parseCheckpointList(out: string): string[] {
     return out.split("\n").map(s => s.trim()).filter(Boolean);
 }
 
 export async function checkpointXml(domain: string, name: string, uri?: string): Promise<string> {
-    return virsh(["checkpoint-dumpxml", "--domain", domain, "--checkpointname", name], { uri });
+    return virsh(checkpointXmlArgs(domain, name), { uri });
+}
+
+export function checkpointXmlArgs(domain: string, name: string): string[] {
+    return ["checkpoint-dumpxml", "--domain", domain, "--checkpointname", name];
 }
 
 /** libvirt's estimate of the bytes written to the VM's disks since checkpoint `name` (all disks together). */

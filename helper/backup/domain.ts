@@ -1,9 +1,10 @@
 // The VM side of a run: its definition and state, which disks to back up, frozen guest filesystems.
 import { parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
-import { LibvirtError, virsh } from "../libvirt/virsh.ts";
-import { listCheckpoints } from "./checkpoints.ts";
+import { LibvirtError, virsh, virshBatch } from "../libvirt/virsh.ts";
+import { blockNodesArgs, parseBlockNodes, type BlockNode } from "./bitmaps.ts";
+import { checkpointListArgs, checkpointXmlArgs, listCheckpoints, parseCheckpointList } from "./checkpoints.ts";
 import { BackupRefusedError, type Level } from "./levels.ts";
-import { runningJob } from "./pull-job.ts";
+import { jobInfoArgs, parseJobInfo, runningJob } from "./pull-job.ts";
 import { errorMessage, type BackupOptions, type Note } from "./types.ts";
 
 /**
@@ -32,20 +33,27 @@ export interface DomainStatus {
     job?: string;
     /** Its checkpoints in libvirt, oldest first; only asked when online. */
     checkpoints: string[];
+    /** Asked beside, when a parent was named and the domain is online: what an incremental's checks need. */
+    parentAnswers?: ParentAnswers;
+}
+
+/** libvirt's definition of the parent checkpoint and QEMU's block nodes, each when the answer came. */
+export interface ParentAnswers {
+    parent: string;
+    checkpointXml?: string;
+    blockNodes?: BlockNode[];
 }
 
 /**
- * Whether the domain is online, and if so its running job and its checkpoints (two virsh calls in
- * parallel). A domain that was active at `loadDomain` has a QEMU process, so libvirt can run a backup
- * job on it: it is taken as online without asking its state (running or paused; also crashed or
+ * Whether the domain is online, and if so its running job and its checkpoints, plus, when `parent` is named
+ * (the checkpoint an incremental would build on), that checkpoint's definition and QEMU's block nodes: all
+ * in one virsh process. A domain that was active at `loadDomain` has a QEMU process, so libvirt can run a
+ * backup job on it: it is taken as online without asking its state (running or paused; also crashed or
  * pmsuspended, where an offline export could not open the images QEMU holds). The state is asked only
  * for a domain that was not active, or stopped since.
  */
-export async function domainStatus(name: string, active: boolean, uri?: string): Promise<DomainStatus> {
-    const askOnline = async (): Promise<DomainStatus> => {
-        const [job, checkpoints] = await Promise.all([runningJob(name, uri), listCheckpoints(name, uri)]);
-        return { online: true, job, checkpoints };
-    };
+export async function domainStatus(name: string, active: boolean, uri?: string, parent?: string): Promise<DomainStatus> {
+    const askOnline = async (): Promise<DomainStatus> => ({ online: true, ...await askJobAndCheckpoints(name, uri, parent) });
     const offline: DomainStatus = { online: false, checkpoints: [] };
     if (active) {
         try {
@@ -57,6 +65,33 @@ export async function domainStatus(name: string, active: boolean, uri?: string):
         }
     }
     return await runningOrPaused(name, uri) ? askOnline() : offline;
+}
+
+/**
+ * The questions of an online domain in one virsh run (one process, one connection). Each answer is known by
+ * its content; a command of the batch that failed printed nothing, and is asked again on its own, which
+ * gives its error as before (or its answer). A parent's answers that did not come are left to the checks.
+ */
+async function askJobAndCheckpoints(name: string, uri: string | undefined, parent: string | undefined): Promise<Omit<DomainStatus, "online">> {
+    const commands = [jobInfoArgs(name), checkpointListArgs(name), ...(parent ? [checkpointXmlArgs(name, parent), blockNodesArgs(name)] : [])];
+    const { outputs, stderr } = await virshBatch(commands, { uri });
+    const job = parseJobInfo(outputs[0] ?? "");
+    // No checkpoints print nothing, as a failed list does: an empty list counts only when nothing failed.
+    const listed = outputs[1] !== "" || stderr.trim() === "" ? parseCheckpointList(outputs[1] ?? "") : undefined;
+    const [jobNow, checkpoints] = await Promise.all([
+        job === null ? runningJob(name, uri) : job,
+        listed ?? listCheckpoints(name, uri),
+    ]);
+    const status: Omit<DomainStatus, "online"> = { job: jobNow, checkpoints };
+    if (parent) {
+        const xml = outputs[2] ?? "";
+        status.parentAnswers = {
+            parent,
+            checkpointXml: /^\s*<domaincheckpoint[\s>]/.test(xml) ? xml : undefined,
+            blockNodes: parseBlockNodes(outputs[3] ?? ""),
+        };
+    }
+    return status;
 }
 
 async function runningOrPaused(name: string, uri?: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { virsh } from "../libvirt/virsh.ts";
+import { cleanMessage, classify, LibvirtError, virsh, virshBatch, DEFAULT_URI } from "../libvirt/virsh.ts";
 import { attr, child, parseRoot } from "../libvirt/xml.ts";
 
 export interface PullJobSpec {
@@ -34,8 +34,21 @@ export async function startPullJob(spec: PullJobSpec): Promise<void> {
 
 /** The operation of the domain's running job ("Backup", …), or undefined when none runs. */
 export async function runningJob(domain: string, uri?: string): Promise<string | undefined> {
-    const out = await virsh(["domjobinfo", "--domain", domain], { uri });
+    return parseJobInfo(await virsh(jobInfoArgs(domain), { uri })) ?? undefined;
+}
+
+export function jobInfoArgs(domain: string): string[] {
+    return ["domjobinfo", "--domain", domain];
+}
+
+/**
+ * Pure: the running job's operation from `virsh domjobinfo`'s output, undefined when none runs, null when
+ * the text is no domjobinfo answer at all (a command of a batch that failed printed nothing).
+ */
+export function parseJobInfo(out: string): string | undefined | null {
     const type = /^Job type:\s*(.+)$/m.exec(out)?.[1]?.trim();
+    if (type === undefined)
+        return null;
     if (!type || type === "None")
         return undefined;
     return /^Operation:\s*(.+)$/m.exec(out)?.[1]?.trim() ?? type;
@@ -67,6 +80,21 @@ const JOB_END_TIMEOUT_MS = 30_000;
  * not an error.
  */
 export async function endJob(domain: string, uri?: string, timeoutMs = JOB_END_TIMEOUT_MS): Promise<void> {
+    // domjobabort and the first look at the job in one virsh process: libvirt has mostly torn the job down
+    // by the time domjobabort returns, so this one run is usually all it takes.
+    const abortArgs = ["domjobabort", "--domain", domain];
+    const { outputs, stderr } = await virshBatch([abortArgs, jobInfoArgs(domain)], { uri });
+    const after = parseJobInfo(outputs[1] ?? "");
+    if (after === undefined)
+        return;  // gone, whatever domjobabort said
+    if (after === null)
+        return endJobAlone(domain, uri, timeoutMs);  // the job's state is unknown: one call at a time
+    if (stderr.trim() !== "")
+        throw new LibvirtError(cleanMessage(stderr), classify(stderr), uri ?? DEFAULT_URI, abortArgs);  // the job runs on
+    await waitForNoJob(domain, uri, timeoutMs);
+}
+
+async function endJobAlone(domain: string, uri: string | undefined, timeoutMs: number): Promise<void> {
     try {
         await virsh(["domjobabort", "--domain", domain], { uri });
     } catch (err) {
@@ -74,6 +102,10 @@ export async function endJob(domain: string, uri?: string, timeoutMs = JOB_END_T
             throw err;
         return;
     }
+    await waitForNoJob(domain, uri, timeoutMs);
+}
+
+async function waitForNoJob(domain: string, uri: string | undefined, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (let wait = 20; await runningJob(domain, uri) !== undefined; wait = Math.min(wait * 2, 500)) {
         if (Date.now() > deadline)

@@ -3,7 +3,7 @@
 // ride along with the next payload in one writev), which sums the adler32 for "<file>.chksum" in the
 // same thread-pool job as the write, and the file gets its final name only when complete.
 import fsp from "node:fs/promises";
-import { lz4CompressFrame, type Lz4CompressOptions } from "codec-node";
+import { lz4CompressFrame, lz4CompressFrames, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
 import { OutputFile, refuseExisting } from "./output-file.ts";
 import { writeNewFile } from "../fs/safe-open.ts";
@@ -83,8 +83,8 @@ export class StreamSink implements Sink {
         private readonly maxRequestSize: number,
     ) {
         if (meta.compressed !== false) {
-            const options = lz4Options(meta.compressed);
-            this.transform = (chunk, data) => compressChunk(chunk, data, options);
+            const compressor = new Lz4Batcher(lz4Options(meta.compressed));
+            this.transform = (chunk, data) => compressChunk(chunk, data, compressor);
         }
         const json = encodeMeta(meta);
         this.queueSmall(encodeFrameHeader("meta", 0, json.length));
@@ -286,9 +286,64 @@ function lz4Options(level: number): Lz4CompressOptions {
     return { level, blockChecksum: true, contentChecksum: true, contentSize: true };
 }
 
-function compressChunk(chunk: Chunk, data: Buffer, options: Lz4CompressOptions): Promise<Buffer> {
+function compressChunk(chunk: Chunk, data: Buffer, compressor: Lz4Batcher): Promise<Buffer> {
     if (data.length !== chunk.length) {
         return Promise.reject(new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`));
     }
-    return lz4CompressFrame(data, options);
+    return compressor.compress(data);
+}
+
+// Small chunks (the small dirty extents of an incremental) are compressed together: those that arrive in one
+// turn of the event loop, up to this many bytes, make one thread-pool job (each still its own frame, byte for
+// byte), instead of one job, one result Buffer and one Promise round trip each.
+const BATCH_PAYLOAD_MAX = STAGE_PAYLOAD_MAX;
+const BATCH_BYTES = 1024 * 1024;
+
+interface Waiting {
+    data: Buffer;
+    resolve: (frame: Buffer) => void;
+    reject: (err: unknown) => void;
+}
+
+class Lz4Batcher {
+    private waiting: Waiting[] = [];
+    private bytes = 0;
+    private scheduled = false;
+
+    constructor(private readonly options: Lz4CompressOptions) {}
+
+    compress(data: Buffer): Promise<Buffer> {
+        if (data.length > BATCH_PAYLOAD_MAX)
+            return lz4CompressFrame(data, this.options);
+        return new Promise((resolve, reject) => {
+            this.waiting.push({ data, resolve, reject });
+            this.bytes += data.length;
+            if (this.bytes >= BATCH_BYTES) {
+                this.flush();
+            } else if (!this.scheduled) {
+                // After the reads that completed in this turn (setImmediate runs after the poll phase).
+                this.scheduled = true;
+                setImmediate(() => {
+                    this.scheduled = false;
+                    this.flush();
+                });
+            }
+        });
+    }
+
+    private flush(): void {
+        const batch = this.waiting;
+        this.waiting = [];
+        this.bytes = 0;
+        if (batch.length === 0)
+            return;
+        if (batch.length === 1) {
+            lz4CompressFrame(batch[0].data, this.options).then(batch[0].resolve, batch[0].reject);
+            return;
+        }
+        lz4CompressFrames(batch.map(w => w.data), this.options).then(
+            frames => batch.forEach((w, i) => w.resolve(frames[i])),
+            err => batch.forEach(w => w.reject(err)),
+        );
+    }
 }

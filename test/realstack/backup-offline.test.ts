@@ -9,6 +9,7 @@ import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm, compareImages } from "../lib/vm.ts";
 import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
+import { checkBitmaps } from "../../helper/backup/bitmaps.ts";
 import { domainStatus, loadDomain } from "../../helper/backup/domain.ts";
 
 let stopLibvirtd: () => Promise<void>;
@@ -127,4 +128,25 @@ test("a run sees the VM as it is once it holds the lock, also when it was starte
     // Read while running (paused), stopped since.
     await vm.shutdown();
     assert.deepEqual(await domainStatus(vm.name, true), offline);
+});
+
+test("what an inc checks is asked with the status in one virsh run, also while libvirt has no such checkpoint", async () => {
+    const vm = await newVm(true);
+    // No checkpoint yet: the parent's definition fails inside the batch, and the (empty) list, which cannot be
+    // told from a failed one there, is asked again alone.
+    const before = await domainStatus(vm.name, true, undefined, "virtnbdbackup.0");
+    assert.deepEqual({ ...before, parentAnswers: undefined }, { online: true, job: undefined, checkpoints: [], parentAnswers: undefined });
+    assert.equal(before.parentAnswers?.parent, "virtnbdbackup.0");
+    assert.equal(before.parentAnswers?.checkpointXml, undefined);
+    assert.ok(before.parentAnswers?.blockNodes?.some(n => n.file === vm.disks[0].path), "QEMU's block nodes came");
+
+    await runOk("virsh", ["-c", "qemu:///system", "checkpoint-create-as", "--domain", vm.name, "--name", "virtnbdbackup.0"]);
+    const status = await domainStatus(vm.name, true, undefined, "virtnbdbackup.0");
+    assert.deepEqual(status.checkpoints, ["virtnbdbackup.0"]);
+    assert.match(status.parentAnswers?.checkpointXml ?? "", /<name>virtnbdbackup\.0<\/name>/);
+    assert.deepEqual(await checkBitmaps(vm.name, [{ target: "vda", path: vm.disks[0].path }], "virtnbdbackup.0", undefined, status.parentAnswers?.blockNodes), []);
+    assert.deepEqual((await checkBitmaps(vm.name, [{ target: "vda", path: vm.disks[0].path }], "virtnbdbackup.1", undefined, status.parentAnswers?.blockNodes))
+        .map(p => p.reason), ["bitmap virtnbdbackup.1 is missing"]);
+    // Without a parent the status is what it always was.
+    assert.deepEqual(await domainStatus(vm.name, true), { online: true, job: undefined, checkpoints: ["virtnbdbackup.0"] });
 });

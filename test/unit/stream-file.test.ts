@@ -10,8 +10,9 @@ import { StreamSink, streamDataSize, type StreamSinkOptions } from "../../helper
 import { StreamSource } from "../../helper/engine/stream-source.ts";
 import { RawSink } from "../../helper/engine/raw-sink.ts";
 import {
-    encodeFrameHeader, encodeMeta, encodeTrailer, TERM, entryStoredSize, FormatError, parseFrameHeader, parseTrailerJson, type StreamMeta, type TrailerEntry,
+    encodeFrameHeader, encodeMeta, encodeTrailer, TERM, entryStoredSize, FormatError, parseFrameHeader, parseTrailerJson, trailerEntryFor, type StreamMeta, type TrailerEntry,
 } from "../../helper/format/index.ts";
+import { lz4CompressFrameSync } from "codec-node";
 import { knownDisk, knownExtents, knownMeta, knownStream, metaFor } from "./format/known-stream.ts";
 
 const KiB = 1024;
@@ -203,6 +204,22 @@ test("incremental streams carry no zero frames; an empty one is meta + stop", as
     await emptySource.close();
 });
 
+/** The file is exactly `expected`, its .chksum is right, and it reads back as `disk` (with `extents`, when given). */
+async function checkFramesAndData(file: string, expected: Buffer[], disk: Buffer, extents?: Extent[]): Promise<Buffer> {
+    const bytes = fs.readFileSync(file);
+    assert.ok(bytes.equals(Buffer.concat(expected)), "the file differs from the expected frames");
+    assert.equal(fs.readFileSync(`${file}.chksum`, "latin1"), String(pythonAdler32(bytes)));
+    const source = await StreamSource.open(file);
+    try {
+        if (extents)
+            assert.equal(JSON.stringify(source.extents), JSON.stringify(extents));
+        assert.ok((await readAllData(source, MiB)).equals(disk), "the data read back differs");
+    } finally {
+        await source.close();
+    }
+    return bytes;
+}
+
 test("many small frames (staged into one write) come out byte for byte, even when the caller reuses its buffer", async () => {
     // Scattered small data extents of every size around the staging limits, zero gaps between them, and big
     // extents in between: the file must hold exactly the frames, in order, whatever was batched.
@@ -249,23 +266,46 @@ test("many small frames (staged into one write) come out byte for byte, even whe
         await sink.endData(e);
     }
     await sink.finish();
-    const bytes = fs.readFileSync(file);
-    assert.ok(bytes.equals(Buffer.concat(expected)), "the file differs from the expected frames");
-    assert.equal(fs.readFileSync(`${file}.chksum`, "latin1"), String(pythonAdler32(bytes)));
-
     // Read back (the header scan reads small frames through a wider window): the same extents and bytes,
     // and damage deep inside the run of small frames is still found at its exact byte.
-    const source = await StreamSource.open(file);
-    try {
-        assert.equal(JSON.stringify(source.extents), JSON.stringify(extents));
-        assert.ok((await readAllData(source, MiB)).equals(disk), "the data read back differs");
-    } finally {
-        await source.close();
-    }
+    const bytes = await checkFramesAndData(file, expected, disk, extents);
     const damagedAt = findFrame(bytes, "data", 61);
     const broken = fresh("vda.full.data");
     fs.writeFileSync(broken, Buffer.concat([bytes.subarray(0, damagedAt), Buffer.from("dat?", "latin1"), bytes.subarray(damagedAt + 4)]));
     await expectFormatError(broken, new RegExp(`at byte ${damagedAt}: bad frame kind "dat\\?"`));
+});
+
+test("many small compressed extents (compressed together in batches) are each the frame lz4 makes of them, in order", async () => {
+    // Small extents of several sizes (batched: many to one thread-pool job) and a few bigger ones (one job
+    // each), all transformed at once as the copy does with many reads in flight, then written in order.
+    const lengths = [64 * KiB, 4 * KiB, 256 * KiB, 300 * KiB, 512, 16 * KiB, 2 * MiB + 5];
+    const extents: Extent[] = [];
+    let at = 0;
+    for (let i = 0; i < 120; i++) {
+        const length = lengths[i % lengths.length]!;
+        extents.push({ offset: at, length, data: true });
+        at += length + 4 * KiB;
+    }
+    const disk = Buffer.alloc(at);
+    extents.forEach((e, i) => i % 3 ? crypto.randomFillSync(disk, e.offset, e.length) : disk.fill(`text ${i} `, e.offset, e.offset + e.length));
+    const options = { level: 2, blockChecksum: true, contentChecksum: true, contentSize: true };
+    const meta = { ...metaFor(extents, disk.length, { incremental: true }), compressed: 2 as const };
+    const frames = extents.map(e => lz4CompressFrameSync(disk.subarray(e.offset, e.offset + e.length), options));
+    const json = encodeMeta({ ...meta, compressionMethod: "lz4" });
+    const expected: Buffer[] = [encodeFrameHeader("meta", 0, json.length), json, TERM];
+    extents.forEach((e, i) => expected.push(encodeFrameHeader("data", e.offset, e.length), frames[i]!, TERM));
+    expected.push(encodeFrameHeader("stop", 0, 0), encodeTrailer(extents.map((e, i) => trailerEntryFor(e.length, [frames[i]!.length], 32 * MiB))));
+
+    const file = fresh("vda.inc.virtnbdbackup.1.data");
+    const sink = await StreamSink.create(file, meta, { maxRequestSize: 32 * MiB });
+    const transformed = extents.map(e => sink.transform!({ offset: e.offset, length: e.length }, Buffer.from(disk.subarray(e.offset, e.offset + e.length))));
+    for (const [i, e] of extents.entries()) {
+        await sink.beginData(e);
+        await sink.writeChunk({ offset: e.offset, length: e.length }, await transformed[i]!);
+        await sink.endData(e);
+    }
+    await sink.finish();
+    await checkFramesAndData(file, expected, disk);
 });
 
 test("the sink refuses to overwrite, checks dataSize, and abort leaves nothing", async () => {
