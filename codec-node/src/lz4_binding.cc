@@ -92,7 +92,8 @@ class Lz4FramesWorker : public Napi::AsyncWorker {
       return;
     }
     Napi::Array sizes = Napi::Array::New(env, sizes_.size());
-    for (size_t i = 0; i < sizes_.size(); i++) sizes.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(sizes_[i])));
+    for (size_t i = 0; i < sizes_.size(); i++)
+      sizes.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(sizes_[i])));
     Napi::Object result = Napi::Object::New(env);
     result.Set("frames", ToBuffer(env, std::move(outcome_.bytes)));
     result.Set("sizes", sizes);
@@ -117,7 +118,8 @@ class Lz4FramesWorker : public Napi::AsyncWorker {
 
 Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "codec-node: \"inputs\" must be an array of Buffers or Uint8Arrays");
+  if (!info[0].IsArray())
+    throw Napi::TypeError::New(env, "codec-node: \"inputs\" must be an array of Buffers or Uint8Arrays");
   Napi::Array given = info[0].As<Napi::Array>();
   Lz4CompressOptions options = CompressOptionsArg(info, 1);
   Napi::Array keep = Napi::Array::New(env, given.Length());
