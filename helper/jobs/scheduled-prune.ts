@@ -3,7 +3,7 @@
 import { writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 import { pruneChains } from "./prune.ts";
-import { recordPrune } from "./prune-history.ts";
+import { recordScheduledPrune } from "./prune-history.ts";
 import { readSettings } from "./settings.ts";
 import type { BackupJobState } from "./types.ts";
 
@@ -14,7 +14,7 @@ export async function pruneAfterSchedule(job: BackupJobState): Promise<BackupJob
         if (settings.keepChains === null)
             return job;
         const keep = settings.keepChains;
-        const result = await recordPrune(job.uuid, "scheduled", () => pruneChains(settings.folder, keep, { uuid: job.uuid, domain: job.domain, dryRun: false }));
+        const result = await recordScheduledPrune(job.uuid, () => pruneChains(settings.folder, keep, { uuid: job.uuid, domain: job.domain, dryRun: false }));
         next = { ...job, pruned: { chains: result.removed.map(c => c.name), freed: result.freed } };
     } catch (err) {
         next = { ...job, warnings: [...job.warnings, `old chains were not removed: ${err instanceof Error ? err.message : String(err)}`] };
