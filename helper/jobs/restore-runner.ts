@@ -7,6 +7,7 @@ import { runCliJob, startingState } from "./runner.ts";
 import { applyRestoreEvent, finishRestoreState, initialRestoreState, type NewRestoreJob, type RestoreCliEvent } from "./restore-state.ts";
 import { statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
+import { recordRefusedJob } from "./job-history.ts";
 import type { RestoreJobState } from "./types.ts";
 
 export interface RunRestoreOptions extends NewRestoreJob {
@@ -32,6 +33,9 @@ export async function runRestoreJob(job: RunRestoreOptions): Promise<RestoreJobS
             throw err;
         const writer = new StateWriter<RestoreJobState>(statusFile(job.uuid), initial);
         const now = Date.now();
+        // The runner never started: the history still tells that the restore was asked for and why it failed
+        // (written before the state, as the runner does).
+        recordRefusedJob(job.uuid, initial, err.message, now);
         writer.update({ ...initial, runnerPid: process.pid, state: "failed", message: err.message, updatedAt: now, finishedAt: now });
         writer.flush();
         return writer.current;

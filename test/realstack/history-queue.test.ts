@@ -15,6 +15,7 @@ import { compareImages, TestVm } from "../lib/vm.ts";
 import { ourCli } from "../lib/backup-cli.ts";
 import { SLOT_DIR } from "../../helper/jobs/job-slots.ts";
 import { privateDir } from "../../helper/backup/run-dir.ts";
+import { lockJob } from "../../helper/backup/lock.ts";
 import type { HistoryRecord } from "../../helper/jobs/types.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
@@ -221,6 +222,26 @@ describe("job history and the host-wide job queue", { timeout: 900_000 }, () => 
             assert.match(r.stderr, /backup jobs at once|option/, r.stderr);
         }
         assert.equal(fs.readFileSync(HOST_FILE, "utf8"), before);
+    });
+
+    it("a restore refused by the VM's job lock before its runner starts is recorded as failed, with the reason", async () => {
+        const vm = vms[1]!;
+        // The lock taken between start-restore's check and its runner (here: held before the runner runs).
+        const lock = await lockJob(uuids[1]!, vm.name);
+        const id = `${Date.now().toString(36)}-0badc0de`;
+        try {
+            const r = await run(process.execPath, [HELPER, "run-restore-job", "--id", id, "--domain", vm.name, "--uuid", uuids[1]!,
+                "--folder", path.join(work, "b1"), "--point", "virtnbdbackup.0", "--target", path.join(work, "r-locked")], { timeoutMs: 60_000 });
+            assert.equal(r.code, 0, r.stderr);
+        } finally {
+            lock.release();
+        }
+        const [refused] = await history(vm);
+        assert.equal(refused!.id, id);
+        assert.equal(refused!.type, "restore");
+        assert.equal(refused!.result, "failed");
+        assert.match(refused!.error!, /another backup or restore job is running/);
+        assert.ok(!fs.existsSync(path.join(work, "r-locked")), "nothing was written");
     });
 
     it("the history stays when /run is emptied (a reboot) and a new helper reads it", async () => {
