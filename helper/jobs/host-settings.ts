@@ -5,10 +5,10 @@ import path from "node:path";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { SETTINGS_DIR } from "./paths.ts";
 import { SettingsError } from "./settings.ts";
+import { checkMaxBackupJobs, describeMaxBackupJobsProblem } from "./queue-rules.ts";
 import type { HostSettings, HostSettingsAnswer } from "./types.ts";
 
 export const HOST_SETTINGS_FILE = path.join(path.dirname(SETTINGS_DIR), "host.json");
-export const MAX_BACKUP_JOBS_LIMIT = 64;
 
 /** Half the cores (a backup keeps about one busy), at least 1, at most 8. */
 export function defaultMaxBackupJobs(cores = os.availableParallelism()): number {
@@ -17,12 +17,10 @@ export function defaultMaxBackupJobs(cores = os.availableParallelism()): number 
 
 /** "at most N backup jobs at once": a whole number from 1 to 64 (a string from the command line, or stored). */
 export function parseMaxBackupJobs(value: unknown, where: string): number {
-    const n = typeof value === "string" && /^\d{1,6}$/.test(value) ? Number(value) : value;
-    if (typeof n !== "number" || !Number.isInteger(n))
-        throw new SettingsError(`${where}: the number of backup jobs at once must be a whole number`);
-    if (n < 1 || n > MAX_BACKUP_JOBS_LIMIT)
-        throw new SettingsError(`${where}: the number of backup jobs at once must be from 1 to ${MAX_BACKUP_JOBS_LIMIT}, not ${n}`);
-    return n;
+    const checked = checkMaxBackupJobs(value);
+    if ("problem" in checked)
+        throw new SettingsError(`${where}: ${describeMaxBackupJobsProblem(checked.problem, value)}`);
+    return checked.max;
 }
 
 /** The stored settings, or the defaults; a damaged file gives the defaults (the queue must not stop every backup). */
