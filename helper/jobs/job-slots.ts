@@ -13,7 +13,8 @@ import { tryLock } from "fileio-node";
 import { privateDir, RUN_DIR } from "../backup/run-dir.ts";
 
 export const SLOT_DIR = path.join(RUN_DIR, "slots");
-const POLL_MS = 250;
+// A waiting job looks this often: a freed slot is taken within about this time (a readdir and a few opens each).
+const POLL_MS = 100;
 /** "<20-digit CLOCK_MONOTONIC ns>-<pid>": sorts by arrival (the clock is the same for every process). */
 const TICKET_NAME = /^\d{20}-\d+$/;
 const NEW_TICKET = /^\.new-\d{20}-\d+$/;
@@ -100,6 +101,12 @@ export function takeTicket(dir = SLOT_DIR): Ticket {
     };
 }
 
+/** A ticket still under its temporary name a minute on: its job died between making and renaming it. */
+function abandoned(file: string): boolean {
+    const st = fs.lstatSync(file, { throwIfNoEntry: false });
+    return st !== undefined && Date.now() - st.mtimeMs > 60_000;
+}
+
 /** The tickets of jobs still waiting, oldest first; those of jobs gone are removed. */
 export function waitingTickets(dir = SLOT_DIR): string[] {
     const tickets = path.join(dir, "tickets");
@@ -111,7 +118,7 @@ export function waitingTickets(dir = SLOT_DIR): string[] {
         if (held(file)) {
             if (TICKET_NAME.test(name))
                 live.push(name);
-        } else {
+        } else if (TICKET_NAME.test(name) || abandoned(file)) {
             fs.rmSync(file, { force: true });
         }
     }
