@@ -1,7 +1,8 @@
 // Job history on disk and the host-wide job queue, on real VMs through the helper as the page calls it:
 // records of real backups and restores (ok, failed with the engine's reason, cancelled, a SIGKILLed job
 // that shows as failed), kept across helper runs and the loss of /run; with at most 1 backup job at once,
-// a second backup waits ("queued") until the first is done, then runs, and its backup restores exactly.
+// a second backup waits ("queued") until the first is done, then runs, and its backup restores exactly; waiting
+// backups get the free slot in the order they were started; a restore refused by the VM's lock is recorded.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -255,5 +256,28 @@ describe("job history and the host-wide job queue", { timeout: 900_000 }, () => 
         assert.equal(row.backup?.lastBackup?.result, "warnings");
         assert.equal(row.backup?.newestPoint?.level, "inc", "the incremental made while queued");
         assert.ok((row.backup?.totalSize ?? 0) > 3 * 1024 * 1024, JSON.stringify(row.backup));
+    });
+
+    it("free slots go to the waiting backups in the order they were started", async () => {
+        assert.equal(((await helper(["get-host-settings"])) as { maxBackupJobs: number }).maxBackupJobs, 1);
+        const order = [vms[2]!, vms[0]!, vms[1]!];
+        const release = holdSlot(0);
+        try {
+            for (const vm of order) {
+                await helper(["start-backup", "--domain", vm.name, "--level", "auto"]);
+                await waitFor(`${vm.name} queued`, () => status(vm), s => s.queuedSince !== undefined);
+            }
+        } finally {
+            release();
+        }
+        for (const vm of order)
+            assert.equal((await ended(vm)).state, "succeeded");
+        // When each one's work began (after its wait): in the order they were started.
+        const began = await Promise.all(order.map(async vm => {
+            const [r] = await history(vm);
+            assert.equal(r!.type, "backup");
+            return r!.endedAt! - r!.seconds! * 1000;
+        }));
+        assert.deepEqual([...began].sort((x, y) => x - y), began, `began at ${began.join(", ")}`);
     });
 });
