@@ -14,19 +14,13 @@ import { compareImages, TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessibleInThemes } from "../lib/axe.ts";
-import { ourCli } from "../lib/backup-cli.ts";
+import { helperJson as helper, ourCli } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
-
-async function helper(args: string[]): Promise<Record<string, unknown>> {
-    const r = await run(process.execPath, [HELPER, ...args], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `helper ${args.join(" ")}: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!);
-}
 
 async function jobEnd(vm: TestVm): Promise<string> {
     for (let i = 0; i < 600; i++) {

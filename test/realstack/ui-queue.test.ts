@@ -8,25 +8,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { run, runOk } from "../lib/exec.ts";
+import { runOk } from "../lib/exec.ts";
 import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible, assertAccessibleInThemes } from "../lib/axe.ts";
-import { ourCli } from "../lib/backup-cli.ts";
+import { helperJson as helper } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { HOST_SETTINGS_FILE } from "../../helper/jobs/host-settings.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
-const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
-
-async function helper(args: string[]): Promise<Record<string, unknown>> {
-    const r = await run(process.execPath, [HELPER, ...args], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `helper ${args.join(" ")}: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!);
-}
 
 describe("the VM list's backup queue setting, and the list following job ends", { timeout: 600_000 }, () => {
     let stopLibvirtd: (() => Promise<void>) | undefined;
