@@ -10,6 +10,7 @@ import path from "node:path";
 import { constants as fileio, fadvise } from "fileio-node";
 import { run, runOk } from "../../test/lib/exec.ts";
 import { TestVm } from "../../test/lib/vm.ts";
+import { removePluginState } from "../../test/lib/plugin-state.ts";
 import { HOST_SETTINGS_FILE } from "../../helper/jobs/host-settings.ts";
 import { onCleanup } from "./cleanup.ts";
 
@@ -57,6 +58,7 @@ export async function queueRows(work: string, helperJs: string, log: (s: string)
     const hostBefore = fs.existsSync(HOST_SETTINGS_FILE) ? fs.readFileSync(HOST_SETTINGS_FILE, "utf8") : undefined;
     onCleanup("queue host settings", () => hostBefore === undefined ? fs.rmSync(HOST_SETTINGS_FILE, { force: true }) : fs.writeFileSync(HOST_SETTINGS_FILE, hostBefore));
     const uuids: string[] = [];
+    onCleanup("queue VMs' settings, job states and history", () => removePluginState(uuids));
     // A time of day an hour ago: the schedule is on (run-scheduled starts it), cron does not fire it meanwhile.
     const at = new Date(Date.now() - 3_600_000);
     const time = `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
