@@ -14,7 +14,7 @@ import { cleanupAll, cleanupOnSignals, onCleanup } from "./lib/cleanup.ts";
 import { FULL, SMOKE, type BenchConfig } from "./lib/config.ts";
 import { dropCaches, hostLoad, machineInfo } from "./lib/host.ts";
 import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure.ts";
-import { queueRows } from "./lib/queue.ts";
+import { queueRows, type QueueRow } from "./lib/queue.ts";
 import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
 import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { removePluginState } from "../test/lib/plugin-state.ts";
@@ -658,11 +658,17 @@ async function main(): Promise<number> {
     onCleanup("work folder", () => fs.rmSync(work, { recursive: true, force: true }));
     await snapshotOurClis(work);
 
-    // --queue: only the host-wide job queue row (6 VMs scheduled in the same minute, with and without the queue).
+    // --queue: only the host-wide job queue rows (6 VMs scheduled in the same minute, through queues of several sizes).
     if (process.argv.includes("--queue")) {
-        const rows = await queueRows(work, path.join(benchDir, "../dist/helper/helper.js"), log);
-        process.stdout.write(["| Measurement | wall s |", "| --- | --- |", ...rows.map(r => `| ${r.label} | ${r.seconds.toFixed(1)} |`)].join("\n") + "\n" +
-            `queue / all at once: ${(rows[1]!.seconds / rows[0]!.seconds).toFixed(2)}\n`);
+        const rows = await queueRows(work, path.join(benchDir, "../dist/helper/helper.js"), log, { maxes: [6, 4, 2, 1], rounds: process.argv.some(a => a.startsWith("--reps=")) ? reps : 5 });
+        const mid = (xs: number[]) => { const o = [...xs].sort((a, b) => a - b); return (o[Math.floor((o.length - 1) / 2)]! + o[Math.ceil((o.length - 1) / 2)]!) / 2 };
+        const s = (xs: number[]) => `${mid(xs).toFixed(1)} (${xs.map(x => x.toFixed(1)).join(", ")})`;
+        // Each round's runs against that round's run without a queue: the other agents' load drifts between rounds.
+        const none = rows.find(r => r.max === 6)!;
+        const paired = (r: QueueRow) => mid(r.total.map((t, i) => t / none.total[i]!)).toFixed(2);
+        process.stdout.write(["| at most N backups at once | all 6 done, s: median (runs) | mean time until a VM's backup is done, s: median (runs) | all 6 done / no queue, same round: median |",
+            "| --- | --- | --- | --- |",
+            ...rows.map(r => `| ${r.max === 6 ? "6 (no queue)" : r.max} | ${s(r.total)} | ${s(r.meanEnd)} | ${paired(r)} |`)].join("\n") + "\n");
         return 0;
     }
     // --fragmented: only the fragmented incrementals, without the main VM (a quick look while working on them).

@@ -3,7 +3,7 @@
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
 import { LEVELS, REQUESTED_LEVELS } from "../helper/protocol/levels";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
-import type { HistoryAnswer, JobLogAnswer } from "./backup-types";
+import type { HistoryAnswer, HostSettingsAnswer, JobLogAnswer } from "./backup-types";
 import type {
     CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
@@ -396,4 +396,11 @@ export function parseJobLog(stdout: string): JobLogAnswer {
     const answer = parseJson(stdout);
     checkFields(answer, { id: "string", text: "string" }, "log");
     return answer as JobLogAnswer;
+}
+
+/** `helper get-host-settings` / `set-host-settings`: the job queue's size. */
+export function parseHostSettings(stdout: string): HostSettingsAnswer {
+    const answer = parseJson(stdout);
+    checkFields(answer, { maxBackupJobs: "number", isDefault: "boolean" }, "host-settings");
+    return answer as HostSettingsAnswer;
 }

@@ -3,13 +3,13 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseHistory, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, parseHistory, parseHostSettings, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { pointArgs } from "./point-key";
 import type { PointDeleteRequest } from "./app/point-delete";
 import type { ListVmsAnswer } from "./vm-types";
-import type { HistoryAnswer, JobLogAnswer } from "./backup-types";
+import type { HistoryAnswer, HostSettingsAnswer, JobLogAnswer } from "./backup-types";
 import type {
     CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
@@ -214,4 +214,14 @@ export async function jobHistory(domain: string): Promise<HistoryAnswer> {
 /** One run's log from the VM's history (`helper job-log`). */
 export async function jobLog(domain: string, id: string): Promise<JobLogAnswer> {
     return parseJobLog(await runHelper(["job-log", "--domain", domain, "--id", id]));
+}
+
+/** The host-wide settings: how many backup jobs run at once (`helper get-host-settings`). */
+export async function getHostSettings(): Promise<HostSettingsAnswer> {
+    return parseHostSettings(await runHelper(["get-host-settings"]));
+}
+
+/** Stores how many backup jobs run at once (`helper set-host-settings`); answers with what is stored. */
+export async function setHostSettings(maxBackupJobs: number): Promise<HostSettingsAnswer> {
+    return parseHostSettings(await runHelper(["set-host-settings", "--max-backup-jobs", String(maxBackupJobs)]));
 }

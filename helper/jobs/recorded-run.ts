@@ -7,9 +7,10 @@ export interface RunLog {
     line(text: string): void;
 }
 
-export async function recordedRun<T>(uuid: string, start: Omit<HistoryStart, "id" | "startedAt">, work: (log: RunLog) => Promise<T>,
+/** `start.startedAt`: when the work began, if before this call (a run recorded once its outcome is known). */
+export async function recordedRun<T>(uuid: string, start: Omit<HistoryStart, "id" | "startedAt"> & { startedAt?: number }, work: (log: RunLog) => Promise<T>,
                                      ending: (value: T) => Omit<HistoryEnd, "endedAt" | "seconds">, dir = HISTORY_DIR): Promise<T> {
-    const startedAt = Date.now();
+    const startedAt = start.startedAt ?? Date.now();
     let run: HistoryRun | undefined;
     const quietly = (write: () => void) => {
         try {

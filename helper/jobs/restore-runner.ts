@@ -8,6 +8,7 @@ import { loggedJob, type JobLog } from "./job-log.ts";
 import { applyRestoreEvent, finishRestoreState, initialRestoreState, type NewRestoreJob, type RestoreCliEvent } from "./restore-state.ts";
 import { statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
+import { recordRefusedJob } from "./job-history.ts";
 import type { RestoreJobState } from "./types.ts";
 
 export interface RunRestoreOptions extends NewRestoreJob {
@@ -33,6 +34,9 @@ export async function runRestoreJob(job: RunRestoreOptions, log: JobLog): Promis
             throw err;
         const writer = new StateWriter<RestoreJobState>(statusFile(job.uuid), initial);
         const now = Date.now();
+        // The runner never started: the history still tells that the restore was asked for and why it failed
+        // (written before the state, as the runner does).
+        recordRefusedJob(job.uuid, initial, err.message, now);
         writer.update({ ...initial, runnerPid: process.pid, state: "failed", message: err.message, updatedAt: now, finishedAt: now });
         writer.flush();
         log.write("err", `restore ${job.id} of ${job.domain} failed: ${err.message}`);

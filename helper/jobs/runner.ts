@@ -70,9 +70,11 @@ export function runCliJob<S extends JobState, E extends { event: string }>(job: 
             if (ended)
                 return;
             ended = true;
-            writer.update(job.finish(writer.current, end, Date.now()));
+            const final = job.finish(writer.current, end, Date.now());
+            // The history first: whoever sees the state file say "ended" (the VM list's watch) finds the record ended too.
+            history?.end(final, Date.now());
+            writer.update(final);
             writer.flush();
-            history?.end(writer.current, Date.now());
             slot?.release();
             fs.rmSync(cancelFile(job.uuid), { force: true });
             resolve(writer.current);

@@ -4,7 +4,7 @@
 import { writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 import { pruneChains } from "./prune.ts";
-import { recordPrune } from "./prune-history.ts";
+import { recordScheduledPrune } from "./prune-history.ts";
 import { applyPointPolicy } from "./consolidate.ts";
 import { hasPointPolicy } from "./point-retention.ts";
 import { pointPolicyOf, readSettings } from "./settings.ts";
@@ -19,7 +19,7 @@ export async function pruneAfterSchedule(job: BackupJobState): Promise<BackupJob
             return job;
         const opts = { uuid: job.uuid, domain: job.domain, dryRun: false };
         const keep = settings.keepChains;
-        const result = keep === null ? undefined : await recordPrune(job.uuid, "scheduled", () => pruneChains(settings.folder, keep, opts));
+        const result = keep === null ? undefined : await recordScheduledPrune(job.uuid, () => pruneChains(settings.folder, keep, opts));
         // Then the points of the chains left: the ones the policy drops are merged away.
         const merged = await applyPointPolicy(settings.folder, policy, opts);
         next = { ...job, pruned: {

@@ -11,6 +11,7 @@ import { DiskList } from "./disks";
 import { VmStateLabel } from "./vm-state";
 import { HelperErrorState, LoadingState, NoVmsState } from "./states";
 import { vmHref } from "./routes";
+import { QueueSetting } from "./queue-setting";
 import { BackupSizeCell, FailedSchedulesAlert, LastBackupCell, NewestPointCell, NextRunCell, scheduledFailure } from "./vm-backup-cells";
 
 const _ = cockpit.gettext;
@@ -78,6 +79,7 @@ export function VmListPage({ state, reload }: { state: VmListState; reload: () =
                 </CardHeader>
                 <CardBody className="vnb-card-listing">
                     {listBody(state, reload)}
+                    <QueueSetting />
                 </CardBody>
             </Card>
         </PageSection>

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import type { Page } from "playwright-core";
+import { screenshot } from "./browser.ts";
 
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -32,4 +33,16 @@ export async function assertAccessible(page: Page, state: string): Promise<void>
     const violations = await axeViolations(page);
     assert.deepEqual(violations.map(v => `${v.id} (${v.impact}): ${v.help} — ${v.targets.slice(0, 5).join(", ")}`), [],
                      `axe-core finds accessibility violations in ${state}`);
+}
+
+/** Reloads the page in Cockpit's light and then dark theme, `reopen` bringing back the state to check, and checks both (with a screenshot). */
+export async function assertAccessibleInThemes(page: Page, state: string, reopen: () => Promise<void>): Promise<void> {
+    for (const style of ["light", "dark"]) {
+        await page.evaluate(s => localStorage.setItem("shell:style", s), style);
+        await page.reload();
+        await reopen();
+        console.log(`# ${await screenshot(page, `${state}-${style}`)}`);
+        await assertAccessible(page, `${state}-${style}`);
+    }
+    await page.evaluate(() => localStorage.removeItem("shell:style"));
 }

@@ -1,5 +1,6 @@
 // Runs our built CLIs and the real Python tools (Debian's virtnbdbackup package) the same way, for
 // tests that back up with one and restore with the other.
+import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { run, type RunResult } from "./exec.ts";
@@ -12,6 +13,13 @@ export function ourCli(name: "virtnbdbackup" | "virtnbdrestore" | "virtnbdmap"):
     if (!fs.existsSync(file))
         throw new Error(`${file} is missing: run "node build.mjs" first`);
     return file;
+}
+
+/** Runs our built helper as the page does; asserts it succeeded and returns its JSON answer (the last line). */
+export async function helperJson(args: string[]): Promise<Record<string, unknown>> {
+    const r = await run(process.execPath, [path.join(root, "dist/helper/helper.js"), ...args], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `helper ${args.join(" ")}: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
 
 /** The Python tool, by full path: a `make install` of ours may shadow it on PATH. */

@@ -1,7 +1,8 @@
 // Job history on disk and the host-wide job queue, on real VMs through the helper as the page calls it:
 // records of real backups and restores (ok, failed with the engine's reason, cancelled, a SIGKILLed job
 // that shows as failed), kept across helper runs and the loss of /run; with at most 1 backup job at once,
-// a second backup waits ("queued") until the first is done, then runs, and its backup restores exactly.
+// a second backup waits ("queued") until the first is done, then runs, and its backup restores exactly; waiting
+// backups get the free slot in the order they were started; a restore refused by the VM's lock is recorded.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -15,6 +16,7 @@ import { compareImages, TestVm } from "../lib/vm.ts";
 import { ourCli } from "../lib/backup-cli.ts";
 import { SLOT_DIR } from "../../helper/jobs/job-slots.ts";
 import { privateDir } from "../../helper/backup/run-dir.ts";
+import { lockJob } from "../../helper/backup/lock.ts";
 import type { HistoryRecord } from "../../helper/jobs/types.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
@@ -223,6 +225,26 @@ describe("job history and the host-wide job queue", { timeout: 900_000 }, () => 
         assert.equal(fs.readFileSync(HOST_FILE, "utf8"), before);
     });
 
+    it("a restore refused by the VM's job lock before its runner starts is recorded as failed, with the reason", async () => {
+        const vm = vms[1]!;
+        // The lock taken between start-restore's check and its runner (here: held before the runner runs).
+        const lock = await lockJob(uuids[1]!, vm.name);
+        const id = `${Date.now().toString(36)}-0badc0de`;
+        try {
+            const r = await run(process.execPath, [HELPER, "run-restore-job", "--id", id, "--domain", vm.name, "--uuid", uuids[1]!,
+                "--folder", path.join(work, "b1"), "--point", "virtnbdbackup.0", "--target", path.join(work, "r-locked")], { timeoutMs: 60_000 });
+            assert.equal(r.code, 0, r.stderr);
+        } finally {
+            lock.release();
+        }
+        const [refused] = await history(vm);
+        assert.equal(refused!.id, id);
+        assert.equal(refused!.type, "restore");
+        assert.equal(refused!.result, "failed");
+        assert.match(refused!.error!, /another backup or restore job is running/);
+        assert.ok(!fs.existsSync(path.join(work, "r-locked")), "nothing was written");
+    });
+
     it("the history stays when /run is emptied (a reboot) and a new helper reads it", async () => {
         const vm = vms[0]!;
         const before = await history(vm);
@@ -234,5 +256,28 @@ describe("job history and the host-wide job queue", { timeout: 900_000 }, () => 
         assert.equal(row.backup?.lastBackup?.result, "warnings");
         assert.equal(row.backup?.newestPoint?.level, "inc", "the incremental made while queued");
         assert.ok((row.backup?.totalSize ?? 0) > 3 * 1024 * 1024, JSON.stringify(row.backup));
+    });
+
+    it("free slots go to the waiting backups in the order they were started", async () => {
+        assert.equal(((await helper(["get-host-settings"])) as { maxBackupJobs: number }).maxBackupJobs, 1);
+        const order = [vms[2]!, vms[0]!, vms[1]!];
+        const release = holdSlot(0);
+        try {
+            for (const vm of order) {
+                await helper(["start-backup", "--domain", vm.name, "--level", "auto"]);
+                await waitFor(`${vm.name} queued`, () => status(vm), s => s.queuedSince !== undefined);
+            }
+        } finally {
+            release();
+        }
+        for (const vm of order)
+            assert.equal((await ended(vm)).state, "succeeded");
+        // When each one's work began (after its wait): in the order they were started.
+        const began = await Promise.all(order.map(async vm => {
+            const [r] = await history(vm);
+            assert.equal(r!.type, "backup");
+            return r!.endedAt! - r!.seconds! * 1000;
+        }));
+        assert.deepEqual([...began].sort((x, y) => x - y), began, `began at ${began.join(", ")}`);
     });
 });

@@ -12,21 +12,15 @@ import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
-import { assertAccessible } from "../lib/axe.ts";
-import { ourCli } from "../lib/backup-cli.ts";
+import { launchBrowser, type TestBrowser } from "../lib/browser.ts";
+import { assertAccessibleInThemes } from "../lib/axe.ts";
+import { helperJson as helper, ourCli } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
-
-async function helper(args: string[]): Promise<Record<string, unknown>> {
-    const r = await run(process.execPath, [HELPER, ...args], { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `helper ${args.join(" ")}: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!);
-}
 
 async function jobEnd(vm: TestVm): Promise<string> {
     for (let i = 0; i < 600; i++) {
@@ -36,17 +30,6 @@ async function jobEnd(vm: TestVm): Promise<string> {
         await new Promise(resolve => setTimeout(resolve, 300));
     }
     assert.fail(`${vm.name}: the job did not end`);
-}
-
-async function bothThemes(page: Page, name: string, reopen: () => Promise<void>) {
-    for (const style of ["light", "dark"]) {
-        await page.evaluate(s => localStorage.setItem("shell:style", s), style);
-        await page.reload();
-        await reopen();
-        console.log(`# ${await screenshot(page, `${name}-${style}`)}`);
-        await assertAccessible(page, `${name}-${style}`);
-    }
-    await page.evaluate(() => localStorage.removeItem("shell:style"));
 }
 
 describe("History section and the VM list's backup columns", { timeout: 600_000 }, () => {
@@ -122,7 +105,7 @@ describe("History section and the VM list's backup columns", { timeout: 600_000 
         await log.waitFor();
         assert.match(await log.innerText(), /plan: full backup virtnbdbackup\.0, 1 disk/);
         assert.match(await page.locator("#backup-history").innerText(), /no QEMU guest agent/);
-        await bothThemes(page, "backups-history", async () => {
+        await assertAccessibleInThemes(page, "backups-history", async () => {
             await page.locator("#backup-history tr[data-run]").nth(1).waitFor({ timeout: 30_000 });
             await page.locator("#backup-history tr[data-run]").nth(1).locator("td button").first().click();
             await page.locator("#backup-history .history-log").waitFor();
@@ -148,7 +131,7 @@ describe("History section and the VM list's backup columns", { timeout: 600_000 
         assert.match(await alert.innerText(), /The last automatic backup of 1 virtual machine failed/);
         assert.equal(await alert.locator(`li[data-vm="${failing.name}"] a`).getAttribute("href"), `#/${failing.name}`);
         assert.equal(await badRow.locator(".vm-newest-point").innerText(), "None");
-        await bothThemes(page, "vm-list-backups", async () => {
+        await assertAccessibleInThemes(page, "vm-list-backups", async () => {
             await page.locator(`#vm-list tr[data-vm="${failing.name}"]`).waitFor({ timeout: 60_000 });
         });
     });

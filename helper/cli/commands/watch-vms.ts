@@ -1,10 +1,12 @@
-// `helper watch-vms [--uri URI]`: one JSON line per VM lifecycle event ({"domain":..,"event":"Started"}) for as
-// long as it runs; the page lists the VMs again when one arrives. Ends (exit 0) on SIGTERM/SIGINT/SIGHUP, when
-// its output cannot be written, or when its input is a pipe or socket that closes (Cockpit's bridge went away:
+// `helper watch-vms [--uri URI]`: one JSON line per VM lifecycle event ({"domain":..,"event":"Started"}) and per
+// change of a VM's job that the list shows ({"domain":..,"event":"JobChanged","state":"succeeded"}: started,
+// queued, ended) for as long as it runs; the page lists the VMs again when one arrives. Ends (exit 0) on
+// SIGTERM/SIGINT/SIGHUP, when its output cannot be written, or when its input is a pipe or socket that closes (Cockpit's bridge went away:
 // a watch must not outlive its page); exit 1 when libvirt ends the watch.
 import fs from "node:fs";
 import type { Command } from "commander";
 import { watchLifecycle } from "../../libvirt/events.ts";
+import { watchJobs } from "../../jobs/job-watch.ts";
 import { DEFAULT_URI } from "../../libvirt/virsh.ts";
 import { parseUri } from "./args.ts";
 
@@ -12,7 +14,7 @@ import { parseUri } from "./args.ts";
 export function addWatchVms(program: Command): void {
     program
         .command("watch-vms")
-        .description("print a JSON line whenever a VM starts, stops, appears or goes away")
+        .description("print a JSON line whenever a VM starts, stops, appears or goes away, or a job of a VM starts or ends")
         .option("-U, --uri <uri>", "libvirt connection URI", parseUri, DEFAULT_URI)
         .allowExcessArguments(false)
         .action(async (opts: { uri: string }) => {
@@ -25,9 +27,12 @@ export function addWatchVms(program: Command): void {
                 process.stdin.on("end", stop);
                 process.stdin.resume();
             }
+            const print = (e: object) => process.stdout.write(JSON.stringify(e) + "\n");
+            watchJobs(print, controller.signal);
             try {
-                await watchLifecycle(e => process.stdout.write(JSON.stringify(e) + "\n"), { uri: opts.uri, signal: controller.signal });
+                await watchLifecycle(print, { uri: opts.uri, signal: controller.signal });
             } finally {
+                controller.abort();  // the job watch too, when libvirt ended the watch
                 process.stdin.pause();
             }
         });

@@ -117,9 +117,10 @@ describe("backup jobs at once", () => {
         assert.equal(parseMaxBackupJobs(64, "x"), 64);
         for (const bad of ["0", "65", "-1", "1.5", "", "x", 2.5, null, "1e3"])
             assert.throws(() => parseMaxBackupJobs(bad, "x"), /backup jobs at once/, String(bad));
-        assert.equal(defaultMaxBackupJobs(1), 1);
-        assert.equal(defaultMaxBackupJobs(2), 1);
-        assert.equal(defaultMaxBackupJobs(8), 4);
+        assert.equal(defaultMaxBackupJobs(1), 2);
+        assert.equal(defaultMaxBackupJobs(2), 4);
+        assert.equal(defaultMaxBackupJobs(3), 6);
+        assert.equal(defaultMaxBackupJobs(8), 8);
         assert.equal(defaultMaxBackupJobs(128), 8);
     });
 });

@@ -1,7 +1,7 @@
 // The UI's checks on what the helper prints, and the mapping of cockpit.spawn failures.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { HelperError, helperFailure, parseVmList } from "../../../src/helper-answer.ts";
+import { HelperError, helperFailure, parseHostSettings, parseVmList } from "../../../src/helper-answer.ts";
 
 const DEMO = {
     vms: [{
@@ -83,5 +83,13 @@ describe("helperFailure", () => {
         const own = new HelperError("unexpected", "x");
         assert.equal(helperFailure(own), own);
         assert.equal(helperFailure("boom").kind, "unexpected");
+    });
+});
+
+describe("parseHostSettings", () => {
+    it("takes the queue size and whether it is the default; refuses anything else", () => {
+        assert.deepEqual(parseHostSettings('{"maxBackupJobs":4,"isDefault":true}\n'), { maxBackupJobs: 4, isDefault: true });
+        for (const bad of ['{"maxBackupJobs":"4","isDefault":true}', '{"maxBackupJobs":4}', "[]", "nonsense"])
+            assert.throws(() => parseHostSettings(bad), HelperError, bad);
     });
 });
