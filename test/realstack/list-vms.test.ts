@@ -98,7 +98,7 @@ test("a shut-off VM, with a missing image reported as unknown size", async () =>
 
 test("the answer has exactly the fields of the UI contract", async () => {
     for (const vm of await listVms()) {
-        assert.deepEqual(Object.keys(vm).sort(), ["disks", "name", "persistent", "state", "uuid"]);
+        assert.deepEqual(Object.keys(vm).sort(), ["backup", "disks", "name", "persistent", "state", "uuid"]);
         for (const d of vm.disks)
             assert.deepEqual(Object.keys(d).sort(), ["allocation", "capacity", "device", "format", "path", "target"]);
     }
