@@ -1,6 +1,7 @@
 // Validation of command-line values. The helper runs as root on behalf of a web page: every value is
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
+import { INSTANT_NAME_RE } from "../../instant/instant-record.ts";
 import { chainNumber } from "../../format/chain-folders.ts";
 import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
 
@@ -38,5 +39,12 @@ export function parseChainName(value: string): string {
 export function parseDiskName(value: string): string {
     if (!/^[a-z]{1,8}[a-z0-9]{0,12}$/.test(value))
         throw new InvalidArgumentError("not a disk target name (vda, sdb, ...)");
+    return value;
+}
+
+/** --name of a VM started from a backup: also its record's file name (instant-record.ts). */
+export function parseInstantName(value: string): string {
+    if (!INSTANT_NAME_RE.test(value) || value.includes(".."))
+        throw new InvalidArgumentError("not a usable virtual machine name (letters, digits, . _ -, at most 64)");
     return value;
 }

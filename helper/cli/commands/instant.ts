@@ -1,0 +1,159 @@
+// Start from backup (helper/instant): `start-from-backup` starts a detached holder process
+// (`run-instant-vm`) that maps the point, makes the overlays, defines and starts the new VM and then
+// keeps the mapping until it is told to stop; it answers once the VM runs (or with the holder's one-line
+// error, nothing left behind). `discard-instant-vm` removes the VM, its overlays and the mapping;
+// `list-instant-vms` lists the records the page shows. Every start first removes what killed holders left.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { removeStaleMaps } from "../../map/map-dirs.ts";
+import { privateDir } from "../../backup/run-dir.ts";
+import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
+import { removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
+import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
+import { processStartTime } from "../../tools/proc.ts";
+import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
+import { helperPath } from "./backup-job.ts";
+import { answer, parseDomainName } from "./domain-arg.ts";
+import { resolveRequest } from "./restore-job.ts";
+
+/** How long a start may take before the caller gives up waiting (the holder goes on and records the end). */
+const START_WAIT_MS = 180_000;
+const DISCARD_WAIT_MS = 60_000;
+
+interface StartOptions { domain: string; point: string; chain?: string; name: string; folder: string }
+
+function sleep(ms: number): Promise<void> {
+    return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+function describe(rec: InstantRecord): object {
+    return { name: rec.name, domain: rec.domain, point: rec.point, state: rec.state, startedAt: rec.startedAt,
+        disks: rec.disks.map(d => ({ dev: d.dev, overlay: d.overlay, size: d.size })) };
+}
+
+async function resolveStart(opts: StartOptions): Promise<{ folder: string; until: string }> {
+    if (!path.isAbsolute(opts.folder))
+        throw new Error(`the overlay folder must be an absolute path: ${opts.folder}`);
+    resolveTrustedFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
+    const { folder, point } = await resolveRequest(opts);
+    if (!point)
+        throw new Error(`${opts.point} is not a complete restore point of ${opts.domain}`);
+    return { folder, until: point.disks[0].file };
+}
+
+function addStartOptions(command: Command): Command {
+    return command
+        .requiredOption("--domain <name>", "virtual machine whose backup the new one starts from", parseDomainName)
+        .requiredOption("--point <name>", "restore point (as list-restore-points names it)", parsePointName)
+        .option("--chain <name>", "its chain (as list-restore-points names it; default: the folder itself)", parseChainName)
+        .requiredOption("--name <name>", "name of the new virtual machine", parseInstantName)
+        .requiredOption("--folder <dir>", "absolute folder for the overlays (trusted; made when missing)")
+        .allowExcessArguments(false);
+}
+
+export function addInstantCommands(program: Command): void {
+    addStartOptions(program.command("start-from-backup")
+        .description("start a new VM on a restore point's disks (qcow2 overlays on the mapped point); answers once it runs"))
+        .action(async (opts: StartOptions) => {
+            await removeStaleInstantVms();
+            if (readRecord(opts.name) !== null || await vmExists(opts.name))
+                throw new Error(`a virtual machine named ${opts.name} exists already`);
+            await resolveStart(opts);  // the point's refusals, before any process starts
+            privateDir(INSTANT_DIR);
+            const log = fs.openSync(path.join(INSTANT_DIR, `${opts.name}.log`), "w", 0o600);
+            try {
+                const args = [helperPath(), "run-instant-vm", "--domain", opts.domain, "--point", opts.point,
+                    ...(opts.chain ? ["--chain", opts.chain] : []), "--name", opts.name, "--folder", opts.folder];
+                const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
+                child.on("error", () => {});
+                child.unref();
+            } finally {
+                fs.closeSync(log);
+            }
+            const deadline = Date.now() + START_WAIT_MS;
+            for (;;) {
+                await sleep(200);
+                const rec = readRecord(opts.name);
+                if (rec?.state === "running")
+                    return answer({ event: "started", ...describe(rec) });
+                if (rec?.state === "failed") {
+                    removeRecord(opts.name);
+                    fs.rmSync(path.join(INSTANT_DIR, `${opts.name}.log`), { force: true });
+                    throw new Error(rec.error ?? "the start failed");
+                }
+                if (Date.now() > deadline)
+                    throw new Error(`${opts.name} did not start within ${START_WAIT_MS / 1000} s`);
+            }
+        });
+
+    addStartOptions(program.command("run-instant-vm")
+        .description("(internal) hold a started-from-backup VM's mapping until SIGTERM"))
+        .action(async (opts: StartOptions) => {
+            const rec: InstantRecord = {
+                name: opts.name, domain: opts.domain, point: opts.point, state: "starting",
+                pid: process.pid, start: processStartTime(process.pid), files: [], disks: [], startedAt: Date.now(),
+            };
+            writeRecord(rec);
+            let stop: (why: string) => void = () => {};
+            const stopped = new Promise<string>(resolve => stop = resolve);
+            for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+                process.on(sig, () => stop(sig));
+            let vm;
+            try {
+                const { folder, until } = await resolveStart(opts);
+                vm = await startInstantVm({ folder, until, name: opts.name, overlayFolder: opts.folder }, files => {
+                    rec.files = files;
+                    writeRecord(rec);
+                });
+            } catch (err) {
+                writeRecord({ ...rec, state: "failed", error: (err as Error).message });
+                process.exitCode = 1;
+                return;
+            }
+            Object.assign(rec, { state: "running", uuid: vm.uuid, files: vm.files, disks: vm.disks });
+            writeRecord(rec);
+            console.log(`${opts.name} running; mapping ${vm.mapping.dir}`);
+            await stopped;
+            await removeInstantVm(rec);
+            await vm.mapping.stop();
+            removeRecord(opts.name);
+        });
+
+    program
+        .command("discard-instant-vm")
+        .description("remove a started-from-backup VM, its overlays and its mapping")
+        .requiredOption("--name <name>", "the started-from-backup VM", parseInstantName)
+        .allowExcessArguments(false)
+        .action(async (opts: { name: string }) => {
+            const rec = readRecord(opts.name);
+            if (!rec)
+                throw new Error(`${opts.name} is not a virtual machine started from a backup`);
+            if (holderAlive(rec)) {
+                process.kill(rec.pid, "SIGTERM");
+                const deadline = Date.now() + DISCARD_WAIT_MS;
+                while (fs.existsSync(recordFile(opts.name)) && holderAlive(rec)) {
+                    if (Date.now() > deadline)
+                        throw new Error(`${opts.name}: its holder (pid ${rec.pid}) did not end within ${DISCARD_WAIT_MS / 1000} s`);
+                    await sleep(200);
+                }
+            }
+            // Whatever a holder that died meanwhile left.
+            if (fs.existsSync(recordFile(opts.name))) {
+                await removeInstantVm(rec);
+                removeRecord(opts.name);
+            }
+            removeStaleMaps();
+            fs.rmSync(path.join(INSTANT_DIR, `${opts.name}.log`), { force: true });
+            answer({ event: "discarded", name: opts.name });
+        });
+
+    program
+        .command("list-instant-vms")
+        .description("the VMs started from a backup, as one JSON line")
+        .allowExcessArguments(false)
+        .action(() => {
+            answer({ vms: listRecords().map(r => ({ ...describe(r), alive: holderAlive(r) })) });
+        });
+}
