@@ -131,6 +131,14 @@ export async function startInstantVm(req: InstantRequest, onMade: (files: string
         const xml = adjustDomainConfig(original, {
             name: req.name, restored: new Map(disks.map(d => [d.dev, d.overlay])), boot: p.boot.configBoot,
             diskFormat: "qcow2", newMacs: true,
+            charDevFile: configured => {
+                // A console log of its own in the overlay folder (libvirt's virtlogd writes it), removed with the VM.
+                const file = path.join(p.trusted.folder, `${req.name}.${path.basename(configured)}`);
+                if (fs.existsSync(file))
+                    throw new Error(`${file} already exists; refusing to overwrite it`);
+                made(file);
+                return file;
+            },
         });
         fs.closeSync(createFresh(p.configFile, 0o600));
         made(p.configFile);

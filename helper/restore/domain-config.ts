@@ -181,6 +181,11 @@ export interface AdjustOptions {
     diskFormat?: string;
     /** Drop the interfaces' <mac> so libvirt makes new ones (a second VM beside the original on its networks). */
     newMacs?: boolean;
+    /**
+     * Where file-backed serial ports, consoles and channels of the new VM write instead of the original's
+     * files (both VMs running would write into one file); default: as configured.
+     */
+    charDevFile?: (configured: string) => string;
 }
 
 /**
@@ -234,6 +239,15 @@ export function adjustDomainConfig(xml: string, options: AdjustOptions): string 
             pointDiskAt(node, target);
             if (options.diskFormat !== undefined)
                 setDriverType(node, options.diskFormat);
+        }
+        const charDevFile = options.charDevFile;
+        if (charDevFile) {
+            for (const node of list.filter(n => ["serial", "console", "channel", "parallel"].includes(tagOf(n) ?? "") && attr(n, "type") === "file")) {
+                const source = child(node, "source");
+                const file = source ? attr(source, "path") : undefined;
+                if (source && file)
+                    setAttr(source, "path", charDevFile(file));
+            }
         }
         if (options.newMacs) {
             for (const node of list.filter(n => tagOf(n) === "interface")) {
