@@ -12,6 +12,9 @@ import { privateDir } from "../../backup/run-dir.ts";
 import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
 import { removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
 import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
+import { startJobUnit } from "../../jobs/job-unit.ts";
+import { newJobId } from "../../jobs/start.ts";
+import { systemdRuns } from "../../jobs/systemd.ts";
 import { processStartTime } from "../../tools/proc.ts";
 import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
 import { helperPath } from "./backup-job.ts";
@@ -33,14 +36,35 @@ function describe(rec: InstantRecord): object {
         disks: rec.disks.map(d => ({ dev: d.dev, overlay: d.overlay, size: d.size })) };
 }
 
-async function resolveStart(opts: StartOptions): Promise<{ folder: string; until: string }> {
+async function resolveStart(opts: StartOptions): Promise<{ vm: { uuid: string }; folder: string; until: string }> {
     if (!path.isAbsolute(opts.folder))
         throw new Error(`the overlay folder must be an absolute path: ${opts.folder}`);
     resolveTrustedFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
-    const { folder, point } = await resolveRequest(opts);
+    const { vm, folder, point } = await resolveRequest(opts);
     if (!point)
         throw new Error(`${opts.point} is not a complete restore point of ${opts.domain}`);
-    return { folder, until: point.disks[0].file };
+    return { vm, folder, until: point.disks[0].file };
+}
+
+/**
+ * Starts the holder outside the Cockpit session, as the jobs are (jobs/start.ts): its own transient unit
+ * where systemd runs (stopping the unit is a Discard: the holder ends on SIGTERM), else detached with its
+ * output in <name>.log.
+ */
+function startHolder(args: string[], who: { uuid: string; name: string }): void {
+    if (systemdRuns()) {
+        startJobUnit({ uuid: who.uuid.toLowerCase(), domain: who.name, id: newJobId(), kind: "start-from-backup" }, [process.execPath, ...args]);
+        return;
+    }
+    privateDir(INSTANT_DIR);
+    const log = fs.openSync(path.join(INSTANT_DIR, `${who.name}.log`), "w", 0o600);
+    try {
+        const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
+        child.on("error", () => {});  // seen as no record
+        child.unref();
+    } finally {
+        fs.closeSync(log);
+    }
 }
 
 function addStartOptions(command: Command): Command {
@@ -60,28 +84,27 @@ export function addInstantCommands(program: Command): void {
             await removeStaleInstantVms();
             if (readRecord(opts.name) !== null || await vmExists(opts.name))
                 throw new Error(`a virtual machine named ${opts.name} exists already`);
-            await resolveStart(opts);  // the point's refusals, before any process starts
-            privateDir(INSTANT_DIR);
-            const log = fs.openSync(path.join(INSTANT_DIR, `${opts.name}.log`), "w", 0o600);
-            try {
-                const args = [helperPath(), "run-instant-vm", "--domain", opts.domain, "--point", opts.point,
-                    ...(opts.chain ? ["--chain", opts.chain] : []), "--name", opts.name, "--folder", opts.folder];
-                const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
-                child.on("error", () => {});
-                child.unref();
-            } finally {
-                fs.closeSync(log);
-            }
+            const { vm } = await resolveStart(opts);  // the point's refusals, before any process starts
+            const args = [helperPath(), "run-instant-vm", "--domain", opts.domain, "--point", opts.point,
+                ...(opts.chain ? ["--chain", opts.chain] : []), "--name", opts.name, "--folder", opts.folder];
+            startHolder(args, { uuid: vm.uuid, name: opts.name });
             const deadline = Date.now() + START_WAIT_MS;
+            const noRecordDeadline = Date.now() + 20_000;
             for (;;) {
                 await sleep(200);
-                const rec = readRecord(opts.name);
+                let rec = readRecord(opts.name);
+                if (rec && !holderAlive(rec))
+                    rec = readRecord(opts.name);  // its last word, written just before it ended
                 if (rec?.state === "running")
                     return answer({ event: "started", ...describe(rec) });
                 if (rec?.state === "failed") {
                     removeRecord(opts.name);
                     fs.rmSync(path.join(INSTANT_DIR, `${opts.name}.log`), { force: true });
                     throw new Error(rec.error ?? "the start failed");
+                }
+                if (rec ? rec.state === "starting" && !holderAlive(rec) : Date.now() > noRecordDeadline) {
+                    removeRecord(opts.name);
+                    throw new Error(`the process starting ${opts.name} ended without starting it (see ${path.join(INSTANT_DIR, `${opts.name}.log`)} or the journal)`);
                 }
                 if (Date.now() > deadline)
                     throw new Error(`${opts.name} did not start within ${START_WAIT_MS / 1000} s`);
