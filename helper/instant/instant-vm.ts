@@ -187,3 +187,44 @@ export async function removeStaleInstantVms(uri?: string): Promise<string[]> {
     }
     return removed;
 }
+
+/**
+ * Move to storage: copies each disk of a running started-from-backup VM, whole (the overlay with the point
+ * under it), into `folder` while it runs (libvirt's blockcopy, then pivot), and makes the persistent
+ * definition name the copies. Afterwards the VM needs neither the overlays nor the mapping. Returns the copies.
+ */
+export async function moveInstantVm(rec: InstantRecord, folder: string, uri?: string): Promise<string[]> {
+    const role = "a folder for the moved disks";
+    const trusted = resolveTrustedFolder(folder, role);
+    const targets = rec.disks.map(d => path.join(trusted.folder, `${rec.name}.${d.dev}.moved.qcow2`));
+    for (const file of targets) {
+        if (fs.existsSync(file))
+            throw new Error(`${file} already exists; refusing to overwrite it`);
+    }
+    if (await virsh(["domstate", rec.name], { uri }).then(s => s.trim(), () => "") !== "running")
+        throw new Error(`${rec.name} is not running: only a running VM is moved`);
+    createMissing(trusted, role, 0o711);  // QEMU's user must reach the copies
+    const done: string[] = [];
+    try {
+        for (const [i, d] of rec.disks.entries()) {
+            // Full copy (no --shallow): the copy stands alone. libvirt creates it and gives it to QEMU's user.
+            await virsh(["blockcopy", rec.name, d.dev, "--dest", targets[i], "--format", "qcow2", "--pivot", "--transient-job"],
+                { uri, timeoutMs: 24 * 3600_000 });
+            done.push(targets[i]);
+        }
+    } catch (err) {
+        // Disks already pivoted stay on their copies (the VM runs on them); the rest stay on the overlays.
+        throw new Error(`${(err as Error).message}${done.length ? ` (already moved: ${done.join(", ")})` : ""}`);
+    }
+    // The running VM names the copies; its persistent definition must too (a transient job leaves it alone).
+    const live = await virsh(["dumpxml", rec.name], { uri });
+    const xmlFile = path.join(trusted.folder, `${rec.name}.moved.xml`);
+    fs.closeSync(createFresh(xmlFile, 0o600));
+    try {
+        await fsp.writeFile(xmlFile, live);
+        await virsh(["define", xmlFile], { uri });
+    } finally {
+        fs.rmSync(xmlFile, { force: true });
+    }
+    return targets;
+}

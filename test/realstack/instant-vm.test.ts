@@ -1,8 +1,9 @@
 // Start from backup (helper/instant): a new VM on qcow2 overlays over the mapped restore point of a real
 // backup of a test VM, started by the real helper in real libvirt, served by the real nbdkit. At start its
 // disk equals the point; a write in it changes the overlay and no backup file; Discard leaves no VM,
-// overlay, record, mapping or process; a SIGKILLed holder's leftovers go at the next start; bad input is
-// refused with one line and changes nothing.
+// overlay, record, mapping or process; a SIGKILLed holder's leftovers go at the next start; Move to storage
+// copies the running VM's disk (point + its writes) and drops overlay and mapping; bad input is refused with
+// one line and changes nothing.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -159,10 +160,42 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         for (const dir of killedMaps)
             assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} of the killed holder removed`);
         started.splice(started.indexOf(name), 1);
-        const d2 = await run(process.execPath, [helper(), "discard-instant-vm", "--name", other]);
-        assert.equal(d2.code, 0, d2.stderr);
+
+        // Move to storage: a write in it, its disk copied while it runs; then neither overlay nor mapping.
+        const otherHolder = holderPid(other);
+        const otherMaps = listing(MAPS_DIR);
+        const blocks2 = await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", other, JSON.stringify({ execute: "query-block" })]);
+        const qdev2 = (JSON.parse(blocks2.stdout) as { return: { qdev?: string; inserted?: { file?: string } }[] }).return
+                .find(b => b.inserted?.file?.includes(`${other}.vda.qcow2`))?.qdev;
+        assert.equal((await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", other, "--hmp", `qemu-io -d ${qdev2} "write -q -P 0x5e 60M 1M"`])).stdout.trim(), "");
+        const expected = path.join(tmp, "expected-moved.raw");
+        await runOk("cp", ["--sparse=always", atPoint, expected]);
+        await runOk("qemu-io", ["-f", "raw", "-c", "write -q -P 0x5e 60M 1M", expected]);
+        const storage = path.join(tmp, "storage");
+        const moved = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", storage], { timeoutMs: 240_000 });
+        assert.equal(moved.code, 0, moved.stderr);
         started.splice(started.indexOf(other), 1);
-        assert.deepEqual(listing(overlays), []);
+        const copy = path.join(fs.realpathSync(storage), `${other}.vda.moved.qcow2`);
+        assert.deepEqual((JSON.parse(moved.stdout) as { disks: string[] }).disks, [copy]);
+        try {
+            assert.equal(await vmState(other), "running");
+            for (let i = 0; i < 50 && processAlive(otherHolder); i++)
+                await new Promise(resolve => setTimeout(resolve, 100));
+            assert.equal(processAlive(otherHolder), false);
+            assert.equal(fs.existsSync(path.join(INSTANT_DIR, `${other}.json`)), false);
+            for (const dir of otherMaps)
+                assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} dropped`);
+            assert.deepEqual(listing(overlays), []);
+            const inactive = (await runOk("virsh", ["-c", "qemu:///system", "dumpxml", "--inactive", other])).stdout;
+            assert.ok(inactive.includes(copy) && !inactive.includes("nbd"), inactive);
+            const standalone = JSON.parse((await runOk("qemu-img", ["info", "-U", "--output=json", copy])).stdout) as { "backing-filename"?: string };
+            assert.equal(standalone["backing-filename"], undefined);
+            const same = await run("qemu-img", ["compare", "-U", "-F", "raw", copy, expected]);
+            assert.equal(same.code, 0, same.stdout + same.stderr);
+        } finally {
+            await run("virsh", ["-c", "qemu:///system", "destroy", other]);
+            await run("virsh", ["-c", "qemu:///system", "undefine", other, "--nvram"]);
+        }
         assert.deepEqual(checksums(backup), before);
     } finally {
         removePluginState([uuid]);

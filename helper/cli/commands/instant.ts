@@ -10,7 +10,7 @@ import type { Command } from "commander";
 import { removeStaleMaps } from "../../map/map-dirs.ts";
 import { privateDir } from "../../backup/run-dir.ts";
 import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
-import { removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
+import { moveInstantVm, removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
 import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
 import { startJobUnit } from "../../jobs/job-unit.ts";
 import { newJobId } from "../../jobs/start.ts";
@@ -29,6 +29,18 @@ interface StartOptions { domain: string; point: string; chain?: string; name: st
 
 function sleep(ms: number): Promise<void> {
     return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** What a holder is sent to end without removing its VM (after Move to storage). */
+const RELEASE_SIGNAL = "SIGUSR1";
+
+async function waitForHolderEnd(rec: InstantRecord): Promise<void> {
+    const deadline = Date.now() + DISCARD_WAIT_MS;
+    while (fs.existsSync(recordFile(rec.name)) && holderAlive(rec)) {
+        if (Date.now() > deadline)
+            throw new Error(`${rec.name}: its holder (pid ${rec.pid}) did not end within ${DISCARD_WAIT_MS / 1000} s`);
+        await sleep(200);
+    }
 }
 
 function describe(rec: InstantRecord): object {
@@ -121,7 +133,7 @@ export function addInstantCommands(program: Command): void {
             writeRecord(rec);
             let stop: (why: string) => void = () => {};
             const stopped = new Promise<string>(resolve => stop = resolve);
-            for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+            for (const sig of ["SIGINT", "SIGTERM", "SIGHUP", RELEASE_SIGNAL] as const)
                 process.on(sig, () => stop(sig));
             let vm;
             try {
@@ -138,8 +150,13 @@ export function addInstantCommands(program: Command): void {
             Object.assign(rec, { state: "running", uuid: vm.uuid, files: vm.files, disks: vm.disks });
             writeRecord(rec);
             console.log(`${opts.name} running; mapping ${vm.mapping.dir}`);
-            await stopped;
-            await removeInstantVm(rec);
+            if (await stopped === RELEASE_SIGNAL) {
+                // Moved to storage: the VM, its boot files and console files stay; overlays and mapping go.
+                for (const f of [...vm.disks.map(d => d.overlay), ...vm.files.filter(f => f.endsWith(`/${opts.name}.xml`))])
+                    fs.rmSync(f, { force: true });
+            } else {
+                await removeInstantVm(rec);
+            }
             await vm.mapping.stop();
             removeRecord(opts.name);
         });
@@ -155,12 +172,7 @@ export function addInstantCommands(program: Command): void {
                 throw new Error(`${opts.name} is not a virtual machine started from a backup`);
             if (holderAlive(rec)) {
                 process.kill(rec.pid, "SIGTERM");
-                const deadline = Date.now() + DISCARD_WAIT_MS;
-                while (fs.existsSync(recordFile(opts.name)) && holderAlive(rec)) {
-                    if (Date.now() > deadline)
-                        throw new Error(`${opts.name}: its holder (pid ${rec.pid}) did not end within ${DISCARD_WAIT_MS / 1000} s`);
-                    await sleep(200);
-                }
+                await waitForHolderEnd(rec);
             }
             // Whatever a holder that died meanwhile left.
             if (fs.existsSync(recordFile(opts.name))) {
@@ -170,6 +182,24 @@ export function addInstantCommands(program: Command): void {
             removeStaleMaps();
             fs.rmSync(path.join(INSTANT_DIR, `${opts.name}.log`), { force: true });
             answer({ event: "discarded", name: opts.name });
+        });
+
+    program
+        .command("move-instant-vm")
+        .description("copy a started-from-backup VM's disks into a folder while it runs, then drop its overlays and mapping")
+        .requiredOption("--name <name>", "the started-from-backup VM", parseInstantName)
+        .requiredOption("--folder <dir>", "absolute folder for the disks (trusted; made when missing)")
+        .allowExcessArguments(false)
+        .action(async (opts: { name: string; folder: string }) => {
+            if (!path.isAbsolute(opts.folder))
+                throw new Error(`the folder must be an absolute path: ${opts.folder}`);
+            const rec = readRecord(opts.name);
+            if (!rec || rec.state !== "running" || !holderAlive(rec))
+                throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
+            const disks = await moveInstantVm(rec, opts.folder);
+            process.kill(rec.pid, RELEASE_SIGNAL);
+            await waitForHolderEnd(rec);
+            answer({ event: "moved", name: opts.name, disks });
         });
 
     program
