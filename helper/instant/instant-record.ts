@@ -65,8 +65,10 @@ export function listRecords(): InstantRecord[] {
     });
 }
 
+/** Removes the record and the holder's output file (detached holders write it beside the record). */
 export function removeRecord(name: string): void {
     fs.rmSync(recordFile(name), { force: true });
+    fs.rmSync(path.join(INSTANT_DIR, `${name}.log`), { force: true });
 }
 
 /** Whether the process that wrote the record still runs (a zombie, killed and not yet reaped, does not). */

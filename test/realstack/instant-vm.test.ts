@@ -197,6 +197,7 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
             await run("virsh", ["-c", "qemu:///system", "undefine", other, "--nvram"]);
         }
         assert.deepEqual(checksums(backup), before);
+        assert.deepEqual(listing(INSTANT_DIR).filter(n => n.startsWith(vm.name)), [], "no record or holder output left");
     } finally {
         removePluginState([uuid]);
     }

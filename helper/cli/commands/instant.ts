@@ -111,11 +111,10 @@ export function addInstantCommands(program: Command): void {
                     return answer({ event: "started", ...describe(rec) });
                 if (rec?.state === "failed") {
                     removeRecord(opts.name);
-                    fs.rmSync(path.join(INSTANT_DIR, `${opts.name}.log`), { force: true });
                     throw new Error(rec.error ?? "the start failed");
                 }
                 if (rec ? rec.state === "starting" && !holderAlive(rec) : Date.now() > noRecordDeadline) {
-                    removeRecord(opts.name);
+                    fs.rmSync(recordFile(opts.name), { force: true });  // its output stays, for the reason
                     throw new Error(`the process starting ${opts.name} ended without starting it (see ${path.join(INSTANT_DIR, `${opts.name}.log`)} or the journal)`);
                 }
                 if (Date.now() > deadline)
@@ -180,7 +179,6 @@ export function addInstantCommands(program: Command): void {
                 removeRecord(opts.name);
             }
             removeStaleMaps();
-            fs.rmSync(path.join(INSTANT_DIR, `${opts.name}.log`), { force: true });
             answer({ event: "discarded", name: opts.name });
         });
 
