@@ -14,6 +14,7 @@ import { addPruneCommand } from "./commands/prune.ts";
 import { addCheckFolderCommand } from "./commands/check-folder.ts";
 import { addHistoryCommands } from "./commands/history.ts";
 import { addMapPointCommand } from "./commands/map-point.ts";
+import { addInstantCommands } from "./commands/instant.ts";
 import { addBrowseCommands } from "./commands/browse.ts";
 import { addConsolidateCommand } from "./commands/consolidate.ts";
 
@@ -40,6 +41,7 @@ function buildProgram(): Command {
     addPruneCommand(program);
     addHistoryCommands(program);
     addMapPointCommand(program);
+    addInstantCommands(program);
     addBrowseCommands(program);
     addConsolidateCommand(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.

@@ -9,7 +9,7 @@ export interface JobUnit {
     uuid: string;
     domain: string;
     id: string;
-    kind: "backup" | "restore" | "verify" | "prune";
+    kind: "backup" | "restore" | "verify" | "prune" | "start-from-backup";
 }
 
 /** cockpit-virtnbdbackup-job-<uuid>-<job id>.service: unique per job, and tells whose it is. */

@@ -177,6 +177,15 @@ export interface AdjustOptions {
      * the other kinds stay as configured when absent.
      */
     boot?: Partial<Record<BootKind, string>>;
+    /** Driver type of every kept disk (qcow2 overlays of a started-from-backup VM); default: as configured. */
+    diskFormat?: string;
+    /** Drop the interfaces' <mac> so libvirt makes new ones (a second VM beside the original on its networks). */
+    newMacs?: boolean;
+    /**
+     * Where file-backed serial ports, consoles and channels of the new VM write instead of the original's
+     * files (both VMs running would write into one file); default: as configured.
+     */
+    charDevFile?: (configured: string) => string;
 }
 
 /**
@@ -228,6 +237,25 @@ export function adjustDomainConfig(xml: string, options: AdjustOptions): string 
                 continue;
             }
             pointDiskAt(node, target);
+            if (options.diskFormat !== undefined)
+                setDriverType(node, options.diskFormat);
+        }
+        const charDevFile = options.charDevFile;
+        if (charDevFile) {
+            for (const node of list.filter(n => ["serial", "console", "channel", "parallel"].includes(tagOf(n) ?? "") && attr(n, "type") === "file")) {
+                const source = child(node, "source");
+                const file = source ? attr(source, "path") : undefined;
+                if (source && file)
+                    setAttr(source, "path", charDevFile(file));
+            }
+        }
+        if (options.newMacs) {
+            for (const node of list.filter(n => tagOf(n) === "interface")) {
+                const kids = children(node);
+                const at = kids.findIndex(n => tagOf(n) === "mac");
+                if (at >= 0)
+                    removeWithIndent(kids, at);
+            }
         }
     }
     return new XMLBuilder({ ...XML_OPTIONS, suppressEmptyNode: true }).build(tree) as string;
@@ -248,6 +276,15 @@ function pointDiskAt(disk: XmlNode, file: string): void {
     }
     // Only the file: pool/volume/index attributes of the old source no longer apply.
     source[":@"] = { "@_file": file };
+}
+
+function setDriverType(disk: XmlNode, format: string): void {
+    let driver = child(disk, "driver");
+    if (!driver) {
+        driver = { driver: [], ":@": { "@_name": "qemu" } };
+        children(disk).unshift(driver);
+    }
+    setAttr(driver, "type", format);
 }
 
 /** Sets a boot element's path, in the form it has: <source file=…/> inside, or its text. */

@@ -78,6 +78,20 @@ test("the adjusted config has a new name, no uuid, restored paths, no backing ch
     assert.match(xml, /<interface type="network">/);
 });
 
+test("a started-from-backup VM's config: every disk qcow2, no MAC, its own console file", () => {
+    const xml = adjustDomainConfig(XML.replace("<interface type='network'>", "<interface type='network'><mac address='52:54:00:aa:bb:cc'/>")
+            .replace("</devices>", "<serial type='file'><source path='/var/log/web.log'/><target port='0'/></serial></devices>"), {
+        name: "web-now", restored: new Map([["vda", "/o/web-now.vda.qcow2"], ["vdc", "/o/web-now.vdc.qcow2"]]),
+        diskFormat: "qcow2", newMacs: true, charDevFile: f => `/o/web-now.${f.split("/").pop()}`,
+    });
+    const c = parseDomainConfig(xml);
+    assert.deepEqual(c.disks.map(d => [d.dev, d.format, d.source]), [["vda", "qcow2", "/o/web-now.vda.qcow2"], ["vdc", "qcow2", "/o/web-now.vdc.qcow2"]]);
+    assert.doesNotMatch(xml, /52:54:00:aa:bb:cc|<mac/);
+    assert.match(xml, /<interface type="network"><source network="default"><\/source><\/interface>|<interface type="network"><source network="default"\/><\/interface>/);
+    assert.match(xml, /<serial type="file"><source path="\/o\/web-now\.web\.log"/);
+    assert.doesNotMatch(xml, /\/var\/log\/web\.log/);
+});
+
 test("qemu-img options come from the saved qemu-img info", () => {
     const info = {
         "virtual-size": 67108864, "cluster-size": 131072, format: "qcow2",

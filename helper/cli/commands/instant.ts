@@ -1,0 +1,210 @@
+// Start from backup (helper/instant): `start-from-backup` starts a detached holder process
+// (`run-instant-vm`) that maps the point, makes the overlays, defines and starts the new VM and then
+// keeps the mapping until it is told to stop; it answers once the VM runs (or with the holder's one-line
+// error, nothing left behind). `discard-instant-vm` removes the VM, its overlays and the mapping;
+// `list-instant-vms` lists the records the page shows. Every start first removes what killed holders left.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { removeStaleMaps } from "../../map/map-dirs.ts";
+import { privateDir } from "../../backup/run-dir.ts";
+import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
+import { moveInstantVm, removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
+import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
+import { startJobUnit } from "../../jobs/job-unit.ts";
+import { newJobId } from "../../jobs/start.ts";
+import { systemdRuns } from "../../jobs/systemd.ts";
+import { processStartTime } from "../../tools/proc.ts";
+import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
+import { helperPath } from "./backup-job.ts";
+import { answer, parseDomainName } from "./domain-arg.ts";
+import { resolveRequest } from "./restore-job.ts";
+
+/** How long a start may take before the caller gives up waiting (the holder goes on and records the end). */
+const START_WAIT_MS = 180_000;
+const DISCARD_WAIT_MS = 60_000;
+
+interface StartOptions { domain: string; point: string; chain?: string; name: string; folder: string }
+
+function sleep(ms: number): Promise<void> {
+    return new Promise(resolve => setTimeout(resolve, ms));
+}
+
+/** What a holder is sent to end without removing its VM (after Move to storage). */
+const RELEASE_SIGNAL = "SIGUSR1";
+
+async function waitForHolderEnd(rec: InstantRecord): Promise<void> {
+    const deadline = Date.now() + DISCARD_WAIT_MS;
+    while (fs.existsSync(recordFile(rec.name)) && holderAlive(rec)) {
+        if (Date.now() > deadline)
+            throw new Error(`${rec.name}: its holder (pid ${rec.pid}) did not end within ${DISCARD_WAIT_MS / 1000} s`);
+        await sleep(200);
+    }
+}
+
+function describe(rec: InstantRecord): object {
+    return { name: rec.name, domain: rec.domain, point: rec.point, state: rec.state, startedAt: rec.startedAt,
+        disks: rec.disks.map(d => ({ dev: d.dev, overlay: d.overlay, size: d.size })) };
+}
+
+async function resolveStart(opts: StartOptions): Promise<{ vm: { uuid: string }; folder: string; until: string }> {
+    if (!path.isAbsolute(opts.folder))
+        throw new Error(`the overlay folder must be an absolute path: ${opts.folder}`);
+    resolveTrustedFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
+    const { vm, folder, point } = await resolveRequest(opts);
+    if (!point)
+        throw new Error(`${opts.point} is not a complete restore point of ${opts.domain}`);
+    return { vm, folder, until: point.disks[0].file };
+}
+
+/**
+ * Starts the holder outside the Cockpit session, as the jobs are (jobs/start.ts): its own transient unit
+ * where systemd runs (stopping the unit is a Discard: the holder ends on SIGTERM), else detached with its
+ * output in <name>.log.
+ */
+function startHolder(args: string[], who: { uuid: string; name: string }): void {
+    if (systemdRuns()) {
+        startJobUnit({ uuid: who.uuid.toLowerCase(), domain: who.name, id: newJobId(), kind: "start-from-backup" }, [process.execPath, ...args]);
+        return;
+    }
+    privateDir(INSTANT_DIR);
+    const log = fs.openSync(path.join(INSTANT_DIR, `${who.name}.log`), "w", 0o600);
+    try {
+        const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
+        child.on("error", () => {});  // seen as no record
+        child.unref();
+    } finally {
+        fs.closeSync(log);
+    }
+}
+
+function addStartOptions(command: Command): Command {
+    return command
+        .requiredOption("--domain <name>", "virtual machine whose backup the new one starts from", parseDomainName)
+        .requiredOption("--point <name>", "restore point (as list-restore-points names it)", parsePointName)
+        .option("--chain <name>", "its chain (as list-restore-points names it; default: the folder itself)", parseChainName)
+        .requiredOption("--name <name>", "name of the new virtual machine", parseInstantName)
+        .requiredOption("--folder <dir>", "absolute folder for the overlays (trusted; made when missing)")
+        .allowExcessArguments(false);
+}
+
+export function addInstantCommands(program: Command): void {
+    addStartOptions(program.command("start-from-backup")
+        .description("start a new VM on a restore point's disks (qcow2 overlays on the mapped point); answers once it runs"))
+        .action(async (opts: StartOptions) => {
+            await removeStaleInstantVms();
+            if (readRecord(opts.name) !== null || await vmExists(opts.name))
+                throw new Error(`a virtual machine named ${opts.name} exists already`);
+            const { vm } = await resolveStart(opts);  // the point's refusals, before any process starts
+            const args = [helperPath(), "run-instant-vm", "--domain", opts.domain, "--point", opts.point,
+                ...(opts.chain ? ["--chain", opts.chain] : []), "--name", opts.name, "--folder", opts.folder];
+            startHolder(args, { uuid: vm.uuid, name: opts.name });
+            const deadline = Date.now() + START_WAIT_MS;
+            const noRecordDeadline = Date.now() + 20_000;
+            for (;;) {
+                await sleep(200);
+                let rec = readRecord(opts.name);
+                if (rec && !holderAlive(rec))
+                    rec = readRecord(opts.name);  // its last word, written just before it ended
+                if (rec?.state === "running")
+                    return answer({ event: "started", ...describe(rec) });
+                if (rec?.state === "failed") {
+                    removeRecord(opts.name);
+                    throw new Error(rec.error ?? "the start failed");
+                }
+                if (rec ? rec.state === "starting" && !holderAlive(rec) : Date.now() > noRecordDeadline) {
+                    fs.rmSync(recordFile(opts.name), { force: true });  // its output stays, for the reason
+                    throw new Error(`the process starting ${opts.name} ended without starting it (see ${path.join(INSTANT_DIR, `${opts.name}.log`)} or the journal)`);
+                }
+                if (Date.now() > deadline)
+                    throw new Error(`${opts.name} did not start within ${START_WAIT_MS / 1000} s`);
+            }
+        });
+
+    addStartOptions(program.command("run-instant-vm")
+        .description("(internal) hold a started-from-backup VM's mapping until SIGTERM"))
+        .action(async (opts: StartOptions) => {
+            const rec: InstantRecord = {
+                name: opts.name, domain: opts.domain, point: opts.point, state: "starting",
+                pid: process.pid, start: processStartTime(process.pid), files: [], disks: [], startedAt: Date.now(),
+            };
+            writeRecord(rec);
+            let stop: (why: string) => void = () => {};
+            const stopped = new Promise<string>(resolve => stop = resolve);
+            for (const sig of ["SIGINT", "SIGTERM", "SIGHUP", RELEASE_SIGNAL] as const)
+                process.on(sig, () => stop(sig));
+            let vm;
+            try {
+                const { folder, until } = await resolveStart(opts);
+                vm = await startInstantVm({ folder, until, name: opts.name, overlayFolder: opts.folder }, files => {
+                    rec.files = files;
+                    writeRecord(rec);
+                });
+            } catch (err) {
+                writeRecord({ ...rec, state: "failed", error: (err as Error).message });
+                process.exitCode = 1;
+                return;
+            }
+            Object.assign(rec, { state: "running", uuid: vm.uuid, files: vm.files, disks: vm.disks });
+            writeRecord(rec);
+            console.log(`${opts.name} running; mapping ${vm.mapping.dir}`);
+            if (await stopped === RELEASE_SIGNAL) {
+                // Moved to storage: the VM, its boot files and console files stay; overlays and mapping go.
+                for (const f of [...vm.disks.map(d => d.overlay), ...vm.files.filter(f => f.endsWith(`/${opts.name}.xml`))])
+                    fs.rmSync(f, { force: true });
+            } else {
+                await removeInstantVm(rec);
+            }
+            await vm.mapping.stop();
+            removeRecord(opts.name);
+        });
+
+    program
+        .command("discard-instant-vm")
+        .description("remove a started-from-backup VM, its overlays and its mapping")
+        .requiredOption("--name <name>", "the started-from-backup VM", parseInstantName)
+        .allowExcessArguments(false)
+        .action(async (opts: { name: string }) => {
+            const rec = readRecord(opts.name);
+            if (!rec)
+                throw new Error(`${opts.name} is not a virtual machine started from a backup`);
+            if (holderAlive(rec)) {
+                process.kill(rec.pid, "SIGTERM");
+                await waitForHolderEnd(rec);
+            }
+            // Whatever a holder that died meanwhile left.
+            if (fs.existsSync(recordFile(opts.name))) {
+                await removeInstantVm(rec);
+                removeRecord(opts.name);
+            }
+            removeStaleMaps();
+            answer({ event: "discarded", name: opts.name });
+        });
+
+    program
+        .command("move-instant-vm")
+        .description("copy a started-from-backup VM's disks into a folder while it runs, then drop its overlays and mapping")
+        .requiredOption("--name <name>", "the started-from-backup VM", parseInstantName)
+        .requiredOption("--folder <dir>", "absolute folder for the disks (trusted; made when missing)")
+        .allowExcessArguments(false)
+        .action(async (opts: { name: string; folder: string }) => {
+            if (!path.isAbsolute(opts.folder))
+                throw new Error(`the folder must be an absolute path: ${opts.folder}`);
+            const rec = readRecord(opts.name);
+            if (!rec || rec.state !== "running" || !holderAlive(rec))
+                throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
+            const disks = await moveInstantVm(rec, opts.folder);
+            process.kill(rec.pid, RELEASE_SIGNAL);
+            await waitForHolderEnd(rec);
+            answer({ event: "moved", name: opts.name, disks });
+        });
+
+    program
+        .command("list-instant-vms")
+        .description("the VMs started from a backup, as one JSON line")
+        .allowExcessArguments(false)
+        .action(() => {
+            answer({ vms: listRecords().map(r => ({ ...describe(r), alive: holderAlive(r) })) });
+        });
+}

@@ -1,0 +1,87 @@
+// The record of a VM started from a backup (one file per VM under /run/virtnbdbackup/instant, root's 0700):
+// what the page shows, what Discard undoes, and what the next start removes when the process that holds
+// the mapping died (SIGKILL, crash): its VM cannot run without the mapping, so it goes with the rest.
+import fs from "node:fs";
+import path from "node:path";
+import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
+import { writeFileAtomic } from "../fs/safe-open.ts";
+import { processStartTime } from "../tools/proc.ts";
+
+export const INSTANT_DIR = path.join(RUN_DIR, "instant");
+
+export interface InstantRecord {
+    /** The new VM's name (also the record's file name). */
+    name: string;
+    /** The VM whose backup it runs from, and the point. */
+    domain: string;
+    point: string;
+    state: "starting" | "running" | "failed";
+    error?: string;
+    /** The process holding the mapping, and its start time (a reused pid is not taken for it). */
+    pid: number;
+    start: string | null;
+    /** Set once the VM is defined: only a VM of this uuid is removed as ours. */
+    uuid?: string;
+    /** Files this start made (overlays, boot file copies, the domain XML): removed with the VM. */
+    files: string[];
+    disks: { dev: string; overlay: string; uri: string; size: number }[];
+    startedAt: number;
+}
+
+/** A name usable as a file name and as the record's key (libvirt allows more; the page offers these). */
+export const INSTANT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function recordFile(name: string): string {
+    if (!INSTANT_NAME_RE.test(name))
+        throw new Error(`${JSON.stringify(name)} is not a usable name for a started-from-backup VM`);
+    return path.join(INSTANT_DIR, `${name}.json`);
+}
+
+export function writeRecord(rec: InstantRecord): void {
+    privateDir(INSTANT_DIR);
+    writeFileAtomic(recordFile(rec.name), JSON.stringify(rec) + "\n");
+}
+
+export function readRecord(name: string): InstantRecord | null {
+    try {
+        return JSON.parse(fs.readFileSync(recordFile(name), "utf8")) as InstantRecord;
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT")
+            return null;
+        throw err;
+    }
+}
+
+export function listRecords(): InstantRecord[] {
+    let names: string[];
+    try {
+        names = fs.readdirSync(INSTANT_DIR);
+    } catch {
+        return [];
+    }
+    return names.filter(n => n.endsWith(".json")).flatMap(n => {
+        const rec = readRecord(n.slice(0, -5));
+        return rec ? [rec] : [];
+    });
+}
+
+/** Removes the record and the holder's output file (detached holders write it beside the record). */
+export function removeRecord(name: string): void {
+    fs.rmSync(recordFile(name), { force: true });
+    fs.rmSync(path.join(INSTANT_DIR, `${name}.log`), { force: true });
+}
+
+/** Whether the process that wrote the record still runs (a zombie, killed and not yet reaped, does not). */
+export function holderAlive(rec: InstantRecord): boolean {
+    const now = processStartTime(rec.pid);
+    return now !== null && (rec.start === null || now === rec.start) && !isZombie(rec.pid);
+}
+
+function isZombie(pid: number): boolean {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+    } catch {
+        return false;
+    }
+}

@@ -1,0 +1,230 @@
+// Start from backup: a new VM, defined from a restore point's saved config under a new name, whose disks
+// are qcow2 overlays on the point's disks mapped read-only over NBD (helper/map/map-point.ts). It runs
+// within seconds whatever the disk sizes (nothing is copied), its writes go to the overlays, never into
+// the backup. The mapping lives as long as the calling process: the helper runs this in a detached
+// process (cli/commands/instant.ts) and keeps a record (instant-record.ts) of everything it made.
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { mapPoint, type Mapping } from "../map/map-point.ts";
+import { checkPoint } from "../restore/check-point.ts";
+import { openBackupFolder } from "../restore/plan.ts";
+import { identsUpTo, planBootFiles } from "../restore/boot-files.ts";
+import { adjustDomainConfig } from "../restore/domain-config.ts";
+import { StagedFile } from "../restore/staged-file.ts";
+import { ChainError } from "../restore/chain.ts";
+import { createFresh } from "../fs/safe-open.ts";
+import { createMissing, qemuUsers, resolveTrustedFolder } from "../fs/trusted-folder.ts";
+import { virsh } from "../libvirt/virsh.ts";
+import { runTool } from "../tools/run-tool.ts";
+import { holderAlive, listRecords, removeRecord, type InstantRecord } from "./instant-record.ts";
+
+export interface InstantRequest {
+    /** The chain's folder and the point (restore's --until). */
+    folder: string;
+    until: string;
+    /** The new VM's name: no VM of that name may exist. */
+    name: string;
+    /** Where the overlays (and boot file copies) go: a trusted folder, made 0711 when missing. */
+    overlayFolder: string;
+    uri?: string;
+}
+
+export interface InstantVm {
+    uuid: string;
+    mapping: Mapping;
+    /** Files made (overlays, boot files, domain XML). */
+    files: string[];
+    disks: InstantRecord["disks"];
+    warnings: string[];
+}
+
+const ROLE = "an overlay folder";
+
+/** QEMU's user and group (libvirt-qemu on Debian): the mapped sockets become theirs. */
+async function qemuAccount(): Promise<{ uid: number; gid: number } | undefined> {
+    const uid = qemuUsers()[0];
+    if (uid === undefined)
+        return undefined;
+    const entry = (await runTool("getent", ["passwd", String(uid)])).split(":");
+    return { uid, gid: Number(entry[3]) };
+}
+
+/** Whether libvirt knows a VM of that name. */
+export async function vmExists(name: string, uri?: string): Promise<boolean> {
+    return virsh(["domuuid", name], { uri }).then(() => true, () => false);
+}
+
+/**
+ * Checks everything that can be refused before anything is made: the point, the free name, the folder
+ * (trusted), the overlay names. Returns what the start needs.
+ */
+async function prepare(req: InstantRequest) {
+    if (await vmExists(req.name, req.uri))
+        throw new Error(`a virtual machine named ${req.name} exists already`);
+    const folder = await openBackupFolder(req.folder);
+    const checked = await checkPoint(folder, { until: req.until });
+    if (!checked.point || checked.chains.length === 0)
+        throw new ChainError(`nothing to start from in ${folder.dir}: the point has only raw images`);
+    if (!checked.config)
+        throw new ChainError(`the backup holds no domain config (vmconfig.*.xml) for ${req.until}`);
+    const trusted = resolveTrustedFolder(req.overlayFolder, ROLE);
+    const overlays = new Map(checked.chains.map(c => [c.dev, path.join(trusted.folder, `${req.name}.${c.dev}.qcow2`)]));
+    const configFile = path.join(trusted.folder, `${req.name}.xml`);
+    const boot = planBootFiles({
+        config: checked.config.config,
+        idents: identsUpTo(folder.files, checked.point),
+        names: new Set(await fsp.readdir(folder.dir)),
+        newVm: { name: req.name, output: trusted.folder },
+        taken: new Set([...overlays.values(), configFile].map(f => path.basename(f))),
+        exists: file => fs.existsSync(file),
+    });
+    const bootCopies = boot.steps.filter(s => s.action === "copy");
+    for (const file of [...overlays.values(), configFile, ...bootCopies.map(s => s.target!)]) {
+        if (fs.existsSync(file))
+            throw new Error(`${file} already exists; refusing to overwrite it`);
+    }
+    return { folder, checked, trusted, overlays, configFile, boot, bootCopies };
+}
+
+/** The NBD URI of a mapped disk as a qcow2 backing name (map-dirs.ts paths: no character needs escaping). */
+function backingUri(socket: string): string {
+    if (!/^[A-Za-z0-9/._-]+$/.test(socket))
+        throw new Error(`cannot name ${socket} in a backing file URI`);
+    return `nbd+unix:///?socket=${socket}`;
+}
+
+/** Maps the point, makes the overlays, defines and starts the VM; on failure undoes all of it. */
+export async function startInstantVm(req: InstantRequest, onMade: (files: string[]) => void = () => {}): Promise<InstantVm> {
+    const p = await prepare(req);
+    const files: string[] = [];
+    const made = (file: string) => {
+        files.push(file);
+        onMade([...files]);
+    };
+    createMissing(p.trusted, ROLE, 0o711);  // QEMU's user must reach the overlays (0600, theirs)
+    const qemu = await qemuAccount();
+    const mapping = await mapPoint({ folder: p.folder.dir, until: req.until, socketOwner: qemu });
+    let defined = false;
+    try {
+        const disks: InstantRecord["disks"] = [];
+        for (const d of mapping.disks) {
+            const overlay = p.overlays.get(d.dev)!;
+            fs.closeSync(createFresh(overlay, 0o600));  // new, never through an existing name
+            made(overlay);
+            // The backing file is the NBD URI, raw: QEMU reads the point through the mapping, writes here.
+            // The socket's path unescaped: libvirt does not decode %2F in the backing name it parses.
+            await runTool("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", backingUri(d.socket), overlay, String(d.size)]);
+            if (qemu)
+                fs.chownSync(overlay, qemu.uid, qemu.gid);
+            disks.push({ dev: d.dev, overlay, uri: d.uri, size: d.size });
+        }
+        for (const step of p.bootCopies) {
+            // NVRAM, kernel, initrd: the new VM's own copies, never the original's.
+            const staged = await StagedFile.stage(step.target!, { from: path.join(p.folder.dir, step.saved!) }, 0o711, { alsoOwners: qemuUsers() });
+            await staged.publish();
+            made(staged.target);
+            if (qemu)
+                fs.chownSync(staged.target, qemu.uid, qemu.gid);
+        }
+        const original = await fsp.readFile(path.join(p.folder.dir, p.checked.config!.name), "utf8");
+        const xml = adjustDomainConfig(original, {
+            name: req.name, restored: new Map(disks.map(d => [d.dev, d.overlay])), boot: p.boot.configBoot,
+            diskFormat: "qcow2", newMacs: true,
+            charDevFile: configured => {
+                // A console log of its own in the overlay folder (libvirt's virtlogd writes it), removed with the VM.
+                const file = path.join(p.trusted.folder, `${req.name}.${path.basename(configured)}`);
+                if (fs.existsSync(file))
+                    throw new Error(`${file} already exists; refusing to overwrite it`);
+                made(file);
+                return file;
+            },
+        });
+        fs.closeSync(createFresh(p.configFile, 0o600));
+        made(p.configFile);
+        await fsp.writeFile(p.configFile, xml);
+        await virsh(["define", p.configFile], { uri: req.uri });
+        defined = true;
+        const uuid = (await virsh(["domuuid", req.name], { uri: req.uri })).trim();
+        await virsh(["start", req.name], { uri: req.uri });
+        return { uuid, mapping, files, disks, warnings: [...mapping.warnings, ...p.boot.warnings] };
+    } catch (err) {
+        if (defined)
+            await removeVm(req.name, undefined, req.uri);
+        for (const f of files)
+            fs.rmSync(f, { force: true });
+        await mapping.stop();
+        throw err;
+    }
+}
+
+/** Stops and undefines the VM (only the one of `uuid` when given); no error when it is gone. */
+export async function removeVm(name: string, uuid: string | undefined, uri?: string): Promise<void> {
+    const current = await virsh(["domuuid", name], { uri }).then(s => s.trim(), () => null);
+    if (current === null || (uuid !== undefined && current.toLowerCase() !== uuid.toLowerCase()))
+        return;
+    await virsh(["destroy", name], { uri }).catch(() => {});
+    await virsh(["undefine", name, "--nvram", "--checkpoints-metadata", "--snapshots-metadata"], { uri })
+        .catch(() => virsh(["undefine", name], { uri }));
+}
+
+/** Removes the VM and the files of a record (the mapping is its holder's to stop). */
+export async function removeInstantVm(rec: InstantRecord, uri?: string): Promise<void> {
+    await removeVm(rec.name, rec.uuid, uri);
+    for (const f of rec.files)
+        fs.rmSync(f, { force: true });
+}
+
+/** What a killed holder left: its VM (useless without the mapping), files and record. Returns the names. */
+export async function removeStaleInstantVms(uri?: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const rec of listRecords()) {
+        if (holderAlive(rec))
+            continue;
+        await removeInstantVm(rec, uri);
+        removeRecord(rec.name);
+        removed.push(rec.name);
+    }
+    return removed;
+}
+
+/**
+ * Move to storage: copies each disk of a running started-from-backup VM, whole (the overlay with the point
+ * under it), into `folder` while it runs (libvirt's blockcopy, then pivot), and makes the persistent
+ * definition name the copies. Afterwards the VM needs neither the overlays nor the mapping. Returns the copies.
+ */
+export async function moveInstantVm(rec: InstantRecord, folder: string, uri?: string): Promise<string[]> {
+    const role = "a folder for the moved disks";
+    const trusted = resolveTrustedFolder(folder, role);
+    const targets = rec.disks.map(d => path.join(trusted.folder, `${rec.name}.${d.dev}.moved.qcow2`));
+    for (const file of targets) {
+        if (fs.existsSync(file))
+            throw new Error(`${file} already exists; refusing to overwrite it`);
+    }
+    if (await virsh(["domstate", rec.name], { uri }).then(s => s.trim(), () => "") !== "running")
+        throw new Error(`${rec.name} is not running: only a running VM is moved`);
+    createMissing(trusted, role, 0o711);  // QEMU's user must reach the copies
+    const done: string[] = [];
+    try {
+        for (const [i, d] of rec.disks.entries()) {
+            // Full copy (no --shallow): the copy stands alone. libvirt creates it and gives it to QEMU's user.
+            await virsh(["blockcopy", rec.name, d.dev, "--dest", targets[i], "--format", "qcow2", "--pivot", "--transient-job"],
+                { uri, timeoutMs: 24 * 3600_000 });
+            done.push(targets[i]);
+        }
+    } catch (err) {
+        // Disks already pivoted stay on their copies (the VM runs on them); the rest stay on the overlays.
+        throw new Error(`${(err as Error).message}${done.length ? ` (already moved: ${done.join(", ")})` : ""}`);
+    }
+    // The running VM names the copies; its persistent definition must too (a transient job leaves it alone).
+    const live = await virsh(["dumpxml", rec.name], { uri });
+    const xmlFile = path.join(trusted.folder, `${rec.name}.moved.xml`);
+    fs.closeSync(createFresh(xmlFile, 0o600));
+    try {
+        await fsp.writeFile(xmlFile, live);
+        await virsh(["define", xmlFile], { uri });
+    } finally {
+        fs.rmSync(xmlFile, { force: true });
+    }
+    return targets;
+}

@@ -1,0 +1,204 @@
+// Start from backup (helper/instant): a new VM on qcow2 overlays over the mapped restore point of a real
+// backup of a test VM, started by the real helper in real libvirt, served by the real nbdkit. At start its
+// disk equals the point; a write in it changes the overlay and no backup file; Discard leaves no VM,
+// overlay, record, mapping or process; a SIGKILLed holder's leftovers go at the next start; Move to storage
+// copies the running VM's disk (point + its writes) and drops overlay and mapping; bad input is refused with
+// one line and changes nothing.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { run, runOk } from "../lib/exec.ts";
+import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { TestVm } from "../lib/vm.ts";
+import { ourBackupOk, ourCli } from "../lib/backup-cli.ts";
+import { removePluginState } from "../lib/plugin-state.ts";
+import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
+import { INSTANT_DIR } from "../../helper/instant/instant-record.ts";
+import { processAlive } from "../../helper/tools/proc.ts";
+
+let stopLibvirtd: () => Promise<void> = async () => {};
+let tmp = "";
+const helper = () => path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
+const started: string[] = [];
+
+before(async () => {
+    stopLibvirtd = await ensureLibvirtd();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-instant-`));
+    fs.chmodSync(tmp, 0o711);  // QEMU (libvirt-qemu) reaches the overlays below it
+});
+
+after(async () => {
+    for (const name of started)
+        await run(process.execPath, [helper(), "discard-instant-vm", "--name", name]);
+    await TestVm.cleanupAll();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await stopLibvirtd();
+});
+
+function checksums(dir: string): Map<string, string> {
+    const sums = new Map<string, string>();
+    for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {
+        const file = path.join(dir, name);
+        if (fs.statSync(file).isFile())
+            sums.set(name, createHash("sha256").update(fs.readFileSync(file)).digest("hex"));
+    }
+    return sums;
+}
+
+const listing = (dir: string) => fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+
+async function vmState(name: string): Promise<string | null> {
+    const r = await run("virsh", ["-c", "qemu:///system", "domstate", name]);
+    return r.code === 0 ? r.stdout.trim() : null;
+}
+
+function holderPid(name: string): number {
+    return (JSON.parse(fs.readFileSync(path.join(INSTANT_DIR, `${name}.json`), "utf8")) as { pid: number }).pid;
+}
+
+async function startFromBackup(vm: TestVm, name: string, folder: string, point = "virtnbdbackup.0") {
+    return run(process.execPath, [helper(), "start-from-backup", "--domain", vm.name, "--point", point, "--name", name, "--folder", folder],
+        { timeoutMs: 240_000 });
+}
+
+test("start from backup: runs at once on overlays, leaves the backup alone, discards cleanly, cleans after a SIGKILL", async () => {
+    const vm = await TestVm.create({ disks: [{ size: "96M", writes: [
+        { offset: 0, length: "4M", random: true, seed: 11 }, { offset: "50M", length: "1M", pattern: 0x3c }] }] });
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", vm.name])).stdout.trim();
+    const backup = path.join(tmp, "backup");
+    const overlays = path.join(tmp, "overlays");
+    try {
+        await ourBackupOk(["-d", vm.name, "-l", "full", "-o", backup]);
+        const atPoint = await vm.snapshotExpected(0, "p0");
+        await runOk(process.execPath, [helper(), "set-settings", "--domain", vm.name, "--folder", backup, "--schedule", "off"]);
+        const before = checksums(backup);
+
+        // Bad input: one line, nothing made.
+        const name = `${vm.name}-i`;
+        const refusals: [string[], RegExp][] = [
+            [["--point", "virtnbdbackup.9", "--name", name, "--folder", overlays], /^helper: virtnbdbackup\.9 is not a complete restore point of /],
+            [["--point", "virtnbdbackup.0", "--name", vm.name, "--folder", overlays], /^helper: a virtual machine named .* exists already$/],
+        ];
+        const open = path.join(tmp, "open");
+        fs.mkdirSync(open, { mode: 0o777 });
+        fs.chmodSync(open, 0o777);
+        refusals.push([["--point", "virtnbdbackup.0", "--name", name, "--folder", path.join(open, "x")], /^helper: .*open/]);
+        for (const [args, message] of refusals) {
+            const r = await run(process.execPath, [helper(), "start-from-backup", "--domain", vm.name, ...args]);
+            assert.equal(r.code, 1, r.stderr);
+            assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+            assert.match(r.stderr.trim(), message);
+        }
+        assert.equal(fs.existsSync(overlays), false);
+        assert.deepEqual(listing(path.join(open)), []);
+        assert.equal(await vmState(name), null);
+
+        // Start: running in seconds on an overlay over the mapped point.
+        const t0 = Date.now();
+        const r = await startFromBackup(vm, name, overlays);
+        const seconds = (Date.now() - t0) / 1000;
+        assert.equal(r.code, 0, r.stderr);
+        started.push(name);
+        const answer = JSON.parse(r.stdout) as { event: string; state: string; disks: { dev: string; overlay: string }[] };
+        assert.equal(answer.state, "running");
+        console.log(`# start from backup: running after ${seconds.toFixed(1)} s`);
+        assert.equal(await vmState(name), "running");
+        const overlay = answer.disks[0].overlay;
+        assert.equal(path.dirname(overlay), fs.realpathSync(overlays));
+        const info = JSON.parse((await runOk("qemu-img", ["info", "-U", "--output=json", overlay])).stdout) as { format: string; "backing-filename": string };
+        assert.equal(info.format, "qcow2");
+        assert.match(info["backing-filename"], /^nbd\+unix:\/\/\/\?socket=\/run\/virtnbdbackup\/maps\//);
+        const xml = (await runOk("virsh", ["-c", "qemu:///system", "dumpxml", name])).stdout;
+        assert.ok(!xml.includes(uuid), "a new uuid");
+        assert.equal((await runOk("qemu-img", ["compare", "-U", "-F", "raw", overlay, atPoint])).code, 0, "the new VM's disk is the point");
+
+        // A write in the new VM goes to its overlay, never into the backup.
+        const blocks = await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", name, JSON.stringify({ execute: "query-block" })]);
+        const qdev = (JSON.parse(blocks.stdout) as { return: { qdev?: string; inserted?: { file?: string } }[] }).return
+                .find(b => b.inserted?.file?.includes(overlay))?.qdev;  // json:{...} naming the overlay and its NBD backing
+        assert.ok(qdev, blocks.stdout);
+        for (const command of ["write -q -P 0xa7 1M 2M", "flush"])
+            assert.equal((await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", name, "--hmp", `qemu-io -d ${qdev} "${command}"`])).stdout.trim(), "");
+        const compared = await run("qemu-img", ["compare", "-U", "-F", "raw", overlay, atPoint]);
+        assert.equal(compared.code, 1, compared.stdout + compared.stderr);
+        assert.deepEqual(checksums(backup), before, "every backup file unchanged");
+
+        // Discard: nothing left.
+        const holder = holderPid(name);
+        const mapsBefore = listing(MAPS_DIR);
+        assert.ok(mapsBefore.length > 0);
+        const discarded = await run(process.execPath, [helper(), "discard-instant-vm", "--name", name]);
+        assert.equal(discarded.code, 0, discarded.stderr);
+        started.splice(started.indexOf(name), 1);
+        assert.equal(await vmState(name), null);
+        assert.deepEqual(listing(overlays), []);
+        assert.equal(fs.existsSync(path.join(INSTANT_DIR, `${name}.json`)), false);
+        // The record goes just before the holder exits.
+        for (let i = 0; i < 50 && processAlive(holder); i++)
+            await new Promise(resolve => setTimeout(resolve, 100));
+        assert.equal(processAlive(holder), false);
+        for (const dir of mapsBefore)
+            assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} removed`);
+        assert.deepEqual(checksums(backup), before);
+
+        // A SIGKILLed holder: the next start removes its VM, overlay, record and mapping.
+        const r2 = await startFromBackup(vm, name, overlays);
+        assert.equal(r2.code, 0, r2.stderr);
+        started.push(name);
+        const killedMaps = listing(MAPS_DIR);
+        process.kill(holderPid(name), "SIGKILL");
+        const other = `${vm.name}-j`;
+        const r3 = await startFromBackup(vm, other, overlays);
+        assert.equal(r3.code, 0, r3.stderr);
+        started.push(other);
+        assert.equal(await vmState(name), null, "the killed holder's VM is gone");
+        assert.equal(fs.existsSync(path.join(INSTANT_DIR, `${name}.json`)), false);
+        assert.deepEqual(listing(overlays), [`${other}.vda.qcow2`, `${other}.xml`]);
+        for (const dir of killedMaps)
+            assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} of the killed holder removed`);
+        started.splice(started.indexOf(name), 1);
+
+        // Move to storage: a write in it, its disk copied while it runs; then neither overlay nor mapping.
+        const otherHolder = holderPid(other);
+        const otherMaps = listing(MAPS_DIR);
+        const blocks2 = await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", other, JSON.stringify({ execute: "query-block" })]);
+        const qdev2 = (JSON.parse(blocks2.stdout) as { return: { qdev?: string; inserted?: { file?: string } }[] }).return
+                .find(b => b.inserted?.file?.includes(`${other}.vda.qcow2`))?.qdev;
+        assert.equal((await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", other, "--hmp", `qemu-io -d ${qdev2} "write -q -P 0x5e 60M 1M"`])).stdout.trim(), "");
+        const expected = path.join(tmp, "expected-moved.raw");
+        await runOk("cp", ["--sparse=always", atPoint, expected]);
+        await runOk("qemu-io", ["-f", "raw", "-c", "write -q -P 0x5e 60M 1M", expected]);
+        const storage = path.join(tmp, "storage");
+        const moved = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", storage], { timeoutMs: 240_000 });
+        assert.equal(moved.code, 0, moved.stderr);
+        started.splice(started.indexOf(other), 1);
+        const copy = path.join(fs.realpathSync(storage), `${other}.vda.moved.qcow2`);
+        assert.deepEqual((JSON.parse(moved.stdout) as { disks: string[] }).disks, [copy]);
+        try {
+            assert.equal(await vmState(other), "running");
+            for (let i = 0; i < 50 && processAlive(otherHolder); i++)
+                await new Promise(resolve => setTimeout(resolve, 100));
+            assert.equal(processAlive(otherHolder), false);
+            assert.equal(fs.existsSync(path.join(INSTANT_DIR, `${other}.json`)), false);
+            for (const dir of otherMaps)
+                assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} dropped`);
+            assert.deepEqual(listing(overlays), []);
+            const inactive = (await runOk("virsh", ["-c", "qemu:///system", "dumpxml", "--inactive", other])).stdout;
+            assert.ok(inactive.includes(copy) && !inactive.includes("nbd"), inactive);
+            const standalone = JSON.parse((await runOk("qemu-img", ["info", "-U", "--output=json", copy])).stdout) as { "backing-filename"?: string };
+            assert.equal(standalone["backing-filename"], undefined);
+            const same = await run("qemu-img", ["compare", "-U", "-F", "raw", copy, expected]);
+            assert.equal(same.code, 0, same.stdout + same.stderr);
+        } finally {
+            await run("virsh", ["-c", "qemu:///system", "destroy", other]);
+            await run("virsh", ["-c", "qemu:///system", "undefine", other, "--nvram"]);
+        }
+        assert.deepEqual(checksums(backup), before);
+        assert.deepEqual(listing(INSTANT_DIR).filter(n => n.startsWith(vm.name)), [], "no record or holder output left");
+    } finally {
+        removePluginState([uuid]);
+    }
+});
