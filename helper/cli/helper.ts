@@ -15,6 +15,7 @@ import { addCheckFolderCommand } from "./commands/check-folder.ts";
 import { addHistoryCommands } from "./commands/history.ts";
 import { addMapPointCommand } from "./commands/map-point.ts";
 import { addBrowseCommands } from "./commands/browse.ts";
+import { addBrowsePointCommands } from "./commands/browse-point.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -40,6 +41,7 @@ function buildProgram(): Command {
     addHistoryCommands(program);
     addMapPointCommand(program);
     addBrowseCommands(program);
+    addBrowsePointCommands(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

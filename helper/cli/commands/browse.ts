@@ -162,7 +162,7 @@ export function addBrowseCommands(program: Command): void {
 }
 
 /** The keeper: ends the session after its idle time without use, or at SIGTERM/SIGHUP; exits when it is gone. */
-async function keep(session: string): Promise<void> {
+export async function keep(session: string): Promise<void> {
     const idleLimit = readSession(session).idleSeconds * 1000;
     let stop = false;
     const onSignal = () => { stop = true; };
