@@ -2,7 +2,7 @@
 // disk holds an ext4 file system made in the test (mkfs.ext4 -d, known files, no partition table) is backed up with our CLI; the
 // page maps the point, lists its file system, navigates into a folder and back by the breadcrumb, downloads a
 // file (the exact bytes: sha256) and a folder as tar through Cockpit, passes axe in light and dark, and after
-// closing the view nothing stays mounted or mapped.
+// closing the view, reloading the page or killing the session's keeper nothing stays mounted or mapped.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -20,6 +20,8 @@ import { ourBackupOk } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { browseLeftovers, HELPER } from "../lib/guest-browse.ts";
+import { BROWSE_DIR } from "../../helper/browse/paths.ts";
+import { processStartTime } from "../../helper/tools/proc.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -152,6 +154,23 @@ describe("Browse files of a restore point", { timeout: 600_000 }, () => {
         await page.evaluate(() => localStorage.removeItem("shell:style"));
         await page.reload();
         await page.locator("#backup-points").waitFor({ timeout: 60_000 });
+        await assertNothingLeft();
+    });
+
+    it("a killed keeper (SIGKILL): the next helper command closes its session and ends its mapping", async () => {
+        const opened = JSON.parse((await runOk(process.execPath, [HELPER, "browse-point", "--domain", vm!.name, "--point", "virtnbdbackup.0"])).stdout) as
+            { session: string; socket: string };
+        const state = JSON.parse(fs.readFileSync(path.join(BROWSE_DIR, opened.session, "state.json"), "utf8")) as { keeper: { pid: number } };
+        const nbdkit = Number((await runOk("pgrep", ["-f", `nbdkit.*${opened.socket}`])).stdout.trim());
+        process.kill(state.keeper.pid, "SIGKILL");
+        const next = await run(process.execPath, [HELPER, "browse-close", "--session", opened.session]);
+        assert.equal(next.stderr, `helper: no browse session ${opened.session} (closed, or ended after being idle)\n`);
+        // Gone or a zombie (this machine's PID 1 may not reap the orphan at once).
+        const running = (pid: number) => processStartTime(pid) !== null;
+        for (let i = 0; i < 100 && running(nbdkit); i++)
+            await new Promise(resolve => setTimeout(resolve, 50));
+        assert.ok(!running(nbdkit), "the killed keeper's nbdkit is gone");
+        assert.ok(!fs.existsSync(path.dirname(opened.socket)), "the killed mapping's folder was removed");
         await assertNothingLeft();
     });
 });
