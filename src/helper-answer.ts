@@ -38,7 +38,7 @@ export function errorDetail(error: unknown): string {
 
 type Shape = "string" | "number" | "boolean" | "string|null" | "number|null";
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
@@ -52,7 +52,7 @@ function fits(value: unknown, shape: Shape): boolean {
 }
 
 /** Throws "unexpected" naming the first field of `record` that does not have its shape. */
-function checkFields(record: unknown, fields: Record<string, Shape>, where: string): void {
+export function checkFields(record: unknown, fields: Record<string, Shape>, where: string): void {
     if (!isRecord(record))
         throw new HelperError("unexpected", `${where} is not an object`);
     for (const [key, shape] of Object.entries(fields)) {
@@ -78,7 +78,7 @@ const VM_FIELDS: Record<Exclude<keyof DomainSummary, "disks" | "backup">, Shape>
     persistent: "boolean",
 };
 
-function parseJson(stdout: string): unknown {
+export function parseJson(stdout: string): unknown {
     try {
         return JSON.parse(stdout);
     } catch {

@@ -6,6 +6,7 @@ import {
     HelperError, VerifyOutput, helperFailure, parseHistory, parseHostSettings, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
+import { parseBrowseListing, parseBrowseOpened, type BrowseListing, type BrowseOpened } from "./browse-answer";
 import { pointArgs } from "./point-key";
 import type { PointDeleteRequest } from "./app/point-delete";
 import type { ListVmsAnswer } from "./vm-types";
@@ -224,4 +225,60 @@ export async function getHostSettings(): Promise<HostSettingsAnswer> {
 /** Stores how many backup jobs run at once (`helper set-host-settings`); answers with what is stored. */
 export async function setHostSettings(maxBackupJobs: number): Promise<HostSettingsAnswer> {
     return parseHostSettings(await runHelper(["set-host-settings", "--max-backup-jobs", String(maxBackupJobs)]));
+}
+
+/**
+ * Maps one disk of a restore point and opens it for browsing (`helper browse-point`): its file systems
+ * mounted read-only on the host until browseClose, or until the session is idle for `idleSeconds`.
+ */
+export async function browsePoint(domain: string, point: string, disk: string, idleSeconds: number): Promise<BrowseOpened> {
+    return parseBrowseOpened(await runHelper(["browse-point", "--domain", domain, ...pointArgs(point), "--disk", disk,
+        "--idle-seconds", String(idleSeconds)]));
+}
+
+/** A folder of a browsed file system (`helper browse-list`). */
+export async function browseList(session: string, volume: string, path: string): Promise<BrowseListing> {
+    return parseBrowseListing(await runHelper(["browse-list", "--session", session, "--volume", volume, "--path", path]));
+}
+
+/** A running `helper browse-hold`; release() ends it, and with it the session. */
+export interface BrowseHold {
+    release(): void;
+}
+
+/**
+ * Holds a browse session open while the page shows it (`helper browse-hold`): when the page goes away, the
+ * bridge ends the holder and the holder closes the session.
+ */
+export function browseHold(session: string): BrowseHold {
+    const proc = cockpit.spawn(helperArgv(["browse-hold", "--session", session]), { superuser: "require", err: "message" });
+    proc.catch(() => undefined);  // ended by release(), or the session was closed otherwise
+    return { release: () => proc.close("terminated") };
+}
+
+/** Ends a browse session: unmounted, and its mapping stopped (`helper browse-close`). */
+export async function browseClose(session: string): Promise<void> {
+    await runHelper(["browse-close", "--session", session]);
+}
+
+/**
+ * The URL that downloads a file (`browse-read`) or a folder as a tar archive (`browse-tar`) of a browsed file
+ * system to the user's browser: a Cockpit external channel that streams the helper's stdout as the response.
+ */
+export function browseDownloadUrl(session: string, volume: string, path: string, what: "file" | "tar", filename: string): string {
+    const options = {
+        payload: "stream",
+        binary: "raw",
+        spawn: helperArgv([what === "file" ? "browse-read" : "browse-tar", "--session", session, "--volume", volume, "--path", path]),
+        superuser: "require",
+        external: {
+            // RFC 6266/5987: any name, percent-encoded UTF-8.
+            "content-disposition": `attachment; filename*=UTF-8''${encodeURIComponent(filename)}`,
+            "content-type": what === "file" ? "application/octet-stream" : "application/x-tar",
+        },
+    };
+    const utf8 = new TextEncoder().encode(JSON.stringify(options));
+    const query = window.btoa(Array.from(utf8, b => String.fromCharCode(b)).join(""));
+    const prefix = new URL(cockpit.transport.uri(`channel/${cockpit.transport.csrf_token}`)).pathname;
+    return `${prefix}?${query}`;
 }

@@ -39,13 +39,17 @@ export function checkOpenArgs(opts: { socket: string; export?: string; idleSecon
     const exportName = opts.export ?? "";
     if (exportName.length > 256 || !/^[A-Za-z0-9._:-]*$/.test(exportName))
         throw new BrowseArgumentError("--export: letters, digits and . _ : - only");
-    let idleSeconds = DEFAULT_IDLE_SECONDS;
-    if (opts.idleSeconds !== undefined) {
-        idleSeconds = Number(opts.idleSeconds);
-        if (!/^\d+$/.test(opts.idleSeconds) || idleSeconds < MIN_IDLE || idleSeconds > MAX_IDLE)
-            throw new BrowseArgumentError(`--idle-seconds must be a whole number from ${MIN_IDLE} to ${MAX_IDLE}`);
-    }
-    return { socket, exportName, idleSeconds };
+    return { socket, exportName, idleSeconds: checkIdleSeconds(opts.idleSeconds) };
+}
+
+/** --idle-seconds (browse-open, browse-point): a whole number in range, default DEFAULT_IDLE_SECONDS. */
+export function checkIdleSeconds(value: string | undefined): number {
+    if (value === undefined)
+        return DEFAULT_IDLE_SECONDS;
+    const idleSeconds = Number(value);
+    if (!/^\d+$/.test(value) || idleSeconds < MIN_IDLE || idleSeconds > MAX_IDLE)
+        throw new BrowseArgumentError(`--idle-seconds must be a whole number from ${MIN_IDLE} to ${MAX_IDLE}`);
+    return idleSeconds;
 }
 
 /** --session alone (browse-close, browse-keep). */

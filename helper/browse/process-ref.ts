@@ -1,5 +1,5 @@
 // A process named by pid and start time: a pid alone may be reused by an unrelated process later.
-import fs from "node:fs";
+import { processStartTime as procStartTime } from "../tools/proc.ts";
 
 export interface ProcessRef {
     pid: number;
@@ -7,15 +7,10 @@ export interface ProcessRef {
     start: number;
 }
 
+/** The start time of a running process, or null when it is gone (or a zombie). */
 export function processStartTime(pid: number): number | null {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses; field 22 is the 20th after it.
-        const start = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-        return Number.isFinite(start) ? start : null;
-    } catch {
-        return null;
-    }
+    const start = Number(procStartTime(pid) ?? Number.NaN);
+    return Number.isFinite(start) ? start : null;
 }
 
 /** Whether the process still runs (the same one, not a reuse of its pid). */

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { prepareTrustedFolder } from "../fs/trusted-folder.ts";
+import { removeStaleMaps } from "../map/map-dirs.ts";
 import { runTool } from "../tools/run-tool.ts";
 import { processArgv } from "../tools/proc.ts";
 import { kernelType, mountOptions, parseBlkid, volumesOf, type Volume } from "./disk-layout.ts";
@@ -140,8 +141,8 @@ export function sessionIds(): string[] {
 }
 
 /**
- * Closes every session whose opener and keeper are both gone (a helper or keeper killed): what the next
- * helper start runs. Returns the ids closed.
+ * Closes every session whose opener and keeper are both gone (a helper or keeper killed), and removes the
+ * mappings whose maker is gone: what the next helper start runs. Returns the ids closed.
  */
 export async function sweepSessions(): Promise<string[]> {
     const closed: string[] = [];
@@ -158,6 +159,9 @@ export async function sweepSessions(): Promise<string[]> {
             closed.push(id);
         }
     }
+    // A killed browse-point keeper's mapping: its nbdkit outlives it while a client (the daemon just stopped)
+    // was connected; it and its folder go now, not only at the next mapping.
+    removeStaleMaps();
     return closed;
 }
 

@@ -17,6 +17,7 @@ import { addMapPointCommand } from "./commands/map-point.ts";
 import { addInstantCommands } from "./commands/instant.ts";
 import { addBrowseCommands } from "./commands/browse.ts";
 import { addConsolidateCommand } from "./commands/consolidate.ts";
+import { addBrowsePointCommands } from "./commands/browse-point.ts";
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -44,6 +45,7 @@ function buildProgram(): Command {
     addInstantCommands(program);
     addBrowseCommands(program);
     addConsolidateCommand(program);
+    addBrowsePointCommands(program);
     // More subcommands (backup, restore, list-backups, ...) are added here, one module each in ./commands.
     return program;
 }

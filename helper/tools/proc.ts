@@ -60,7 +60,12 @@ export function isOurBackupProcess(pid: number, domain: string, runnerPid: numbe
 export function processStartTime(pid: number): string | null {
     try {
         const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses; field 22 is the 20th after it.
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        // A zombie (killed, not yet reaped by whoever adopted it: a PID 1 may take its time) no longer runs.
+        if (fields[0] === "Z" || fields[0] === "X")
+            return null;
+        return fields[19] ?? null;
     } catch {
         return null;
     }

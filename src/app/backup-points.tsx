@@ -34,6 +34,8 @@ export interface BackupPointsProps {
     onVerify?: (point: RestorePoint) => void;
     /** Open the restore dialog for the point; undefined hides the action. */
     onRestore?: (point: RestorePoint) => void;
+    /** Open the file browser of the point; undefined hides the action. */
+    onBrowse?: (point: RestorePoint) => void;
     /** Why the actions are unavailable just now (a job or a verify runs); undefined when they are. */
     verifyDisabled?: boolean;
     restoreDisabled?: boolean;
@@ -48,10 +50,11 @@ type PointActionsProps = Omit<BackupPointsProps, "list" | "onDeleteChain" | "onD
     onDelete?: () => void;
 };
 
-function PointActions({ point, onVerify, onRestore, verifyDisabled, restoreDisabled, onDelete }: PointActionsProps) {
+function PointActions({ point, onVerify, onRestore, onBrowse, verifyDisabled, restoreDisabled, onDelete }: PointActionsProps) {
     const items = [
         ...(onVerify ? [{ title: _("Verify"), itemKey: "verify", isDisabled: verifyDisabled, onClick: () => onVerify(point) }] : []),
         ...(onRestore ? [{ title: _("Restore…"), itemKey: "restore", isDisabled: restoreDisabled || !point.complete, onClick: () => onRestore(point) }] : []),
+        ...(onBrowse ? [{ title: _("Browse files"), itemKey: "browse", isDisabled: !point.complete, onClick: () => onBrowse(point) }] : []),
         ...(onDelete ? [{ title: _("Delete…"), itemKey: "delete", onClick: onDelete }] : []),
     ];
     if (items.length === 0)
@@ -91,7 +94,7 @@ function chainTitle(chain: string, summary: ChainSummary | undefined): string {
     return cockpit.format(_("$0 · $1 – $2 · $3"), name, formatDate(summary.firstDate), formatDate(summary.lastDate), bytes(summary.totalSize));
 }
 
-export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restoreDisabled, onDeleteChain, onDeletePoint }: BackupPointsProps) {
+export function BackupPoints({ list, onVerify, onRestore, onBrowse, verifyDisabled, restoreDisabled, onDeleteChain, onDeletePoint }: BackupPointsProps) {
     if (list.points.length === 0) {
         return (
             <EmptyState id="backup-points-empty" titleText={_("No restore points")} headingLevel="h3" icon={CubesIcon} variant="sm">
@@ -150,7 +153,7 @@ export function BackupPoints({ list, onVerify, onRestore, verifyDisabled, restor
                                 : <Label color="orange" isCompact>{cockpit.gettext("restore point", "Incomplete")}</Label>}
                         </Td>
                         <Td isActionCell>
-                            <PointActions point={p} onVerify={onVerify} onRestore={onRestore}
+                            <PointActions point={p} onVerify={onVerify} onRestore={onRestore} onBrowse={onBrowse}
                                           verifyDisabled={verifyDisabled} restoreDisabled={restoreDisabled}
                                           onDelete={request && onDeletePoint ? () => onDeletePoint(request) : undefined} />
                         </Td>

@@ -8,7 +8,7 @@ import { Flex, FlexItem } from "@patternfly/react-core/dist/esm/layouts/Flex/ind
 import { Stack, StackItem } from "@patternfly/react-core/dist/esm/layouts/Stack/index.js";
 import { Title } from "@patternfly/react-core/dist/esm/components/Title/index.js";
 import cockpit from "../lib/cockpit";
-import type { JobState, SettingsAnswer } from "../backup-types";
+import type { JobState, RestorePoint, SettingsAnswer } from "../backup-types";
 import { useBackupSettings, useJobRates, useJobWatch, useRestorePoints } from "./backup-hooks";
 import { BackupCancelDialog } from "./backup-cancel-dialog";
 import { BackupLastJob } from "./backup-last-job";
@@ -29,6 +29,7 @@ import { useVerify } from "./verify-hooks";
 import { VerifyResult } from "./verify-result";
 import { JobAnnouncer } from "./job-announcer";
 import { BackupHistory } from "./backup-history";
+import { BrowseView } from "./browse-view";
 
 const _ = cockpit.gettext;
 
@@ -49,6 +50,7 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
     const [generation, setGeneration] = useState(0);
     const points = useRestorePoints(domain, generation);
     const [dialog, setDialog] = useState<Dialog>(null);
+    const [browsing, setBrowsing] = useState<RestorePoint | null>(null);
     const [cancelling, setCancelling] = useState<string | null>(null);
     const verify = useVerify(domain);
 
@@ -110,6 +112,7 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 {pointList && <BackupPoints list={pointList} onVerify={p => verify.start(pointKey(p))}
                                             verifyDisabled={verify.run?.status === "running"}
                                             onRestore={p => setDialog({ restore: pointKey(p) })}
+                                            onBrowse={setBrowsing}
                                             restoreDisabled={running !== null || view.status === "loading"}
                                             onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined}
                                             onDeletePoint={running === null ? request => setDialog({ deletePoint: request }) : undefined} />}
@@ -130,6 +133,7 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                 <RestoreDialog domain={domain} backupFolder={settings.folder} points={pointList.points} point={dialog.restore}
                                vmNames={vmNames} onClose={() => setDialog(null)} onStarted={() => setDialog(null)} />
             )}
+            {browsing && <BrowseView domain={domain} point={browsing} onClose={() => setBrowsing(null)} />}
             {dialog === "prune" && settings.keepChains !== null && (
                 <PruneDialog domain={domain} request={{ keep: settings.keepChains }} onClose={() => setDialog(null)}
                              onPruned={() => { setDialog(null); setGeneration(g => g + 1) }} />

@@ -101,6 +101,9 @@ export interface Cockpit {
 
     permission(options?: { admin?: boolean; group?: string }): Permission;
 
+    /** The bridge connection: uri("channel/" + csrf_token) is the base of external channel URLs (downloads). */
+    readonly transport: { readonly csrf_token: string; uri(suffix?: string): string };
+
     readonly location: CockpitLocation;
     readonly hidden: boolean;
     addEventListener(event: CockpitEvent, listener: () => void): void;

@@ -15,7 +15,8 @@ import { GuestVm } from "../lib/guest-vm.ts";
 import { GUEST_FILES, GUEST_RANDOM_FILE, GUEST_SHADOW_MARKER, guestImage, type GuestImage } from "../lib/guest-image.ts";
 import { ourRestoreOk } from "../lib/backup-cli.ts";
 import { backUp, backUpGuestChain, contentAt, guestVolumePath, messages, type BackupEvent } from "../lib/guest-chain.ts";
-import { runOk } from "../lib/exec.ts";
+import { run, runOk } from "../lib/exec.ts";
+import { removePluginState } from "../lib/plugin-state.ts";
 import { TestVm } from "../lib/vm.ts";
 import { browseLeftovers, helper, helperBytes, helperJson, HELPER, serveImage, type NbdServer, type OpenedSession } from "../lib/guest-browse.ts";
 import { processAlive } from "../../helper/tools/proc.ts";
@@ -147,6 +148,41 @@ test("browsing the full and the inc shows a changed file's old and new content; 
             await helperJson(["browse-close", "--session", s.session]);
     }
     assert.deepEqual(await browseLeftovers(), { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+});
+
+test("browse-point maps a point of the VM's folder for its session: the full's and the inc's content; close ends both", async () => {
+    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", guest.name])).stdout.trim();
+    await runOk(process.execPath, [HELPER, "set-settings", "--domain", guest.name, "--folder", backupDir, "--schedule", "off"]);
+    try {
+        const bad = await helper(["browse-point", "--domain", guest.name, "--point", "virtnbdbackup.7"]);
+        assert.equal(bad.stderr, `helper: virtnbdbackup.7 is not a complete restore point of ${guest.name}\n`);
+        const noDisk = await helper(["browse-point", "--domain", guest.name, "--point", "virtnbdbackup.0", "--disk", "vdz"]);
+        assert.equal(noDisk.stderr, `helper: restore point virtnbdbackup.0 of ${guest.name} has no disk vdz\n`);
+        for (const [index, point] of (["virtnbdbackup.0", "virtnbdbackup.1"] as const).entries()) {
+            for (const dev of ["vda", "vdb"] as const) {
+                const started = Date.now();
+                const opened = await helperJson<OpenedSession & { dev: string; socket: string }>(
+                    ["browse-point", "--domain", guest.name, "--point", point, ...(dev === "vdb" ? ["--disk", dev] : [])]);
+                console.log(`# browse-point ${point} ${dev} (map, FUSE, loop, mount): ${Date.now() - started} ms`);
+                assert.equal(opened.dev, dev);
+                const known = Object.keys(GUEST_FILES).filter(p => guestVolumePath(p).dev === dev);
+                for (const guestPath of known) {
+                    const where = guestVolumePath(guestPath);
+                    assert.equal((await readFile(opened.session, where.volume, where.path)).toString(), contentAt(index as 0 | 1, guestPath), `${guestPath} at ${point}`);
+                }
+                const nbdkit = (await run("pgrep", ["-f", `nbdkit.*${opened.socket}`])).stdout.trim();
+                assert.notEqual(nbdkit, "", "the mapping serves while the session is open");
+                await helperJson(["browse-close", "--session", opened.session]);
+                assert.ok(!fs.existsSync(path.dirname(opened.socket)), "the mapping's folder is gone after close");
+                assert.equal((await run("pgrep", ["-f", `nbdkit.*${opened.socket}`])).stdout.trim(), "", "no nbdkit after close");
+            }
+        }
+    } finally {
+        removePluginState([uuid]);
+    }
+    const left = await browseLeftovers();
+    assert.deepEqual(left, { mounts: [], loops: [], daemons: [], sessions: [], keepers: [] });
+    assert.deepEqual((await run("pgrep", ["-a", "-f", `${HELPER} browse-point-keep`])).stdout, "");
 });
 
 test("guest symlinks never lead to host files; listings show them unfollowed", async () => {

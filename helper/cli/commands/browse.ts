@@ -7,6 +7,7 @@
 //   browse-tar --session ID --volume V --path P                 -> a tar archive on stdout
 //   browse-restore --session ID --volume V --path P --to DIR    -> JSON: what was written
 //   browse-close --session ID
+//   browse-hold --session ID      (the page: holds the session open while it runs, closes it when ended)
 //   browse-keep --session ID      (hidden: the detached keeper that ends an idle session)
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -152,6 +153,19 @@ export function addBrowseCommands(program: Command): void {
         });
 
     program
+        .command("browse-hold")
+        .description("keep a browse session in use while this runs; close it when stdin closes or at SIGTERM/SIGHUP (the page going away)")
+        .requiredOption("--session <id>", "browse session")
+        .allowExcessArguments(false)
+        .action(async (raw: { session: string }) => {
+            const { session } = checkSessionArg(raw);
+            await sweepSessions();
+            await inUse(session, () => untilReleased(session));
+            if (idleMs(session) !== null)
+                await closeSession(session);
+        });
+
+    program
         .command("browse-keep", { hidden: true })
         .requiredOption("--session <id>", "browse session")
         .allowExcessArguments(false)
@@ -162,7 +176,7 @@ export function addBrowseCommands(program: Command): void {
 }
 
 /** The keeper: ends the session after its idle time without use, or at SIGTERM/SIGHUP; exits when it is gone. */
-async function keep(session: string): Promise<void> {
+export async function keep(session: string): Promise<void> {
     const idleLimit = readSession(session).idleSeconds * 1000;
     let stop = false;
     const onSignal = () => { stop = true; };
@@ -178,4 +192,23 @@ async function keep(session: string): Promise<void> {
         await new Promise(resolve => setTimeout(resolve, Math.min(1000, idleLimit - idle)));
     }
     await closeSession(session);
+}
+
+/** Resolves when the holder is let go (stdin closed, SIGTERM, SIGHUP, SIGINT) or the session is gone. */
+function untilReleased(session: string): Promise<void> {
+    return new Promise(resolve => {
+        const timer = setInterval(() => {
+            if (idleMs(session) === null)
+                done();
+        }, 1000);
+        const done = () => {
+            clearInterval(timer);
+            resolve();
+        };
+        for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+            process.once(sig, done);
+        process.stdin.once("end", done);
+        process.stdin.once("error", done);
+        process.stdin.resume();
+    });
 }

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { checkOpenArgs, checkPathArgs, checkRestoreArgs, checkSessionArg, DEFAULT_IDLE_SECONDS } from "../../../helper/browse/args.ts";
+import { checkIdleSeconds, checkOpenArgs, checkPathArgs, checkRestoreArgs, checkSessionArg, DEFAULT_IDLE_SECONDS } from "../../../helper/browse/args.ts";
 
 let dir: string;
 let server: net.Server;
@@ -72,4 +72,11 @@ it("sessions, volumes and guest paths are checked before use", () => {
     assert.throws(() => checkPathArgs({ session: "0123456789abcdef", volume: "../p1", path: "/" }), /--volume/);
     assert.throws(() => checkPathArgs({ session: "0123456789abcdef", volume: "disk", path: "/a/../b" }), /--path/);
     assert.throws(() => checkRestoreArgs({ session: "0123456789abcdef", volume: "disk", path: "/a", to: "rel" }), /--to must be an absolute/);
+});
+
+it("browse-point's --idle-seconds: the default, a whole number in range, or a one-line refusal", () => {
+    assert.equal(checkIdleSeconds(undefined), DEFAULT_IDLE_SECONDS);
+    assert.equal(checkIdleSeconds("300"), 300);
+    for (const bad of ["4", "86401", "1.5", "-5", "5m", ""])
+        assert.throws(() => checkIdleSeconds(bad), /^BrowseArgumentError: --idle-seconds must be a whole number from 5 to 86400$/, bad);
 });
