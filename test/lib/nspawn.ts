@@ -10,7 +10,7 @@ import { processAlive, processArgv } from "../../helper/tools/proc.ts";
 
 export const TEST_CACHE = "/var/cache/cockpit-virtnbdbackup-tests";
 /** Bump the number when systemd-rootfs.sh changes what it installs: the next run builds a new one. */
-export const ROOTFS = path.join(TEST_CACHE, "systemd-rootfs-1");
+export const ROOTFS = path.join(TEST_CACHE, "systemd-rootfs-2");
 const BUILD_SCRIPT = path.join(path.dirname(new URL(import.meta.url).pathname), "systemd-rootfs.sh");
 
 const hasCommand = (cmd: string) => ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some(d => fs.existsSync(path.join(d, cmd)));

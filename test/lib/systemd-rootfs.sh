@@ -12,7 +12,7 @@ rm -rf "$tmp"
 trap 'rm -rf "$tmp" "$tmp.log"' EXIT
 # What the helper needs at run time (the Debian package's Depends) plus systemd itself.
 debootstrap --variant=minbase \
-    --include=systemd,systemd-sysv,dbus,nodejs,libnbd0,liblz4-1,libdeflate0,libvirt-clients,qemu-utils,procps \
+    --include=systemd,systemd-sysv,dbus,nodejs,libnbd0,liblz4-1,libdeflate0,libvirt-clients,qemu-utils,nbdkit,procps \
     bookworm "$tmp" "$mirror" >"$tmp.log" 2>&1 || { tail -20 "$tmp.log" >&2; exit 1; }
 rm -f "$tmp.log"
 # No getty or network waits at boot; the container has no network of its own.
