@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Build, install and package cockpit-virtnbdbackup. `make` builds dist/ (UI + helper + native modules).
 PREFIX ?= /usr/local
 PLUGINDIR = $(DESTDIR)$(PREFIX)/share/cockpit/virtnbdbackup

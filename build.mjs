@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Builds the Cockpit package (dist/) and the privileged helper (dist/helper/).
 // dist/ is self-contained: it is what `make install` copies and what tests serve through cockpit-ws.
 import * as esbuild from "esbuild";

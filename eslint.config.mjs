@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Lint for the UI, the helper, the tests, the tools and the bindings' JavaScript.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 "use strict";
 // Loads a binding package's compiled module, build/Release/<file>, or explains how to build it.
 

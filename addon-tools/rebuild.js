@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: GPL-3.0-or-later
 "use strict";
 // `addon-rebuild`, the `npm run build` of each binding package: node-gyp rebuild in the package that
 // runs it, offline. node-gyp downloads Node's headers unless told where they are; distribution packages

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `npm run bench`: times our backup and restore CLIs against the floor (libvirt pull-mode export copied by
 // nbdcopy) and against the real Python virtnbdbackup/virtnbdrestore, on a TCG VM it builds itself, and
 // checks every backup it times restores exactly. `--smoke`: a small, quick run of the same code for npm test.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `npm run bench:list`: how fast the VM list is with 20 VMs defined (2 running, 18 shut off, two disks each):
 // `helper list-vms` on its own, the page in Chromium from navigation until all 20 rows are shown, and how
 // long a started VM takes to show as running without a click (the page's watch-vms). Median of the runs;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Types of codec-node: liblz4's frame format and libdeflate's adler32 for Node.js.
 
 /**

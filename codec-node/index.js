@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 "use strict";
 // codec-node: loads the native binding and checks arguments before they reach it, so that mistakes
 // surface as TypeError/RangeError with Node's usual codes; codec failures come from liblz4 itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Types of fileio-node: a checksummed positioned write, and Linux's sync_file_range(2) and
 // posix_fadvise(2), and a non-blocking flock(2), for Node.js.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 "use strict";
 // fileio-node: loads the native binding and checks arguments before they reach it, so mistakes surface
 // as TypeError/RangeError with Node's usual codes; system call failures reject with errno's code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Types of libnbd-node: a Node.js binding to libnbd (https://libguestfs.org/libnbd.3.html).
 // Methods keep libnbd's C names in camelCase. Everything that talks to the server returns a
 // Promise; questions about what was negotiated at connect time are answered synchronously.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 "use strict";
 // libnbd-node: loads the native binding and gives it a checked, documented JS surface.
 // Argument mistakes are caught here so that they surface as TypeError/RangeError with Node's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 "use strict";
 // Where the built plugin lies (nbdkit loads it by path), or an error saying how to build it.
 const fs = require("node:fs");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The backup commands' answers and the job state file as the UI sees them: the helper's own
 // declarations, type-only. src/helper-answer.ts checks each answer against them at run time.
 export type {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The browse commands' answers as the page reads them (helper browse-point, browse-list), checked field by
 // field like every helper answer (src/helper-answer.ts).
 import { HelperError, checkFields, isRecord, parseJson } from "./helper-answer";

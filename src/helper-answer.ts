@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Pure half of the helper client: checks what the helper printed and turns spawn failures into
 // typed errors. Kept free of cockpit.js so that it can be unit-tested under Node.
 import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The one place where the UI runs the privileged helper. Each call is one `helper.js <command>`
 // run as root through Cockpit's privileged bridge; the helper answers with JSON on stdout, or
 // exits non-zero with one human-readable line on stderr.

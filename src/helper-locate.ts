@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How the UI starts the helper: `node -e LOCATE -- <command> ...`. Kept apart from cockpit.js so
 // that tests can run the very same program under Node.
 

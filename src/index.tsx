@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Entry point of the Cockpit page. index.html loads cockpit.js and the translations first.
 // Base styles (tokens, fonts, themes); each react-core component brings its own CSS.
 import "@patternfly/patternfly/patternfly-base.css";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A restore point as the page names it: its name, prefixed by its chain subfolder when it is not in the
 // backup folder itself ("chain-2/virtnbdbackup.1"); point names repeat from chain to chain. Pure.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Measures how long listing the restore points of a VM folder with 10 chains × 30 points takes (issue 11's
 // "< 1 s" for the tab): one real chain of a full and 29 incrementals of a small TCG VM, copied as the other
 // nine chains. Prints the helper's own time (list-restore-points, as the page runs it) and the listing alone.

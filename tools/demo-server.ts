@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The demo's cockpit-ws, kept usable for as long as the demo runs. cockpit-ws with --local-session ends its
 // bridge ~15–20 s after the last browser tab closes and then answers every visit with a login page (401), so
 // the demo runs it under a small supervisor (a detached process of its own) that checks the plugin's manifest

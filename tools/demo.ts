@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `npm run demo`: a running demo on this machine — libvirtd, a small demo VM with data, and cockpit-ws
 // on 127.0.0.1:9090 serving the built plugin, kept up by a supervisor (tools/demo-server.ts). Safe to run
 // again: what already runs and works is kept, a cockpit-ws whose session ended is replaced.

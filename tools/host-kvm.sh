@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # On a normal Debian host udev gives /dev/kvm to group kvm (mode 0660). Some containers and CI VMs leave it
 # root-only; libvirt then finds KVM "present but unusable" for its qemu user, judges its cached QEMU
 # capabilities stale on every call and re-probes QEMU (~50 s each). Restore Debian's default.

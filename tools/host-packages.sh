@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Installs the Debian 12 packages the demo and the tests need (and make deb: debhelper, help2man, lintian); does nothing for those already there.
 set -euo pipefail
 packages=(

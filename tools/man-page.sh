@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Writes the man page of one built CLI from its --help and --version (help2man), under the name it is
 # installed as. Usage: man-page.sh virtnbdbackup|virtnbdrestore|virtnbdmap OUT.1
 set -euo pipefail

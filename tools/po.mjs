@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Compiles po/*.po into dist/po.<lang>.js in the form cockpit.js expects: one cockpit.locale({...})
 // call whose "" entry holds the language and a plural-forms function, and whose other keys are
 // msgids ("context\u0004msgid" with a context) mapping to [msgid_plural or null, ...msgstr].

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Extracts the translatable strings into po/virtnbdbackup.pot:
 //  - calls in src/ (parsed with the TypeScript compiler, so quoting and escapes are exact):
 //    _("…"), N_("…"), cockpit.gettext([ctx,] "…"), cockpit.noop("…"), cockpit.ngettext([ctx,] "one", "many", n)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Runs every test file with node's test runner, one file at a time (the real-stack tests share one
 // libvirtd and a 2-core machine). Usage: run-tests.ts [unit|realstack|FILE...]
 import { spawnSync } from "node:child_process";

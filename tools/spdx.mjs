@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The SPDX license line every source file of ours starts with (after a shebang): `node tools/spdx.mjs`
 // lists the files without it, `--fix` adds it. test/unit/packaging/spdx.test.ts keeps it that way.
 import { execFileSync } from "node:child_process";

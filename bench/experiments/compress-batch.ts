@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What -z costs per small extent in-process: the copy pipeline (helper/engine/copy.ts) from a source that
 // answers at once (random data) into the real StreamSink with lz4, many small extents, as a fragmented inc has.
 // The sink's own transform (small chunks compressed together, lz4CompressFrames) against one lz4CompressFrame job

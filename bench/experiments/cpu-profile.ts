@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where does our full backup's CPU time go? Runs our CLI under `node --cpu-prof` on a VM built like the
 // benchmark's and prints the functions with the most self time (main thread only: the libuv pool's
 // writes and lz4 do not show up here, which is the point — the main thread is what the NBD I/O waits on).

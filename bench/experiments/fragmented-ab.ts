@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Two builds of our CLI against the same-run floor on the benchmark's fragmented case: per round, new data in
 // every extent, the floor (pull-mode export holding only those extents, nbdcopy), then one build's inc; new data
 // again, the other build's inc; the order alternates. Medians, page cache as the flags say.

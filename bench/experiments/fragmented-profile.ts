@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where does a fragmented incremental's time go? A VM with a blank disk gets N scattered small writes (the
 // benchmark's fragmented case), then our inc runs under `node --cpu-prof` (main thread self times) beside the
 // floor (nbdcopy of a pull-mode export holding only those extents), alternating, page cache warm or dropped.

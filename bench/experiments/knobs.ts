@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where does our full backup spend its time? Three looks, on a VM built like the benchmark's:
 //  1. phases of our CLI, from the arrival times of its --json events (start-up, job start, extent planning,
 //     copy, sidecars/fsync/checkpoint, exit);

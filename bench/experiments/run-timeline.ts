@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where the fixed cost of a run goes: our inc with nothing dirty under `strace -f --seccomp-bpf` (only process
 // starts and ends, connects, fsyncs and the lock: little overhead), as a timeline of the processes it starts,
 // per build, alternating; plus each build's median wall time and process count without strace.

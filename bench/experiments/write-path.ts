@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What does StreamSink's write path cost without any NBD reading? Writes 1.3 GB in 4 MiB pieces, one
 // positioned write after the other as the sink does, adding its parts one at a time: the adler32 sum on the
 // main thread, a datasync every 256 MiB and an fsync at the end.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Correctness checks made on the way: a benchmark of a wrong backup or restore is worthless, so a failed
 // check stops the run (exit 1).
 import { compareImages } from "../../test/lib/vm.ts";

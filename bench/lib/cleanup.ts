@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Everything the benchmark sets up is registered here and undone in reverse order: at the end, on a
 // failure, and on SIGINT/SIGTERM (then the running tools are stopped first).
 import { stopRunningChildren } from "./measure.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What the benchmark builds and how often it measures: the full run (npm run bench) and the smoke run
 // (--smoke, for npm test). Sizes are in bytes.
 import type { Write } from "../../test/lib/vm.ts";

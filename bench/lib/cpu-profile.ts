@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Reading a `node --cpu-prof` profile: self time per function, for the experiment scripts.
 import path from "node:path";
 

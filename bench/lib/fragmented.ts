@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fragmented incrementals: a VM whose blank disk receives many small scattered guest writes between backups
 // (always at the same places, new data each time), so the only data on the disk are those extents. The
 // floor is then the same as for a full: a pull-mode export of the disk copied by nbdcopy, which copies

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Facts about the machine the benchmark runs on, and the page-cache drop between runs.
 import fs from "node:fs";
 import os from "node:os";

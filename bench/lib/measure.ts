@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Timed child processes for the benchmark: wall time measured here, peak RSS and CPU time reported by GNU
 // time (`/usr/bin/time -f "%M %U %S"`: the largest resident set of the process and of the children it waited
 // for, and their user and system CPU seconds).

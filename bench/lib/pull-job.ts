@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A libvirt pull-mode backup job started by hand (no checkpoint), for the floor: what copying the export
 // costs with stock tools. The socket and scratch file live under /var/tmp, where QEMU may create them.
 import fs from "node:fs";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `--queue`: 6 VMs whose scheduled backups start in the same minute, through the host-wide job queue with
 // at most N of them at once, for several N (6 = no queue). Before each run the VMs' images are written back
 // and dropped from the page cache (posix_fadvise DONTNEED, checked with fincore), and the previous run's

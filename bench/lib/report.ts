@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The benchmark's results as Markdown: one table of measurements, one of goals (PASS/MISS).
 import { stats, type Stats } from "./measure.ts";
 

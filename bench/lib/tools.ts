@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Command lines of the tools under test — our built CLIs and the real Python ones (always by full
 // path: an install of ours may shadow them on PATH) — and the libvirt chores between runs.
 import fs from "node:fs";

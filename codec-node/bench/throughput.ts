@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Speed of adler32 and of lz4 frames on 32 MiB chunks (1 GiB in all), one thread and 2 in flight:
 //   node --import tsx codec-node/bench/throughput.ts
 import crypto from "node:crypto";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Module entry: exports the checksum and the lz4 frame functions, and the library versions.
 #include <libdeflate.h>
 #include <lz4.h>

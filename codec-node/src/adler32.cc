@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "adler32.h"
 
 #include <libdeflate.h>

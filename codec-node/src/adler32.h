@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // adler32(data, seed = 1): zlib's checksum, computed by libdeflate (SIMD), synchronously.
 #pragma once
 

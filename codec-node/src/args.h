@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Argument checks shared by the exported functions. index.js checks first and words its errors for
 // users; these keep the native side safe when it is called directly.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // lz4CompressFrame / lz4DecompressFrame (Promise, libuv thread pool) and their *Sync twins; lz4CompressFrames,
 // several frames in one thread-pool job.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One lz4 frame in, one out, through liblz4's frame API. Plain C++ (no N-API), so the same code runs
 // on the libuv thread pool and on the main thread.
 #pragma once

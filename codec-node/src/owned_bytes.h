@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Bytes in a malloc'd block, handed to JavaScript as a Buffer whose finalizer frees the block, so
 // results made on the thread pool reach JS without a copy and without outliving their Buffer.
 #pragma once

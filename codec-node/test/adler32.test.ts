@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // adler32 against Python's zlib.adler32: sizes around libdeflate's vector widths and zlib's 5552-byte
 // reduction block, explicit seeds, and chaining.
 import { test } from "node:test";

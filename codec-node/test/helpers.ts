@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Test data and Python's zlib / lz4.frame (Debian's /usr/bin/python3 with python3-lz4) as references.
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";

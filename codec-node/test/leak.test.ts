@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Memory: results are owned by their Buffers and freed with them. lz4-napi 2.10's compressFrame kept
 // about the output size per call for good (~18 MiB per 32 MiB chunk here, ~950 MiB after 40 calls,
 // measured with codec-node/bench/leak-compare.ts); this test fails on such behaviour by a wide margin.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // lz4 frames: round trips, both directions with Python's lz4.frame (what virtnbdbackup uses), and the
 // errors a damaged frame, a wrong size or trailing bytes must raise.
 import { test } from "node:test";

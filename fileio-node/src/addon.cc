@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // fileio-node: what Node's fs lacks for streaming big checksummed files to disk: a positioned write
 // that sums adler32 of its bytes in the same thread-pool job (the bytes are summed while hot in that
 // core's cache, and the main thread stays free), and sync_file_range(2) / posix_fadvise(2) to write

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // fileio-node against the kernel: bytes on disk and Python's zlib.adler32 for writeSummed, the page
 // cache as fincore(1) sees it for sync_file_range + POSIX_FADV_DONTNEED, and real errno failures.
 import { test } from "node:test";

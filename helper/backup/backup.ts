@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One backup run of one VM: choose the level, take the lock, set up checkpoints, export the disks over
 // NBD (libvirt pull-mode job, or qemu-nbd for a VM that is off), copy each disk through the shared
 // pipeline into the folder, then record the chain. Any failure or cancellation undoes what this run

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Is a checkpoint's dirty bitmap still trustworthy on every disk? QEMU marks a bitmap "inconsistent"
 // when the VM died without saving it (qemu killed, host crash); a replaced disk has none at all.
 // An incremental built on such a bitmap would silently miss changes.

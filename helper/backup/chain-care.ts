@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Keeping libvirt's side of the chain trustworthy: stale jobs, forgotten, leftover or other folders'
 // checkpoints, bitmaps that can no longer be believed.
 import fs from "node:fs";

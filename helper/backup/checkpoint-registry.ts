@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The host's record of the checkpoints our runs made, per VM: name -> creation time, run token and the
 // folder whose chain it belongs to. libvirt can forget a checkpoint (VM re-defined, `checkpoint-delete --metadata`) while
 // its bitmap stays in the qcow2 image; a folder then redefines its checkpoint from its saved definition,

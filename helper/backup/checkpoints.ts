@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The VM's checkpoints in libvirt: list, save, redefine, delete. Only our own (virtnbdbackup.N) are
 // ever changed; foreign checkpoints are left alone.
 import fs from "node:fs";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Backing up one disk: plan its extents from the NBD export, then copy them into a stream or raw file.
 import fs from "node:fs";
 import { copyExtents, type CopyProgress } from "../engine/copy.ts";

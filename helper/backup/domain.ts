@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The VM side of a run: its definition and state, which disks to back up, frozen guest filesystems.
 import { parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
 import { LibvirtError, virsh, virshBatch } from "../libvirt/virsh.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `virtnbdbackup -k`: ends a backup job left running on a VM (by a run that died, by hand, or by another
 // tool: the user asked for it, so any backup job; the answer says whose it was). A running backup of
 // ours holds the VM's lock and is cancelled instead; jobs that are not backups (a migration, say) are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The backup folder: can we write there, what chain does it hold, and the files saved beside the data.
 import fs from "node:fs";
 import fsp from "node:fs/promises";

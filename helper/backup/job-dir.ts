@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where a pull-mode job's NBD socket and scratch files live: directories made by this run with random
 // names, owned by the VM's QEMU user (QEMU creates the socket and opens the scratch files; libvirt
 // creates those files as root), mode 0700. The socket's directory is under /run/virtnbdbackup/jobs,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What a run is about to create in a backup folder, written down before it creates it. A run that
 // dies (SIGKILL, power loss) cannot clean up after itself; the next run on the folder reads the
 // journal and removes those files, so no half-made restore point is ever taken for a whole one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which backup a run makes, from the requested level and what the folder already holds. Pure.
 import type { Level, RequestedLevel } from "../protocol/levels.ts";
 

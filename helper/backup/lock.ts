@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One job per VM at a time, across processes. The lock is flock(2) on <uuid>.lock in a root-only
 // directory (/run/virtnbdbackup/locks): taking it is atomic and exclusive, no other user can create or
 // hold that file, and the kernel releases it when the process ends, however it ends, so there is no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A shut-off VM's disk exported read-only over NBD by qemu-nbd, for copy and offline diff backups.
 import { QemuNbdServer } from "../engine/qemu-nbd.ts";
 

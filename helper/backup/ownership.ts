@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Whose is a checkpoint? libvirt's checkpoints belong to the VM, chains to a folder, and every chain names
 // its checkpoints virtnbdbackup.N: two folders of one VM reuse the same names. A folder's record of its own
 // checkpoints is the definition it saved (checkpoints/<name>.xml); a checkpoint is the folder's only when

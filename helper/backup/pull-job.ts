@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // libvirt's pull-mode backup job: start it (optionally with a new checkpoint), find a running one,
 // end it. Pull mode has no completion event: the job runs until domjobabort.
 import fs from "node:fs";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The root-only place for what a run shares with other processes: the per-VM job locks and the
 // directories of running libvirt jobs (their NBD sockets). /run itself is writable by root only, so no
 // other user can create, replace or take a name in here; each directory is still checked (owned by

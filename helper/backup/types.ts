@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The vocabulary of a backup run: what callers ask for, what they are told while it runs, what they get.
 import type { Level, RequestedLevel } from "./levels.ts";
 import type { CheckpointRegistry } from "./checkpoint-registry.ts";

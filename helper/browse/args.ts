@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The browse commands' values, checked before anything runs (one function per command): the helper runs
 // as root for a web page. Each returns the values to use or throws one line saying what is wrong.
 import fs from "node:fs";

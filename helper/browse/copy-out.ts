@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Files leaving a mounted guest file system: a tar stream of a folder (for a download), and a copy into a
 // host folder under the trust rule (fs/trusted-folder.ts): the folder and every folder above it are
 // root's, each file and folder is created new (O_EXCL|O_NOFOLLOW, 0600/0700), nothing existing is

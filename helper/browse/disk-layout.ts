@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What is on a guest disk, from the tools' answers: pure, no I/O. sfdisk --json gives the partition table
 // (MBR or GPT), blkid -p -o export the file system of a byte range.
 

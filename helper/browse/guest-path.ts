@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Paths inside a mounted guest file system. The page names a guest path ("/etc/hosts"); the helper turns it
 // into a host path under the mount's root the way the guest would see it, with the mount's root as "/":
 // a guest symlink is followed inside the guest file system (an absolute target starts again at the mount's

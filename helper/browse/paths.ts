@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where browse sessions live: root only, one folder per session, named by a random id.
 import path from "node:path";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A process named by pid and start time: a pid alone may be reused by an unrelated process later.
 import { processStartTime as procStartTime } from "../tools/proc.ts";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One browse session: a guest disk served read-only over NBD (a unix socket) made reachable as files.
 //   NBD socket -> qemu-storage-daemon's FUSE export (a read-only file: the raw disk)
 //              -> one read-only loop device per partition (offset + size limit; the whole disk when it has

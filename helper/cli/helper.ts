@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Entry point the Cockpit UI spawns as root: one subcommand per request, its answer as JSON on stdout.
 // Exit 0: success. Exit 1: the request failed (one human-readable line on stderr).
 // Exit 2: unknown subcommand or invalid arguments (one line on stderr).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What stops a CLI run before its end, shared by both CLIs: SIGINT/SIGTERM, and output that can no longer
 // be written (`--json | head`: the reader is gone, EPIPE). Either cancels the run through one AbortSignal,
 // so it cleans up as a cancel does (job ended, checkpoint deleted, unfinished files removed) and exits

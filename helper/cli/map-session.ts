@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A mapping served until the user or the page ends it: SIGINT, SIGTERM, SIGHUP (the terminal or the
 // Cockpit channel closed) or stdin closed (--until-stdin-closes, how the page's process is told). Shared by
 // the virtnbdmap CLI and the helper's map-restore-point.

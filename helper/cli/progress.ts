@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Progress for people at a terminal: one self-redrawing line per job on stderr, only on a TTY.
 export interface ProgressLine {
     update(label: string, done: number, total: number): void;

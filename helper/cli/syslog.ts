@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // -L/--syslog: the CLI's messages also go to the host's syslog, through util-linux `logger` (one process
 // per priority, fed line by line). Syslog is an extra: when it is unavailable the backup goes on, and
 // the user is told once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `virtnbdbackup`: the backup CLI, with the flags and meaning of the Python tool of the same name,
 // plus --json (one event per line on stdout) for the Cockpit UI.
 import { Command, InvalidArgumentError, Option } from "commander";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `virtnbdmap`: serves the disks of a restore point read-only over NBD on unix sockets, without restoring
 // them, until Ctrl-C (SIGINT), SIGTERM or SIGHUP. Prints each disk's NBD URI (or, with --json, one JSON
 // line). Exit 0 after a clean stop; on failure one line on stderr and exit 1.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `virtnbdrestore`: restore, verify or dump a virtnbdbackup backup folder, with the Python tool's flags,
 // plus --json (one event per line on stdout) for the Cockpit UI. Exit 0 on success; on failure one line
 // on stderr and exit 1.

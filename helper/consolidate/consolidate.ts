@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Consolidation (a synthetic full): the oldest points of one chain, up to point K, are merged from the
 // backup files alone (no VM, no libvirt) into one full per disk that restores to K, written with the copy
 // pipeline of backup and restore (merged stream files -> requests in flight -> StreamSink), verified, then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The switch of a consolidation, crash-safe. New files are written into a staging folder of the chain
 // (`.virtnbdbackup.consolidate.d`, which neither tool reads), published there with their checksums and
 // verified. Then the journal is written (atomically): from that moment the consolidation is decided and is

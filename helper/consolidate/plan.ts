@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which files a consolidation merges, writes and removes: the oldest points of one chain, up to and
 // including point K, become one full that restores to K (`<dev>.full.virtnbdbackup.K.data`, the name a full
 // made inside a chain has). Pure: decisions over the folder's listing, no I/O.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The copy strategy shared by backup and restore: extents -> requests in flight -> ordered writer.
 // Reads (and the sink's transform, e.g. compression) run concurrently, up to a window; the sink
 // sees every call in offset order. Knows no endpoint type.

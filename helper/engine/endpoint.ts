@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The copy pipeline's view of the world: a Source it reads chunks from, a Sink it hands chunks to in
 // offset order. Backup and restore are the same copy with different endpoints:
 //   backup:  NbdSource (libvirt pull-mode export)  -> StreamSink | RawSink

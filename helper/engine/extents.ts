@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Extent arithmetic: pure functions over sorted, non-overlapping byte ranges. No I/O.
 import type { Chunk, Extent } from "./endpoint.ts";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The extent map of several stream files of one disk applied in order (a consolidation): the newest file
 // wins where files overlap, a full's zero frames stay zero, ranges no file covers are holes. Pure: no I/O.
 import type { Extent } from "./endpoint.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A Source that reads the merged content of several stream files of one disk (merge-map.ts): each chunk
 // is filled from the file whose bytes win at each of its ranges. Consolidation copies it with the same
 // pipeline as backup and restore (copy.ts) into a StreamSink.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Writes a stream's extents to an NBD export (qemu-nbd serving the restore image) with many requests in
 // flight. NBD needs no ordering between requests on disjoint ranges, so each chunk is written as soon as
 // it is read: in `transform`, which the copy pipeline runs concurrently within its window. The chunk's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Source endpoint: an NBD export (libvirt's pull-mode backup export, or qemu-nbd) read through
 // libnbd-node, with several connections when the server allows multi-conn.
 import { Handle } from "libnbd-node";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One output file of a sink (a stream file, a raw image): written as "<file>.partial" with positioned
 // writes that go to disk behind the writer, fsynced, and only then published under its final name,
 // which is never allowed to replace an existing file. Discarding removes the partial file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Extents from qemu's own tools instead of libnbd block status (`-q/--qemu`): `nbdinfo --map`, which
 // reports the same contexts through a separate process. Useful to cross-check a server's answers.
 import { runTool } from "../tools/run-tool.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A qemu-nbd server for one image on a unix socket in a private temporary directory. stop() ends the
 // server and removes the directory; it is safe to call on every path, any number of times.
 import { spawn, type ChildProcess } from "node:child_process";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Writes a full-size raw image (`-t raw` backups, restores to a plain file): a fresh sparse file of the
 // disk's size, data chunks written at their offsets, zero extents left as holes. Written as
 // "<file>.partial" (an OutputFile) and renamed when complete; an existing file is never replaced.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Writes one virtnbdbackup stream file (format v2): meta frame, data/zero frames in offset order, stop
 // frame, compression trailer. Bytes go to an OutputFile ("<file>.partial", a frame's header and CRLF
 // ride along with the next payload in one writev), which sums the adler32 for "<file>.chksum" in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Reads a virtnbdbackup stream file (format v2). open() checks the whole frame structure up front
 // (headers only: payloads are skipped, using the compression trailer's sizes when compressed), so a
 // damaged file fails before anything is restored, with the file and byte offset in the message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Streams a growing file to disk while it is written, as nbdcopy does: writeback of each new window
 // is started at once (sync_file_range WRITE) and the window before it is waited for and dropped from
 // the page cache (POSIX_FADV_DONTNEED). The final fsync then has almost nothing left to write, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // zlib's adler32 (initial value 1), as a streaming accumulator. The sums come from codec-node
 // (libdeflate's SIMD adler32, ~24 GB/s here): computed in JavaScript, at ~1.2 GB/s, the checksum
 // took most of a full backup's CPU time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Chains in a VM's backup folder. Pure: no I/O.
 //
 // A VM's backup folder holds one or more chains, each a complete virtnbdbackup folder:

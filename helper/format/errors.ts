@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /** Where in which file a format problem was found; both parts are optional. */
 export interface FormatLocation {
     file?: string;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 import { FormatError } from "./errors.ts";
 
 // Every frame starts with "KIND SSSSSSSSSSSSSSSS LLLLLLLLLLLLLLLL\r\n": ASCII, 16 hex digits each.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The virtnbdbackup stream format (version 2) and backup folder names: pure code, no I/O.
 export * from "./errors.ts";
 export * from "./frame.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 import { FormatError } from "./errors.ts";
 
 // Just enough of the lz4 frame format (header only) to learn a frame's uncompressed size without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 import { FormatError, oneLineMessage } from "./errors.ts";
 import { pyJsonDumps } from "./pyjson.ts";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // File names of a virtnbdbackup backup folder. "ident" is the checkpoint name (virtnbdbackup.N) for full
 // and inc, unix seconds for diff, and "copy" for copy backups.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // JSON text exactly as Python's json.dumps() writes it (the other tool's meta frame and trailer are
 // compared byte for byte in tests): ensure_ascii escaping, ", " and ": " separators without indent,
 // "," + newline with indent. Only the value types the stream format uses are supported.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 import { FormatError, oneLineMessage } from "./errors.ts";
 import { encodeFrameHeader, TERM } from "./frame.ts";
 import { pyJsonDumps, type PyJsonValue } from "./pyjson.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How the root helper creates files in a folder: never through an existing name. New files (data, partial
 // and temporary names) are created with O_CREAT|O_EXCL|O_NOFOLLOW, so a symlink or file planted under that
 // name is never written through; appends (logs) never follow a symlink and only go to a file of ours.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which folders the root helper writes into. A folder is trusted when no other user can change what its
 // path leads to: every component, from /, is a directory owned by root (or by the running user, when not
 // root) and writable by no one else, except an ancestor that is sticky (/tmp, /var/tmp), where only the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The record of a VM started from a backup (one file per VM under /run/virtnbdbackup/instant, root's 0700):
 // what the page shows, what Discard undoes, and what the next start removes when the process that holds
 // the mapping died (SIGKILL, crash): its VM cannot run without the mapping, so it goes with the rest.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Start from backup: a new VM, defined from a restore point's saved config under a new name, whose disks
 // are qcow2 overlays on the point's disks mapped read-only over NBD (helper/map/map-point.ts). It runs
 // within seconds whatever the disk sizes (nothing is copied), its writes go to the overlays, never into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Files other processes read while we write them: written beside, then renamed into place, so a
 // reader (the page's file watch) sees the old or the new content, never half of one.
 import fs from "node:fs";

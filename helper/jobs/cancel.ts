@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Cancelling the VM's running job: mark the job as cancelled for its runner, then SIGTERM the CLI after
 // checking that the pid from the state file is still that process. The backup CLI ends the libvirt job,
 // deletes its checkpoint and removes its files; the restore CLI removes everything it wrote.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The chains of a VM's backup folder on disk (layout: helper/format/chain-folders.ts), and which chain
 // folder a job of the page writes into.
 import fs from "node:fs";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Consolidation of one chain of a VM's backup folder, as the page and `helper consolidate` run it: the
 // chain is found in the VM's trusted folder, the VM's job lock is held (no backup, restore, verify or
 // pruning runs meanwhile), a dead consolidation's leftovers are finished first. The engine: helper/consolidate/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Automatic backups run from cron where systemd is not PID 1 (else: timer-files.ts): one line per scheduled VM in /etc/cron.d/cockpit-virtnbdbackup, rewritten
 // from all stored settings whenever a VM's settings change. cron runs each line through /bin/sh, so a line
 // holds only characters that mean nothing to a shell: numbers, the VM's UUID and checked absolute paths.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What the settings dialog says about a chosen backup folder beyond the pure rules (folder-rules.ts), from
 // what is on disk: whether it exists, whether it holds things that are not backups (a folder shared with
 // other data), and whether this VM's own disk images live in it (refused: prune and delete work on what the

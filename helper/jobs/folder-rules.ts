@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which backup folders the helper accepts. Pure string rules without Node imports, so the UI's form
 // checks with the very same function before the (root) helper checks again.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A job's history record as pure functions of its state: the record a job starts with, the one it ends
 // with, the record of a job that ended without saying so, and one log line per engine event. No I/O.
 import type { HistoryJobType, HistoryRecord, HistoryResult, JobState } from "./types.ts";

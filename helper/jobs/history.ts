@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The job history on disk, per VM: /var/lib/cockpit-virtnbdbackup/history/<uuid>/ (root only, 0700) holds one
 // record per run (<id>.json, 0600, replaced atomically: at the start, then with the end) and its log
 // (<id>.log, created new, appended, capped). The run holds flock(2) on its log while it lives; a record

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The host-wide settings: how many backup jobs may run at once (the job queue, jobs/job-slots.ts). Stored
 // as JSON beside the VMs' settings; the default follows the host's core count.
 import os from "node:os";

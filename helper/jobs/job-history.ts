@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The history record of a page's job (backup or restore), kept by its runner: opened with the job's first
 // state, a log line per engine event, ended with its final state. A history that cannot be written never
 // fails the job: the runner says why on its stderr (its log file) and goes on.

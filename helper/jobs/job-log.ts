@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What a job tells the host's log: its start, the CLI's messages (plan, disks, warnings) and its end.
 // Where systemd started the job as a unit, stdout is the journal: a line with a "<N>" priority prefix
 // becomes one entry, and the unit's own SyslogIdentifier= and LogExtraFields= (VM_NAME, VM_UUID, JOB_ID,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The host-wide job queue: N slot files under the root-only /run/virtnbdbackup/slots, each taken with
 // flock(2) by the runner of one backup job while its backup runs. The kernel lets go of a slot when its
 // runner ends, however it ends, so a killed job never keeps one. A job finding all N taken waits (polling),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A job as its own transient systemd unit (where systemd is PID 1): out of the Cockpit session's cgroup,
 // shown by `systemctl status` and Cockpit's Services page while it runs, what it logs in the journal with
 // the VM's name and UUID as fields (LogExtraFields= marks every entry of the unit's processes, whatever

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Changes of the jobs' state files (/run/cockpit-virtnbdbackup/jobs/<uuid>.json) for `helper watch-vms`: a
 // job started, waits for a backup slot, runs, ended, had its pruning added. The VM list follows them (its
 // job, last-backup and size columns) from the one watch process it already runs. inotify on the folder:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // When a schedule next fires, in the host's local time (as cron and systemd timers read it). Pure: the
 // time now is passed in.
 import { parseTime, type Schedule } from "./schedule-rules.ts";

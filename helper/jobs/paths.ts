@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where the helper keeps per-VM settings (persistent) and job state (until reboot), by domain UUID.
 import path from "node:path";
 

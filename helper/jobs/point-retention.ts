@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which restore points of a chain a policy keeps, with Proxmox Backup Server's prune semantics: keep-last N
 // keeps the newest N; keep-daily/weekly/monthly N keep the newest point of each of the last N days, ISO weeks
 // or months that have one, not counting periods a point kept by an earlier rule already covers. The chain's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A pruning that removes something, as a run of the VM's history: what it removed and the bytes freed.
 import type { PruneAnswer } from "./prune.ts";
 import { recordedRun } from "./recorded-run.ts";

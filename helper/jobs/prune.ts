@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Retention: keep the last N chains of a VM's backup folder (helper/format/chain-folders.ts) and remove the
 // files of the older ones. Only files a backup run writes are removed (data, checksums, checkpoint list and
 // definitions, saved configs, boot files, logs); anything else a user put there stays, and so does a chain

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How many backup jobs may run at once on the host (the job queue). Pure rules without Node imports, so the
 // UI's dialog checks with the very same function before the (root) helper checks again.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The history record of a job that runs inside a helper command (verify, prune, delete-chain): a record
 // and log around the work, ended with what it gave or the error it threw. Never fails the work itself.
 import type { HistoryEnd, HistoryStart } from "./history-record.ts";

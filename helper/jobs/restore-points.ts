@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The restore points of a backup folder for the page: each checkpoint, differential or copy with its
 // disks, sizes and whether it is complete. Reading uses the restore engine's folder scan; grouping is
 // pure (groupPoints) and unit-tested.

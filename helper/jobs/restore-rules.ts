@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which restore targets and new VM names the helper accepts. Pure string rules without Node imports, so
 // the restore dialog checks with the very same functions before the (root) helper checks again (and
 // resolves symlinks, looks at the folder's content and at the VMs that exist).

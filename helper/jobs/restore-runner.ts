@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The detached process behind one restore job (`helper run-restore-job`): holds the VM's job lock (so that
 // no backup of the VM, from the page or by hand, runs meanwhile), runs our virtnbdrestore with --json
 // through the shared runner, and removes the target folder again when the restore made it and failed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A restore job's state as a pure reduction of `virtnbdrestore --json` events: no I/O, no clock.
 import type { RestoreEvent, RestoreResult } from "../restore/restore.ts";
 import { finishJobState, withDisk, type JobEnd } from "./job-state.ts";

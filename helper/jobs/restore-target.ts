@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The helper's checks of a restore request, with the file system and libvirt: the target folder's real
 // path (symlinks resolved, then the string rules again), that it is empty or does not exist, and that
 // the new VM's name is free. Each refusal names its field, so the dialog can show it at that field.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How many chains of a VM's backup folder are kept. Pure rules without Node imports, so the UI's form checks
 // with the very same function before the (root) helper checks again.
 

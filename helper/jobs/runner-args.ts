@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The hidden runner commands (`run-job`, `run-restore-job`) take their values on the command line like any
 // other: whoever can run the helper can run them by hand, so they pass the same checks as the page's
 // requests (folder rules and trust, restore target, VM name), and the VM and its UUID must agree.

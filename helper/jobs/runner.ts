@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The detached process behind one job (`helper run-job` / `helper run-restore-job`): runs our backup or
 // restore CLI with --json, turns its events into the VM's state file, and records how it ended. It lives
 // in its own session, so closing the Cockpit page (which ends the processes the page spawned) does not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // When a VM is backed up on its own: the schedule stored with its settings. Pure rules without Node
 // imports, so the UI's form checks with the very same function before the (root) helper checks again.
 

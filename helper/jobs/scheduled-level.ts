@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The level of a scheduled backup: automatic (the newest chain goes on), or a new chain when the VM's
 // policy says the newest one is full (every N backups) or old enough (every week or month).
 import { listRestorePoints } from "./restore-points.ts";

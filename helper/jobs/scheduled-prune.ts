@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // After a scheduled backup succeeded, the VM's retention policy ("keep the last N chains", then "keep the
 // last N points of each chain", which consolidates older points) is applied and
 // what it removed is added to the job's state (a failure to prune is a warning of the job, not its failure).

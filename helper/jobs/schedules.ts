@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where automatic backups live: systemd timers where systemd is PID 1, the cron file elsewhere. Every
 // schedule write rewrites the one and removes the other, so a host that changed (an upgrade from a
 // cron-only version, a container that now boots systemd) ends with exactly one schedule per VM.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A VM's backup settings: read with defaults, validated, stored as JSON per domain UUID.
 import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder.ts";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Starting a backup or restore job for the page: refuse a second job of the VM (one job per VM, whatever
 // its kind), write the job's first state, and start the runner outside the Cockpit session, then answer at
 // once: as its own transient systemd unit where systemd is PID 1 (job-unit.ts), else detached (own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Keeps a job's state file current without rewriting it for every event: at most one write per
 // interval while running, and at once for the final state.
 import { writeFileAtomic } from "./atomic-file.ts";

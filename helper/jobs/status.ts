@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The VM's current or last job as its state file says, corrected when the runner died without
 // writing an end (killed, host crash): such a job is reported, and recorded, as failed.
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Whether systemd runs the host, and the few systemctl / systemd-run calls the helper makes.
 import fs from "node:fs";
 import { runTool } from "../tools/run-tool.ts";

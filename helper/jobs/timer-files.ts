@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The timer and service files of automatic backups in /etc/systemd/system (texts: timer-units.ts). Every
 // file is computed before the first is written, each is written beside and renamed into place, and
 // systemd is told once: bad settings change nothing, and no unit is ever half-written.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Automatic backups on systemd hosts: one timer and one service unit per scheduled VM, named from the VM's
 // UUID, so that Cockpit's Services page and `systemctl list-timers` show them. Pure: names and texts only
 // (the files are written by timer-files.ts).

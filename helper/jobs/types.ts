@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What the backup-job helper commands answer and what a job's state file holds. Shared, type-only,
 // with the UI (src/backup-types.ts), which checks every answer against these shapes at run time.
 import type { BackupResult } from "../backup/backup.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Jobs the page waits for (verify, prune, delete a chain) run as transient units too where systemd is
 // PID 1: the helper starts itself again as the unit with the page's stdin/stdout/stderr (systemd-run
 // --pipe --wait), so the page reads the same answer and progress lines and the same exit status, while

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Verify of one restore point for the page: the engine's verify of exactly the selection the page's
 // restore of the point runs (`-u <a data file of the point> -r`), so it refuses what that restore
 // refuses, with the same reason. Which files the progress counts is the engine's chain selection

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What the VM list shows of each VM's backups: the last backup (from the history), the job running now,
 // the next scheduled run, the newest restore point and the backup folder's size. Read cheaply, in this
 // process (no child process per VM): a settings file, the newest history records, one listing of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Domain XML in, backup and checkpoint XML out. Pure functions: no I/O.
 import { assertXmlText, attr, child, children, escapeXml, parseRoot, text, type XmlNode } from "./xml.ts";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Domain lifecycle events (started, stopped, defined, undefined, ...) as `virsh event --loop` prints them,
 // so that a page can follow the host's VMs without asking again and again.
 import { spawn } from "node:child_process";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which libvirt connection URIs the root helper passes to virsh. A URI is more than an address: the `ext`
 // transport runs the command its `command=` parameter names, `socket=` connects to any socket (a fake
 // libvirtd run by a local user answers with domain XML naming files root then reads, copies and writes),

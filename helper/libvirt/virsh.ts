@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Every libvirt call of the helper goes through the `virsh` client, with argv arrays.
 //
 // Why virsh and not a binding: there is no maintained libvirt binding for Node (the old npm packages are

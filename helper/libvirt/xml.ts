@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Small XML toolkit for libvirt documents: one parser configuration and safe building blocks.
 import { XMLParser } from "fast-xml-parser";
 

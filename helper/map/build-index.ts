@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The map index of one disk at one restore point: the chain's members (restore order, checked by
 // check-point.ts) read for their frame layout only, laid over each other (extent-map.ts).
 import path from "node:path";

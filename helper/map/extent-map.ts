@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which stored frame serves each range of a mapped disk: the chain's files laid over each other, the
 // newest file winning wherever it holds a range. Pure: the files' frames come from StreamSource.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The map index the nbdkit plugin maps (nbdkit-plugin/src/map_index.h, README): pure encoding.
 //
 // Why the helper builds the index and the plugin only reads it: the stream format has one parser here

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where a mapping keeps its index files and NBD sockets: a directory of a random name under
 // /run/virtnbdbackup/maps (root's, see backup/run-dir.ts), one per mapping, so two mappings of the
 // same point, by one user or two, never share a name. It is 0700; a mapping for another user (QEMU's, for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The engine API of mapping: a restore point's disks served read-only over NBD, without restoring them.
 //
 //   const mapping = await mapPoint({ folder: "/backup/vm1", until: "virtnbdbackup.1" });

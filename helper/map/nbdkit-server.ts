@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // nbdkit running our plugin (nbdkit-plugin/) for one map index, read-only, on a unix socket. It exits
 // with its parent (--exit-with-parent: even when the parent is killed with SIGKILL), so a mapping never
 // outlives the process that made it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One disk's chain served by nbdkit with our plugin: its index written into a mapping folder, the server
 // started on a socket beside it. Used by mapPoint (one per disk) and by restore (a convert from it).
 import path from "node:path";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The backup levels, in one place: what the CLIs, the helper's commands, the job runner and the page accept.
 // Pure and free of imports, so the page shares it (eslint.config.mjs names the contract modules).
 

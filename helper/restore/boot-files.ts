@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which saved boot file (loader, NVRAM, kernel, initrd) belongs to a restore point, and where each one
 // goes: pure decisions over names; the copying is in staged-file.ts, the order of things in restore.ts.
 //

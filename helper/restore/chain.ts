@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which backup files rebuild a disk, in which order: pure decisions over file names and meta frames.
 //
 // Order follows the checkpoint index in each file's meta frame, never file mtimes. A diff carries

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The data's own checks of one backup file, as verify makes them: each lz4 frame decoded (which checks
 // its block and content checksums and its size) and the whole file's adler32 compared with `.chksum`.
 // Restore makes the same two checks while it copies (StreamSource.read decodes, requireChecksum sums

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The one check of a restore point that restore and verify share: everything that decides whether the
 // selected point can be restored, short of reading the data itself. The VM the folder belongs to, the
 // chain of every disk (gaps, order, foreign files by checkpoint list, size, date and the VM UUID in the

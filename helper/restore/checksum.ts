@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `<datafile>.chksum`: zlib adler32 of the whole data file as decimal text. The real virtnbdbackup 1.9
 // writes none; newer versions and our engine do.
 import fsp from "node:fs/promises";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The saved domain XML (vmconfig.<ident>.xml): what restore reads from it (name, uuid, disks) and the
 // adjusted copy it writes for -c/-D. Parsed with order preserved so the rewrite keeps everything else.
 import path from "node:path";

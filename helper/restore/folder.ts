@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Reads what a backup folder holds: data files with their meta frames, the checkpoint list, the saved
 // domain configs and checkpoint XMLs. Only reads; decisions are in chain.ts and identity.ts.
 import fsp from "node:fs/promises";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Files of another VM in a backup folder: the saved domain configs, checkpoint XMLs and checkpoint
 // lists must all name one VM. (Data files we write name their VM in the meta frame, checked against
 // this identity by chain.ts checkOwners; the other tool's do not, and chain.ts catches foreign ones by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The restore target image: created with `qemu-img create` in the source's format, with the options of
 // the saved `qemu-img info` (`<dev>.<ident>.qcow.json`), under a name that cannot be mistaken for a
 // finished restore.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // From a backup folder and the user's selection to one job per disk, with every refusal decided before
 // anything is written: the shared check of the point (check-point.ts, which verify runs too), then the
 // output names and image options.

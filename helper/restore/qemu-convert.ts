@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `qemu-img convert` of a mapped disk (raw over NBD) into an image that exists and reads as zeroes
 // (-n --target-is-zero: the image keeps the options it was created with, and holes are not written).
 // Progress from -p; cancellation kills it.

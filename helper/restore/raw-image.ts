@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Restores a raw-format disk's backup (a raw image saved as `<dev>.copy.data`, -r) as it is: its
 // allocated ranges (SEEK_DATA/SEEK_HOLE, as `qemu-img map` reports them) copied through the copy
 // pipeline into a sparse `<output>.partial`, holes left as holes; named only when the run publishes.

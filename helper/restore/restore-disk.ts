@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Rebuilds one disk at the floor: create the image as `<name>.partial`, map the chain's point (nbdkit
 // with our plugin: each block read from the newest file holding it, helper/map), `qemu-img convert` the
 // mapped disk into the image, and check every member's content beside it (checksums, every lz4 frame:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The restore action: plan, write the restore point's boot files, rebuild every disk, write the domain
 // config, all under partial names, then name them together and optionally define the VM. Either
 // everything the run creates gets its final name, or nothing of it is left.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A small file (boot file, domain config) a restore writes: first as `<target>.partial`, durable, and
 // given its name only when the whole run publishes, never replacing an existing file. Parent
 // directories it had to create go again with it when the run fails.

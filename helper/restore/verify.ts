@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // verify: what a restore would refuse, found without writing anything. A selection (a restore point,
 // or --sequence) is checked by the very check restore runs first (check-point.ts: folder, VM identity,
 // chain, frame structure), then each file of its chain by the data checks restore makes while it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What /proc says about a process: before the helper (root) signals a pid taken from a file, it makes
 // sure the pid is still our backup CLI for that VM and not a process that reused the number.
 import type { ChildProcess } from "node:child_process";

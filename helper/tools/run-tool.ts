@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Running the host's tools (qemu-img, nbdinfo): argv arrays, stdout as text, a one-line error with stderr.
 import { spawn } from "node:child_process";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Sequential read throughput of a 1 GiB qemu-nbd export through libnbd-node, beside nbdcopy
 // (libnbd's own copying tool, C, multi-threaded) reading the same export in the same run.
 //

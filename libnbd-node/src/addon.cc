@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Module entry: the Handle class and libnbd's constants.
 #include "addon.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Runs one blocking nbd_connect_* call on a libuv worker thread.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Error objects for libnbd failures: libnbd's message plus errno (and its symbolic code).
 #pragma once
 

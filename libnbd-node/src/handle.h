@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Handle class: one libnbd handle, its libuv poll watcher and the requests in flight on it.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One NBD command in flight: its Promise, the JS values it must keep alive, and its queued events.
 #pragma once
 

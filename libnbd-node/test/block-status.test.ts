@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Block status as libnbd reports it, checked against qemu-img's layout and nbdinfo --map.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Failures are clear rejections (never crashes): bad servers, bad arguments, closed handles, GC.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Reads, writes, zero/trim/flush and concurrency against real nbdkit and qemu-nbd servers.
 import { test } from "node:test";
 import assert from "node:assert/strict";

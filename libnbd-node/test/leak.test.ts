@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // 20 000 operations (and 200 handle lifetimes) must not grow memory: buffers, callbacks and
 // per-request state are all released.
 import { test, after, before } from "node:test";

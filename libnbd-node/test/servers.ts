@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Test fixtures: real NBD servers (nbdkit, qemu-nbd) on Unix sockets in a private temp folder.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { after, before } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* A small LRU of decompressed lz4 frames. A slot being filled is marked LOADING; readers of the same
  * frame wait for it instead of decompressing it again. A slot in use (refs > 0) is never evicted; when
  * every slot is busy the frame is decompressed into a private buffer. liblz4 checks the frame's block

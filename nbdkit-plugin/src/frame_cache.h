@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* Decompressed lz4 frames, shared by all connections: a sequential reader asks for many small pieces
  * of one frame (up to 32 MiB), which is decompressed once. */
 #ifndef FRAME_CACHE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* Checking and searching the map index: no I/O, so a damaged index is refused before serving. */
 #include "map_index.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* The map index: which bytes of which backup file hold each range of one disk at one restore point.
  * Written by the helper (helper/map/index-file.ts), mapped read-only here. All numbers are
  * little-endian uint64; layout in ../README.md. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* nbdkit-virtnbdbackup-plugin: serves one disk of one restore point of a virtnbdbackup chain, read-only,
  * as a raw disk. The helper scans the chain and writes a map index (which file, frame and byte holds
  * each range of the disk: the newest file wins); this plugin maps the index, opens the files it names

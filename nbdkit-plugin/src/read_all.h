@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 /* pread until `length` bytes are read. */
 #ifndef READ_ALL_H
 #define READ_ALL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Top of the page: checks admin access, lists the VMs once, and picks the page for the location.
 import { Page, PageSection } from "@patternfly/react-core/dist/esm/components/Page/index.js";
 import { useAdminAllowed, useLocationPath, useVmList } from "./hooks";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A failed helper call inside the Backups tab: an inline alert with the helper's words and Retry.
 import { Alert, AlertActionLink } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import cockpit from "../lib/cockpit";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The settings dialog's backup folder field: suggestions of existing folders while typing (Cockpit's file
 // listing), the form's own refusal, and under the field what the helper would say about the folder on
 // disk (a refusal, or warnings: emptied at reboot, holds other things, will be created).

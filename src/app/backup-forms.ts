@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Pure checks of the Backups tab's forms. The folder and schedule rules are the helper's own
 // (helper/jobs/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
 // the helper checks again (and resolves symlinks).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The History section of the Backups tab: the VM's jobs from the history on disk, newest first, each
 // row expandable to its error, warnings and log (loaded when opened).
 import { useState } from "react";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // React hooks of the Backups tab: the VM's settings, its job as the watched state file says, the
 // throughput samples of a running job, and the restore points.
 import { useCallback, useEffect, useRef, useState } from "react";

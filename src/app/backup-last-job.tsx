@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How the last job ended: an inline alert with what was made, why it failed, or that it was cancelled.
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import cockpit from "../lib/cockpit";

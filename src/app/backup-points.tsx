@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The restore points in the VM's backup folder, grouped by chain (newest chain first, each with its date
 // range and size), newest point first, with an empty state, and each point's actions (Verify, Restore…) in
 // a kebab menu.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Throughput and time left of a running job, from successive (time, bytes done) samples taken from
 // the state file. Pure: no clock, no cockpit.js.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Dialog to change a VM's backup folder, compression and automatic backups, with inline errors from the
 // same checks the helper applies; the helper's own refusal (e.g. a symlink into /etc) is shown in the
 // dialog too.

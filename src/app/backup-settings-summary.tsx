@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The VM's backup settings as a description list, with the folder's size and chain length.
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Backups tab of a VM's page: settings, "Back up now", the running job's progress (a backup or a
 // restore, followed through the watched state file), how the last job ended, and the restore points
 // with Verify and Restore….

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Translated names and formats shared by the Backups tab's components.
 import cockpit from "../lib/cockpit";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Guest paths in the file browser: joining a folder and a name, and the breadcrumb's steps. Pure.
 
 /** `folder`/`name` as an absolute guest path. */

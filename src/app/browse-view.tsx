@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // "Browse files" of a restore point: one disk of the point mapped and its file systems mounted read-only by
 // the helper (a browse session), a folder table with a breadcrumb, and downloads of files and of folders (as
 // tar) through Cockpit to the user's browser. Closing the view or leaving the page closes the session (its

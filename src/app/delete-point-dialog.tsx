@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // "Delete…" of a restore point: asks the helper what merging it into the next point drops and frees (a dry
 // run of helper consolidate), names it, and does it only when confirmed.
 import { useEffect, useState } from "react";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How a VM's disks are shown in the list: one line per disk (target, format, size).
 import cockpit from "../lib/cockpit";
 import type { DiskSummary } from "../vm-types";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Names and labels of job history records, shared by the History section and the VM list.
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
 import cockpit from "../lib/cockpit";

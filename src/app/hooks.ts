@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Small React hooks over cockpit.js state: the page location, admin permission, and the VM list.
 import { useCallback, useEffect, useState } from "react";
 import cockpit from "../lib/cockpit";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What a screen reader hears about the VM's job without looking: that it runs and how far it is (in steps of
 // 10 %, not every update), and how it ended. A polite live region that is always there, so changes are spoken.
 import cockpit from "../lib/cockpit";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which restore points the tab offers to delete, and how: deleting a point merges it into the next one
 // (helper consolidate): the chain's first point with a full of the next point, a later incremental into the
 // next incremental. Never the chain's newest point nor the one before it (the newest point's file is never

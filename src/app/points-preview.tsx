@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Under "Keep restore points of each chain" in the settings dialog: which points the typed rules would merge
 // away from the stored backup folder now (the helper's dry run), before they are saved.
 import { useEffect, useState } from "react";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // "Prune now" and "Delete chain…": asks the helper what keeping the last N chains, or deleting one chain,
 // removes (a dry run), names it with the space it frees, and removes it only when confirmed.
 import { useEffect, useState } from "react";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Under "Keep the last N chains" in the settings dialog: what that policy would remove from the stored
 // backup folder now (the helper's dry run), before it is saved.
 import { useEffect, useState } from "react";

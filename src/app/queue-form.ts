@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The pure check of the "Backup jobs at once" dialog: the helper's own rule (helper/jobs/queue-rules), so
 // the dialog refuses exactly what the helper would; the helper checks again.
 import { checkMaxBackupJobs, type MaxBackupJobsProblem } from "../../helper/jobs/queue-rules";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Dialog that restores a restore point: the point (preselected from the row), an empty or new target
 // folder, and optionally a new VM defined from the restored disks. Inline errors come from the same
 // rules the helper applies and, on submit, from the helper's own check (non-empty folder, existing VM);

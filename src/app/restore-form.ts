@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Pure checks of the restore dialog. The target and name rules are the helper's own
 // (helper/jobs/restore-rules), so the dialog refuses what the helper would; what only the helper can see
 // (a non-empty folder, a symlink elsewhere, an existing VM the page does not list) comes back from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // How the last restore ended: where the disks are and the new VM's name, why it failed, or that it was
 // cancelled.
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Translated texts of the restore dialog's field errors.
 import cockpit from "../lib/cockpit";
 import type { NameError, TargetError } from "./restore-form";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Numbers with units and times of day, the same way everywhere on the page. Free of cockpit.js (the language
 // is passed in) so that unit tests can run it under Node.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Backups tab's verify of one restore point: runs the helper while the page is open and keeps its
 // progress and outcome until the user closes the result or verifies another point.
 import { useCallback, useRef, useState } from "react";

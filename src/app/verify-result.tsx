@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What a verify of a restore point found: a spinner with progress while it runs, then a success or
 // failure alert with each file of the point's chain and its verdict.
 import { Alert, AlertActionCloseButton } from "@patternfly/react-core/dist/esm/components/Alert/index.js";

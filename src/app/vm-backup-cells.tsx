@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The VM list's backup columns: last backup (time and result, or the job running now), next scheduled
 // run, newest restore point, backup size; and the alert naming every VM whose last automatic backup failed.
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A VM's libvirt state as a coloured label with a translated text.
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
 import cockpit from "../lib/cockpit";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Typed view of the parts of Cockpit's cockpit.js (base1, Cockpit 287) that this package uses.
 // cockpit.js is loaded by index.html from the host (../base1/cockpit.js) and sets window.cockpit;
 // no npm package ships it or its types, so the shapes below are written from 287's behaviour.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The folder names under a path, for the folder fields' suggestions: Cockpit's own file listing channel
 // (fslist1, as Cockpit's file autocompletion uses it), as root where the session may, not watching.
 import cockpit from "./cockpit";

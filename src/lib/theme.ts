@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Dark theme that follows the Cockpit shell's choice. The shell stores it in localStorage under
 // "shell:style" ("auto", "light" or "dark"); "auto" means the browser's prefers-color-scheme.
 // The page shares the shell's origin, so it sees the same storage and its "storage" events.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Accessibility check of what the page shows now, with axe-core (pinned in package-lock.json): the tests call
 // it on every state they visit and expect no violation (WCAG 2.x A/AA and axe's best practices).
 import assert from "node:assert/strict";

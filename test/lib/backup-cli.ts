@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Runs our built CLIs and the real Python tools (Debian's virtnbdbackup package) the same way, for
 // tests that back up with one and restore with the other.
 import assert from "node:assert/strict";

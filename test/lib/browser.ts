@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Debian's Chromium driven by playwright-core. Never downloads a browser: the executable is the
 // system one, and a missing /usr/bin/chromium is an error that says which package to install.
 import fs from "node:fs";

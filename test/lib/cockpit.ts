@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Starts a real cockpit-ws (Cockpit 287) with a local session, serving one plugin from a built dist/.
 // The local session runs cockpit-bridge as the current user (root in tests), so superuser "require"
 // works without sudo. In 287 that session ends ~15 s after the last browser disconnects: start one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A consolidation that dies by SIGKILL at a chosen moment, for the crash tests:
 //   node --import tsx test/lib/consolidate-child.ts <chain folder> <point> <moment> [<nth> [<from>]]
 // moment: "copy" (half way through the first new file), or a step of helper/consolidate/journal.ts

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Starts the host's cron daemon for tests that need scheduled backups to run, when it does not run yet,
 // and stops it later only if this call started it. There is no systemd here: cron forks on its own.
 import { runOk } from "./exec.ts";

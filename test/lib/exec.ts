@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Child processes for tests: argv arrays only (never a shell), output collected as text.
 import { spawn } from "node:child_process";
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Browsing restored disks in tests: a real NBD server (qemu-nbd, read-only) serving an image on a unix
 // socket, as the map plugin will serve a restore point; the built helper's browse commands; and what a
 // browse session may leave on the host (mounts, loop devices, qemu-storage-daemon, session folders).

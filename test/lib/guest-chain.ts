@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A backup chain of the real guest with known content at each point: a full, then files changed in the
 // running guest (through its agent), then an inc. What each point must show is known per guest path, and
 // where that path lives: which disk, which volume of it (as browse-open names them), which path there.

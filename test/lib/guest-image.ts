@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A small real Debian 12 guest for tests, built once and cached: debootstrap from the host's own apt
 // mirror, qemu-guest-agent, a unit that prints a marker on the serial console when the system is up.
 // Disk vda: qcow2, MBR partition table, one ext4 partition holding the root file system.

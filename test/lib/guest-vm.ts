@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The real Debian guest of guest-image.ts as a throw-away libvirt domain: its disks copied from the cache,
 // direct kernel boot under TCG, the serial console into a file (the test waits for the ready marker there),
 // and a QEMU guest agent channel the tests talk to (guest-exec, guest-file-*, fsfreeze status).

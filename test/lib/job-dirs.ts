@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What a pull-mode job of ours leaves on the host besides the folder: its socket directory under
 // /run/virtnbdbackup/jobs, its scratch directory in the scratch folder, their record beside the lock.
 import fs from "node:fs";

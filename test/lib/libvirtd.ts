@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Starts the host's libvirtd (and virtlogd, which it needs for QEMU logs) for tests when they are not running,
 // and stops later only what this process started. There is no systemd here: the daemons run with -d.
 //

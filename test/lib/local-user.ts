@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A real unprivileged user on the host, for attack tests: made with useradd for one test file, removed
 // (with its home and every process it still runs) afterwards. Commands run as that user through runuser,
 // with argv arrays.

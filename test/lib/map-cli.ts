@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Our virtnbdmap CLI (or the helper's map-restore-point) run in the background for tests: it answers with
 // one JSON line that names each disk's NBD URI, and serves until it is signalled or its stdin closes.
 import { spawn, type ChildProcess } from "node:child_process";

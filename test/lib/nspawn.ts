@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A real systemd (Debian 12's, 252) for tests, booted in systemd-nspawn from a debootstrapped root file
 // system that is built once and cached (systemd-rootfs.sh). The machine itself runs no systemd: this is
 // where timers fire, transient units run and the journal keeps their lines. See

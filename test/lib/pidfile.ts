@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The pid a daemon wrote into its pid file, when that process still lives.
 import fs from "node:fs";
 import { processAlive } from "../../helper/tools/proc.ts";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Where the helper keeps a VM's settings and job state (see helper/jobs/paths.ts), for UI tests that
 // read them and remove what their VMs left.
 import fs from "node:fs";

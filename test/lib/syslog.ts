@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A syslog daemon for tests of -L/--syslog: rsyslogd started when nothing listens on /dev/log yet, stopped
 // later only if this call started it. There is no systemd here: rsyslogd forks on its own.
 import fs from "node:fs";

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Builds the Debian 12 root file system the systemd-nspawn tests boot (once: the result is cached).
 # Usage: systemd-rootfs.sh DIR  — DIR is made complete or not at all (built beside it, then renamed).
 set -euo pipefail

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The plugin's VM page in the browser, as the UI tests open it.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";

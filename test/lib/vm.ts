@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Throw-away TCG VMs for tests: real libvirt domains with qcow2/raw disks holding known data, plus an
 // "expected image" (a sparse raw file) beside every disk that receives the same writes, so a backup or
 // restore can be checked with `qemu-img compare`.

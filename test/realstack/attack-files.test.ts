@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Issue 10, section 2, tried by a real unprivileged user (useradd here, removed after): a backup or restore
 // folder the user can change, symlinks planted under the names the root helper creates, folders swapped
 // for a symlink to a root-only place, the page's hidden runner commands with bad values, and a libvirt

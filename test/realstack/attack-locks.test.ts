@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A local user must not be able to stop backups, and a run must not end another tool's job (issue 10,
 // part 3), with a real unprivileged user made for this file: the names of the old lock and socket are
 // taken by that user, the lock and job directories refuse the user, another tool's live job is left

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Our backups of a running two-disk VM restore exactly with the REAL virtnbdrestore, at every point.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A backup that fails, is cancelled or crashes leaves the chain as it was: no complete-looking file,
 // no checkpoint a later incremental would trust, no running libvirt job. Bad input changes nothing.
 import { after, before, test } from "node:test";

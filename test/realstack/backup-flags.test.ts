@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Python tool's flags for scripts: -p (estimate only), -T (threshold), -e (strict exit code), -k (end a
 // backup job left running), -L (messages to syslog, read back from the real rsyslogd's file). Runs that make no backup change nothing: no file, folder or checkpoint.
 import { after, before, test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Backups of a shut-off VM: copy through qemu-nbd, the changes since the last checkpoint from its
 // persistent bitmap (as a differential that never overwrites an inc), and -S for a full.
 import { after, before, test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The benchmark's smoke run (small VM, one repetition): it must finish, print its table, and its own
 // correctness checks (every timed backup and restore compared with the expected image) must have passed.
 import { test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Chains in one VM backup folder, run the way the page and the schedule run them: the scheduled entry point
 // (run-scheduled) and start-backup with level new-chain, and "keep the last 2 chains" applied after each
 // scheduled backup. Ends with exactly the expected chains; every kept point restores exactly with ours and

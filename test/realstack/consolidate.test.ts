@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Consolidation on real backups of a running two-disk VM: a full and 10 incrementals (live writes, zeroed
 // ranges via qemu-io write -z), plain and lz4, merged up to a middle point with `helper consolidate`. Every
 // remaining point restores byte-identical (qemu-img compare) with ours and with the real virtnbdrestore, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Corruptions of real chains (a running TCG VM backed up by our engine: full + 3 incs, one chain plain,
 // one lz4, each of its own VM), each with and without the .chksum files (without them the folder is
 // what the Python tool 1.9.15 leaves, less its missing UUID key). For every case and every restore

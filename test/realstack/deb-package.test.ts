@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The installed Debian package (make deb; apt-get install ./cockpit-virtnbdbackup_*.deb): its files, its
 // CLIs (a real full backup and restore, compared with qemu-img compare), the page's manifest and metainfo,
 // the man pages, that the page (in cockpit-ws and Chromium) finds and runs the packaged helper, and what

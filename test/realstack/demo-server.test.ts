@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The demo's cockpit-ws stays usable (tools/demo-server.ts): past the end of a --local-session after the last
 // tab closed, a new visit still gets the plugin (not Cockpit's login page, 401), and ensureDemoServer run again
 // keeps a healthy server but replaces a dead cockpit-ws left without its supervisor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The real Debian guest (test/lib/guest-image.ts): booted under TCG to its serial marker, backed up while it
 // runs with its file systems frozen and thawed through the QEMU guest agent, a file changed in the guest
 // between a full and an inc; each restore point restored and browsed (helper browse-*) over a real NBD

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Job history on disk and the host-wide job queue, on real VMs through the helper as the page calls it:
 // records of real backups and restores (ok, failed with the engine's reason, cancelled, a SIGKILLed job
 // that shows as failed), kept across helper runs and the loss of /run; with at most 1 backup job at once,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Start from backup of the real Debian guest (test/lib/guest-vm.ts): its backup, started as a new VM on
 // overlays over the mapped point, boots to its serial marker (written into the new VM's own console file,
 // not the original's); every backup file is unchanged by the boot; Discard leaves nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Start from backup (helper/instant): a new VM on qcow2 overlays over the mapped restore point of a real
 // backup of a test VM, started by the real helper in real libvirt, served by the real nbdkit. At start its
 // disk equals the point; a write in it changes the overlay and no backup file; Discard leaves no VM,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The built helper's `list-vms` against real libvirt: a running VM and a shut-off one it created, the
 // JSON contract with the UI, and the failure paths (libvirt unreachable, bad arguments).
 import assert from "node:assert/strict";

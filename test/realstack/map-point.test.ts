@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Mapping restore points (virtnbdmap, helper/map): real chains made by real backups of test VMs (ours
 // plain and lz4, the Python virtnbdbackup's), served by the real nbdkit with our plugin. Every point's
 // mapped disk equals the restore of that point (qemu-img compare on the NBD URI); damage is refused at

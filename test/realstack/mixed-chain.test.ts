@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // One chain, two tools: an admin moving from the Python virtnbdbackup to ours (or back) keeps the chain going
 // without a new full. Each tool's incremental builds on the other's backups, and every restore point restores
 // exactly with ours and with the real virtnbdrestore. (The real one restores past --until when a disk's file at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // NbdSource against real nbdkit: a chunk bigger than the request size is read as several requests over
 // the connections and comes back whole; when one of them fails, the read rejects only once none of the
 // others still fills the buffer (the copy reuses it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Boot files (loader, NVRAM, kernel, initrd) and raw images in restores of backups made by our engine:
 // the restore point's copies, onto the original paths or into a new VM's folder, never overwriting,
 // all or nothing; raw-format disks' raw images with -r.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Restores chains made by the real virtnbdbackup (plain and lz4, two disks, full/inc/diff) at every
 // restore point and compares each disk with the image the test bed kept for that point; -D defines a
 // VM that starts.

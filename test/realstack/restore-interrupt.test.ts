@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A restore stopped by SIGTERM in the middle of the copy exits != 0, leaves no image (final or partial),
 // no qemu-img convert and no mapping (nbdkit, its folder) behind.
 import { after, before, test } from "node:test";

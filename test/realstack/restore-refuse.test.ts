@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Every damage the restore must refuse, on chains made by the real virtnbdbackup: each stops with one
 // line naming the file, exit != 0, and leaves no image (complete-looking or partial) behind.
 import { after, before, test } from "node:test";

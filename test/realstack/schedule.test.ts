@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Automatic backups for real: the helper's set-settings writes the VM's line into /etc/cron.d, the host's cron
 // daemon runs it at the chosen minute, and the backup it starts (level auto: a full into the empty folder)
 // restores exactly. Bad schedules are refused and change nothing; "off" takes the line away.

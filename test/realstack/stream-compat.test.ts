@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Byte compatibility with the real virtnbdbackup 1.9.15 (Debian package), both ways:
 //  (a) stream files written by our StreamSink (with our domainUuid meta key) are restored by the real
 //      tool's restore code (restoreSequence from /usr/bin/virtnbdrestore: qemu-img create, qemu-nbd, its

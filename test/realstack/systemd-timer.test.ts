@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Automatic backups and jobs under a real systemd (252, booted in systemd-nspawn from a cached Debian 12
 // root; the machine itself runs none). The built helper is bound in read-only, the host's libvirtd through
 // /run/libvirt; /run/virtnbdbackup (NBD sockets) and /var/tmp (scratch files, images, backups) are the same

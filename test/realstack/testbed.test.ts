@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Proves the test bed itself: a real TCG VM whose disks receive live writes through QEMU, checked against
 // the expected images with qemu-img compare — and a wrong expectation is caught.
 import assert from "node:assert/strict";

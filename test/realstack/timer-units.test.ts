@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The timer and service units of automatic backups, checked by the host's own systemd tools (no systemd
 // needs to run): `systemd-analyze verify` accepts them, and `systemd-analyze calendar` gives for each
 // OnCalendar= the very run times the settings say (nextRuns), in a time zone with summer time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Two backup folders of one VM: libvirt's checkpoints belong to the VM, chains to a folder, and both chains
 // name their checkpoints virtnbdbackup.N. No run may make an incremental against the other folder's
 // checkpoint, and no run may delete a checkpoint another folder's chain needs without saying so. Every point

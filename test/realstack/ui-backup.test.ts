@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: the Backups tab in the real cockpit-ws 287 and Chromium, backing up real TCG VMs.
 // Settings through the dialog, auto → full → inc with live guest writes in between, a cancelled
 // backup that leaves no restore point and no files, and a backup that goes on while the page is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: "Browse files" of a restore point in the real cockpit-ws 287 and Chromium. A TCG VM whose
 // disk holds an ext4 file system made in the test (mkfs.ext4 -d, known files, no partition table) is backed up with our CLI; the
 // page maps the point, lists its file system, navigates into a folder and back by the breadcrumb, downloads a

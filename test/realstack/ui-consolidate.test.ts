@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // "Delete…" of a restore point in the Backups tab (real cockpit-ws and Chromium): the confirmation names the
 // points that go and the space that comes back (the helper's dry run), nothing changes until confirmed, and
 // after it the remaining points restore exactly with the real virtnbdrestore. The first point merges into a

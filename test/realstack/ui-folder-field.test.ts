@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: the settings dialog's backup folder field in the real cockpit-ws 287 and Chromium. It suggests
 // existing folders (Cockpit's file listing), says under the field what the helper says about the typed folder
 // on disk (the VM's own disk images: refused; other files in it, emptied at reboot: warnings), refuses a folder

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end in cockpit-ws and Chromium: the Backups tab's History section (a real backup and restore of a
 // TCG VM, newest first, each run's log on expanding it) and the VM list's backup columns, with a failed
 // automatic backup that is impossible to miss (danger label with words, and an alert naming the VM);

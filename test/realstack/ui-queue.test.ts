@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end in cockpit-ws and Chromium: the VM list's host-wide "Backup jobs at once" line and its dialog
 // (inline errors that store nothing, a saved number the helper then uses), in light and dark theme and in
 // German, with axe-core on every state; and the VM list following a job that ends: a backup started outside

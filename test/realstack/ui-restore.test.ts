@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: verify and restore from the Backups tab in the real cockpit-ws 287 and Chromium, on a real
 // TCG VM backed up with our CLI (full, then an incremental of live guest writes). Verify finds a
 // corrupted byte; a restore through the dialog defines a new VM whose disks qemu-img compares

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: automatic backups set in the Backups tab's settings dialog, in the real cockpit-ws 287
 // and Chromium. What the dialog saves must reach the helper's settings file and the host's cron file
 // (/etc/cron.d/cockpit-virtnbdbackup); a refused time saves nothing; Off removes the VM's cron line.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The page's states other than the list, each produced for real in cockpit-ws 287:
 //  - a session that cannot become root (cockpit-ws and its bridge run as "nobody") sees
 //    "Administrative access required";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: the built plugin in a real cockpit-ws 287, opened in Debian's Chromium, lists a real
 // TCG VM that this test defines in the host's libvirtd, in light and dark theme and in German.
 import { after, before, describe, it } from "node:test";

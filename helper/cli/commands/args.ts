@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Validation of command-line values. The helper runs as root on behalf of a web page: every value is
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Backup jobs for the page: `start-backup`, `job-status`, `cancel-job`, and the hidden `run-job` that
 // start-backup starts detached (the runner that keeps the VM's state file).
 import path from "node:path";

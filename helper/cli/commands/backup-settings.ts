@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper get-settings --domain NAME` and `helper set-settings --domain NAME --folder DIR [--compress]
 // [--schedule off|daily|weekly --weekday N --time HH:MM]`: a VM's backup folder, compression and schedule,
 // with the job state file the page watches; `run-scheduled --uuid UUID` is what the VM's timer (or cron line) runs.

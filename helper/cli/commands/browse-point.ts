@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper browse-point --domain VM --point P [--chain C] [--disk D] [--idle-seconds N]`: maps one disk of a
 // restore point (helper/map/map-point.ts) and opens a browse session on it, answering as browse-open does
 // plus the point, the disk and the mapping's NBD socket. The session's keeper is the process that made the mapping: nbdkit exits with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The browse commands: a guest disk served over NBD (a restore point mapped to a unix socket) opened as a
 // session whose file systems are mounted read-only, then listed, read, downloaded as tar or copied to a host
 // folder, and closed. Each command first closes the sessions a killed helper or keeper left behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper check-folder --domain NAME --folder DIR`: what the settings dialog shows under the folder field
 // while the user types: the helper's refusal (the same set-settings would give) or its warnings. Changes
 // nothing.

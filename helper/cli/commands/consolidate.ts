@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper consolidate --domain NAME [--chain C] (--until virtnbdbackup.K | --keep-points N) [--yes]`: merges
 // the oldest points of a chain into one full (a synthetic full, from the backup files alone). Without --yes
 // it changes nothing and says which points would go and the space that frees.

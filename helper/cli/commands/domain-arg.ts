@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The --domain value of the backup commands, and the VM it names (its UUID keys settings and jobs).
 import { InvalidArgumentError } from "commander";
 import { getDomain } from "../../libvirt/domains.ts";

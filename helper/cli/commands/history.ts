@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper job-history --domain NAME`: the VM's job history (newest first); `helper job-log --domain NAME --id ID`:
 // one run's log; `helper get-host-settings` / `set-host-settings --max-backup-jobs N`: the host-wide job queue.
 import { InvalidArgumentError, type Command } from "commander";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Start from backup (helper/instant): `start-from-backup` starts a detached holder process
 // (`run-instant-vm`) that maps the point, makes the overlays, defines and starts the new VM and then
 // keeps the mapping until it is told to stop; it answers once the VM runs (or with the holder's one-line

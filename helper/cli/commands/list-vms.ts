@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper list-vms [--uri URI]`: every VM of the connection with its disks, as one JSON line.
 import type { Command } from "commander";
 import { listDomains } from "../../libvirt/domains.ts";

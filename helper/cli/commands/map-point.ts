@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper map-restore-point --domain NAME --point POINT [--chain C] [--disk DEV]`: serves the disks of one
 // restore point of the VM's backup folder read-only over NBD (helper/map/map-point.ts), prints one JSON
 // line, {"event":"mapped","point":..,"checkpoint":..,"warnings":[..],"disks":[{"dev","uri","socket","size","diskFormat","files"}]},

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper prune --domain NAME [--keep N] [--keep-points N] [--yes]`: keep the last N chains of the VM's backup
 // folder, then the last N restore points of each chain (older ones merged into a full: consolidation); each N
 // as stored in the VM's settings unless given. Without --yes it removes nothing and says what it would

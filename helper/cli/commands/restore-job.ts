@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Restore jobs for the page: `check-restore` (every refusal of a request, per field, for the dialog),
 // `start-restore` (checks again and starts the detached runner), and the hidden `run-restore-job`.
 // The page names a restore point and a target folder; the backup folder is the VM's own, never a path

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper list-restore-points --domain NAME`: the restore points in the VM's backup folder.
 import type { Command } from "commander";
 import { listVmRestorePoints } from "../../jobs/restore-points.ts";

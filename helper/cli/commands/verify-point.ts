@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper verify-restore-point --domain NAME --point POINT`: checks the data files of one restore point's
 // chain against their .chksum files, in this process. Prints a progress line per file, and within a big
 // file every 64 MiB or 250 ms (bytes checked of the whole chain), and the result as the last line (JSON

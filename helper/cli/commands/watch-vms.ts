@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // `helper watch-vms [--uri URI]`: one JSON line per VM lifecycle event ({"domain":..,"event":"Started"}) and per
 // change of a VM's job that the list shows ({"domain":..,"event":"JobChanged","state":"succeeded"}: started,
 // queued, ended) for as long as it runs; the page lists the VMs again when one arrives. Ends (exit 0) on

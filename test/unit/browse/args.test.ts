@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The browse commands' values: checked before anything runs, one line on what is wrong.
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";

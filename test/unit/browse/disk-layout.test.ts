@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // What a guest disk holds, from sfdisk's and blkid's answers, and how each file system is mounted.
 import { it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Guest paths resolved inside a mounted guest file system: guest symlinks are followed as the guest would,
 // with the mount as "/", so none leads out of it to a host file.
 import { after, before, it } from "node:test";

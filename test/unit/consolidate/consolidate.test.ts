@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Consolidation on real stream files (written with our StreamSink, plain and lz4, two disks): every point that
 // stays reads back byte for byte as before, the merged-away files and their own files are gone, the checkpoint
 // list and definitions stay, and a switch stopped half way (as by SIGKILL) leaves a folder whose points all

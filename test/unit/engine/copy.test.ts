@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The copy strategy with in-memory endpoints: ordering, window bounds, errors and cancellation.
 import { test } from "node:test";
 import assert from "node:assert/strict";

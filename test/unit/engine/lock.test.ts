@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The per-VM job lock, with real processes: exclusive while held, free again the moment its owner
 // dies (even by SIGKILL), and the next owner learns that the previous one died.
 import { test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // OutputFile and WriteBehind on real files: the partial name until publish, never replacing a file,
 // discard, checksummed writes, and the write-behind leaving only the last windows in the page cache.
 import { test } from "node:test";

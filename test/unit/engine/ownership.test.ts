@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Whose is a checkpoint: libvirt's against the folder's saved definition, and the host's registry.
 import { test } from "node:test";
 import assert from "node:assert/strict";

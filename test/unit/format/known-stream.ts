@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // A small full-backup stream written out by hand from the format description, byte for byte:
 // a 16-byte disk with "abcd" at 0, zeroes at 4..12, "wxyz" at 12.
 import type { Extent } from "../../../helper/engine/endpoint.ts";

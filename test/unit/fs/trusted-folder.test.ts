@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The trust rule on real folders (as root: owners and modes are set with chown/chmod), creating missing
 // folders 0700, and the file rules of safe-open: never through a planted name.
 import { after, before, describe, test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The name of a VM started from a backup is also its record's file name: nothing that leaves the folder,
 // no option look-alike, bounded.
 import { test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Chain folder names, the keep-last-N plan, which files a removal takes, and the retention policy rule.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The cron file of automatic backups: one line per scheduled VM, nothing a shell could misread, written from
 // the stored settings (pure parts, and the writer on temp folders).
 import { it } from "node:test";

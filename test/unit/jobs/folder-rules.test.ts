@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The backup folder rules the helper (as root) and the settings dialog apply.
 import { it } from "node:test";
 import assert from "node:assert/strict";

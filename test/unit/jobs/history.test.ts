@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The history store in a temporary folder: records, capped logs, a run whose process died ends as failed,
 // the last MAX_RECORDS kept; and the pure rules beside it (records from job states, next run, queue setting).
 import { describe, test } from "node:test";

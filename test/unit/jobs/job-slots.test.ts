@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The host-wide job queue in a temporary folder: free slots go to waiting jobs in order of arrival, a
 // ticket left by a killed job does not block the queue, a cancelled wait leaves no ticket.
 import { describe, test } from "node:test";

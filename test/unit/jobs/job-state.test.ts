@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Events of `virtnbdbackup --json` reduced into the job state file, and how a job ends.
 import { it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Jobs as transient systemd units and their log lines: the systemd-run argv (unit name, journal fields),
 // the lines a job's events give, and the check that stdout is the journal systemd connected.
 import { it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The job watch behind `helper watch-vms`: a line when a VM's job starts, waits, ends or gets its pruning;
 // none for progress alone, for files that are not job states, or after it was stopped.
 import { test } from "node:test";

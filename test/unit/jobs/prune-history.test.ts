@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The pruning after each scheduled backup in the history: recorded only when it removed something or failed.
 import { test } from "node:test";
 import assert from "node:assert/strict";

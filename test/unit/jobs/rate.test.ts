@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Throughput and time left from successive states of a job (src/app/backup-rate.ts).
 import { it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Data files of a backup folder grouped into restore points (helper/jobs/restore-points.ts).
 import { it } from "node:test";
 import assert from "node:assert/strict";

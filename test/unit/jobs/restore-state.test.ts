@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Events of `virtnbdrestore --json` reduced into the restore job's state file, and how the job ends.
 import { it } from "node:test";
 import assert from "node:assert/strict";

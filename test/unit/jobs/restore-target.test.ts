@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The helper's checks of a restore target on a real (temporary) file system: empty or new folders only,
 // symlinks resolved before the rules apply again.
 import { after, before, it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Automatic backups as systemd units: the OnCalendar= of a schedule, the unit files' text, the next run
 // times the settings give, and the writer that keeps /etc/systemd/system (here a temporary folder) in step
 // with the stored schedules, with systemctl's calls recorded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Which files a restore point's verify checks (helper/jobs/verify-point.ts chainOfPoint) and how one
 // file's frame check and checksum become its verdict.
 import { it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Domain XML parsing and backup/checkpoint XML generation (pure), checked by parsing the output back
 // and by libvirt's own schemas (virt-xml-validate).
 import assert from "node:assert/strict";

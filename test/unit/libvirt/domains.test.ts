@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Domain queries through real virsh against libvirt's built-in test driver (test:///default: a fixed
 // host with one running domain "test", served inside the virsh process, no daemon needed).
 import assert from "node:assert/strict";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The answers of virsh commands that a batch (one virsh run, several commands) must tell from no answer at all:
 // a command of a batch that fails prints nothing on stdout.
 import { test } from "node:test";

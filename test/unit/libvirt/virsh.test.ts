@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // virsh error handling (against real virsh, no daemon needed) and the parsers of virsh's text output.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The merge of a chain's files for a mapping: newest file wins, zero frames and ranges no file holds
 // read as zeroes; checked on hand-made cases and against a byte-by-byte model of random chains.
 import { test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Debian packaging files agree with the rest of the tree: the version, the name of the page's folder,
 // the metainfo's launchable, the manifest's condition, and the maintainer scripts' syntax.
 import { test } from "node:test";

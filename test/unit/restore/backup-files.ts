@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Made-up backup files of one folder for the restore unit tests: meta frames with dates one minute apart
 // in the order they are made, named as the backup tool names them.
 import type { BackupFile } from "../../../helper/restore/chain.ts";

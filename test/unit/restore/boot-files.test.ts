@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Boot files of a restore point: which saved copy belongs to it, where each goes, and the adjusted config.
 import { test } from "node:test";
 import assert from "node:assert/strict";

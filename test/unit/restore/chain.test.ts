@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Chain selection over file names and meta frames: order, restore points, diffs, gaps, foreign files.
 import { test } from "node:test";
 import assert from "node:assert/strict";

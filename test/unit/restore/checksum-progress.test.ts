@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // fileAdler32's progress callback on a real file of several read blocks: the counts grow to the file's
 // size, and the sum is the same as without a callback (and as a plain adler32 written out here).
 import { after, it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The saved domain XML: parsing, the adjusted copy for the restored VM, qemu-img options, output names.
 import { test } from "node:test";
 import assert from "node:assert/strict";

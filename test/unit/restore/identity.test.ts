@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The VM a backup folder belongs to (identity.ts) and what the shared check says a file's content
 // checks could not cover (check-content.ts): the pure parts of the check restore and verify share.
 import { test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // NbdSink's own logic with an in-memory NBD writer (the real server path is in test/realstack/restore-*):
 // zero requests only where older data may lie, request splitting, errors surfacing, flush at the end.
 import { test } from "node:test";

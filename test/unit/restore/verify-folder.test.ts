@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Verify over small stream files written by our sink (no VM, no qemu): what it refuses and with which
 // reason, in the order a restore meets the problems, and what it says it could not check.
 import { after, before, test } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The helper client's checks of the backup commands' answers and of the job state file.
 import { it } from "node:test";
 import assert from "node:assert/strict";

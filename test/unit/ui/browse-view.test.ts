@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The file browser's pure parts: guest paths and breadcrumb steps, and the checks of browse-point's and
 // browse-list's answers.
 import { it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The UI's checks on what the helper prints, and the mapping of cockpit.spawn failures.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

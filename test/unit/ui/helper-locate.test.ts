@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The program the UI passes to `node -e` finds the helper like Cockpit finds packages.
 // Runs the real constant with the real node, against helper stand-ins in temporary data dirs.
 import { after, before, it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The "Backup jobs at once" dialog's check: the helper's own rule, a problem per refusal.
 import { test } from "node:test";
 import assert from "node:assert/strict";

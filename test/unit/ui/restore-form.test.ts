@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The restore dialog's checks (src/app/restore-form.ts) and the helper's string rules they share
 // (helper/jobs/restore-rules.ts).
 import { it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Automatic backups in the settings dialog: the form's checks (src/app/backup-forms.ts, with the
 // helper's own schedule rules), what Save sends, the summary's text, and the check of the helper's answer.
 import { describe, it } from "node:test";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The dark-theme decision for Cockpit's "shell:style" setting.
 import { it } from "node:test";
 import assert from "node:assert/strict";

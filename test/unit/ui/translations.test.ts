@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Every UI string is extracted, translated to German, and compiled into what cockpit.locale() takes.
 import { it } from "node:test";
 import assert from "node:assert/strict";

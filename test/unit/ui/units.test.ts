@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Sizes and times as the page prints them (src/app/units.ts): a unit on every size, one clock everywhere.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

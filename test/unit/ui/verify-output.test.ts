@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The streamed stdout of `helper verify-restore-point` as the page reads it (src/helper-answer.ts).
 import { it } from "node:test";
 import assert from "node:assert/strict";
