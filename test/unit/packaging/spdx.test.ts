@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Every source file of ours names its license (package.json: GPL-3.0-or-later) in an SPDX line at the top.
 import { it } from "node:test";
 import assert from "node:assert/strict";
