@@ -7,16 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { chainNumber } from "../format/chain-folders.ts";
 import { chainIdents, isBackupFile } from "./prune.ts";
+import { within } from "./restore-rules.ts";
 import type { FolderFacts } from "./types.ts";
-
-/** Whether `file` lies inside `folder` (both absolute, normalised). Pure. */
-export function isInside(file: string, folder: string): boolean {
-    return file.startsWith(folder.endsWith("/") ? folder : folder + "/");
-}
 
 /** The facts of `folder`, a real path the trusted-folder rule accepted; `diskPaths`: the VM's image files. */
 export function folderFacts(folder: string, diskPaths: string[]): FolderFacts {
-    const diskImages = diskPaths.filter(p => isInside(realOrSame(p), folder));
+    const diskImages = diskPaths.filter(p => within(realOrSame(p), folder));
     let entries: fs.Dirent[];
     try {
         entries = fs.readdirSync(folder, { withFileTypes: true });

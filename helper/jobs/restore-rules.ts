@@ -8,7 +8,8 @@ export type TargetProblem = FolderProblem | "inside-backup-folder" | "holds-back
 
 export type TargetCheck = { target: string } | { problem: TargetProblem; forbidden?: string };
 
-function within(inner: string, outer: string): boolean {
+/** Whether `inner` is `outer` or lies inside it (both absolute, normalised). Pure. */
+export function within(inner: string, outer: string): boolean {
     return inner === outer || inner.startsWith(outer === "/" ? "/" : outer + "/");
 }
 
