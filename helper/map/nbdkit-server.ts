@@ -2,13 +2,44 @@
 // nbdkit running our plugin (nbdkit-plugin/) for one map index, read-only, on a unix socket. It exits
 // with its parent (--exit-with-parent: even when the parent is killed with SIGKILL), so a mapping never
 // outlives the process that made it.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { pluginPath } from "nbdkit-virtnbdbackup-plugin";
 import { accepts } from "../engine/qemu-nbd.ts";
 import { terminateChild } from "../tools/proc.ts";
 
 const START_TIMEOUT_MS = 30_000;
+
+/**
+ * nbdkit before 1.33.10 aborts (SIGABRT, every client of the server gone) when a client hangs up while
+ * several of its requests are in flight (nbdkit commit 9d82aa4f, Red Hat bug 2173054): nbdcopy does that
+ * after a read error, qemu when its VM is killed. One worker thread per connection cannot race so;
+ * clients still read in parallel over several connections (the plugin allows multi-conn).
+ */
+export function needsOneThreadPerConnection(version: string): boolean {
+    const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+    if (!m)
+        return true;
+    const [major, minor, patch] = m.slice(1).map(Number);
+    return major === 1 && (minor < 33 || (minor === 33 && patch < 10));
+}
+
+let threadArgs: string[] | undefined;
+
+/** `--threads=1` where this host's nbdkit needs it; asked once per process. */
+function workerThreadArgs(): string[] {
+    if (threadArgs === undefined) {
+        let version = "";
+        try {
+            // "nbdkit 1.32.5"
+            version = execFileSync("nbdkit", ["--version"], { encoding: "utf8", timeout: 10_000 }).trim().split(/\s+/).at(-1) ?? "";
+        } catch {
+            // start() reports a missing nbdkit with its own words
+        }
+        threadArgs = needsOneThreadPerConnection(version) ? ["--threads=1"] : [];
+    }
+    return threadArgs;
+}
 
 export class NbdkitServer {
     private stderr = "";
@@ -42,7 +73,7 @@ export class NbdkitServer {
 
     /** Starts nbdkit and waits until it accepts connections; `onSpawn` gets its pid at once (for the record). */
     static async start(index: string, socket: string, onSpawn: (pid: number) => void): Promise<NbdkitServer> {
-        const args = ["--foreground", "--readonly", "--exit-with-parent", "--unix", socket, pluginPath(), `index=${index}`];
+        const args = ["--foreground", "--readonly", "--exit-with-parent", ...workerThreadArgs(), "--unix", socket, pluginPath(), `index=${index}`];
         const child = spawn("nbdkit", args, { stdio: ["ignore", "ignore", "pipe"] });
         const server = new NbdkitServer(child, socket);
         let spawnError: Error | undefined;

@@ -182,9 +182,13 @@ test("a damaged member is refused at start naming the file; a damaged lz4 frame 
     const map = await startMap(["-i", payload]);
     try {
         const uri = map.disks[0].uri;
-        const whole = await run("nbdcopy", [uri, "null:"]);
-        assert.notEqual(whole.code, 0, "reading the whole disk fails");
-        assert.match(whole.stderr, /Input\/output error|I\/O error/i);
+        // nbdcopy hangs up with reads in flight when one fails: nbdkit 1.32 aborted on that now and then
+        // (see nbdkit-server.ts), taking the mapping down; a few rounds make that show.
+        for (let round = 0; round < 4; round++) {
+            const whole = await run("nbdcopy", [uri, "null:"]);
+            assert.notEqual(whole.code, 0, "reading the whole disk fails");
+            assert.match(whole.stderr, /Input\/output error|I\/O error/i);
+        }
         // What the damaged frame does not hold still reads, and the damaged one keeps failing.
         const handle = new Handle();
         try {
