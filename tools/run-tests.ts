@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Runs every test file with node's test runner, one file at a time (the real-stack tests share one
-// libvirtd and a 2-core machine). Usage: run-tests.ts [unit|realstack|FILE...]
+// Runs the test files with node's test runner. Usage: run-tests.ts [unit|realstack|FILE...]
+//
+// Most files only touch what they made (their own VMs, folders, users, cockpit-ws port), so they run two at
+// a time (VNBT_TEST_LANES, default 2): on a 2-core machine most of a real-stack test is waiting for libvirt,
+// QEMU and child processes. A file whose header has a line `// Runs alone: <why>` changes something the
+// whole host shares (the job queue's size, cron, the installed package, a CPU-bound guest boot) and runs
+// after the others, one at a time.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
 import { TestVm } from "../test/lib/vm.ts";
+import { guestImage } from "../test/lib/guest-image.ts";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
@@ -19,31 +25,64 @@ function find(dir: string): string[] {
             .sort();
 }
 
+/** The file's header (the lines before its first import) says it runs alone. */
+function runsAlone(source: string): boolean {
+    const header = source.split(/^import /m)[0] ?? "";
+    return /^\/\/ Runs alone: \S/m.test(header);
+}
+
+/** Files that boot the cached Debian guest; its image is built (once, minutes) before the lanes start. */
+function usesGuestImage(source: string): boolean {
+    return /lib\/guest-(vm|chain|browse|image)\.ts/.test(source);
+}
+
 const args = process.argv.slice(2);
 // Pure logic and the codec and file bindings: no libvirt, no servers.
 const unit = [...find("test/unit"), ...find("codec-node/test"), ...find("fileio-node/test")];
-const realstack = find("test/realstack");
+const realstack = [...find("libnbd-node/test"), ...find("test/realstack")];
 let files: string[];
 if (args.length === 0)
-    files = [...unit, ...find("libnbd-node/test"), ...realstack];
+    files = [...unit, ...realstack];
 else if (args[0] === "unit")
     files = unit;
 else if (args[0] === "realstack")
-    files = [...find("libnbd-node/test"), ...realstack];
+    files = realstack;
 else
     files = args;
 
+const lanes = Math.max(1, Number(process.env.VNBT_TEST_LANES ?? 2) || 1);
+
+function runFiles(list: string[], concurrency: number): number {
+    if (list.length === 0)
+        return 0;
+    const result = spawnSync(process.execPath, [
+        "--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...list,
+    ], { cwd: root, stdio: "inherit" });
+    return result.status ?? 1;
+}
+
 async function main(): Promise<number> {
+    const sources = new Map(files.map(f => [f, fs.readFileSync(path.join(root, f), "utf8")]));
     const needsLibvirt = files.some(f => !unit.includes(f));
     const stopLibvirtd = needsLibvirt ? await ensureLibvirtd() : async () => {};
     if (needsLibvirt)
         await TestVm.removeStale(); // VMs of test processes that died
     fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
     try {
-        const result = spawnSync(process.execPath, [
-            "--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files,
-        ], { cwd: root, stdio: "inherit" });
-        return result.status ?? 1;
+        if (files.some(f => usesGuestImage(sources.get(f)!))) {
+            const image = await guestImage();
+            if (image.buildSeconds > 0)
+                console.log(`built the test guest image in ${image.buildSeconds} s`);
+        }
+        const alone = files.filter(f => runsAlone(sources.get(f)!));
+        const together = files.filter(f => !alone.includes(f));
+        const started = Date.now();
+        const first = runFiles(together, lanes);
+        const minutes = (Date.now() - started) / 60_000;
+        console.log(`\n${together.length} files, ${lanes} at a time: ${minutes.toFixed(1)} min; now ${alone.length} that run alone`);
+        const second = runFiles(alone, 1);
+        console.log(`all tests: ${((Date.now() - started) / 60_000).toFixed(1)} min`);
+        return first || second;
     } finally {
         await stopLibvirtd();
     }

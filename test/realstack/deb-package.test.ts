@@ -4,6 +4,7 @@
 // the man pages, that the page (in cockpit-ws and Chromium) finds and runs the packaged helper, and what
 // purge removes. Skipped when the package is not installed (VNBT_REQUIRE_DEB=1, set by .ci/run, makes that
 // a failure instead).
+// Runs alone: it checks the package installed on the host.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";

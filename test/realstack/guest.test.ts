@@ -4,6 +4,7 @@
 // between a full and an inc; each restore point restored and browsed (helper browse-*) over a real NBD
 // server: the files as they were at that point, guest symlinks that never reach host files, downloads,
 // restores to a host folder, and nothing left mounted, attached or running after close, idle end or kill.
+// Runs alone: it boots the Debian guest under TCG (CPU-bound) and checks that no browse keeper runs on the host.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

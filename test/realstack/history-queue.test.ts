@@ -4,6 +4,7 @@
 // that shows as failed), kept across helper runs and the loss of /run; with at most 1 backup job at once,
 // a second backup waits ("queued") until the first is done, then runs, and its backup restores exactly; waiting
 // backups get the free slot in the order they were started; a restore refused by the VM's lock is recorded.
+// Runs alone: it changes the host-wide job queue's size.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

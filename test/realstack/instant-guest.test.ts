@@ -2,6 +2,7 @@
 // Start from backup of the real Debian guest (test/lib/guest-vm.ts): its backup, started as a new VM on
 // overlays over the mapped point, boots to its serial marker (written into the new VM's own console file,
 // not the original's); every backup file is unchanged by the boot; Discard leaves nothing.
+// Runs alone: it boots the Debian guest under TCG (CPU-bound) and checks the host's maps folder.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";

@@ -5,6 +5,7 @@
 // overlay, record, mapping or process; a SIGKILLed holder's leftovers go at the next start; Move to storage
 // copies the running VM's disk (point + its writes) and drops overlay and mapping; bad input is refused with
 // one line and changes nothing.
+// Runs alone: it compares the host's maps and instant-recovery folders before and after.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";

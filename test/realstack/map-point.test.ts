@@ -4,6 +4,7 @@
 // mapped disk equals the restore of that point (qemu-img compare on the NBD URI); damage is refused at
 // start naming the file, or fails the read that meets it; a killed mapper's leftovers go at the next
 // start; two mappings of one point do not collide.
+// Runs alone: it checks that a refused mapping leaves the host's maps folder as it was.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

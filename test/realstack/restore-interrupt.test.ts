@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A restore stopped by SIGTERM in the middle of the copy exits != 0, leaves no image (final or partial),
 // no qemu-img convert and no mapping (nbdkit, its folder) behind.
+// Runs alone: it counts the mappings made in the host's maps folder during its restore.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";

@@ -7,6 +7,7 @@
 // backup runs as its own unit and logs into the journal with the VM's fields, and it restores exactly; a
 // missed run is caught up (Persistent=true); a job started as a transient unit is cancelled; verify and
 // prune run as units.
+// Runs alone: it boots systemd in a container that shares /run/virtnbdbackup and /var/tmp with the host.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

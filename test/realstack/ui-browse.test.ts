@@ -4,6 +4,7 @@
 // page maps the point, lists its file system, navigates into a folder and back by the breadcrumb, downloads a
 // file (the exact bytes: sha256) and a folder as tar through Cockpit, passes axe in light and dark, and after
 // closing the view, reloading the page or killing the session's keeper nothing stays mounted or mapped.
+// Runs alone: it checks that nothing of any browse session is left on the host.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";

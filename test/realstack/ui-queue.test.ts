@@ -3,6 +3,7 @@
 // (inline errors that store nothing, a saved number the helper then uses), in light and dark theme and in
 // German, with axe-core on every state; and the VM list following a job that ends: a backup started outside
 // the page (as a timer would) shows in the row's last-backup and size columns without a reload.
+// Runs alone: it changes the host-wide job queue's size.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
