@@ -12,6 +12,7 @@ import { onCalendar, scheduleUnits, scheduleUnitUuid } from "../../../helper/job
 import { removeTimerFiles, scheduleUnitFiles, writeTimerUnits } from "../../../helper/jobs/timer-files.ts";
 import { schedulesToMigrate, writeSchedules, type ScheduleHost } from "../../../helper/jobs/schedules.ts";
 import { parseSchedule } from "../../../helper/jobs/settings.ts";
+import { lockJob } from "../../../helper/backup/lock.ts";
 
 const program = { node: "/usr/bin/node", helper: "/usr/lib/cockpit-virtnbdbackup/helper.js" };
 const A = "0b8e7a54-6f0d-4c1e-9d2a-3b4c5d6e7f80";
@@ -91,7 +92,7 @@ function tempHost(systemd: boolean): ScheduleHost & { calls: string[][] } {
     fs.mkdirSync(path.join(dir, "cron.d"));
     fs.mkdirSync(path.join(dir, "system"));
     return {
-        systemd, calls, settingsDir: path.join(dir, "vms"), cronFile: path.join(dir, "cron.d", "cockpit-virtnbdbackup"), unitDir: path.join(dir, "system"),
+        systemd, calls, settingsDir: path.join(dir, "vms"), cronFile: path.join(dir, "cron.d", "cockpit-virtnbdbackup"), unitDir: path.join(dir, "system"), lockDir: path.join(dir, "locks"),
         systemctl: async args => { calls.push(args); return ""; },
     };
 }
@@ -155,5 +156,19 @@ describe("writeTimerUnits / writeSchedules", () => {
         assert.deepEqual(fs.readdirSync(path.join(host.unitDir, "timers.target.wants")), []);
         assert.equal(fs.readFileSync(host.cronFile, "utf8").split("\n").filter(l => l.includes("run-scheduled")).length, 2);
         assert.equal(removeTimerFiles(host.unitDir), false);
+    });
+
+    it("two saves at once take turns: the later one writes what the first one saved too", async () => {
+        const host = tempHost(false);
+        store(host, A, daily);
+        const other = await lockJob("schedules", "the schedules", host.lockDir);  // another save, mid-write
+        let written = false;
+        const waiting = writeSchedules(program, host).then(() => { written = true });
+        await new Promise(resolve => setTimeout(resolve, 150));
+        assert.equal(written, false, "it waits for its turn");
+        store(host, B, daily);  // what the other save stored
+        other.release();
+        await waiting;
+        assert.equal(fs.readFileSync(host.cronFile, "utf8").split("\n").filter(l => l.includes("run-scheduled")).length, 2);
     });
 });
