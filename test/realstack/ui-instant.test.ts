@@ -4,7 +4,8 @@
 // firmware, so a disk's content stays what the point holds). The dialog proposes a free name, refuses an
 // overlay folder in the backup folder inline, starts the VM (libvirt says it runs; its overlay reads as the
 // point); Move to storage copies it into the chosen folder (the copy equals the point, the VM runs on it and
-// nothing of the overlay or mapping stays); a second start is discarded (nothing left). axe on every state.
+// nothing of the overlay or mapping stays); a second start is discarded (nothing left). axe on every state, the
+// section and the discard confirmation also in the dark theme.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -175,6 +176,12 @@ describe("Start from backup and instant recovery in the Backups tab", { timeout:
         await row(name).locator('.vm-state[data-state="running"]').waitFor({ timeout: 30_000 });
         const map = await mapDirOf(path.join(overlays, `${name}.vda.qcow2`));
         assert.ok(fs.existsSync(map));
+        // The section and the confirmation in the dark theme; after a reload the list comes from the helper.
+        await page.evaluate(() => localStorage.setItem("shell:style", "dark"));
+        await page.reload();
+        await row(name).locator('.vm-state[data-state="running"]').waitFor({ timeout: 60_000 });
+        assert.equal(await page.evaluate(() => document.documentElement.classList.contains("pf-v6-theme-dark")), true);
+        await assertAccessible(page, "instant recovery section, dark");
 
         await rowAction(name, "Discard…");
         const discard = page.locator("#discard-instant-dialog");
@@ -186,7 +193,7 @@ describe("Start from backup and instant recovery in the Backups tab", { timeout:
             "The mapping of restore point virtnbdbackup.0",
         ]);
         console.log(`# ${await screenshot(page, "instant-discard-dialog")}`);
-        await assertAccessible(page, "discard dialog");
+        await assertAccessible(page, "discard dialog, dark");
         const backupFiles = listing(backup);
         await discard.locator("#discard-instant-confirm").click();
         await discard.waitFor({ state: "detached", timeout: 60_000 });
@@ -196,6 +203,6 @@ describe("Start from backup and instant recovery in the Backups tab", { timeout:
         assert.equal(fs.existsSync(path.join(INSTANT_DIR, `${name}.json`)), false);
         assert.equal(fs.existsSync(map), false, `the mapping ${map} is stopped`);
         assert.deepEqual(listing(backup), backupFiles);
-        await assertAccessible(page, "instant recovery section after the discard");
+        await page.evaluate(() => localStorage.removeItem("shell:style"));
     });
 });
