@@ -5,9 +5,6 @@
 import { EmptyState, EmptyStateBody } from "@patternfly/react-core/dist/esm/components/EmptyState/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
-import { MenuToggle } from "@patternfly/react-core/dist/esm/components/MenuToggle/index.js";
-import { ActionsColumn } from "@patternfly/react-table/dist/esm/components/Table/ActionsColumn.js";
-import EllipsisVIcon from "@patternfly/react-icons/dist/esm/icons/ellipsis-v-icon";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
 import CubesIcon from "@patternfly/react-icons/dist/esm/icons/cubes-icon";
 import cockpit from "../lib/cockpit";
@@ -15,6 +12,7 @@ import type { ChainSummary, RestorePoint, RestorePointList } from "../backup-typ
 import { pointKey } from "../point-key";
 import { bytes, formatDate, levelName } from "./backup-text";
 import { deleteRequest, type PointDeleteRequest } from "./point-delete";
+import { RowActions } from "./row-actions";
 
 const _ = cockpit.gettext;
 
@@ -63,16 +61,7 @@ function PointActions({ point, onVerify, onRestore, onBrowse, onStartInstant, ve
     ];
     if (items.length === 0)
         return null;
-    return (
-        // In the page's <main>, not appended to <body>: an open menu stays inside a landmark (and, unlike an inline
-        // one, is not narrowed to the table cell).
-        <ActionsColumn items={items} popperProps={{ position: "right", appendTo: () => document.querySelector("main") ?? document.body }}
-                       actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
-                           <MenuToggle ref={toggleRef} id={`point-actions-${pointKey(point).replace("/", "-")}`} variant="plain" onClick={onToggle}
-                                       isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
-                                       aria-label={cockpit.format(_("Actions for $0"), pointKey(point))} />
-                       )} />
-    );
+    return <RowActions id={`point-actions-${pointKey(point).replace("/", "-")}`} row={pointKey(point)} items={items} />;
 }
 
 /** The chains the points belong to, newest first, each with its points newest first. */

@@ -4,11 +4,8 @@
 // while the page is open, which now stand on their own. Shown only when there is one.
 import { useState } from "react";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
-import { MenuToggle } from "@patternfly/react-core/dist/esm/components/MenuToggle/index.js";
 import { Title } from "@patternfly/react-core/dist/esm/components/Title/index.js";
-import { ActionsColumn } from "@patternfly/react-table/dist/esm/components/Table/ActionsColumn.js";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
-import EllipsisVIcon from "@patternfly/react-icons/dist/esm/icons/ellipsis-v-icon";
 import cockpit from "../lib/cockpit";
 import { listInstantVms } from "../helper-client";
 import type { InstantMovedAnswer, InstantVmSummary } from "../instant-answer";
@@ -17,6 +14,7 @@ import { useLoad } from "./backup-hooks";
 import { formatTime } from "./backup-text";
 import { DiscardInstantDialog } from "./discard-instant-dialog";
 import { MoveInstantDialog } from "./move-instant-dialog";
+import { RowActions } from "./row-actions";
 import { VmStateLabel } from "./vm-state";
 
 const _ = cockpit.gettext;
@@ -45,15 +43,10 @@ function InstantActions({ vm, liveState, onMove, onDiscard }: { vm: InstantVmSum
     // libvirt copies the disks of a running VM only.
     const movable = vm.state === "running" && vm.alive && (liveState ?? vm.vmState) === "running";
     return (
-        <ActionsColumn items={[
+        <RowActions id={`instant-actions-${vm.name}`} row={vm.name} items={[
             { title: _("Move to storage…"), itemKey: "move", isDisabled: !movable, onClick: onMove },
             { title: _("Discard…"), itemKey: "discard", onClick: onDiscard },
-        ]} popperProps={{ position: "right", appendTo: () => document.querySelector("main") ?? document.body }}
-                       actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
-                           <MenuToggle ref={toggleRef} id={`instant-actions-${vm.name}`} variant="plain" onClick={onToggle}
-                                       isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
-                                       aria-label={cockpit.format(_("Actions for $0"), vm.name)} />
-                       )} />
+        ]} />
     );
 }
 
