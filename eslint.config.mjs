@@ -8,7 +8,7 @@ import globals from "globals";
 // The page talks to the helper only through the shared contract: pure rule and type modules that run in
 // both places. Anything else under helper/ (engine, libvirt, files) must never be bundled into the page.
 const helperContract = [
-    "jobs/folder-rules", "jobs/queue-rules", "jobs/restore-rules", "jobs/retention-rules", "jobs/schedule-rules",
+    "jobs/folder-rules", "jobs/instant-rules", "jobs/queue-rules", "jobs/restore-rules", "jobs/retention-rules", "jobs/schedule-rules",
     "jobs/prune", "jobs/types", "libvirt/types", "protocol/levels",
 ];
 

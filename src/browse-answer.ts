@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The browse commands' answers as the page reads them (helper browse-point, browse-list), checked field by
-// field like every helper answer (src/helper-answer.ts).
-import { HelperError, checkFields, isRecord, parseJson } from "./helper-answer";
+// The browse commands' answers as the page reads them (helper browse-point, browse-list, browse-restore),
+// checked field by field like every helper answer (src/helper-answer.ts).
+import { HelperError, checkFields, checkList, isRecord, parseJson } from "./helper-answer";
+import type { HostRestoreResult } from "../helper/browse/copy-out";
+
+export type { HostRestoreResult };
 
 /** A partition or whole-disk file system of the browsed disk. */
 export interface BrowseVolume {
@@ -56,4 +59,15 @@ export function parseBrowseListing(stdout: string): BrowseListing {
         throw new HelperError("unexpected", "listing.entries is not a list");
     entries.forEach((e, i) => checkFields(e, { name: "string", type: "string", size: "number", mtime: "number" }, `listing.entries[${i}]`));
     return answer as BrowseListing;
+}
+
+/** `helper browse-restore`: where the copy went and what it holds. */
+export function parseHostRestore(stdout: string): HostRestoreResult {
+    const answer = parseJson(stdout);
+    checkFields(answer, { target: "string", files: "number", folders: "number", bytes: "number" }, "restored");
+    checkList(answer as Record<string, unknown>, "skipped", "restored", (p, w) => {
+        if (typeof p !== "string")
+            throw new HelperError("unexpected", `${w} is not a string`);
+    });
+    return answer as HostRestoreResult;
 }

@@ -134,19 +134,19 @@ export function helperFailure(failure: unknown): HelperError {
 
 const JOB_PHASES = ["running", "succeeded", "failed", "cancelled"];
 
-function checkOneOf(record: Record<string, unknown>, key: string, allowed: readonly string[], where: string): void {
+export function checkOneOf(record: Record<string, unknown>, key: string, allowed: readonly string[], where: string): void {
     if (typeof record[key] !== "string" || !allowed.includes(record[key] as string))
         throw new HelperError("unexpected", `${where}.${key} is not one of ${allowed.join(", ")}`);
 }
 
-function checkOptional(record: Record<string, unknown>, fields: Record<string, Shape>, where: string): void {
+export function checkOptional(record: Record<string, unknown>, fields: Record<string, Shape>, where: string): void {
     for (const [key, shape] of Object.entries(fields)) {
         if (record[key] !== undefined && !fits(record[key], shape))
             throw new HelperError("unexpected", `${where}.${key} is not ${shape}`);
     }
 }
 
-function checkList(record: Record<string, unknown>, key: string, where: string, item: (value: unknown, where: string) => void): void {
+export function checkList(record: Record<string, unknown>, key: string, where: string, item: (value: unknown, where: string) => void): void {
     const list = record[key];
     if (!Array.isArray(list))
         throw new HelperError("unexpected", `${where}.${key} is not a list`);
@@ -336,14 +336,16 @@ function checkVerifyAnswer(answer: unknown): VerifyAnswer {
 }
 
 /**
- * The stdout of `verify-restore-point`: JSON lines, progress first, the result last. `onProgress`
- * gets each complete progress line as it arrives; call `finish` with all output at the end.
+ * The stdout of a command that streams: JSON lines, progress first (`"event": "progress"`), the result last.
+ * `onProgress` gets each complete progress line as it arrives, checked by `progress`; `finish` checks the
+ * last line with `result` once all output is in.
  */
-export class VerifyOutput {
+export class ProgressLines<P, R> {
     private pending = "";
     private last: unknown;
 
-    constructor(private readonly onProgress: (p: VerifyProgress) => void) {}
+    constructor(private readonly onProgress: (p: P) => void, private readonly progress: (value: Record<string, unknown>) => P,
+                private readonly result: (value: unknown) => R) {}
 
     push(chunk: string): void {
         const lines = (this.pending + chunk).split("\n");
@@ -352,23 +354,35 @@ export class VerifyOutput {
             this.line(line);
     }
 
-    finish(): VerifyAnswer {
+    finish(): R {
         if (this.pending.trim() !== "")
             this.line(this.pending);
         this.pending = "";
         if (this.last === undefined)
             throw new HelperError("unexpected", "no output");
-        return checkVerifyAnswer(this.last);
+        return this.result(this.last);
     }
 
     private line(line: string): void {
         const value = parseJson(line);
         if (isRecord(value) && value.event === "progress") {
-            checkFields(value, { index: "number", count: "number", done: "number", total: "number" }, "progress");
-            this.onProgress(value as unknown as VerifyProgress);
+            this.onProgress(this.progress(value));
             return;
         }
         this.last = value;
+    }
+}
+
+/** Disk or file `index` of `count`, `done` of `total` bytes: the fields every progress line has. */
+export function checkProgress<P>(value: Record<string, unknown>): P {
+    checkFields(value, { index: "number", count: "number", done: "number", total: "number" }, "progress");
+    return value as P;
+}
+
+/** The stdout of `verify-restore-point`: progress file by file, the result last. */
+export class VerifyOutput extends ProgressLines<VerifyProgress, VerifyAnswer> {
+    constructor(onProgress: (p: VerifyProgress) => void) {
+        super(onProgress, checkProgress<VerifyProgress>, checkVerifyAnswer);
     }
 }
 

@@ -4,10 +4,11 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, parseHistory, parseHostSettings, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, VerifyOutput, helperFailure, type ProgressLines, parseHistory, parseHostSettings, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
-import { parseBrowseListing, parseBrowseOpened, type BrowseListing, type BrowseOpened } from "./browse-answer";
+import { parseBrowseListing, parseBrowseOpened, parseHostRestore, type BrowseListing, type BrowseOpened, type HostRestoreResult } from "./browse-answer";
+import { MoveOutput, parseInstantList, parseInstantStarted, type InstantListAnswer, type InstantMovedAnswer, type InstantMoveProgress, type InstantStartedAnswer } from "./instant-answer";
 import { pointArgs } from "./point-key";
 import type { PointDeleteRequest } from "./app/point-delete";
 import type { ListVmsAnswer } from "./vm-types";
@@ -138,13 +139,12 @@ export async function listRestorePoints(domain: string): Promise<RestorePointLis
 }
 
 /**
- * Verifies the files of one restore point's chain against their checksums (`helper verify-restore-point`).
- * Runs while the page is open; `onProgress` follows it file by file.
+ * Runs a helper command that streams JSON lines while the page is open: `output` passes the progress lines on
+ * as they arrive and checks the result line at the end.
  */
-export function verifyRestorePoint(domain: string, point: string, onProgress: (p: VerifyProgress) => void): Promise<VerifyAnswer> {
-    const output = new VerifyOutput(onProgress);
+function streamHelper<P, R>(args: string[], output: ProgressLines<P, R>): Promise<R> {
     return new Promise((resolve, reject) => {
-        cockpit.spawn(helperArgv(["verify-restore-point", "--domain", domain, ...pointArgs(point)]), { superuser: "require", err: "message" })
+        cockpit.spawn(helperArgv(args), { superuser: "require", err: "message" })
                 .stream(chunk => {
                     try {
                         output.push(chunk);
@@ -160,6 +160,14 @@ export function verifyRestorePoint(domain: string, point: string, onProgress: (p
                     }
                 }, (failure: unknown) => reject(helperFailure(failure)));
     });
+}
+
+/**
+ * Verifies the files of one restore point's chain against their checksums (`helper verify-restore-point`).
+ * Runs while the page is open; `onProgress` follows it file by file.
+ */
+export function verifyRestorePoint(domain: string, point: string, onProgress: (p: VerifyProgress) => void): Promise<VerifyAnswer> {
+    return streamHelper(["verify-restore-point", "--domain", domain, ...pointArgs(point)], new VerifyOutput(onProgress));
 }
 
 /**
@@ -282,4 +290,46 @@ export function browseDownloadUrl(session: string, volume: string, path: string,
     const query = window.btoa(Array.from(utf8, b => String.fromCharCode(b)).join(""));
     const prefix = new URL(cockpit.transport.uri(`channel/${cockpit.transport.csrf_token}`)).pathname;
     return `${prefix}?${query}`;
+}
+
+/**
+ * Copies a file or folder of a browsed file system into a host folder, root's (`helper browse-restore`):
+ * refused when something of that name is there already.
+ */
+export async function browseRestore(session: string, volume: string, path: string, hostFolder: string): Promise<HostRestoreResult> {
+    return parseHostRestore(await runHelper(["browse-restore", "--session", session, "--volume", volume, "--path", path, "--to", hostFolder]));
+}
+
+/** What the page asks to start from a backup: a point of the VM's folder, the new VM's name, the overlays' folder. */
+export interface InstantRequest {
+    /** The point's key (src/point-key.ts). */
+    point: string;
+    name: string;
+    folder: string;
+}
+
+/**
+ * Starts a new VM on a restore point's disks (`helper start-from-backup`): qcow2 overlays on the mapped point;
+ * answers once the VM runs (seconds), or with the helper's refusal.
+ */
+export async function startFromBackup(domain: string, req: InstantRequest): Promise<InstantStartedAnswer> {
+    return parseInstantStarted(await runHelper(["start-from-backup", "--domain", domain, ...pointArgs(req.point), "--name", req.name, "--folder", req.folder]));
+}
+
+/** The VMs started from this VM's backups, with libvirt's state of each (`helper list-instant-vms`). */
+export async function listInstantVms(domain: string): Promise<InstantListAnswer> {
+    return parseInstantList(await runHelper(["list-instant-vms", "--domain", domain]));
+}
+
+/** Removes a started-from-backup VM, its overlays and its mapping (`helper discard-instant-vm`). */
+export async function discardInstantVm(name: string): Promise<void> {
+    await runHelper(["discard-instant-vm", "--name", name]);
+}
+
+/**
+ * Move to storage (`helper move-instant-vm`): the VM's disks copied into `folder` while it runs, then it no
+ * longer needs the backup. Runs while the page is open; `onProgress` follows it disk by disk.
+ */
+export function moveInstantVm(name: string, folder: string, onProgress: (p: InstantMoveProgress) => void): Promise<InstantMovedAnswer> {
+    return streamHelper(["move-instant-vm", "--name", name, "--folder", folder], new MoveOutput(onProgress));
 }

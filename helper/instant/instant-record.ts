@@ -7,6 +7,8 @@ import path from "node:path";
 import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
 import { writeFileAtomic } from "../fs/safe-open.ts";
 import { processStartTime } from "../tools/proc.ts";
+// A name usable as a file name and as the record's key (libvirt allows more; the page offers these).
+import { INSTANT_NAME_RE } from "../jobs/instant-rules.ts";
 
 export const INSTANT_DIR = path.join(RUN_DIR, "instant");
 
@@ -28,9 +30,6 @@ export interface InstantRecord {
     disks: { dev: string; overlay: string; uri: string; size: number }[];
     startedAt: number;
 }
-
-/** A name usable as a file name and as the record's key (libvirt allows more; the page offers these). */
-export const INSTANT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function recordFile(name: string): string {
     if (!INSTANT_NAME_RE.test(name))

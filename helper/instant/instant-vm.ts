@@ -189,12 +189,61 @@ export async function removeStaleInstantVms(uri?: string): Promise<string[]> {
     return removed;
 }
 
+/** How far Move to storage is: disk `index` of `count` (0-based), `done` of `total` bytes of it copied. */
+export interface MoveProgress {
+    dev: string;
+    index: number;
+    count: number;
+    done: number;
+    total: number;
+}
+
+/** How often a running copy is asked how far it is. */
+const MOVE_POLL_MS = 1000;
+
+/** cur= and end= of `virsh blockjob --raw` (a job's bytes done and to do), or null without a job. */
+export function parseBlockJobRaw(output: string): { done: number; total: number } | null {
+    const cur = /\bcur=(\d+)/.exec(output);
+    const end = /\bend=(\d+)/.exec(output);
+    return cur && end ? { done: Number(cur[1]), total: Number(end[1]) } : null;
+}
+
+/**
+ * Runs one disk's blockcopy (it returns after the pivot) and meanwhile asks libvirt how far its job is,
+ * passing each answer on; the copy's own outcome is what counts, a failed question is skipped.
+ */
+async function copyDisk(rec: InstantRecord, index: number, target: string, onProgress: (p: MoveProgress) => void, uri?: string): Promise<void> {
+    const d = rec.disks[index];
+    const report = (done: number, total: number) => onProgress({ dev: d.dev, index, count: rec.disks.length, done, total });
+    let copying = true;
+    const watch = (async () => {
+        while (copying) {
+            await new Promise(resolve => setTimeout(resolve, MOVE_POLL_MS));
+            const info = copying ? await virsh(["blockjob", rec.name, d.dev, "--raw"], { uri, readonly: true }).catch(() => "") : "";
+            const job = parseBlockJobRaw(info);
+            if (copying && job && job.total > 0)
+                report(job.done, job.total);
+        }
+    })();
+    report(0, d.size);
+    try {
+        // Full copy (no --shallow): the copy stands alone. libvirt creates it and gives it to QEMU's user.
+        await virsh(["blockcopy", rec.name, d.dev, "--dest", target, "--format", "qcow2", "--pivot", "--transient-job"],
+            { uri, timeoutMs: 24 * 3600_000 });
+    } finally {
+        copying = false;
+        await watch;
+    }
+    report(d.size, d.size);
+}
+
 /**
  * Move to storage: copies each disk of a running started-from-backup VM, whole (the overlay with the point
  * under it), into `folder` while it runs (libvirt's blockcopy, then pivot), and makes the persistent
- * definition name the copies. Afterwards the VM needs neither the overlays nor the mapping. Returns the copies.
+ * definition name the copies. Afterwards the VM needs neither the overlays nor the mapping. Returns the copies;
+ * `onProgress` follows the copy disk by disk.
  */
-export async function moveInstantVm(rec: InstantRecord, folder: string, uri?: string): Promise<string[]> {
+export async function moveInstantVm(rec: InstantRecord, folder: string, onProgress: (p: MoveProgress) => void = () => {}, uri?: string): Promise<string[]> {
     const role = "a folder for the moved disks";
     const trusted = resolveTrustedFolder(folder, role);
     const targets = rec.disks.map(d => path.join(trusted.folder, `${rec.name}.${d.dev}.moved.qcow2`));
@@ -207,11 +256,9 @@ export async function moveInstantVm(rec: InstantRecord, folder: string, uri?: st
     createMissing(trusted, role, 0o711);  // QEMU's user must reach the copies
     const done: string[] = [];
     try {
-        for (const [i, d] of rec.disks.entries()) {
-            // Full copy (no --shallow): the copy stands alone. libvirt creates it and gives it to QEMU's user.
-            await virsh(["blockcopy", rec.name, d.dev, "--dest", targets[i], "--format", "qcow2", "--pivot", "--transient-job"],
-                { uri, timeoutMs: 24 * 3600_000 });
-            done.push(targets[i]);
+        for (const [i, target] of targets.entries()) {
+            await copyDisk(rec, i, target, onProgress, uri);
+            done.push(target);
         }
     } catch (err) {
         // Disks already pivoted stay on their copies (the VM runs on them); the rest stay on the overlays.

@@ -50,13 +50,13 @@ function DiskTable({ vm }: { vm: DomainSummary }) {
     );
 }
 
-function VmTabs({ vm, vmNames }: { vm: DomainSummary; vmNames: string[] }) {
+function VmTabs({ vm, vms }: { vm: DomainSummary; vms: DomainSummary[] }) {
     const [active, setActive] = useState<string | number>("backups");
     return (
         <Tabs id="vm-tabs" activeKey={active} onSelect={(_event, key) => setActive(key)}
               aria-label={_("Virtual machine details")}>
             <Tab eventKey="backups" data-tab="backups" title={<TabTitleText>{_("Backups")}</TabTitleText>}>
-                <div className="vnb-tab-body"><BackupsTab domain={vm.name} vmNames={vmNames} /></div>
+                <div className="vnb-tab-body"><BackupsTab domain={vm.name} vmNames={vms.map(v => v.name)} vmStates={Object.fromEntries(vms.map(v => [v.name, v.state]))} /></div>
             </Tab>
             <Tab eventKey="disks" data-tab="disks" title={<TabTitleText>{_("Disks")}</TabTitleText>}>
                 <DiskTable vm={vm} />
@@ -84,7 +84,7 @@ function detailBody(name: string, state: VmListState, reload: () => void) {
                 <Title headingLevel="h1" id="vm-name">{vm.name}</Title>
                 <VmStateLabel state={vm.state} />
             </Flex>
-            <VmTabs vm={vm} vmNames={state.vms.map(v => v.name)} />
+            <VmTabs vm={vm} vms={state.vms} />
         </>
     );
 }

@@ -5,18 +5,14 @@
 import { useEffect, useState } from "react";
 import { FormGroup, FormHelperText } from "@patternfly/react-core/dist/esm/components/Form/index.js";
 import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
-import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
-import { listSubfolders } from "../lib/folder-list";
 import { checkBackupFolder } from "../helper-client";
 import type { CheckFolderAnswer } from "../backup-types";
 import type { FolderProblem } from "../../helper/jobs/folder-rules";
 import { folderProblemText } from "./backup-text";
+import { FolderInput, PAUSE_MS } from "./folder-input";
 
 const _ = cockpit.gettext;
-
-/** How long typing pauses before the folder is listed and checked. */
-const PAUSE_MS = 300;
 
 export interface BackupFolderFieldProps {
     domain: string;
@@ -28,28 +24,6 @@ export interface BackupFolderFieldProps {
     isInvalid: boolean;
     /** The helper's refusal of the typed folder, or null; the dialog does not save while there is one. */
     onRefusal: (problem: string | null) => void;
-}
-
-/** The folder whose subfolders to suggest for what is typed: itself after a "/", else its parent. */
-export function suggestionBase(typed: string): string | null {
-    if (!typed.startsWith("/"))
-        return null;
-    return typed.endsWith("/") ? typed : typed.slice(0, typed.lastIndexOf("/") + 1);
-}
-
-function useSuggestions(typed: string): string[] {
-    const [suggestions, setSuggestions] = useState<{ base: string; names: string[] }>({ base: "", names: [] });
-    const base = suggestionBase(typed);
-    useEffect(() => {
-        if (base === null)
-            return;
-        let current = true;
-        const timer = setTimeout(() => {
-            listSubfolders(base).then(names => current && setSuggestions({ base, names }));
-        }, PAUSE_MS);
-        return () => { current = false; clearTimeout(timer) };
-    }, [base]);
-    return base === suggestions.base ? suggestions.names.map(name => base + name) : [];
 }
 
 function useFolderCheck(domain: string, folder: string, skip: boolean): CheckFolderAnswer | null {
@@ -68,7 +42,6 @@ function useFolderCheck(domain: string, folder: string, skip: boolean): CheckFol
 
 export function BackupFolderField({ domain, value, onChange, error, isInvalid, onRefusal }: BackupFolderFieldProps) {
     const typed = value.trim();
-    const suggestions = useSuggestions(typed);
     const check = useFolderCheck(domain, typed, typed === "" || isInvalid);
     const refusal = check?.problem ?? null;
     useEffect(() => onRefusal(refusal), [refusal, onRefusal]);
@@ -96,13 +69,9 @@ export function BackupFolderField({ domain, value, onChange, error, isInvalid, o
 
     return (
         <FormGroup label={_("Backup folder")} fieldId="backup-settings-folder" isRequired>
-            <TextInput id="backup-settings-folder" value={value} isRequired list="backup-settings-folder-suggestions"
-                       validated={error || refusal ? "error" : notes.some(n => n.variant === "warning") ? "warning" : "default"}
-                       aria-describedby={notes.map(n => n.id).join(" ")}
-                       onChange={(_event, folder) => onChange(folder)} />
-            <datalist id="backup-settings-folder-suggestions">
-                {suggestions.map(s => <option key={s} value={s} />)}
-            </datalist>
+            <FolderInput id="backup-settings-folder" value={value} isRequired onChange={onChange}
+                         validated={error || refusal ? "error" : notes.some(n => n.variant === "warning") ? "warning" : "default"}
+                         aria-describedby={notes.map(n => n.id).join(" ")} />
             <FormHelperText>
                 <HelperText>
                     {notes.map(n => <HelperTextItem key={n.id} id={n.id} variant={n.variant}>{n.text}</HelperTextItem>)}

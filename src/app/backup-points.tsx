@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The restore points in the VM's backup folder, grouped by chain (newest chain first, each with its date
-// range and size), newest point first, with an empty state, and each point's actions (Verify, Restore…) in
-// a kebab menu.
+// range and size), newest point first, with an empty state, and each point's actions (Verify, Restore…,
+// Start from backup…, Browse files, Delete…) in a kebab menu.
 import { EmptyState, EmptyStateBody } from "@patternfly/react-core/dist/esm/components/EmptyState/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
-import { MenuToggle } from "@patternfly/react-core/dist/esm/components/MenuToggle/index.js";
-import { ActionsColumn } from "@patternfly/react-table/dist/esm/components/Table/ActionsColumn.js";
-import EllipsisVIcon from "@patternfly/react-icons/dist/esm/icons/ellipsis-v-icon";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
 import CubesIcon from "@patternfly/react-icons/dist/esm/icons/cubes-icon";
 import cockpit from "../lib/cockpit";
@@ -15,6 +12,7 @@ import type { ChainSummary, RestorePoint, RestorePointList } from "../backup-typ
 import { pointKey } from "../point-key";
 import { bytes, formatDate, levelName } from "./backup-text";
 import { deleteRequest, type PointDeleteRequest } from "./point-delete";
+import { RowActions } from "./row-actions";
 
 const _ = cockpit.gettext;
 
@@ -37,6 +35,8 @@ export interface BackupPointsProps {
     onRestore?: (point: RestorePoint) => void;
     /** Open the file browser of the point; undefined hides the action. */
     onBrowse?: (point: RestorePoint) => void;
+    /** Open the start-from-backup dialog for the point; undefined hides the action. */
+    onStartInstant?: (point: RestorePoint) => void;
     /** Why the actions are unavailable just now (a job or a verify runs); undefined when they are. */
     verifyDisabled?: boolean;
     restoreDisabled?: boolean;
@@ -51,25 +51,17 @@ type PointActionsProps = Omit<BackupPointsProps, "list" | "onDeleteChain" | "onD
     onDelete?: () => void;
 };
 
-function PointActions({ point, onVerify, onRestore, onBrowse, verifyDisabled, restoreDisabled, onDelete }: PointActionsProps) {
+function PointActions({ point, onVerify, onRestore, onBrowse, onStartInstant, verifyDisabled, restoreDisabled, onDelete }: PointActionsProps) {
     const items = [
         ...(onVerify ? [{ title: _("Verify"), itemKey: "verify", isDisabled: verifyDisabled, onClick: () => onVerify(point) }] : []),
         ...(onRestore ? [{ title: _("Restore…"), itemKey: "restore", isDisabled: restoreDisabled || !point.complete, onClick: () => onRestore(point) }] : []),
+        ...(onStartInstant ? [{ title: _("Start from backup…"), itemKey: "instant", isDisabled: !point.complete, onClick: () => onStartInstant(point) }] : []),
         ...(onBrowse ? [{ title: _("Browse files"), itemKey: "browse", isDisabled: !point.complete, onClick: () => onBrowse(point) }] : []),
         ...(onDelete ? [{ title: _("Delete…"), itemKey: "delete", onClick: onDelete }] : []),
     ];
     if (items.length === 0)
         return null;
-    return (
-        // In the page's <main>, not appended to <body>: an open menu stays inside a landmark (and, unlike an inline
-        // one, is not narrowed to the table cell).
-        <ActionsColumn items={items} popperProps={{ position: "right", appendTo: () => document.querySelector("main") ?? document.body }}
-                       actionsToggle={({ onToggle, isOpen, isDisabled, toggleRef }) => (
-                           <MenuToggle ref={toggleRef} id={`point-actions-${pointKey(point).replace("/", "-")}`} variant="plain" onClick={onToggle}
-                                       isExpanded={isOpen} isDisabled={isDisabled} icon={<EllipsisVIcon />}
-                                       aria-label={cockpit.format(_("Actions for $0"), pointKey(point))} />
-                       )} />
-    );
+    return <RowActions id={`point-actions-${pointKey(point).replace("/", "-")}`} row={pointKey(point)} items={items} />;
 }
 
 /** The chains the points belong to, newest first, each with its points newest first. */
@@ -95,7 +87,7 @@ function chainTitle(chain: string, summary: ChainSummary | undefined): string {
     return cockpit.format(_("$0 · $1 – $2 · $3"), name, formatDate(summary.firstDate), formatDate(summary.lastDate), bytes(summary.totalSize));
 }
 
-export function BackupPoints({ list, onVerify, onRestore, onBrowse, verifyDisabled, restoreDisabled, onDeleteChain, onDeletePoint }: BackupPointsProps) {
+export function BackupPoints({ list, onVerify, onRestore, onBrowse, onStartInstant, verifyDisabled, restoreDisabled, onDeleteChain, onDeletePoint }: BackupPointsProps) {
     if (list.points.length === 0) {
         return (
             <EmptyState id="backup-points-empty" titleText={_("No restore points")} headingLevel="h3" icon={CubesIcon} variant="sm">
@@ -154,7 +146,7 @@ export function BackupPoints({ list, onVerify, onRestore, onBrowse, verifyDisabl
                                 : <Label color="orange" isCompact>{cockpit.gettext("restore point", "Incomplete")}</Label>}
                         </Td>
                         <Td isActionCell>
-                            <PointActions point={p} onVerify={onVerify} onRestore={onRestore} onBrowse={onBrowse}
+                            <PointActions point={p} onVerify={onVerify} onRestore={onRestore} onBrowse={onBrowse} onStartInstant={onStartInstant}
                                           verifyDisabled={verifyDisabled} restoreDisabled={restoreDisabled}
                                           onDelete={request && onDeletePoint ? () => onDeletePoint(request) : undefined} />
                         </Td>

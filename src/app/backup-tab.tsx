@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Backups tab of a VM's page: settings, "Back up now", the running job's progress (a backup or a
-// restore, followed through the watched state file), how the last job ended, and the restore points
-// with Verify and Restore….
+// restore, followed through the watched state file), how the last job ended, the restore points with their
+// actions, and the VMs started from them (instant recovery).
 import { useEffect, useRef, useState } from "react";
 import "./backup-tab.css";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
@@ -31,24 +31,28 @@ import { VerifyResult } from "./verify-result";
 import { JobAnnouncer } from "./job-announcer";
 import { BackupHistory } from "./backup-history";
 import { BrowseView } from "./browse-view";
+import { InstantVms } from "./instant-vms";
+import { StartInstantDialog } from "./start-instant-dialog";
 
 const _ = cockpit.gettext;
 
-type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | { deleteChain: string } | { deletePoint: PointDeleteRequest } | null;
+type Dialog = "settings" | "backup" | "cancel" | "prune" | { restore: string } | { instant: RestorePoint } | { deleteChain: string } | { deletePoint: PointDeleteRequest } | null;
 
 interface BodyProps {
     domain: string;
     settings: SettingsAnswer;
     onSettings: (s: SettingsAnswer) => void;
     vmNames: readonly string[];
+    vmStates: Readonly<Record<string, string>>;
 }
 
-function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
+function BackupsBody({ domain, settings, onSettings, vmNames, vmStates }: BodyProps) {
     const view = useJobWatch(domain, settings.statusFile);
     const job: JobState | null = view.status === "ready" && view.job.state !== "none" ? view.job as JobState : null;
     const running = job?.state === "running" ? job : null;
     const rates = useJobRates(running);
     const [generation, setGeneration] = useState(0);
+    const [instantGeneration, setInstantGeneration] = useState(0);
     const points = useRestorePoints(domain, generation);
     const [dialog, setDialog] = useState<Dialog>(null);
     const [browsing, setBrowsing] = useState<RestorePoint | null>(null);
@@ -114,9 +118,13 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
                                             verifyDisabled={verify.run?.status === "running"}
                                             onRestore={p => setDialog({ restore: pointKey(p) })}
                                             onBrowse={setBrowsing}
+                                            onStartInstant={p => setDialog({ instant: p })}
                                             restoreDisabled={running !== null || view.status === "loading"}
                                             onDeleteChain={running === null ? chain => setDialog({ deleteChain: chain }) : undefined}
                                             onDeletePoint={running === null ? request => setDialog({ deletePoint: request }) : undefined} />}
+            </StackItem>
+            <StackItem>
+                <InstantVms domain={domain} backupFolder={settings.folder} generation={instantGeneration} vmStates={vmStates} />
             </StackItem>
             <StackItem>
                 <BackupHistory domain={domain} generation={generation} />
@@ -133,6 +141,10 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
             {dialog !== null && typeof dialog === "object" && "restore" in dialog && pointList && (
                 <RestoreDialog domain={domain} backupFolder={settings.folder} points={pointList.points} point={dialog.restore}
                                vmNames={vmNames} onClose={() => setDialog(null)} onStarted={() => setDialog(null)} />
+            )}
+            {dialog !== null && typeof dialog === "object" && "instant" in dialog && (
+                <StartInstantDialog domain={domain} backupFolder={settings.folder} point={dialog.instant} vmNames={vmNames}
+                                    onClose={() => setDialog(null)} onStarted={() => { setDialog(null); setInstantGeneration(g => g + 1) }} />
             )}
             {browsing && <BrowseView domain={domain} point={browsing} onClose={() => setBrowsing(null)} />}
             {dialog === "prune" && settings.keepChains !== null && (
@@ -155,11 +167,13 @@ function BackupsBody({ domain, settings, onSettings, vmNames }: BodyProps) {
     );
 }
 
-export function BackupsTab({ domain, vmNames = [] }: { domain: string; vmNames?: readonly string[] }) {
+const NO_VMS: Readonly<Record<string, string>> = {};
+
+export function BackupsTab({ domain, vmNames = [], vmStates = NO_VMS }: { domain: string; vmNames?: readonly string[]; vmStates?: Readonly<Record<string, string>> }) {
     const settings = useBackupSettings(domain);
     if (settings.state.status === "loading")
         return <LoadingState title={_("Loading backup settings")} />;
     if (settings.state.status === "error")
         return <BackupError id="backup-settings-error" title={_("Cannot load the backup settings")} error={settings.state.error} onRetry={settings.reload} />;
-    return <BackupsBody domain={domain} settings={settings.state.value} onSettings={settings.set} vmNames={vmNames} />;
+    return <BackupsBody domain={domain} settings={settings.state.value} onSettings={settings.set} vmNames={vmNames} vmStates={vmStates} />;
 }

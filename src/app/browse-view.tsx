@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // "Browse files" of a restore point: one disk of the point mapped and its file systems mounted read-only by
-// the helper (a browse session), a folder table with a breadcrumb, and downloads of files and of folders (as
-// tar) through Cockpit to the user's browser. Closing the view or leaving the page closes the session (its
+// the helper (a browse session), a folder table with a breadcrumb, downloads of files and of folders (as
+// tar) through Cockpit to the user's browser, and "Restore to host…" of a file or folder into a host folder. Closing the view or leaving the page closes the session (its
 // holder process ends with the page's channel); the session's idle end covers the rest.
 import { useEffect, useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
@@ -20,6 +20,7 @@ import { pointKey } from "../point-key";
 import { bytes, formatTime } from "./backup-text";
 import { childPath, pathSteps } from "./browse-path";
 import { LoadingState } from "./states";
+import { BrowseRestoreDialog } from "./browse-restore-dialog";
 
 const _ = cockpit.gettext;
 
@@ -96,6 +97,7 @@ export function BrowseView({ domain, point, onClose }: BrowseViewProps) {
     const [volume, setVolume] = useState<string | null>(null);
     const shownVolume = mounted.find(v => v.id === volume)?.id ?? mounted[0]?.id ?? null;
     const [path, setPath] = useState("/");
+    const [restoring, setRestoring] = useState<{ path: string; name: string } | null>(null);
     const listing = useListing(opened?.session ?? null, shownVolume, path);
 
     const changeDisk = (dev: string) => {
@@ -113,7 +115,9 @@ export function BrowseView({ domain, point, onClose }: BrowseViewProps) {
     const folderName = shownPath === "/" ? `${opened?.dev ?? disk}-${shownVolume ?? ""}` : shownPath.split("/").pop()!;
 
     return (
-        <Modal id="browse-view" isOpen onClose={onClose} variant="large" aria-labelledby="browse-view-title">
+        // Escape closes the restore dialog on top of it, not this view as well.
+        <Modal id="browse-view" isOpen onClose={onClose} onEscapePress={() => restoring === null && onClose()} variant="large"
+               aria-labelledby="browse-view-title">
             <ModalHeader title={cockpit.format(_("Files of restore point $0"), pointKey(point))} labelId="browse-view-title"
                          description={_("Read-only: the backup is not changed.")} />
             <ModalBody>
@@ -191,12 +195,19 @@ export function BrowseView({ domain, point, onClose }: BrowseViewProps) {
                                         <Td dataLabel={_("Modified")} className="browse-mtime">{formatTime(entry.mtime * 1000)}</Td>
                                         <Td isActionCell>
                                             {(entry.type === "file" || entry.type === "folder") && (
-                                                <Button variant="link" isInline component="a" className="browse-download"
-                                                        href={download(p, entry.type === "file" ? "file" : "tar", entry.name)}
-                                                        download={entry.type === "file" ? entry.name : `${entry.name}.tar`}
-                                                        aria-label={cockpit.format(_("Download $0"), entry.name)}>
-                                                    {_("Download")}
-                                                </Button>
+                                                <Flex spaceItems={{ default: "spaceItemsMd" }} flexWrap={{ default: "nowrap" }}>
+                                                    <Button variant="link" isInline component="a" className="browse-download"
+                                                            href={download(p, entry.type === "file" ? "file" : "tar", entry.name)}
+                                                            download={entry.type === "file" ? entry.name : `${entry.name}.tar`}
+                                                            aria-label={cockpit.format(_("Download $0"), entry.name)}>
+                                                        {_("Download")}
+                                                    </Button>
+                                                    <Button variant="link" isInline className="browse-restore"
+                                                            onClick={() => setRestoring({ path: p, name: entry.name })}
+                                                            aria-label={cockpit.format(_("Restore to host: $0"), entry.name)}>
+                                                        {_("Restore to host…")}
+                                                    </Button>
+                                                </Flex>
                                             )}
                                         </Td>
                                     </Tr>
@@ -209,6 +220,10 @@ export function BrowseView({ domain, point, onClose }: BrowseViewProps) {
             <ModalFooter>
                 <Button id="browse-close" variant="primary" onClick={onClose}>{_("Close")}</Button>
             </ModalFooter>
+            {restoring && opened && shownVolume && (
+                <BrowseRestoreDialog session={opened.session} volume={shownVolume} path={restoring.path} name={restoring.name}
+                                     onClose={() => setRestoring(null)} />
+            )}
         </Modal>
     );
 }

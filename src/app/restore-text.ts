@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Translated texts of the restore dialog's field errors.
+// Translated texts of the restore dialogs' field errors (restore, start from backup, move, restore to host).
 import cockpit from "../lib/cockpit";
 import type { NameError, TargetError } from "./restore-form";
+import type { InstantNameError } from "./instant-form";
 
 const _ = cockpit.gettext;
 
@@ -31,5 +32,14 @@ export function nameErrorText(error: NameError): string {
     case "bad-characters": return _("The name may not contain /, control characters, or leading or trailing spaces.");
     case "leading-dash": return _("The name may not start with -.");
     case "exists": return _("A virtual machine with this name already exists.");
+    }
+}
+
+/** The name of a VM started from a backup: also a file name, hence a narrower rule than a restored VM's. */
+export function instantNameErrorText(error: InstantNameError): string {
+    switch (error.code) {
+    case "too-long": return _("The name may have at most 64 characters.");
+    case "bad-characters": return _("Use letters, digits, dots, dashes and underscores only, starting with a letter or digit, and no two dots in a row.");
+    default: return nameErrorText({ code: error.code });
     }
 }

@@ -88,6 +88,9 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         fs.mkdirSync(open, { mode: 0o777 });
         fs.chmodSync(open, 0o777);
         refusals.push([["--point", "virtnbdbackup.0", "--name", name, "--folder", path.join(open, "x")], /^helper: .*open/]);
+        // Overlays never go into the backup folder (its files would count as backups) nor above it.
+        refusals.push([["--point", "virtnbdbackup.0", "--name", name, "--folder", path.join(backup, "overlays")], /^helper: the overlay folder may not be the backup folder or inside it$/]);
+        refusals.push([["--point", "virtnbdbackup.0", "--name", name, "--folder", tmp], /^helper: the overlay folder may not contain the backup folder$/]);
         for (const [args, message] of refusals) {
             const r = await run(process.execPath, [helper(), "start-from-backup", "--domain", vm.name, ...args]);
             assert.equal(r.code, 1, r.stderr);
@@ -95,6 +98,7 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
             assert.match(r.stderr.trim(), message);
         }
         assert.equal(fs.existsSync(overlays), false);
+        assert.equal(fs.existsSync(path.join(backup, "overlays")), false);
         assert.deepEqual(listing(path.join(open)), []);
         assert.equal(await vmState(name), null);
 
@@ -116,6 +120,12 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         const xml = (await runOk("virsh", ["-c", "qemu:///system", "dumpxml", name])).stdout;
         assert.ok(!xml.includes(uuid), "a new uuid");
         assert.equal((await runOk("qemu-img", ["compare", "-U", "-F", "raw", overlay, atPoint])).code, 0, "the new VM's disk is the point");
+        // The page lists the VMs started from one VM's backups, with libvirt's state.
+        const listed = async (domain: string) => (JSON.parse((await runOk(process.execPath, [helper(), "list-instant-vms", "--domain", domain])).stdout) as
+            { vms: { name: string; domain: string; point: string; state: string; vmState: string | null; alive: boolean }[] }).vms;
+        assert.deepEqual((await listed(vm.name)).map(v => [v.name, v.domain, v.point, v.state, v.vmState, v.alive]),
+                         [[name, vm.name, "virtnbdbackup.0", "running", "running", true]]);
+        assert.deepEqual(await listed(`${vm.name}-other`), []);
 
         // A write in the new VM goes to its overlay, never into the backup.
         const blocks = await runOk("virsh", ["-c", "qemu:///system", "qemu-monitor-command", name, JSON.stringify({ execute: "query-block" })]);
@@ -174,11 +184,19 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         await runOk("cp", ["--sparse=always", atPoint, expected]);
         await runOk("qemu-io", ["-f", "raw", "-c", "write -q -P 0x5e 60M 1M", expected]);
         const storage = path.join(tmp, "storage");
+        const intoBackups = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", path.join(backup, "moved")]);
+        assert.equal(intoBackups.stderr, "helper: the folder for the moved disks may not be the backup folder or inside it\n");
         const moved = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", storage], { timeoutMs: 240_000 });
         assert.equal(moved.code, 0, moved.stderr);
         started.splice(started.indexOf(other), 1);
         const copy = path.join(fs.realpathSync(storage), `${other}.vda.moved.qcow2`);
-        assert.deepEqual((JSON.parse(moved.stdout) as { disks: string[] }).disks, [copy]);
+        // Progress lines (disk by disk, bytes of the whole disk at the end), the copies last.
+        const lines = moved.stdout.trim().split("\n").map(l => JSON.parse(l) as { event: string; dev?: string; index?: number; count?: number; done?: number; total?: number; disks?: string[] });
+        assert.deepEqual(lines.at(-1), { event: "moved", name: other, disks: [copy] });
+        const progress = lines.slice(0, -1);
+        assert.ok(progress.length >= 2 && progress.every(p => p.event === "progress" && p.dev === "vda" && p.index === 0 && p.count === 1), moved.stdout);
+        assert.deepEqual([progress[0].done, progress.at(-1)!.done, progress.at(-1)!.total], [0, 96 * 2 ** 20, 96 * 2 ** 20]);
+        assert.ok(progress.every((p, i) => i === 0 || p.done! >= progress[i - 1].done! || p.total !== progress[i - 1].total), moved.stdout);
         try {
             assert.equal(await vmState(other), "running");
             for (let i = 0; i < 50 && processAlive(otherHolder); i++)

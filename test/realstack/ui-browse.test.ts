@@ -2,7 +2,8 @@
 // End to end: "Browse files" of a restore point in the real cockpit-ws 287 and Chromium. A TCG VM whose
 // disk holds an ext4 file system made in the test (mkfs.ext4 -d, known files, no partition table) is backed up with our CLI; the
 // page maps the point, lists its file system, navigates into a folder and back by the breadcrumb, downloads a
-// file (the exact bytes: sha256) and a folder as tar through Cockpit, passes axe in light and dark, and after
+// file (the exact bytes: sha256) and a folder as tar through Cockpit, restores a file and a folder to a host
+// folder (the same bytes; refused inline when the name is taken), passes axe in light and dark, and after
 // closing the view, reloading the page or killing the session's keeper nothing stays mounted or mapped.
 // Runs alone: it checks that nothing of any browse session is left on the host.
 import { after, before, describe, it } from "node:test";
@@ -138,6 +139,36 @@ describe("Browse files of a restore point", { timeout: 600_000 }, () => {
         await runOk("tar", ["-xf", tarFile, "-C", out]);
         assert.equal(sha256(fs.readFileSync(path.join(out, "docs", "report.bin"))), sha256(report));
         assert.equal(fs.readFileSync(path.join(out, "docs", "old", "notes.txt"), "utf8"), "old notes\n");
+
+        // Restore to host: the file and a folder into a new host folder, with the guest's bytes.
+        const host = path.join(work, "host");
+        const restoreTo = async (name: string) => {
+            await view.locator(`#browse-files tr[data-name="${name}"]`).getByRole("button", { name: `Restore to host: ${name}`, exact: true }).click();
+            const dialog = page.locator("#browse-restore-dialog");
+            await dialog.waitFor();
+            await dialog.locator("#browse-restore-folder").fill(host);
+            await dialog.locator("#browse-restore-start").click();
+            await dialog.locator("#browse-restore-done, #browse-restore-failure").first().waitFor({ timeout: 30_000 });
+            return dialog;
+        };
+        let dialog = await restoreTo("report.bin");
+        assert.equal((await dialog.locator("#browse-restore-summary").innerText()).trim(), `${path.join(host, "report.bin")}: 1 file, 293 KiB.`);
+        console.log(`# ${await screenshot(page, "browse-restore-done")}`);
+        await assertAccessible(page, "browse-restore-done");
+        assert.equal(sha256(fs.readFileSync(path.join(host, "report.bin"))), sha256(report));
+        await dialog.locator("#browse-restore-close").click();
+        await dialog.waitFor({ state: "detached" });
+        dialog = await restoreTo("old");
+        assert.match(await dialog.locator("#browse-restore-summary").innerText(), /old: 1 file, 1 folder, 10 B\.$/);
+        assert.equal(fs.readFileSync(path.join(host, "old", "notes.txt"), "utf8"), "old notes\n");
+        await dialog.locator("#browse-restore-close").click();
+        // Again: the name is taken, nothing is overwritten, and the dialog says so.
+        dialog = await restoreTo("report.bin");
+        assert.match(await dialog.locator("#browse-restore-failure").innerText(), /already exists; nothing was restored/);
+        await assertAccessible(page, "browse-restore-failure");
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        await dialog.waitFor({ state: "detached" });
+        assert.equal(sha256(fs.readFileSync(path.join(host, "report.bin"))), sha256(report));
 
         await view.locator("#browse-breadcrumb").getByRole("link", { name: "Top folder" }).click();
         await hello.waitFor();

@@ -82,8 +82,8 @@ describe("Delete… of restore points in the Backups tab", { timeout: 600_000 },
 
         await openVm(page, cockpit!, vm);
         await row("virtnbdbackup.4").waitFor();
-        assert.deepEqual(await menuItems("virtnbdbackup.4"), ["Verify", "Restore…", "Browse files"], "the newest point");
-        assert.deepEqual(await menuItems("virtnbdbackup.3"), ["Verify", "Restore…", "Browse files"], "its changes would go into the newest point's file");
+        assert.deepEqual(await menuItems("virtnbdbackup.4"), ["Verify", "Restore…", "Start from backup…", "Browse files"], "the newest point");
+        assert.deepEqual(await menuItems("virtnbdbackup.3"), ["Verify", "Restore…", "Start from backup…", "Browse files"], "its changes would go into the newest point's file");
 
         // A middle point: merged into the next incremental.
         await page.locator("#point-actions-virtnbdbackup\\.1").click();

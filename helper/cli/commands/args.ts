@@ -2,7 +2,7 @@
 // Validation of command-line values. The helper runs as root on behalf of a web page: every value is
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
-import { INSTANT_NAME_RE } from "../../instant/instant-record.ts";
+import { checkInstantName } from "../../jobs/instant-rules.ts";
 import { chainNumber } from "../../format/chain-folders.ts";
 import { MAX_KEEP_POINTS } from "../../jobs/retention-rules.ts";
 import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
@@ -54,7 +54,7 @@ export function parseKeepPointsArg(value: string): number {
 
 /** --name of a VM started from a backup: also its record's file name (instant-record.ts). */
 export function parseInstantName(value: string): string {
-    if (!INSTANT_NAME_RE.test(value) || value.includes(".."))
+    if (checkInstantName(value) !== null)
         throw new InvalidArgumentError("not a usable virtual machine name (letters, digits, . _ -, at most 64)");
     return value;
 }

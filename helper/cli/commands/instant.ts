@@ -3,7 +3,9 @@
 // (`run-instant-vm`) that maps the point, makes the overlays, defines and starts the new VM and then
 // keeps the mapping until it is told to stop; it answers once the VM runs (or with the holder's one-line
 // error, nothing left behind). `discard-instant-vm` removes the VM, its overlays and the mapping;
-// `list-instant-vms` lists the records the page shows. Every start first removes what killed holders left.
+// `move-instant-vm` copies its disks while it runs (progress lines, then the copies); `list-instant-vms` lists
+// the records the page shows (all, or those of one VM's backups). Every start first removes what killed
+// holders left.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,13 +15,17 @@ import { privateDir } from "../../backup/run-dir.ts";
 import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
 import { moveInstantVm, removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
 import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
+import { checkInstantFolder, type InstantMoveProgress, type InstantVmSummary } from "../../jobs/instant-rules.ts";
+import { describeTargetProblem, within } from "../../jobs/restore-rules.ts";
+import { readSettings } from "../../jobs/settings.ts";
+import { virshBatch } from "../../libvirt/virsh.ts";
 import { startJobUnit } from "../../jobs/job-unit.ts";
 import { newJobId } from "../../jobs/start.ts";
 import { systemdRuns } from "../../jobs/systemd.ts";
 import { processStartTime } from "../../tools/proc.ts";
 import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
 import { helperPath } from "./backup-job.ts";
-import { answer, parseDomainName } from "./domain-arg.ts";
+import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 import { resolveRequest } from "./restore-job.ts";
 
 /** How long a start may take before the caller gives up waiting (the holder goes on and records the end). */
@@ -44,16 +50,38 @@ async function waitForHolderEnd(rec: InstantRecord): Promise<void> {
     }
 }
 
-function describe(rec: InstantRecord): object {
+function describe(rec: InstantRecord): Omit<InstantVmSummary, "vmState" | "alive"> {
     return { name: rec.name, domain: rec.domain, point: rec.point, state: rec.state, startedAt: rec.startedAt,
         disks: rec.disks.map(d => ({ dev: d.dev, overlay: d.overlay, size: d.size })) };
+}
+
+/**
+ * Refuses a folder for overlays or moved disks that is (or holds) the VM's backup folder, as typed and as it
+ * resolves: its files would count as backup files there. `role` names it in the error.
+ */
+function checkOutsideBackups(folder: string, backupFolder: string, role: string): void {
+    const typed = checkInstantFolder(folder, backupFolder);
+    if ("problem" in typed)
+        throw new Error(describeTargetProblem(typed.problem, typed.forbidden).replace("the restore folder", role));
+    const real = (p: string) => {
+        try {
+            return fs.realpathSync(p);
+        } catch {
+            return p;
+        }
+    };
+    const resolved = resolveTrustedFolder(folder, role).folder;
+    const backups = real(backupFolder);
+    if (within(resolved, backups) || within(backups, resolved))
+        throw new Error(`${role} ${folder} resolves to ${resolved}, which is or holds the backup folder ${backups}`);
 }
 
 async function resolveStart(opts: StartOptions): Promise<{ vm: { uuid: string }; folder: string; until: string }> {
     if (!path.isAbsolute(opts.folder))
         throw new Error(`the overlay folder must be an absolute path: ${opts.folder}`);
     resolveTrustedFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
-    const { vm, folder, point } = await resolveRequest(opts);
+    const { vm, vmFolder, folder, point } = await resolveRequest(opts);
+    checkOutsideBackups(opts.folder, vmFolder, "the overlay folder");
     if (!point)
         throw new Error(`${opts.point} is not a complete restore point of ${opts.domain}`);
     return { vm, folder, until: point.disks[0].file };
@@ -195,7 +223,10 @@ export function addInstantCommands(program: Command): void {
             const rec = readRecord(opts.name);
             if (!rec || rec.state !== "running" || !holderAlive(rec))
                 throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
-            const disks = await moveInstantVm(rec, opts.folder);
+            const source = await findVm(rec.domain).catch(() => null);  // the VM may be gone: then no folder to keep clear of
+            if (source)
+                checkOutsideBackups(opts.folder, readSettings(source.uuid, source.name).folder, "the folder for the moved disks");
+            const disks = await moveInstantVm(rec, opts.folder, p => answer({ event: "progress", ...p } satisfies InstantMoveProgress));
             process.kill(rec.pid, RELEASE_SIGNAL);
             await waitForHolderEnd(rec);
             answer({ event: "moved", name: opts.name, disks });
@@ -203,9 +234,14 @@ export function addInstantCommands(program: Command): void {
 
     program
         .command("list-instant-vms")
-        .description("the VMs started from a backup, as one JSON line")
+        .description("the VMs started from a backup, with libvirt's state of each, as one JSON line")
+        .option("--domain <name>", "only those started from this VM's backups", parseDomainName)
         .allowExcessArguments(false)
-        .action(() => {
-            answer({ vms: listRecords().map(r => ({ ...describe(r), alive: holderAlive(r) })) });
+        .action(async (opts: { domain?: string }) => {
+            const records = listRecords().filter(r => opts.domain === undefined || r.domain === opts.domain);
+            // One virsh process for all of them; a VM libvirt does not know has no state.
+            const states = records.length === 0 ? [] : (await virshBatch(records.map(r => ["domstate", r.name]))).outputs;
+            const vms: InstantVmSummary[] = records.map((r, i) => ({ ...describe(r), vmState: states[i]?.trim() || null, alive: holderAlive(r) }));
+            answer({ vms });
         });
 }

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// "Move to storage…" of a VM started from a backup: a folder for its disks, then the helper copies them
+// whole while the VM runs (libvirt's blockcopy), disk by disk with live progress here, and drops the overlays
+// and the mapping: the VM stands on its own. The dialog stays until the copy ended (closing the page ends it).
+import { useState } from "react";
+import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
+import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
+import { Form, FormGroup } from "@patternfly/react-core/dist/esm/components/Form/index.js";
+import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Progress } from "@patternfly/react-core/dist/esm/components/Progress/index.js";
+import cockpit from "../lib/cockpit";
+import { errorDetail, moveInstantVm } from "../helper-client";
+import type { InstantMovedAnswer, InstantMoveProgress, InstantVmSummary } from "../instant-answer";
+import { DEFAULT_INSTANT_FOLDER } from "../../helper/jobs/instant-rules";
+import { percent } from "./backup-rate";
+import { bytes } from "./backup-text";
+import { FieldNote } from "./field-note";
+import { FolderInput } from "./folder-input";
+import { validateInstantFolder } from "./instant-form";
+import { targetErrorText } from "./restore-text";
+
+const _ = cockpit.gettext;
+
+export interface MoveInstantDialogProps {
+    vm: InstantVmSummary;
+    /** The backup folder of the VM it was started from (the disks may not go there). */
+    backupFolder: string;
+    onClose: () => void;
+    onMoved: (moved: InstantMovedAnswer) => void;
+}
+
+export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveInstantDialogProps) {
+    const [folder, setFolder] = useState(DEFAULT_INSTANT_FOLDER);
+    const [submitted, setSubmitted] = useState(false);
+    const [busy, setBusy] = useState(false);
+    const [progress, setProgress] = useState<InstantMoveProgress | null>(null);
+    const [failure, setFailure] = useState<string | null>(null);
+    const error = validateInstantFolder(folder, backupFolder);
+    const shown = submitted ? error : undefined;
+
+    const move = () => {
+        setSubmitted(true);
+        setFailure(null);
+        if (error)
+            return;
+        setBusy(true);
+        moveInstantVm(vm.name, folder, setProgress).then(onMoved, (e: unknown) => {
+            setBusy(false);
+            setProgress(null);
+            setFailure(errorDetail(e).replace(/^helper: /, ""));
+        });
+    };
+
+    const value = progress ? percent(progress.done, progress.total) : 0;
+    return (
+        <Modal id="move-instant-dialog" isOpen onClose={busy ? undefined : onClose} variant="medium" aria-labelledby="move-instant-title">
+            <ModalHeader title={cockpit.format(_("Move $0 to storage"), vm.name)} labelId="move-instant-title" />
+            <ModalBody>
+                {failure && <Alert component="h2" id="move-instant-failure" variant="danger" isInline title={_("The disks were not moved")}>{failure}</Alert>}
+                <p>
+                    {_("The disks are copied whole into this folder while the virtual machine runs. Afterwards it no longer needs the backup: the overlays and the restore point's mapping are removed.")}
+                </p>
+                <Form id="move-instant-form" onSubmit={event => { event.preventDefault(); move() }}>
+                    <FormGroup label={_("Folder for the disks")} fieldId="move-instant-folder" isRequired>
+                        <FolderInput id="move-instant-folder" value={folder} isRequired isDisabled={busy} validated={shown ? "error" : "default"}
+                                     onChange={setFolder} />
+                        <FieldNote field="move-instant-folder" error={shown && targetErrorText(shown)}
+                                   help={cockpit.format(_("An absolute path outside the backup folder; it is created when missing. The disks are named $0."),
+                                                        `${vm.name}.<disk>.moved.qcow2`)} />
+                    </FormGroup>
+                </Form>
+                {busy && (
+                    <Progress id="move-instant-progress" value={value} label={`${value}%`} measureLocation="outside"
+                              title={progress ? cockpit.format(_("Copying $0 (disk $1 of $2)"), progress.dev, progress.index + 1, progress.count) : _("Starting the copy")}
+                              helperText={progress ? cockpit.format(_("$0 of $1"), bytes(progress.done), bytes(progress.total)) : undefined} />
+                )}
+            </ModalBody>
+            <ModalFooter>
+                <Button id="move-instant-start" variant="primary" onClick={move} isLoading={busy} isDisabled={busy}>
+                    {busy ? _("Moving…") : _("Move")}
+                </Button>
+                <Button variant="link" onClick={onClose} isDisabled={busy}>{_("Cancel")}</Button>
+            </ModalFooter>
+        </Modal>
+    );
+}
