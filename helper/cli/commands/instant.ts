@@ -9,10 +9,10 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { removeStaleMaps } from "../../map/map-dirs.ts";
-import { privateDir } from "../../backup/run-dir.ts";
-import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
+import { createFresh } from "../../fs/safe-open.ts";
+import { holderAlive, holderLogFile, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
 import { moveInstantVm, removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
-import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
+import { resolveHostFolder } from "../../fs/host-folder.ts";
 import { startJobUnit } from "../../jobs/job-unit.ts";
 import { newJobId } from "../../jobs/start.ts";
 import { systemdRuns } from "../../jobs/systemd.ts";
@@ -52,7 +52,7 @@ function describe(rec: InstantRecord): object {
 async function resolveStart(opts: StartOptions): Promise<{ vm: { uuid: string }; folder: string; until: string }> {
     if (!path.isAbsolute(opts.folder))
         throw new Error(`the overlay folder must be an absolute path: ${opts.folder}`);
-    resolveTrustedFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
+    resolveHostFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
     const { vm, folder, point } = await resolveRequest(opts);
     if (!point)
         throw new Error(`${opts.point} is not a complete restore point of ${opts.domain}`);
@@ -69,8 +69,7 @@ function startHolder(args: string[], who: { uuid: string; name: string }): void 
         startJobUnit({ uuid: who.uuid.toLowerCase(), domain: who.name, id: newJobId(), kind: "start-from-backup" }, [process.execPath, ...args]);
         return;
     }
-    privateDir(INSTANT_DIR);
-    const log = fs.openSync(path.join(INSTANT_DIR, `${who.name}.log`), "w", 0o600);
+    const log = createFresh(holderLogFile(who.name));
     try {
         const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
         child.on("error", () => {});  // seen as no record
@@ -115,8 +114,8 @@ export function addInstantCommands(program: Command): void {
                     throw new Error(rec.error ?? "the start failed");
                 }
                 if (rec ? rec.state === "starting" && !holderAlive(rec) : Date.now() > noRecordDeadline) {
-                    fs.rmSync(recordFile(opts.name), { force: true });  // its output stays, for the reason
-                    throw new Error(`the process starting ${opts.name} ended without starting it (see ${path.join(INSTANT_DIR, `${opts.name}.log`)} or the journal)`);
+                    removeRecord(opts.name, true);  // its output stays, for the reason
+                    throw new Error(`the process starting ${opts.name} ended without starting it (see ${holderLogFile(opts.name)} or the journal)`);
                 }
                 if (Date.now() > deadline)
                     throw new Error(`${opts.name} did not start within ${START_WAIT_MS / 1000} s`);
