@@ -329,16 +329,18 @@ describe("start from backup and move to storage", () => {
 describe("check-folder: what the folder field learns", () => {
     const check = (folder: string) => run(process.execPath, [HELPER, "check-folder", "--domain", vm.name, "--folder", folder], { timeoutMs: 60_000 });
 
-    test("a fifo, the user's symlink loop, another user's private folder: answered at once with a refusal, no name inside listed", async () => {
+    test("a fifo, the user's symlink loop, root's, another user's private folder: answered at once with a refusal, no name inside listed", async () => {
         const base = `/var/tmp/vnbt-${process.pid}-check`;
         const fifo = `${base}-fifo`;
         const loop = `${base}-loop`;
         const home = path.join(user.home, "private");
+        const rootLoop = `${base}-root-loop`;
         try {
             await user.runOk("mkfifo", [fifo]);
             await user.runOk("ln", ["-s", loop, loop]);
             await user.runOk("mkdir", ["-m", "700", home]);
             await user.runOk("touch", [path.join(home, "diary-of-the-user")]);
+            fs.symlinkSync(rootLoop, rootLoop);
             const cases: [string, RegExp][] = [
                 [fifo, new RegExp(`${fifo} exists and is not a folder`)],
                 [path.join(fifo, "x"), new RegExp(`${fifo}/x exists and is not a folder`)],
@@ -346,6 +348,7 @@ describe("check-folder: what the folder field learns", () => {
                 [path.join(loop, "x"), new RegExp(`${loop} is a symbolic link owned by user ${user.name}`)],
                 [home, new RegExp(`is owned by user ${user.name}`)],
                 [path.join(home, "x"), new RegExp(`is owned by user ${user.name}`)],
+                [path.join(rootLoop, "x"), new RegExp(`${rootLoop} is a symbolic link that loops`)],
             ];
             for (const [folder, problem] of cases) {
                 const r = await check(folder);
@@ -358,6 +361,7 @@ describe("check-folder: what the folder field learns", () => {
         } finally {
             fs.rmSync(fifo, { force: true });
             fs.rmSync(loop, { force: true });
+            fs.rmSync(rootLoop, { force: true });
         }
     });
 
