@@ -17,6 +17,7 @@ import { openGuestFile, type Resolved } from "./guest-path.ts";
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const PIECE = 1024 * 1024;
+const ZEROS = Buffer.alloc(PIECE);
 
 /** Streams a resolved guest file or folder as a tar archive to `out` (links stored as links, never followed). */
 export function tarTo(resolved: Resolved, root: string, out: NodeJS.WritableStream & { fd?: number }): Promise<void> {
@@ -36,16 +37,6 @@ export function tarTo(resolved: Resolved, root: string, out: NodeJS.WritableStre
                 reject(new Error(`tar of ${resolved.guest} failed: ${Buffer.concat(err).toString("utf8").trim().split("\n")[0] || `exit ${code}`}`));
         });
     });
-}
-
-/** Copies a resolved guest file's bytes to a descriptor. */
-export function copyFileTo(resolved: Resolved, outFd: number): void {
-    const inFd = openGuestFile(resolved);
-    try {
-        copyFd(inFd, outFd);
-    } finally {
-        fs.closeSync(inFd);
-    }
 }
 
 /** What a restore to the host wrote. */
@@ -131,15 +122,23 @@ function lstatOrNothing(file: string): fs.Stats | undefined {
     }
 }
 
+/**
+ * Copies a guest file's bytes into a new host file, leaving holes where the guest file reads as zeros: a
+ * crafted guest's huge sparse file takes no more host disk than its data. Returns the bytes copied.
+ */
 function copyFd(inFd: number, outFd: number): number {
     const buf = Buffer.allocUnsafe(PIECE);
     let total = 0;
     for (;;) {
         const n = fs.readSync(inFd, buf, 0, PIECE, null);
         if (n === 0)
-            return total;
-        for (let off = 0; off < n;)
-            off += fs.writeSync(outFd, buf, off, n - off);
+            break;
+        if (buf.compare(ZEROS, 0, n, 0, n) !== 0) {
+            for (let off = 0; off < n;)
+                off += fs.writeSync(outFd, buf, off, n - off, total + off);
+        }
         total += n;
     }
+    fs.ftruncateSync(outFd, total);
+    return total;
 }

@@ -38,6 +38,8 @@ let uuid: string;
 const started: string[] = [];
 /** A file of the guest big enough that the copy takes a moment (the user's attempts run meanwhile). */
 const BIG = 12 * 1024 * 1024;
+/** A sparse guest file's size (4 KiB of data at its end): far more than the guest file system holds. */
+const SPARSE = 256 * 1024 * 1024;
 
 const helper = (...args: string[]) => runHelper(args);
 const userFolder = (name: string) => makeUserFolder(user, work, name);
@@ -46,8 +48,9 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /**
  * The guest file system: a file, a setuid file, a character and a block device, a fifo, symlinks out of
- * the guest (/etc/shadow, ../../..), a hard link, a name starting with dots, a big file, and a folder
- * linked into itself (a directory hard link, which only a crafted file system has).
+ * the guest (/etc/shadow, ../../..), a hard link, a name starting with dots, a big file, a sparse file
+ * larger than the file system, and a folder linked into itself (a directory hard link, which only a
+ * crafted file system has).
  */
 async function guestImage(): Promise<string> {
     const stage = path.join(work, "stage");
@@ -64,6 +67,9 @@ async function guestImage(): Promise<string> {
     fs.symlinkSync("../../../../", path.join(stage, "up"));
     fs.writeFileSync(path.join(stage, "..dots"), "dots\n");
     fs.writeFileSync(path.join(stage, "dir", "big.bin"), Buffer.alloc(BIG, 0x5a));
+    const sparse = fs.openSync(path.join(stage, "dir", "sparse.bin"), "w");
+    fs.writeSync(sparse, Buffer.alloc(4096, 0x42), 0, 4096, SPARSE - 4096);
+    fs.closeSync(sparse);
     const image = path.join(work, "guest.raw");
     fs.writeFileSync(image, "");
     fs.truncateSync(image, 48 * 1024 * 1024);
@@ -207,8 +213,17 @@ describe("browse-restore: guest files copied into a host folder", () => {
         const answer = JSON.parse(r.stdout) as { target: string; files: number; folders: number; bytes: number; skipped: string[] };
         assert.equal(answer.target, copy);
         assert.deepEqual(answer.skipped.sort(), ["/dir/sub/loop", "/fifo", "/null", "/sda", "/shadowlink", "/up"]);
-        assert.equal(answer.files, 5);  // hello.txt, dir/hardlink.txt, dir/big.bin, suid, ..dots
-        assert.equal(answer.bytes, BIG + 2 * "hello from the guest\n".length + "#!/bin/sh\nid\n".length + "dots\n".length);
+        assert.equal(answer.files, 6);  // hello.txt, dir/hardlink.txt, dir/big.bin, dir/sparse.bin, suid, ..dots
+        assert.equal(answer.bytes, BIG + SPARSE + 2 * "hello from the guest\n".length + "#!/bin/sh\nid\n".length + "dots\n".length);
+        // The sparse file keeps its holes: the host disk holds its data, not its size.
+        const sparse = fs.statSync(path.join(copy, "dir", "sparse.bin"));
+        assert.equal(sparse.size, SPARSE);
+        assert.ok(sparse.blocks * 512 <= 1024 * 1024, `${sparse.blocks} blocks allocated`);
+        const tail = Buffer.alloc(8192);
+        const fd = fs.openSync(path.join(copy, "dir", "sparse.bin"), "r");
+        fs.readSync(fd, tail, 0, 8192, SPARSE - 8192);
+        fs.closeSync(fd);
+        assert.deepEqual(tail, Buffer.concat([Buffer.alloc(4096), Buffer.alloc(4096, 0x42)]));
         for (const [file, st] of tree(to)) {
             assert.ok(st.isFile() || st.isDirectory(), `${file}: only files and folders`);
             assert.equal(st.uid, 0, file);
