@@ -10,13 +10,13 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { prepareTrustedFolder } from "../fs/trusted-folder.ts";
+import { writeFileAtomic } from "../fs/safe-open.ts";
 import { removeStaleMaps } from "../map/map-dirs.ts";
 import { runTool } from "../tools/run-tool.ts";
 import { processArgv } from "../tools/proc.ts";
 import { kernelType, mountOptions, parseBlkid, volumesOf, type Volume } from "./disk-layout.ts";
 import { processStartTime, sameProcess, type ProcessRef } from "./process-ref.ts";
-import { BROWSE_DIR, isSessionId, sessionDir } from "./paths.ts";
+import { browseDir, isSessionId, sessionDir } from "./paths.ts";
 
 /** A volume of the session's disk as the page sees it. */
 export interface BrowseVolume extends Volume {
@@ -55,7 +55,6 @@ const USED = "used";
 
 /** Opens a session (mounting what it can) and returns its state; on failure nothing of it is left. */
 export async function openSession(opts: OpenOptions): Promise<SessionState> {
-    prepareTrustedFolder(BROWSE_DIR, "the browse folder");
     const id = randomBytes(8).toString("hex");
     const dir = sessionDir(id);
     fs.mkdirSync(dir, { mode: 0o700 });
@@ -132,13 +131,9 @@ export function idleMs(id: string): number | null {
     }
 }
 
-/** The sessions on this host (their ids). */
+/** The sessions on this host (their ids); throws when the browse folder is not root's alone. */
 export function sessionIds(): string[] {
-    try {
-        return fs.readdirSync(BROWSE_DIR).filter(isSessionId);
-    } catch {
-        return [];
-    }
+    return fs.readdirSync(browseDir()).filter(isSessionId);
 }
 
 /**
@@ -217,10 +212,7 @@ export async function closeSession(id: string): Promise<void> {
 }
 
 function writeState(state: SessionState): void {
-    const file = path.join(sessionDir(state.id), STATE);
-    const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(path.join(sessionDir(state.id), STATE), JSON.stringify(state));
 }
 
 /** qemu-storage-daemon: the NBD export as a read-only file (FUSE), only root may open it. */

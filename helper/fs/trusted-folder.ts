@@ -116,6 +116,20 @@ function lstatIfExists(file: string): fs.Stats | undefined {
     }
 }
 
+/** Where a (trusted) symlink leads; one that loops or leads nowhere is refused by name (a one-line answer, not a raw ELOOP). */
+function realPathOfLink(link: string, role: FolderRole): string {
+    try {
+        return fs.realpathSync(link);
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ELOOP")
+            throw new UntrustedFolderError(`${link} is a symbolic link that loops: ${role} must be a folder`);
+        if (code === "ENOENT" || code === "ENOTDIR")
+            throw new UntrustedFolderError(`${link} is a symbolic link to ${fs.readlinkSync(link)}, which does not exist: ${role} must be a folder`);
+        throw err;
+    }
+}
+
 /** A folder checked by resolveTrustedFolder: its real path and the components still to be made, top first. */
 export interface TrustedFolder {
     folder: string;
@@ -148,7 +162,7 @@ export function resolveTrustedFolder(folder: string, role: FolderRole, options: 
             // In a sticky folder (/tmp) the link's owner chose where it leads.
             if (!trustedOwner(st.uid, options.alsoOwners ?? []))
                 refuse(next, `is a symbolic link owned by user ${nameOf("/etc/passwd", st.uid)}`, role);
-            at = fs.realpathSync(next);
+            at = realPathOfLink(next, role);
             checkTrustedPath(at, role, options, last);
         } else {
             checkComponent(next, last, role, options);

@@ -2,6 +2,9 @@
 // The record of a VM started from a backup (one file per VM under /run/virtnbdbackup/instant, root's 0700):
 // what the page shows, what Discard undoes, and what the next start removes when the process that holds
 // the mapping died (SIGKILL, crash): its VM cannot run without the mapping, so it goes with the rest.
+// A record names files that are removed and a process that is signalled: every path of the folder comes
+// from instantDir(), which checks it first (root's, 0700, under folders only root can change), so a record
+// is only ever one root wrote.
 import fs from "node:fs";
 import path from "node:path";
 import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
@@ -31,14 +34,28 @@ export interface InstantRecord {
     startedAt: number;
 }
 
-export function recordFile(name: string): string {
+/** The records' folder, checked and made when missing (run-dir.ts's privateDir). */
+function instantDir(): string {
+    return privateDir(INSTANT_DIR);
+}
+
+/** The record's file name (pure): the VM's name must be usable as one. */
+export function recordFileName(name: string, ext: "json" | "log" = "json"): string {
     if (!INSTANT_NAME_RE.test(name))
         throw new Error(`${JSON.stringify(name)} is not a usable name for a started-from-backup VM`);
-    return path.join(INSTANT_DIR, `${name}.json`);
+    return `${name}.${ext}`;
+}
+
+export function recordFile(name: string): string {
+    return path.join(instantDir(), recordFileName(name));
+}
+
+/** Where a detached holder writes its output (beside its record). */
+export function holderLogFile(name: string): string {
+    return path.join(instantDir(), recordFileName(name, "log"));
 }
 
 export function writeRecord(rec: InstantRecord): void {
-    privateDir(INSTANT_DIR);
     writeFileAtomic(recordFile(rec.name), JSON.stringify(rec) + "\n");
 }
 
@@ -53,22 +70,17 @@ export function readRecord(name: string): InstantRecord | null {
 }
 
 export function listRecords(): InstantRecord[] {
-    let names: string[];
-    try {
-        names = fs.readdirSync(INSTANT_DIR);
-    } catch {
-        return [];
-    }
-    return names.filter(n => n.endsWith(".json")).flatMap(n => {
+    return fs.readdirSync(instantDir()).filter(n => n.endsWith(".json") && INSTANT_NAME_RE.test(n.slice(0, -5))).flatMap(n => {
         const rec = readRecord(n.slice(0, -5));
         return rec ? [rec] : [];
     });
 }
 
-/** Removes the record and the holder's output file (detached holders write it beside the record). */
-export function removeRecord(name: string): void {
+/** Removes the record and (unless `keepLog`: it says why a start failed) the holder's output file. */
+export function removeRecord(name: string, keepLog = false): void {
     fs.rmSync(recordFile(name), { force: true });
-    fs.rmSync(path.join(INSTANT_DIR, `${name}.log`), { force: true });
+    if (!keepLog)
+        fs.rmSync(holderLogFile(name), { force: true });
 }
 
 /** Whether the process that wrote the record still runs (a zombie, killed and not yet reaped, does not). */

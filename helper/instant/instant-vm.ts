@@ -15,7 +15,8 @@ import { adjustDomainConfig } from "../restore/domain-config.ts";
 import { StagedFile } from "../restore/staged-file.ts";
 import { ChainError } from "../restore/chain.ts";
 import { createFresh } from "../fs/safe-open.ts";
-import { createMissing, qemuUsers, resolveTrustedFolder } from "../fs/trusted-folder.ts";
+import { createMissing, qemuUsers } from "../fs/trusted-folder.ts";
+import { resolveHostFolder } from "../fs/host-folder.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { runTool } from "../tools/run-tool.ts";
 import { holderAlive, listRecords, removeRecord, type InstantRecord } from "./instant-record.ts";
@@ -26,7 +27,7 @@ export interface InstantRequest {
     until: string;
     /** The new VM's name: no VM of that name may exist. */
     name: string;
-    /** Where the overlays (and boot file copies) go: a trusted folder, made 0711 when missing. */
+    /** Where the overlays (and boot file copies) go: a trusted folder, no system folder (fs/host-folder.ts), made 0711 when missing. */
     overlayFolder: string;
     uri?: string;
 }
@@ -69,7 +70,7 @@ async function prepare(req: InstantRequest) {
         throw new ChainError(`nothing to start from in ${folder.dir}: the point has only raw images`);
     if (!checked.config)
         throw new ChainError(`the backup holds no domain config (vmconfig.*.xml) for ${req.until}`);
-    const trusted = resolveTrustedFolder(req.overlayFolder, ROLE);
+    const trusted = resolveHostFolder(req.overlayFolder, ROLE);
     const overlays = new Map(checked.chains.map(c => [c.dev, path.join(trusted.folder, `${req.name}.${c.dev}.qcow2`)]));
     const configFile = path.join(trusted.folder, `${req.name}.xml`);
     const boot = planBootFiles({
@@ -245,7 +246,7 @@ async function copyDisk(rec: InstantRecord, index: number, target: string, onPro
  */
 export async function moveInstantVm(rec: InstantRecord, folder: string, onProgress: (p: MoveProgress) => void = () => {}, uri?: string): Promise<string[]> {
     const role = "a folder for the moved disks";
-    const trusted = resolveTrustedFolder(folder, role);
+    const trusted = resolveHostFolder(folder, role);
     const targets = rec.disks.map(d => path.join(trusted.folder, `${rec.name}.${d.dev}.moved.qcow2`));
     for (const file of targets) {
         if (fs.existsSync(file))

@@ -4,7 +4,8 @@
 // same point, by one user or two, never share a name. It is 0700; a mapping for another user (QEMU's, for
 // a VM started on it) is 0711 with the sockets given to that user: it can connect, list nothing, change nothing. Its owner.json names the process that made it
 // (pid and start time, so a reused pid is not taken for it) and the nbdkit servers it started; a mapping
-// whose owner died (SIGKILL) is removed by the next one that starts.
+// whose owner died (SIGKILL) is removed by the next one that starts. The maps folder is checked before
+// anything in it is read or removed (mapsDir): the owner files name processes to kill and whole folders go.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -17,6 +18,11 @@ const NAME_RE = /^[0-9a-f]{16}$/;
 const OWNER_FILE = "owner.json";
 /** A directory without an owner file is being made; one this old was left by a run killed at that moment. */
 const UNOWNED_GRACE_MS = 60_000;
+
+/** The maps folder, checked and made when missing (run-dir.ts): root's, 0711, under folders only root can change. */
+function mapsDir(): string {
+    return privateDir(MAPS_DIR, 0o711);
+}
 
 interface Owner {
     pid: number;
@@ -34,7 +40,7 @@ export class MapDir {
     static create(traversable = false): MapDir {
         removeStaleMaps();
         // 0711: a socket's owner other than root reaches it by its (unguessable) path.
-        const dir = path.join(privateDir(MAPS_DIR, 0o711), randomBytes(8).toString("hex"));
+        const dir = path.join(mapsDir(), randomBytes(8).toString("hex"));
         fs.mkdirSync(dir, { mode: 0o700 });  // fails if anything is there
         if (traversable)
             fs.chmodSync(dir, 0o711);
@@ -81,15 +87,10 @@ function isServerOf(pid: number, dir: string): boolean {
 
 /** Removes the mapping directories whose owner is gone, ending their servers; returns the ones removed. */
 export function removeStaleMaps(now = Date.now()): string[] {
-    let names: string[];
-    try {
-        names = fs.readdirSync(MAPS_DIR);
-    } catch {
-        return [];
-    }
+    const maps = mapsDir();
     const removed: string[] = [];
-    for (const name of names.filter(n => NAME_RE.test(n))) {
-        const dir = path.join(MAPS_DIR, name);
+    for (const name of fs.readdirSync(maps).filter(n => NAME_RE.test(n))) {
+        const dir = path.join(maps, name);
         let owner: Owner | undefined;
         try {
             owner = JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8")) as Owner;

@@ -3,6 +3,7 @@
 // (with its home and every process it still runs) afterwards. Commands run as that user through runuser,
 // with argv arrays.
 import fs from "node:fs";
+import path from "node:path";
 import { run, runOk, type RunOptions, type RunResult } from "./exec.ts";
 
 export interface LocalUser {
@@ -58,4 +59,12 @@ export async function withLocalUser<T>(fn: (user: LocalUser) => Promise<T>): Pro
     } finally {
         await user.remove();
     }
+}
+
+/** A new folder `name` in `parent` owned by the user (as if it were their home or a group share). */
+export function userFolder(user: LocalUser, parent: string, name: string): string {
+    const d = path.join(parent, name);
+    fs.mkdirSync(d);
+    fs.chownSync(d, user.uid, user.gid);
+    return d;
 }

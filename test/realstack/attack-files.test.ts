@@ -6,15 +6,15 @@
 // written, read or deleted: a victim folder standing for /root or /etc is compared before and after.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { ourBackup, ourBackupOk, ourCli, ourRestore, ourRestoreOk } from "../lib/backup-cli.ts";
-import { run, runOk, type RunResult } from "../lib/exec.ts";
-import { createLocalUser, type LocalUser } from "../lib/local-user.ts";
+import { run, runOk } from "../lib/exec.ts";
+import { createLocalUser, userFolder as makeUserFolder, type LocalUser } from "../lib/local-user.ts";
+import { createVictims, refused, type Victims } from "../lib/victims.ts";
 import { removePluginState, JOBS_DIR } from "../lib/plugin-state.ts";
 import { logFileName } from "../../helper/format/index.ts";
 
@@ -27,61 +27,22 @@ let user: LocalUser;
 /** Root's own place for the test's folders: /tmp/vnbt-...-attack (0700 in the sticky /tmp). */
 let work: string;
 /** Stands for /root and /etc: root-only, holding a file whose content, mode and times must not change. */
+let victimFolder: Victims;
 let victims: string;
 /** A good full backup (root's, trusted) to restore from. */
 let backup: string;
 
-/** The victim's times: days back, so that a read shows in its atime also under relatime. */
-const OLD = new Date(Date.now() - 3 * 86400_000);
-
 const helper = (...args: string[]) => run(process.execPath, [HELPER, ...args], { timeoutMs: 120_000 });
 
-/** What the victim folder holds: name -> sha256, mode, mtime (anything written, chmod'ed or replaced shows). */
-function snapshot(dir: string): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const name of fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).sort()) {
-        const file = path.join(dir, name);
-        const st = fs.lstatSync(file);
-        const sum = st.isFile() ? crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex") : st.isSymbolicLink() ? `-> ${fs.readlinkSync(file)}` : "dir";
-        out.set(name, `${sum} ${st.mode.toString(8)} ${st.mtimeMs} ${st.ino}`);
-    }
-    return out;
-}
-
-/**
- * Runs `attack` and asserts the victim folder is exactly as before: nothing written, created or deleted,
- * and the secret neither read (its atime is set days back, which relatime updates on any read) nor
- * touched in any other way (ctime).
- */
-async function untouched<T>(attack: () => Promise<T>): Promise<T> {
-    const before = snapshot(victims);
-    const secret = path.join(victims, "secret");
-    fs.utimesSync(secret, OLD, OLD);
-    const st = fs.statSync(secret);
-    const result = await attack();
-    const now = fs.statSync(secret);
-    assert.equal(now.atimeMs, st.atimeMs, "the victim file was not read");
-    assert.equal(now.ctimeMs, st.ctimeMs, "the victim file was not changed");
-    assert.deepEqual(snapshot(victims), before, "nothing outside the chosen folders was written, created or deleted");
-    return result;
-}
-
-function refused(r: RunResult, pattern: RegExp): void {
-    assert.notEqual(r.code, 0, `refused: ${r.stdout} ${r.stderr}`);
-    assert.match(r.stderr, pattern);
-}
+/** Runs `attack` and asserts the victim folder is exactly as before (test/lib/victims.ts). */
+const untouched = <T>(attack: () => Promise<T>): Promise<T> => victimFolder.untouched(attack);
 
 function mode(file: string): number {
     return fs.statSync(file).mode & 0o7777;
 }
 
 /** A folder under `work` owned by the attacker (as if it were their home or a group share). */
-function userFolder(name: string): string {
-    const d = path.join(work, name);
-    fs.mkdirSync(d);
-    fs.chownSync(d, user.uid, user.gid);
-    return d;
-}
+const userFolder = (name: string): string => makeUserFolder(user, work, name);
 
 before(async () => {
     stopLibvirtd = await ensureLibvirtd();
@@ -89,9 +50,8 @@ before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-attack-`));
     // The user must reach the folders the attacks are about (as a user reaches /srv or their home).
     fs.chmodSync(work, 0o755);
-    victims = fs.mkdtempSync(path.join("/root", `vnbt-${process.pid}-victims-`));
-    fs.writeFileSync(path.join(victims, "secret"), "root's secret\n", { mode: 0o600 });
-    fs.utimesSync(path.join(victims, "secret"), OLD, OLD);
+    victimFolder = createVictims("victims");
+    victims = victimFolder.dir;
     vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: 0, length: "4M", random: true, seed: 5 }] }] });
     uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
     backup = path.join(work, "good");
@@ -103,7 +63,7 @@ after(async () => {
     removePluginState([uuid]);
     await user?.remove();
     fs.rmSync(work, { recursive: true, force: true });
-    fs.rmSync(victims, { recursive: true, force: true });
+    victimFolder?.remove();
     fs.rmSync(`/tmp/vnbt-${process.pid}-x`, { force: true });
     fs.rmSync(`/tmp/vnbt-${process.pid}-ran`, { force: true });
     await stopLibvirtd?.();

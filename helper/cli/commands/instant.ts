@@ -11,10 +11,10 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { removeStaleMaps } from "../../map/map-dirs.ts";
-import { privateDir } from "../../backup/run-dir.ts";
-import { holderAlive, INSTANT_DIR, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
+import { createFresh } from "../../fs/safe-open.ts";
+import { holderAlive, holderLogFile, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
 import { moveInstantVm, removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
-import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
+import { resolveHostFolder } from "../../fs/host-folder.ts";
 import { checkInstantFolder, type InstantMoveProgress, type InstantVmSummary } from "../../jobs/instant-rules.ts";
 import { describeTargetProblem, within } from "../../jobs/restore-rules.ts";
 import { readSettings } from "../../jobs/settings.ts";
@@ -70,7 +70,7 @@ function checkOutsideBackups(folder: string, backupFolder: string, role: string)
             return p;
         }
     };
-    const resolved = resolveTrustedFolder(folder, role).folder;
+    const resolved = resolveHostFolder(folder, role).folder;
     const backups = real(backupFolder);
     if (within(resolved, backups) || within(backups, resolved))
         throw new Error(`${role} ${folder} resolves to ${resolved}, which is or holds the backup folder ${backups}`);
@@ -79,7 +79,7 @@ function checkOutsideBackups(folder: string, backupFolder: string, role: string)
 async function resolveStart(opts: StartOptions): Promise<{ vm: { uuid: string }; folder: string; until: string }> {
     if (!path.isAbsolute(opts.folder))
         throw new Error(`the overlay folder must be an absolute path: ${opts.folder}`);
-    resolveTrustedFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
+    resolveHostFolder(opts.folder, "an overlay folder");  // refused here already, before a holder starts
     const { vm, vmFolder, folder, point } = await resolveRequest(opts);
     checkOutsideBackups(opts.folder, vmFolder, "the overlay folder");
     if (!point)
@@ -97,8 +97,7 @@ function startHolder(args: string[], who: { uuid: string; name: string }): void 
         startJobUnit({ uuid: who.uuid.toLowerCase(), domain: who.name, id: newJobId(), kind: "start-from-backup" }, [process.execPath, ...args]);
         return;
     }
-    privateDir(INSTANT_DIR);
-    const log = fs.openSync(path.join(INSTANT_DIR, `${who.name}.log`), "w", 0o600);
+    const log = createFresh(holderLogFile(who.name));
     try {
         const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", log, log], cwd: "/" });
         child.on("error", () => {});  // seen as no record
@@ -143,8 +142,8 @@ export function addInstantCommands(program: Command): void {
                     throw new Error(rec.error ?? "the start failed");
                 }
                 if (rec ? rec.state === "starting" && !holderAlive(rec) : Date.now() > noRecordDeadline) {
-                    fs.rmSync(recordFile(opts.name), { force: true });  // its output stays, for the reason
-                    throw new Error(`the process starting ${opts.name} ended without starting it (see ${path.join(INSTANT_DIR, `${opts.name}.log`)} or the journal)`);
+                    removeRecord(opts.name, true);  // its output stays, for the reason
+                    throw new Error(`the process starting ${opts.name} ended without starting it (see ${holderLogFile(opts.name)} or the journal)`);
                 }
                 if (Date.now() > deadline)
                     throw new Error(`${opts.name} did not start within ${START_WAIT_MS / 1000} s`);

@@ -92,6 +92,15 @@ describe("the trust rule", { skip: process.geteuid?.() !== 0 && "needs root (cho
         assert.match(refusal(path.join(s, "backup")), new RegExp(`^${s}/backup is a symbolic link owned by user ${OTHER_UID}`));
     });
 
+    test("root's symlink that loops or leads nowhere is refused by name, not followed", () => {
+        const links = dir("dead-links", 0o755);
+        fs.symlinkSync(path.join(links, "loop"), path.join(links, "loop"));
+        assert.match(refusal(path.join(links, "loop", "x")), new RegExp(`^${links}/loop is a symbolic link that loops: `));
+        fs.symlinkSync(path.join(tmp, "missing", "target"), path.join(links, "dangling"));
+        assert.throws(() => resolveTrustedFolder(path.join(links, "dangling"), "a backup folder"),
+            (e: unknown) => e instanceof UntrustedFolderError && /dangling is a symbolic link to .*missing\/target, which does not exist/.test(e.message));
+    });
+
     test("a file on the way is not a folder", () => {
         fs.writeFileSync(path.join(tmp, "file"), "x");
         assert.throws(() => resolveTrustedFolder(path.join(tmp, "file", "x"), "a backup folder"), (e: unknown) => e instanceof UntrustedFolderError && e.kind === "not-a-folder");

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseInstantName } from "../../../helper/cli/commands/args.ts";
-import { INSTANT_DIR, recordFile } from "../../../helper/instant/instant-record.ts";
+import { recordFileName } from "../../../helper/instant/instant-record.ts";
 
 test("usable names are taken, others refused", () => {
     for (const ok of ["web-now", "web_2.recovered", "A", "x".repeat(64)])
@@ -14,6 +14,7 @@ test("usable names are taken, others refused", () => {
 });
 
 test("the record file stays in the records' folder", () => {
-    assert.equal(recordFile("web-now"), `${INSTANT_DIR}/web-now.json`);
-    assert.throws(() => recordFile("../x"), /not a usable name/);
+    assert.equal(recordFileName("web-now"), "web-now.json");
+    assert.equal(recordFileName("web-now", "log"), "web-now.log");
+    assert.throws(() => recordFileName("../x"), /not a usable name/);
 });
