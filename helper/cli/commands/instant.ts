@@ -222,6 +222,7 @@ export function addInstantCommands(program: Command): void {
             const rec = readRecord(opts.name);
             if (!rec || rec.state !== "running" || !holderAlive(rec))
                 throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
+            resolveHostFolder(opts.folder, "a folder for the moved disks");  // refused in the words moveInstantVm uses
             const source = await findVm(rec.domain).catch(() => null);  // the VM may be gone: then no folder to keep clear of
             if (source)
                 checkOutsideBackups(opts.folder, readSettings(source.uuid, source.name).folder, "the folder for the moved disks");
