@@ -8,8 +8,9 @@ MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
 METAINFODIR = $(DESTDIR)$(PREFIX)/share/metainfo
 METAINFO = org.cockpit_project.virtnbdbackup.metainfo.xml
 CRON_FILE ?= /etc/cron.d/cockpit-virtnbdbackup
-# The CLIs are installed as cockpit-<tool>: Debian's virtnbdbackup package owns /usr/bin/virtnbdbackup (and virtnbdmap).
-CLIS = virtnbdbackup virtnbdrestore virtnbdmap
+# The CLIs are installed as cockpit-<tool>: Debian's virtnbdbackup package owns /usr/bin/virtnbdbackup (and virtnbdmap);
+# virtnbdprune has no Python twin, but is named alike so that the four are found together.
+CLIS = virtnbdbackup virtnbdrestore virtnbdmap virtnbdprune
 # What the native packages in dist/helper/node_modules need only to build (node-gyp's files, types, docs).
 BUILD_ONLY = -name '*.mk' -o -name Makefile -o -name config.gypi -o -name binding.gyp -o -name tsconfig.json \
 	-o -name '*.Makefile' -o -name '*.d.ts' -o -name README.md -o -name rebuild.js

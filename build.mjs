@@ -99,6 +99,7 @@ async function buildHelper() {
         virtnbdbackup: "helper/cli/virtnbdbackup.ts",
         virtnbdrestore: "helper/cli/virtnbdrestore.ts",
         virtnbdmap: "helper/cli/virtnbdmap.ts",
+        virtnbdprune: "helper/cli/virtnbdprune.ts",
         helper: "helper/cli/helper.ts",
     };
     await esbuild.build({

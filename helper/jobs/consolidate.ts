@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Consolidation of one chain of a VM's backup folder, as the page and `helper consolidate` run it: the
 // chain is found in the VM's trusted folder, the VM's job lock is held (no backup, restore, verify or
-// pruning runs meanwhile), a dead consolidation's leftovers are finished first. The engine: helper/consolidate/.
+// pruning runs meanwhile), a dead consolidation's leftovers are finished first, and no file a mapping, browse
+// session or VM started from backup reads is merged away (chain-users.ts). The engine: helper/consolidate/.
 import fs from "node:fs";
+import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
 import { consolidateChain, planChain, type ConsolidateAnswer } from "../consolidate/consolidate.ts";
 import { recoverConsolidation } from "../consolidate/journal.ts";
-import { chainPoints, ConsolidationRefused, pointForKeepLast } from "../consolidate/plan.ts";
+import { chainPoints, ConsolidationRefused, pointForKeepLast, type ConsolidationPlan } from "../consolidate/plan.ts";
+import { chainUsers, inUseMessage, inUseRefusal, userOfFiles, type ChainUser, type InUsePolicy } from "./chain-users.ts";
 import { hasPointPolicy, keptPoints, mergeSteps, type DatedPoint, type MergeStep, type PointPolicy } from "./point-retention.ts";
 import { readBackupFolder } from "../restore/folder.ts";
 import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
-import { chainFolder, listChains } from "./chains.ts";
+import { chainFolder, listChains, type ChainFolder } from "./chains.ts";
 import { currentJob } from "./status.ts";
 
 /** Which points go: every point up to a named one, or all but the last N. */
@@ -29,6 +32,32 @@ async function pointOf(dir: string, select: PointSelection): Promise<string | un
         return select.until;
     const folder = await readBackupFolder(dir);
     return pointForKeepLast(folder.files, folder.checkpointLists[0]?.checkpoints ?? null, select.keepLast);
+}
+
+/** Every file a merge reads, replaces or removes (real paths: `chainDir` is one). Pure. */
+export function touchedFiles(chainDir: string, plan: ConsolidationPlan): string[] {
+    const names = new Set([...plan.removedFiles, ...plan.disks.flatMap(d => [...d.members.map(m => m.name), d.output])]);
+    return [...names].map(n => path.join(chainDir, n));
+}
+
+/** Who reads a file the merge up to `point` (from `from`) changes; undefined when no one does or nothing merges. */
+async function userOfMerge(chainDir: string, point: string, from: string | undefined, users: readonly ChainUser[]): Promise<ChainUser | undefined> {
+    if (users.length === 0)
+        return undefined;
+    let plan: ConsolidationPlan;
+    try {
+        plan = await planChain(chainDir, point, from);
+    } catch (err) {
+        if (err instanceof ConsolidationRefused)
+            return undefined;  // refused for its own reason, said when it runs
+        throw err;
+    }
+    return userOfFiles(touchedFiles(chainDir, plan), users);
+}
+
+/** "the points up to virtnbdbackup.3 of chain-2", for a message. */
+function mergeName(chain: string, point: string, from: string | undefined): string {
+    return `the points ${from ? `from ${from} ` : ""}up to ${point} of ${chain || "the chain in the folder itself"}`;
 }
 
 /**
@@ -51,6 +80,9 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
             return nothing();
         const from = "from" in select ? select.from : undefined;
         await planChain(dir, point, from);  // refusals are the same as when it runs
+        const user = await userOfMerge(dir, point, from, chainUsers());
+        if (user)
+            throw inUseRefusal(mergeName(name, point, from), user);
         return { chain: name, ...await consolidateChain(dir, point, { dryRun: true, from }) };
     }
     const job = currentJob(opts.uuid);
@@ -62,7 +94,11 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
         const point = await pointOf(dir, select);
         if (!point)
             return nothing();
-        return { chain: name, ...await consolidateChain(dir, point, { dryRun: false, from: "from" in select ? select.from : undefined }) };
+        const from = "from" in select ? select.from : undefined;
+        const user = await userOfMerge(dir, point, from, chainUsers());
+        if (user)
+            throw inUseRefusal(mergeName(name, point, from), user);
+        return { chain: name, ...await consolidateChain(dir, point, { dryRun: false, from }) };
     } finally {
         lock.release();
     }
@@ -79,6 +115,8 @@ export interface ChainPolicyAnswer {
     waiting: string[];
     /** Merges the policy needs that are refused, with the reason. */
     skipped: string[];
+    /** Files removed (or to remove), relative to the chain folder. */
+    removed: string[];
     removedBytes: number;
     writtenBytes: number;
     freed: number;
@@ -102,25 +140,46 @@ async function policySteps(dir: string, policy: PointPolicy) {
 /**
  * Applies a points policy (keep-last/daily/weekly/monthly, point-retention.ts) to every chain of the VM folder by
  * consolidating the points it drops; a dry run says what would go. Chains it leaves alone are not in the answer.
+ * A merge of files something reads (chain-users.ts) is refused before anything changes, or with `inUse: "skip"`
+ * left out and named in the chain's `skipped`. Chains named in `except` are left alone (a pruning removes them).
  */
-export async function applyPointPolicy(vmFolder: string, policy: PointPolicy, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<ChainPolicyAnswer[]> {
+export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
+                                       opts: { uuid: string; domain: string; dryRun: boolean; inUse?: InUsePolicy; except?: readonly string[] }): Promise<ChainPolicyAnswer[]> {
     const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
     if (!fs.existsSync(folder) || !hasPointPolicy(policy))
         return [];
     const run = async (): Promise<ChainPolicyAnswer[]> => {
-        const answers: ChainPolicyAnswer[] = [];
-        for (const chain of listChains(folder)) {
+        // Every chain's merges first, and the ones touching files in use refused (before anything changes) or skipped.
+        const users = chainUsers();
+        const planned: { chain: ChainFolder; steps: MergeStep[]; waiting: string[]; inUse: string[] }[] = [];
+        for (const chain of listChains(folder).filter(c => !opts.except?.includes(c.name))) {
             if (!opts.dryRun)
                 recoverConsolidation(chain.folder);
             const { steps, waiting } = await policySteps(chain.folder, policy);
+            const inUse: string[] = [];
+            const free: MergeStep[] = [];
+            for (const step of steps) {
+                const user = await userOfMerge(chain.folder, step.point, step.from, users);
+                if (user && (opts.inUse ?? "refuse") === "refuse")
+                    throw inUseRefusal(mergeName(chain.name, step.point, step.from), user);
+                if (user)
+                    inUse.push(inUseMessage(mergeName(chain.name, step.point, step.from), user));
+                else
+                    free.push(step);
+            }
+            planned.push({ chain, steps: free, waiting, inUse });
+        }
+        const answers: ChainPolicyAnswer[] = [];
+        for (const { chain, steps, waiting, inUse } of planned) {
             const answer: ChainPolicyAnswer = {
-                chain: chain.name, folder: chain.folder, dryRun: opts.dryRun, dropped: [], waiting, skipped: [], removedBytes: 0, writtenBytes: 0, freed: 0,
+                chain: chain.name, folder: chain.folder, dryRun: opts.dryRun, dropped: [], waiting, skipped: [...inUse], removed: [], removedBytes: 0, writtenBytes: 0, freed: 0,
             };
             // Newest first: a merge never touches the points an older one merges.
             for (const step of steps) {
                 try {
                     const done = await consolidateChain(chain.folder, step.point, { dryRun: opts.dryRun, from: step.from });
                     answer.dropped.unshift(...done.dropped);
+                    answer.removed.unshift(...done.removed);
                     answer.removedBytes += done.removedBytes;
                     answer.writtenBytes += done.writtenBytes;
                     answer.freed += done.freed;

@@ -2,8 +2,9 @@
 // Retention: keep the last N chains of a VM's backup folder (helper/format/chain-folders.ts) and remove the
 // files of the older ones. Only files a backup run writes are removed (data, checksums, checkpoint list and
 // definitions, saved configs, boot files, logs); anything else a user put there stays, and so does a chain
-// subfolder that still holds something. The newest chain is never removed, and nothing is removed while a
-// job of the VM runs: removal holds the VM's job lock (helper/backup/lock.ts).
+// subfolder that still holds something. The newest chain is never removed, nothing is removed while a
+// job of the VM runs (removal holds the VM's job lock, helper/backup/lock.ts), and no chain a mapping, browse
+// session or VM started from backup reads (chain-users.ts): refused, or skipped by the schedule.
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
@@ -13,6 +14,7 @@ import { CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/in
 import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
 import { listChains, type ChainFolder } from "./chains.ts";
 import { currentJob } from "./status.ts";
+import { chainUsers, inUseMessage, inUseRefusal, userOfFolder, type InUsePolicy } from "./chain-users.ts";
 
 export interface PrunedChain {
     /** "" for the VM folder itself, else chain-N. */
@@ -36,6 +38,17 @@ export interface PruneAnswer {
     kept: string[];
     /** Bytes freed (or to free). */
     freed: number;
+    /** Chains the policy would remove that stay because something reads them (skip policy only). */
+    skipped?: { chain: string; reason: string }[];
+}
+
+/** How a removal goes: whose job lock it holds, whether it only says what it would do, chains in use. */
+export interface PruneOptions {
+    uuid: string;
+    domain: string;
+    dryRun: boolean;
+    /** Default "refuse". */
+    inUse?: InUsePolicy;
 }
 
 /** The chains a keep-last-N policy removes: all but the last N, and never the newest. Pure. */
@@ -113,12 +126,25 @@ function removeChain(chain: PrunedChain): void {
 /** What to remove: the chains `choose` picks of the folder's (oldest first), never the newest. */
 type Choose = (chains: ChainFolder[]) => ChainFolder[];
 
-function plan(vmFolder: string, choose: Choose): { removed: PrunedChain[]; kept: string[] } {
+function plan(vmFolder: string, choose: Choose, inUse: InUsePolicy): Pick<PruneAnswer, "removed" | "kept" | "skipped"> {
     const chains = listChains(vmFolder);
-    const remove = choose(chains).filter(c => c !== chains.at(-1));
+    const chosen = choose(chains).filter(c => c !== chains.at(-1));
+    const users = chosen.length ? chainUsers() : [];
+    const skipped: { chain: string; reason: string }[] = [];
+    const remove = chosen.filter(c => {
+        const user = userOfFolder(c.folder, users);
+        if (!user)
+            return true;
+        const what = c.name || "the chain in the folder itself";
+        if (inUse === "refuse")
+            throw inUseRefusal(what, user);
+        skipped.push({ chain: c.name, reason: inUseMessage(what, user) });
+        return false;
+    });
     return {
         removed: remove.map(chainFiles),
         kept: chains.filter(c => !remove.includes(c)).map(c => c.name),
+        ...(skipped.length ? { skipped } : {}),
     };
 }
 
@@ -146,17 +172,17 @@ export function oneChain(name: string): Choose {
  * Applies keep-last-`keep` to the VM folder; with `dryRun`, only says what it would remove. `uuid` and
  * `domain` name the VM whose job lock removal holds. `keep` is checked already (retention-rules.ts).
  */
-export function pruneChains(vmFolder: string, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
+export function pruneChains(vmFolder: string, keep: number, opts: PruneOptions): Promise<PruneAnswer> {
     return removeChains(vmFolder, keepLast(keep), keep, opts);
 }
 
 /** Removes the chains `choose` picks (dry run: only says what it would); `keep` is reported as the policy. */
-export async function removeChains(vmFolder: string, choose: Choose, keep: number, opts: { uuid: string; domain: string; dryRun: boolean }): Promise<PruneAnswer> {
+export async function removeChains(vmFolder: string, choose: Choose, keep: number, opts: PruneOptions): Promise<PruneAnswer> {
     const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
     if (!fs.existsSync(folder))
         return { folder, keep, dryRun: opts.dryRun, removed: [], kept: [], freed: 0 };
     if (opts.dryRun) {
-        const p = plan(folder, choose);
+        const p = plan(folder, choose, opts.inUse ?? "refuse");
         return { folder, keep, dryRun: true, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
     }
     // A job the page started whose engine has not taken the lock yet.
@@ -165,7 +191,7 @@ export async function removeChains(vmFolder: string, choose: Choose, keep: numbe
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was removed`);
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
-        const p = plan(folder, choose);
+        const p = plan(folder, choose, opts.inUse ?? "refuse");
         for (const chain of p.removed)
             removeChain(chain);
         return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };

@@ -3,9 +3,10 @@
 // /run/virtnbdbackup/maps (root's, see backup/run-dir.ts), one per mapping, so two mappings of the
 // same point, by one user or two, never share a name. It is 0700; a mapping for another user (QEMU's, for
 // a VM started on it) is 0711 with the sockets given to that user: it can connect, list nothing, change nothing. Its owner.json names the process that made it
-// (pid and start time, so a reused pid is not taken for it) and the nbdkit servers it started; a mapping
-// whose owner died (SIGKILL) is removed by the next one that starts. The maps folder is checked before
-// anything in it is read or removed (mapsDir): the owner files name processes to kill and whole folders go.
+// (pid and start time, so a reused pid is not taken for it), the nbdkit servers it started and the backup
+// files they read (what pruning and consolidation must leave alone while the mapping lives: liveMappings);
+// a mapping whose owner died (SIGKILL) is removed by the next one that starts. The maps folder is checked
+// before anything in it is read or removed (mapsDir): the owner files name processes to kill and whole folders go.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -29,6 +30,15 @@ interface Owner {
     start: string | null;
     /** nbdkit pids. */
     servers: number[];
+    /** The backup files served, by real path (absent in records of older versions). */
+    files?: string[];
+}
+
+/** A mapping whose maker still runs, and the backup files it serves. */
+export interface LiveMapping {
+    dir: string;
+    pid: number;
+    files: string[];
 }
 
 export class MapDir {
@@ -59,6 +69,12 @@ export class MapDir {
         return path.join(this.dir, name);
     }
 
+    /** Records backup files the mapping serves (real paths), before it reads them. */
+    addFiles(files: string[]): void {
+        this.owner.files = [...this.owner.files ?? [], ...files];
+        this.save();
+    }
+
     addServer(pid: number): void {
         this.owner.servers.push(pid);
         this.save();
@@ -85,18 +101,34 @@ function isServerOf(pid: number, dir: string): boolean {
     return argv !== null && path.basename(argv[0] ?? "") === "nbdkit" && argv.some(a => a.startsWith(`${dir}/`));
 }
 
+function readOwner(dir: string): Owner | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8")) as Owner;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The mappings on this host whose maker is alive, with the files they serve. */
+export function liveMappings(): LiveMapping[] {
+    const maps = mapsDir();
+    return fs.readdirSync(maps).filter(n => NAME_RE.test(n)).flatMap(name => {
+        const dir = path.join(maps, name);
+        const owner = readOwner(dir);
+        if (!owner || !ownerAlive(owner))
+            return [];
+        const files = Array.isArray(owner.files) ? owner.files.filter((f): f is string => typeof f === "string") : [];
+        return [{ dir, pid: owner.pid, files }];
+    });
+}
+
 /** Removes the mapping directories whose owner is gone, ending their servers; returns the ones removed. */
 export function removeStaleMaps(now = Date.now()): string[] {
     const maps = mapsDir();
     const removed: string[] = [];
     for (const name of fs.readdirSync(maps).filter(n => NAME_RE.test(n))) {
         const dir = path.join(maps, name);
-        let owner: Owner | undefined;
-        try {
-            owner = JSON.parse(fs.readFileSync(path.join(dir, OWNER_FILE), "utf8")) as Owner;
-        } catch {
-            owner = undefined;
-        }
+        const owner = readOwner(dir);
         let age: number;
         try {
             age = now - fs.lstatSync(dir).mtimeMs;

@@ -9,16 +9,21 @@ import { run, type RunResult } from "./exec.ts";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 
 /** Our built CLI (npm test builds dist/ first). */
-export function ourCli(name: "virtnbdbackup" | "virtnbdrestore" | "virtnbdmap"): string {
+export function ourCli(name: "virtnbdbackup" | "virtnbdrestore" | "virtnbdmap" | "virtnbdprune"): string {
     const file = path.join(root, "dist/helper", `${name}.js`);
     if (!fs.existsSync(file))
         throw new Error(`${file} is missing: run "node build.mjs" first`);
     return file;
 }
 
+/** Runs our built helper as the page does (root), whatever its exit code. */
+export function runHelper(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    return run(process.execPath, [path.join(root, "dist/helper/helper.js"), ...args], { timeoutMs: opts.timeoutMs ?? 120_000 });
+}
+
 /** Runs our built helper as the page does; asserts it succeeded and returns its JSON answer (the last line). */
 export async function helperJson(args: string[]): Promise<Record<string, unknown>> {
-    const r = await run(process.execPath, [path.join(root, "dist/helper/helper.js"), ...args], { timeoutMs: 60_000 });
+    const r = await runHelper(args, { timeoutMs: 60_000 });
     assert.equal(r.code, 0, `helper ${args.join(" ")}: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }

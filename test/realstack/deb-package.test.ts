@@ -26,6 +26,7 @@ const LIB = "/usr/lib/cockpit-virtnbdbackup";
 const BACKUP = "/usr/bin/cockpit-virtnbdbackup";
 const RESTORE = "/usr/bin/cockpit-virtnbdrestore";
 const MAP = "/usr/bin/cockpit-virtnbdmap";
+const PRUNE = "/usr/bin/cockpit-virtnbdprune";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const version = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).version as string;
 
@@ -65,9 +66,9 @@ describe("the installed Debian package", { skip }, () => {
                          `${LIB}/node_modules/codec-node/build/Release/codec_binding.node`,
                          `${LIB}/node_modules/fileio-node/build/Release/fileio_binding.node`,
                          `${LIB}/virtnbdmap.js`, `${LIB}/node_modules/nbdkit-virtnbdbackup-plugin/build/nbdkit-virtnbdbackup-plugin.so`,
-                         BACKUP, RESTORE, MAP,
+                         `${LIB}/virtnbdprune.js`, BACKUP, RESTORE, MAP, PRUNE,
                          "/usr/share/man/man1/cockpit-virtnbdbackup.1.gz", "/usr/share/man/man1/cockpit-virtnbdrestore.1.gz",
-                         "/usr/share/man/man1/cockpit-virtnbdmap.1.gz",
+                         "/usr/share/man/man1/cockpit-virtnbdmap.1.gz", "/usr/share/man/man1/cockpit-virtnbdprune.1.gz",
                          "/usr/share/metainfo/org.cockpit_project.virtnbdbackup.metainfo.xml",
                          "/usr/share/doc/cockpit-virtnbdbackup/copyright"]) {
             assert.ok(files.includes(f), `the package has no ${f}`);
@@ -75,10 +76,11 @@ describe("the installed Debian package", { skip }, () => {
         }
         assert.deepEqual(files.filter(f => f.endsWith(".map")), [], "source maps in the package");
         assert.equal(fs.existsSync(`${PLUGIN}/helper`), false, "the helper belongs under /usr/lib, not in the page's folder");
-        for (const f of [`${LIB}/helper.js`, BACKUP, RESTORE, MAP])
+        for (const f of [`${LIB}/helper.js`, BACKUP, RESTORE, MAP, PRUNE])
             assert.ok((fs.statSync(f).mode & 0o111) === 0o111, `${f} is not executable`);
         assert.equal(fs.realpathSync(BACKUP), `${LIB}/virtnbdbackup.js`);
         assert.equal(fs.realpathSync(RESTORE), `${LIB}/virtnbdrestore.js`);
+        assert.equal(fs.realpathSync(PRUNE), `${LIB}/virtnbdprune.js`);
     });
 
     test("depends on what the helper loads and runs, and leaves /usr/bin/virtnbdbackup to Debian's package", () => {
@@ -101,7 +103,9 @@ describe("the installed Debian package", { skip }, () => {
             assert.match(h.stdout, /^Usage: virtnbd(backup|restore) \[options\]/, cli);
             assert.match(h.stdout, /--output <dir>/, cli);
         }
-        assert.equal((await runOk(MAP, ["--version"])).stdout.trim(), version);
+        for (const cli of [MAP, PRUNE])
+            assert.equal((await runOk(cli, ["--version"])).stdout.trim(), version, cli);
+        assert.match((await runOk(PRUNE, ["--help"])).stdout, /^Usage: virtnbdprune \[options\][^]*--keep-last <n>/);
         const bad = await run(BACKUP, ["--level", "nonsense", "-d", "x", "-o", path.join(work, "never")]);
         assert.notEqual(bad.code, 0);
         assert.equal(fs.existsSync(path.join(work, "never")), false);
@@ -130,6 +134,12 @@ describe("the installed Debian package", { skip }, () => {
             map.kill("SIGTERM");
             await once(map, "close");
         }
+        // The installed virtnbdprune on that folder: one chain of one point, nothing to remove or merge, nothing changed.
+        const files = fs.readdirSync(dir).sort();
+        const plan = JSON.parse((await runOk(PRUNE, ["--json", "-o", dir, "--keep-last", "1", "--keep-points", "1", "--yes"])).stdout) as
+            { event: string; dryRun: boolean; chains: { removed: unknown[] }; points: unknown[] };
+        assert.deepEqual([plan.event, plan.dryRun, plan.chains.removed, plan.points], ["result", false, [], []]);
+        assert.deepEqual(fs.readdirSync(dir).sort(), files);
     });
 
     test("the page finds the packaged helper under /usr/lib from the data dir /usr/share, and it answers", () => {
@@ -189,7 +199,7 @@ describe("the installed Debian package", { skip }, () => {
     });
 
     test("the man pages are named for the installed CLIs and document their options", () => {
-        for (const [name, option] of [["cockpit-virtnbdbackup", "domain"], ["cockpit-virtnbdrestore", "input"]]) {
+        for (const [name, option] of [["cockpit-virtnbdbackup", "domain"], ["cockpit-virtnbdrestore", "input"], ["cockpit-virtnbdprune", "keep-last"]]) {
             const page = zlib.gunzipSync(fs.readFileSync(`/usr/share/man/man1/${name}.1.gz`)).toString("utf8");
             assert.match(page, new RegExp(`^\\.TH ${name.toUpperCase()} "1" .*"${name} ${version.replace(/\./g, "\\.")}"`, "m"));
             assert.match(page, new RegExp(`^\\.SH NAME\\n${name} \\\\- `, "m"));
@@ -202,12 +212,13 @@ describe("the installed Debian package", { skip }, () => {
         }
     });
 
-    test("postrm purge removes the schedules, settings and state the helper wrote, and nothing else; remove keeps them", () => {
+    test("postrm remove takes the schedules the helper wrote, purge also its settings and state, and nothing else", () => {
         const postrm = `/var/lib/dpkg/info/${PACKAGE}.postrm`;
         const fake = fs.mkdtempSync(path.join(work, "root-"));
-        const ours = ["etc/cron.d/cockpit-virtnbdbackup", "etc/cockpit-virtnbdbackup/vms/x.json",
-                      "var/lib/cockpit-virtnbdbackup/checkpoints/y.json", "etc/systemd/system/cockpit-virtnbdbackup-x.timer",
-                      "etc/systemd/system/cockpit-virtnbdbackup-x.service"];
+        const schedules = ["etc/cron.d/cockpit-virtnbdbackup", "etc/systemd/system/cockpit-virtnbdbackup-x.timer",
+                           "etc/systemd/system/cockpit-virtnbdbackup-x.service"];
+        const settings = ["etc/cockpit-virtnbdbackup/vms/x.json", "var/lib/cockpit-virtnbdbackup/checkpoints/y.json"];
+        const ours = [...schedules, ...settings];
         const others = ["etc/cron.d/other", "etc/systemd/system/other.timer", "var/lib/other/z"];
         for (const f of [...ours, ...others]) {
             fs.mkdirSync(path.dirname(path.join(fake, f)), { recursive: true });
@@ -219,7 +230,10 @@ describe("the installed Debian package", { skip }, () => {
 
         let r = spawnSync("sh", [postrm, "remove"], { encoding: "utf8", env });
         assert.equal(r.status, 0, r.stderr);
-        for (const f of [...ours, ...others])
+        for (const f of schedules)
+            assert.equal(fs.existsSync(path.join(fake, f)), false, `remove left ${f}: it would start the removed helper`);
+        assert.equal(fs.existsSync(path.join(fake, "etc/systemd/system/timers.target.wants/cockpit-virtnbdbackup-x.timer")), false);
+        for (const f of [...settings, ...others])
             assert.ok(fs.existsSync(path.join(fake, f)), `remove took ${f}`);
 
         r = spawnSync("sh", [postrm, "purge"], { encoding: "utf8", env });

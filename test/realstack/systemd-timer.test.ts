@@ -6,7 +6,8 @@
 // moves a cron-only install over to a timer, installs the timer of a VM, the timer fires for real, the
 // backup runs as its own unit and logs into the journal with the VM's fields, and it restores exactly; a
 // missed run is caught up (Persistent=true); a job started as a transient unit is cancelled; verify and
-// prune run as units.
+// prune run as units. The package's maintainer scripts stop and remove the timers on remove, keep the
+// settings, and set the timers up again on configure.
 // Runs alone: it boots systemd in a container that shares /run/virtnbdbackup and /var/tmp with the host.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -279,4 +280,34 @@ test("turning the schedule off stops and removes the VM's timer and service", { 
     assert.notEqual((await c.exec(["test", "-e", `/etc/systemd/system/timers.target.wants/${timerName()}`])).code, 0);
     assert.doesNotMatch((await c.execOk(["systemctl", "list-timers", "--all", "--no-pager"])).stdout, new RegExp(uuid));
     assert.notEqual((await c.exec(["systemctl", "is-active", timerName()])).stdout.trim(), "active");
+});
+
+test("package removal stops and removes the VM's timer and keeps its settings; configure after a reinstall sets the timer up again", { skip: unavailable ?? false, timeout: 120_000 }, async () => {
+    const c = container!;
+    const on = await helper(["set-settings", "--domain", vm!.name, "--folder", path.join(work, "backups"), "--schedule", "daily", "--time", "03:17"]);
+    assert.equal(on.code, 0, on.stderr);
+    assert.equal((await c.exec(["systemctl", "is-active", timerName()])).stdout.trim(), "active");
+    const settings = (await c.execOk(["cat", `/etc/cockpit-virtnbdbackup/vms/${uuid}.json`])).stdout;
+    // The package's scripts as dpkg runs them on `apt-get remove` (the helper stays bound in: only the scripts are tested).
+    const debian = path.join(path.dirname(DIST), "debian");
+    const maintainer = (name: string, arg: string) => c.execOk(["sh", "-s", "--", arg], { input: fs.readFileSync(path.join(debian, name), "utf8") });
+    await maintainer("prerm", "remove");
+    assert.notEqual((await c.exec(["systemctl", "is-active", timerName()])).stdout.trim(), "active", "prerm stopped the timer");
+    await maintainer("postrm", "remove");
+    for (const type of ["timer", "service"])
+        assert.notEqual((await c.exec(["test", "-e", unitFile(type)])).code, 0, `${unitFile(type)} is left after remove`);
+    assert.notEqual((await c.exec(["test", "-e", `/etc/systemd/system/timers.target.wants/${timerName()}`])).code, 0);
+    assert.doesNotMatch((await c.execOk(["systemctl", "list-timers", "--all", "--no-pager"])).stdout, new RegExp(uuid));
+    assert.equal((await c.exec(["systemctl", "cat", timerName()])).code !== 0, true, "systemd still knows the timer");
+    assert.equal((await c.execOk(["cat", `/etc/cockpit-virtnbdbackup/vms/${uuid}.json`])).stdout, settings, "remove kept the settings");
+    // A reinstall: postinst configure runs the helper where the package puts it.
+    await c.execOk(["ln", "-sfn", path.join(DIST, "helper"), "/usr/lib/cockpit-virtnbdbackup"]);
+    await maintainer("postinst", "configure");
+    assert.equal((await c.exec(["systemctl", "is-active", timerName()])).stdout.trim(), "active");
+    const show = await c.execOk(["systemctl", "show", timerName(), "-p", "TimersCalendar"]);
+    assert.match(show.stdout, /OnCalendar=\*-\*-\* 03:17:00/);
+    await maintainer("prerm", "remove");
+    await maintainer("postrm", "purge");
+    assert.notEqual((await c.exec(["test", "-e", "/etc/cockpit-virtnbdbackup"])).code, 0, "purge left the settings");
+    assert.doesNotMatch((await c.execOk(["systemctl", "list-timers", "--all", "--no-pager"])).stdout, new RegExp(uuid));
 });

@@ -4,7 +4,7 @@
 // with the job state file the page watches; `run-scheduled --uuid UUID` is what the VM's timer (or cron line) runs.
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { ensureDir, readJsonFile } from "../../jobs/atomic-file.ts";
-import { checkScheduledCommand, requireCron, type ScheduledCommand } from "../../jobs/cron-file.ts";
+import { checkScheduledCommand, requireCron, storedSchedules, type ScheduledCommand } from "../../jobs/cron-file.ts";
 import { schedulerStatus, schedulesToMigrate, thisHost, writeSchedules } from "../../jobs/schedules.ts";
 import { checkUnitProgram, onCalendar, scheduleUnitName } from "../../jobs/timer-units.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
@@ -132,6 +132,15 @@ export function addSettingsCommands(program: Command): void {
             writeSettings(vm.uuid, { folder: opts.folder, compress: opts.compress, schedule, keepChains, ...points, newChain });
             await writeSchedules(command, host);
             answer(settingsAnswer(vm, host.systemd));
+        });
+    program
+        .command("write-schedules", { hidden: true })
+        .description("set the host's schedules (timers or the cron file) up from the stored settings; what the package's postinst runs")
+        .allowExcessArguments(false)
+        .action(async () => {
+            const host = thisHost();
+            await writeSchedules(scheduledCommand(), host);
+            answer({ scheduler: host.systemd ? "systemd" : "cron", schedules: storedSchedules(host.settingsDir).filter(e => e.schedule.frequency !== "off").length });
         });
     program
         .command("run-scheduled")

@@ -8,14 +8,15 @@ import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../job
 import { parseChainName } from "./args.ts";
 import { recordPrune } from "../../jobs/prune-history.ts";
 import { parseKeepChains, parseKeepPoints, pointPolicyOf, readSettings } from "../../jobs/settings.ts";
-import { applyPointPolicy, type ChainPolicyAnswer } from "../../jobs/consolidate.ts";
+import type { ChainPolicyAnswer } from "../../jobs/consolidate.ts";
+import { applyRetention } from "../../jobs/retention.ts";
 import { hasPointPolicy } from "../../jobs/point-retention.ts";
 import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
 import { logJobLine } from "../../jobs/job-log.ts";
 import { runAsUnit } from "../../jobs/unit-rerun.ts";
 
 /** One line per chain the points policy changes (or would). */
-function describePolicy(result: ChainPolicyAnswer): string {
+export function describePolicy(result: ChainPolicyAnswer): string {
     const where = result.chain || "the chain in the folder itself";
     const parts = [
         result.dropped.length ? `${where}: ${result.dryRun ? "would merge away" : "merged away"} points ${result.dropped.join(", ")}, ` +
@@ -27,7 +28,7 @@ function describePolicy(result: ChainPolicyAnswer): string {
 }
 
 /** One line per chain for a person reading the command's stderr. */
-function describe(result: PruneAnswer): string {
+export function describe(result: PruneAnswer): string {
     const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
     const name = (c: string) => c === "" ? "the chain in the folder itself" : c;
     if (result.removed.length === 0)
@@ -81,14 +82,14 @@ export function addPruneCommand(program: Command): void {
             if (keep === null && !hasPointPolicy(policy))
                 throw new Error(`${vm.name} keeps all chains and points (no retention in its settings): give --keep N or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N`);
             const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes };
-            const prune = (n: number) => () => pruneChains(settings.folder, n, target);
-            const result = keep === null ? undefined : opts.yes ? await recordPrune(vm.uuid, "manual", prune(keep)) : await prune(keep)();
+            const record = (n: number) => recordPrune(vm.uuid, "manual", () => pruneChains(settings.folder, n, target));
+            const { chains: result, points } = await applyRetention(settings.folder, { keepChains: keep, points: policy }, target,
+                                                                   opts.yes ? record : undefined);
             if (result) {
                 process.stderr.write(describe(result) + "\n");
                 await logRemoval(vm, result);
             }
             // A dry run of both says what the points rule does to the chains as they are now.
-            const points = hasPointPolicy(policy) ? await applyPointPolicy(settings.folder, policy, target) : undefined;
             if (points) {
                 const text = points.length ? points.map(describePolicy).join("\n") : "the points policy drops no restore point";
                 process.stderr.write(text + "\n");

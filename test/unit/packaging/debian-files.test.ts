@@ -26,6 +26,8 @@ test("the metainfo launches the page Cockpit serves as virtnbdbackup, whose mani
 test("debian/control's package is the one debian/rules installs into, and the maintainer scripts parse", () => {
     assert.match(read("debian/control"), /^Package: cockpit-virtnbdbackup$/m);
     assert.match(read("debian/rules"), /debian\/cockpit-virtnbdbackup\/usr\/lib\/cockpit-virtnbdbackup\//);
-    const check = spawnSync("sh", ["-n", path.join(root, "debian/postrm")], { encoding: "utf8" });
-    assert.equal(check.status, 0, check.stderr);
+    for (const script of ["postinst", "prerm", "postrm"]) {
+        const check = spawnSync("sh", ["-n", path.join(root, "debian", script)], { encoding: "utf8" });
+        assert.equal(check.status, 0, `${script}: ${check.stderr}`);
+    }
 });

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// `virtnbdprune`: retention for a VM's backup folder (-o, as given to virtnbdbackup; chains in chain-N
+// subfolders): keep the last N chains, and inside each chain left the restore points a keep-points/daily/
+// weekly/monthly policy keeps, merging the others away (consolidation). A dry run unless --yes: it then
+// says what it would remove and merge and the space that frees. With --yes it holds the VM's job lock (the
+// VM is the one the folder's saved configs name), so it refuses while a backup, restore or verify of that
+// VM runs, and it refuses chains and points a mapping, browse session or VM started from backup reads.
+// Exit 0 when done (or planned), 1 on any refusal or failure (one line on stderr).
+import { Command, InvalidArgumentError } from "commander";
+import { describe as describeChains, describePolicy } from "./commands/prune.ts";
+import { folderVm } from "../jobs/folder-vm.ts";
+import { hasPointPolicy, type PointPolicy } from "../jobs/point-retention.ts";
+import { applyRetention, type RetentionAnswer } from "../jobs/retention.ts";
+import { parseKeepChains, parseKeepPoints } from "../jobs/settings.ts";
+import { VERSION } from "./version.ts";
+
+/** A "keep N" value as commander takes it: checked by the same rules as the page's settings. */
+function keepRule(parse: (value: string, where: string) => number | null, flag: string) {
+    return (value: string) => {
+        try {
+            const n = parse(value, flag);
+            if (n === null)
+                throw new Error("give a whole number (leave the option out to keep all)");
+            return n;
+        } catch (err) {
+            // commander names the option already.
+            throw new InvalidArgumentError((err as Error).message.replace(`${flag}: `, ""));
+        }
+    };
+}
+
+const program = new Command("virtnbdprune")
+    .description("Remove old chains and merge away old restore points of a VM's backup folder (a dry run unless --yes)")
+    .requiredOption("-o, --output <dir>", "the VM's backup folder, as given to virtnbdbackup -o (its chains: the folder and chain-N subfolders)")
+    .option("--keep-last <n>", "keep the last N chains (the newest chain is always kept)", keepRule(parseKeepChains, "--keep-last"))
+    .option("--keep-points <n>", "in each chain, keep the last N restore points; older ones are merged into a full", keepRule(parseKeepPoints, "--keep-points"))
+    .option("--keep-daily <n>", "and the newest point of each of the last N days", keepRule(parseKeepPoints, "--keep-daily"))
+    .option("--keep-weekly <n>", "and the newest point of each of the last N ISO weeks", keepRule(parseKeepPoints, "--keep-weekly"))
+    .option("--keep-monthly <n>", "and the newest point of each of the last N months", keepRule(parseKeepPoints, "--keep-monthly"))
+    .option("-y, --yes", "do it (without: a dry run that only says what would be removed and merged)")
+    .option("-v, --verbose", "also list every file that goes")
+    .option("--json", "print the result as one JSON line on stdout")
+    .version(VERSION, "-V, --version")
+    .addHelpText("after", `
+A chain's newest restore point is never merged away, and the newest chain is never removed. Files of a chain
+other than the ones a backup writes (a note of yours) stay. Nothing changes while a job of the VM runs or while
+a mapping (virtnbdmap), a browse session or a VM started from backup reads the chain.
+Example: virtnbdprune -o /backup/vm1 --keep-last 2 --keep-points 14        (a dry run; add --yes to act)`)
+    .allowExcessArguments(false)
+    // Usage errors: one line, like every other failure.
+    .configureOutput({ outputError: (str, write) => write(`${str.trim().split("\n")[0]} (see --help)\n`) });
+
+interface Flags {
+    output: string;
+    keepLast?: number;
+    keepPoints?: number;
+    keepDaily?: number;
+    keepWeekly?: number;
+    keepMonthly?: number;
+    yes?: boolean;
+    verbose?: boolean;
+    json?: boolean;
+}
+
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/** What the run did (or would do), for a person. */
+export function report(result: RetentionAnswer, dryRun: boolean, verbose: boolean): string {
+    const lines: string[] = [];
+    if (dryRun)
+        lines.push("dry run: nothing is changed (--yes does it)");
+    if (result.chains) {
+        lines.push(describeChains(result.chains));
+        for (const s of result.chains.skipped ?? [])
+            lines.push(`not removed: ${s.reason}`);
+        if (verbose)
+            lines.push(...result.chains.removed.flatMap(c => c.files.map(f => `  ${c.name ? `${c.name}/` : ""}${f}`)));
+    }
+    if (result.points) {
+        lines.push(result.points.length ? result.points.map(describePolicy).filter(Boolean).join("\n") : "the points policy drops no restore point");
+        if (verbose)
+            lines.push(...result.points.flatMap(p => p.removed.map(f => `  ${p.chain ? `${p.chain}/` : ""}${f}`)));
+    }
+    lines.push(`${dryRun ? "would free about" : "freed"} ${mib(result.freed)} in all`);
+    return lines.join("\n") + "\n";
+}
+
+async function main(): Promise<void> {
+    program.parse();
+    const flags = program.opts<Flags>();
+    const points: PointPolicy = { last: flags.keepPoints, daily: flags.keepDaily, weekly: flags.keepWeekly, monthly: flags.keepMonthly };
+    if (flags.keepLast === undefined && !hasPointPolicy(points))
+        program.error("error: give what to keep: --keep-last N (chains) and/or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N");
+    const vm = await folderVm(flags.output);
+    const dryRun = !flags.yes;
+    const result = await applyRetention(vm.folder, { keepChains: flags.keepLast ?? null, points }, { uuid: vm.uuid, domain: vm.name, dryRun });
+    if (flags.json)
+        process.stdout.write(JSON.stringify({ event: "result", folder: vm.folder, domain: vm.name, uuid: vm.uuid, dryRun, ...result }) + "\n");
+    else
+        process.stdout.write(report(result, dryRun, flags.verbose === true));
+}
+
+main().catch(err => {
+    const message = (err instanceof Error ? err.message : String(err)).split("\n").filter(Boolean).join(": ");
+    if (process.argv.includes("--json"))
+        process.stdout.write(JSON.stringify({ event: "error", message }) + "\n");
+    process.stderr.write(`virtnbdprune: ${message}\n`);
+    process.exitCode = 1;
+});
