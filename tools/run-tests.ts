@@ -4,14 +4,15 @@
 // Most files only touch what they made (their own VMs, folders, users, cockpit-ws port), so they run two at
 // a time (VNBT_TEST_LANES, default 2): on a 2-core machine most of a real-stack test is waiting for libvirt,
 // QEMU and child processes. A file whose header has a line `// Runs alone: <why>` changes something the
-// whole host shares (the job queue's size, cron, the installed package, a CPU-bound guest boot) and runs
-// after the others, one at a time.
+// whole host shares (the job queue's size, the installed package, the listing of the maps folder, a
+// CPU-bound guest boot) and runs after the others, one at a time.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
 import { TestVm } from "../test/lib/vm.ts";
 import { guestImage } from "../test/lib/guest-image.ts";
+import { ensureCron } from "../test/lib/cron.ts";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
@@ -29,6 +30,11 @@ function find(dir: string): string[] {
 function runsAlone(source: string): boolean {
     const header = source.split(/^import /m)[0] ?? "";
     return /^\/\/ Runs alone: \S/m.test(header);
+}
+
+/** Files whose scheduled backups need the host's cron daemon: it runs for the whole run, so no file stops it under another. */
+function usesCron(source: string): boolean {
+    return /lib\/cron\.ts/.test(source);
 }
 
 /** Files that boot the cached Debian guest; its image is built (once, minutes) before the lanes start. */
@@ -68,6 +74,7 @@ async function main(): Promise<number> {
     if (needsLibvirt)
         await TestVm.removeStale(); // VMs of test processes that died
     fs.mkdirSync(path.join(root, "test-artifacts"), { recursive: true });
+    const stopCron = files.some(f => usesCron(sources.get(f)!)) ? await ensureCron() : async () => {};
     try {
         if (files.some(f => usesGuestImage(sources.get(f)!))) {
             const image = await guestImage();
@@ -84,6 +91,7 @@ async function main(): Promise<number> {
         console.log(`all tests: ${((Date.now() - started) / 60_000).toFixed(1)} min`);
         return first || second;
     } finally {
+        await stopCron();
         await stopLibvirtd();
     }
 }

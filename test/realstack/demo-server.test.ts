@@ -2,7 +2,6 @@
 // The demo's cockpit-ws stays usable (tools/demo-server.ts): past the end of a --local-session after the last
 // tab closed, a new visit still gets the plugin (not Cockpit's login page, 401), and ensureDemoServer run again
 // keeps a healthy server but replaces a dead cockpit-ws left without its supervisor.
-// Runs alone: the demo's cockpit-ws and VM are one per host.
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";

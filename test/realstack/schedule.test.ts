@@ -2,7 +2,6 @@
 // Automatic backups for real: the helper's set-settings writes the VM's line into /etc/cron.d, the host's cron
 // daemon runs it at the chosen minute, and the backup it starts (level auto: a full into the empty folder)
 // restores exactly. Bad schedules are refused and change nothing; "off" takes the line away.
-// Runs alone: the host's cron file is shared by every scheduled VM.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -8,7 +8,6 @@
 // missed run is caught up (Persistent=true); a job started as a transient unit is cancelled; verify and
 // prune run as units. The package's maintainer scripts stop and remove the timers on remove, keep the
 // settings, and set the timers up again on configure.
-// Runs alone: it boots systemd in a container that shares /run/virtnbdbackup and /var/tmp with the host.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";

@@ -2,7 +2,6 @@
 // End to end: automatic backups set in the Backups tab's settings dialog, in the real cockpit-ws 287
 // and Chromium. What the dialog saves must reach the helper's settings file and the host's cron file
 // (/etc/cron.d/cockpit-virtnbdbackup); a refused time saves nothing; Off removes the VM's cron line.
-// Runs alone: the host's cron file is shared by every scheduled VM.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
