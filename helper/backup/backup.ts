@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { chainFullFileName, checkpointListFileName, checksumFileName, dataFileName, logFileName, partialFileName } from "../format/index.ts";
+import { chainFullFileName, checkpointIndex, checkpointListFileName, checksumFileName, dataFileName, logFileName, partialFileName } from "../format/index.ts";
 import { buildCheckpointXml, buildPullBackupXml, parseCheckpointIdentity, type DiskConfig } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { checkOfflineBitmaps } from "./bitmaps.ts";
@@ -19,7 +19,7 @@ import { makeCheckpointDir, openRunLog, prepareFolder, qcowInfos, readFolder, re
 import { makeJobDirs, qemuOwner, removeJobDirs } from "./job-dir.ts";
 import { RunJournal } from "./journal.ts";
 import { recoverConsolidation } from "../consolidate/journal.ts";
-import { BackupRefusedError, checkpointIndex, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
+import { BackupRefusedError, planFallbackFull, planLevel, type LevelPlan } from "./levels.ts";
 import { checkpointDescription, descriptionToken } from "./ownership.ts";
 import { lockJob } from "./lock.ts";
 import { startOfflineExport, type OfflineExport } from "./offline-export.ts";

@@ -4,7 +4,7 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import {
-    CHECKSUM_SUFFIX, FormatError, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
+    checkpointIndex, CHECKSUM_SUFFIX, FormatError, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
     type StreamMeta,
 } from "../format/index.ts";
 import type { BackupFile } from "./chain.ts";
@@ -164,10 +164,7 @@ export function configFor(folder: BackupFolder, file: BackupFile | undefined): S
 
 /** Orders idents as the backups were made: virtnbdbackup.N by N, unix times by value, others last. */
 function identRank(ident: string): number {
-    const cp = /^virtnbdbackup\.(\d+)$/.exec(ident);
-    if (cp)
-        return Number(cp[1]);
-    return /^\d+$/.test(ident) ? Number(ident) : -1;
+    return checkpointIndex(ident) ?? (/^\d+$/.test(ident) ? Number(ident) : -1);
 }
 
 export function newestConfig(folder: BackupFolder): SavedConfig | undefined {
