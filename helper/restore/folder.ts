@@ -8,7 +8,7 @@ import {
     type StreamMeta,
 } from "../format/index.ts";
 import type { BackupFile } from "./chain.ts";
-import { checkpointDomain, parseDomainConfig, type DomainConfig } from "./domain-config.ts";
+import { parseCheckpointDomain, parseDomainXml, type DomainConfig } from "../libvirt/domain-xml.ts";
 
 export interface SavedConfig {
     /** `vmconfig.<ident>.xml` */
@@ -121,7 +121,7 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
         let m = /^vmconfig\.(.+)\.xml$/.exec(name);
         if (m) {
             try {
-                folder.configs.push({ name, ident: m[1], config: parseDomainConfig(await fsp.readFile(path.join(dir, name), "utf8"), name) });
+                folder.configs.push({ name, ident: m[1], config: parseDomainXml(await fsp.readFile(path.join(dir, name), "utf8"), name) });
             } catch (err) {
                 folder.problems.push(`${name}: ${(err as Error).message}`);
             }
@@ -143,7 +143,8 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
     const cpNames = await fsp.readdir(cpDir).catch(() => [] as string[]);
     for (const name of cpNames.filter(n => n.endsWith(".xml")).sort()) {
         try {
-            folder.checkpointXmls.push({ name: `checkpoints/${name}`, domain: checkpointDomain(await fsp.readFile(path.join(cpDir, name), "utf8"), name) });
+            const domain = parseCheckpointDomain(await fsp.readFile(path.join(cpDir, name), "utf8"), name);
+            folder.checkpointXmls.push({ name: `checkpoints/${name}`, domain: domain && { name: domain.name, uuid: domain.uuid || null } });
         } catch (err) {
             folder.problems.push(`checkpoints/${name}: ${(err as Error).message}`);
         }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { virsh } from "../libvirt/virsh.ts";
 import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
 import { UndoStack } from "../run/undo-stack.ts";
-import type { BootKind } from "./domain-config.ts";
+import type { BootKind } from "../libvirt/domain-xml.ts";
 import { diskRows, planOutputs, prepareOutputFolder, type RestoreOutputs } from "./outputs.ts";
 import { planRestore, type RestorePlan, type RestoreSelection } from "./plan.ts";
 import { emergencyCleanup, type RestoreTuning } from "./restore-disk.ts";
