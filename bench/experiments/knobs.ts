@@ -20,7 +20,7 @@ import type { Chunk, Extent, Sink } from "../../helper/engine/endpoint.ts";
 import { allocationToExtents, dataBytes } from "../../helper/engine/extents.ts";
 import { CONTEXT_ALLOCATION, NbdSource } from "../../helper/engine/nbd-source.ts";
 import { StreamSink } from "../../helper/engine/stream-sink.ts";
-import { Adler32, adler32 } from "../../helper/format/adler32.ts";
+import { Adler32, adler32 } from "../../helper/engine/adler32.ts";
 import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
 import { TestVm } from "../../test/lib/vm.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";

@@ -7,7 +7,7 @@ import { randomFillSync } from "node:crypto";
 import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Adler32 } from "../../helper/format/adler32.ts";
+import { Adler32 } from "../../helper/engine/adler32.ts";
 import { dropCaches } from "../lib/host.ts";
 
 const MiB = 2 ** 20;

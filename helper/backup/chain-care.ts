@@ -11,7 +11,8 @@ import { checkpointXml, deleteOurCheckpoints, listCheckpoints, redefineMissing }
 import type { ParentAnswers } from "./domain.ts";
 import type { JournalCheckpoint } from "./journal.ts";
 import { descriptionToken, foreignCheckpointReason, redefineRefusal } from "./ownership.ts";
-import { BackupRefusedError, checkpointIndex, type LevelPlan } from "./levels.ts";
+import { BackupRefusedError, type LevelPlan } from "./levels.ts";
+import { checkpointIndex } from "../format/names.ts";
 import { isOurSocket } from "./job-dir.ts";
 import { backupJob, endJob } from "./pull-job.ts";
 import { errorMessage, type Note } from "./types.ts";

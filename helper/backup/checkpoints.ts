@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseCheckpointIdentity, parseCheckpointSizes, type CheckpointIdentity } from "../libvirt/domain-xml.ts";
 import { virsh } from "../libvirt/virsh.ts";
-import { checkpointIndex } from "./levels.ts";
+import { checkpointIndex } from "../format/names.ts";
 
 export async function listCheckpoints(domain: string, uri?: string): Promise<string[]> {
     return parseCheckpointList(await virsh(checkpointListArgs(domain), { uri }));

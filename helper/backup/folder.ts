@@ -4,7 +4,7 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { checkpointListFileName, parseDataFileName, qcowInfoFileName, vmConfigFileName } from "../format/index.ts";
-import type { DiskConfig, DomainConfig } from "../libvirt/domain-xml.ts";
+import { BOOT_KINDS, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
 import type { RunJournal } from "./journal.ts";
 import { qemuImgInfo } from "../tools/run-tool.ts";
 import { BackupRefusedError, type LevelPlan } from "./levels.ts";
@@ -85,7 +85,7 @@ export async function saveSidecars(output: string, domain: DomainConfig, plan: L
     write(vmConfigFileName(plan.ident), vmConfig);
     for (const [target, info] of infos)
         write(qcowInfoFileName(target, plan.ident), info);
-    for (const bootFile of [domain.loader, domain.nvram, domain.kernel, domain.initrd]) {
+    for (const bootFile of BOOT_KINDS.map(kind => domain.boot[kind])) {
         if (bootFile && fs.existsSync(bootFile))
             write(`${path.basename(bootFile)}.${plan.ident}`, await fsp.readFile(bootFile));
     }

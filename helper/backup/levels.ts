@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Which backup a run makes, from the requested level and what the folder already holds. Pure.
+import { checkpointName } from "../format/names.ts";
 import type { Level, RequestedLevel } from "../protocol/levels.ts";
 
 export type { Level, RequestedLevel };
-
-export const CHECKPOINT_PREFIX = "virtnbdbackup";
 
 export class BackupRefusedError extends Error {
     constructor(message: string) {
@@ -33,16 +32,6 @@ export interface LevelPlan {
     /** Names this run's files: checkpoint name, "copy", or unix seconds for a diff. */
     ident: string;
     notes: string[];
-}
-
-export function checkpointName(index: number): string {
-    return `${CHECKPOINT_PREFIX}.${index}`;
-}
-
-/** Index of one of our checkpoint names, or undefined for a foreign one. */
-export function checkpointIndex(name: string): number | undefined {
-    const m = /^virtnbdbackup\.(\d+)$/.exec(name);
-    return m ? Number(m[1]) : undefined;
 }
 
 export function planLevel(requested: RequestedLevel, folder: FolderState, opts: { online: boolean; now: Date }): LevelPlan {

@@ -3,6 +3,7 @@
 // Cockpit channel closed) or stdin closed (--until-stdin-closes, how the page's process is told). Shared by
 // the virtnbdmap CLI and the helper's map-restore-point.
 import type { Mapping } from "../map/map-point.ts";
+import { onInterrupts } from "./cli-run.ts";
 
 /** What the mapping serves, as one JSON object (the page and scripts read it). */
 export function describeMapping(m: Mapping): object {
@@ -15,17 +16,7 @@ export function describeMapping(m: Mapping): object {
 /** Resolves when the mapping should end; a second signal kills the servers and exits at once. */
 export function waitForStop(m: Mapping, opts: { stdin?: boolean } = {}): Promise<string> {
     return new Promise(resolve => {
-        let asked = false;
-        const stop = (why: string) => {
-            if (asked) {
-                m.killNow();
-                process.exit(130);
-            }
-            asked = true;
-            resolve(why);
-        };
-        for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
-            process.on(sig, () => stop(sig));
+        const stop = onInterrupts(["SIGINT", "SIGTERM", "SIGHUP"], resolve, () => m.killNow());
         if (opts.stdin) {
             process.stdin.on("end", () => stop("stdin closed"));
             process.stdin.on("error", () => stop("stdin closed"));

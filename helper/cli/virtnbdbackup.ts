@@ -2,11 +2,10 @@
 // `virtnbdbackup`: the backup CLI, with the flags and meaning of the Python tool of the same name,
 // plus --json (one event per line on stdout) for the Cockpit UI.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runBackup, errorMessage, type BackupEvent, type BackupResult } from "../backup/backup.ts";
+import { runBackup, type BackupEvent, type BackupResult } from "../backup/backup.ts";
 import { endBackupJob } from "../backup/end-job.ts";
 import { REQUESTED_LEVELS, type RequestedLevel } from "../protocol/levels.ts";
-import { watchInterrupts } from "./interrupts.ts";
-import { progressLine } from "./progress.ts";
+import { CliRun, printJson, reportFailure } from "./cli-run.ts";
 import { Syslog } from "./syslog.ts";
 import { eventLine } from "../jobs/job-log.ts";
 import { VERSION } from "./version.ts";
@@ -126,29 +125,26 @@ function syslogEvent(syslog: Syslog, e: BackupEvent): void {
 }
 
 async function run(flags: Flags, syslog: Syslog | undefined) {
-    const signal = watchInterrupts();
+    const cli = new CliRun({ name: "virtnbdbackup", json: Boolean(flags.json), progress: !flags.noprogress && !flags.printonly });
 
     if (flags.killonly)
         return killOnly(flags, syslog);
-    const bar = flags.json || flags.noprogress || flags.printonly ? undefined : progressLine();
     let warnings = 0;
     const print = (e: BackupEvent) => {
         if (e.event === "warning")
             warnings++;
         if (syslog)
             syslogEvent(syslog, e);
-        if (flags.json) {
-            process.stdout.write(JSON.stringify(e) + "\n");
+        if (cli.jsonEvent(e))
             return;
-        }
         if (e.event === "progress")
-            bar?.update(e.dev, e.done, e.total);
+            cli.progress(e.dev, e.done, e.total);
         else if (e.event === "warning")
-            process.stderr.write(`warning: ${e.message}\n`);
+            cli.warn(e.message);
         else if (flags.verbose && e.event === "info")
-            process.stderr.write(`${e.message}\n`);
+            cli.say(e.message);
         else if (flags.verbose && e.event === "disk")
-            process.stderr.write(`${e.dev}: ${e.total} bytes to copy into ${e.file}\n`);
+            cli.say(`${e.dev}: ${e.total} bytes to copy into ${e.file}`);
     };
     try {
         const result = await runBackup({
@@ -168,30 +164,26 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
             freezeMountpoints: flags.freezeMountpoint,
             threshold: flags.threshold,
             estimateOnly: flags.printonly,
-            signal,
+            signal: cli.signal,
             onEvent: print,
         });
-        bar?.end();
+        cli.endProgress();
         const done = result.skipped ? skippedLine(result, flags.printonly ? undefined : flags.threshold)
             : `${result.level} backup of ${result.domain} done in ${result.seconds.toFixed(1)} s: ${result.files.join(", ")}\n`;
         syslog?.write("info", done.trim());
-        if (flags.json)
-            process.stdout.write(JSON.stringify({ event: "result", ...result }) + "\n");
+        if (cli.json)
+            printJson({ event: "result", ...result });
         else if (result.skipped)
             process.stdout.write(done);
         else if (!flags.noprogress || flags.verbose)
             process.stderr.write(done);
         if (flags.strict && warnings > 0 && !result.skipped) {
-            process.stderr.write(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)\n`);
+            cli.say(`virtnbdbackup: finished with ${warnings} warning${warnings > 1 ? "s" : ""}: exit code 2 (--strict)`);
             process.exitCode = 2;
         }
     } catch (err) {
-        bar?.end();
-        if (flags.json)
-            process.stdout.write(JSON.stringify({ event: "error", message: errorMessage(err) }) + "\n");
-        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
-        syslog?.write("err", `backup of ${flags.domain} failed: ${errorMessage(err)}`);
-        process.exitCode = 1;
+        const message = cli.fail(err);
+        syslog?.write("err", `backup of ${flags.domain} failed: ${message}`);
     }
 }
 
@@ -204,9 +196,9 @@ async function killOnly(flags: Flags, syslog: Syslog | undefined) {
         process.stdout.write(`${line}\n`);
         syslog?.write("info", line);
     } catch (err) {
-        process.stderr.write(`virtnbdbackup: ${errorMessage(err)}\n`);
-        syslog?.write("err", errorMessage(err));
-        process.exitCode = 1;
+        // One line on stderr, no JSON: -k prints its answer as text.
+        const message = reportFailure("virtnbdbackup", err, false);
+        syslog?.write("err", message);
     }
 }
 

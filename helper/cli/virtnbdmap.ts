@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { ChainError } from "../restore/chain.ts";
 import { mapPoint, type MapRequest } from "../map/map-point.ts";
 import { describeMapping, waitForStop } from "./map-session.ts";
+import { printJson, reportFailure } from "./cli-run.ts";
 import { VERSION } from "./version.ts";
 
 const program = new Command("virtnbdmap")
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     for (const warning of flags.json ? [] : mapping.warnings)
         process.stderr.write(`warning: ${warning}\n`);
     if (flags.json) {
-        process.stdout.write(JSON.stringify(describeMapping(mapping)) + "\n");
+        printJson(describeMapping(mapping));
     } else {
         process.stdout.write(`restore point ${mapping.point} (${mapping.checkpoint}), read-only:\n`);
         for (const d of mapping.disks)
@@ -72,9 +73,5 @@ async function main(): Promise<void> {
 }
 
 main().catch(err => {
-    const message = (err instanceof Error ? err.message : String(err)).split("\n").filter(Boolean).join(": ");
-    if (process.argv.includes("--json"))
-        process.stdout.write(JSON.stringify({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) }) + "\n");
-    process.stderr.write(`virtnbdmap: ${message}\n`);
-    process.exitCode = 1;
+    reportFailure("virtnbdmap", err, process.argv.includes("--json"), err instanceof ChainError && err.file ? { file: err.file } : {});
 });

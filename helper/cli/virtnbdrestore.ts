@@ -9,8 +9,7 @@ import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
 import { emergencyCleanup } from "../restore/restore-disk.ts";
 import { runDump, runVerify } from "../restore/verify.ts";
-import { watchInterrupts } from "./interrupts.ts";
-import { progressLine } from "./progress.ts";
+import { CliRun, printJson, reportFailure } from "./cli-run.ts";
 import { VERSION } from "./version.ts";
 import { parseUri } from "./commands/args.ts";
 import { openAppend } from "../fs/safe-open.ts";
@@ -57,15 +56,6 @@ interface Flags {
     json?: boolean;
 }
 
-function oneLine(err: unknown): string {
-    const message = err instanceof Error ? err.message : String(err);
-    return message.split("\n").map(s => s.trim()).filter(Boolean).join(": ");
-}
-
-function out(value: object): void {
-    process.stdout.write(JSON.stringify(value) + "\n");
-}
-
 /** -L: one `<ISO time> <JSON>` line per event, appended, as the backup's log has them. */
 let logLine: (value: object) => void = () => {};
 
@@ -88,6 +78,9 @@ function sequenceOf(flags: Flags): string[] | undefined {
     return flags.sequence?.split(",").map(s => s.trim()).filter(Boolean);
 }
 
+/** Set once the flags are read: where the run's output goes. */
+let cli: CliRun | undefined;
+
 async function main(): Promise<void> {
     program.parse();
     const flags = program.opts<Flags>();
@@ -96,15 +89,22 @@ async function main(): Promise<void> {
     logLine({ event: "start", argv: process.argv.slice(2) });
     const action = flags.output === "dump" ? "dump" : flags.action;
     // Signals and a closed stdout/stderr cancel; a second signal: no more waiting for requests in flight.
-    const signal = watchInterrupts(() => {
-        for (const cleanup of emergencyCleanup)
-            cleanup();
+    cli = new CliRun({
+        name: "virtnbdrestore", json: Boolean(flags.json), progress: !flags.noprogress,
+        // Progress at most every 100 ms per process, plus each file's start and the end.
+        jsonProgressMs: 100,
+        beforeForcedExit: () => {
+            for (const cleanup of emergencyCleanup)
+                cleanup();
+        },
     });
+    const { signal } = cli;
+    const run = cli;
 
     if (action === "dump") {
         const entries = await runDump(flags.input, { disk: flags.disk });
         if (flags.json)
-            out({ event: "result", action, files: entries });
+            printJson({ event: "result", action, files: entries });
         else
             process.stdout.write(JSON.stringify(entries.map(e => e.meta ?? { file: e.file, error: e.error }), null, 4) + "\n");
         if (entries.some(e => e.error))
@@ -122,18 +122,16 @@ async function main(): Promise<void> {
         }, {
             signal,
             onEntry: e => {
-                if (flags.json)
-                    out({ event: "verify", ...e });
-                else
-                    process.stderr.write(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}` +
-                        `${e.lz4 !== undefined ? `, lz4 ${e.lz4}` : ""}${e.unchecked ? ` (${e.unchecked})` : ""}\n`);
+                if (!run.jsonEvent({ event: "verify", ...e }))
+                    run.say(`${e.ok ? "OK  " : "FAIL"} ${e.file}: frames ${e.frames}, checksum ${e.checksum}` +
+                        `${e.lz4 !== undefined ? `, lz4 ${e.lz4}` : ""}${e.unchecked ? ` (${e.unchecked})` : ""}`);
             },
         });
         if (flags.json)
-            out({ event: "result", action, ok: result.ok, files: result.files, problems: result.problems });
+            printJson({ event: "result", action, ok: result.ok, files: result.files, problems: result.problems });
         else if (result.problems.length > 1)
             for (const p of result.problems)
-                process.stderr.write(`FAIL restore point ${p.point}: ${p.reason}\n`);
+                run.say(`FAIL restore point ${p.point}: ${p.reason}`);
         if (result.message !== null)
             throw new ChainError(result.message);
         return;
@@ -141,69 +139,52 @@ async function main(): Promise<void> {
 
     if (!flags.output)
         throw new Error("restore needs -o/--output");
-    const bar = flags.json || flags.noprogress ? undefined : progressLine();
-    let lastJson = 0;
     const onEvent = (e: RestoreEvent) => {
         if (e.event !== "progress")
             logLine(e);
-        if (flags.json) {
-            // Progress at most every 100 ms per process, plus each file's start and the end.
-            if (e.event === "progress") {
-                const now = Date.now();
-                if (now - lastJson < 100 && e.done !== 0 && e.done < e.total)
-                    return;
-                lastJson = now;
-            }
-            out(e);
+        if (run.jsonEvent(e))
             return;
-        }
         if (e.event === "progress")
-            bar?.update(e.disk, e.done, e.total);
+            run.progress(e.disk, e.done, e.total);
         else if (e.event === "warning")
-            process.stderr.write(`warning: ${e.message}\n`);
+            run.warn(e.message);
         else if (flags.verbose && e.event === "plan")
             for (const d of e.disks)
-                process.stderr.write(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)\n`);
+                run.say(`${d.disk}: ${d.files.join(" + ")} -> ${d.output} (${d.total} data bytes)`);
         else if (flags.verbose && e.event === "disk")
-            process.stderr.write(`${e.disk}: restored to ${e.output}\n`);
+            run.say(`${e.disk}: restored to ${e.output}`);
         else if (flags.verbose && e.event === "boot-file")
-            process.stderr.write(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}\n`);
+            run.say(`${e.kind} ${e.configured}: ${e.status === "restored" ? `restored from ${e.saved} to ${e.output}` : e.status === "exists" ? "exists, left as it is" : "no saved copy"}`);
     };
-    try {
-        const result = await runRestore({
-            input: flags.input,
-            output: flags.output,
-            until: flags.until,
-            sequence: sequenceOf(flags),
-            disk: flags.disk,
-            adjustConfig: flags.adjustConfig,
-            define: flags.define,
-            name: flags.name,
-            raw: flags.raw,
-            uri: flags.uri,
-        }, { signal, onEvent });
-        bar?.end();
-        logLine({ event: "result", action, ...result });
-        if (flags.json)
-            out({ event: "result", action, ...result });
-        else if (flags.verbose || !flags.noprogress) {
-            for (const d of result.disks)
-                process.stderr.write(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})\n`);
-            for (const b of result.bootFiles.filter(f => f.status === "restored"))
-                process.stderr.write(`${b.kind}: ${b.output} (from ${b.saved})\n`);
-            if (result.config)
-                process.stderr.write(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}\n`);
-        }
-    } finally {
-        bar?.end();
+    const result = await runRestore({
+        input: flags.input,
+        output: flags.output,
+        until: flags.until,
+        sequence: sequenceOf(flags),
+        disk: flags.disk,
+        adjustConfig: flags.adjustConfig,
+        define: flags.define,
+        name: flags.name,
+        raw: flags.raw,
+        uri: flags.uri,
+    }, { signal, onEvent });
+    run.endProgress();
+    logLine({ event: "result", action, ...result });
+    if (flags.json)
+        printJson({ event: "result", action, ...result });
+    else if (flags.verbose || !flags.noprogress) {
+        for (const d of result.disks)
+            run.say(`${d.disk}: ${d.output} (${d.files.length} file${d.files.length > 1 ? "s" : ""})`);
+        for (const b of result.bootFiles.filter(f => f.status === "restored"))
+            run.say(`${b.kind}: ${b.output} (from ${b.saved})`);
+        if (result.config)
+            run.say(`config: ${result.config}${result.defined ? `, defined as ${result.defined}` : ""}`);
     }
 }
 
 main().catch(err => {
-    const message = oneLine(err);
+    const extra = err instanceof ChainError && err.file ? { file: err.file } : {};
+    // An error before the run's output was set up (the log file) is told the same way.
+    const message = cli ? cli.fail(err, extra) : reportFailure("virtnbdrestore", err, process.argv.includes("--json"), extra);
     logLine({ event: "error", message });
-    if (process.argv.includes("--json"))
-        out({ event: "error", message, ...(err instanceof ChainError && err.file ? { file: err.file } : {}) });
-    process.stderr.write(`virtnbdrestore: ${message}\n`);
-    process.exitCode = 1;
 });

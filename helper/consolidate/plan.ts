@@ -8,8 +8,8 @@
 // this project's chain care counts leftovers and redefines forgotten checkpoints from that list and those
 // definitions (each names its parent). Points merged away keep their checkpoint names in the list, without
 // files: a restore asking for one is refused ("no backup matches"), every other point restores as before.
-import { checkpointIndex, compareFiles, selectChain, type BackupFile } from "../restore/chain.ts";
-import { chainFullFileName, CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
+import { compareFiles, selectChain, type BackupFile } from "../restore/chain.ts";
+import { chainFullFileName, checkpointIndex, checkpointName, CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
 
 /** One disk's part: the files merged (oldest first) into `output`. */
 export interface DiskMerge {
@@ -56,7 +56,7 @@ export function planConsolidation(files: BackupFile[], checkpoints: string[] | n
     if (from !== undefined)
         return planIncMerge(files, checkpoints, names, from, point);
     const k = checkpointIndex(point);
-    if (k === null)
+    if (k === undefined)
         throw new ConsolidationRefused(`${JSON.stringify(point)} is not a checkpoint name (virtnbdbackup.N)`);
     if (checkpoints === null)
         throw new ConsolidationRefused("the chain has no checkpoint list (<vm>.cpt): only a chain of a full and its incrementals can be consolidated");
@@ -143,7 +143,7 @@ export function pointForKeepLast(files: BackupFile[], checkpoints: string[] | nu
     const points = chainPoints(files);
     for (let i = Math.max(0, points.length - keep); i < points.length; i++) {
         const p = points[i];
-        if (checkpointIndex(p) === null)
+        if (checkpointIndex(p) === undefined)
             continue;
         // The oldest point, or the newest checkpoint (the next incremental builds on it): nothing to merge.
         return i === 0 || p === checkpoints[checkpoints.length - 1] ? undefined : p;
@@ -159,8 +159,8 @@ export function pointForKeepLast(files: BackupFile[], checkpoints: string[] | nu
 function planIncMerge(files: BackupFile[], checkpoints: string[] | null, names: string[], from: string, point: string): ConsolidationPlan {
     const a = checkpointIndex(from);
     const c = checkpointIndex(point);
-    if (a === null || c === null)
-        throw new ConsolidationRefused(`${JSON.stringify(a === null ? from : point)} is not a checkpoint name (virtnbdbackup.N)`);
+    if (a === undefined || c === undefined)
+        throw new ConsolidationRefused(`${JSON.stringify(a === undefined ? from : point)} is not a checkpoint name (virtnbdbackup.N)`);
     if (checkpoints === null)
         throw new ConsolidationRefused("the chain has no checkpoint list (<vm>.cpt): only a chain of a full and its incrementals can be consolidated");
     if (a < 1 || c <= a)
@@ -172,7 +172,7 @@ function planIncMerge(files: BackupFile[], checkpoints: string[] | null, names: 
     const partials = names.filter(n => n.endsWith(PARTIAL_SUFFIX));
     if (partials.length)
         throw new ConsolidationRefused(`the chain holds unfinished files (${partials.join(", ")}): a backup is running or died`);
-    const parent = `virtnbdbackup.${a - 1}`;
+    const parent = checkpointName(a - 1);
     const devs = [...new Set(files.map(f => f.dev))].sort();
     const disks: DiskMerge[] = [];
     const droppedFiles: BackupFile[] = [];
@@ -183,7 +183,7 @@ function planIncMerge(files: BackupFile[], checkpoints: string[] | null, names: 
             throw new ConsolidationRefused(`${diff.name} builds on ${diff.meta.parentCheckpoint}, which merging ${from}..${point} would drop`);
         const members: BackupFile[] = [];
         for (let i = a; i <= c; i++) {
-            const f = own.find(x => x.level === "inc" && x.meta.checkpointName === `virtnbdbackup.${i}`);
+            const f = own.find(x => x.level === "inc" && x.meta.checkpointName === checkpointName(i));
             const before = members.at(-1)?.meta.checkpointName ?? parent;
             if (!f || f.meta.parentCheckpoint !== before)
                 throw new ConsolidationRefused(`disk ${dev} has no incremental backup of virtnbdbackup.${i} continuing from ${before}`);

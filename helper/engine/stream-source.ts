@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Reads a virtnbdbackup stream file (format v2). open() checks the whole frame structure up front
-// (headers only: payloads are skipped, using the compression trailer's sizes when compressed), so a
-// damaged file fails before anything is restored, with the file and byte offset in the message.
+// (format/stream-scan.ts: headers only, payloads skipped, using the compression trailer's sizes when
+// compressed), so a damaged file fails before anything is restored, with the file and byte offset in the message.
 import type { BigIntStats } from "node:fs";
 import fsp from "node:fs/promises";
 import { lz4DecompressFrame } from "codec-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
-import {
-    DEFAULT_MAX_REQUEST_SIZE, entryStoredSize, FormatError, FRAME_HEADER_LENGTH, isCompressed, isTerm,
-    locateError, LZ4_MAX_HEADER_LENGTH, parseFrameHeader, parseLz4FrameHeader, parseMeta, parseTrailerJson,
-    type FrameHeader, type StreamMeta, type TrailerEntry,
-} from "../format/index.ts";
+import { DEFAULT_MAX_REQUEST_SIZE, FormatError, isCompressed, type StreamMeta } from "../format/index.ts";
+import { scanStream, type StoredPiece, type StreamDataFrame } from "../format/stream-scan.ts";
 
 export interface StreamSourceOptions {
     /**
@@ -18,22 +15,6 @@ export interface StreamSourceOptions {
      * content size (both tools record it; only foreign files need this). Default 32 MiB.
      */
     assumedChunkSize?: number;
-}
-
-/** One stored piece of a data frame: all of it when uncompressed, one lz4 frame when compressed. */
-export interface StoredPiece {
-    /** Disk offset and uncompressed length. */
-    offset: number;
-    length: number;
-    /** Where its bytes lie in the file, and how many. */
-    fileOffset: number;
-    storedLength: number;
-}
-
-interface DataFrame {
-    offset: number;
-    length: number;
-    pieces: StoredPiece[];
 }
 
 // Header reads go through a window so a long run of zero frames costs one read per window.
@@ -85,7 +66,7 @@ export class StreamSource implements Source {
         readonly meta: StreamMeta,
         /** Data and zero frames in file order, as the disk ranges they describe. */
         readonly extents: readonly Extent[],
-        private readonly dataFrames: readonly DataFrame[],
+        private readonly dataFrames: readonly StreamDataFrame[],
         /** Size of the file in bytes. */
         readonly fileSize: number,
     ) {
@@ -98,7 +79,8 @@ export class StreamSource implements Source {
         const fh = await fsp.open(file, "r");
         try {
             const { size } = await fh.stat();
-            const scan = await scanStream(file, fh, size, options.assumedChunkSize ?? DEFAULT_MAX_REQUEST_SIZE);
+            const reader = new WindowReader(fh, size);
+            const scan = await scanStream(file, (position, length) => reader.bytes(position, length), size, options.assumedChunkSize ?? DEFAULT_MAX_REQUEST_SIZE);
             return new StreamSource(file, fh, scan.meta, scan.extents, scan.dataFrames, size);
         } catch (err) {
             await fh.close().catch(() => {});
@@ -212,154 +194,4 @@ export class StreamSource implements Source {
         }
         return found;
     }
-}
-
-interface Scan {
-    meta: StreamMeta;
-    extents: Extent[];
-    dataFrames: DataFrame[];
-}
-
-async function scanStream(file: string, fh: fsp.FileHandle, fileSize: number, assumedChunkSize: number): Promise<Scan> {
-    const reader = new WindowReader(fh, fileSize);
-    const fail = (detail: string, offset: number): never => {
-        throw new FormatError(detail, { file, offset });
-    };
-    const header = async (at: number, limit: number, what: string): Promise<FrameHeader> => {
-        if (at + FRAME_HEADER_LENGTH > limit) {
-            fail(`${what}: ${limit - at} bytes left where a ${FRAME_HEADER_LENGTH}-byte frame header belongs (file truncated?)`, at);
-        }
-        try {
-            return parseFrameHeader(await reader.bytes(at, FRAME_HEADER_LENGTH));
-        } catch (err) {
-            throw locateError(err, { file, offset: at });
-        }
-    };
-    const expectTerm = async (at: number, what: string): Promise<void> => {
-        if (!isTerm(await reader.bytes(at, 2))) fail(`missing CRLF after ${what}`, at);
-    };
-
-    // meta frame
-    if (fileSize === 0) fail("empty file, not a stream", 0);
-    const metaHeader = await header(0, fileSize, "meta frame");
-    if (metaHeader.kind !== "meta") fail(`first frame is "${metaHeader.kind}", expected "meta"`, 0);
-    const metaEnd = FRAME_HEADER_LENGTH + metaHeader.length;
-    if (metaEnd + 2 > fileSize) fail(`meta frame of ${metaHeader.length} bytes runs past the end of the file`, FRAME_HEADER_LENGTH);
-    let meta: StreamMeta;
-    try {
-        meta = parseMeta(Buffer.from(await reader.bytes(FRAME_HEADER_LENGTH, metaHeader.length)));
-    } catch (err) {
-        throw locateError(err, { file, offset: FRAME_HEADER_LENGTH });
-    }
-    await expectTerm(metaEnd, "the meta frame");
-
-    // compression trailer, read from the end: "<json>\r\n" + comp header
-    let trailer: TrailerEntry[] | undefined;
-    let framesEnd = fileSize;
-    if (isCompressed(meta)) {
-        const compAt = fileSize - FRAME_HEADER_LENGTH;
-        if (compAt < metaEnd + 2) fail("compressed stream has no room for its compression trailer", Math.max(compAt, 0));
-        let comp: FrameHeader;
-        try {
-            comp = parseFrameHeader(await reader.bytes(compAt, FRAME_HEADER_LENGTH));
-        } catch (err) {
-            throw new FormatError(`compressed stream does not end with a comp frame (truncated?): ${err instanceof FormatError ? err.detail : err}`, { file, offset: compAt });
-        }
-        if (comp.kind !== "comp") fail(`compressed stream does not end with a comp frame (found "${comp.kind}")`, compAt);
-        const jsonAt = compAt - 2 - comp.length;
-        if (jsonAt < metaEnd + 2) fail(`compression trailer of ${comp.length} bytes does not fit in the file`, compAt);
-        try {
-            trailer = parseTrailerJson(Buffer.from(await reader.bytes(jsonAt, comp.length)));
-        } catch (err) {
-            throw locateError(err, { file, offset: jsonAt });
-        }
-        await expectTerm(compAt - 2, "the compression trailer");
-        framesEnd = jsonAt;
-    }
-
-    // data/zero frames up to stop
-    const extents: Extent[] = [];
-    const dataFrames: DataFrame[] = [];
-    let at = metaEnd + 2;
-    let lastEnd = 0;
-    let dataSize = 0;
-    for (;;) {
-        const h = await header(at, framesEnd, "missing stop frame");
-        if (h.kind === "stop") {
-            at += FRAME_HEADER_LENGTH;
-            if (dataSize !== meta.dataSize) fail(`stop frame after ${dataSize} data bytes, but the meta frame announces dataSize ${meta.dataSize}`, at - FRAME_HEADER_LENGTH);
-            if (trailer && trailer.length !== dataFrames.length) {
-                fail(`compression trailer lists ${trailer.length} data frames, the stream has ${dataFrames.length}`, framesEnd);
-            }
-            if (at !== framesEnd) fail(`${framesEnd - at} bytes of garbage after the stop frame`, at);
-            break;
-        }
-        if (h.kind !== "data" && h.kind !== "zero") fail(`unexpected "${h.kind}" frame`, at);
-        if (h.length === 0) fail(`empty ${h.kind} frame`, at);
-        if (h.start < lastEnd) fail(`${h.kind} frame at disk offset ${h.start} is not after the previous frame's end ${lastEnd}`, at);
-        if (h.start + h.length > meta.virtualSize) fail(`${h.kind} frame ${h.start}+${h.length} exceeds the disk size ${meta.virtualSize}`, at);
-        lastEnd = h.start + h.length;
-        extents.push({ offset: h.start, length: h.length, data: h.kind === "data" });
-        const payloadAt = at + FRAME_HEADER_LENGTH;
-        if (h.kind === "zero") {
-            at = payloadAt;
-            continue;
-        }
-        let pieces: StoredPiece[];
-        let stored: number;
-        if (trailer) {
-            const entry = trailer[dataFrames.length];
-            if (entry === undefined) fail(`data frame ${dataFrames.length + 1} has no entry in the compression trailer (${trailer.length} entries)`, at);
-            stored = entryStoredSize(entry);
-            if (payloadAt + stored + 2 > framesEnd) fail(`data payload of ${stored} stored bytes runs past the end of the frames (file truncated?)`, payloadAt);
-            const sizes = typeof entry === "number" ? [entry] : entry.sizes;
-            pieces = await lz4Pieces(reader, file, h, payloadAt, sizes, assumedChunkSize);
-        } else {
-            stored = h.length;
-            if (payloadAt + stored + 2 > framesEnd) fail(`data payload of ${stored} bytes runs past the end of the file (truncated?)`, payloadAt);
-            pieces = [{ offset: h.start, length: h.length, fileOffset: payloadAt, storedLength: stored }];
-        }
-        await expectTerm(payloadAt + stored, "a data payload");
-        dataFrames.push({ offset: h.start, length: h.length, pieces });
-        dataSize += h.length;
-        at = payloadAt + stored + 2;
-    }
-    return { meta, extents, dataFrames };
-}
-
-/** Locates the lz4 frames of one data payload and learns each one's uncompressed length. */
-async function lz4Pieces(
-    reader: WindowReader, file: string, h: FrameHeader, payloadAt: number, sizes: readonly number[], assumedChunkSize: number,
-): Promise<StoredPiece[]> {
-    if (sizes.length === 1) return [{ offset: h.start, length: h.length, fileOffset: payloadAt, storedLength: sizes[0] }];
-    const pieces: StoredPiece[] = [];
-    let fileOffset = payloadAt;
-    let offset = h.start;
-    let recorded = true;
-    for (const storedLength of sizes) {
-        let contentSize: number | undefined;
-        try {
-            contentSize = parseLz4FrameHeader(Buffer.from(await reader.bytes(fileOffset, Math.min(LZ4_MAX_HEADER_LENGTH, storedLength)))).contentSize;
-        } catch (err) {
-            throw locateError(err, { file, offset: fileOffset });
-        }
-        if (contentSize === undefined) recorded = false;
-        pieces.push({ offset, length: contentSize ?? 0, fileOffset, storedLength });
-        offset += contentSize ?? 0;
-        fileOffset += storedLength;
-    }
-    if (!recorded) {
-        // No sizes in the frames: assume the writer cut at a fixed chunk size, as both tools do.
-        const expected = Math.ceil(h.length / assumedChunkSize);
-        if (expected !== sizes.length) {
-            throw new FormatError(`data frame of ${h.length} bytes has ${sizes.length} lz4 frames without content sizes; chunks of ${assumedChunkSize} would make ${expected}`, { file, offset: payloadAt });
-        }
-        pieces.forEach((p, i) => {
-            p.offset = h.start + i * assumedChunkSize;
-            p.length = Math.min(assumedChunkSize, h.length - i * assumedChunkSize);
-        });
-    } else if (offset !== h.start + h.length) {
-        throw new FormatError(`lz4 frames of the data frame hold ${offset - h.start} bytes, the frame header says ${h.length}`, { file, offset: payloadAt });
-    }
-    return pieces;
 }

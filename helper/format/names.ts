@@ -43,6 +43,19 @@ export function qcowInfoFileName(dev: string, ident: string | number): string {
     return `${dev}.${ident}.qcow.json`;
 }
 
+/** Our checkpoints are named `virtnbdbackup.N`, N counting from 0 along a chain (as the other tool names them). */
+export const CHECKPOINT_PREFIX = "virtnbdbackup";
+
+export function checkpointName(index: number): string {
+    return `${CHECKPOINT_PREFIX}.${index}`;
+}
+
+/** The index N of one of our checkpoint names `virtnbdbackup.N`; undefined for any other name. */
+export function checkpointIndex(name: string): number | undefined {
+    const m = /^virtnbdbackup\.(\d+)$/.exec(name);
+    return m ? Number(m[1]) : undefined;
+}
+
 /** `<vm>.cpt`, the chain's checkpoint list. */
 export function checkpointListFileName(vm: string): string {
     return `${vm}.cpt`;

@@ -4,10 +4,10 @@
 // pure (groupPoints) and unit-tested.
 import fs from "node:fs";
 import path from "node:path";
-import { checkpointIndex, type BackupFile } from "../restore/chain.ts";
+import type { BackupFile } from "../restore/chain.ts";
 import { readBackupFolder } from "../restore/folder.ts";
 import { identOf } from "../restore/plan.ts";
-import { isCompressed, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
+import { checkpointIndex, isCompressed, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
 import { chainNumber } from "../format/chain-folders.ts";
 import { listChains } from "./chains.ts";
 import type { ChainSummary, RestorePoint, RestorePointList } from "./types.ts";

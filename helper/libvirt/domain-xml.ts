@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Domain XML in, backup and checkpoint XML out. Pure functions: no I/O.
+// Domain XML in (one model, DomainConfig, for a VM's live definition and the copies backups save),
+// backup and checkpoint XML out. Pure functions: no I/O. (restore/domain-config.ts rewrites a saved
+// definition for a restored VM, keeping the rest of the document as it is.)
 import { assertXmlText, attr, child, children, escapeXml, parseRoot, text, type XmlNode } from "./xml.ts";
 
 /** What the guest sees a disk as (libvirt's <disk device=...>). */
@@ -26,20 +28,26 @@ export interface DiskConfig {
     backingStorePresent: boolean;
 }
 
-/** The parts of a domain definition a backup needs. */
+/** The boot files a domain names in <os> (a backup saves each as `<basename>.<ident>`). */
+export type BootKind = "loader" | "nvram" | "kernel" | "initrd";
+export const BOOT_KINDS: readonly BootKind[] = ["loader", "nvram", "kernel", "initrd"];
+
+/**
+ * A domain definition, as far as backup and restore read one: a VM's live definition (`virsh dumpxml`) or
+ * the copy a backup saved (vmconfig.<ident>.xml).
+ */
 export interface DomainConfig {
     name: string;
+    /** The definition's UUID; "" when it names none (a saved config written by hand). */
     uuid: string;
     /** Hypervisor type: "qemu", "kvm", ... */
     type: string;
     disks: DiskConfig[];
-    /** Firmware image (<os><loader>), e.g. OVMF_CODE.fd; null for BIOS defaults. */
-    loader: string | null;
-    /** Per-domain UEFI variable store (<os><nvram>). */
-    nvram: string | null;
-    /** Direct kernel boot: kernel and initrd paths. */
-    kernel: string | null;
-    initrd: string | null;
+    /**
+     * Paths of <os><loader> (firmware, e.g. OVMF_CODE.fd), <nvram> (the per-domain UEFI variable store, as text
+     * or <source file>), <kernel> and <initrd> (direct kernel boot); absent ones left out.
+     */
+    boot: Partial<Record<BootKind, string>>;
     /** A QEMU guest agent channel is configured (filesystems can be frozen). */
     guestAgent: boolean;
 }
@@ -47,33 +55,50 @@ export interface DomainConfig {
 const DISK_DEVICES: readonly DiskDevice[] = ["disk", "cdrom", "floppy", "lun"];
 const SOURCE_TYPES: readonly DiskSourceType[] = ["file", "block", "network", "volume", "dir", "nvme", "vhostuser", "vhostvdpa"];
 
-/** Parses a domain XML (as `virsh dumpxml` prints it) into a DomainConfig; throws on a malformed document. */
-export function parseDomainXml(xml: string): DomainConfig {
-    const domain = parseRoot(xml, "domain");
+/**
+ * Parses a domain XML into a DomainConfig; throws on a malformed document, the message starting with `what`
+ * (the saved file's name, say).
+ */
+export function parseDomainXml(xml: string, what = "domain XML"): DomainConfig {
+    let domain: XmlNode;
+    try {
+        domain = parseRoot(xml, "domain");
+    } catch (err) {
+        throw new Error(`${what}: ${(err as Error).message}`);
+    }
     const name = text(child(domain, "name"));
     if (!name)
-        throw new Error("domain XML has no <name>");
+        throw new Error(`${what}: the domain has no name`);
     const os = child(domain, "os");
     const devices = child(domain, "devices");
     return {
         name,
         uuid: text(child(domain, "uuid")) ?? "",
         type: attr(domain, "type") ?? "",
-        disks: devices ? children(devices, "disk").map(parseDisk) : [],
-        loader: os ? text(child(os, "loader")) : null,
-        nvram: os ? nvramPath(child(os, "nvram")) : null,
-        kernel: os ? text(child(os, "kernel")) : null,
-        initrd: os ? text(child(os, "initrd")) : null,
+        disks: devices ? children(devices, "disk").map(d => parseDisk(d, what)) : [],
+        boot: os ? bootPaths(os) : {},
         guestAgent: devices ? children(devices, "channel")
                 .some(c => attr(child(c, "target"), "name") === "org.qemu.guest_agent.0") : false,
     };
 }
 
-function parseDisk(disk: XmlNode): DiskConfig {
+function bootPaths(os: XmlNode): Partial<Record<BootKind, string>> {
+    const boot: Partial<Record<BootKind, string>> = {};
+    for (const kind of BOOT_KINDS) {
+        const node = child(os, kind);
+        // libvirt >= 8.5 may write <nvram type='file'><source file='PATH'/></nvram>.
+        const file = text(node) ?? (kind === "nvram" ? attr(child(node ?? {}, "source"), "file") : null);
+        if (file)
+            boot[kind] = file;
+    }
+    return boot;
+}
+
+function parseDisk(disk: XmlNode, what: string): DiskConfig {
     const target = attr(child(disk, "target"), "dev");
     if (!target)
-        throw new Error("domain XML has a <disk> without <target dev=...>");
-    const device = oneOf(attr(disk, "device") ?? "disk", DISK_DEVICES, "disk device");
+        throw new Error(`${what}: a <disk> without <target dev=...>`);
+    const device = oneOf(attr(disk, "device") ?? "disk", DISK_DEVICES, `${what}: unknown disk device`);
     // A source type newer than this code must not make the whole domain unreadable.
     const rawType = attr(disk, "type") ?? "file";
     const type: DiskSourceType = (SOURCE_TYPES as readonly string[]).includes(rawType) ? rawType as DiskSourceType : "other";
@@ -114,14 +139,9 @@ function sourcePath(type: DiskSourceType, source: XmlNode | null): string | null
     }
 }
 
-/** <nvram>PATH</nvram>, or since libvirt 8.5 also <nvram type='file'><source file='PATH'/></nvram>. */
-function nvramPath(nvram: XmlNode | null): string | null {
-    return text(nvram) ?? attr(child(nvram ?? {}, "source"), "file");
-}
-
-function oneOf<T extends string>(value: string, allowed: readonly T[], what: string): T {
+function oneOf<T extends string>(value: string, allowed: readonly T[], unknown: string): T {
     if (!(allowed as readonly string[]).includes(value))
-        throw new Error(`unknown ${what} '${value}'`);
+        throw new Error(`${unknown} '${value}'`);
     return value as T;
 }
 
@@ -255,6 +275,21 @@ export interface CheckpointIdentity {
     description?: string;
     /** The UUID of the <domain> inside (present unless dumped with --no-domain). */
     domainUuid?: string;
+}
+
+/**
+ * The name and UUID ("" when it names none) of the VM whose definition a checkpoint XML holds (a saved
+ * checkpoints/<name>.xml); null when it holds none (dumped with --no-domain).
+ */
+export function parseCheckpointDomain(xml: string, what = "checkpoint XML"): { name: string; uuid: string } | null {
+    let root: XmlNode;
+    try {
+        root = parseRoot(xml, "domaincheckpoint");
+    } catch (err) {
+        throw new Error(`${what}: ${(err as Error).message}`);
+    }
+    const domain = child(root, "domain");
+    return domain ? { name: text(child(domain, "name")) ?? "", uuid: text(child(domain, "uuid")) ?? "" } : null;
 }
 
 /** The identity of a checkpoint from `virsh checkpoint-dumpxml` (or a saved copy of it). */

@@ -8,7 +8,7 @@
 import path from "node:path";
 import { bootFileName } from "../format/index.ts";
 import { compareFiles, type BackupFile } from "./chain.ts";
-import { BOOT_KINDS, type BootKind, type DomainConfig } from "./domain-config.ts";
+import { BOOT_KINDS, type BootKind, type DomainConfig } from "../libvirt/domain-xml.ts";
 
 /** The ident under which a data file's companions (vmconfig, qcow.json, boot files) are saved. */
 export function identOf(f: BackupFile): string {

@@ -6,7 +6,7 @@
 // at one index the diffs come before the full/inc that created that checkpoint, oldest first. A diff is
 // superseded by any later diff or inc with the same parent, so a chain holds at most one diff: the last
 // member. A full/copy restarts the chain.
-import { parseDataFileName, type BackupLevel, type StreamMeta } from "../format/index.ts";
+import { checkpointIndex, parseDataFileName, type BackupLevel, type StreamMeta } from "../format/index.ts";
 
 /** One data file of a backup folder with its meta frame. */
 export interface BackupFile {
@@ -27,14 +27,6 @@ export class ChainError extends Error {
     }
 }
 
-const CHECKPOINT_RE = /^virtnbdbackup\.(\d+)$/;
-
-/** The index N of `virtnbdbackup.N`; null for any other name. */
-export function checkpointIndex(name: string): number | null {
-    const m = CHECKPOINT_RE.exec(name);
-    return m ? Number(m[1]) : null;
-}
-
 export function isBase(f: BackupFile): boolean {
     return f.level === "full" || f.level === "copy";
 }
@@ -46,7 +38,7 @@ export function checkFileConsistent(f: BackupFile): void {
     };
     if (f.meta.diskName !== f.dev)
         fail(`holds disk "${f.meta.diskName}", but its name says "${f.dev}"`);
-    if (checkpointIndex(f.meta.checkpointName) === null)
+    if (checkpointIndex(f.meta.checkpointName) === undefined)
         fail(`checkpoint name "${f.meta.checkpointName}" is not virtnbdbackup.<N>`);
     if (isBase(f)) {
         if (f.meta.incremental || f.meta.parentCheckpoint !== "")
@@ -54,7 +46,7 @@ export function checkFileConsistent(f: BackupFile): void {
     } else {
         if (!f.meta.incremental)
             fail(`is named ${f.level} but its meta frame describes a full stream`);
-        if (checkpointIndex(f.meta.parentCheckpoint) === null)
+        if (checkpointIndex(f.meta.parentCheckpoint) === undefined)
             fail(`parent checkpoint "${f.meta.parentCheckpoint}" is not virtnbdbackup.<N>`);
         if (f.level === "inc" && f.ident !== f.meta.checkpointName)
             fail(`is named for checkpoint ${f.ident} but its meta frame names ${f.meta.checkpointName}`);

@@ -96,17 +96,17 @@ export async function checkPoint(folder: BackupFolder, sel: PointSelection, cach
 
     const point = chains.length > 0 ? chains[0].members[chains[0].members.length - 1] : null;
     const config = configFor(folder, point ?? undefined);
-    const configDisks = new Map((config?.config.disks ?? []).map(d => [d.dev, d]));
+    const configDisks = new Map((config?.config.disks ?? []).map(d => [d.target, d]));
     const excluded = (config?.config.disks ?? [])
-            .filter(d => d.device === "disk" && !folder.files.some(f => f.dev === d.dev) && !folder.unreadable.some(u => u.dev === d.dev))
-            .map(d => d.dev);
+            .filter(d => d.device === "disk" && !folder.files.some(f => f.dev === d.target) && !folder.unreadable.some(u => u.dev === d.target))
+            .map(d => d.target);
     for (const dev of excluded)
         warnings.push(`disk ${dev} has no backup (excluded when it was made): not restored`);
 
     const rawImages: { dev: string; name: string }[] = [];
     const skippedRaw: string[] = [];
     for (const u of [...rawCandidates].sort((a, b) => a.dev < b.dev ? -1 : 1)) {
-        if (configDisks.get(u.dev)?.format !== "raw") {
+        if (configDisks.get(u.dev)?.driverType !== "raw") {
             throw new ChainError(`${u.name}: cannot read its meta frame, and the saved config does not name ${u.dev} a raw-format disk ` +
                 `(whose backup would be a raw image): refusing to guess: ${u.error}`, u.name);
         }

@@ -2,7 +2,8 @@
 // `<datafile>.chksum`: zlib adler32 of the whole data file as decimal text. The real virtnbdbackup 1.9
 // writes none; newer versions and our engine do.
 import fsp from "node:fs/promises";
-import { Adler32, checksumFileName } from "../format/index.ts";
+import { Adler32 } from "../engine/adler32.ts";
+import { checksumFileName } from "../format/index.ts";
 
 const BLOCK = 8 * 1024 * 1024;
 

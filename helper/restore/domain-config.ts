@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The saved domain XML (vmconfig.<ident>.xml): what restore reads from it (name, uuid, disks) and the
-// adjusted copy it writes for -c/-D. Parsed with order preserved so the rewrite keeps everything else.
+// The adjusted copy of a saved domain XML (vmconfig.<ident>.xml) that a restore writes for -c/-D and a
+// start from backup defines: parsed with order preserved so the rewrite keeps everything else. What the
+// document says is read by the one model, libvirt/domain-xml.ts.
 import path from "node:path";
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
+import { BOOT_KINDS, type BootKind, type DiskConfig } from "../libvirt/domain-xml.ts";
 
 const XML_OPTIONS = {
     ignoreAttributes: false,
@@ -17,32 +19,6 @@ const XML_OPTIONS = {
 
 /** A node of fast-xml-parser's order-preserving tree: one tag key (or #text/#comment) and ":@" attributes. */
 type XmlNode = Record<string, unknown>;
-
-export interface ConfigDisk {
-    /** Target dev: vda, sda. */
-    dev: string;
-    /** disk, cdrom, floppy, lun. */
-    device: string;
-    /** file, block, volume, network. */
-    type: string;
-    /** Driver type: qcow2, raw; null when not set. */
-    format: string | null;
-    /** Source file path (type file); null otherwise. */
-    source: string | null;
-    hasBackingStore: boolean;
-}
-
-/** The boot files a domain names in <os>: what the backup saved as `<basename>.<ident>`. */
-export type BootKind = "loader" | "nvram" | "kernel" | "initrd";
-export const BOOT_KINDS: readonly BootKind[] = ["loader", "nvram", "kernel", "initrd"];
-
-export interface DomainConfig {
-    name: string;
-    uuid: string | null;
-    disks: ConfigDisk[];
-    /** Paths of <os><loader>, <nvram> (text or <source file>), <kernel>, <initrd>; absent ones left out. */
-    boot: Partial<Record<BootKind, string>>;
-}
 
 function tagOf(node: XmlNode): string | undefined {
     return Object.keys(node).find(k => k !== ":@");
@@ -92,78 +68,17 @@ function domainNode(tree: XmlNode[], what: string): XmlNode {
     return domain;
 }
 
-function diskOf(node: XmlNode): ConfigDisk | null {
+/** The target dev and device of a <disk> element; null without a target. */
+function diskOf(node: XmlNode): { dev: string; device: string } | null {
     const target = child(node, "target");
     const dev = target ? attr(target, "dev") : undefined;
-    if (!dev)
-        return null;
-    const source = child(node, "source");
-    const driver = child(node, "driver");
-    const backing = child(node, "backingStore");
-    return {
-        dev,
-        device: attr(node, "device") ?? "disk",
-        type: attr(node, "type") ?? "file",
-        format: driver ? attr(driver, "type") ?? null : null,
-        source: source ? attr(source, "file") ?? null : null,
-        // An empty <backingStore/> says "no backing file".
-        hasBackingStore: backing !== undefined && children(backing).some(c => tagOf(c) !== "#text"),
-    };
-}
-
-/** Parses a domain XML; `what` names it in errors. */
-export function parseDomainConfig(xml: string, what = "domain XML"): DomainConfig {
-    let tree: XmlNode[];
-    try {
-        tree = parseTree(xml);
-    } catch (err) {
-        throw new Error(`${what}: not valid XML: ${(err as Error).message}`);
-    }
-    const domain = domainNode(tree, what);
-    const name = textOf(child(domain, "name"));
-    if (!name)
-        throw new Error(`${what}: the domain has no name`);
-    const uuid = textOf(child(domain, "uuid")) || null;
-    const devices = child(domain, "devices");
-    const disks = (devices ? children(devices) : [])
-            .filter(n => tagOf(n) === "disk")
-            .map(diskOf)
-            .filter((d): d is ConfigDisk => d !== null);
-    return { name, uuid, disks, boot: bootPaths(child(domain, "os")) };
-}
-
-function bootPaths(os: XmlNode | undefined): Partial<Record<BootKind, string>> {
-    const boot: Partial<Record<BootKind, string>> = {};
-    if (!os)
-        return boot;
-    for (const kind of BOOT_KINDS) {
-        const node = child(os, kind);
-        if (!node)
-            continue;
-        // libvirt >= 8.5 may write <nvram type='file'><source file='PATH'/></nvram>.
-        const source = kind === "nvram" ? child(node, "source") : undefined;
-        const file = textOf(node) || (source ? attr(source, "file") ?? "" : "");
-        if (file)
-            boot[kind] = file;
-    }
-    return boot;
-}
-
-/** The name and uuid of the domain inside a libvirt checkpoint XML (checkpoints/<name>.xml). */
-export function checkpointDomain(xml: string, what = "checkpoint XML"): { name: string; uuid: string | null } | null {
-    const tree = parseTree(xml);
-    const cp = tree.find(n => tagOf(n) === "domaincheckpoint");
-    if (!cp)
-        throw new Error(`${what}: no <domaincheckpoint> element`);
-    const domain = child(cp, "domain");
-    if (!domain)
-        return null;
-    return { name: textOf(child(domain, "name")), uuid: textOf(child(domain, "uuid")) || null };
+    return dev ? { dev, device: attr(node, "device") ?? "disk" } : null;
 }
 
 /** Where a restored disk goes: the source file's base name (as the other tool does), else the dev. */
-export function restoredFileName(disk: ConfigDisk | undefined, dev: string): string {
-    const base = disk?.source ? path.basename(disk.source) : "";
+export function restoredFileName(disk: DiskConfig | undefined, dev: string): string {
+    const file = disk?.type === "file" ? disk.path : null;
+    const base = file ? path.basename(file) : "";
     return base && base !== "." && base !== ".." ? base : dev;
 }
 

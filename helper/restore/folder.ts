@@ -4,11 +4,11 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import {
-    CHECKSUM_SUFFIX, FormatError, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
+    checkpointIndex, CHECKSUM_SUFFIX, FormatError, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
     type StreamMeta,
 } from "../format/index.ts";
 import type { BackupFile } from "./chain.ts";
-import { checkpointDomain, parseDomainConfig, type DomainConfig } from "./domain-config.ts";
+import { parseCheckpointDomain, parseDomainXml, type DomainConfig } from "../libvirt/domain-xml.ts";
 
 export interface SavedConfig {
     /** `vmconfig.<ident>.xml` */
@@ -121,7 +121,7 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
         let m = /^vmconfig\.(.+)\.xml$/.exec(name);
         if (m) {
             try {
-                folder.configs.push({ name, ident: m[1], config: parseDomainConfig(await fsp.readFile(path.join(dir, name), "utf8"), name) });
+                folder.configs.push({ name, ident: m[1], config: parseDomainXml(await fsp.readFile(path.join(dir, name), "utf8"), name) });
             } catch (err) {
                 folder.problems.push(`${name}: ${(err as Error).message}`);
             }
@@ -143,7 +143,8 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
     const cpNames = await fsp.readdir(cpDir).catch(() => [] as string[]);
     for (const name of cpNames.filter(n => n.endsWith(".xml")).sort()) {
         try {
-            folder.checkpointXmls.push({ name: `checkpoints/${name}`, domain: checkpointDomain(await fsp.readFile(path.join(cpDir, name), "utf8"), name) });
+            const domain = parseCheckpointDomain(await fsp.readFile(path.join(cpDir, name), "utf8"), name);
+            folder.checkpointXmls.push({ name: `checkpoints/${name}`, domain: domain && { name: domain.name, uuid: domain.uuid || null } });
         } catch (err) {
             folder.problems.push(`checkpoints/${name}: ${(err as Error).message}`);
         }
@@ -164,10 +165,7 @@ export function configFor(folder: BackupFolder, file: BackupFile | undefined): S
 
 /** Orders idents as the backups were made: virtnbdbackup.N by N, unix times by value, others last. */
 function identRank(ident: string): number {
-    const cp = /^virtnbdbackup\.(\d+)$/.exec(ident);
-    if (cp)
-        return Number(cp[1]);
-    return /^\d+$/.test(ident) ? Number(ident) : -1;
+    return checkpointIndex(ident) ?? (/^\d+$/.test(ident) ? Number(ident) : -1);
 }
 
 export function newestConfig(folder: BackupFolder): SavedConfig | undefined {

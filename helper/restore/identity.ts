@@ -28,7 +28,7 @@ export function folderIdentity(folder: BackupFolder): VmIdentity | null {
     // Reference: the VM the checkpoint list is for, else the first saved config.
     const reference = (cptVm !== undefined ? folder.configs.find(c => c.config.name === cptVm) : undefined) ?? folder.configs[0];
     let identity: VmIdentity | null = reference
-        ? { name: reference.config.name, uuid: reference.config.uuid, from: reference.name }
+        ? { name: reference.config.name, uuid: reference.config.uuid || null, from: reference.name }
         : cptVm !== undefined ? { name: cptVm, uuid: null, from: folder.checkpointLists[0].name } : null;
     if (!identity)
         return null;
@@ -47,8 +47,8 @@ export function folderIdentity(folder: BackupFolder): VmIdentity | null {
         // A VM may be renamed during its chain; its uuid stays.
         ident.uuid !== null && uuid !== null ? uuid.toLowerCase() === ident.uuid.toLowerCase() : name === ident.name;
     for (const c of folder.configs) {
-        if (!sameVm(c.config.name, c.config.uuid)) {
-            throw new ChainError(`${c.name}: config of VM "${c.config.name}" (${c.config.uuid ?? "no uuid"}), but this backup is of ` +
+        if (!sameVm(c.config.name, c.config.uuid || null)) {
+            throw new ChainError(`${c.name}: config of VM "${c.config.name}" (${c.config.uuid || "no uuid"}), but this backup is of ` +
                 `"${ident.name}" (${ident.uuid ?? "no uuid"}): the folder mixes VMs`, c.name);
         }
     }

@@ -7,7 +7,8 @@ import path from "node:path";
 import { identOf } from "./boot-files.ts";
 import { ChainError, type BackupFile, type Chain } from "./chain.ts";
 import { checkPoint, type PointSelection } from "./check-point.ts";
-import { restoredFileName, type ConfigDisk } from "./domain-config.ts";
+import type { DiskConfig } from "../libvirt/domain-xml.ts";
+import { restoredFileName } from "./domain-config.ts";
 import { readBackupFolder, type BackupFolder, type SavedConfig } from "./folder.ts";
 import type { VmIdentity } from "./identity.ts";
 import { qcowCreateOptions, readQcowInfo } from "./image.ts";
@@ -54,7 +55,7 @@ export async function planRestore(sel: RestoreSelection): Promise<RestorePlan> {
     const folder = await openBackupFolder(sel.input);
     const checked = await checkPoint(folder, sel);
     const { identity, config, chains, point, excluded } = checked;
-    const configDisks = new Map<string, ConfigDisk>((config?.config.disks ?? []).map(d => [d.dev, d]));
+    const configDisks = new Map<string, DiskConfig>((config?.config.disks ?? []).map(d => [d.target, d]));
 
     const outputs = new Set<string>();
     const outputName = (dev: string): string => {

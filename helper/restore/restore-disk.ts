@@ -11,8 +11,8 @@ import type { ChildProcess } from "node:child_process";
 import { publish, refuseExisting, syncDirectory } from "../engine/output-file.ts";
 import { partialFileName } from "../format/index.ts";
 import { MapDir } from "../map/map-dirs.ts";
-import type { NbdkitServer } from "../map/nbdkit-server.ts";
 import { serveChain } from "../map/serve-chain.ts";
+import { UndoStack } from "../run/undo-stack.ts";
 import type { BackupFile } from "./chain.ts";
 import { checkContent, type ContentCheck } from "./check-content.ts";
 import { createImage } from "./image.ts";
@@ -103,34 +103,29 @@ export async function restoreDisk(job: DiskJob, options: {
     const total = job.members.reduce((sum, m) => sum + m.meta.dataSize, 0);
     const newest = job.members[job.members.length - 1].name;
     const partial = partialFileName(job.output);
-    let mapDir: MapDir | undefined;
-    let server: NbdkitServer | undefined;
-    let convert: ChildProcess | undefined;
-    let created = false;
-    const emergency = () => {
-        convert?.kill("SIGKILL");
-        server?.killNow();
-        try {
-            mapDir?.remove();
-            if (created)
-                fs.rmSync(partial, { force: true });
-        } catch {
-            // exiting anyway
-        }
-    };
-    emergencyCleanup.add(emergency);
+    // What this disk's restore made so far, undone when it fails; synchronously when the process must exit at once.
+    const undo = new UndoStack();
+    const forcedExit = () => undo.undoNow();
+    emergencyCleanup.add(forcedExit);
     const checkAbort = new AbortController();
     const onAbort = () => checkAbort.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort);
-    let checks: Promise<ContentCheck>[] = [];
     try {
         signal?.throwIfAborted();
         await createImage(partial, job.format, job.size, job.createOptions);
-        created = true;
-        mapDir = MapDir.create();
-        server = await serveChain(mapDir, job.dir, job.dev, job.members);
-        checks = job.members.map(m => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal }));
+        const keepImage = undo.onFailure(() => fsp.rm(partial, { force: true }).then(() => {}, () => {}), () => fs.rmSync(partial, { force: true }));
+        const mapDir = MapDir.create();
+        const mapDirGone = undo.onFailure(() => mapDir.remove(), () => mapDir.remove());
+        const server = await serveChain(mapDir, job.dir, job.dev, job.members);
+        const serverGone = undo.onFailure(() => server.stop().catch(() => {}), () => server.killNow());
+        const checks = job.members.map(m => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal }));
         checks.forEach(c => c.catch(() => {}));
+        undo.onFailure(async () => {
+            checkAbort.abort();
+            await Promise.allSettled(checks);
+        });
+        let convert: ChildProcess | undefined;
+        undo.onFailure(() => {}, () => convert?.kill("SIGKILL"));
         onProgress?.({ dev: job.dev, done: 0, total, file: newest });
         let convertError: Error | undefined;
         await convertImage(server.uri, partial, {
@@ -151,10 +146,12 @@ export async function restoreDisk(job: DiskJob, options: {
         onProgress?.({ dev: job.dev, done: total, total, file: newest });
         const sums = await Promise.all(checks);
         await server.stop();
-        server = undefined;
+        serverGone();
         mapDir.remove();
-        mapDir = undefined;
+        mapDirGone();
         signal?.throwIfAborted();
+        // The image is the caller's from here: it publishes or discards it with the run's other files.
+        keepImage();
         return {
             dev: job.dev, file: job.output, partial, bytes: total, files: job.members.map(m => m.name),
             checksums: job.members.map((m, i) => ({ file: m.name, status: sums[i].checksum === "ok" ? "ok" : "missing" })),
@@ -167,15 +164,10 @@ export async function restoreDisk(job: DiskJob, options: {
             },
         };
     } catch (err) {
-        checkAbort.abort();
-        await Promise.allSettled(checks);
-        await server?.stop().catch(() => {});
-        mapDir?.remove();
-        if (created)
-            await fsp.rm(partial, { force: true }).catch(() => {});
+        await undo.unwind(true).catch(() => {});
         throw err;
     } finally {
         signal?.removeEventListener("abort", onAbort);
-        emergencyCleanup.delete(emergency);
+        emergencyCleanup.delete(forcedExit);
     }
 }

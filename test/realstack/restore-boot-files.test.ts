@@ -16,7 +16,7 @@ import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourRestore, ourRestoreOk } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
-import { parseDomainConfig } from "../../helper/restore/domain-config.ts";
+import { parseDomainXml } from "../../helper/libvirt/domain-xml.ts";
 
 let stopLibvirtd: () => Promise<void> = async () => {};
 let work = "";
@@ -114,7 +114,7 @@ test("-c -N: the new VM gets its own copy of the restore point's NVRAM and kerne
     assert.ok(bytesOf(path.join(o, "vmlinuz")).equals(content.kernel));
     assert.ok(bytesOf(path.join(o, "initrd.img")).equals(content.initrd));
     const configName = fs.readdirSync(o).find(n => /^vmconfig\..+\.xml$/.test(n))!;
-    const config = parseDomainConfig(fs.readFileSync(path.join(o, configName), "utf8"));
+    const config = parseDomainXml(fs.readFileSync(path.join(o, configName), "utf8"));
     assert.equal(config.name, "bootcopy");
     assert.deepEqual(config.boot, { loader: boot.loader, nvram: nvramCopy, kernel: path.join(o, "vmlinuz"), initrd: path.join(o, "initrd.img") });
     assert.ok(bytesOf(boot.nvram).equals(content.nvramB) && bytesOf(boot.loader).equals(content.loader), "the original's files are untouched");
@@ -123,7 +123,7 @@ test("-c -N: the new VM gets its own copy of the restore point's NVRAM and kerne
     // Without -r the raw disk is left out, with a warning naming -r.
     assert.match(r.stdout, /vdb\.copy\.data is the raw image of raw-format disk vdb: not restored; -r\/--raw/);
     assert.ok(!fs.existsSync(path.join(o, "vdb.raw")));
-    assert.equal(config.disks.map(d => d.dev).join(), "vda");
+    assert.equal(config.disks.map(d => d.target).join(), "vda");
 });
 
 test("without -c the boot files come back to their paths byte-identical; present ones are never overwritten", async () => {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A restore stopped by SIGTERM in the middle of the copy exits != 0, leaves no image (final or partial),
-// no qemu-img convert and no mapping (nbdkit, its folder) behind.
-// Runs alone: it counts the mappings made in the host's maps folder during its restore.
+// no qemu-img convert and no mapping (nbdkit, its folder) behind; so does one stopped by a second SIGTERM
+// at once (exit 130, without waiting for what is in flight).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -47,15 +47,35 @@ function processesWith(program: string, needle: string): number[] {
 
 const mappings = () => fs.existsSync(MAPS_DIR) ? fs.readdirSync(MAPS_DIR) : [];
 
-test("SIGTERM in the middle of a restore leaves no image, no convert and no mapping", async () => {
-    const vm = await TestVm.create({ disks: [{ size: "512M", writes: [{ offset: "16M", length: "448M", random: true, seed: 5 }] }] });
-    const backup = path.join(tmp, "backup");
-    await runOk(PY_BACKUP, ["-d", vm.name, "-l", "full", "-o", backup, "-n"], { timeoutMs: 300_000 });
-    await vm.cleanup();
+/** The pid of the process that made a mapping, as its owner.json says (helper/map/map-dirs.ts). */
+function mappedBy(mapping: string): number | undefined {
+    try {
+        return (JSON.parse(fs.readFileSync(path.join(MAPS_DIR, mapping, "owner.json"), "utf8")) as { pid?: number }).pid;
+    } catch {
+        return undefined;
+    }
+}
 
-    const out = path.join(tmp, "out");
+let backup = "";
+
+/** The backup both tests restore: a 512 MiB disk with 448 MiB of data, so that the copy runs for a while. */
+async function theBackup(): Promise<string> {
+    if (!backup) {
+        const vm = await TestVm.create({ disks: [{ size: "512M", writes: [{ offset: "16M", length: "448M", random: true, seed: 5 }] }] });
+        backup = path.join(tmp, "backup");
+        await runOk(PY_BACKUP, ["-d", vm.name, "-l", "full", "-o", backup, "-n"], { timeoutMs: 300_000 });
+        await vm.cleanup();
+    }
+    return backup;
+}
+
+/**
+ * Restores into `out` with --json and sends `signals` SIGTERMs once the copy is under way; returns what the
+ * run said and what ran at that moment.
+ */
+async function interruptedRestore(out: string, signals: number) {
     const mappedBefore = mappings();
-    const child = spawn(process.execPath, [ourCli("virtnbdrestore"), "-i", backup, "-o", out, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [ourCli("virtnbdrestore"), "-i", await theBackup(), "-o", out, "--json"], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let signalled: { done: number; total: number } | undefined;
@@ -69,8 +89,9 @@ test("SIGTERM in the middle of a restore leaves no image, no convert and no mapp
             if (!signalled && e.event === "progress" && e.done! > 0 && e.done! < e.total!) {
                 signalled = { done: e.done!, total: e.total! };
                 sawWriter = processesWith("qemu-img", out).length > 0;
-                mapped = mappings().filter(m => !mappedBefore.includes(m));
-                child.kill("SIGTERM");
+                // Others' mappings (tests of other checkouts on this host) may come and go meanwhile: ours names our pid.
+                mapped = mappings().filter(m => !mappedBefore.includes(m) && mappedBy(m) === child.pid);
+                void sendTerms(child.pid!, signals);
             }
         }
     });
@@ -78,13 +99,63 @@ test("SIGTERM in the middle of a restore leaves no image, no convert and no mapp
     assert.ok(signalled, `the restore must be stopped mid-way (it ended first): ${stdout.slice(-300)}`);
     assert.ok(sawWriter, "qemu-img was writing the partial image when the signal came");
     assert.equal(mapped.length, 1, "the point was mapped");
-    assert.notEqual(code, 0);
-    assert.match(stderr, /cancelled by SIGTERM/);
+    return { code, stdout, stderr, mapping: mapped[0] };
+}
+
+/**
+ * Sends `count` SIGTERMs to `pid`, each only once the one before was delivered (signals of one kind pending
+ * together would arrive as one).
+ */
+async function sendTerms(pid: number, count: number): Promise<void> {
+    const termPending = () => {
+        try {
+            const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+            return ["SigPnd", "ShdPnd"].some(f => (BigInt(`0x${new RegExp(`^${f}:\\s*([0-9a-f]+)`, "m").exec(status)?.[1] ?? "0"}`) & (1n << 14n)) !== 0n);
+        } catch {
+            return false;  // gone
+        }
+    };
+    for (let i = 0; i < count; i++) {
+        while (termPending())
+            await new Promise(resolve => setImmediate(resolve));
+        try {
+            process.kill(pid, "SIGTERM");
+        } catch {
+            return;  // ended already: the test sees its exit code
+        }
+    }
+}
+
+/** Processes killed with SIGKILL are gone once the kernel has reaped them: asked until then. */
+async function whenGone(what: () => number[]): Promise<number[]> {
+    for (let i = 0; i < 100 && what().length > 0; i++)
+        await new Promise(resolve => setTimeout(resolve, 50));
+    return what();
+}
+
+function assertNothingLeft(out: string, mapping: string): void {
     const left = fs.existsSync(out) ? fs.readdirSync(out) : [];
     assert.deepEqual(left, [], `nothing left in the output folder: ${left.join(", ")}`);
+    assert.ok(!mappings().includes(mapping), "the mapping's folder is gone");
+}
+
+test("SIGTERM in the middle of a restore leaves no image, no convert and no mapping", async () => {
+    const out = path.join(tmp, "out");
+    const { code, stdout, stderr, mapping } = await interruptedRestore(out, 1);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /cancelled by SIGTERM/);
+    assertNothingLeft(out, mapping);
     assert.deepEqual(processesWith("qemu-img", out), [], "qemu-img stopped");
-    assert.deepEqual(processesWith("nbdkit", path.join(MAPS_DIR, mapped[0])), [], "nbdkit stopped");
-    assert.ok(!mappings().includes(mapped[0]), "the mapping's folder is gone");
+    assert.deepEqual(processesWith("nbdkit", path.join(MAPS_DIR, mapping)), [], "nbdkit stopped");
     const last = JSON.parse(stdout.trim().split("\n").at(-1)!) as { event: string; message: string };
     assert.equal(last.event, "error");
+});
+
+test("a second SIGTERM exits at once (130) and still leaves no image, no convert and no mapping", async () => {
+    const out = path.join(tmp, "out-forced");
+    const { code, mapping } = await interruptedRestore(out, 2);
+    assert.equal(code, 130);
+    assertNothingLeft(out, mapping);
+    assert.deepEqual(await whenGone(() => processesWith("qemu-img", out)), [], "qemu-img killed");
+    assert.deepEqual(await whenGone(() => processesWith("nbdkit", path.join(MAPS_DIR, mapping))), [], "nbdkit killed");
 });

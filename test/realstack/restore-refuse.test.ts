@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { adler32 } from "../../helper/format/index.ts";
+import { adler32 } from "../../helper/engine/adler32.ts";
 import { runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BackupRefusedError, checkpointIndex, planLevel } from "../../../helper/backup/levels.ts";
+import { BackupRefusedError, planLevel } from "../../../helper/backup/levels.ts";
+import { checkpointIndex } from "../../../helper/format/names.ts";
 
 const now = new Date(1_700_000_000_000);
 const empty = { checkpoints: [], hasData: false, partials: [] };

@@ -79,10 +79,7 @@ describe("parseDomainXml", () => {
         assert.equal(cfg.name, "web & db");
         assert.equal(cfg.uuid, "0f8fad5b-d9cb-469f-a165-70867728950e");
         assert.equal(cfg.type, "kvm");
-        assert.equal(cfg.loader, "/usr/share/OVMF/OVMF_CODE_4M.fd");
-        assert.equal(cfg.nvram, "/var/lib/libvirt/qemu/nvram/web_VARS.fd");
-        assert.equal(cfg.kernel, null);
-        assert.equal(cfg.initrd, null);
+        assert.deepEqual(cfg.boot, { loader: "/usr/share/OVMF/OVMF_CODE_4M.fd", nvram: "/var/lib/libvirt/qemu/nvram/web_VARS.fd" });
     });
 
     test("every disk, in document order", () => {
@@ -113,7 +110,7 @@ describe("parseDomainXml", () => {
         const c = parseDomainXml(`<domain type='qemu'><name>k</name><uuid>u</uuid><os>
             <type>hvm</type><kernel>/boot/vmlinuz</kernel><initrd>/boot/initrd.img</initrd>
             <nvram type='file'><source file='/var/lib/nvram/k.fd'/></nvram></os></domain>`);
-        assert.deepEqual([c.kernel, c.initrd, c.nvram, c.loader, c.disks], ["/boot/vmlinuz", "/boot/initrd.img", "/var/lib/nvram/k.fd", null, []]);
+        assert.deepEqual([c.boot, c.disks], [{ kernel: "/boot/vmlinuz", initrd: "/boot/initrd.img", nvram: "/var/lib/nvram/k.fd" }, []]);
     });
 
     test("numeric-looking names stay strings", () => {
@@ -128,7 +125,8 @@ describe("parseDomainXml", () => {
 
     test("malformed documents are rejected", () => {
         assert.throws(() => parseDomainXml("<network><name>x</name></network>"), /not a <domain>/);
-        assert.throws(() => parseDomainXml("<domain type='qemu'></domain>"), /no <name>/);
+        assert.throws(() => parseDomainXml("<domain type='qemu'></domain>"), /domain XML: the domain has no name/);
+        assert.throws(() => parseDomainXml("<domain><uuid>x</uuid></domain>", "vmconfig.x.xml"), /vmconfig\.x\.xml: the domain has no name/);
         assert.throws(() => parseDomainXml("<domain><name>x</name><devices><disk type='file'/></devices></domain>"), /without <target/);
     });
 });

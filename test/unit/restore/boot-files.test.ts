@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chooseBootFile, identsUpTo, planBootFiles } from "../../../helper/restore/boot-files.ts";
-import { adjustDomainConfig, parseDomainConfig } from "../../../helper/restore/domain-config.ts";
+import { parseDomainXml } from "../../../helper/libvirt/domain-xml.ts";
+import { adjustDomainConfig } from "../../../helper/restore/domain-config.ts";
 import { diff, full, inc } from "./backup-files.ts";
 
 
@@ -53,15 +54,15 @@ const SOURCE_FORM = XML.replace(/<nvram template='([^']+)'>([^<]+)<\/nvram>/, "<
 
 test("boot paths are read in both nvram forms", () => {
     const boot = { loader: "/usr/share/OVMF/OVMF_CODE.fd", nvram: "/var/lib/libvirt/qemu/nvram/web_VARS.fd", kernel: "/boot/vmlinuz-web", initrd: "/boot/initrd-web" };
-    assert.deepEqual(parseDomainConfig(XML).boot, boot);
-    assert.deepEqual(parseDomainConfig(SOURCE_FORM).boot, boot);
+    assert.deepEqual(parseDomainXml(XML).boot, boot);
+    assert.deepEqual(parseDomainXml(SOURCE_FORM).boot, boot);
 });
 
 test("the adjusted config points at the new VM's copies, in the form the config has", () => {
     const boot = { nvram: "/r/new_VARS.fd", kernel: "/r/vmlinuz-web", initrd: "/r/initrd-web" };
     for (const xml of [XML, SOURCE_FORM]) {
         const adjusted = adjustDomainConfig(xml, { name: "new", restored: new Map([["vda", "/r/web.qcow2"]]), boot });
-        assert.deepEqual(parseDomainConfig(adjusted).boot, { loader: "/usr/share/OVMF/OVMF_CODE.fd", ...boot });
+        assert.deepEqual(parseDomainXml(adjusted).boot, { loader: "/usr/share/OVMF/OVMF_CODE.fd", ...boot });
         assert.doesNotMatch(adjusted, /web_VARS|\/boot\//);
         assert.match(adjusted, /template="\/usr\/share\/OVMF\/OVMF_VARS\.fd"/);
     }
@@ -70,7 +71,7 @@ test("the adjusted config points at the new VM's copies, in the form the config 
     assert.doesNotMatch(adjustDomainConfig(XML, { name: "new", restored: new Map() }), /nvram/);
 });
 
-const config = parseDomainConfig(XML);
+const config = parseDomainXml(XML);
 const saved = new Set(["OVMF_CODE.fd.virtnbdbackup.0", "web_VARS.fd.virtnbdbackup.0", "web_VARS.fd.virtnbdbackup.1", "vmlinuz-web.virtnbdbackup.0"]);
 const idents = ["virtnbdbackup.1", "virtnbdbackup.0"];
 

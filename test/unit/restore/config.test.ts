@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The saved domain XML: parsing, the adjusted copy for the restored VM, qemu-img options, output names.
+// The saved domain XML: the adjusted copy for the restored VM, qemu-img options, output names. (Reading
+// it, the one domain model: test/unit/libvirt/domain-xml.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { adjustDomainConfig, parseDomainConfig, restoredFileName } from "../../../helper/restore/domain-config.ts";
+import { parseDomainXml } from "../../../helper/libvirt/domain-xml.ts";
+import { adjustDomainConfig, restoredFileName } from "../../../helper/restore/domain-config.ts";
 import { createArgs, qcowCreateOptions } from "../../../helper/restore/image.ts";
 
 const XML = `<domain type='qemu' id='4'>
@@ -45,21 +47,20 @@ const XML = `<domain type='qemu' id='4'>
   </devices>
 </domain>`;
 
-test("parses name, uuid and disks", () => {
-    const c = parseDomainConfig(XML);
+test("a saved config reads as the domain model does: name, uuid, disks with their backing chain", () => {
+    const c = parseDomainXml(XML, "vmconfig.virtnbdbackup.0.xml");
     assert.equal(c.name, "web");
     assert.equal(c.uuid, "24f03295-8024-4578-8012-e25fd27eff9b");
-    assert.deepEqual(c.disks.map(d => [d.dev, d.device, d.type, d.format, d.source, d.hasBackingStore]), [
+    assert.deepEqual(c.disks.map(d => [d.target, d.device, d.type, d.driverType, d.path, d.backingStorePresent]), [
         ["vda", "disk", "file", "qcow2", "/images/web-overlay.qcow2", true],
-        ["vdb", "disk", "volume", "qcow2", null, false],
+        ["vdb", "disk", "volume", "qcow2", "default/data.qcow2", false],
         ["vdc", "disk", "file", "raw", "/images/scratch.img", false],
         ["sda", "cdrom", "file", "raw", "/iso/install.iso", false],
     ]);
-    assert.throws(() => parseDomainConfig("<domain><uuid>x</uuid></domain>", "vmconfig.x.xml"), /vmconfig\.x\.xml: the domain has no name/);
 });
 
 test("restored disks are named after the source file, else after the dev", () => {
-    const c = parseDomainConfig(XML);
+    const c = parseDomainXml(XML);
     assert.equal(restoredFileName(c.disks[0], "vda"), "web-overlay.qcow2");
     assert.equal(restoredFileName(c.disks[1], "vdb"), "vdb");
     assert.equal(restoredFileName(undefined, "vdx"), "vdx");
@@ -67,10 +68,10 @@ test("restored disks are named after the source file, else after the dev", () =>
 
 test("the adjusted config has a new name, no uuid, restored paths, no backing chain, only restored disks", () => {
     const xml = adjustDomainConfig(XML, { name: "restore_web", restored: new Map([["vda", "/r/web-overlay.qcow2"], ["vdb", "/r/vdb"]]) });
-    const c = parseDomainConfig(xml);
+    const c = parseDomainXml(xml);
     assert.equal(c.name, "restore_web");
-    assert.equal(c.uuid, null);
-    assert.deepEqual(c.disks.map(d => [d.dev, d.type, d.source, d.hasBackingStore]), [
+    assert.equal(c.uuid, "");
+    assert.deepEqual(c.disks.map(d => [d.target, d.type, d.path, d.backingStorePresent]), [
         ["vda", "file", "/r/web-overlay.qcow2", false],
         ["vdb", "file", "/r/vdb", false],
     ]);
@@ -85,8 +86,8 @@ test("a started-from-backup VM's config: every disk qcow2, no MAC, its own conso
         name: "web-now", restored: new Map([["vda", "/o/web-now.vda.qcow2"], ["vdc", "/o/web-now.vdc.qcow2"]]),
         diskFormat: "qcow2", newMacs: true, charDevFile: f => `/o/web-now.${f.split("/").pop()}`,
     });
-    const c = parseDomainConfig(xml);
-    assert.deepEqual(c.disks.map(d => [d.dev, d.format, d.source]), [["vda", "qcow2", "/o/web-now.vda.qcow2"], ["vdc", "qcow2", "/o/web-now.vdc.qcow2"]]);
+    const c = parseDomainXml(xml);
+    assert.deepEqual(c.disks.map(d => [d.target, d.driverType, d.path]), [["vda", "qcow2", "/o/web-now.vda.qcow2"], ["vdc", "qcow2", "/o/web-now.vdc.qcow2"]]);
     assert.doesNotMatch(xml, /52:54:00:aa:bb:cc|<mac/);
     assert.match(xml, /<interface type="network"><source network="default"><\/source><\/interface>|<interface type="network"><source network="default"\/><\/interface>/);
     assert.match(xml, /<serial type="file"><source path="\/o\/web-now\.web\.log"/);

@@ -13,8 +13,8 @@ function folder(over: Partial<BackupFolder>): BackupFolder {
     return { dir: "/b", files: [], unreadable: [], partials: [], checkpointLists: [], configs: [], checkpointXmls: [], problems: [], ...over };
 }
 
-const config = (name: string, uuid: string | null, file = "vmconfig.virtnbdbackup.0.xml") =>
-    ({ name: file, ident: "virtnbdbackup.0", config: { name, uuid, disks: [], boot: {} } });
+const config = (name: string, uuid: string, file = "vmconfig.virtnbdbackup.0.xml") =>
+    ({ name: file, ident: "virtnbdbackup.0", config: { name, uuid, type: "kvm", disks: [], boot: {}, guestAgent: false } });
 
 test("the folder's VM comes from its saved config, and names that file", () => {
     const id = folderIdentity(folder({ configs: [config("vm1", UUID)], checkpointLists: [{ name: "vm1.cpt", vm: "vm1", checkpoints: [] }] }));

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
-import { Adler32, adler32 } from "../../../helper/format/index.ts";
+import { Adler32, adler32 } from "../../../helper/engine/adler32.ts";
 
 function pythonAdler32(data: Buffer): number {
     const script = "import sys, zlib; print(zlib.adler32(sys.stdin.buffer.read()))";
