@@ -5,12 +5,10 @@ import tseslint from "typescript-eslint";
 import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 
-// The page talks to the helper only through the shared contract: pure rule and type modules that run in
-// both places. Anything else under helper/ (engine, libvirt, files) must never be bundled into the page.
-const helperContract = [
-    "jobs/folder-rules", "jobs/instant-rules", "jobs/queue-rules", "jobs/restore-rules", "jobs/retention-rules", "jobs/schedule-rules",
-    "jobs/prune", "jobs/types", "libvirt/types", "protocol/levels",
-];
+// The page talks to the helper only through the shared contract in helper/protocol/: pure rules and types that
+// run in both places. Anything else under helper/ (engine, libvirt, files) must never be bundled into the page;
+// a type-only import of a command's answer is fine (it leaves nothing in the bundle).
+const helperContract = ["protocol/[a-z-]+"];
 
 export default tseslint.config(
     {
@@ -62,6 +60,18 @@ export default tseslint.config(
                 patterns: [{
                     regex: "^(node:)?(fs|fs/promises|child_process|net)$|^(codec-node|fileio-node|libnbd-node)$|^\\.\\./",
                     message: "helper/format/ is pure: no I/O, no native bindings, nothing from outside format/.",
+                }],
+            }],
+        },
+    },
+    {
+        // The page's contract runs in the browser too: nothing from node, no binding, nothing outside protocol/.
+        files: ["helper/protocol/**/*.ts"],
+        rules: {
+            "@typescript-eslint/no-restricted-imports": ["error", {
+                patterns: [{
+                    regex: "^node:|^(fs|fs/promises|child_process|net|path|os)$|^(codec-node|fileio-node|libnbd-node)$|^\\.\\./",
+                    message: "helper/protocol/ is the page's contract: pure rules and types, nothing from outside protocol/.",
                 }],
             }],
         },

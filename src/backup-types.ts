@@ -5,6 +5,6 @@ export type {
     BackupJobState, ChainSummary, CheckFolderAnswer, RestoreCheckAnswer, RestoreJobResult, RestoreJobState, CancelAnswer, JobDisk, JobLevel, JobPhase, JobState, Level, NoJob, RequestedLevel, RestorePoint, RestorePointDisk,
     RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyFile, VerifyProgress, VmSettings,
     HistoryAnswer, HistoryRecord, HistoryResult, HostSettingsAnswer, JobLogAnswer, VmBackupOverview,
-} from "../helper/jobs/types";
+} from "../helper/protocol/job-types";
 export type { PruneAnswer, PrunedChain } from "../helper/jobs/prune";
 export type { ConsolidateJobAnswer as ConsolidateAnswer } from "../helper/jobs/consolidate";

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Pure half of the helper client: checks what the helper printed and turns spawn failures into
 // typed errors. Kept free of cockpit.js so that it can be unit-tested under Node.
-import { SCHEDULE_FREQUENCIES } from "../helper/jobs/schedule-rules";
+import { SCHEDULE_FREQUENCIES } from "../helper/protocol/schedule-rules";
 import { LEVELS, REQUESTED_LEVELS } from "../helper/protocol/levels";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type { HistoryAnswer, HostSettingsAnswer, JobLogAnswer } from "./backup-types";

@@ -3,7 +3,7 @@
 // discard-instant-vm) as the page reads them, checked field by field like every helper answer
 // (src/helper-answer.ts).
 import { HelperError, ProgressLines, checkFields, checkList, checkOneOf, checkProgress, isRecord, parseJson } from "./helper-answer";
-import type { InstantListAnswer, InstantMovedAnswer, InstantMoveProgress, InstantStartedAnswer, InstantVmSummary } from "../helper/jobs/instant-rules";
+import type { InstantListAnswer, InstantMovedAnswer, InstantMoveProgress, InstantStartedAnswer, InstantVmSummary } from "../helper/protocol/instant-rules";
 
 export type { InstantListAnswer, InstantMovedAnswer, InstantMoveProgress, InstantStartedAnswer, InstantVmSummary };
 

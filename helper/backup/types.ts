@@ -2,6 +2,10 @@
 // The vocabulary of a backup run: what callers ask for, what they are told while it runs, what they get.
 import type { Level, RequestedLevel } from "./levels.ts";
 import type { CheckpointRegistry } from "./checkpoint-registry.ts";
+import type { BackupResult } from "../protocol/job-types.ts";
+
+// What a run answers is part of the page's contract.
+export type { BackupResult };
 
 export interface BackupOptions {
     domain: string;
@@ -55,20 +59,6 @@ export type BackupEvent =
 
 /** Where a run's events go. */
 export type Note = (event: BackupEvent) => void;
-
-export interface BackupResult {
-    domain: string;
-    level: Level;
-    checkpoint: string;
-    parent: string;
-    files: string[];
-    disks: { dev: string; file: string; dataBytes: number; fileBytes: number }[];
-    seconds: number;
-    /** libvirt's estimate of the bytes changed since the parent checkpoint, when it was asked for. */
-    changedBytes?: number;
-    /** No backup was made (estimateOnly, or fewer changes than the threshold): nothing changed. */
-    skipped?: boolean;
-}
 
 /** Where each disk can be read: an NBD unix socket and export name. */
 export interface DiskExport {

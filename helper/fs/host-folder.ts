@@ -4,7 +4,7 @@
 // restore folders, never a system folder (/etc, /usr, /boot, /run, ...: folder-rules.ts), neither as typed
 // nor where its symlinks lead. A guest's file in /etc/cron.d or a console log in /etc/profile.d would run
 // as root on the host.
-import { checkFolder, describeFolderProblem } from "../jobs/folder-rules.ts";
+import { checkFolder, describeFolderProblem } from "../protocol/folder-rules.ts";
 import { resolveTrustedFolder, UntrustedFolderError, type FolderRole, type TrustedFolder } from "./trusted-folder.ts";
 
 /** resolveTrustedFolder for `input` after folder-rules' checkFolder on it and on its real path; `role` names it ("an overlay folder"). */

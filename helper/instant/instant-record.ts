@@ -11,7 +11,7 @@ import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
 import { writeFileAtomic } from "../fs/safe-open.ts";
 import { processStartTime } from "../tools/proc.ts";
 // A name usable as a file name and as the record's key (libvirt allows more; the page offers these).
-import { INSTANT_NAME_RE } from "../jobs/instant-rules.ts";
+import { INSTANT_NAME_RE } from "../protocol/instant-rules.ts";
 
 export const INSTANT_DIR = path.join(RUN_DIR, "instant");
 

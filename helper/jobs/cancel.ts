@@ -7,7 +7,7 @@ import path from "node:path";
 import { cancelFile } from "./paths.ts";
 import { isOurBackupProcess, processArgv, processStat } from "../tools/proc.ts";
 import { currentJob } from "./status.ts";
-import type { CancelAnswer, JobState } from "./types.ts";
+import type { CancelAnswer, JobState } from "../protocol/job-types.ts";
 
 /** Whether argv is `node .../virtnbdrestore.js --json ...` as the restore runner starts it. */
 export function isRestoreCli(argv: string[]): boolean {

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { isUuid, SETTINGS_DIR } from "./paths.ts";
-import { parseTime, type Schedule } from "./schedule-rules.ts";
+import { parseTime, type Schedule } from "../protocol/schedule-rules.ts";
 import { parseSchedule, SettingsError } from "./settings.ts";
 
 export const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";

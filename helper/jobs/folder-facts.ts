@@ -7,8 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { chainNumber } from "../format/chain-folders.ts";
 import { chainIdents, isBackupFile } from "./prune.ts";
-import { within } from "./restore-rules.ts";
-import type { FolderFacts } from "./types.ts";
+import { within } from "../protocol/restore-rules.ts";
+import type { FolderFacts } from "../protocol/job-types.ts";
 
 /** The facts of `folder`, a real path the trusted-folder rule accepted; `diskPaths`: the VM's image files. */
 export function folderFacts(folder: string, diskPaths: string[]): FolderFacts {

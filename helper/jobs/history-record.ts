@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A job's history record as pure functions of its state: the record a job starts with, the one it ends
 // with, the record of a job that ended without saying so, and one log line per engine event. No I/O.
-import type { HistoryJobType, HistoryRecord, HistoryResult, JobState } from "./types.ts";
+import type { HistoryJobType, HistoryRecord, HistoryResult, JobState } from "../protocol/job-types.ts";
 
 /** What a run keeps of its warnings in the record (all of them are in its log). */
 const MAX_WARNINGS = 20;

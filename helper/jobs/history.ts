@@ -12,7 +12,7 @@ import { privateDir } from "../backup/run-dir.ts";
 import { createFresh, writeFileAtomic } from "../fs/safe-open.ts";
 import { checkUuid } from "./paths.ts";
 import { endRecord, isRunId, parseRecord, startRecord, unexpectedEnd, type HistoryEnd, type HistoryStart } from "./history-record.ts";
-import type { HistoryRecord } from "./types.ts";
+import type { HistoryRecord } from "../protocol/job-types.ts";
 
 export const STATE_DIR = "/var/lib/cockpit-virtnbdbackup";
 export const HISTORY_DIR = path.join(STATE_DIR, "history");

@@ -6,8 +6,8 @@ import path from "node:path";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { SETTINGS_DIR } from "./paths.ts";
 import { SettingsError } from "./settings.ts";
-import { checkMaxBackupJobs, describeMaxBackupJobsProblem } from "./queue-rules.ts";
-import type { HostSettings, HostSettingsAnswer } from "./types.ts";
+import { checkMaxBackupJobs, describeMaxBackupJobsProblem } from "../protocol/queue-rules.ts";
+import type { HostSettings, HostSettingsAnswer } from "../protocol/job-types.ts";
 
 export const HOST_SETTINGS_FILE = path.join(path.dirname(SETTINGS_DIR), "host.json");
 

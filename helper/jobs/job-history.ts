@@ -4,7 +4,7 @@
 // fails the job: the runner says why on its stderr (its log file) and goes on.
 import { eventLine, jobEnd, jobStart } from "./history-record.ts";
 import { HistoryRun, HISTORY_DIR } from "./history.ts";
-import type { JobState } from "./types.ts";
+import type { JobState } from "../protocol/job-types.ts";
 import { readJsonFile } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { Syslog, type SyslogPriority } from "../cli/syslog.ts";
 import type { CliJob } from "./runner.ts";
 import { LOG_IDENTIFIER } from "./timer-units.ts";
-import type { JobState } from "./types.ts";
+import type { JobState } from "../protocol/job-types.ts";
 
 export interface JobLog {
     write(priority: SyslogPriority, message: string): void;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A job's state as a pure reduction of the CLI's --json events: no I/O, no clock (times are passed in).
 import type { BackupEvent, BackupResult } from "../backup/backup.ts";
-import type { BackupJobState, JobDisk, RequestedLevel } from "./types.ts";
+import type { BackupJobState, JobDisk, RequestedLevel } from "../protocol/job-types.ts";
 
 /** What the CLI prints last: the result, or why it failed. */
 export type FinalEvent =

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // When a schedule next fires, in the host's local time (as cron and systemd timers read it). Pure: the
 // time now is passed in.
-import { parseTime, type Schedule } from "./schedule-rules.ts";
+import { parseTime, type Schedule } from "../protocol/schedule-rules.ts";
 
 /** ms since the epoch of the schedule's next run after `now`; null when it is off (or its time is not one). */
 export function nextRun(schedule: Schedule, now: Date): number | null {

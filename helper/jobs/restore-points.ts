@@ -10,7 +10,7 @@ import { identOf } from "../restore/plan.ts";
 import { checkpointIndex, isCompressed, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
 import { chainNumber } from "../format/chain-folders.ts";
 import { listChains } from "./chains.ts";
-import type { ChainSummary, RestorePoint, RestorePointList } from "./types.ts";
+import type { ChainSummary, RestorePoint, RestorePointList } from "../protocol/job-types.ts";
 
 export interface FolderFacts {
     files: BackupFile[];

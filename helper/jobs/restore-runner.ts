@@ -10,7 +10,7 @@ import { applyRestoreEvent, finishRestoreState, initialRestoreState, type NewRes
 import { statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
 import { recordRefusedJob } from "./job-history.ts";
-import type { RestoreJobState } from "./types.ts";
+import type { RestoreJobState } from "../protocol/job-types.ts";
 
 export interface RunRestoreOptions extends NewRestoreJob {
     /** The built virtnbdrestore.js beside helper.js. */

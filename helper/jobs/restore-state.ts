@@ -2,7 +2,7 @@
 // A restore job's state as a pure reduction of `virtnbdrestore --json` events: no I/O, no clock.
 import type { RestoreEvent, RestoreResult } from "../restore/restore.ts";
 import { finishJobState, withDisk, type JobEnd } from "./job-state.ts";
-import type { RestoreJobState } from "./types.ts";
+import type { RestoreJobState } from "../protocol/job-types.ts";
 
 /** What the restore CLI prints last: the result, or why it failed. */
 export type RestoreCliEvent =

@@ -9,8 +9,8 @@ import { getDomain } from "../libvirt/domains.ts";
 import { LibvirtError } from "../libvirt/virsh.ts";
 import {
     checkRestoreTarget, checkVmName, describeNameProblem, describeTargetProblem, type NameProblem, type TargetProblem,
-} from "./restore-rules.ts";
-import type { RestoreCheckAnswer } from "./types.ts";
+} from "../protocol/restore-rules.ts";
+import type { RestoreCheckAnswer } from "../protocol/job-types.ts";
 
 /** Why the helper refuses a field: a rule of restore-rules.ts, or what only the helper can see. */
 export type RefusalCode = TargetProblem | NameProblem | "not-empty" | "not-a-folder" | "resolves-elsewhere" | "untrusted" | "exists" | "unknown-point";

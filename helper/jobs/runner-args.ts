@@ -2,12 +2,12 @@
 // The hidden runner commands (`run-job`, `run-restore-job`) take their values on the command line like any
 // other: whoever can run the helper can run them by hand, so they pass the same checks as the page's
 // requests (folder rules and trust, restore target, VM name), and the VM and its UUID must agree.
-import { checkVmName, describeNameProblem } from "./restore-rules.ts";
+import { checkVmName, describeNameProblem } from "../protocol/restore-rules.ts";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { checkUuid, statusFile } from "./paths.ts";
 import { validateRestoreTarget } from "./restore-target.ts";
 import { validateFolder } from "./settings.ts";
-import type { JobState } from "./types.ts";
+import type { JobState } from "../protocol/job-types.ts";
 
 /** As start.ts makes them: base-36 milliseconds, a dash, 8 hex digits. */
 const JOB_ID = /^[0-9a-z]{1,16}-[0-9a-f]{8}$/;

@@ -14,7 +14,7 @@ import { StateWriter } from "./state-writer.ts";
 import { readHostSettings } from "./host-settings.ts";
 import { JobHistory } from "./job-history.ts";
 import { waitForSlot, type Slot } from "./job-slots.ts";
-import type { BackupJobState, JobState } from "./types.ts";
+import type { BackupJobState, JobState } from "../protocol/job-types.ts";
 
 export interface RunJobOptions extends NewJob {
     /** The built virtnbdbackup.js beside helper.js. */

@@ -3,8 +3,8 @@
 // policy says the newest one is full (every N backups) or old enough (every week or month).
 import { listRestorePoints } from "./restore-points.ts";
 import { listChains } from "./chains.ts";
-import { startsNewChain } from "./retention-rules.ts";
-import type { JobLevel, VmSettings } from "./types.ts";
+import { startsNewChain } from "../protocol/retention-rules.ts";
+import type { JobLevel, VmSettings } from "../protocol/job-types.ts";
 
 export async function scheduledLevel(settings: VmSettings, vmName: string, now: Date): Promise<JobLevel> {
     if (settings.newChain === "never")

@@ -11,7 +11,7 @@ import { recordScheduledPrune } from "./prune-history.ts";
 import { applyPointPolicy } from "./consolidate.ts";
 import { hasPointPolicy } from "./point-retention.ts";
 import { pointPolicyOf, readSettings } from "./settings.ts";
-import type { BackupJobState } from "./types.ts";
+import type { BackupJobState } from "../protocol/job-types.ts";
 import { logJobLine } from "./job-log.ts";
 
 export async function pruneAfterSchedule(job: BackupJobState): Promise<BackupJobState> {

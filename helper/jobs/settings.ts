@@ -3,14 +3,14 @@
 import { resolveTrustedFolder, UntrustedFolderError } from "../fs/trusted-folder.ts";
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { folderFacts } from "./folder-facts.ts";
-import { checkChosenFolder, checkFolder, defaultFolder, describeFolderProblem } from "./folder-rules.ts";
+import { checkChosenFolder, checkFolder, defaultFolder, describeFolderProblem } from "../protocol/folder-rules.ts";
 import { settingsFile } from "./paths.ts";
 import {
     checkKeepChains, checkKeepPoints, checkNewChain, describeKeepChainsProblem, describeKeepPointsProblem, describeNewChainProblem,
     type NewChainPolicy,
-} from "./retention-rules.ts";
-import { checkSchedule, DEFAULT_SCHEDULE, MAX_RANDOM_DELAY, type Schedule } from "./schedule-rules.ts";
-import type { VmSettings } from "./types.ts";
+} from "../protocol/retention-rules.ts";
+import { checkSchedule, DEFAULT_SCHEDULE, MAX_RANDOM_DELAY, type Schedule } from "../protocol/schedule-rules.ts";
+import type { VmSettings } from "../protocol/job-types.ts";
 import type { PointPolicy } from "./point-retention.ts";
 
 export class SettingsError extends Error {

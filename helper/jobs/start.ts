@@ -17,7 +17,7 @@ import { failStartedJob } from "./runner-args.ts";
 import { systemdRuns } from "./systemd.ts";
 import { JOBS_DIR, cancelFile, runnerLogFile, startLockFile, statusFile } from "./paths.ts";
 import { newChainFolder, newestChain } from "./chains.ts";
-import type { JobLevel, JobState, RequestedLevel, StartAnswer, VmSettings } from "./types.ts";
+import type { JobLevel, JobState, RequestedLevel, StartAnswer, VmSettings } from "../protocol/job-types.ts";
 
 export class JobRunningError extends Error {
     override readonly name = "JobRunningError";

@@ -2,7 +2,7 @@
 // Keeps a job's state file current without rewriting it for every event: at most one write per
 // interval while running, and at once for the final state.
 import { writeFileAtomic } from "./atomic-file.ts";
-import type { JobState } from "./types.ts";
+import type { JobState } from "../protocol/job-types.ts";
 
 export const WRITE_INTERVAL_MS = 250;
 

@@ -4,7 +4,7 @@
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
 import { processAlive, processArgv } from "../tools/proc.ts";
-import type { JobState } from "./types.ts";
+import type { JobState } from "../protocol/job-types.ts";
 
 /** A runner that has not written its pid within this time after the start never ran. */
 const RUNNER_START_MS = 30_000;

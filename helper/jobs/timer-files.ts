@@ -7,7 +7,7 @@ import path from "node:path";
 import { writeFileAtomic } from "./atomic-file.ts";
 import type { ScheduledCommand } from "./cron-file.ts";
 import { scheduleUnits, scheduleUnitUuid } from "./timer-units.ts";
-import type { Schedule } from "./schedule-rules.ts";
+import type { Schedule } from "../protocol/schedule-rules.ts";
 
 export const UNIT_DIR = "/etc/systemd/system";
 

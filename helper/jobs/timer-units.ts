@@ -4,7 +4,7 @@
 // (the files are written by timer-files.ts).
 import type { ScheduledCommand } from "./cron-file.ts";
 import { isUuid } from "./paths.ts";
-import { parseTime, type Schedule } from "./schedule-rules.ts";
+import { parseTime, type Schedule } from "../protocol/schedule-rules.ts";
 import { SettingsError } from "./settings.ts";
 
 /** Every unit the helper makes starts with this: the package's purge removes them by it. */

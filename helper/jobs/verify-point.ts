@@ -9,7 +9,7 @@ import { ChainError, compareFiles, selectChain, type BackupFile } from "../resto
 import { readBackupFolder } from "../restore/folder.ts";
 import { newVerifyCache, verifySelection, type FileVerdict } from "../restore/verify.ts";
 import { groupPoints } from "./restore-points.ts";
-import type { RestorePoint, VerifyAnswer, VerifyFile, VerifyProgress } from "./types.ts";
+import type { RestorePoint, VerifyAnswer, VerifyFile, VerifyProgress } from "../protocol/job-types.ts";
 
 export class UnknownPointError extends Error {
     override readonly name = "UnknownPointError";

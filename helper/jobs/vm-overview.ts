@@ -11,7 +11,7 @@ import { lastRecordOf } from "./history.ts";
 import { nextRun } from "./next-run.ts";
 import { readSettings } from "./settings.ts";
 import { currentJob } from "./status.ts";
-import type { VmBackupOverview } from "./types.ts";
+import type { VmBackupOverview } from "../protocol/job-types.ts";
 
 /** Sum of the regular files' sizes in the folder and its chain subfolders (one level, symlinks not followed). */
 function folderSize(folder: string): number | null {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Domain queries: the host's VMs with their disks and sizes, one domain's configuration, its state.
 import { parseDomainXml, type DomainConfig } from "./domain-xml.ts";
-import type { DiskSummary, DomainState, DomainSummary } from "./types.ts";
+import type { DiskSummary, DomainState, DomainSummary } from "../protocol/vm-types.ts";
 import { LibvirtError, virsh, virshBatch } from "./virsh.ts";
 
 const DOMAIN_STATES: readonly DomainState[] = [

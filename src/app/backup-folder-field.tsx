@@ -8,7 +8,7 @@ import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/comp
 import cockpit from "../lib/cockpit";
 import { checkBackupFolder } from "../helper-client";
 import type { CheckFolderAnswer } from "../backup-types";
-import type { FolderProblem } from "../../helper/jobs/folder-rules";
+import type { FolderProblem } from "../../helper/protocol/folder-rules";
 import { folderProblemText } from "./backup-text";
 import { FolderInput, PAUSE_MS } from "./folder-input";
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Pure checks of the Backups tab's forms. The folder and schedule rules are the helper's own
-// (helper/jobs/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
+// (helper/protocol/folder-rules, schedule-rules), so the dialog refuses exactly what the helper would;
 // the helper checks again (and resolves symlinks).
-import { checkChosenFolder, checkFolder, type FolderProblem } from "../../helper/jobs/folder-rules";
+import { checkChosenFolder, checkFolder, type FolderProblem } from "../../helper/protocol/folder-rules";
 import {
     checkKeepChains, checkKeepPoints, checkNewChain, type KeepChainsProblem, type KeepPointsProblem, type NewChainPolicy, type NewChainProblem,
-} from "../../helper/jobs/retention-rules";
-import { checkSchedule, DEFAULT_SCHEDULE, type Schedule, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
+} from "../../helper/protocol/retention-rules";
+import { checkSchedule, DEFAULT_SCHEDULE, type Schedule, type ScheduleProblem } from "../../helper/protocol/schedule-rules";
 import type { JobLevel, VmSettings } from "../backup-types";
 
 export interface SettingsForm {

@@ -14,7 +14,7 @@ import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/
 import cockpit from "../lib/cockpit";
 import { errorDetail, setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
-import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
+import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/protocol/schedule-rules";
 import { PrunePreview } from "./prune-preview";
 import { BackupFolderField } from "./backup-folder-field";
 import {

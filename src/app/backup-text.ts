@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Translated names and formats shared by the Backups tab's components.
 import cockpit from "../lib/cockpit";
-import type { FolderProblem } from "../../helper/jobs/folder-rules";
-import { MAX_RANDOM_DELAY, type Schedule, type ScheduleFrequency, type ScheduleProblem } from "../../helper/jobs/schedule-rules";
-import type { KeepChainsProblem, KeepPointsProblem, NewChainProblem } from "../../helper/jobs/retention-rules";
+import type { FolderProblem } from "../../helper/protocol/folder-rules";
+import { MAX_RANDOM_DELAY, type Schedule, type ScheduleFrequency, type ScheduleProblem } from "../../helper/protocol/schedule-rules";
+import type { KeepChainsProblem, KeepPointsProblem, NewChainProblem } from "../../helper/protocol/retention-rules";
 import type { JobLevel, JobPhase } from "../backup-types";
 import { formatBytes, formatDateTime } from "./units";
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Pure checks of the start-from-backup, move-to-storage and restore-to-host dialogs. The name and folder
-// rules are the helper's own (helper/jobs/instant-rules.ts), so the dialogs refuse what the helper would;
+// rules are the helper's own (helper/protocol/instant-rules.ts), so the dialogs refuse what the helper would;
 // what only the helper can see (a VM the page does not list, a folder that resolves elsewhere) comes back as
 // its one-line refusal.
-import { checkInstantFolder, checkInstantName, defaultInstantName, DEFAULT_INSTANT_FOLDER, type InstantNameProblem } from "../../helper/jobs/instant-rules";
-import { checkFolder } from "../../helper/jobs/folder-rules";
-import type { TargetCheck } from "../../helper/jobs/restore-rules";
+import { checkInstantFolder, checkInstantName, defaultInstantName, DEFAULT_INSTANT_FOLDER, type InstantNameProblem } from "../../helper/protocol/instant-rules";
+import { checkFolder } from "../../helper/protocol/folder-rules";
+import type { TargetCheck } from "../../helper/protocol/restore-rules";
 import type { TargetError } from "./restore-form";
 
 export interface InstantForm {

@@ -11,7 +11,7 @@ import { Progress } from "@patternfly/react-core/dist/esm/components/Progress/in
 import cockpit from "../lib/cockpit";
 import { errorDetail, moveInstantVm } from "../helper-client";
 import type { InstantMovedAnswer, InstantMoveProgress, InstantVmSummary } from "../instant-answer";
-import { DEFAULT_INSTANT_FOLDER } from "../../helper/jobs/instant-rules";
+import { DEFAULT_INSTANT_FOLDER } from "../../helper/protocol/instant-rules";
 import { percent } from "./backup-rate";
 import { bytes } from "./backup-text";
 import { FieldNote } from "./field-note";

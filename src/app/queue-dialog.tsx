@@ -10,7 +10,7 @@ import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/
 import cockpit from "../lib/cockpit";
 import { errorDetail, setHostSettings } from "../helper-client";
 import type { HostSettingsAnswer } from "../backup-types";
-import { MAX_BACKUP_JOBS_LIMIT } from "../../helper/jobs/queue-rules";
+import { MAX_BACKUP_JOBS_LIMIT } from "../../helper/protocol/queue-rules";
 import { validateQueueForm, type MaxBackupJobsProblem } from "./queue-form";
 
 const _ = cockpit.gettext;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The pure check of the "Backup jobs at once" dialog: the helper's own rule (helper/jobs/queue-rules), so
+// The pure check of the "Backup jobs at once" dialog: the helper's own rule (helper/protocol/queue-rules), so
 // the dialog refuses exactly what the helper would; the helper checks again.
-import { checkMaxBackupJobs, type MaxBackupJobsProblem } from "../../helper/jobs/queue-rules";
+import { checkMaxBackupJobs, type MaxBackupJobsProblem } from "../../helper/protocol/queue-rules";
 
 export type { MaxBackupJobsProblem };
 

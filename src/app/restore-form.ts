@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Pure checks of the restore dialog. The target and name rules are the helper's own
-// (helper/jobs/restore-rules), so the dialog refuses what the helper would; what only the helper can see
+// (helper/protocol/restore-rules), so the dialog refuses what the helper would; what only the helper can see
 // (a non-empty folder, a symlink elsewhere, an existing VM the page does not list) comes back from
 // `check-restore` as refusal codes and is shown at the same fields.
-import { checkRestoreTarget, checkVmName, defaultRestoreName, type NameProblem, type TargetProblem } from "../../helper/jobs/restore-rules";
+import { checkRestoreTarget, checkVmName, defaultRestoreName, type NameProblem, type TargetProblem } from "../../helper/protocol/restore-rules";
 import type { RestoreCheckAnswer } from "../backup-types";
 
 export interface RestoreForm {

@@ -19,7 +19,7 @@ import { ourCli } from "../lib/backup-cli.ts";
 import { SLOT_DIR } from "../../helper/jobs/job-slots.ts";
 import { privateDir } from "../../helper/backup/run-dir.ts";
 import { lockJob } from "../../helper/backup/lock.ts";
-import type { HistoryRecord } from "../../helper/jobs/types.ts";
+import type { HistoryRecord } from "../../helper/protocol/job-types.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 const HOST_FILE = "/etc/cockpit-virtnbdbackup/host.json";

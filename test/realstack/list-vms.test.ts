@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { DomainSummary, ListVmsAnswer } from "../../helper/libvirt/types.ts";
+import type { DomainSummary, ListVmsAnswer } from "../../helper/protocol/vm-types.ts";
 import { run, runOk, type RunResult } from "../lib/exec.ts";
 import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { nextRuns, type Schedule } from "../../helper/jobs/schedule-rules.ts";
+import { nextRuns, type Schedule } from "../../helper/protocol/schedule-rules.ts";
 import { onCalendar, scheduleUnits } from "../../helper/jobs/timer-units.ts";
 import { run } from "../lib/exec.ts";
 import { ourCli } from "../lib/backup-cli.ts";

@@ -19,7 +19,7 @@ import { startMap } from "../lib/map-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { lockJob } from "../../helper/backup/lock.ts";
 import { pruneAfterSchedule } from "../../helper/jobs/scheduled-prune.ts";
-import type { BackupJobState } from "../../helper/jobs/types.ts";
+import type { BackupJobState } from "../../helper/protocol/job-types.ts";
 
 let stopLibvirtd: () => Promise<void> = async () => {};
 let vm: TestVm;

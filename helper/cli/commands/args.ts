@@ -2,9 +2,9 @@
 // Validation of command-line values. The helper runs as root on behalf of a web page: every value is
 // checked before it reaches a child process, even though child processes only ever get argv arrays.
 import { InvalidArgumentError } from "commander";
-import { checkInstantName } from "../../jobs/instant-rules.ts";
+import { checkInstantName } from "../../protocol/instant-rules.ts";
 import { chainNumber } from "../../format/chain-folders.ts";
-import { MAX_KEEP_POINTS } from "../../jobs/retention-rules.ts";
+import { MAX_KEEP_POINTS } from "../../protocol/retention-rules.ts";
 import { localUriProblem, uriProblem } from "../../libvirt/uri.ts";
 
 /** -U of the CLIs: a libvirt connection URI that runs nothing and connects nowhere of its choosing (libvirt/uri.ts). */

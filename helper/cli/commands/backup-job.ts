@@ -12,7 +12,7 @@ import { pruneAfterSchedule } from "../../jobs/scheduled-prune.ts";
 import { startBackupJob } from "../../jobs/start.ts";
 import { recordRefusedJob, startedJob } from "../../jobs/job-history.ts";
 import { currentJob } from "../../jobs/status.ts";
-import type { JobLevel, NoJob, RequestedLevel } from "../../jobs/types.ts";
+import type { JobLevel, NoJob, RequestedLevel } from "../../protocol/job-types.ts";
 import { JOB_LEVELS, REQUESTED_LEVELS } from "../../protocol/levels.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 

@@ -8,11 +8,11 @@ import { checkScheduledCommand, requireCron, storedSchedules, type ScheduledComm
 import { schedulerStatus, schedulesToMigrate, thisHost, writeSchedules } from "../../jobs/schedules.ts";
 import { checkUnitProgram, onCalendar, scheduleUnitName } from "../../jobs/timer-units.ts";
 import { checkUuid, JOBS_DIR, settingsFile, statusFile } from "../../jobs/paths.ts";
-import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../jobs/schedule-rules.ts";
+import { DEFAULT_SCHEDULE, SCHEDULE_FREQUENCIES, type ScheduleFrequency } from "../../protocol/schedule-rules.ts";
 import { parseKeepChains, parseKeepPoints, parseNewChain, parseSchedule, parseSettings, readSettings, validateChosenFolder, writeSettings } from "../../jobs/settings.ts";
 import { JobLockedError } from "../../backup/lock.ts";
 import { JobRunningError, startBackupJob } from "../../jobs/start.ts";
-import type { NewChainPolicy, SettingsAnswer, VmSettings } from "../../jobs/types.ts";
+import type { NewChainPolicy, SettingsAnswer, VmSettings } from "../../protocol/job-types.ts";
 import { scheduledLevel } from "../../jobs/scheduled-level.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, NoSuchVmError, parseDomainName, type NamedVm } from "./domain-arg.ts";

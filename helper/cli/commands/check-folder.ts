@@ -4,8 +4,8 @@
 // nothing.
 import type { Command } from "commander";
 import { folderFacts } from "../../jobs/folder-facts.ts";
-import { folderWarnings } from "../../jobs/folder-rules.ts";
-import type { CheckFolderAnswer } from "../../jobs/types.ts";
+import { folderWarnings } from "../../protocol/folder-rules.ts";
+import type { CheckFolderAnswer } from "../../protocol/job-types.ts";
 import { readSettings, SettingsError, validateChosenFolder, validateFolder } from "../../jobs/settings.ts";
 import { resolveTrustedFolder } from "../../fs/trusted-folder.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";

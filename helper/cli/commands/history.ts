@@ -5,7 +5,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { readHistory, readRunLog } from "../../jobs/history.ts";
 import { isRunId } from "../../jobs/history-record.ts";
 import { parseMaxBackupJobs, readHostSettings, writeHostSettings } from "../../jobs/host-settings.ts";
-import type { HistoryAnswer, JobLogAnswer } from "../../jobs/types.ts";
+import type { HistoryAnswer, JobLogAnswer } from "../../protocol/job-types.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 
 /** --id: a run id as the history lists it. */

@@ -2,7 +2,7 @@
 // `helper list-vms [--uri URI]`: every VM of the connection with its disks, as one JSON line.
 import type { Command } from "commander";
 import { listDomains } from "../../libvirt/domains.ts";
-import type { ListVmsAnswer } from "../../libvirt/types.ts";
+import type { ListVmsAnswer } from "../../protocol/vm-types.ts";
 import { DEFAULT_URI } from "../../libvirt/virsh.ts";
 import { parseLocalUri } from "./args.ts";
 import { vmOverview } from "../../jobs/vm-overview.ts";

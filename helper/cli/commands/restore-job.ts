@@ -12,7 +12,7 @@ import { checkRestoreRunnerArgs, failStartedJob } from "../../jobs/runner-args.t
 import { checkRestoreRequest, RestoreRequestError, validateNewVmName, validateRestoreTarget } from "../../jobs/restore-target.ts";
 import { readSettings } from "../../jobs/settings.ts";
 import { startRestoreJob } from "../../jobs/start.ts";
-import type { RestorePoint } from "../../jobs/types.ts";
+import type { RestorePoint } from "../../protocol/job-types.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
 import { chainFolder } from "../../jobs/chains.ts";

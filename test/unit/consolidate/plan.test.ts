@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { planConsolidation, pointForKeepLast, isPointFile } from "../../../helper/consolidate/plan.ts";
-import { checkKeepPoints } from "../../../helper/jobs/retention-rules.ts";
+import { checkKeepPoints } from "../../../helper/protocol/retention-rules.ts";
 import { diff, full, inc } from "../restore/backup-files.ts";
 
 const cpt = (n: number) => Array.from({ length: n + 1 }, (_, i) => `virtnbdbackup.${i}`);

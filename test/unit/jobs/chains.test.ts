@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chainFolderName, chainNumber, isOlderSiblingChain, isSiblingChain, nextChainName, sortChains } from "../../../helper/format/chain-folders.ts";
 import { chainIdents, chainsToRemove, isBackupFile } from "../../../helper/jobs/prune.ts";
-import { checkKeepChains, checkNewChain, startsNewChain } from "../../../helper/jobs/retention-rules.ts";
+import { checkKeepChains, checkNewChain, startsNewChain } from "../../../helper/protocol/retention-rules.ts";
 
 describe("chain folder names", () => {
     test("chain-N from 2 on (the folder itself is the first chain)", () => {

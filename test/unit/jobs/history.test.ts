@@ -11,7 +11,7 @@ import { HistoryRun, MAX_LOG_BYTES, MAX_RECORDS, newRunId, readHistory, readRunL
 import { jobEnd, jobStart, parseRecord, UNEXPECTED_END } from "../../../helper/jobs/history-record.ts";
 import { nextRun } from "../../../helper/jobs/next-run.ts";
 import { defaultMaxBackupJobs, parseMaxBackupJobs } from "../../../helper/jobs/host-settings.ts";
-import type { BackupJobState } from "../../../helper/jobs/types.ts";
+import type { BackupJobState } from "../../../helper/protocol/job-types.ts";
 
 const UUID = "0f0e0d0c-0b0a-0908-0706-050403020100";
 

@@ -4,7 +4,7 @@ import { it } from "node:test";
 import assert from "node:assert/strict";
 import { applyEvent, finishState, initialState, type CliEvent } from "../../../helper/jobs/job-state.ts";
 import { isBackupCli } from "../../../helper/tools/proc.ts";
-import type { BackupJobState } from "../../../helper/jobs/types.ts";
+import type { BackupJobState } from "../../../helper/protocol/job-types.ts";
 
 const JOB = { id: "j1", domain: "vm1", uuid: "11111111-2222-3333-4444-555555555555", level: "auto" as const, folder: "/srv/b", compress: false };
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { jobUnitName, systemdRunArgs } from "../../../helper/jobs/job-unit.ts";
 import { endLine, eventLine, stdoutIsJournal } from "../../../helper/jobs/job-log.ts";
-import type { BackupJobState } from "../../../helper/jobs/types.ts";
+import type { BackupJobState } from "../../../helper/protocol/job-types.ts";
 
 const UUID = "0b8e7a54-6f0d-4c1e-9d2a-3b4c5d6e7f80";
 const job = { uuid: UUID, domain: "web 1=prod", id: "mf3k2a-0a1b2c3d", kind: "backup" as const };

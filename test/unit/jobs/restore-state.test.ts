@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { applyRestoreEvent, finishRestoreState, initialRestoreState, type RestoreCliEvent } from "../../../helper/jobs/restore-state.ts";
 import { isRestoreCli } from "../../../helper/jobs/cancel.ts";
 import { parseJobStatus } from "../../../src/helper-answer.ts";
-import type { RestoreJobState } from "../../../helper/jobs/types.ts";
+import type { RestoreJobState } from "../../../helper/protocol/job-types.ts";
 
 const JOB = {
     id: "r1", domain: "vm1", uuid: "11111111-2222-3333-4444-555555555555", folder: "/srv/b", point: "virtnbdbackup.1",

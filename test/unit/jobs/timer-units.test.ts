@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { nextRuns, type Schedule } from "../../../helper/jobs/schedule-rules.ts";
+import { nextRuns, type Schedule } from "../../../helper/protocol/schedule-rules.ts";
 import { onCalendar, scheduleUnits, scheduleUnitUuid } from "../../../helper/jobs/timer-units.ts";
 import { removeTimerFiles, scheduleUnitFiles, writeTimerUnits } from "../../../helper/jobs/timer-files.ts";
 import { schedulesToMigrate, writeSchedules, type ScheduleHost } from "../../../helper/jobs/schedules.ts";

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The start-from-backup, move and restore-to-host dialogs' checks (src/app/instant-form.ts) and the helper's
-// string rules they share (helper/jobs/instant-rules.ts).
+// string rules they share (helper/protocol/instant-rules.ts).
 import { it } from "node:test";
 import assert from "node:assert/strict";
 import { initialInstantForm, validateHostFolder, validateInstantFolder, validateInstantForm } from "../../../src/app/instant-form.ts";
-import { defaultInstantName } from "../../../helper/jobs/instant-rules.ts";
+import { defaultInstantName } from "../../../helper/protocol/instant-rules.ts";
 
 const CTX = { backupFolder: "/srv/backup/vm1", vmNames: ["vm1", "restore_vm1", "other"] };
 

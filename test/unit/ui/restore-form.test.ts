@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The restore dialog's checks (src/app/restore-form.ts) and the helper's string rules they share
-// (helper/jobs/restore-rules.ts).
+// (helper/protocol/restore-rules.ts).
 import { it } from "node:test";
 import assert from "node:assert/strict";
 import { errorsFromCheck, initialRestoreForm, validateRestoreForm, type RestoreForm } from "../../../src/app/restore-form.ts";
-import { checkRestoreTarget, checkVmName } from "../../../helper/jobs/restore-rules.ts";
+import { checkRestoreTarget, checkVmName } from "../../../helper/protocol/restore-rules.ts";
 
 const CTX = { backupFolder: "/srv/backup/vm1", vmNames: ["vm1", "other"], points: ["virtnbdbackup.0", "virtnbdbackup.1"] };
 const GOOD: RestoreForm = { point: "virtnbdbackup.1", target: "/srv/restore/vm1", define: true, name: "restore_vm1" };

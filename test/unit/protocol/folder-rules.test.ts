@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { checkChosenFolder, checkFolder, folderWarnings } from "../../../helper/jobs/folder-rules.ts";
+import { checkChosenFolder, checkFolder, folderWarnings } from "../../../helper/protocol/folder-rules.ts";
 import { folderFacts } from "../../../helper/jobs/folder-facts.ts";
 import { parseSettings, validateChosenFolder, validateFolder } from "../../../helper/jobs/settings.ts";
 import { validateSettingsForm } from "../../../src/app/backup-forms.ts";
-import { DEFAULT_SCHEDULE } from "../../../helper/jobs/schedule-rules.ts";
+import { DEFAULT_SCHEDULE } from "../../../helper/protocol/schedule-rules.ts";
 
 it("accepts absolute folders outside system folders, normalising slashes", () => {
     assert.deepEqual(checkFolder("/var/lib/libvirt/backups/vm1"), { folder: "/var/lib/libvirt/backups/vm1" });

@@ -1,11 +1,25 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // What the backup-job helper commands answer and what a job's state file holds. Shared, type-only,
 // with the UI (src/backup-types.ts), which checks every answer against these shapes at run time.
-import type { BackupResult } from "../backup/backup.ts";
-import type { JobLevel, Level, RequestedLevel } from "../protocol/levels.ts";
+import type { JobLevel, Level, RequestedLevel } from "./levels.ts";
 import type { Schedule } from "./schedule-rules.ts";
 import type { NewChainPolicy } from "./retention-rules.ts";
 import type { FolderWarning } from "./folder-rules.ts";
+
+/** What one backup run made (the last line of a backup's JSON answer). */
+export interface BackupResult {
+    domain: string;
+    level: Level;
+    checkpoint: string;
+    parent: string;
+    files: string[];
+    disks: { dev: string; file: string; dataBytes: number; fileBytes: number }[];
+    seconds: number;
+    /** libvirt's estimate of the bytes changed since the parent checkpoint, when it was asked for. */
+    changedBytes?: number;
+    /** No backup was made (estimateOnly, or fewer changes than the threshold): nothing changed. */
+    skipped?: boolean;
+}
 
 export type { JobLevel, Level, NewChainPolicy, RequestedLevel, Schedule };
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The helper's JSON contract with the Cockpit UI. The UI imports these with `import type` only,
 // so this file must stay free of runtime imports and values.
-import type { VmBackupOverview } from "../jobs/types.ts";
+import type { VmBackupOverview } from "./job-types.ts";
 
 export type { VmBackupOverview };
 
