@@ -70,22 +70,27 @@ async function blockJob(name: string, dev: string): Promise<string> {
     return (await runOk("virsh", ["-c", "qemu:///system", "blockjob", name, dev, "--raw"])).stdout.trim();
 }
 
-/** Starts a move throttled to 1 MiB/s and sends `sig` once its block job copies; resolves with how it ended. */
-async function interruptedMove(name: string, folder: string, sig: NodeJS.Signals) {
+/** Starts a move throttled to 1 MiB/s; returns once its block job copies (the move and how it will end). */
+async function throttledMove(name: string, folder: string) {
     const child = spawn(process.execPath, [helper(), "move-instant-vm", "--name", name, "--folder", folder, "--bandwidth", "1"], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (b: Buffer) => stderr += b.toString());
     child.stdout.resume();
-    const ended = new Promise<number | null>(resolve => child.on("close", code => resolve(code)));
+    const ended = new Promise<{ code: number | null; stderr: string }>(resolve => child.on("close", code => resolve({ code, stderr })));
     let job = "";
     for (let i = 0; i < 600 && !/cur=\d+/.test(job) && child.exitCode === null; i++) {
         await sleep(100);
         job = await blockJob(name, "vda");
     }
     const copying = /cur=(\d+)\s+end=(\d+)/.exec(job);
-    assert.ok(copying && Number(copying[1]) < Number(copying[2]), `copying when signalled: ${job} ${stderr}`);
-    child.kill(sig);
-    return { code: await ended, stderr };
+    assert.ok(copying && Number(copying[1]) < Number(copying[2]), `copying: ${job} ${stderr}`);
+    return { child, ended };
+}
+
+async function interruptedMove(name: string, folder: string, sig: NodeJS.Signals) {
+    const move = await throttledMove(name, folder);
+    move.child.kill(sig);
+    return move.ended;
 }
 
 async function startFromBackup(vm: TestVm, name: string, folder: string, point = "virtnbdbackup.0") {
@@ -200,6 +205,20 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
             assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} of the killed holder removed`);
         started.splice(started.indexOf(name), 1);
 
+        // Discard while a move copies: the move stops first (its copy goes), then the VM goes.
+        const storage = path.join(tmp, "storage");
+        const third = `${vm.name}-k`;
+        assert.equal((await startFromBackup(vm, third, overlays)).code, 0);
+        started.push(third);
+        const moving = await throttledMove(third, storage);
+        const discardedMoving = await run(process.execPath, [helper(), "discard-instant-vm", "--name", third]);
+        assert.equal(discardedMoving.code, 0, discardedMoving.stderr);
+        started.splice(started.indexOf(third), 1);
+        assert.equal((await moving.ended).code, 1);
+        assert.equal(await vmState(third), null);
+        assert.deepEqual(listing(storage), []);
+        assert.deepEqual(listing(overlays), [`${other}.vda.qcow2`, `${other}.xml`]);
+
         // Move to storage: a write in it, its disk copied while it runs; then neither overlay nor mapping.
         const otherHolder = holderPid(other);
         const otherMaps = listing(MAPS_DIR);
@@ -210,7 +229,6 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         const expected = path.join(tmp, "expected-moved.raw");
         await runOk("cp", ["--sparse=always", atPoint, expected]);
         await runOk("qemu-io", ["-f", "raw", "-c", "write -q -P 0x5e 60M 1M", expected]);
-        const storage = path.join(tmp, "storage");
         const intoBackups = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", path.join(backup, "moved")]);
         assert.equal(intoBackups.stderr, "helper: the folder for the moved disks may not be the backup folder or inside it\n");
         // A move stopped or killed while it copies: no job, no copy; the VM runs on its overlay, movable again.

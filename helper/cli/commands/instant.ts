@@ -218,8 +218,12 @@ export function addInstantCommands(program: Command): void {
                 // A move under way stops first and removes its copies itself.
                 process.kill(rec.move!.pid, "SIGTERM");
                 await waitForMoveEnd(opts.name);
+                // One past its pivot finishes instead: the VM is an ordinary one now, its files its own.
+                rec = readRecord(opts.name);
+                if (!rec)
+                    throw new Error(`${opts.name} was moved to storage meanwhile: it was not discarded`);
             }
-            rec = await settleDeadMove(readRecord(opts.name) ?? rec);
+            rec = await settleDeadMove(rec);
             if (holderAlive(rec)) {
                 process.kill(rec.pid, "SIGTERM");
                 await waitForHolderEnd(rec);
