@@ -118,6 +118,12 @@ test("refused, nothing changed: bad values, the VM's job lock held, chains and p
         const page = await helper(["delete-chain", "--domain", vm.name, "--chain", "", "--yes"]);
         assert.equal(page.code, 1);
         assert.match(page.stderr, who);
+        // The page's previews (dry runs) say what the real run would do.
+        const preview = await helper(["delete-chain", "--domain", vm.name, "--chain", ""]);
+        assert.equal(preview.code, 1);
+        assert.match(preview.stderr, new RegExp(`${reads}: while it does, this is refused and would change nothing \\(stop it first`));
+        const prunePreview = await helper(["prune", "--domain", vm.name]);
+        assert.match(prunePreview.stderr, new RegExp(`${reads}: while it does, this is refused`));
         const pruned = await helper(["prune", "--domain", vm.name, "--yes"]);
         assert.equal(pruned.code, 1);
         assert.match(pruned.stderr, who);
