@@ -342,9 +342,17 @@ export async function moveInstantVm(rec: InstantRecord, folder: string, onProgre
         const qemu = await qemuAccount();
         for (const i of pending) {
             signal?.throwIfAborted();
-            fs.closeSync(createNew(targets[i], 0o600));  // only ever a file this move made is removed again
+            // Named in the record before it is made (a SIGKILL between the two leaves nothing unnamed); only ever
+            // a file this move made is removed again: one that appeared meanwhile is not named.
             move.files.push(targets[i]);
             note();
+            try {
+                fs.closeSync(createNew(targets[i], 0o600));
+            } catch (err) {
+                move.files.pop();
+                note();
+                throw err;
+            }
             await runTool("qemu-img", ["create", "-q", "-f", "qcow2", targets[i], String(rec.disks[i].size)]);
             if (qemu)
                 fs.chownSync(targets[i], qemu.uid, qemu.gid);

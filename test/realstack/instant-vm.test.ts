@@ -241,7 +241,11 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
             assert.match(blk, new RegExp(`vda\\s+${fs.realpathSync(overlays)}/${other}\\.vda\\.qcow2`), blk);
             assert.equal(recordOf(other).move, undefined);
         };
-        const stopped = await interruptedMove(other, storage, "SIGTERM");
+        const first = await throttledMove(other, storage);
+        const second = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", path.join(tmp, "elsewhere")]);
+        assert.equal(second.stderr, `helper: ${other} is being moved already (process ${first.child.pid})\n`);
+        first.child.kill("SIGTERM");
+        const stopped = await first.ended;
         assert.equal(stopped.code, 1, stopped.stderr);
         assert.equal(stopped.stderr, `helper: the move of ${other} was stopped (SIGTERM); it runs on as before\n`);
         await onOverlay();

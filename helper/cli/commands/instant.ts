@@ -21,6 +21,7 @@ import { readSettings } from "../../jobs/settings.ts";
 import { virshBatch } from "../../libvirt/virsh.ts";
 import { startJobUnit } from "../../jobs/job-unit.ts";
 import { newJobId } from "../../jobs/start.ts";
+import { JobLockedError, lockJob } from "../../backup/lock.ts";
 import { systemdRuns } from "../../jobs/systemd.ts";
 import { processStartTime } from "../../tools/proc.ts";
 import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
@@ -132,6 +133,28 @@ function addStartOptions(command: Command): Command {
         .requiredOption("--name <name>", "name of the new virtual machine", parseInstantName)
         .requiredOption("--folder <dir>", "absolute folder for the overlays (trusted; made when missing)")
         .allowExcessArguments(false);
+}
+
+/**
+ * move-instant-vm under its lock: first undoes what a killed move left, checks the folder, then moves; a signal
+ * or closed output before the pivot stops it (the copies go, the VM runs on its overlays).
+ */
+async function moveLocked(found: InstantRecord, opts: { name: string; folder: string; bandwidth?: number }): Promise<void> {
+    const rec = await settleDeadMove(found);  // what a killed move left goes first
+    resolveHostFolder(opts.folder, "a folder for the moved disks");  // refused in the words moveInstantVm uses
+    const source = await findVm(rec.domain).catch(() => null);  // the VM may be gone: then no folder to keep clear of
+    if (source)
+        checkOutsideBackups(opts.folder, readSettings(source.uuid, source.name).folder, "the folder for the moved disks");
+    const stopper = new AbortController();
+    const stop = (why: string) => stopper.abort(new Error(`the move of ${opts.name} was stopped (${why}); it runs on as before`));
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+        process.on(sig, () => stop(sig));
+    process.stdout.on("error", () => stop("its output was closed"));
+    const disks = await moveInstantVm(rec, opts.folder, p => answer({ event: "progress", ...p } satisfies InstantMoveProgress),
+        { bandwidth: opts.bandwidth, signal: stopper.signal });
+    process.kill(rec.pid, RELEASE_SIGNAL);
+    await waitForHolderEnd(rec);
+    answer({ event: "moved", name: opts.name, disks });
 }
 
 export function addInstantCommands(program: Command): void {
@@ -250,25 +273,18 @@ export function addInstantCommands(program: Command): void {
         .action(async (opts: { name: string; folder: string; bandwidth?: number }) => {
             if (!path.isAbsolute(opts.folder))
                 throw new Error(`the folder must be an absolute path: ${opts.folder}`);
-            let rec = readRecord(opts.name);
+            const rec = readRecord(opts.name);
             if (!rec || rec.state !== "running" || !holderAlive(rec))
                 throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
-            rec = await settleDeadMove(rec);  // what a killed move left goes first
-            resolveHostFolder(opts.folder, "a folder for the moved disks");  // refused in the words moveInstantVm uses
-            const source = await findVm(rec.domain).catch(() => null);  // the VM may be gone: then no folder to keep clear of
-            if (source)
-                checkOutsideBackups(opts.folder, readSettings(source.uuid, source.name).folder, "the folder for the moved disks");
-            // Stopped (the page closed, Ctrl-C) or its output gone: the copies go, the VM runs on its overlays.
-            const stopper = new AbortController();
-            const stop = (why: string) => stopper.abort(new Error(`the move of ${opts.name} was stopped (${why}); it runs on as before`));
-            for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
-                process.on(sig, () => stop(sig));
-            process.stdout.on("error", () => stop("its output was closed"));
-            const disks = await moveInstantVm(rec, opts.folder, p => answer({ event: "progress", ...p } satisfies InstantMoveProgress),
-                { bandwidth: opts.bandwidth, signal: stopper.signal });
-            process.kill(rec.pid, RELEASE_SIGNAL);
-            await waitForHolderEnd(rec);
-            answer({ event: "moved", name: opts.name, disks });
+            // One move of a VM at a time (the kernel frees the lock of a killed one).
+            const lock = await lockJob(`instant-move.${opts.name}`, opts.name).catch((err: unknown) => {
+                throw err instanceof JobLockedError ? new Error(`${opts.name} is being moved already${err.pid ? ` (process ${err.pid})` : ""}`) : err;
+            });
+            try {
+                await moveLocked(rec, opts);
+            } finally {
+                lock.release();
+            }
         });
 
     program
