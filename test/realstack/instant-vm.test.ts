@@ -235,6 +235,7 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         const recordOf = (n: string) => JSON.parse(fs.readFileSync(path.join(INSTANT_DIR, `${n}.json`), "utf8")) as { move?: unknown; files: string[] };
         const onOverlay = async () => {
             assert.equal(await blockJob(other, "vda"), "");
+            assert.match((await runOk("virsh", ["-c", "qemu:///system", "domjobinfo", other])).stdout, /^Job type:\s+None/m);
             assert.deepEqual(listing(storage), []);
             assert.equal(await vmState(other), "running");
             const blk = (await runOk("virsh", ["-c", "qemu:///system", "domblklist", other])).stdout;
