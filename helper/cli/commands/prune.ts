@@ -65,9 +65,10 @@ export function addPruneCommand(program: Command): void {
         .option("--keep-daily <n>", "and the newest point of each of the last N days of each chain (default: as in the settings)")
         .option("--keep-weekly <n>", "and the newest point of each of the last N ISO weeks (default: as in the settings)")
         .option("--keep-monthly <n>", "and the newest point of each of the last N months (default: as in the settings)")
+        .option("--skip-in-use", "leave the chains and points something reads alone, as the schedule does, and name them (default: refuse the whole run)", false)
         .option("--yes", "remove them (without: only say what would be removed)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; yes: boolean }) => {
+        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; skipInUse: boolean; yes: boolean }) => {
             const vm = await findVm(opts.domain);
             await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
@@ -82,7 +83,7 @@ export function addPruneCommand(program: Command): void {
                 : opts.keep === undefined ? pointPolicyOf(settings) : {};
             if (keep === null && !hasPointPolicy(policy))
                 throw new Error(`${vm.name} keeps all chains and points (no retention in its settings): give --keep N or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N`);
-            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes };
+            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes, inUse: opts.skipInUse ? "skip" as const : "refuse" as const };
             const record = (n: number) => recordPrune(vm.uuid, "manual", () => pruneChains(settings.folder, n, target));
             const { chains: result, points } = await withPreviewRefusal(!opts.yes, () =>
                 applyRetention(settings.folder, { keepChains: keep, points: policy }, target, opts.yes ? record : undefined));
