@@ -364,11 +364,13 @@ export async function moveInstantVm(rec: InstantRecord, folder: string, onProgre
         for (const i of pending)
             await virsh(["blockjob", rec.name, rec.disks[i].dev, "--pivot"], { uri });
     } catch (err) {
-        if (!pivoting) {
-            await abandonMove(rec, move.files, uri);
-            throw signal?.aborted ? signal.reason as Error : err;
-        }
-        throw err;
+        // The jobs go, and the copies but those a disk already runs on (a failed pivot: they become the VM's files).
+        await abandonMove(rec, move.files, uri);
+        if (!pivoting && signal?.aborted)
+            throw signal.reason as Error;
+        const moved = (await liveSources(rec.name, uri)).values();
+        const kept = [...moved].filter(f => move.files.includes(f));
+        throw new Error(`${(err as Error).message}${kept.length ? ` (already moved: ${kept.join(", ")})` : ""}`);
     } finally {
         signal?.removeEventListener("abort", onAbort);
     }
