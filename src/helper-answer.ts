@@ -288,6 +288,8 @@ export function parsePruneAnswer(stdout: string): PruneAnswer {
         if (typeof name !== "string")
             throw new HelperError("unexpected", `${w} is not a string`);
     });
+    if (record.skipped !== undefined)
+        checkList(record, "skipped", "prune", (chain, w) => checkFields(chain, { chain: "string", reason: "string" }, w));
     return answer as PruneAnswer;
 }
 
@@ -305,17 +307,19 @@ export function parseConsolidateAnswer(stdout: string): ConsolidateAnswer {
 }
 
 /** The `points` part of `helper prune`'s answer: per chain, the points its policy drops and the space freed. */
-export function parsePointsPreview(stdout: string): { points: { chain: string; dropped: string[]; freed: number }[] } {
+export function parsePointsPreview(stdout: string): { points: { chain: string; dropped: string[]; freed: number; skipped?: string[] }[] } {
     const answer = parseJson(stdout);
     const record = (answer ?? {}) as Record<string, unknown>;
     checkList(record, "points", "prune", (chain, w) => {
         checkFields(chain, { chain: "string", freed: "number" }, w);
-        checkList(chain as Record<string, unknown>, "dropped", w, (name, w2) => {
-            if (typeof name !== "string")
-                throw new HelperError("unexpected", `${w2} is not a string`);
-        });
+        for (const key of ["dropped", ...(chain as Record<string, unknown>).skipped !== undefined ? ["skipped"] : []]) {
+            checkList(chain as Record<string, unknown>, key, w, (name, w2) => {
+                if (typeof name !== "string")
+                    throw new HelperError("unexpected", `${w2} is not a string`);
+            });
+        }
     });
-    return answer as { points: { chain: string; dropped: string[]; freed: number }[] };
+    return answer as { points: { chain: string; dropped: string[]; freed: number; skipped?: string[] }[] };
 }
 
 const VERIFY_STATUSES = ["ok", "no-checksum", "mismatch", "damaged"];

@@ -109,12 +109,14 @@ function pointRuleArgs(rules: Partial<Pick<VmSettings, "keepPoints" | "keepDaily
 }
 
 /** What the points rules would merge away in every chain now (a dry run of `helper prune` with only those rules). */
-export async function previewPointRules(domain: string, rules: Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly">): Promise<{ dropped: string[]; freed: number }> {
+export async function previewPointRules(domain: string, rules: Pick<VmSettings, "keepPoints" | "keepDaily" | "keepWeekly" | "keepMonthly">): Promise<{ dropped: string[]; freed: number; inUse: string[] }> {
     const args = pointRuleArgs(rules).filter((a, i, all) => !(a === "all" || (all[i + 1] === "all")));
-    const answer = parsePointsPreview(await runHelper(["prune", "--domain", domain, ...args]));
+    // As the schedule applies them: merges of files in use are left out and named, not refused.
+    const answer = parsePointsPreview(await runHelper(["prune", "--domain", domain, ...args, "--skip-in-use"]));
     return {
         dropped: answer.points.flatMap(c => c.dropped.map(p => c.chain ? `${c.chain}/${p}` : p)),
         freed: answer.points.reduce((n, c) => n + c.freed, 0),
+        inUse: answer.points.flatMap(c => c.skipped ?? []),
     };
 }
 
@@ -174,6 +176,11 @@ export function verifyRestorePoint(domain: string, point: string, onProgress: (p
  * Keeps the last N chains of the VM's backup folder (`helper prune`): without `remove`, only what it would
  * remove and the space that frees.
  */
+/** The settings dialog's preview of keep-last-`keep` as the schedule applies it: chains in use are left out, in `skipped`. */
+export async function previewChainRule(domain: string, keep: number): Promise<PruneAnswer> {
+    return parsePruneAnswer(await runHelper(["prune", "--domain", domain, "--keep", String(keep), "--skip-in-use"]));
+}
+
 export async function pruneChains(domain: string, keep: number, remove: boolean): Promise<PruneAnswer> {
     return parsePruneAnswer(await runHelper(["prune", "--domain", domain, "--keep", String(keep), ...(remove ? ["--yes"] : [])]));
 }

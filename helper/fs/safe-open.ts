@@ -61,6 +61,17 @@ export async function createFreshHandle(file: string, mode = 0o600): Promise<fsp
     return fsp.open(file, CREATE, mode);
 }
 
+/** Creates `file` new and returns its descriptor; fails when the name exists (nothing is replaced, not even a leftover). */
+export function createNew(file: string, mode = 0o600): number {
+    try {
+        return fs.openSync(file, CREATE, mode);
+    } catch (err) {
+        if (isExists(err))
+            throw new Error(`${file} already exists; refusing to overwrite it`);
+        throw err;
+    }
+}
+
 /** Creates `file` new with exactly `data`, durably; fails when the name exists (nothing is replaced). */
 export async function writeNewFile(file: string, data: string | Buffer, mode = 0o600): Promise<void> {
     let fh: fsp.FileHandle;

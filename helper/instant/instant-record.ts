@@ -32,6 +32,12 @@ export interface InstantRecord {
     files: string[];
     disks: { dev: string; overlay: string; uri: string; size: number }[];
     startedAt: number;
+    /**
+     * A Move to storage under way, written before it makes its first copy: its process, and the copies it
+     * made so far (its own new files). When that process ends without finishing (SIGKILL), the next move,
+     * discard or listing aborts its block jobs and removes these copies (instant-vm.ts abandonMove).
+     */
+    move?: { pid: number; start: string | null; files: string[] };
 }
 
 /** The records' folder, checked and made when missing (run-dir.ts's privateDir). */
@@ -76,6 +82,19 @@ export function listRecords(): InstantRecord[] {
     });
 }
 
+/**
+ * Rewrites the record with `change` applied to its current content; nothing when it is gone (its holder
+ * removed it: a record is never written back after that).
+ */
+export function updateRecord(name: string, change: (rec: InstantRecord) => InstantRecord): InstantRecord | null {
+    const rec = readRecord(name);
+    if (!rec)
+        return null;
+    const changed = change(rec);
+    writeRecord(changed);
+    return changed;
+}
+
 /** Removes the record and (unless `keepLog`: it says why a start failed) the holder's output file. */
 export function removeRecord(name: string, keepLog = false): void {
     fs.rmSync(recordFile(name), { force: true });
@@ -85,8 +104,17 @@ export function removeRecord(name: string, keepLog = false): void {
 
 /** Whether the process that wrote the record still runs (a zombie, killed and not yet reaped, does not). */
 export function holderAlive(rec: InstantRecord): boolean {
-    const now = processStartTime(rec.pid);
-    return now !== null && (rec.start === null || now === rec.start) && !isZombie(rec.pid);
+    return runs(rec.pid, rec.start);
+}
+
+/** Whether the record names a move whose process still runs. */
+export function moverAlive(rec: InstantRecord): boolean {
+    return rec.move !== undefined && runs(rec.move.pid, rec.move.start);
+}
+
+function runs(pid: number, start: string | null): boolean {
+    const now = processStartTime(pid);
+    return now !== null && (start === null || now === start) && !isZombie(pid);
 }
 
 function isZombie(pid: number): boolean {

@@ -14,12 +14,13 @@ import { identsUpTo, planBootFiles } from "../restore/boot-files.ts";
 import { adjustDomainConfig } from "../restore/domain-config.ts";
 import { StagedFile } from "../restore/staged-file.ts";
 import { ChainError } from "../restore/chain.ts";
-import { createFresh } from "../fs/safe-open.ts";
+import { createFresh, createNew } from "../fs/safe-open.ts";
 import { createMissing, qemuUsers } from "../fs/trusted-folder.ts";
 import { resolveHostFolder } from "../fs/host-folder.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { runTool } from "../tools/run-tool.ts";
-import { holderAlive, listRecords, removeRecord, type InstantRecord } from "./instant-record.ts";
+import { processStartTime } from "../tools/proc.ts";
+import { holderAlive, listRecords, moverAlive, readRecord, removeRecord, updateRecord, type InstantRecord } from "./instant-record.ts";
 
 export interface InstantRequest {
     /** The chain's folder and the point (restore's --until). */
@@ -172,8 +173,8 @@ export async function removeVm(name: string, uuid: string | undefined, uri?: str
 
 /** Removes the VM and the files of a record (the mapping is its holder's to stop). */
 export async function removeInstantVm(rec: InstantRecord, uri?: string): Promise<void> {
-    await removeVm(rec.name, rec.uuid, uri);
-    for (const f of rec.files)
+    await removeVm(rec.name, rec.uuid, uri);  // a move's block job ends with the VM
+    for (const f of [...rec.files, ...rec.move?.files ?? []])
         fs.rmSync(f, { force: true });
 }
 
@@ -199,6 +200,17 @@ export interface MoveProgress {
     total: number;
 }
 
+export interface MoveOptions {
+    uri?: string;
+    /** The copy's bandwidth per disk in MiB/s (libvirt's blockcopy --bandwidth); unlimited when not given. */
+    bandwidth?: number;
+    /**
+     * Stops the move while it copies: its block jobs are aborted and its copies removed; the VM runs on its
+     * overlays as before. Once the first disk pivots the move finishes whatever the signal says.
+     */
+    signal?: AbortSignal;
+}
+
 /** How often a running copy is asked how far it is. */
 const MOVE_POLL_MS = 1000;
 
@@ -209,18 +221,35 @@ export function parseBlockJobRaw(output: string): { done: number; total: number 
     return cur && end ? { done: Number(cur[1]), total: Number(end[1]) } : null;
 }
 
+/** Target and source of each disk of `virsh domblklist` (pure); a disk without a source ("-") is left out. */
+export function parseDomBlkList(output: string): Map<string, string> {
+    const sources = new Map<string, string>();
+    for (const line of output.split("\n").slice(2)) {
+        const m = /^\s*(\S+)\s+(\S.*?)\s*$/.exec(line);
+        if (m && m[2] !== "-")
+            sources.set(m[1], m[2]);
+    }
+    return sources;
+}
+
+/** The files the running VM's disks are now, by target (vda: /path); empty when libvirt does not know it. */
+async function liveSources(name: string, uri?: string): Promise<Map<string, string>> {
+    return virsh(["domblklist", name], { uri, readonly: true }).then(parseDomBlkList, () => new Map<string, string>());
+}
+
 /**
- * Runs one disk's blockcopy (it returns after the pivot) and meanwhile asks libvirt how far its job is,
- * passing each answer on; the copy's own outcome is what counts, a failed question is skipped.
+ * Runs one disk's blockcopy until its copy is complete and mirrored (the job stays, the pivot comes after all
+ * disks are), and meanwhile asks libvirt how far it is, passing each answer on; the copy's own outcome is what
+ * counts, a failed question is skipped.
  */
-async function copyDisk(rec: InstantRecord, index: number, target: string, onProgress: (p: MoveProgress) => void, uri?: string): Promise<void> {
+async function copyDisk(rec: InstantRecord, index: number, target: string, onProgress: (p: MoveProgress) => void, opts: MoveOptions): Promise<void> {
     const d = rec.disks[index];
     const report = (done: number, total: number) => onProgress({ dev: d.dev, index, count: rec.disks.length, done, total });
     let copying = true;
     const watch = (async () => {
         while (copying) {
             await new Promise(resolve => setTimeout(resolve, MOVE_POLL_MS));
-            const info = copying ? await virsh(["blockjob", rec.name, d.dev, "--raw"], { uri, readonly: true }).catch(() => "") : "";
+            const info = copying ? await virsh(["blockjob", rec.name, d.dev, "--raw"], { uri: opts.uri, readonly: true }).catch(() => "") : "";
             const job = parseBlockJobRaw(info);
             if (copying && job && job.total > 0)
                 report(job.done, job.total);
@@ -228,42 +257,122 @@ async function copyDisk(rec: InstantRecord, index: number, target: string, onPro
     })();
     report(0, d.size);
     try {
-        // Full copy (no --shallow): the copy stands alone. libvirt creates it and gives it to QEMU's user.
-        await virsh(["blockcopy", rec.name, d.dev, "--dest", target, "--format", "qcow2", "--pivot", "--transient-job"],
-            { uri, timeoutMs: 24 * 3600_000 });
+        // Full copy (no --shallow) into the empty qcow2 made for it: the copy stands alone. --wait returns once
+        // it is complete and mirrored.
+        await virsh(["blockcopy", rec.name, d.dev, "--dest", target, "--format", "qcow2", "--reuse-external", "--transient-job", "--wait",
+            ...(opts.bandwidth ? ["--bandwidth", String(opts.bandwidth)] : [])], { uri: opts.uri, timeoutMs: 24 * 3600_000 });
     } finally {
         copying = false;
         await watch;
     }
+    opts.signal?.throwIfAborted();  // aborted just as it became ready
     report(d.size, d.size);
+}
+
+/** Aborts the block job of every disk of the VM; no error where there is none. */
+async function abortBlockJobs(rec: InstantRecord, uri?: string): Promise<void> {
+    for (const d of rec.disks)
+        await virsh(["blockjob", rec.name, d.dev, "--abort"], { uri }).catch(() => {});  // waits for the abort
+}
+
+/**
+ * Undoes a move that did not finish (stopped, failed, or its process killed): aborts its block jobs, removes
+ * the copies it made, and takes the move off the record. A copy the VM already runs on (a disk pivoted just
+ * before a SIGKILL) is kept and becomes one of the VM's files (Discard removes it).
+ */
+export async function abandonMove(rec: InstantRecord, files: readonly string[], uri?: string): Promise<void> {
+    await abortBlockJobs(rec, uri);
+    const inUse = new Set((await liveSources(rec.name, uri)).values());
+    const kept = files.filter(f => inUse.has(f));
+    for (const f of files) {
+        if (!inUse.has(f))
+            fs.rmSync(f, { force: true });
+    }
+    updateRecord(rec.name, r => ({ ...r, move: undefined, files: [...r.files, ...kept.filter(f => !r.files.includes(f))] }));
+}
+
+/**
+ * What a killed move left (its process gone, its record still naming it) is undone; returns the record as it is
+ * now. A move whose process runs is left alone.
+ */
+export async function settleDeadMove(rec: InstantRecord, uri?: string): Promise<InstantRecord> {
+    if (!rec.move || moverAlive(rec))
+        return rec;
+    await abandonMove(rec, rec.move.files, uri);
+    return readRecord(rec.name) ?? { ...rec, move: undefined };
 }
 
 /**
  * Move to storage: copies each disk of a running started-from-backup VM, whole (the overlay with the point
- * under it), into `folder` while it runs (libvirt's blockcopy, then pivot), and makes the persistent
- * definition name the copies. Afterwards the VM needs neither the overlays nor the mapping. Returns the copies;
- * `onProgress` follows the copy disk by disk.
+ * under it), into `folder` while it runs (libvirt's blockcopy into a qcow2 this move creates new), pivots all
+ * disks once all are copied, and makes the persistent definition name the copies. Afterwards the VM needs
+ * neither the overlays nor the mapping. Before the first copy is made the record names the move, so a move
+ * whose process is killed is undone later (settleDeadMove); one that is stopped or fails undoes itself.
+ * Returns the copies; `onProgress` follows the copy disk by disk.
  */
-export async function moveInstantVm(rec: InstantRecord, folder: string, onProgress: (p: MoveProgress) => void = () => {}, uri?: string): Promise<string[]> {
+export async function moveInstantVm(rec: InstantRecord, folder: string, onProgress: (p: MoveProgress) => void = () => {}, opts: MoveOptions = {}): Promise<string[]> {
+    const { uri, signal } = opts;
+    if (moverAlive(rec))
+        throw new Error(`${rec.name} is being moved already (process ${rec.move!.pid})`);
     const role = "a folder for the moved disks";
     const trusted = resolveHostFolder(folder, role);
     const targets = rec.disks.map(d => path.join(trusted.folder, `${rec.name}.${d.dev}.moved.qcow2`));
-    for (const file of targets) {
-        if (fs.existsSync(file))
-            throw new Error(`${file} already exists; refusing to overwrite it`);
+    const sources = await liveSources(rec.name, uri);
+    // A disk pivoted by a move killed just then already runs on its copy here: it stays as it is.
+    const pending = [...rec.disks.keys()].filter(i => sources.get(rec.disks[i].dev) !== targets[i]);
+    for (const i of pending) {
+        if (fs.existsSync(targets[i]))
+            throw new Error(`${targets[i]} already exists; refusing to overwrite it`);
     }
     if (await virsh(["domstate", rec.name], { uri }).then(s => s.trim(), () => "") !== "running")
         throw new Error(`${rec.name} is not running: only a running VM is moved`);
+    signal?.throwIfAborted();
     createMissing(trusted, role, 0o711);  // QEMU's user must reach the copies
-    const done: string[] = [];
+    const move = { pid: process.pid, start: processStartTime(process.pid), files: [] as string[] };
+    const note = () => updateRecord(rec.name, r => ({ ...r, move: { ...move, files: [...move.files] } }));
+    if (!note())
+        throw new Error(`${rec.name} is no longer a virtual machine started from a backup`);
+    let pivoting = false;
+    const onAbort = () => {
+        if (!pivoting)
+            void abortBlockJobs(rec, uri);  // the running blockcopy then ends with an error
+    };
+    signal?.addEventListener("abort", onAbort);
     try {
-        for (const [i, target] of targets.entries()) {
-            await copyDisk(rec, i, target, onProgress, uri);
-            done.push(target);
+        const qemu = await qemuAccount();
+        for (const i of pending) {
+            signal?.throwIfAborted();
+            // Named in the record before it is made (a SIGKILL between the two leaves nothing unnamed); only ever
+            // a file this move made is removed again: one that appeared meanwhile is not named.
+            move.files.push(targets[i]);
+            note();
+            try {
+                fs.closeSync(createNew(targets[i], 0o600));
+            } catch (err) {
+                move.files.pop();
+                note();
+                throw err;
+            }
+            await runTool("qemu-img", ["create", "-q", "-f", "qcow2", targets[i], String(rec.disks[i].size)]);
+            if (qemu)
+                fs.chownSync(targets[i], qemu.uid, qemu.gid);
         }
+        for (const i of pending)
+            await copyDisk(rec, i, targets[i], onProgress, opts);
+        // No way back from the first pivot on: the rest pivot too, whatever a signal says meanwhile.
+        pivoting = true;
+        for (const i of pending)
+            await virsh(["blockjob", rec.name, rec.disks[i].dev, "--pivot"], { uri });
     } catch (err) {
-        // Disks already pivoted stay on their copies (the VM runs on them); the rest stay on the overlays.
-        throw new Error(`${(err as Error).message}${done.length ? ` (already moved: ${done.join(", ")})` : ""}`);
+        // The jobs go, and the copies but those a disk already runs on (a failed pivot: they become the VM's files).
+        await abandonMove(rec, move.files, uri);
+        if (!pivoting && signal?.aborted)
+            throw signal.reason as Error;
+        const moved = (await liveSources(rec.name, uri)).values();
+        const kept = [...moved].filter(f => move.files.includes(f));
+        throw new Error(`${(err as Error).message}${kept.length ? ` (already moved: ${kept.join(", ")})` : ""}`);
+    } finally {
+        signal?.removeEventListener("abort", onAbort);
     }
     // The running VM names the copies; its persistent definition must too (a transient job leaves it alone).
     const live = await virsh(["dumpxml", rec.name], { uri });

@@ -18,9 +18,12 @@ export interface ChainUser {
     files: string[];
 }
 
-/** Backup files are in use: nothing was changed. */
+/** Backup files are in use: nothing was changed. `reason` says who reads what (inUseMessage). */
 export class ChainInUseError extends Error {
     override readonly name = "ChainInUseError";
+    constructor(message: string, readonly reason: string) {
+        super(message);
+    }
 }
 
 /** The browse sessions' sockets (a session of a mapped point serves from a socket in the mapping's folder). */
@@ -82,5 +85,25 @@ export type InUsePolicy = "refuse" | "skip";
 
 /** The refusal of a change that would touch files in use. */
 export function inUseRefusal(what: string, user: ChainUser): ChainInUseError {
-    return new ChainInUseError(`${inUseMessage(what, user)}: nothing was changed (stop it first, then try again)`);
+    const reason = inUseMessage(what, user);
+    return new ChainInUseError(`${reason}: nothing was changed (stop it first, then try again)`, reason);
+}
+
+/**
+ * Runs a page command's dry run or real run; a dry run (a preview) that meets files in use says what the real
+ * run would do, not that nothing was changed (a preview changes nothing anyway). The real run's refusal stays.
+ */
+export async function withPreviewRefusal<T>(dryRun: boolean, run: () => Promise<T>): Promise<T> {
+    try {
+        return await run();
+    } catch (err) {
+        if (dryRun && err instanceof ChainInUseError)
+            throw new ChainInUseError(previewRefusal(err.reason), err.reason);
+        throw err;
+    }
+}
+
+/** A preview's words for files in use (pure). */
+export function previewRefusal(reason: string): string {
+    return `${reason}: while it does, this is refused and would change nothing (stop it first, then try again)`;
 }

@@ -3,6 +3,7 @@
 // chains (prune.ts), then the points policy inside each chain left (consolidate.ts). A run that changes
 // things first checks both as a dry run, so that a refusal (a chain or point in use, a bad folder) comes
 // before anything is removed, not between the two halves.
+import type { InUsePolicy } from "./chain-users.ts";
 import { applyPointPolicy, type ChainPolicyAnswer } from "./consolidate.ts";
 import { hasPointPolicy, type PointPolicy } from "./point-retention.ts";
 import { pruneChains, type PruneAnswer } from "./prune.ts";
@@ -25,7 +26,7 @@ export interface RetentionAnswer {
  * Applies `rules` to the VM folder (dry run: only says what would go). `removeChains` runs the chains half
  * (e.g. recorded in the VM's history); by default pruneChains as it is.
  */
-export async function applyRetention(folder: string, rules: RetentionRules, opts: { uuid: string; domain: string; dryRun: boolean },
+export async function applyRetention(folder: string, rules: RetentionRules, opts: { uuid: string; domain: string; dryRun: boolean; inUse?: InUsePolicy },
                                      removeChains: (keep: number) => Promise<PruneAnswer> = keep => pruneChains(folder, keep, opts)): Promise<RetentionAnswer> {
     if (!opts.dryRun)
         await applyRetention(folder, rules, { ...opts, dryRun: true });

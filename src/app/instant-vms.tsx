@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Backups tab's "Instant recovery" section: the VMs started from this VM's backups (name, state, the
-// restore point they run on, their disks) with Move to storage… and Discard…, and the VMs moved to storage
-// while the page is open, which now stand on their own. Shown only when there is one.
+// restore point they run on, their disks) with Move to storage… and Discard…. A VM moved to storage is an
+// ordinary VM afterwards (the helper keeps no record of it): its row goes, and a success alert here says once
+// where its disks are, until it is closed. Shown only when there is a VM or such an alert.
 import { useState } from "react";
+import { Alert, AlertActionCloseButton } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Label } from "@patternfly/react-core/dist/esm/components/Label/index.js";
 import { Title } from "@patternfly/react-core/dist/esm/components/Title/index.js";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table/dist/esm/components/Table/index.js";
@@ -50,25 +52,37 @@ function InstantActions({ vm, liveState, onMove, onDiscard }: { vm: InstantVmSum
     );
 }
 
+/** Says once that a VM was moved to storage and where its disks are now, until closed. */
+function MovedAlert({ moved, onClose }: { moved: InstantMovedAnswer; onClose: () => void }) {
+    const title = cockpit.format(_("$0 was moved to storage"), moved.name);
+    return (
+        <Alert component="h3" variant="success" isInline className="instant-moved-alert" data-name={moved.name} title={title}
+               actionClose={<AlertActionCloseButton aria-label={cockpit.format(_("Close the note that $0 was moved"), moved.name)} onClose={onClose} />}>
+            <p>{_("It is an ordinary virtual machine now and no longer needs the backup. Its disks:")}</p>
+            <ul className="instant-moved-disks">{moved.disks.map(d => <li key={d}>{d}</li>)}</ul>
+        </Alert>
+    );
+}
+
 type Dialog = { move: InstantVmSummary } | { discard: InstantVmSummary } | null;
 
 export function InstantVms({ domain, backupFolder, generation, vmStates }: InstantVmsProps) {
     // A VM that appears or goes (a start, a discard here or elsewhere) changes the list.
     const names = Object.keys(vmStates).sort().join("\n");
     const list = useLoad(() => listInstantVms(domain), `${domain}\n${generation}\n${names}`);
-    const [moved, setMoved] = useState<(InstantMovedAnswer & { point: string })[]>([]);
+    const [moved, setMoved] = useState<InstantMovedAnswer[]>([]);
     const [dialog, setDialog] = useState<Dialog>(null);
     const vms = list.state.status === "ready" ? list.state.value.vms : [];
-    const shownMoved = moved.filter(m => !vms.some(v => v.name === m.name) && m.name in vmStates);
 
     if (list.state.status === "error")
         return <BackupError id="instant-vms-error" title={_("Cannot list the virtual machines started from a backup")} error={list.state.error} onRetry={list.reload} />;
-    if (vms.length === 0 && shownMoved.length === 0)
+    if (vms.length === 0 && moved.length === 0)
         return null;
     return (
         <section id="instant-recovery" aria-labelledby="instant-recovery-title">
             <Title headingLevel="h2" size="lg" className="backup-section-title" id="instant-recovery-title">{_("Instant recovery")}</Title>
-            <Table id="instant-vms" aria-label={_("Virtual machines started from a backup")} variant="compact">
+            {moved.map(m => <MovedAlert key={m.name} moved={m} onClose={() => setMoved(all => all.filter(x => x !== m))} />)}
+            {vms.length > 0 && <Table id="instant-vms" aria-label={_("Virtual machines started from a backup")} variant="compact">
                 <Thead>
                     <Tr>
                         <Th modifier="wrap">{_("Name")}</Th>
@@ -81,7 +95,7 @@ export function InstantVms({ domain, backupFolder, generation, vmStates }: Insta
                 </Thead>
                 <Tbody>
                     {vms.map(vm => (
-                        <Tr key={vm.name} data-name={vm.name} data-state={vm.state} data-moved="false">
+                        <Tr key={vm.name} data-name={vm.name} data-state={vm.state}>
                             <Td dataLabel={_("Name")} className="instant-name">{vm.name}</Td>
                             <Td dataLabel={_("State")} className="instant-state"><InstantState vm={vm} liveState={vmStates[vm.name]} /></Td>
                             <Td dataLabel={_("Restore point")} className="instant-point">{vm.point}</Td>
@@ -94,24 +108,12 @@ export function InstantVms({ domain, backupFolder, generation, vmStates }: Insta
                             </Td>
                         </Tr>
                     ))}
-                    {shownMoved.map(m => (
-                        <Tr key={m.name} data-name={m.name} data-moved="true">
-                            <Td dataLabel={_("Name")} className="instant-name">{m.name}</Td>
-                            <Td dataLabel={_("State")} className="instant-state">
-                                <Label color="green" isCompact>{_("Moved to storage: on its own")}</Label>
-                            </Td>
-                            <Td dataLabel={_("Restore point")} className="instant-point">{m.point}</Td>
-                            <Td dataLabel={_("Started")} />
-                            <Td dataLabel={_("Disks")} modifier="breakWord" className="instant-disks">{m.disks.join("; ")}</Td>
-                            <Td />
-                        </Tr>
-                    ))}
                 </Tbody>
-            </Table>
+            </Table>}
             {dialog && "move" in dialog && (
                 <MoveInstantDialog vm={dialog.move} backupFolder={backupFolder} onClose={() => setDialog(null)}
                                    onMoved={answer => {
-                                       setMoved(m => [...m, { ...answer, point: dialog.move.point }]);
+                                       setMoved(m => [...m.filter(x => x.name !== answer.name), answer]);
                                        setDialog(null);
                                        list.reload();
                                    }} />

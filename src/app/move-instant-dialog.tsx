@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // "Move to storage…" of a VM started from a backup: a folder for its disks, then the helper copies them
 // whole while the VM runs (libvirt's blockcopy), disk by disk with live progress here, and drops the overlays
-// and the mapping: the VM stands on its own. The dialog stays until the copy ended (closing the page ends it).
+// and the mapping: the VM stands on its own. The dialog stays until the copy ended; closing the page stops it
+// (the helper then aborts the copy and removes it: the VM runs on from the backup as before).
 import { useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
@@ -74,6 +75,7 @@ export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveIn
                               title={progress ? cockpit.format(_("Copying $0 (disk $1 of $2)"), progress.dev, progress.index + 1, progress.count) : _("Starting the copy")}
                               helperText={progress ? cockpit.format(_("$0 of $1"), bytes(progress.done), bytes(progress.total)) : undefined} />
                 )}
+                {busy && <p id="move-instant-leave-note">{_("Closing the page stops the move: the copies are removed and the virtual machine runs on from the backup as before.")}</p>}
             </ModalBody>
             <ModalFooter>
                 <Button id="move-instant-start" variant="primary" onClick={move} isLoading={busy} isDisabled={busy}>

@@ -33,19 +33,20 @@ function chainName(name: string): string {
 export function PruneDialog({ domain, request, onClose, onPruned }: PruneDialogProps) {
     const [plan, setPlan] = useState<PruneAnswer | null>(null);
     const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
+    // A preview that is refused (a chain in use, the newest chain) removed nothing: it says why, as a warning.
+    const [failure, setFailure] = useState<{ text: string; preview: boolean } | null>(null);
     const keep = "keep" in request ? request.keep : null;
     const chain = "chain" in request ? request.chain : null;
     const ask = (remove: boolean) => chain !== null ? deleteChain(domain, chain, remove) : pruneChains(domain, keep!, remove);
     useEffect(() => {
-        ask(false).then(setPlan, (error: unknown) => setFailure(failureText(error)));
+        ask(false).then(setPlan, (error: unknown) => setFailure({ text: failureText(error), preview: true }));
     }, [domain, keep, chain]);  // eslint-disable-line react-hooks/exhaustive-deps
     const confirm = () => {
         setBusy(true);
         setFailure(null);
         ask(true).then(onPruned, (error: unknown) => {
             setBusy(false);
-            setFailure(failureText(error));
+            setFailure({ text: failureText(error), preview: false });
         });
     };
     const nothing = plan !== null && plan.removed.length === 0;
@@ -54,7 +55,10 @@ export function PruneDialog({ domain, request, onClose, onPruned }: PruneDialogP
             <ModalHeader title={chain !== null ? cockpit.format(_("Delete $0?"), chainName(chain)) : cockpit.format(_("Keep the last $0 chains"), keep)}
                          labelId="prune-title" titleIconVariant={nothing ? undefined : "warning"} />
             <ModalBody>
-                {failure && <Alert id="prune-failure" variant="danger" isInline component="h2" title={_("Nothing was removed")}>{failure}</Alert>}
+                {failure && (
+                    <Alert id="prune-failure" variant={failure.preview ? "warning" : "danger"} isInline component="h2"
+                           title={failure.preview ? _("This cannot be removed now") : _("Nothing was removed")}>{failure.text}</Alert>
+                )}
                 {plan === null && !failure && <Spinner size="md" aria-label={_("Looking at the backup folder")} />}
                 {nothing && <p id="prune-nothing">{_("There is nothing to remove.")}</p>}
                 {plan !== null && !nothing && (

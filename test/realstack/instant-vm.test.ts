@@ -3,11 +3,13 @@
 // backup of a test VM, started by the real helper in real libvirt, served by the real nbdkit. At start its
 // disk equals the point; a write in it changes the overlay and no backup file; Discard leaves no VM,
 // overlay, record, mapping or process; a SIGKILLed holder's leftovers go at the next start; Move to storage
-// copies the running VM's disk (point + its writes) and drops overlay and mapping; bad input is refused with
-// one line and changes nothing.
+// copies the running VM's disk (point + its writes) and drops overlay and mapping; a move stopped by SIGTERM
+// or killed by SIGKILL while it copies leaves no block job and no copy (the killed one's are found by the next
+// listing), the VM running on its overlay; bad input is refused with one line and changes nothing.
 // Runs alone: it compares the host's maps and instant-recovery folders before and after.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -59,6 +61,36 @@ async function vmState(name: string): Promise<string | null> {
 
 function holderPid(name: string): number {
     return (JSON.parse(fs.readFileSync(path.join(INSTANT_DIR, `${name}.json`), "utf8")) as { pid: number }).pid;
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/** libvirt's block job on the disk (`virsh blockjob --raw`: empty when there is none). */
+async function blockJob(name: string, dev: string): Promise<string> {
+    return (await runOk("virsh", ["-c", "qemu:///system", "blockjob", name, dev, "--raw"])).stdout.trim();
+}
+
+/** Starts a move throttled to 1 MiB/s; returns once its block job copies (the move and how it will end). */
+async function throttledMove(name: string, folder: string) {
+    const child = spawn(process.execPath, [helper(), "move-instant-vm", "--name", name, "--folder", folder, "--bandwidth", "1"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => stderr += b.toString());
+    child.stdout.resume();
+    const ended = new Promise<{ code: number | null; stderr: string }>(resolve => child.on("close", code => resolve({ code, stderr })));
+    let job = "";
+    for (let i = 0; i < 600 && !/cur=\d+/.test(job) && child.exitCode === null; i++) {
+        await sleep(100);
+        job = await blockJob(name, "vda");
+    }
+    const copying = /cur=(\d+)\s+end=(\d+)/.exec(job);
+    assert.ok(copying && Number(copying[1]) < Number(copying[2]), `copying: ${job} ${stderr}`);
+    return { child, ended };
+}
+
+async function interruptedMove(name: string, folder: string, sig: NodeJS.Signals) {
+    const move = await throttledMove(name, folder);
+    move.child.kill(sig);
+    return move.ended;
 }
 
 async function startFromBackup(vm: TestVm, name: string, folder: string, point = "virtnbdbackup.0") {
@@ -173,6 +205,20 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
             assert.equal(fs.existsSync(path.join(MAPS_DIR, dir)), false, `map ${dir} of the killed holder removed`);
         started.splice(started.indexOf(name), 1);
 
+        // Discard while a move copies: the move stops first (its copy goes), then the VM goes.
+        const storage = path.join(tmp, "storage");
+        const third = `${vm.name}-k`;
+        assert.equal((await startFromBackup(vm, third, overlays)).code, 0);
+        started.push(third);
+        const moving = await throttledMove(third, storage);
+        const discardedMoving = await run(process.execPath, [helper(), "discard-instant-vm", "--name", third]);
+        assert.equal(discardedMoving.code, 0, discardedMoving.stderr);
+        started.splice(started.indexOf(third), 1);
+        assert.equal((await moving.ended).code, 1);
+        assert.equal(await vmState(third), null);
+        assert.deepEqual(listing(storage), []);
+        assert.deepEqual(listing(overlays), [`${other}.vda.qcow2`, `${other}.xml`]);
+
         // Move to storage: a write in it, its disk copied while it runs; then neither overlay nor mapping.
         const otherHolder = holderPid(other);
         const otherMaps = listing(MAPS_DIR);
@@ -183,9 +229,34 @@ test("start from backup: runs at once on overlays, leaves the backup alone, disc
         const expected = path.join(tmp, "expected-moved.raw");
         await runOk("cp", ["--sparse=always", atPoint, expected]);
         await runOk("qemu-io", ["-f", "raw", "-c", "write -q -P 0x5e 60M 1M", expected]);
-        const storage = path.join(tmp, "storage");
         const intoBackups = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", path.join(backup, "moved")]);
         assert.equal(intoBackups.stderr, "helper: the folder for the moved disks may not be the backup folder or inside it\n");
+        // A move stopped or killed while it copies: no job, no copy; the VM runs on its overlay, movable again.
+        const recordOf = (n: string) => JSON.parse(fs.readFileSync(path.join(INSTANT_DIR, `${n}.json`), "utf8")) as { move?: unknown; files: string[] };
+        const onOverlay = async () => {
+            assert.equal(await blockJob(other, "vda"), "");
+            assert.match((await runOk("virsh", ["-c", "qemu:///system", "domjobinfo", other])).stdout, /^Job type:\s+None/m);
+            assert.deepEqual(listing(storage), []);
+            assert.equal(await vmState(other), "running");
+            const blk = (await runOk("virsh", ["-c", "qemu:///system", "domblklist", other])).stdout;
+            assert.match(blk, new RegExp(`vda\\s+${fs.realpathSync(overlays)}/${other}\\.vda\\.qcow2`), blk);
+            assert.equal(recordOf(other).move, undefined);
+        };
+        const first = await throttledMove(other, storage);
+        const second = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", path.join(tmp, "elsewhere")]);
+        assert.equal(second.stderr, `helper: ${other} is being moved already (process ${first.child.pid})\n`);
+        first.child.kill("SIGTERM");
+        const stopped = await first.ended;
+        assert.equal(stopped.code, 1, stopped.stderr);
+        assert.equal(stopped.stderr, `helper: the move of ${other} was stopped (SIGTERM); it runs on as before\n`);
+        await onOverlay();
+        const killed = await interruptedMove(other, storage, "SIGKILL");
+        assert.equal(killed.code, null);
+        assert.deepEqual(listing(storage), [`${other}.vda.moved.qcow2`], "the killed move's copy, until the next look");
+        assert.ok((recordOf(other).move as { files: string[] }).files.length === 1);
+        assert.equal((await run(process.execPath, [helper(), "list-instant-vms", "--domain", vm.name])).code, 0);
+        await onOverlay();
+
         const moved = await run(process.execPath, [helper(), "move-instant-vm", "--name", other, "--folder", storage], { timeoutMs: 240_000 });
         assert.equal(moved.code, 0, moved.stderr);
         started.splice(started.indexOf(other), 1);

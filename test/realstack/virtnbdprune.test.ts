@@ -118,6 +118,19 @@ test("refused, nothing changed: bad values, the VM's job lock held, chains and p
         const page = await helper(["delete-chain", "--domain", vm.name, "--chain", "", "--yes"]);
         assert.equal(page.code, 1);
         assert.match(page.stderr, who);
+        // The page's previews (dry runs) say what the real run would do.
+        const preview = await helper(["delete-chain", "--domain", vm.name, "--chain", ""]);
+        assert.equal(preview.code, 1);
+        assert.match(preview.stderr, new RegExp(`${reads}: while it does, this is refused and would change nothing \\(stop it first`));
+        const prunePreview = await helper(["prune", "--domain", vm.name]);
+        assert.match(prunePreview.stderr, new RegExp(`${reads}: while it does, this is refused`));
+        // The settings dialog's preview, as the schedule prunes: the chain in use is left out and named.
+        const asScheduled = await helper(["prune", "--domain", vm.name, "--keep", "1", "--skip-in-use"]);
+        assert.equal(asScheduled.code, 0, asScheduled.stderr);
+        const skippedChains = JSON.parse(asScheduled.stdout) as { removed: unknown[]; skipped: { chain: string; reason: string }[] };
+        assert.deepEqual(skippedChains.removed, []);
+        assert.equal(skippedChains.skipped.length, 1);
+        assert.match(skippedChains.skipped[0].reason, new RegExp(`^${reads}$`));
         const pruned = await helper(["prune", "--domain", vm.name, "--yes"]);
         assert.equal(pruned.code, 1);
         assert.match(pruned.stderr, who);
@@ -138,6 +151,11 @@ test("refused, nothing changed: bad values, the VM's job lock held, chains and p
             const merge = await helper(["consolidate", "--domain", vm.name, "--chain", "chain-2", "--until", "virtnbdbackup.2", "--yes"]);
             assert.equal(merge.code, 1);
             assert.match(merge.stderr, busy);
+            const pointsPreview = await helper(["prune", "--domain", vm.name, "--keep-points", "2", "--skip-in-use"]);
+            assert.equal(pointsPreview.code, 0, pointsPreview.stderr);
+            const policy = (JSON.parse(pointsPreview.stdout) as { points: { chain: string; dropped: string[]; skipped: string[] }[] }).points;
+            const chain2 = policy.find(c => c.chain === "chain-2");
+            assert.ok(chain2 && chain2.dropped.length === 0 && chain2.skipped.some(r => new RegExp(busy.source.replace(": nothing was changed", "")).test(r)), pointsPreview.stdout);
         } finally {
             await second.stop();
         }

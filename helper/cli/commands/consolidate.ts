@@ -2,6 +2,7 @@
 // `helper consolidate --domain NAME [--chain C] (--until virtnbdbackup.K | --keep-points N) [--yes]`: merges
 // the oldest points of a chain into one full (a synthetic full, from the backup files alone). Without --yes
 // it changes nothing and says which points would go and the space that frees.
+import { withPreviewRefusal } from "../../jobs/chain-users.ts";
 import type { Command } from "commander";
 import { consolidateJob, type ConsolidateJobAnswer, type PointSelection } from "../../jobs/consolidate.ts";
 import { readSettings } from "../../jobs/settings.ts";
@@ -39,7 +40,8 @@ export function addConsolidateCommand(program: Command): void {
             const vm = await findVm(opts.domain);
             const settings = readSettings(vm.uuid, vm.name);
             const select: PointSelection = opts.until !== undefined ? { until: opts.until, from: opts.from } : { keepLast: opts.keepPoints! };
-            const result = await consolidateJob(settings.folder, opts.chain, select, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
+            const result = await withPreviewRefusal(!opts.yes, () =>
+                consolidateJob(settings.folder, opts.chain, select, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes }));
             process.stderr.write(describeMerge(result) + "\n");
             answer(result);
         });

@@ -3,17 +3,17 @@
 // (`run-instant-vm`) that maps the point, makes the overlays, defines and starts the new VM and then
 // keeps the mapping until it is told to stop; it answers once the VM runs (or with the holder's one-line
 // error, nothing left behind). `discard-instant-vm` removes the VM, its overlays and the mapping;
-// `move-instant-vm` copies its disks while it runs (progress lines, then the copies); `list-instant-vms` lists
-// the records the page shows (all, or those of one VM's backups). Every start first removes what killed
-// holders left.
+// `move-instant-vm` copies its disks while it runs (progress lines, then the copies; a signal before the pivot
+// undoes it); `list-instant-vms` lists the records the page shows (all, or those of one VM's backups). Every
+// start first removes what killed holders left; a move, discard or listing first undoes what a killed move left.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { removeStaleMaps } from "../../map/map-dirs.ts";
 import { createFresh } from "../../fs/safe-open.ts";
-import { holderAlive, holderLogFile, listRecords, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
-import { moveInstantVm, removeInstantVm, removeStaleInstantVms, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
+import { holderAlive, holderLogFile, listRecords, moverAlive, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
+import { moveInstantVm, removeInstantVm, removeStaleInstantVms, settleDeadMove, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
 import { resolveHostFolder } from "../../fs/host-folder.ts";
 import { checkInstantFolder, type InstantMoveProgress, type InstantVmSummary } from "../../protocol/instant-rules.ts";
 import { describeTargetProblem, within } from "../../protocol/restore-rules.ts";
@@ -21,6 +21,7 @@ import { readSettings } from "../../jobs/settings.ts";
 import { virshBatch } from "../../libvirt/virsh.ts";
 import { startJobUnit } from "../../jobs/job-unit.ts";
 import { newJobId } from "../../jobs/start.ts";
+import { JobLockedError, lockJob } from "../../backup/lock.ts";
 import { systemdRuns } from "../../jobs/systemd.ts";
 import { processStartTime } from "../../tools/proc.ts";
 import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
@@ -40,6 +41,23 @@ function sleep(ms: number): Promise<void> {
 
 /** What a holder is sent to end without removing its VM (after Move to storage). */
 const RELEASE_SIGNAL = "SIGUSR1";
+
+/** Waits until the move the record names has ended (it undoes itself when it did not finish). */
+async function waitForMoveEnd(name: string): Promise<void> {
+    const deadline = Date.now() + DISCARD_WAIT_MS;
+    for (let rec = readRecord(name); rec && moverAlive(rec); rec = readRecord(name)) {
+        if (Date.now() > deadline)
+            throw new Error(`${name}: its move (pid ${rec.move!.pid}) did not end within ${DISCARD_WAIT_MS / 1000} s`);
+        await sleep(200);
+    }
+}
+
+/** A copy's bandwidth in MiB/s: a whole number from 1 on. */
+function parseBandwidth(value: string): number {
+    if (!/^[1-9][0-9]{0,6}$/.test(value))
+        throw new InvalidArgumentError("a whole number of MiB/s from 1 to 9999999");
+    return Number(value);
+}
 
 async function waitForHolderEnd(rec: InstantRecord): Promise<void> {
     const deadline = Date.now() + DISCARD_WAIT_MS;
@@ -115,6 +133,28 @@ function addStartOptions(command: Command): Command {
         .requiredOption("--name <name>", "name of the new virtual machine", parseInstantName)
         .requiredOption("--folder <dir>", "absolute folder for the overlays (trusted; made when missing)")
         .allowExcessArguments(false);
+}
+
+/**
+ * move-instant-vm under its lock: first undoes what a killed move left, checks the folder, then moves; a signal
+ * or closed output before the pivot stops it (the copies go, the VM runs on its overlays).
+ */
+async function moveLocked(found: InstantRecord, opts: { name: string; folder: string; bandwidth?: number }): Promise<void> {
+    const rec = await settleDeadMove(found);  // what a killed move left goes first
+    resolveHostFolder(opts.folder, "a folder for the moved disks");  // refused in the words moveInstantVm uses
+    const source = await findVm(rec.domain).catch(() => null);  // the VM may be gone: then no folder to keep clear of
+    if (source)
+        checkOutsideBackups(opts.folder, readSettings(source.uuid, source.name).folder, "the folder for the moved disks");
+    const stopper = new AbortController();
+    const stop = (why: string) => stopper.abort(new Error(`the move of ${opts.name} was stopped (${why}); it runs on as before`));
+    for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+        process.on(sig, () => stop(sig));
+    process.stdout.on("error", () => stop("its output was closed"));
+    const disks = await moveInstantVm(rec, opts.folder, p => answer({ event: "progress", ...p } satisfies InstantMoveProgress),
+        { bandwidth: opts.bandwidth, signal: stopper.signal });
+    process.kill(rec.pid, RELEASE_SIGNAL);
+    await waitForHolderEnd(rec);
+    answer({ event: "moved", name: opts.name, disks });
 }
 
 export function addInstantCommands(program: Command): void {
@@ -194,9 +234,19 @@ export function addInstantCommands(program: Command): void {
         .requiredOption("--name <name>", "the started-from-backup VM", parseInstantName)
         .allowExcessArguments(false)
         .action(async (opts: { name: string }) => {
-            const rec = readRecord(opts.name);
+            let rec = readRecord(opts.name);
             if (!rec)
                 throw new Error(`${opts.name} is not a virtual machine started from a backup`);
+            if (moverAlive(rec)) {
+                // A move under way stops first and removes its copies itself.
+                process.kill(rec.move!.pid, "SIGTERM");
+                await waitForMoveEnd(opts.name);
+                // One past its pivot finishes instead: the VM is an ordinary one now, its files its own.
+                rec = readRecord(opts.name);
+                if (!rec)
+                    throw new Error(`${opts.name} was moved to storage meanwhile: it was not discarded`);
+            }
+            rec = await settleDeadMove(rec);
             if (holderAlive(rec)) {
                 process.kill(rec.pid, "SIGTERM");
                 await waitForHolderEnd(rec);
@@ -206,6 +256,9 @@ export function addInstantCommands(program: Command): void {
                 await removeInstantVm(rec);
                 removeRecord(opts.name);
             }
+            // The holder removes the files it made; a disk a killed move had pivoted is only in the record.
+            for (const f of rec.files)
+                fs.rmSync(f, { force: true });
             removeStaleMaps();
             answer({ event: "discarded", name: opts.name });
         });
@@ -215,21 +268,23 @@ export function addInstantCommands(program: Command): void {
         .description("copy a started-from-backup VM's disks into a folder while it runs, then drop its overlays and mapping")
         .requiredOption("--name <name>", "the started-from-backup VM", parseInstantName)
         .requiredOption("--folder <dir>", "absolute folder for the disks (trusted; made when missing)")
+        .option("--bandwidth <MiB/s>", "limit each disk's copy to this many MiB/s (the running VM's own I/O keeps its share)", parseBandwidth)
         .allowExcessArguments(false)
-        .action(async (opts: { name: string; folder: string }) => {
+        .action(async (opts: { name: string; folder: string; bandwidth?: number }) => {
             if (!path.isAbsolute(opts.folder))
                 throw new Error(`the folder must be an absolute path: ${opts.folder}`);
             const rec = readRecord(opts.name);
             if (!rec || rec.state !== "running" || !holderAlive(rec))
                 throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
-            resolveHostFolder(opts.folder, "a folder for the moved disks");  // refused in the words moveInstantVm uses
-            const source = await findVm(rec.domain).catch(() => null);  // the VM may be gone: then no folder to keep clear of
-            if (source)
-                checkOutsideBackups(opts.folder, readSettings(source.uuid, source.name).folder, "the folder for the moved disks");
-            const disks = await moveInstantVm(rec, opts.folder, p => answer({ event: "progress", ...p } satisfies InstantMoveProgress));
-            process.kill(rec.pid, RELEASE_SIGNAL);
-            await waitForHolderEnd(rec);
-            answer({ event: "moved", name: opts.name, disks });
+            // One move of a VM at a time (the kernel frees the lock of a killed one).
+            const lock = await lockJob(`instant-move.${opts.name}`, opts.name).catch((err: unknown) => {
+                throw err instanceof JobLockedError ? new Error(`${opts.name} is being moved already${err.pid ? ` (process ${err.pid})` : ""}`) : err;
+            });
+            try {
+                await moveLocked(rec, opts);
+            } finally {
+                lock.release();
+            }
         });
 
     program
@@ -238,7 +293,9 @@ export function addInstantCommands(program: Command): void {
         .option("--domain <name>", "only those started from this VM's backups", parseDomainName)
         .allowExcessArguments(false)
         .action(async (opts: { domain?: string }) => {
-            const records = listRecords().filter(r => opts.domain === undefined || r.domain === opts.domain);
+            const records: InstantRecord[] = [];
+            for (const r of listRecords().filter(r => opts.domain === undefined || r.domain === opts.domain))
+                records.push(await settleDeadMove(r));  // what a killed move left goes
             // One virsh process for all of them; a VM libvirt does not know has no state.
             const states = records.length === 0 ? [] : (await virshBatch(records.map(r => ["domstate", r.name]))).outputs;
             const vms: InstantVmSummary[] = records.map((r, i) => ({ ...describe(r), vmState: states[i]?.trim() || null, alive: holderAlive(r) }));

@@ -14,6 +14,7 @@ import { hasPointPolicy } from "../../jobs/point-retention.ts";
 import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
 import { logJobLine } from "../../jobs/job-log.ts";
 import { runAsUnit } from "../../jobs/unit-rerun.ts";
+import { withPreviewRefusal } from "../../jobs/chain-users.ts";
 
 /** One line per chain the points policy changes (or would). */
 export function describePolicy(result: ChainPolicyAnswer): string {
@@ -64,9 +65,10 @@ export function addPruneCommand(program: Command): void {
         .option("--keep-daily <n>", "and the newest point of each of the last N days of each chain (default: as in the settings)")
         .option("--keep-weekly <n>", "and the newest point of each of the last N ISO weeks (default: as in the settings)")
         .option("--keep-monthly <n>", "and the newest point of each of the last N months (default: as in the settings)")
+        .option("--skip-in-use", "leave the chains and points something reads alone, as the schedule does, and name them (default: refuse the whole run)", false)
         .option("--yes", "remove them (without: only say what would be removed)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; yes: boolean }) => {
+        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; skipInUse: boolean; yes: boolean }) => {
             const vm = await findVm(opts.domain);
             await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
@@ -81,10 +83,10 @@ export function addPruneCommand(program: Command): void {
                 : opts.keep === undefined ? pointPolicyOf(settings) : {};
             if (keep === null && !hasPointPolicy(policy))
                 throw new Error(`${vm.name} keeps all chains and points (no retention in its settings): give --keep N or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N`);
-            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes };
+            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes, inUse: opts.skipInUse ? "skip" as const : "refuse" as const };
             const record = (n: number) => recordPrune(vm.uuid, "manual", () => pruneChains(settings.folder, n, target));
-            const { chains: result, points } = await applyRetention(settings.folder, { keepChains: keep, points: policy }, target,
-                                                                   opts.yes ? record : undefined);
+            const { chains: result, points } = await withPreviewRefusal(!opts.yes, () =>
+                applyRetention(settings.folder, { keepChains: keep, points: policy }, target, opts.yes ? record : undefined));
             if (result) {
                 process.stderr.write(describe(result) + "\n");
                 await logRemoval(vm, result);
@@ -110,7 +112,7 @@ export function addPruneCommand(program: Command): void {
             await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
             const remove = () => removeChains(settings.folder, oneChain(opts.chain), 0, { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes });
-            const result = opts.yes ? await recordPrune(vm.uuid, "manual", remove) : await remove();
+            const result = opts.yes ? await recordPrune(vm.uuid, "manual", remove) : await withPreviewRefusal(true, remove);
             process.stderr.write(describe(result) + "\n");
             await logRemoval(vm, result);
             answer(result);

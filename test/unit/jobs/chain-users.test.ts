@@ -3,7 +3,7 @@
 // and which user reads a chain folder or a merge's files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeUser, inUseRefusal, userOfFiles, userOfFolder, type ChainUser } from "../../../helper/jobs/chain-users.ts";
+import { describeUser, inUseRefusal, withPreviewRefusal, userOfFiles, userOfFolder, type ChainUser } from "../../../helper/jobs/chain-users.ts";
 import { touchedFiles } from "../../../helper/jobs/consolidate.ts";
 import type { ConsolidationPlan } from "../../../helper/consolidate/plan.ts";
 import type { BackupFile } from "../../../helper/restore/chain.ts";
@@ -44,4 +44,16 @@ test("a merge touches its members, the files it removes and the one it replaces"
     } as ConsolidationPlan;
     assert.deepEqual(touchedFiles("/b/vm", plan).sort(),
                      ["/b/vm/vda.inc.virtnbdbackup.2.data", "/b/vm/vda.inc.virtnbdbackup.3.data", "/b/vm/vmconfig.virtnbdbackup.2.xml"]);
+});
+
+test("a dry run that meets files in use says what the real run would do; the real run's refusal stays", async () => {
+    const user: ChainUser = { who: "browse session ab12 (Browse files)", files: ["/b/chain-1/vda.full.data"] };
+    const refuse = () => Promise.reject(inUseRefusal("chain-1", user));
+    await assert.rejects(withPreviewRefusal(true, refuse), {
+        name: "ChainInUseError",
+        message: "browse session ab12 (Browse files) reads chain-1: while it does, this is refused and would change nothing (stop it first, then try again)",
+    });
+    await assert.rejects(withPreviewRefusal(false, refuse), { message: "browse session ab12 (Browse files) reads chain-1: nothing was changed (stop it first, then try again)" });
+    await assert.rejects(withPreviewRefusal(true, () => Promise.reject(new Error("other"))), { message: "other" });
+    assert.equal(await withPreviewRefusal(true, () => Promise.resolve(3)), 3);
 });

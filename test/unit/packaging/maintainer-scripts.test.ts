@@ -2,7 +2,7 @@
 // The package's maintainer scripts (debian/prerm, postrm, postinst) against a temporary root (DPKG_ROOT, as
 // dpkg --root runs them): remove takes the schedules (cron file, timer and service units and their
 // timers.target links) and keeps the settings; purge takes the settings and state too; neither touches
-// anything else; an upgrade takes nothing. Under a real systemd: test/realstack/systemd-timer.test.ts.
+// anything else; an upgrade takes nothing; purge takes /run/virtnbdbackup only when nothing lives there. Under a real systemd: test/realstack/systemd-timer.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -71,5 +71,25 @@ test("purge straight from installed takes everything of ours; an upgrade, and po
             assert.ok(exists(dir, f), `purge took ${f}`);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+test("purge takes /run/virtnbdbackup when only locks and empty folders are left, and leaves it while a mapping lives there", () => {
+    for (const live of [false, true]) {
+        const dir = fakeRoot();
+        try {
+            const run = path.join(dir, "run/virtnbdbackup");
+            for (const sub of ["locks", "slots", "maps", "browse", "instant", "jobs"])
+                fs.mkdirSync(path.join(run, sub), { recursive: true });
+            fs.writeFileSync(path.join(run, "locks", `${UUID}.lock`), "");
+            if (live)
+                fs.writeFileSync(path.join(run, "instant", "restore_vm.json"), "{}");
+            script("postrm", "purge", dir);
+            assert.equal(exists(dir, "run/virtnbdbackup"), live, live ? "a started VM's record was pulled away" : "purge left /run/virtnbdbackup");
+            if (live)
+                assert.ok(exists(dir, `run/virtnbdbackup/locks/${UUID}.lock`));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     }
 });

@@ -3,7 +3,7 @@
 import { it } from "node:test";
 import assert from "node:assert/strict";
 import {
-    HelperError, parseCancelAnswer, parseJobStatus, parseRestorePoints, parseSettingsAnswer, parseStartAnswer,
+    HelperError, parseCancelAnswer, parseJobStatus, parsePointsPreview, parsePruneAnswer, parseRestorePoints, parseSettingsAnswer, parseStartAnswer,
 } from "../../../src/helper-answer.ts";
 
 const JOB = {
@@ -38,4 +38,14 @@ it("names the first field that is wrong", () => {
     unexpected(() => parseSettingsAnswer('{"domain":"vm1"}'), /settings\.uuid/);
     unexpected(() => parseRestorePoints('{"folder":"/b","exists":true,"empty":true,"totalSize":0,"chainLength":0,"points":[{}],"problems":[]}'), /points\.points\[0\]\.name/);
     unexpected(() => parseCancelAnswer('{"id":"j1"}'), /cancel\.pid/);
+});
+
+it("reads what a preview leaves alone because something reads it (prune --skip-in-use), and refuses a wrong shape", () => {
+    const prune = { folder: "/srv/b", keep: 1, dryRun: true, freed: 0, removed: [], kept: ["", "chain-1"], skipped: [{ chain: "", reason: "virtnbdmap (process 7) reads the chain in the folder itself" }] };
+    assert.deepEqual(parsePruneAnswer(JSON.stringify(prune)).skipped, prune.skipped);
+    assert.equal(parsePruneAnswer(JSON.stringify({ ...prune, skipped: undefined })).skipped, undefined);
+    unexpected(() => parsePruneAnswer(JSON.stringify({ ...prune, skipped: [{ chain: "" }] })), /prune\.skipped\[0\]\.reason/);
+    const points = { points: [{ chain: "chain-1", dropped: [], freed: 0, skipped: ["virtnbdmap (process 7) reads the points up to virtnbdbackup.2 of chain-1"] }] };
+    assert.deepEqual(parsePointsPreview(JSON.stringify(points)).points[0].skipped, points.points[0].skipped);
+    unexpected(() => parsePointsPreview(JSON.stringify({ points: [{ ...points.points[0], skipped: [3] }] })), /skipped\[0\]/);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { HelperError } from "../../../src/helper-answer.ts";
 import { MoveOutput, parseInstantList, parseInstantStarted, type InstantMoveProgress } from "../../../src/instant-answer.ts";
 import { parseHostRestore } from "../../../src/browse-answer.ts";
-import { parseBlockJobRaw } from "../../../helper/instant/instant-vm.ts";
+import { parseBlockJobRaw, parseDomBlkList } from "../../../helper/instant/instant-vm.ts";
 
 const VM = { name: "restore_vm1", domain: "vm1", point: "virtnbdbackup.0", state: "running", startedAt: 1, disks: [{ dev: "vda", overlay: "/o/restore_vm1.vda.qcow2", size: 10 }] };
 
@@ -42,4 +42,10 @@ it("reads a block job's bytes from virsh blockjob --raw, and no job as none", ()
     assert.deepEqual(parseBlockJobRaw(" type=Block Copy\n bandwidth=0\n cur=1048576\n end=100663296\n"), { done: 1048576, total: 100663296 });
     assert.equal(parseBlockJobRaw("No current block job for vda\n"), null);
     assert.equal(parseBlockJobRaw(""), null);
+});
+
+it("reads each disk's file from virsh domblklist, a disk without one (an empty CD-ROM) left out", () => {
+    const out = " Target   Source\n--------------------------------------------------\n vda      /srv/my vms/a.vda.moved.qcow2\n sda      -\n\n";
+    assert.deepEqual([...parseDomBlkList(out)], [["vda", "/srv/my vms/a.vda.moved.qcow2"]]);
+    assert.equal(parseDomBlkList("").size, 0);
 });
