@@ -8,6 +8,8 @@
 // missed run is caught up (Persistent=true); a job started as a transient unit is cancelled; verify and
 // prune run as units. The package's maintainer scripts stop and remove the timers on remove, keep the
 // settings, and set the timers up again on configure.
+// Runs alone: its container shares /run/virtnbdbackup with the host but has a PID namespace of its own, so its
+// helper takes the host's live mappings, jobs and tickets there for a dead process's leftovers and removes them.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
