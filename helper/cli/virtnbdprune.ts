@@ -50,7 +50,9 @@ const program = new Command("virtnbdprune")
     .addHelpText("after", `
 A chain's newest restore point is never merged away, and the newest chain is never removed. Files of a chain
 other than the ones a backup writes (a note of yours) stay. Nothing changes while a job of the VM runs or while
-a mapping (virtnbdmap), a browse session or a VM started from backup reads the chain.
+a mapping (virtnbdmap), a browse session or a VM started from backup reads the chain. Ctrl-C, SIGTERM or SIGHUP
+stop a merge safely: the one under way is undone, the ones done before it stay (exit code 1); a second signal
+exits at once (130), and the next run finishes or undoes what that left.
 Example: virtnbdprune -o /backup/vm1 --keep-last 2 --keep-points 14        (a dry run; add --yes to act)`)
     .allowExcessArguments(false)
     // Usage errors: one line, like every other failure.

@@ -36,7 +36,7 @@ before(async () => {
     stopLibvirtd = await ensureLibvirtd();
     work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-prune-cli-`));
     folder = path.join(work, "vm");
-    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "3M", random: true, seed: 3 }] }] });
+    vm = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: "1M", length: "3M", random: true, seed: 3 }] }] });
     uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
     // Two chains: the folder itself (full + 2 inc), chain-2 (full + 3 inc); a guest write before each backup.
     let seed = 10;
@@ -217,8 +217,9 @@ test("a dry run by default changes nothing and says exactly what --yes removes; 
 });
 
 test("SIGTERM during a --yes merge: one line, exit 1, the folder as before and every point restorable; the next run completes it", { timeout: 300_000 }, async () => {
-    // Two more points of chain-2, the first with most of the disk new: a merge up to it has enough to copy.
-    for (const [i, length] of [[4, "24M"], [5, "1M"]] as const) {
+    // Two more points of chain-2, the first with most of the disk new: a merge up to it copies and reads back
+    // 56 MiB, far longer than the kill at its first progress event (1 MiB done) takes to arrive.
+    for (const [i, length] of [[4, "56M"], [5, "1M"]] as const) {
         await vm.write(0, { offset: "4M", length, random: true, seed: 40 + i });
         await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", path.join(folder, "chain-2")]);
         points.push({ chain: "chain-2", checkpoint: `virtnbdbackup.${i}`, expected: await vm.snapshotExpected(0, `chain-2-${i}`) });
