@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The plumbing the CLIs share (virtnbdbackup, virtnbdrestore, virtnbdmap): what stops a run before its end,
-// how its events come out, and how it ends.
-// - Stops: SIGINT/SIGTERM, and output that can no longer be written (`--json | head`: the reader is gone,
+// The plumbing the CLIs share (virtnbdbackup, virtnbdrestore, virtnbdmap, virtnbdprune): what stops a run
+// before its end, how its events come out, and how it ends.
+// - Stops: SIGINT/SIGTERM (and SIGHUP for a CLI that asks for it), and output that can no longer be written (`--json | head`: the reader is gone,
 //   EPIPE). Either cancels the run through one AbortSignal, so it cleans up as a cancel does and exits
 //   non-zero; a second signal exits at once (code 130). With a listener for the streams' 'error' events, a
 //   failed write (and any later one) no longer ends the process with an unhandled error and a stack trace.
@@ -30,16 +30,16 @@ export function onInterrupts(signals: readonly NodeJS.Signals[], first: (why: st
 }
 
 /**
- * Starts watching SIGINT, SIGTERM and the output streams; the returned signal aborts with the reason as an
- * Error ("cancelled by SIGTERM", "cancelled: cannot write to stdout (EPIPE)").
+ * Starts watching SIGINT, SIGTERM (plus `more`, e.g. SIGHUP) and the output streams; the returned signal aborts
+ * with the reason as an Error ("cancelled by SIGTERM", "cancelled: cannot write to stdout (EPIPE)").
  */
-export function watchInterrupts(beforeForcedExit?: () => void): AbortSignal {
+export function watchInterrupts(beforeForcedExit?: () => void, more: readonly NodeJS.Signals[] = []): AbortSignal {
     const controller = new AbortController();
     const cancel = (why: string) => {
         if (!controller.signal.aborted)
             controller.abort(new Error(why));
     };
-    onInterrupts(["SIGINT", "SIGTERM"], sig => cancel(`cancelled by ${sig}`), beforeForcedExit);
+    onInterrupts(["SIGINT", "SIGTERM", ...more], sig => cancel(`cancelled by ${sig}`), beforeForcedExit);
     for (const [name, stream] of [["stdout", process.stdout], ["stderr", process.stderr]] as const) {
         stream.on("error", (err: NodeJS.ErrnoException) => {
             cancel(`cancelled: cannot write to ${name} (${err.code ?? err.message})`);
@@ -83,6 +83,8 @@ export interface CliRunOptions {
     jsonProgressMs?: number;
     /** Runs on a second signal, just before exit code 130 (synchronous cleanup). */
     beforeForcedExit?: () => void;
+    /** SIGHUP (the terminal closed) cancels the run too, instead of killing it outright. */
+    hangup?: boolean;
 }
 
 /** The event fields the plumbing reads; the rest is each CLI's own. */
@@ -100,7 +102,7 @@ export class CliRun {
     private lastJsonProgress = 0;
 
     constructor(private readonly options: CliRunOptions) {
-        this.signal = watchInterrupts(options.beforeForcedExit);
+        this.signal = watchInterrupts(options.beforeForcedExit, options.hangup ? ["SIGHUP"] : []);
         this.json = options.json;
         this.bar = options.json || !options.progress ? undefined : progressLine();
     }

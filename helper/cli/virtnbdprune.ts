@@ -5,9 +5,15 @@
 // says what it would remove and merge and the space that frees. With --yes it holds the VM's job lock (the
 // VM is the one the folder's saved configs name), so it refuses while a backup, restore or verify of that
 // VM runs, and it refuses chains and points a mapping, browse session or VM started from backup reads.
-// Exit 0 when done (or planned), 1 on any refusal or failure (one line on stderr).
+// A merge shows its progress on a TTY (with --json: progress events). SIGINT, SIGTERM, SIGHUP or a closed
+// stdout stop it (cli-run.ts): the merge under way is undone by its journal, merges done before stay; a
+// second signal exits at once (130), and the next run finishes or undoes what it left.
+// Exit 0 when done (or planned), 1 on any refusal, failure or stop (one line on stderr).
 import { Command, InvalidArgumentError } from "commander";
+import { CliRun, printJson } from "./cli-run.ts";
+import { mergeLabel, stoppedMessage } from "./prune-words.ts";
 import { describe as describeChains, describePolicy } from "./commands/prune.ts";
+import { withPreviewRefusal } from "../jobs/chain-users.ts";
 import { folderVm } from "../jobs/folder-vm.ts";
 import { hasPointPolicy, type PointPolicy } from "../jobs/point-retention.ts";
 import { applyRetention, type RetentionAnswer } from "../jobs/retention.ts";
@@ -39,12 +45,14 @@ const program = new Command("virtnbdprune")
     .option("--keep-monthly <n>", "and the newest point of each of the last N months", keepRule(parseKeepPoints, "--keep-monthly"))
     .option("-y, --yes", "do it (without: a dry run that only says what would be removed and merged)")
     .option("-v, --verbose", "also list every file that goes")
-    .option("--json", "print the result as one JSON line on stdout")
+    .option("--json", "print progress and the result as JSON lines on stdout")
     .version(VERSION, "-V, --version")
     .addHelpText("after", `
 A chain's newest restore point is never merged away, and the newest chain is never removed. Files of a chain
 other than the ones a backup writes (a note of yours) stay. Nothing changes while a job of the VM runs or while
-a mapping (virtnbdmap), a browse session or a VM started from backup reads the chain.
+a mapping (virtnbdmap), a browse session or a VM started from backup reads the chain. Ctrl-C, SIGTERM or SIGHUP
+stop a merge safely: the one under way is undone, the ones done before it stay (exit code 1); a second signal
+exits at once (130), and the next run finishes or undoes what that left.
 Example: virtnbdprune -o /backup/vm1 --keep-last 2 --keep-points 14        (a dry run; add --yes to act)`)
     .allowExcessArguments(false)
     // Usage errors: one line, like every other failure.
@@ -91,19 +99,26 @@ async function main(): Promise<void> {
     const points: PointPolicy = { last: flags.keepPoints, daily: flags.keepDaily, weekly: flags.keepWeekly, monthly: flags.keepMonthly };
     if (flags.keepLast === undefined && !hasPointPolicy(points))
         program.error("error: give what to keep: --keep-last N (chains) and/or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N");
-    const vm = await folderVm(flags.output);
-    const dryRun = !flags.yes;
-    const result = await applyRetention(vm.folder, { keepChains: flags.keepLast ?? null, points }, { uuid: vm.uuid, domain: vm.name, dryRun });
-    if (flags.json)
-        process.stdout.write(JSON.stringify({ event: "result", folder: vm.folder, domain: vm.name, uuid: vm.uuid, dryRun, ...result }) + "\n");
-    else
-        process.stdout.write(report(result, dryRun, flags.verbose === true));
+    const cli = new CliRun({ name: "virtnbdprune", json: flags.json === true, progress: true, hangup: true });
+    try {
+        const vm = await folderVm(flags.output);
+        const dryRun = !flags.yes;
+        const onProgress = (chain: string, point: string, done: number, total: number) => {
+            const event = { event: "progress", chain, point, done, total };
+            if (!cli.jsonEvent(event))
+                cli.progress(mergeLabel(chain, point), done, total);
+        };
+        // A dry run that meets files in use says what --yes would do, as the page's previews do.
+        const result = await withPreviewRefusal(dryRun, () => applyRetention(vm.folder, { keepChains: flags.keepLast ?? null, points },
+                                                                              { uuid: vm.uuid, domain: vm.name, dryRun, signal: cli.signal, onProgress }));
+        cli.endProgress();
+        if (cli.json)
+            printJson({ event: "result", folder: vm.folder, domain: vm.name, uuid: vm.uuid, dryRun, ...result });
+        else
+            process.stdout.write(report(result, dryRun, flags.verbose === true));
+    } catch (err) {
+        cli.fail(cli.signal.aborted ? new Error(stoppedMessage(err)) : err);
+    }
 }
 
-main().catch(err => {
-    const message = (err instanceof Error ? err.message : String(err)).split("\n").filter(Boolean).join(": ");
-    if (process.argv.includes("--json"))
-        process.stdout.write(JSON.stringify({ event: "error", message }) + "\n");
-    process.stderr.write(`virtnbdprune: ${message}\n`);
-    process.exitCode = 1;
-});
+void main();

@@ -104,6 +104,9 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
     }
 }
 
+/** A merge's progress: the chain, the point it merges up to, bytes of the disk being written done/total. */
+export type MergeProgress = (chain: string, point: string, done: number, total: number) => void;
+
 /** What a points policy does (or would do) to one chain. */
 export interface ChainPolicyAnswer {
     chain: string;
@@ -142,9 +145,11 @@ async function policySteps(dir: string, policy: PointPolicy) {
  * consolidating the points it drops; a dry run says what would go. Chains it leaves alone are not in the answer.
  * A merge of files something reads (chain-users.ts) is refused before anything changes, or with `inUse: "skip"`
  * left out and named in the chain's `skipped`. Chains named in `except` are left alone (a pruning removes them).
+ * `signal` stops the merge under way (its journal leaves the chain as before) and the ones after it.
  */
 export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
-                                       opts: { uuid: string; domain: string; dryRun: boolean; inUse?: InUsePolicy; except?: readonly string[] }): Promise<ChainPolicyAnswer[]> {
+                                       opts: { uuid: string; domain: string; dryRun: boolean; inUse?: InUsePolicy; except?: readonly string[];
+                                               signal?: AbortSignal; onProgress?: MergeProgress }): Promise<ChainPolicyAnswer[]> {
     const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
     if (!fs.existsSync(folder) || !hasPointPolicy(policy))
         return [];
@@ -177,7 +182,11 @@ export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
             // Newest first: a merge never touches the points an older one merges.
             for (const step of steps) {
                 try {
-                    const done = await consolidateChain(chain.folder, step.point, { dryRun: opts.dryRun, from: step.from });
+                    opts.signal?.throwIfAborted();
+                    const done = await consolidateChain(chain.folder, step.point, {
+                        dryRun: opts.dryRun, from: step.from, signal: opts.signal,
+                        onProgress: (d, total) => opts.onProgress?.(chain.name, step.point, d, total),
+                    });
                     answer.dropped.unshift(...done.dropped);
                     answer.removed.unshift(...done.removed);
                     answer.removedBytes += done.removedBytes;

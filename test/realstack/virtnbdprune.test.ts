@@ -4,9 +4,11 @@
 // new one away, and every point left restores exactly (ours and the real virtnbdrestore, qemu-img compare).
 // Refused with a clear message and nothing changed: bad values, the VM's job lock held, and chains or points
 // a live mapping (virtnbdmap) reads, by virtnbdprune, by the page's prune/consolidate/delete-chain; the
-// scheduled retention skips them with a warning instead.
+// scheduled retention skips them with a warning instead. SIGTERM at a --yes merge's first progress event
+// stops it with one line, the folder as before and every point restorable; the next run completes it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -34,7 +36,7 @@ before(async () => {
     stopLibvirtd = await ensureLibvirtd();
     work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-prune-cli-`));
     folder = path.join(work, "vm");
-    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "3M", random: true, seed: 3 }] }] });
+    vm = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: "1M", length: "3M", random: true, seed: 3 }] }] });
     uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
     // Two chains: the folder itself (full + 2 inc), chain-2 (full + 3 inc); a guest write before each backup.
     let seed = 10;
@@ -108,11 +110,15 @@ test("refused, nothing changed: bad values, the VM's job lock held, chains and p
     try {
         const reads = `virtnbdmap \\(process ${first.child.pid}\\) reads the chain in the folder itself`;
         const who = new RegExp(`${reads}: nothing was changed`);
-        for (const args of [["--keep-last", "1", "--yes"], ["--keep-last", "1"], ["--keep-last", "1", "--keep-points", "1", "--yes"]]) {
+        for (const args of [["--keep-last", "1", "--yes"], ["--keep-last", "1", "--keep-points", "1", "--yes"]]) {
             const r = await prune(args);
             assert.equal(r.code, 1, `${args.join(" ")}: ${r.stdout}`);
             assert.match(r.stderr, who);
         }
+        // The dry run words it as the page's previews do.
+        const dryRun = await prune(["--keep-last", "1"]);
+        assert.equal(dryRun.code, 1, dryRun.stdout);
+        assert.match(dryRun.stderr, new RegExp(`^virtnbdprune: ${reads}: while it does, this is refused and would change nothing \\(stop it first, then try again\\)\n$`));
         // The page's commands on the VM's folder, and the schedule's retention.
         assert.equal((await helper(["set-settings", "--domain", vm.name, "--folder", folder, "--keep-chains", "1"])).code, 0);
         const page = await helper(["delete-chain", "--domain", vm.name, "--chain", "", "--yes"]);
@@ -189,7 +195,12 @@ test("a dry run by default changes nothing and says exactly what --yes removes; 
 
     const act = await prune(["--keep-last", "1", "--keep-points", "2", "--yes", "--json"]);
     assert.equal(act.code, 0, act.stderr);
-    const done = JSON.parse(act.stdout) as Answer;
+    // Progress events of the merge (bytes of the new full), then the result.
+    const lines = act.stdout.trim().split("\n").map(l => JSON.parse(l) as Record<string, unknown>);
+    const progress = lines.slice(0, -1) as { event: string; chain: string; point: string; done: number; total: number }[];
+    assert.ok(progress.length > 0 && progress.every(e => e.event === "progress" && e.chain === "chain-2" && e.point === "virtnbdbackup.2" && e.done <= e.total), act.stdout);
+    assert.equal(progress.at(-1)!.done, progress.at(-1)!.total);
+    const done = lines.at(-1) as unknown as Answer;
     assert.equal(done.dryRun, false);
     assert.equal(done.chains.freed, plan.chains.freed);
     // Exactly the files the dry run named are gone; the user's note stays; one new full came.
@@ -203,6 +214,48 @@ test("a dry run by default changes nothing and says exactly what --yes removes; 
     // What is gone is gone: the merged-away points are refused by name.
     const gone = await run(process.execPath, [ourCli("virtnbdrestore"), "--noprogress", "-i", path.join(folder, "chain-2"), "-o", path.join(work, "gone"), "-u", "virtnbdbackup.1"]);
     assert.notEqual(gone.code, 0);
+});
+
+test("SIGTERM during a --yes merge: one line, exit 1, the folder as before and every point restorable; the next run completes it", { timeout: 300_000 }, async () => {
+    // Two more points of chain-2, the first with most of the disk new: a merge up to it copies and reads back
+    // 56 MiB, far longer than the kill at its first progress event (1 MiB done) takes to arrive.
+    for (const [i, length] of [[4, "56M"], [5, "1M"]] as const) {
+        await vm.write(0, { offset: "4M", length, random: true, seed: 40 + i });
+        await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", path.join(folder, "chain-2")]);
+        points.push({ chain: "chain-2", checkpoint: `virtnbdbackup.${i}`, expected: await vm.snapshotExpected(0, `chain-2-${i}`) });
+    }
+    const before = checksums();
+    const child = spawn(process.execPath, [ourCli("virtnbdprune"), "-o", folder, "--keep-points", "2", "--yes", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let progress: { chain: string; point: string; done: number; total: number } | undefined;
+    child.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+        const first = stdout.split("\n").find(l => l.includes('"event":"progress"'));
+        if (first && !progress) {
+            progress = JSON.parse(first) as typeof progress;
+            child.kill("SIGTERM");
+        }
+    });
+    child.stderr.on("data", (d: Buffer) => stderr += d.toString());
+    const code = await new Promise<number | null>(resolve => child.on("close", resolve));
+    assert.deepEqual(progress && [progress.chain, progress.point, progress.done > 0, progress.total >= progress.done], ["chain-2", "virtnbdbackup.4", true, true], stdout);
+    assert.equal(code, 1, `not stopped: ${stdout}${stderr}`);
+    assert.equal(stderr, "virtnbdprune: cancelled by SIGTERM: the merge under way was undone, merges done before it stay (run it again to go on)\n");
+    assert.match(stdout.trim().split("\n").at(-1)!, /^\{"event":"error","message":"cancelled by SIGTERM: /);
+    assert.deepEqual(checksums(), before, "the stopped merge changed the folder");
+    for (const p of points.filter(p => p.chain === "chain-2" && p.checkpoint >= "virtnbdbackup.2")) {
+        const out = path.join(work, `stopped-${p.checkpoint}`);
+        await ourRestoreOk(["-i", path.join(folder, "chain-2"), "-o", out, "-u", p.checkpoint]);
+        const cmp = await compareImages(path.join(out, path.basename(vm.disks[0].path)), p.expected);
+        assert.ok(cmp.identical, `${p.checkpoint} after the stop: ${cmp.output}`);
+        fs.rmSync(out, { recursive: true, force: true });
+    }
+    const again = await prune(["--keep-points", "2", "--yes"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^chain-2: merged away points virtnbdbackup\.2, virtnbdbackup\.3/m);
+    for (const p of points.slice(-2))
+        await restoresExactly(p);
 });
 
 async function restoresExactly(p: Point): Promise<void> {
