@@ -53,7 +53,7 @@ export function BrowseRestoreDialog({ session, volume, path, name, onClose }: Br
         if (error)
             return;
         setBusy(true);
-        browseRestore(session, volume, path, folder).then(setResult, (e: unknown) => setFailure(errorDetail(e).replace(/^helper: /, "")))
+        browseRestore(session, volume, path, folder).then(setResult, (e: unknown) => setFailure(errorDetail(e)))
                 .finally(() => setBusy(false));
     };
 

@@ -8,7 +8,7 @@ import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import cockpit from "../lib/cockpit";
-import { consolidatePoints, HelperError } from "../helper-client";
+import { consolidatePoints, errorDetail } from "../helper-client";
 import type { ConsolidateAnswer } from "../backup-types";
 import { bytes } from "./backup-text";
 import type { PointDeleteRequest } from "./point-delete";
@@ -22,23 +22,19 @@ export interface DeletePointDialogProps {
     onDeleted: () => void;
 }
 
-function failureText(error: unknown): string {
-    return error instanceof HelperError ? error.detail.replace(/^helper: /, "") : String(error);
-}
-
 export function DeletePointDialog({ domain, request, onClose, onDeleted }: DeletePointDialogProps) {
     const [plan, setPlan] = useState<ConsolidateAnswer | null>(null);
     const [busy, setBusy] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
     useEffect(() => {
-        consolidatePoints(domain, request, false).then(setPlan, (error: unknown) => setFailure(failureText(error)));
+        consolidatePoints(domain, request, false).then(setPlan, (error: unknown) => setFailure(errorDetail(error)));
     }, [domain, request]);
     const confirm = () => {
         setBusy(true);
         setFailure(null);
         consolidatePoints(domain, request, true).then(onDeleted, (error: unknown) => {
             setBusy(false);
-            setFailure(failureText(error));
+            setFailure(errorDetail(error));
         });
     };
     return (

@@ -26,7 +26,7 @@ export function DiscardInstantDialog({ vm, onClose, onDiscarded }: DiscardInstan
         setFailure(null);
         discardInstantVm(vm.name).then(onDiscarded, (error: unknown) => {
             setBusy(false);
-            setFailure(errorDetail(error).replace(/^helper: /, ""));
+            setFailure(errorDetail(error));
         });
     };
     return (

@@ -48,7 +48,7 @@ export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveIn
         moveInstantVm(vm.name, folder, setProgress).then(onMoved, (e: unknown) => {
             setBusy(false);
             setProgress(null);
-            setFailure(errorDetail(e).replace(/^helper: /, ""));
+            setFailure(errorDetail(e));
         });
     };
 

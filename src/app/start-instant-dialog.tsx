@@ -49,7 +49,7 @@ export function StartInstantDialog({ domain, backupFolder, point, vmNames, onClo
         setBusy(true);
         startFromBackup(domain, { point: pointKey(point), name: form.name, folder: form.folder }).then(onStarted, (error: unknown) => {
             setBusy(false);
-            setFailure(errorDetail(error).replace(/^helper: /, ""));
+            setFailure(errorDetail(error));
         });
     };
 
