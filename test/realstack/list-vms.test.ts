@@ -11,6 +11,7 @@ import type { DomainSummary, ListVmsAnswer } from "../../helper/protocol/vm-type
 import { run, runOk, type RunResult } from "../lib/exec.ts";
 import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const HELPER = path.join(ROOT, "dist/helper/helper.js");
@@ -24,7 +25,7 @@ let stopped: TestVm;
 async function ensureHelperBuilt(): Promise<void> {
     const built = fs.existsSync(HELPER) ? fs.statSync(HELPER).mtimeMs : 0;
     if (built < newestMtime(path.join(ROOT, "helper")))
-        await runOk(process.execPath, [path.join(ROOT, "build.mjs"), "--helper"], { cwd: ROOT });
+        await ensureBuilt(["--helper"]);
 }
 
 function newestMtime(dir: string): number {

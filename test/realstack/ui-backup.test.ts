@@ -18,6 +18,7 @@ import { assertAccessible } from "../lib/axe.ts";
 import { pyRestore } from "../lib/backup-cli.ts";
 import { JOBS_DIR, SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -92,7 +93,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
     const uuids: string[] = [];
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uibackup-`));
         small = await TestVm.create({

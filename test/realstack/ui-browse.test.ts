@@ -25,6 +25,7 @@ import { openVm } from "../lib/vm-page.ts";
 import { browseLeftovers, HELPER } from "../lib/guest-browse.ts";
 import { BROWSE_DIR } from "../../helper/browse/paths.ts";
 import { processStartTime } from "../../helper/tools/proc.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -72,7 +73,7 @@ describe("Browse files of a restore point", { timeout: 600_000 }, () => {
     const report = randomBytes(300_000);
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uibrowse-`));
         const tree = path.join(work, "tree");

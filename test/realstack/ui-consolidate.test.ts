@@ -19,6 +19,7 @@ import { assertAccessible } from "../lib/axe.ts";
 import { ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -34,7 +35,7 @@ describe("Delete… of restore points in the Backups tab", { timeout: 600_000 },
     let uuid = "";
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uiconsolidate-`));
         vm = await TestVm.create({ disks: [

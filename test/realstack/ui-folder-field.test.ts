@@ -17,6 +17,7 @@ import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -38,7 +39,7 @@ describe("The backup folder field", { timeout: 600_000 }, () => {
     let work: string;
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         // Root's own 0755 folder: /tmp's sticky bit is allowed, but a folder in it must be root's.
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uifolder-`));

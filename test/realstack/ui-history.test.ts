@@ -18,6 +18,7 @@ import { assertAccessibleInThemes } from "../lib/axe.ts";
 import { helperJson as helper, ourCli } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -44,7 +45,7 @@ describe("History section and the VM list's backup columns", { timeout: 600_000 
     const uuids: string[] = [];
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uihistory-`));
         good = await TestVm.create({ disks: [{ size: "24M", writes: [{ offset: "2M", length: "2M", random: true, seed: 5 }] }] });

@@ -23,6 +23,7 @@ import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { INSTANT_DIR } from "../../helper/instant/instant-record.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -56,7 +57,7 @@ describe("Start from backup and instant recovery in the Backups tab", { timeout:
     const made: string[] = [];
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uiinstant-`));
         fs.chmodSync(work, 0o711);  // QEMU (libvirt-qemu) reaches the overlays and copies below it

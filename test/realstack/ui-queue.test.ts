@@ -19,6 +19,7 @@ import { assertAccessible, assertAccessibleInThemes } from "../lib/axe.ts";
 import { helperJson as helper } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { HOST_SETTINGS_FILE } from "../../helper/jobs/host-settings.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -34,7 +35,7 @@ describe("the VM list's backup queue setting, and the list following job ends", 
     let hostBefore: string | undefined;
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uiqueue-`));
         hostBefore = fs.existsSync(HOST_SETTINGS_FILE) ? fs.readFileSync(HOST_SETTINGS_FILE, "utf8") : undefined;

@@ -21,6 +21,7 @@ import { ourBackupOk } from "../lib/backup-cli.ts";
 import { FRAME_HEADER_LENGTH, parseFrameHeader } from "../../helper/format/index.ts";
 import { JOBS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -136,7 +137,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
     const expected = new Map<string, string[]>();
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uirestore-`));
         // A defined restored VM's QEMU (user libvirt-qemu) must reach the restored images.

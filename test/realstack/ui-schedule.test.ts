@@ -18,6 +18,7 @@ import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { ensureCron } from "../lib/cron.ts";
 import { schedulerState } from "../../helper/jobs/cron-file.ts";
+import { ensureBuilt } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -77,7 +78,7 @@ describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () =>
     let work: string;
 
     before(async () => {
-        await runOk(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
+        await ensureBuilt();
         stopLibvirtd = await ensureLibvirtd();
         work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uischedule-`));
         vm = await TestVm.create({ disks: [{ size: "16M", writes: [{ offset: 0, length: "1M", pattern: 0x3c }] }] });

@@ -12,12 +12,15 @@ import { TestVm } from "../lib/vm.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
 import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
+import { builtByRunner } from "../lib/build.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
 const DARK_CLASS = "pf-v6-theme-dark";
 
 async function build(): Promise<void> {
+    if (builtByRunner())
+        return;
     const full = await run(process.execPath, ["build.mjs"], { cwd: ROOT, timeoutMs: 300_000 });
     if (full.code === 0)
         return;
