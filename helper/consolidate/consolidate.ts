@@ -9,13 +9,14 @@ import { constants, fadvise } from "fileio-node";
 import path from "node:path";
 import { copyExtents } from "../engine/copy.ts";
 import { MergedSource } from "../engine/merged-source.ts";
+import { ReadBackSum } from "../engine/read-back.ts";
 import { mergedExtents, mergeLayers, ZERO_LAYER, type Piece } from "../engine/merge-map.ts";
 import { StreamSink } from "../engine/stream-sink.ts";
 import { StreamSource } from "../engine/stream-source.ts";
 import { dataBytes } from "../engine/extents.ts";
 import type { StreamMeta } from "../format/index.ts";
 import { readBackupFolder } from "../restore/folder.ts";
-import { requireChecksum } from "../restore/checksum.ts";
+import { checksumProblem, compareChecksum } from "../restore/checksum.ts";
 import { commitSwitch, makeStaging, recoverConsolidation, removeStaging, rollForward, type SwitchJournal, type SwitchStep } from "./journal.ts";
 import { planConsolidation, type ConsolidationPlan, type DiskMerge } from "./plan.ts";
 
@@ -91,12 +92,23 @@ async function writeFull(chainDir: string, staging: string, disk: DiskMerge, opt
     const sources = await openMembers(chainDir, disk);
     const pieces = mergeLayers(sources.map(s => s.extents));
     const source = new MergedSource(sources, pieces);
+    let readBack: ReadBackSum | undefined;
     try {
         const size = sources[0].size;
         const extents = outputExtents(disk, pieces, size);
         const file = path.join(staging, disk.output);
-        // Its pages stay cached until the read-back below has checked them, then go.
-        const sink = await StreamSink.create(file, mergedMeta(disk, pieces, size), { keepCached: true });
+        // Its pages stay cached until the read-back has checked them, then go. The read-back follows the
+        // writer (read-back.ts): the check costs no pass of its own after the copy.
+        const sink = await StreamSink.create(file, mergedMeta(disk, pieces, size), {
+            keepCached: true,
+            onWritten: (position, end) => readBack?.written(position, end),
+        });
+        try {
+            readBack = await ReadBackSum.open(sink.partialFile);
+        } catch (err) {
+            await sink.abort();
+            throw err;
+        }
         const largest = Math.max(0, ...sources.map(s => s.largestFixedChunk));
         await copyExtents(extents, source, sink, {
             maxChunk: MiB,
@@ -106,13 +118,17 @@ async function writeFull(chainDir: string, staging: string, disk: DiskMerge, opt
             onProgress: p => options.onProgress?.(p.done, p.total),
         });
         options.onStep?.("written", disk.output);
-        // What is on disk is what was summed while writing, and it reads back as a stream.
-        await requireChecksum(file, options.signal);
+        // What is in the file is what was summed while writing, and it reads back as a stream.
+        const back = readBack;
+        const checked = await compareChecksum(file, async () => (await back.finish(options.signal)).sum);
+        if (checked.status !== "ok")
+            throw new Error(checksumProblem(file, checked) ?? `${file}: the checksum file is missing`);
         await (await StreamSource.open(file)).close();
         await dropCached(file);
         options.onStep?.("verified", disk.output);
         return fs.statSync(file).size;
     } finally {
+        await readBack?.close().catch(() => {});
         await source.close().catch(() => {});
     }
 }

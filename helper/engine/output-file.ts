@@ -11,11 +11,21 @@ import { createFreshHandle } from "../fs/safe-open.ts";
 
 type State = "open" | "closed" | "published" | "discarded";
 
+/** Told of every completed write: the bytes [position, end) of the partial file are written. */
+export type WrittenListener = (position: number, end: number) => void;
+
+export interface OutputFileOptions {
+    /** Written pages stay in the page cache (a caller that reads the file back at once). */
+    keepCached?: boolean;
+    onWritten?: WrittenListener;
+}
+
 export class OutputFile {
     private state: State = "open";
     private readonly behind: WriteBehind;
 
-    private constructor(readonly file: string, readonly partialFile: string, private readonly fh: fsp.FileHandle, keepCached: boolean) {
+    private constructor(readonly file: string, readonly partialFile: string, private readonly fh: fsp.FileHandle,
+                        keepCached: boolean, private readonly onWritten?: WrittenListener) {
         this.behind = new WriteBehind(fh.fd, undefined, keepCached);
     }
 
@@ -24,7 +34,7 @@ export class OutputFile {
      * under that name is refused, never written through), `size` bytes of hole when given; fails at once
      * when `file` itself exists.
      */
-    static async create(file: string, size?: number, options: { keepCached?: boolean } = {}): Promise<OutputFile> {
+    static async create(file: string, size?: number, options: OutputFileOptions = {}): Promise<OutputFile> {
         await refuseExisting(file);
         const partialFile = partialFileName(file);
         const fh = await createFreshHandle(partialFile, 0o600);
@@ -36,7 +46,7 @@ export class OutputFile {
             await fsp.rm(partialFile, { force: true }).catch(() => {});
             throw err;
         }
-        return new OutputFile(file, partialFile, fh, options.keepCached ?? false);
+        return new OutputFile(file, partialFile, fh, options.keepCached ?? false, options.onWritten);
     }
 
     /** Writes `buffers` back to back at `position`, all of them (short writes are continued). */
@@ -44,6 +54,7 @@ export class OutputFile {
         if (this.state !== "open") throw new Error(`${this.partialFile} is ${this.state}`);
         const length = await writeAll(this.fh, buffers, position).catch(err => this.fail(err));
         this.behind.written(position + length);
+        this.onWritten?.(position, position + length);
     }
 
     /**
@@ -56,6 +67,7 @@ export class OutputFile {
         let length = 0;
         for (const b of buffers) length += b.length;
         this.behind.written(position + length);
+        this.onWritten?.(position, position + length);
         return sum;
     }
 

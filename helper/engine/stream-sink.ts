@@ -6,7 +6,7 @@
 import fsp from "node:fs/promises";
 import { lz4CompressFrame, lz4CompressFrames, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
-import { OutputFile, refuseExisting } from "./output-file.ts";
+import { OutputFile, refuseExisting, type WrittenListener } from "./output-file.ts";
 import { writeNewFile } from "../fs/safe-open.ts";
 import {
     checksumFileName, COMPRESSION_METHOD, DEFAULT_MAX_REQUEST_SIZE, encodeFrameHeader, encodeMeta,
@@ -34,9 +34,11 @@ export interface StreamSinkOptions {
     maxRequestSize?: number;
     /**
      * Leave the written pages in the page cache (by default they are dropped behind the writer): for a
-     * caller that reads the whole file back at once (consolidation checks its new file against its checksum).
+     * caller that reads the file back (consolidation checks its new file against its checksum).
      */
     keepCached?: boolean;
+    /** Told of every completed write to the partial file (a reader following the writer: read-back.ts). */
+    onWritten?: WrittenListener;
 }
 
 // Headers and CRLFs wait here for the next payload; a long run of zero frames is flushed at this size.
@@ -98,7 +100,7 @@ export class StreamSink implements Sink {
         const compressed = options.compress !== undefined ? options.compress : meta.compressed;
         const fullMeta: StreamMeta = { ...meta, compressed, compressionMethod: COMPRESSION_METHOD };
         encodeMeta(fullMeta); // validates before anything is created
-        const out = await OutputFile.create(file, undefined, { keepCached: options.keepCached });
+        const out = await OutputFile.create(file, undefined, { keepCached: options.keepCached, onWritten: options.onWritten });
         return new StreamSink(out, fullMeta, options.maxRequestSize ?? DEFAULT_MAX_REQUEST_SIZE);
     }
 

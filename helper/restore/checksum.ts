@@ -50,7 +50,12 @@ export type ChecksumResult =
     | { status: "invalid"; text: string };
 
 /** Compares a data file with its .chksum file. */
-export async function checkChecksum(file: string, options?: ChecksumReadArg): Promise<ChecksumResult> {
+export function checkChecksum(file: string, options?: ChecksumReadArg): Promise<ChecksumResult> {
+    return compareChecksum(file, () => fileAdler32(file, options));
+}
+
+/** Compares the adler32 of a data file's bytes, which `sumOfFile` gives (read only when a checksum file exists), with its .chksum file. */
+export async function compareChecksum(file: string, sumOfFile: () => Promise<number>): Promise<ChecksumResult> {
     let text: string;
     try {
         text = (await fsp.readFile(checksumFileName(file), "utf8")).trim();
@@ -61,7 +66,7 @@ export async function checkChecksum(file: string, options?: ChecksumReadArg): Pr
     }
     if (!/^\d+$/.test(text))
         return { status: "invalid", text: text.slice(0, 40) };
-    const actual = await fileAdler32(file, options);
+    const actual = await sumOfFile();
     return String(actual) === String(Number(text)) ? { status: "ok", value: actual } : { status: "mismatch", expected: text, actual };
 }
 
