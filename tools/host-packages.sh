@@ -13,7 +13,7 @@ packages=(
     systemd-container debootstrap
     debhelper dpkg-dev build-essential help2man lintian appstream
     clang-format
-    fdisk xfsprogs
+    fdisk xfsprogs strace
 )
 missing=()
 for p in "${packages[@]}"; do

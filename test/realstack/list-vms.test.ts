@@ -106,13 +106,29 @@ test("the answer has exactly the fields of the UI contract", async () => {
     }
 });
 
-test("list-vms answers well under a second (one virsh batch, not a virsh per disk)", async () => {
-    const start = performance.now();
-    const vms = await listVms();
-    const ms = performance.now() - start;
-    assert.ok(vms.length >= 2);
-    // Generous for a loaded shared machine; the benchmark (npm run bench:list) holds the 300 ms goal.
-    assert.ok(ms < 3000, `list-vms took ${ms.toFixed(0)} ms`);
+test("list-vms asks libvirt in a fixed number of virsh runs, however many VMs and disks there are", async () => {
+    // What keeps it fast (the benchmark, npm run bench:list, holds the time goal): two listings and the batch
+    // (plus one batch for the disks of a VM whose image is missing), never a virsh per VM or per disk. Runs
+    // naming one domain are the fallback for a domain gone meanwhile (another test's): never ours.
+    const trace = path.join(fs.mkdtempSync("/tmp/vnbt-list-vms-"), "execve.log");
+    try {
+        await runOk("strace", ["-f", "-qq", "-e", "trace=execve", "-s", "200000", "-o", trace, process.execPath, HELPER, "list-vms"]);
+        const runs = fs.readFileSync(trace, "utf8").split("\n").filter(l => /execve\("[^"]*\/virsh", .*\) = 0$/.test(l));
+        const lists = runs.filter(l => /"list", "--all"/.test(l));
+        const batches = runs.filter(l => l.includes("echo @@vnb-"));
+        const uuids = await Promise.all([running, stopped].map(async vm => (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim()));
+        const ours = [running.name, stopped.name, ...uuids];
+        const oneByOne = runs.filter(l => !lists.includes(l) && !batches.includes(l) && ours.some(id => l.includes(`"${id}"`)));
+        const listing = runs.join("\n");
+        assert.equal(lists.length, 2, listing);
+        assert.ok(batches.length >= 1 && batches.length <= 2, listing);
+        assert.deepEqual(oneByOne, [], listing);
+        // The batch asked about both VMs.
+        for (const uuid of uuids)
+            assert.ok(batches.some(b => b.includes(uuid)), `no batch asks about ${uuid}:\n${listing}`);
+    } finally {
+        fs.rmSync(path.dirname(trace), { recursive: true, force: true });
+    }
 });
 
 test("watch-vms: a line per start and stop, ends on SIGTERM taking its virsh along", async () => {
