@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
+import { lockFoldersForChange } from "../backup/folder-lock.ts";
 import { JOURNAL_NAME } from "../backup/journal.ts";
 import { CONSOLIDATE_JOURNAL, removeStaging } from "../consolidate/journal.ts";
 import { CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
@@ -191,10 +192,16 @@ export async function removeChains(vmFolder: string, choose: Choose, keep: numbe
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was removed`);
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
-        const p = plan(folder, choose, opts.inUse ?? "refuse");
-        for (const chain of p.removed)
-            removeChain(chain);
-        return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
+        // From the check for files in use to the last removal, no mapping of these chains starts.
+        const folders = await lockFoldersForChange(listChains(folder).map(c => c.folder));
+        try {
+            const p = plan(folder, choose, opts.inUse ?? "refuse");
+            for (const chain of p.removed)
+                removeChain(chain);
+            return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
+        } finally {
+            folders.release();
+        }
     } finally {
         lock.release();
     }
