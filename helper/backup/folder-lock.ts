@@ -62,7 +62,8 @@ function readPid(fd: number): number | undefined {
 }
 
 /** Takes the lock of `folder` (waiting up to `waitMs`), or throws `busy(pid of the exclusive holder)`. */
-async function take(folder: string, mode: "shared" | "exclusive", waitMs: number, dir: string, busy: (pid: number | undefined) => Error): Promise<FolderLock> {
+async function take(folder: string, mode: "shared" | "exclusive", waitMs: number, dir: string, busy: (pid: number | undefined) => Error,
+                    signal?: AbortSignal): Promise<FolderLock> {
     const file = lockFileOf(folder, dir);
     if (file === undefined)
         return NO_LOCK;
@@ -72,6 +73,7 @@ async function take(folder: string, mode: "shared" | "exclusive", waitMs: number
         while (!tryLock(fd, mode === "shared" ? "shared" : true)) {
             if (Date.now() >= deadline)
                 throw busy(readPid(fd));
+            signal?.throwIfAborted();
             await sleep(POLL_MS);
         }
     } catch (err) {
@@ -104,8 +106,11 @@ export function lockFolderForMapping(folder: string, opts: { waitMs?: number; di
         `${folder} is being pruned or consolidated${pid ? ` (process ${pid})` : ""}: nothing was mapped; try again when that has ended`));
 }
 
-/** A pruning or consolidation of `folders` (chain folders): waits for mappings being set up, then excludes new ones. */
-export async function lockFoldersForChange(folders: readonly string[], opts: { waitMs?: number; dir?: string } = {}): Promise<FolderLock> {
+/**
+ * A pruning or consolidation of `folders` (chain folders): waits for mappings being set up, then excludes new
+ * ones. `signal` (the run's cancel) ends the wait.
+ */
+export async function lockFoldersForChange(folders: readonly string[], opts: { waitMs?: number; dir?: string; signal?: AbortSignal } = {}): Promise<FolderLock> {
     const held: FolderLock[] = [];
     const releaseAll = () => { for (const l of held.splice(0).reverse()) l.release() };
     try {
@@ -116,7 +121,7 @@ export async function lockFoldersForChange(folders: readonly string[], opts: { w
                 continue;  // gone, or the same folder by another path (its lock is held already)
             seen.add(file);
             held.push(await take(folder, "exclusive", opts.waitMs ?? EXCLUSIVE_WAIT_MS, opts.dir ?? LOCK_DIR, pid => new FolderBusyError(
-                `${folder} is in use${pid ? ` by process ${pid}` : " by a mapping being started"}: nothing was changed; try again`)));
+                `${folder} is in use${pid ? ` by process ${pid}` : " by a mapping being started"}: nothing was changed; try again`), opts.signal));
         }
     } catch (err) {
         releaseAll();

@@ -6,7 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
-import { consolidateChain, planChain, type ConsolidateAnswer } from "../consolidate/consolidate.ts";
+import { lockFoldersForChange } from "../backup/folder-lock.ts";
+import { consolidateChain, planChain, type ConsolidateAnswer, type MergeDisk } from "../consolidate/consolidate.ts";
 import { recoverConsolidation } from "../consolidate/journal.ts";
 import { chainPoints, ConsolidationRefused, pointForKeepLast, type ConsolidationPlan } from "../consolidate/plan.ts";
 import { chainUsers, inUseMessage, inUseRefusal, userOfFiles, type ChainUser, type InUsePolicy } from "./chain-users.ts";
@@ -65,7 +66,8 @@ function mergeName(chain: string, point: string, from: string | undefined): stri
  * `uuid`/`domain` name the VM whose job lock the change holds.
  */
 export async function consolidateJob(vmFolder: string, chain: string | undefined, select: PointSelection,
-                                     opts: { uuid: string; domain: string; dryRun: boolean }): Promise<ConsolidateJobAnswer> {
+                                     opts: { uuid: string; domain: string; dryRun: boolean; signal?: AbortSignal;
+                                             onProgress?: MergeProgress }): Promise<ConsolidateJobAnswer> {
     const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
     if (!fs.existsSync(folder))
         throw new Error(`${folder} does not exist`);
@@ -89,6 +91,11 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
     if (job?.state === "running")
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was changed`);
     const lock = await lockJob(opts.uuid, opts.domain);
+    // From the check for files in use to the last removal, no mapping of the chain starts.
+    const folders = await lockFoldersForChange([dir], { signal: opts.signal }).catch((err: unknown) => {
+        lock.release();
+        throw err;
+    });
     try {
         recoverConsolidation(dir);
         const point = await pointOf(dir, select);
@@ -98,14 +105,17 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
         const user = await userOfMerge(dir, point, from, chainUsers());
         if (user)
             throw inUseRefusal(mergeName(name, point, from), user);
-        return { chain: name, ...await consolidateChain(dir, point, { dryRun: false, from }) };
+        return { chain: name, ...await consolidateChain(dir, point, {
+            dryRun: false, from, signal: opts.signal, onProgress: (d, total, disk) => opts.onProgress?.(name, point, d, total, disk),
+        }) };
     } finally {
+        folders.release();
         lock.release();
     }
 }
 
-/** A merge's progress: the chain, the point it merges up to, bytes of the disk being written done/total. */
-export type MergeProgress = (chain: string, point: string, done: number, total: number) => void;
+/** A merge's progress: the chain, the point it merges up to, bytes of the disk being written done/total, which disk. */
+export type MergeProgress = (chain: string, point: string, done: number, total: number, disk: MergeDisk) => void;
 
 /** What a points policy does (or would do) to one chain. */
 export interface ChainPolicyAnswer {
@@ -185,7 +195,7 @@ export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
                     opts.signal?.throwIfAborted();
                     const done = await consolidateChain(chain.folder, step.point, {
                         dryRun: opts.dryRun, from: step.from, signal: opts.signal,
-                        onProgress: (d, total) => opts.onProgress?.(chain.name, step.point, d, total),
+                        onProgress: (d, total, disk) => opts.onProgress?.(chain.name, step.point, d, total, disk),
                     });
                     answer.dropped.unshift(...done.dropped);
                     answer.removed.unshift(...done.removed);
@@ -210,7 +220,13 @@ export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was changed`);
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
-        return await run();
+        // From the check for files in use to the last removal, no mapping of these chains starts.
+        const folders = await lockFoldersForChange(listChains(folder).filter(c => !opts.except?.includes(c.name)).map(c => c.folder), { signal: opts.signal });
+        try {
+            return await run();
+        } finally {
+            folders.release();
+        }
     } finally {
         lock.release();
     }
