@@ -115,6 +115,7 @@ describe("Delete… of restore points in the Backups tab", { timeout: 600_000 },
             await dialog.locator("#delete-point-confirm").click();
             await dialog.locator("#delete-point-progress").waitFor();
             assert.match(await dialog.locator("#delete-point-progress").innerText(), /Starting the merge/);
+            console.log(`# ${await screenshot(page, "delete-point-running")}`);
             await assertAccessible(page, "delete-point-running");
             await dialog.locator("#delete-point-cancel").click();
             await dialog.locator("#delete-point-failure").waitFor({ timeout: 60_000 });
