@@ -45,10 +45,16 @@ export function startMergeRun(opts: { progress: boolean }): MergeRun {
         process.stdin.on("error", onEnd);
         process.stdin.resume();
     }
+    let current = "";
     return {
         signal: controller.signal,
         onProgress: (chain, point, done, total, disk) => {
             const line: MergeProgressLine = { event: "progress", chain, point, file: disk.file, index: disk.index, count: disk.count, done, total };
+            // Each new file is announced at once (a line at 0 is never held back), whatever came just before.
+            const file = `${chain}/${point}/${disk.file}`;
+            if (file !== current && done > 0)
+                cli.jsonEvent({ ...line, done: 0 });
+            current = file;
             cli.jsonEvent(line);
         },
         failure: (err, stays) => controller.signal.aborted ? new Error(`${oneLine(controller.signal.reason)}: ${stays}`) : err instanceof Error ? err : new Error(String(err)),

@@ -50,6 +50,8 @@ export interface PruneOptions {
     dryRun: boolean;
     /** Default "refuse". */
     inUse?: InUsePolicy;
+    /** Ends a wait for mappings being set up (nothing removed yet). */
+    signal?: AbortSignal;
 }
 
 /** The chains a keep-last-N policy removes: all but the last N, and never the newest. Pure. */
@@ -193,7 +195,7 @@ export async function removeChains(vmFolder: string, choose: Choose, keep: numbe
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
         // From the check for files in use to the last removal, no mapping of these chains starts.
-        const folders = await lockFoldersForChange(listChains(folder).map(c => c.folder));
+        const folders = await lockFoldersForChange(listChains(folder).map(c => c.folder), { signal: opts.signal });
         try {
             const p = plan(folder, choose, opts.inUse ?? "refuse");
             for (const chain of p.removed)

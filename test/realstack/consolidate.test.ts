@@ -102,8 +102,9 @@ interface MergeLine { event?: string; chain?: string; point?: string; file?: str
  * `helper consolidate ... --yes --progress` as the page runs it: progress lines on stdout, the answer last;
  * `cancelAt` decides on each progress line whether to close its stdin now (the page's Cancel).
  */
-function pageMerge(args: string[], cancelAt: (line: MergeLine) => boolean): Promise<{ code: number | null; stderr: string; progress: MergeLine[]; last: string; cancelledAt?: MergeLine }> {
-    const child = spawn(process.execPath, [HELPER, "consolidate", "--domain", vm.name, ...args, "--yes", "--progress"], { stdio: ["pipe", "pipe", "pipe"] });
+function pageMerge(args: string[], cancelAt: (line: MergeLine) => boolean, how: "stdin" | "SIGTERM" = "stdin", command = "consolidate"):
+        Promise<{ code: number | null; stderr: string; progress: MergeLine[]; last: string; cancelledAt?: MergeLine }> {
+    const child = spawn(process.execPath, [HELPER, command, "--domain", vm.name, ...args, "--yes", "--progress"], { stdio: ["pipe", "pipe", "pipe"] });
     const progress: MergeLine[] = [];
     let cancelledAt: MergeLine | undefined;
     let stderr = "";
@@ -118,7 +119,10 @@ function pageMerge(args: string[], cancelAt: (line: MergeLine) => boolean): Prom
         progress.push(line);
         if (!cancelledAt && cancelAt(line)) {
             cancelledAt = line;
-            child.stdin.end();
+            if (how === "stdin")
+                child.stdin.end();
+            else
+                child.kill("SIGTERM");  // what the bridge sends when the page goes away
         }
     });
     return new Promise(resolve => child.on("close", code => resolve({ code, stderr, progress, last, cancelledAt })));
@@ -259,6 +263,16 @@ test("lz4: the retention setting 'keep the last 6 points' (helper prune) keeps t
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stderr, /would merge away points virtnbdbackup\.0, .*virtnbdbackup\.4, freeing about .*dry run/);
     assert.deepEqual(folderState(dir), before, "a dry run changes nothing");
+    // Stopped by SIGTERM in the middle of its merge (the page's channel closed): undone, nothing else changed.
+    const stopped = await pageMerge([], line => (line.done ?? 0) < (line.total ?? 0), "SIGTERM", "prune");
+    assert.ok(stopped.cancelledAt, `stopped mid-merge: ${JSON.stringify(stopped.progress)} ${stopped.stderr}`);
+    assert.equal(stopped.cancelledAt.point, "virtnbdbackup.5");
+    assert.notEqual(stopped.code, 0);
+    assert.match(stopped.stderr, /^helper: cancelled by SIGTERM: the merge under way was undone, what was done before it stays \(run it again to go on\)\n$/m);
+    assert.deepEqual(folderState(dir), before, "a stopped merge changes nothing");
+    assert.ok(!fs.readdirSync(dir).some(n => n.startsWith(".virtnbdbackup.consolidate") || n.endsWith(".partial")), fs.readdirSync(dir).join(" "));
+    for (const n of [0, 3, INCS])
+        await assertRestores("ours", dir, points[n], n, "lz4 after a stopped merge");
     const done = await helper(["prune", "--domain", vm.name, "--yes"]);
     assert.equal(done.code, 0, done.stderr);
     assert.deepEqual(JSON.parse(done.stdout).points[0].dropped, [0, 1, 2, 3, 4].map(n => `virtnbdbackup.${n}`));

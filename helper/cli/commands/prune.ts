@@ -2,7 +2,9 @@
 // `helper prune --domain NAME [--keep N] [--keep-points N] [--yes]`: keep the last N chains of the VM's backup
 // folder, then the last N restore points of each chain (older ones merged into a full: consolidation); each N
 // as stored in the VM's settings unless given. Without --yes it removes nothing and says what it would
-// remove and the space that frees; with --yes it removes that, holding the VM's job lock.
+// remove and the space that frees; with --yes it removes that, holding the VM's job lock. A signal stops a
+// merge under way (undone by its journal); with --progress (the page's way) so does the end of stdin, and the
+// merges' progress comes as JSON lines before the answer (merge-run.ts).
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
