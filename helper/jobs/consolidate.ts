@@ -2,7 +2,8 @@
 // Consolidation of one chain of a VM's backup folder, as the page and `helper consolidate` run it: the
 // chain is found in the VM's trusted folder, the VM's job lock is held (no backup, restore, verify or
 // pruning runs meanwhile), a dead consolidation's leftovers are finished first, and no file a mapping, browse
-// session or VM started from backup reads is merged away (chain-users.ts). The engine: helper/consolidate/.
+// session or VM started from backup reads is merged away (chain-users.ts), nor one a mapping starting meanwhile
+// would read (the chain folder's lock, backup/folder-lock.ts). The engine: helper/consolidate/.
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";

@@ -4,7 +4,8 @@
 // definitions, saved configs, boot files, logs); anything else a user put there stays, and so does a chain
 // subfolder that still holds something. The newest chain is never removed, nothing is removed while a
 // job of the VM runs (removal holds the VM's job lock, helper/backup/lock.ts), and no chain a mapping, browse
-// session or VM started from backup reads (chain-users.ts): refused, or skipped by the schedule.
+// session or VM started from backup reads (chain-users.ts): refused, or skipped by the schedule. The chain
+// folders' lock (backup/folder-lock.ts) keeps a mapping from starting between that check and the removal.
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
