@@ -47,6 +47,8 @@ export declare function fadvise(fd: number, offset: number, length: number, advi
  * holds the exclusive lock, false when another one holds it (another process, or another open() of the
  * same file in this one). The kernel releases the lock when the last descriptor of the description is
  * closed, which includes the process dying by any signal. `lock` false: flock(fd, LOCK_UN), returns true.
+ * `lock` "shared": flock(fd, LOCK_SH | LOCK_NB): any number of shared holders, refused (false) while an
+ * exclusive one holds it (and an exclusive taker is refused while shared ones hold it).
  * Other failures (EBADF, ENOLCK, ...) throw with errno's code.
  */
-export declare function tryLock(fd: number, lock?: boolean): boolean;
+export declare function tryLock(fd: number, lock?: boolean | "shared"): boolean;

@@ -57,8 +57,8 @@ function tryLock(fd, lock = true) {
     const error = checkInteger("fd", fd, 0x7fffffff);
     if (error)
         throw error;
-    if (typeof lock !== "boolean") {
-        const typeError = new TypeError(`fileio-node: "lock" must be a boolean, got ${typeof lock}`);
+    if (typeof lock !== "boolean" && lock !== "shared") {
+        const typeError = new TypeError(`fileio-node: "lock" must be a boolean or "shared", got ${typeof lock}`);
         typeError.code = "ERR_INVALID_ARG_TYPE";
         throw typeError;
     }

@@ -8,3 +8,4 @@ export type {
 } from "../helper/protocol/job-types";
 export type { PruneAnswer, PrunedChain } from "../helper/jobs/prune";
 export type { ConsolidateJobAnswer as ConsolidateAnswer } from "../helper/jobs/consolidate";
+export type { MergeProgressLine as MergeProgress } from "../helper/cli/merge-run";

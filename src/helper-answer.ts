@@ -6,7 +6,7 @@ import { LEVELS, REQUESTED_LEVELS } from "../helper/protocol/levels";
 import type { DiskSummary, DomainSummary, ListVmsAnswer } from "./vm-types";
 import type { HistoryAnswer, HostSettingsAnswer, JobLogAnswer } from "./backup-types";
 import type {
-    CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
+    CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, MergeProgress, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress,
 } from "./backup-types";
 
 export type HelperErrorKind =
@@ -294,7 +294,10 @@ export function parsePruneAnswer(stdout: string): PruneAnswer {
 }
 
 export function parseConsolidateAnswer(stdout: string): ConsolidateAnswer {
-    const answer = parseJson(stdout);
+    return checkConsolidateAnswer(parseJson(stdout));
+}
+
+function checkConsolidateAnswer(answer: unknown): ConsolidateAnswer {
     checkFields(answer, { chain: "string", folder: "string", point: "string", dryRun: "boolean", freed: "number" }, "consolidate");
     const record = answer as Record<string, unknown>;
     for (const key of ["dropped", "removed", "written"]) {
@@ -387,6 +390,16 @@ export function checkProgress<P>(value: Record<string, unknown>): P {
 export class VerifyOutput extends ProgressLines<VerifyProgress, VerifyAnswer> {
     constructor(onProgress: (p: VerifyProgress) => void) {
         super(onProgress, checkProgress<VerifyProgress>, checkVerifyAnswer);
+    }
+}
+
+/** The stdout of `helper consolidate --yes --progress`: the merge's progress, the answer last. */
+export class MergeOutput extends ProgressLines<MergeProgress, ConsolidateAnswer> {
+    constructor(onProgress: (p: MergeProgress) => void) {
+        super(onProgress, value => {
+            checkFields(value, { chain: "string", point: "string", file: "string" }, "progress");
+            return checkProgress<MergeProgress>(value);
+        }, checkConsolidateAnswer);
     }
 }
 

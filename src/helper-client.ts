@@ -4,7 +4,7 @@
 // exits non-zero with one human-readable line on stderr.
 import cockpit from "./lib/cockpit";
 import {
-    HelperError, VerifyOutput, helperFailure, type ProgressLines, parseHistory, parseHostSettings, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
+    HelperError, MergeOutput, VerifyOutput, helperFailure, type ProgressLines, parseHistory, parseHostSettings, parseJobLog, parseCancelAnswer, parseCheckFolderAnswer, parseRestoreCheck, parseJobStatus, parsePruneAnswer, parseConsolidateAnswer, parsePointsPreview, parseRestorePoints, parseSettingsAnswer, parseStartAnswer, parseVmList,
 } from "./helper-answer";
 import { helperArgv } from "./helper-locate";
 import { parseBrowseListing, parseBrowseOpened, parseHostRestore, type BrowseListing, type BrowseOpened, type HostRestoreResult } from "./browse-answer";
@@ -14,7 +14,7 @@ import type { PointDeleteRequest } from "./app/point-delete";
 import type { ListVmsAnswer } from "./vm-types";
 import type { HistoryAnswer, HostSettingsAnswer, JobLogAnswer } from "./backup-types";
 import type {
-    CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
+    CancelAnswer, CheckFolderAnswer, ConsolidateAnswer, MergeProgress, JobLevel, JobState, NoJob, PruneAnswer, RestoreCheckAnswer, RestorePointList, SettingsAnswer, StartAnswer, VerifyAnswer, VerifyProgress, VmSettings,
 } from "./backup-types";
 
 export { HelperError, errorDetail } from "./helper-answer";
@@ -145,23 +145,39 @@ export async function listRestorePoints(domain: string): Promise<RestorePointLis
  * as they arrive and checks the result line at the end.
  */
 function streamHelper<P, R>(args: string[], output: ProgressLines<P, R>): Promise<R> {
-    return new Promise((resolve, reject) => {
-        cockpit.spawn(helperArgv(args), { superuser: "require", err: "message" })
-                .stream(chunk => {
-                    try {
-                        output.push(chunk);
-                    } catch (err) {
-                        reject(helperFailure(err));
-                    }
-                })
-                .then(() => {
-                    try {
-                        resolve(output.finish());
-                    } catch (err) {
-                        reject(helperFailure(err));
-                    }
-                }, (failure: unknown) => reject(helperFailure(failure)));
+    return startStream(args, output).result;
+}
+
+/** A helper command the page follows: its result, and cancel(), which ends the command's input. */
+export interface FollowedRun<R> {
+    result: Promise<R>;
+    /**
+     * Closes the helper's stdin: a command run with --progress takes that as "cancel" (as a mapping takes it
+     * as "stop") and still answers, so `result` tells how it ended.
+     */
+    cancel(): void;
+}
+
+function startStream<P, R>(args: string[], output: ProgressLines<P, R>): FollowedRun<R> {
+    let proc: ReturnType<typeof cockpit.spawn> | undefined;
+    const result = new Promise<R>((resolve, reject) => {
+        proc = cockpit.spawn(helperArgv(args), { superuser: "require", err: "message" });
+        proc.stream(chunk => {
+            try {
+                output.push(chunk);
+            } catch (err) {
+                reject(helperFailure(err));
+            }
+        }).then(() => {
+            try {
+                resolve(output.finish());
+            } catch (err) {
+                reject(helperFailure(err));
+            }
+        }, (failure: unknown) => reject(helperFailure(failure)));
     });
+    // Its input's end ("done" on the channel); the helper's answer still comes.
+    return { result, cancel: () => proc?.input() };
 }
 
 /**
@@ -197,6 +213,15 @@ export async function deleteChain(domain: string, chain: string, remove: boolean
 export async function consolidatePoints(domain: string, request: PointDeleteRequest, remove: boolean): Promise<ConsolidateAnswer> {
     return parseConsolidateAnswer(await runHelper(["consolidate", "--domain", domain, "--chain", request.chain, "--until", request.until,
         ...(request.from ? ["--from", request.from] : []), ...(remove ? ["--yes"] : [])]));
+}
+
+/**
+ * Deletes a restore point by merging it into the next one (`helper consolidate --yes --progress`): `onProgress`
+ * follows the merge; cancel() stops it, the helper then undoes it (the chain stays as it was) and says so.
+ */
+export function deletePoint(domain: string, request: PointDeleteRequest, onProgress: (p: MergeProgress) => void): FollowedRun<ConsolidateAnswer> {
+    return startStream(["consolidate", "--domain", domain, "--chain", request.chain, "--until", request.until,
+        ...(request.from ? ["--from", request.from] : []), "--yes", "--progress"], new MergeOutput(onProgress));
 }
 
 /** What the page asks to restore: a point of the VM's own backup folder into a target folder. */

@@ -204,14 +204,20 @@ Napi::Value WriteSummed(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-// flock(fd, LOCK_EX | LOCK_NB) (or LOCK_UN): never blocks, so it runs on the calling thread. true: taken
-// (or released), false: another open file description holds it; any other failure throws errno's code.
+// flock(fd, LOCK_EX | LOCK_NB), LOCK_SH | LOCK_NB ("shared") or LOCK_UN (false): never blocks, so it runs on
+// the calling thread. true: taken (or released), false: another open file description holds it in a way that
+// excludes this one; any other failure throws errno's code.
 Napi::Value TryLock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t fd = IntegerArg(info, 0, "fd");
   if (fd > INT32_MAX) throw Napi::RangeError::New(env, "fileio-node: fd out of range");
-  if (!info[1].IsBoolean()) throw Napi::TypeError::New(env, "fileio-node: \"lock\" must be a boolean");
-  int operation = info[1].As<Napi::Boolean>().Value() ? (LOCK_EX | LOCK_NB) : LOCK_UN;
+  int operation;
+  if (info[1].IsBoolean())
+    operation = info[1].As<Napi::Boolean>().Value() ? (LOCK_EX | LOCK_NB) : LOCK_UN;
+  else if (info[1].IsString() && info[1].As<Napi::String>().Utf8Value() == "shared")
+    operation = LOCK_SH | LOCK_NB;
+  else
+    throw Napi::TypeError::New(env, "fileio-node: \"lock\" must be a boolean or \"shared\"");
   int result;
   do {
     result = flock(static_cast<int>(fd), operation);

@@ -129,6 +129,32 @@ test("tryLock is flock(2): exclusive per open file, seen by flock(1), gone when 
     }
 });
 
+test("tryLock \"shared\" is flock(LOCK_SH): many shared holders, none while an exclusive one holds it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-fileio-`));
+    const file = path.join(dir, "lock");
+    const others = (mode: string) => spawnSync("flock", ["--nonblock", mode, file, "true"]).status === 0;
+    try {
+        const a = fs.openSync(file, "w");
+        const b = fs.openSync(file, "r");
+        assert.equal(tryLock(a, "shared"), true);
+        assert.equal(tryLock(b, "shared"), true, "a second shared holder");
+        assert.equal(others("--shared"), true, "and a third, in another process");
+        assert.equal(others("--exclusive"), false, "no exclusive one while shared ones hold it");
+        fs.closeSync(b);
+        assert.equal(tryLock(a, false), true);
+        assert.equal(tryLock(a), true, "exclusive once the shared ones are gone");
+        const c = fs.openSync(file, "r");
+        assert.equal(tryLock(c, "shared"), false, "no shared one while an exclusive one holds it");
+        assert.equal(others("--shared"), false);
+        fs.closeSync(a);
+        assert.equal(tryLock(c, "shared"), true);
+        fs.closeSync(c);
+        assert.throws(() => tryLock(0, "both" as unknown as boolean), { name: "TypeError" });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
 test("bad arguments reject with TypeError/RangeError before reaching the kernel", async () => {
     await assert.rejects(writeSummed(1, "x" as unknown as Uint8Array[], 0), { name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
     await assert.rejects(writeSummed(1, [Buffer.alloc(1), "x" as unknown as Uint8Array], 0), { name: "TypeError" });

@@ -28,7 +28,15 @@ export interface ConsolidateOptions {
     signal?: AbortSignal;
     /** Called after each new file is written and verified (for a test that kills the run at that moment). */
     onStep?: SwitchStep;
-    onProgress?: (done: number, total: number) => void;
+    /** Bytes of the new file being written, done and total; `disk`: which of the merge's new files it is. */
+    onProgress?: (done: number, total: number, disk: MergeDisk) => void;
+}
+
+/** The new file a merge is writing: `index` of `count` (one per disk), its name. */
+export interface MergeDisk {
+    index: number;
+    count: number;
+    file: string;
 }
 
 export interface ConsolidateAnswer {
@@ -88,7 +96,8 @@ function estimateBytes(sources: StreamSource[], pieces: Piece[]): number {
 }
 
 /** Writes one disk's new file into the staging folder and checks it against its checksum. */
-async function writeFull(chainDir: string, staging: string, disk: DiskMerge, options: ConsolidateOptions): Promise<number> {
+async function writeFull(chainDir: string, staging: string, disk: DiskMerge,
+                         options: Omit<ConsolidateOptions, "onProgress"> & { onProgress?: (done: number, total: number) => void }): Promise<number> {
     const sources = await openMembers(chainDir, disk);
     const pieces = mergeLayers(sources.map(s => s.extents));
     const source = new MergedSource(sources, pieces);
@@ -203,8 +212,9 @@ export async function consolidateChain(chainDir: string, point: string, options:
     let written = 0;
     const journal: SwitchJournal = { pid: process.pid, moves: [], removes: plan.removedFiles };
     try {
-        for (const disk of plan.disks) {
-            written += await writeFull(chainDir, staging, disk, options);
+        for (const [index, disk] of plan.disks.entries()) {
+            const where: MergeDisk = { index, count: plan.disks.length, file: disk.output };
+            written += await writeFull(chainDir, staging, disk, { ...options, onProgress: options.onProgress && ((d, t) => options.onProgress!(d, t, where)) });
             journal.moves.push({ name: disk.output, mtime: mtimeFor(chainDir, disk) });
         }
         options.signal?.throwIfAborted();

@@ -3,7 +3,8 @@
 // servers read), named by what it is for: a VM started from backup (its record, helper/instant), a browse
 // session (its state, helper/browse), else the process that made it (virtnbdmap, a restore). Pruning,
 // consolidation and deleting a point or chain leave those files alone: refused with the user's name, or (the
-// scheduled retention) skipped with a warning.
+// scheduled retention) skipped with a warning. A mapping that starts while they run cannot slip past the check:
+// backup/folder-lock.ts.
 import path from "node:path";
 import { liveMappings, type LiveMapping } from "../map/map-dirs.ts";
 import { holderAlive, listRecords, type InstantRecord } from "../instant/instant-record.ts";

@@ -2,11 +2,13 @@
 // Consolidation of one chain of a VM's backup folder, as the page and `helper consolidate` run it: the
 // chain is found in the VM's trusted folder, the VM's job lock is held (no backup, restore, verify or
 // pruning runs meanwhile), a dead consolidation's leftovers are finished first, and no file a mapping, browse
-// session or VM started from backup reads is merged away (chain-users.ts). The engine: helper/consolidate/.
+// session or VM started from backup reads is merged away (chain-users.ts), nor one a mapping starting meanwhile
+// would read (the chain folder's lock, backup/folder-lock.ts). The engine: helper/consolidate/.
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
-import { consolidateChain, planChain, type ConsolidateAnswer } from "../consolidate/consolidate.ts";
+import { lockFoldersForChange } from "../backup/folder-lock.ts";
+import { consolidateChain, planChain, type ConsolidateAnswer, type MergeDisk } from "../consolidate/consolidate.ts";
 import { recoverConsolidation } from "../consolidate/journal.ts";
 import { chainPoints, ConsolidationRefused, pointForKeepLast, type ConsolidationPlan } from "../consolidate/plan.ts";
 import { chainUsers, inUseMessage, inUseRefusal, userOfFiles, type ChainUser, type InUsePolicy } from "./chain-users.ts";
@@ -65,7 +67,8 @@ function mergeName(chain: string, point: string, from: string | undefined): stri
  * `uuid`/`domain` name the VM whose job lock the change holds.
  */
 export async function consolidateJob(vmFolder: string, chain: string | undefined, select: PointSelection,
-                                     opts: { uuid: string; domain: string; dryRun: boolean }): Promise<ConsolidateJobAnswer> {
+                                     opts: { uuid: string; domain: string; dryRun: boolean; signal?: AbortSignal;
+                                             onProgress?: MergeProgress }): Promise<ConsolidateJobAnswer> {
     const folder = resolveTrustedFolder(vmFolder, "a backup folder").folder;
     if (!fs.existsSync(folder))
         throw new Error(`${folder} does not exist`);
@@ -89,6 +92,11 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
     if (job?.state === "running")
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was changed`);
     const lock = await lockJob(opts.uuid, opts.domain);
+    // From the check for files in use to the last removal, no mapping of the chain starts.
+    const folders = await lockFoldersForChange([dir], { signal: opts.signal }).catch((err: unknown) => {
+        lock.release();
+        throw err;
+    });
     try {
         recoverConsolidation(dir);
         const point = await pointOf(dir, select);
@@ -98,14 +106,17 @@ export async function consolidateJob(vmFolder: string, chain: string | undefined
         const user = await userOfMerge(dir, point, from, chainUsers());
         if (user)
             throw inUseRefusal(mergeName(name, point, from), user);
-        return { chain: name, ...await consolidateChain(dir, point, { dryRun: false, from }) };
+        return { chain: name, ...await consolidateChain(dir, point, {
+            dryRun: false, from, signal: opts.signal, onProgress: (d, total, disk) => opts.onProgress?.(name, point, d, total, disk),
+        }) };
     } finally {
+        folders.release();
         lock.release();
     }
 }
 
-/** A merge's progress: the chain, the point it merges up to, bytes of the disk being written done/total. */
-export type MergeProgress = (chain: string, point: string, done: number, total: number) => void;
+/** A merge's progress: the chain, the point it merges up to, bytes of the disk being written done/total, which disk. */
+export type MergeProgress = (chain: string, point: string, done: number, total: number, disk: MergeDisk) => void;
 
 /** What a points policy does (or would do) to one chain. */
 export interface ChainPolicyAnswer {
@@ -185,7 +196,7 @@ export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
                     opts.signal?.throwIfAborted();
                     const done = await consolidateChain(chain.folder, step.point, {
                         dryRun: opts.dryRun, from: step.from, signal: opts.signal,
-                        onProgress: (d, total) => opts.onProgress?.(chain.name, step.point, d, total),
+                        onProgress: (d, total, disk) => opts.onProgress?.(chain.name, step.point, d, total, disk),
                     });
                     answer.dropped.unshift(...done.dropped);
                     answer.removed.unshift(...done.removed);
@@ -210,7 +221,13 @@ export async function applyPointPolicy(vmFolder: string, policy: PointPolicy,
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was changed`);
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
-        return await run();
+        // From the check for files in use to the last removal, no mapping of these chains starts.
+        const folders = await lockFoldersForChange(listChains(folder).filter(c => !opts.except?.includes(c.name)).map(c => c.folder), { signal: opts.signal });
+        try {
+            return await run();
+        } finally {
+            folders.release();
+        }
     } finally {
         lock.release();
     }

@@ -4,10 +4,12 @@
 // definitions, saved configs, boot files, logs); anything else a user put there stays, and so does a chain
 // subfolder that still holds something. The newest chain is never removed, nothing is removed while a
 // job of the VM runs (removal holds the VM's job lock, helper/backup/lock.ts), and no chain a mapping, browse
-// session or VM started from backup reads (chain-users.ts): refused, or skipped by the schedule.
+// session or VM started from backup reads (chain-users.ts): refused, or skipped by the schedule. The chain
+// folders' lock (backup/folder-lock.ts) keeps a mapping from starting between that check and the removal.
 import fs from "node:fs";
 import path from "node:path";
 import { lockJob } from "../backup/lock.ts";
+import { lockFoldersForChange } from "../backup/folder-lock.ts";
 import { JOURNAL_NAME } from "../backup/journal.ts";
 import { CONSOLIDATE_JOURNAL, removeStaging } from "../consolidate/journal.ts";
 import { CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
@@ -49,6 +51,8 @@ export interface PruneOptions {
     dryRun: boolean;
     /** Default "refuse". */
     inUse?: InUsePolicy;
+    /** Ends a wait for mappings being set up (nothing removed yet). */
+    signal?: AbortSignal;
 }
 
 /** The chains a keep-last-N policy removes: all but the last N, and never the newest. Pure. */
@@ -191,10 +195,16 @@ export async function removeChains(vmFolder: string, choose: Choose, keep: numbe
         throw new Error(`a ${job.kind ?? "backup"} of ${opts.domain} is running: nothing was removed`);
     const lock = await lockJob(opts.uuid, opts.domain);
     try {
-        const p = plan(folder, choose, opts.inUse ?? "refuse");
-        for (const chain of p.removed)
-            removeChain(chain);
-        return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
+        // From the check for files in use to the last removal, no mapping of these chains starts.
+        const folders = await lockFoldersForChange(listChains(folder).map(c => c.folder), { signal: opts.signal });
+        try {
+            const p = plan(folder, choose, opts.inUse ?? "refuse");
+            for (const chain of p.removed)
+                removeChain(chain);
+            return { folder, keep, dryRun: false, ...p, freed: p.removed.reduce((s, c) => s + c.bytes, 0) };
+        } finally {
+            folders.release();
+        }
     } finally {
         lock.release();
     }

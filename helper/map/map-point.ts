@@ -18,6 +18,7 @@ import { checkPoint, type PointSelection } from "../restore/check-point.ts";
 import { requireChecksum } from "../restore/checksum.ts";
 import { openBackupFolder } from "../restore/plan.ts";
 import { MapDir } from "./map-dirs.ts";
+import { lockFolderForMapping } from "../backup/folder-lock.ts";
 import type { NbdkitServer } from "./nbdkit-server.ts";
 import { serveChain } from "./serve-chain.ts";
 
@@ -75,8 +76,21 @@ export interface Mapping {
     killNow(): void;
 }
 
-/** Maps a restore point; throws ChainError (naming the file) for what a restore would refuse. */
+/**
+ * Maps a restore point; throws ChainError (naming the file) for what a restore would refuse, FolderBusyError
+ * while the folder is being pruned or consolidated. From reading the folder until its files are recorded as
+ * in use, the folder's shared lock keeps a pruning out (backup/folder-lock.ts).
+ */
 export async function mapPoint(req: MapRequest): Promise<Mapping> {
+    const lock = await lockFolderForMapping(req.folder);
+    try {
+        return await mapLocked(req);
+    } finally {
+        lock.release();
+    }
+}
+
+async function mapLocked(req: MapRequest): Promise<Mapping> {
     const folder = await openBackupFolder(req.folder);
     const selection: PointSelection = { until: req.until, sequence: req.sequence, disk: req.disk };
     const checked = await checkPoint(folder, selection);

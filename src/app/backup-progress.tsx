@@ -13,7 +13,7 @@ import { bytes, levelName } from "./backup-text";
 const _ = cockpit.gettext;
 
 /** "1.2 GiB of 4 GiB · 210 MiB/s · 0:17 left", with the parts that are known. */
-function detail(done: number, total: number, rate: Rate, finished: boolean): string {
+export function progressDetail(done: number, total: number, rate: Rate, finished: boolean): string {
     if (total === 0 && !finished)
         return _("Preparing");
     const parts = [cockpit.format(_("$0 of $1"), bytes(done), bytes(total))];
@@ -60,7 +60,7 @@ export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgr
                     <StackItem>
                         <Progress id="backup-progress-overall" title={_("All disks")} value={percent(sum.done, sum.total)}
                                   label={`${percent(sum.done, sum.total)}%`} measureLocation="outside"
-                                  helperText={<span className="backup-progress-detail">{detail(sum.done, sum.total, rates.overall, false)}</span>} />
+                                  helperText={<span className="backup-progress-detail">{progressDetail(sum.done, sum.total, rates.overall, false)}</span>} />
                     </StackItem>
                     {job.disks.map(d => {
                         const finished = d.finishedAt !== undefined;
@@ -71,7 +71,7 @@ export function BackupProgress({ job, rates, cancelling, onCancel }: BackupProgr
                                           label={`${finished ? 100 : percent(d.done, d.total)}%`}
                                           variant={finished ? "success" : undefined}
                                           helperText={<span className="backup-progress-detail">
-                                              {detail(d.done, d.total, rates.disks[d.dev] ?? { rate: null, eta: null }, finished)}
+                                              {progressDetail(d.done, d.total, rates.disks[d.dev] ?? { rate: null, eta: null }, finished)}
                                           </span>} />
                             </StackItem>
                         );

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // "Delete…" of a restore point: asks the helper what merging it into the next point drops and frees (a dry
-// run of helper consolidate), names it, and does it only when confirmed.
-import { useEffect, useState } from "react";
+// run of helper consolidate), names it, and does it only when confirmed. The merge's progress shows here (bytes,
+// throughput, time left), and Cancel stops it: the helper undoes it and the chain stays as it was.
+import { useEffect, useRef, useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Progress } from "@patternfly/react-core/dist/esm/components/Progress/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import cockpit from "../lib/cockpit";
-import { consolidatePoints, errorDetail } from "../helper-client";
-import type { ConsolidateAnswer } from "../backup-types";
+import { consolidatePoints, deletePoint, errorDetail, type FollowedRun } from "../helper-client";
+import type { ConsolidateAnswer, MergeProgress } from "../backup-types";
+import { addSample, percent, secondsLeft, throughput, type Sample } from "./backup-rate";
+import { progressDetail } from "./backup-progress";
 import { bytes } from "./backup-text";
 import type { PointDeleteRequest } from "./point-delete";
 
@@ -26,19 +30,34 @@ export function DeletePointDialog({ domain, request, onClose, onDeleted }: Delet
     const [plan, setPlan] = useState<ConsolidateAnswer | null>(null);
     const [busy, setBusy] = useState(false);
     const [failure, setFailure] = useState<string | null>(null);
+    const [progress, setProgress] = useState<{ line: MergeProgress; samples: Sample[] } | null>(null);
+    const [cancelling, setCancelling] = useState(false);
+    const running = useRef<FollowedRun<ConsolidateAnswer> | null>(null);
     useEffect(() => {
         consolidatePoints(domain, request, false).then(setPlan, (error: unknown) => setFailure(errorDetail(error)));
     }, [domain, request]);
     const confirm = () => {
         setBusy(true);
         setFailure(null);
-        consolidatePoints(domain, request, true).then(onDeleted, (error: unknown) => {
+        const run = deletePoint(domain, request, line => setProgress(last => ({
+            line, samples: addSample(last?.line.file === line.file ? last.samples : [], { at: Date.now(), done: line.done }),
+        })));
+        running.current = run;
+        run.result.then(onDeleted, (error: unknown) => {
+            running.current = null;
             setBusy(false);
+            setCancelling(false);
+            setProgress(null);
             setFailure(errorDetail(error));
         });
     };
+    const cancel = () => {
+        setCancelling(true);
+        running.current?.cancel();
+    };
+    const rate = progress ? throughput(progress.samples) : null;
     return (
-        <Modal id="delete-point-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="delete-point-title">
+        <Modal id="delete-point-dialog" isOpen onClose={busy ? undefined : onClose} variant="small" aria-labelledby="delete-point-title">
             <ModalHeader title={cockpit.format(_("Delete restore point $0?"), request.point)} labelId="delete-point-title" titleIconVariant="warning" />
             <ModalBody>
                 {failure && <Alert id="delete-point-failure" variant="danger" isInline component="h2" title={_("Nothing was deleted")}>{failure}</Alert>}
@@ -55,12 +74,28 @@ export function DeletePointDialog({ domain, request, onClose, onDeleted }: Delet
                         </p>
                     </>
                 )}
+                {busy && (
+                    <Progress id="delete-point-progress" data-done={progress?.line.done ?? 0} data-total={progress?.line.total ?? 0}
+                              value={progress ? percent(progress.line.done, progress.line.total) : 0}
+                              label={`${progress ? percent(progress.line.done, progress.line.total) : 0}%`} measureLocation="outside"
+                              title={progress ? cockpit.format(_("Writing $0 (file $1 of $2)"), progress.line.file, progress.line.index + 1, progress.line.count)
+                                  : _("Starting the merge")}
+                              helperText={progress ? progressDetail(progress.line.done, progress.line.total,
+                                                                    { rate, eta: secondsLeft(progress.line.done, progress.line.total, rate) }, false) : undefined} />
+                )}
+                {busy && <p id="delete-point-cancel-note">{_("Cancel stops the merge: the restore points stay as they were.")}</p>}
             </ModalBody>
             <ModalFooter>
                 <Button id="delete-point-confirm" variant="danger" onClick={confirm} isLoading={busy} isDisabled={busy || plan === null}>
                     {_("Delete")}
                 </Button>
-                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
+                {busy
+                    ? (
+                        <Button id="delete-point-cancel" variant="secondary" isDanger onClick={cancel} isDisabled={cancelling} isLoading={cancelling}>
+                            {cancelling ? _("Cancelling") : _("Cancel")}
+                        </Button>
+                    )
+                    : <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>}
             </ModalFooter>
         </Modal>
     );

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import readline from "node:readline";
+import { spawn } from "node:child_process";
 import { run, runOk } from "../lib/exec.ts";
 import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
@@ -94,6 +96,38 @@ function copyFolder(dir: string, name: string): string {
     return copy;
 }
 
+interface MergeLine { event?: string; chain?: string; point?: string; file?: string; index?: number; count?: number; done?: number; total?: number }
+
+/**
+ * `helper consolidate ... --yes --progress` as the page runs it: progress lines on stdout, the answer last;
+ * `cancelAt` decides on each progress line whether to close its stdin now (the page's Cancel).
+ */
+function pageMerge(args: string[], cancelAt: (line: MergeLine) => boolean, how: "stdin" | "SIGTERM" = "stdin", command = "consolidate"):
+        Promise<{ code: number | null; stderr: string; progress: MergeLine[]; last: string; cancelledAt?: MergeLine }> {
+    const child = spawn(process.execPath, [HELPER, command, "--domain", vm.name, ...args, "--yes", "--progress"], { stdio: ["pipe", "pipe", "pipe"] });
+    const progress: MergeLine[] = [];
+    let cancelledAt: MergeLine | undefined;
+    let stderr = "";
+    let last = "";
+    child.stderr.on("data", (b: Buffer) => { stderr += b.toString() });
+    readline.createInterface({ input: child.stdout }).on("line", text => {
+        const line = JSON.parse(text) as MergeLine;
+        if (line.event !== "progress") {
+            last = text;
+            return;
+        }
+        progress.push(line);
+        if (!cancelledAt && cancelAt(line)) {
+            cancelledAt = line;
+            if (how === "stdin")
+                child.stdin.end();
+            else
+                child.kill("SIGTERM");  // what the bridge sends when the page goes away
+        }
+    });
+    return new Promise(resolve => child.on("close", code => resolve({ code, stderr, progress, last, cancelledAt })));
+}
+
 function folderState(dir: string): string[] {
     return fs.readdirSync(dir).sort().map(n => `${n}:${fs.statSync(path.join(dir, n)).mtimeMs}`);
 }
@@ -138,7 +172,33 @@ test("plain: SIGKILL at several moments leaves every point restorable; consolida
     assert.equal(dry.code, 0, dry.stderr);
     assert.deepEqual(folderState(dir), before, "refusals and the dry run change nothing");
     assert.match(dry.stderr, /would merge the points before virtnbdbackup\.4 \(from virtnbdbackup\.0\) .*dry run/);
-    const done = await helper(["consolidate", "--domain", vm.name, "--until", "virtnbdbackup.4", "--yes"]);
+
+    // As the page runs it: progress lines as the new fulls are written, and Cancel (its input closed) in the
+    // middle of the first one undoes it: the folder is exactly as before, nothing staged or unfinished is left,
+    // and every point still restores exactly.
+    const cancelled = await pageMerge(["--until", "virtnbdbackup.4"], line => (line.done ?? 0) < (line.total ?? 0));
+    assert.ok(cancelled.cancelledAt, `cancelled mid-merge: ${JSON.stringify(cancelled.progress)} ${cancelled.stderr}`);
+    assert.deepEqual([cancelled.cancelledAt.chain, cancelled.cancelledAt.point, cancelled.cancelledAt.count], ["", "virtnbdbackup.4", 2]);
+    assert.match(cancelled.cancelledAt.file ?? "", /^vd[ab]\.full\.virtnbdbackup\.4\.data$/);
+    assert.notEqual(cancelled.code, 0, cancelled.last);
+    assert.match(cancelled.stderr, /^helper: cancelled: the merge was undone, the chain is as it was\n$/);
+    assert.deepEqual(folderState(dir), before, "a cancelled merge changes nothing");
+    assert.ok(!fs.readdirSync(dir).some(n => n.startsWith(".virtnbdbackup.consolidate") || n.endsWith(".partial")), fs.readdirSync(dir).join(" "));
+    for (let n = 0; n <= INCS; n++)
+        await assertRestores("ours", dir, points[n], n, "after a cancelled merge");
+    await assertRestores("python", dir, points[INCS], undefined, "after a cancelled merge");
+    await assertRestores("python", dir, points[0], 0, "after a cancelled merge");
+
+    // Followed to its end, the progress reaches each new file's size, one file after the other.
+    const followed = await pageMerge(["--until", "virtnbdbackup.4"], () => false);
+    assert.equal(followed.code, 0, followed.stderr);
+    for (const index of [0, 1]) {
+        const lines = followed.progress.filter(l => l.index === index);
+        assert.ok(lines.length >= 2, `file ${index}: ${JSON.stringify(followed.progress)}`);
+        assert.equal(lines.at(-1)!.done, lines.at(-1)!.total, `file ${index} ends at its total`);
+        assert.ok(lines.every((l, i) => i === 0 || l.done! >= lines[i - 1].done!), `file ${index} only goes forward`);
+    }
+    const done = { code: followed.code, stdout: followed.last, stderr: followed.stderr };
     assert.equal(done.code, 0, done.stderr);
     const answer = JSON.parse(done.stdout) as { dropped: string[]; freed: number };
     assert.deepEqual(answer.dropped, [0, 1, 2, 3].map(n => `virtnbdbackup.${n}`));
@@ -203,6 +263,16 @@ test("lz4: the retention setting 'keep the last 6 points' (helper prune) keeps t
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stderr, /would merge away points virtnbdbackup\.0, .*virtnbdbackup\.4, freeing about .*dry run/);
     assert.deepEqual(folderState(dir), before, "a dry run changes nothing");
+    // Stopped by SIGTERM in the middle of its merge (the page's channel closed): undone, nothing else changed.
+    const stopped = await pageMerge([], line => (line.done ?? 0) < (line.total ?? 0), "SIGTERM", "prune");
+    assert.ok(stopped.cancelledAt, `stopped mid-merge: ${JSON.stringify(stopped.progress)} ${stopped.stderr}`);
+    assert.equal(stopped.cancelledAt.point, "virtnbdbackup.5");
+    assert.notEqual(stopped.code, 0);
+    assert.match(stopped.stderr, /^helper: cancelled by SIGTERM: the merge under way was undone, what was done before it stays \(run it again to go on\)\n$/m);
+    assert.deepEqual(folderState(dir), before, "a stopped merge changes nothing");
+    assert.ok(!fs.readdirSync(dir).some(n => n.startsWith(".virtnbdbackup.consolidate") || n.endsWith(".partial")), fs.readdirSync(dir).join(" "));
+    for (const n of [0, 3, INCS])
+        await assertRestores("ours", dir, points[n], n, "lz4 after a stopped merge");
     const done = await helper(["prune", "--domain", vm.name, "--yes"]);
     assert.equal(done.code, 0, done.stderr);
     assert.deepEqual(JSON.parse(done.stdout).points[0].dropped, [0, 1, 2, 3, 4].map(n => `virtnbdbackup.${n}`));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // "Delete…" of a restore point in the Backups tab (real cockpit-ws and Chromium): the confirmation names the
 // points that go and the space that comes back (the helper's dry run), nothing changes until confirmed, and
-// after it the remaining points restore exactly with the real virtnbdrestore. The first point merges into a
+// after it the remaining points restore exactly with the real virtnbdrestore. While it runs the dialog shows its
+// progress, and Cancel stops it with nothing changed. The first point merges into a
 // full, a later one into the next incremental; the newest point and the one before it offer no "Delete…".
 // axe-core on the open menu and on the dialog, light and dark.
 import { after, before, describe, it } from "node:test";
@@ -20,6 +21,7 @@ import { ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { ensureBuilt } from "../lib/build.ts";
+import { lockFolderForMapping } from "../../helper/backup/folder-lock.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(ROOT, "dist");
@@ -101,6 +103,31 @@ describe("Delete… of restore points in the Backups tab", { timeout: 600_000 },
         await dialog.getByRole("button", { name: "Cancel" }).click();
         await dialog.waitFor({ state: "detached" });
         assert.deepEqual(fs.readdirSync(folder).sort(), before, "cancelled: nothing changed");
+
+        // Confirmed while a mapping of the folder is being set up (its shared lock, as virtnbdmap holds it while it
+        // records the files it serves): the merge waits for it, the dialog shows it starting, with Cancel in the
+        // place of Close; Cancel stops it, the helper says so, and nothing changed.
+        const mapping = await lockFolderForMapping(folder);
+        try {
+            await page.locator("#point-actions-virtnbdbackup\\.1").click();
+            await page.getByRole("menuitem", { name: "Delete…" }).click();
+            await dialog.locator("#delete-point-list").waitFor();
+            await dialog.locator("#delete-point-confirm").click();
+            await dialog.locator("#delete-point-progress").waitFor();
+            assert.match(await dialog.locator("#delete-point-progress").innerText(), /Starting the merge/);
+            console.log(`# ${await screenshot(page, "delete-point-running")}`);
+            await assertAccessible(page, "delete-point-running");
+            await dialog.locator("#delete-point-cancel").click();
+            await dialog.locator("#delete-point-failure").waitFor({ timeout: 60_000 });
+            assert.match(await dialog.locator("#delete-point-failure").innerText(),
+                /Nothing was deleted[\s\S]*cancelled: the merge was undone, the chain is as it was/);
+            assert.equal(await dialog.locator("#delete-point-progress").count(), 0);
+        } finally {
+            mapping.release();
+        }
+        assert.deepEqual(fs.readdirSync(folder).sort(), before, "a cancelled deletion changes nothing");
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        await dialog.waitFor({ state: "detached" });
 
         await page.locator("#point-actions-virtnbdbackup\\.1").click();
         await page.getByRole("menuitem", { name: "Delete…" }).click();

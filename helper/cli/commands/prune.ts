@@ -2,7 +2,9 @@
 // `helper prune --domain NAME [--keep N] [--keep-points N] [--yes]`: keep the last N chains of the VM's backup
 // folder, then the last N restore points of each chain (older ones merged into a full: consolidation); each N
 // as stored in the VM's settings unless given. Without --yes it removes nothing and says what it would
-// remove and the space that frees; with --yes it removes that, holding the VM's job lock.
+// remove and the space that frees; with --yes it removes that, holding the VM's job lock. A signal stops a
+// merge under way (undone by its journal); with --progress (the page's way) so does the end of stdin, and the
+// merges' progress comes as JSON lines before the answer (merge-run.ts).
 import type { Command } from "commander";
 import { oneChain, pruneChains, removeChains, type PruneAnswer } from "../../jobs/prune.ts";
 import { parseChainName } from "./args.ts";
@@ -15,6 +17,7 @@ import { answer, findVm, parseDomainName, type NamedVm } from "./domain-arg.ts";
 import { logJobLine } from "../../jobs/job-log.ts";
 import { runAsUnit } from "../../jobs/unit-rerun.ts";
 import { withPreviewRefusal } from "../../jobs/chain-users.ts";
+import { startMergeRun } from "../merge-run.ts";
 
 /** One line per chain the points policy changes (or would). */
 export function describePolicy(result: ChainPolicyAnswer): string {
@@ -67,8 +70,9 @@ export function addPruneCommand(program: Command): void {
         .option("--keep-monthly <n>", "and the newest point of each of the last N months (default: as in the settings)")
         .option("--skip-in-use", "leave the chains and points something reads alone, as the schedule does, and name them (default: refuse the whole run)", false)
         .option("--yes", "remove them (without: only say what would be removed)", false)
+        .option("--progress", "with --yes: the merges' progress as JSON lines before the answer, and the end of stdin cancels (the page's way)", false)
         .allowExcessArguments(false)
-        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; skipInUse: boolean; yes: boolean }) => {
+        .action(async (opts: { domain: string; keep?: string; keepPoints?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; skipInUse: boolean; yes: boolean; progress: boolean }) => {
             const vm = await findVm(opts.domain);
             await removalAsUnit(vm, opts.yes);
             const settings = readSettings(vm.uuid, vm.name);
@@ -83,10 +87,20 @@ export function addPruneCommand(program: Command): void {
                 : opts.keep === undefined ? pointPolicyOf(settings) : {};
             if (keep === null && !hasPointPolicy(policy))
                 throw new Error(`${vm.name} keeps all chains and points (no retention in its settings): give --keep N or --keep-points/--keep-daily/--keep-weekly/--keep-monthly N`);
-            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes, inUse: opts.skipInUse ? "skip" as const : "refuse" as const };
+            const run = opts.yes ? startMergeRun({ progress: opts.progress }) : undefined;
+            const target = { uuid: vm.uuid, domain: vm.name, dryRun: !opts.yes, inUse: opts.skipInUse ? "skip" as const : "refuse" as const,
+                             signal: run?.signal, onProgress: run?.onProgress };
             const record = (n: number) => recordPrune(vm.uuid, "manual", () => pruneChains(settings.folder, n, target));
-            const { chains: result, points } = await withPreviewRefusal(!opts.yes, () =>
-                applyRetention(settings.folder, { keepChains: keep, points: policy }, target, opts.yes ? record : undefined));
+            let retention: Awaited<ReturnType<typeof applyRetention>>;
+            try {
+                retention = await withPreviewRefusal(!opts.yes, () =>
+                    applyRetention(settings.folder, { keepChains: keep, points: policy }, target, opts.yes ? record : undefined));
+            } catch (err) {
+                throw run?.failure(err, "the merge under way was undone, what was done before it stays (run it again to go on)") ?? err;
+            } finally {
+                run?.end();
+            }
+            const { chains: result, points } = retention;
             if (result) {
                 process.stderr.write(describe(result) + "\n");
                 await logRemoval(vm, result);
