@@ -115,7 +115,74 @@ class Lz4FramesWorker : public Napi::AsyncWorker {
   Lz4Outcome outcome_;
 };
 
+// lz4CompressFrameInto's job: input and output stay referenced until it settles; resolves with the frame's length.
+class Lz4IntoWorker : public Napi::AsyncWorker {
+ public:
+  Lz4IntoWorker(Napi::Env env, ByteView input, Napi::Uint8Array out, Lz4CompressOptions options)
+      : Napi::AsyncWorker(env, "codec-node:lz4CompressFrameInto"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        data_(input.data),
+        size_(input.size),
+        out_(out.Data()),
+        capacity_(out.ByteLength()),
+        options_(options) {
+    input_.Reset(input.array, 1);
+    output_.Reset(out, 1);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { outcome_ = CompressFrameInto(data_, size_, out_, capacity_, options_, &written_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    input_.Reset();
+    output_.Reset();
+    if (!outcome_.ok()) {
+      deferred_.Reject(MakeLz4Error(env, outcome_).Value());
+      return;
+    }
+    deferred_.Resolve(Napi::Number::New(env, static_cast<double>(written_)));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    input_.Reset();
+    output_.Reset();
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::TypedArray> input_;
+  Napi::Reference<Napi::Uint8Array> output_;
+  const uint8_t* data_;
+  size_t size_;
+  uint8_t* out_;
+  size_t capacity_;
+  Lz4CompressOptions options_;
+  size_t written_ = 0;
+  Lz4Outcome outcome_;
+};
+
 }  // namespace
+
+Napi::Value Lz4CompressFrameInto(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  ByteView out = ByteViewArg(info, 1, "out");
+  Lz4CompressOptions options = CompressOptionsArg(info, 2);
+  auto* worker =
+      new Lz4IntoWorker(info.Env(), input, out.array.As<Napi::Uint8Array>(), options);  // deletes itself when done
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Lz4CompressFrameBound(const Napi::CallbackInfo& info) {
+  size_t size = SizeArg(info, 0, "size");
+  Lz4CompressOptions options = CompressOptionsArg(info, 1);
+  return Napi::Number::New(info.Env(), static_cast<double>(CompressFrameBound(size, options)));
+}
 
 Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

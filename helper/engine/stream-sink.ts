@@ -4,7 +4,7 @@
 // ride along with the next payload in one writev), which sums the adler32 for "<file>.chksum" in the
 // same thread-pool job as the write, and the file gets its final name only when complete.
 import fsp from "node:fs/promises";
-import { lz4CompressFrame, lz4CompressFrames, type Lz4CompressOptions } from "codec-node";
+import { lz4CompressFrame, lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFrames, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
 import { OutputFile, refuseExisting } from "./output-file.ts";
 import { writeNewFile } from "../fs/safe-open.ts";
@@ -77,6 +77,7 @@ export class StreamSink implements Sink {
     // Calls run one after another even if a caller does not await them; the first failure sticks.
     private tail: Promise<void> = Promise.resolve();
     private failure: unknown;
+    private readonly compressor: Lz4Batcher | undefined;
 
     private constructor(
         private readonly out: OutputFile,
@@ -85,6 +86,7 @@ export class StreamSink implements Sink {
     ) {
         if (meta.compressed !== false) {
             const compressor = new Lz4Batcher(lz4Options(meta.compressed));
+            this.compressor = compressor;
             this.transform = (chunk, data) => compressChunk(chunk, data, compressor);
         }
         const json = encodeMeta(meta);
@@ -147,6 +149,8 @@ export class StreamSink implements Sink {
                 throw new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`);
             }
             await this.put(data);
+            // Written (or staged: copied): a frame in one of the compressor's buffers can hold the next one.
+            this.compressor?.release(data);
             cur.next += chunk.length;
             this.dataWritten += chunk.length;
         });
@@ -306,16 +310,65 @@ interface Waiting {
     reject: (err: unknown) => void;
 }
 
+// A big chunk's frame is written into a buffer of the compressor's own, which goes back to it once the frame is
+// written: a multi-MiB result allocated by liblz4's thread each time cost page faults and lived until V8 collected
+// it (the mixed 4 KiB – 4 MiB case peaked near the 150 MB limit; bench/results/experiments.md §11). Kept up to
+// this many bytes, about what the copy has in flight; sizes in steps of 256 KiB so neighbours fit each other.
+const FRAME_BUFFERS_KEPT = 24 * 1024 * 1024;
+const FRAME_BUFFER_STEP = 256 * 1024;
+
 class Lz4Batcher {
     private waiting: Waiting[] = [];
     private bytes = 0;
     private scheduled = false;
+    private free: Buffer[] = [];
+    private kept = 0;
+    /** Buffers holding frames not yet written, by their memory (a frame is a view of the start of one). */
+    private readonly lent = new Map<ArrayBufferLike, Buffer>();
 
     constructor(private readonly options: Lz4CompressOptions) {}
 
+    /** `frame` (a result of compress()) is written: its buffer, if it is one of ours, may be used again. */
+    release(frame: Buffer): void {
+        const buffer = this.lent.get(frame.buffer);
+        if (buffer === undefined || buffer.byteOffset !== frame.byteOffset)
+            return;
+        this.lent.delete(frame.buffer);
+        this.free.push(buffer);
+        this.kept += buffer.length;
+        while (this.kept > FRAME_BUFFERS_KEPT) {
+            this.free.sort((a, b) => a.length - b.length);
+            this.kept -= this.free.pop()!.length;
+        }
+    }
+
+    private take(room: number): Buffer {
+        let best = -1;
+        for (let i = 0; i < this.free.length; i++) {
+            if (this.free[i].length >= room && (best < 0 || this.free[i].length < this.free[best].length))
+                best = i;
+        }
+        if (best < 0)
+            return Buffer.allocUnsafeSlow(Math.ceil(room / FRAME_BUFFER_STEP) * FRAME_BUFFER_STEP);
+        const buffer = this.free.splice(best, 1)[0];
+        this.kept -= buffer.length;
+        return buffer;
+    }
+
+    private compressBig(data: Buffer): Promise<Buffer> {
+        const out = this.take(lz4CompressFrameBound(data.length, this.options));
+        this.lent.set(out.buffer, out);
+        return lz4CompressFrameInto(data, out, this.options).then(
+            length => out.subarray(0, length),
+            err => {
+                this.lent.delete(out.buffer);
+                throw err;
+            });
+    }
+
     compress(data: Buffer): Promise<Buffer> {
         if (data.length > BATCH_PAYLOAD_MAX)
-            return lz4CompressFrame(data, this.options);
+            return this.compressBig(data);
         return new Promise((resolve, reject) => {
             this.waiting.push({ data, resolve, reject });
             this.bytes += data.length;
