@@ -51,6 +51,11 @@ struct Lz4Input {
 Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options,
                           std::vector<size_t>* sizes);
 
+// CompressFrames into `out` (at least the summed CompressFrameBound of the inputs): no allocation. On success
+// `sizes` receives each frame's length; the frames lie back to back from the start of `out`.
+Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t capacity,
+                              const Lz4CompressOptions& options, std::vector<size_t>* sizes);
+
 // The content of the single lz4 frame that is all of `data`; fails unless it is exactly
 // `expectedSize` bytes, or when the frame is damaged (its checksums are verified) or followed by bytes.
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize);

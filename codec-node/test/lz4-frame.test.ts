@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-    lz4CompressFrame, lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFrames, lz4CompressFrameSync, lz4DecompressFrame,
+    lz4CompressFrame, lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFrames, lz4CompressFramesInto, lz4CompressFrameSync, lz4DecompressFrame,
     lz4DecompressFrameSync, versions,
 } from "codec-node";
 import { gcNow, halfRandom, MiB, pythonLz4Compress, pythonLz4Decompress, text } from "./helpers.ts";
@@ -191,4 +191,25 @@ test("lz4CompressFrameInto: byte for byte lz4CompressFrame's frame, into the giv
     await assert.rejects(lz4CompressFrameInto(random, random.subarray(100)), { name: "RangeError" });
     await assert.rejects(lz4CompressFrameInto(random, "x" as unknown as Uint8Array), { name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
     assert.throws(() => lz4CompressFrameBound(-1), { name: "RangeError" });
+});
+
+test("lz4CompressFramesInto: lz4CompressFrames' frames back to back in the given buffer", async () => {
+    const inputs = [Buffer.alloc(0), crypto.randomBytes(4096), text(65536, 7), Buffer.alloc(200000), crypto.randomBytes(256 * 1024), Buffer.from([1])];
+    const room = inputs.reduce((n, d) => n + lz4CompressFrameBound(d.length, STREAM), 0);
+    const out = Buffer.alloc(room + 10, 0xee);
+    for (let round = 0; round < 2; round++) {
+        const sizes = await lz4CompressFramesInto(inputs, out, STREAM);
+        assert.equal(sizes.length, inputs.length);
+        let at = 0;
+        sizes.forEach((n, i) => {
+            assert.ok(out.subarray(at, at + n).equals(lz4CompressFrameSync(inputs[i]!, STREAM)), `frame ${i}, round ${round}`);
+            at += n;
+        });
+    }
+    assert.deepEqual(await lz4CompressFramesInto([], Buffer.alloc(0)), []);
+    const small = Buffer.alloc(room - 1, 0x11);
+    await assert.rejects(lz4CompressFramesInto(inputs, small, STREAM), { code: "ERR_LZ4", message: /need room for/ });
+    assert.ok(small.every(b => b === 0x11));
+    await assert.rejects(lz4CompressFramesInto([out.subarray(0, 10)], out.subarray(5)), { name: "RangeError" });
+    await assert.rejects(lz4CompressFramesInto([Buffer.from("x")], "y" as unknown as Uint8Array), { name: "TypeError" });
 });

@@ -311,14 +311,15 @@ test("many small compressed extents (compressed together in batches) are each th
     await checkFramesAndData(file, expected, disk);
 });
 
-test("big compressed extents through the copy: frames written from reused input and output buffers are lz4's, byte for byte", async () => {
+test("compressed extents through the copy: frames written from reused input and output buffers are lz4's, byte for byte", async () => {
     // Extents above the batch size, each one frame (below the max request size), some above the copy's chunk
-    // size (its own buffers, reused), through a window that holds a few at a time: the compressor's output
-    // buffers go back to it after each write and must never carry one frame's bytes into another.
-    const lengths = [4 * MiB, 300 * KiB, 1 * MiB, 2 * MiB + 5, 512 * KiB, 4 * MiB - 3, 3 * MiB];
+    // size (its own buffers, reused), and small ones (compressed in batches, back to back in one buffer), through
+    // a window that holds a few at a time: the compressor's output buffers go back to it once all their frames
+    // are written and must never carry one frame's bytes into another.
+    const lengths = [4 * MiB, 300 * KiB, 64 * KiB, 1 * MiB, 2 * MiB + 5, 4 * KiB, 512 * KiB, 4 * MiB - 3, 16 * KiB, 3 * MiB];
     const extents: Extent[] = [];
     let at = 0;
-    for (let i = 0; i < 28; i++) {
+    for (let i = 0; i < 40; i++) {
         const length = lengths[i % lengths.length]!;
         extents.push({ offset: at, length, data: true });
         at += length + 64 * KiB;
