@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../test/lib/libvirtd.ts";
+import { ensureLibvirtd, LIBVIRT_URI } from "../test/lib/libvirtd.ts";
 import { TestVm } from "../test/lib/vm.ts";
 import { Checks, CorrectnessError, log } from "./lib/checks.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "./lib/cleanup.ts";
@@ -17,7 +17,7 @@ import { dropCaches, hostLoad, machineInfo } from "./lib/host.ts";
 import { haveGnuTime, measure, measureOk, type Measurement } from "./lib/measure.ts";
 import { queueRows, type QueueRow } from "./lib/queue.ts";
 import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type FragmentedCase } from "./lib/fragmented.ts";
-import { dataBytesOf, startPullJob } from "./lib/pull-job.ts";
+import { beginAndAbort, dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { removePluginState } from "../test/lib/plugin-state.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
 import { backupCmd, deleteAllCheckpoints, ourCli, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
@@ -254,6 +254,10 @@ async function incrementals(b: Bench, tool: Tool): Promise<void> {
     const sizes = tool === "ours" ? [0, b.cfg.incSmall, b.cfg.incLarge] : [b.cfg.incSmall];
     for (const size of sizes) {
         const label = backupLabel(tool, "inc", false, `, ${size / MiB} MiB dirty`);
+        if (size === 0 && tool === "ours") {
+            await fixedCost(b, b.vm, chain);
+            continue;
+        }
         for (let round = 0; round < b.cfg.reps; round++) {
             log(`${label}: round ${round + 1}/${b.cfg.reps}`);
             if (size > 0)
@@ -267,6 +271,72 @@ async function incrementals(b: Bench, tool: Tool): Promise<void> {
         await verifyBackup(b, `our chain (full + ${sizes.length * b.cfg.reps} incs)`, chain, b.vm.expectedPath(0));
     fs.rmSync(chain, { recursive: true, force: true });
     await deleteAllCheckpoints(b.vm.name);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The fixed cost of a run: our inc with nothing dirty against libvirt's part of it alone
+
+const FIXED_OURS = backupLabel("ours", "inc", false, ", 0 MiB dirty");
+const FIXED_FLOOR = "floor: virsh backup-begin (pull, incremental, new checkpoint) + domjobabort";
+
+/**
+ * Our inc with nothing dirty on `vm`, whose last backup went into `chain`, alternating with its floor: the same
+ * kind of job (pull mode, incremental from the newest checkpoint, a new checkpoint with a bitmap, a scratch
+ * file) started and ended at once by virsh; the floor's checkpoint is deleted again (untimed), so our chain
+ * goes on from its own. The difference is what our run adds: node, its virsh questions, block status, files.
+ */
+async function fixedCost(b: Bench, vm: TestVm, chain: string): Promise<void> {
+    for (let round = 0; round < b.cfg.reps; round++) {
+        log(`fixed cost: round ${round + 1}/${b.cfg.reps}`);
+        for (const which of round % 2 === 0 ? ["floor", "ours"] : ["ours", "floor"]) {
+            if (which === "floor") {
+                const list = await runOk("virsh", ["-c", LIBVIRT_URI, "checkpoint-list", "--domain", vm.name, "--name", "--topological"]);
+                const parent = list.stdout.split("\n").filter(l => l.trim() !== "").pop();
+                if (parent === undefined)
+                    throw new Error(`${vm.name} has no checkpoint to start an incremental job from`);
+                const name = `vnbt-bench-floor-${++b.counter}`;
+                await beforeTimedRun(b);
+                const m = await beginAndAbort(vm.name, "vda", b.work, parent, name);
+                const r = row(b, FIXED_FLOOR, 0);
+                r.wallMs.push(m.wallMs);
+                r.peakRss.push(m.peakRss);
+                r.cpuSeconds.push(m.cpuSeconds);
+                await runOk("virsh", ["-c", LIBVIRT_URI, "checkpoint-delete", "--domain", vm.name, "--checkpointname", name]);
+            } else {
+                const c = backupCmd("ours", vm.name, "inc", chain, false);
+                await beforeTimedRun(b);
+                record(row(b, FIXED_OURS, 0), await measureOk(FIXED_OURS, c.cmd, c.args));
+            }
+        }
+    }
+}
+
+function fixedCostGoal(b: Bench): Goal {
+    const ours = median(b.rows.get(FIXED_OURS));
+    const floorMs = median(b.rows.get(FIXED_FLOOR));
+    const goal = "ours inc with nothing dirty − its floor (backup-begin with checkpoint + domjobabort)";
+    if (ours === null || floorMs === null)
+        return { goal, target: "<= 0.3 s", value: "n/a", pass: null };
+    const extra = (ours - floorMs) / 1000;
+    return { goal, target: "<= 0.3 s", value: `${extra.toFixed(2)} s`, pass: extra <= 0.3 };
+}
+
+/** --fixed-cost: only those rows, on a VM with a blank disk and a chain of ours (one untimed full). */
+async function fixedCostOnly(b: Bench): Promise<void> {
+    log("fixed cost: building a VM with a blank 4G disk...");
+    const vm = await TestVm.create({ disks: [{ size: "4G" }] });
+    const forget = onCleanup("fixed-cost VM", () => vm.cleanup());
+    try {
+        const chain = freshDir(b, "fixed-cost");
+        const full = backupCmd("ours", vm.name, "full", chain, false);
+        await measureOk("ours full (chain start)", full.cmd, full.args);
+        await fixedCost(b, vm, chain);
+        await verifyBackup(b, `our chain (full + ${b.cfg.reps} incs with nothing dirty)`, chain, vm.expectedPath(0), vm.disks[0]!.path);
+        await deleteAllCheckpoints(vm.name);
+    } finally {
+        forget();
+        await vm.cleanup();
+    }
 }
 
 /** Label of the big sparse disk's fulls. */
@@ -588,6 +658,7 @@ function goals(b: Bench): Goal[] {
         const extra = (sparse - inc0) / 1000;
         out.push({ goal: `ours full of the ${b.cfg.sparse.diskSize} sparse disk − ours inc 0 dirty`, target: "<= 1 s", value: `${extra.toFixed(2)} s`, pass: extra <= 1 });
     }
+    out.push(fixedCostGoal(b));
     out.push(...fragmentedGoals(b));
     out.push(ratioGoal("Python restore / ours restore", get("Python virtnbdrestore (Python's full)"), get("ours virtnbdrestore (Python's full)"), ">=", 2));
     out.push(ratioGoal("ours restore / qemu-img convert of the same data", get("ours virtnbdrestore (Python's full)"), get(CONVERT_FLOOR), "<=", 1.5));
@@ -680,6 +751,16 @@ async function main(): Promise<number> {
         for (const c of fragmentedCases(b))
             await fragmentedCase(b, c);
         process.stdout.write(measurementTable([...b.rows.values()]) + "\n\n" + goalTable(fragmentedGoals(b)) + "\n");
+        return 0;
+    }
+    // --fixed-cost: only our inc with nothing dirty against backup-begin + domjobabort alone, alternating.
+    if (process.argv.includes("--fixed-cost")) {
+        const b: Bench = { cfg, vm: undefined as unknown as TestVm, work, checks: new Checks(), rows: new Map(), dataBytes: 0, cacheDropped: true, ourRestore: { ready: true }, counter: 0 };
+        unfinished = b;
+        await fixedCostOnly(b);
+        process.stdout.write(`Page cache dropped before every timed run: ${b.cacheDropped ? "yes" : "no (not permitted)"}\n\n` +
+            measurementTable([...b.rows.values()]) + "\n\n" + goalTable([fixedCostGoal(b)]) + "\n\n" +
+            `Correctness: all ${b.checks.passed.length} checks passed (${b.checks.passed.join("; ")}).\n`);
         return 0;
     }
     // --list-chains: only the listing rows (10 chains × 30 points), on a small VM of their own.

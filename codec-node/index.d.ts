@@ -46,6 +46,21 @@ export declare function lz4CompressFrame(data: Uint8Array, options?: Lz4Compress
  * Buffer is a view of it); the inputs are kept alive until the Promise settles — do not change them meanwhile.
  */
 export declare function lz4CompressFrames(inputs: Uint8Array[], options?: Lz4CompressOptions): Promise<Buffer[]>;
+/**
+ * The frame lz4CompressFrame makes of `data`, written into `out` (the first bytes; at least
+ * lz4CompressFrameBound(data.length) long, else it rejects with 'ERR_LZ4' before writing), on the thread pool;
+ * resolves with the frame's length. For a caller that reuses its output buffers: no allocation per frame.
+ * `data` and `out` are kept alive until the Promise settles — do not change or read `out` meanwhile.
+ */
+export declare function lz4CompressFrameInto(data: Uint8Array, out: Uint8Array, options?: Lz4CompressOptions): Promise<number>;
+/**
+ * lz4CompressFrames into `out` (at least the summed lz4CompressFrameBound of the inputs, else it rejects with
+ * 'ERR_LZ4' before writing): the frames lie back to back from its start; resolves with their lengths.
+ * Inputs and `out` are kept alive until the Promise settles — do not change or read `out` meanwhile.
+ */
+export declare function lz4CompressFramesInto(inputs: Uint8Array[], out: Uint8Array, options?: Lz4CompressOptions): Promise<number[]>;
+/** The most bytes a frame of `size` bytes of content can take with these options (liblz4's bound). */
+export declare function lz4CompressFrameBound(size: number, options?: Lz4CompressOptions): number;
 /** lz4CompressFrame on the calling thread. */
 export declare function lz4CompressFrameSync(data: Uint8Array, options?: Lz4CompressOptions): Buffer;
 

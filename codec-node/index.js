@@ -102,6 +102,33 @@ async function lz4CompressFrames(inputs, options) {
     return out;
 }
 
+function lz4CompressFrameInto(data, out, options) {
+    const error = checkBytes("data", data) ?? checkBytes("out", out) ?? checkCompressOptions(options);
+    if (error) return Promise.reject(error);
+    // Overlapping memory would be read while it is written.
+    if (data.buffer === out.buffer && data.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < data.byteOffset + data.byteLength) {
+        return Promise.reject(argRangeError("out", "memory apart from data's", "overlapping"));
+    }
+    return binding.lz4CompressFrameInto(data, out, options);
+}
+
+async function lz4CompressFramesInto(inputs, out, options) {
+    if (!Array.isArray(inputs)) throw argTypeError("inputs", "an array", inputs);
+    const error = inputs.reduce((e, data, i) => e ?? checkBytes(`inputs[${i}]`, data), undefined) ?? checkBytes("out", out) ?? checkCompressOptions(options);
+    if (error) throw error;
+    // Overlapping memory would be read while it is written.
+    for (const data of inputs) {
+        if (data.buffer === out.buffer && data.byteOffset < out.byteOffset + out.byteLength && out.byteOffset < data.byteOffset + data.byteLength)
+            throw argRangeError("out", "memory apart from the inputs'", "overlapping");
+    }
+    return binding.lz4CompressFramesInto(inputs, out, options);
+}
+
+function lz4CompressFrameBound(size, options) {
+    throwIf(checkSize("size", size) ?? checkCompressOptions(options));
+    return binding.lz4CompressFrameBound(size, options);
+}
+
 function lz4CompressFrameSync(data, options) {
     throwIf(checkBytes("data", data) ?? checkCompressOptions(options));
     return binding.lz4CompressFrameSync(data, options);
@@ -121,6 +148,9 @@ exports.adler32 = adler32;
 exports.lz4CompressFrame = lz4CompressFrame;
 exports.lz4CompressFrames = lz4CompressFrames;
 exports.lz4CompressFrameSync = lz4CompressFrameSync;
+exports.lz4CompressFrameInto = lz4CompressFrameInto;
+exports.lz4CompressFramesInto = lz4CompressFramesInto;
+exports.lz4CompressFrameBound = lz4CompressFrameBound;
 exports.lz4DecompressFrame = lz4DecompressFrame;
 exports.lz4DecompressFrameSync = lz4DecompressFrameSync;
 exports.versions = Object.freeze({ ...binding.versions });

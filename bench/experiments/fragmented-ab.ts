@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Two builds of our CLI against the same-run floor on the benchmark's fragmented case: per round, new data in
 // every extent, the floor (pull-mode export holding only those extents, nbdcopy), then one build's inc; new data
-// again, the other build's inc; the order alternates. Medians, page cache as the flags say.
+// again, the other build's inc; the order alternates. Medians, page cache as the flags say; each inc's CPU (user +
+// system, with the processes it waited for) and peak RSS from GNU time.
 //   node --import tsx bench/experiments/fragmented-ab.ts --old=<copy of an older dist/helper> [--case=4000] [--runs=7] [--drop] [-z]
 import fs from "node:fs";
 import os from "node:os";
@@ -39,6 +40,9 @@ async function main() {
     const cli = (build: string, level: string) => [builds[build]!, "-d", vm.name, "-l", level, "-o", chain, "--noprogress", ...(compress ? ["-z"] : [])];
     await runOk(process.execPath, cli("new", "full"));
     const times: Record<string, number[]> = { floor: [], old: [], new: [] };
+    const cpu: Record<string, number[]> = { old: [], new: [] };
+    const rss: Record<string, number[]> = { old: [], new: [] };
+    const timeFile = path.join(work, "time");
     for (let r = 0; r < runs; r++) {
         for (const build of r % 2 === 0 ? ["old", "new"] : ["new", "old"]) {
             await dirtyExtents(vm, c);
@@ -53,14 +57,20 @@ async function main() {
             }
             if (drop) await dropCaches();
             const t0 = performance.now();
-            await runOk(process.execPath, cli(build, "inc"));
+            // GNU time: CPU (user + system) of the run and what it waited for, and its peak RSS.
+            await runOk("/usr/bin/time", ["-f", "%U %S %M", "-o", timeFile, process.execPath, ...cli(build, "inc")]);
             times[build]!.push(performance.now() - t0);
+            const [user, sys, rssKiB] = fs.readFileSync(timeFile, "utf8").trim().split("\n").pop()!.split(" ").map(Number);
+            cpu[build]!.push(user! + sys!);
+            rss[build]!.push(rssKiB! / 1024);
         }
         console.error(`round ${r + 1}: floor ${s(times.floor!.at(-1)!)} old ${s(times.old!.at(-1)!)} new ${s(times.new!.at(-1)!)}`);
     }
     const f = median(times.floor!);
     console.log(`${c.name}${compress ? " -z" : ""}${drop ? ", page cache dropped" : ", warm"}, ${runs} rounds: floor ${s(f)} s; ` +
         `old ${s(median(times.old!))} s (${(median(times.old!) / f).toFixed(2)}×); new ${s(median(times.new!))} s (${(median(times.new!) / f).toFixed(2)}×)`);
+    for (const build of ["old", "new"])
+        console.log(`  ${build}: CPU median ${median(cpu[build]!).toFixed(2)} s (${cpu[build]!.map(x => x.toFixed(2)).join(", ")}), peak RSS max ${Math.max(...rss[build]!).toFixed(0)} MB`);
     await deleteAllCheckpoints(vm.name);
 }
 

@@ -15,6 +15,9 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("lz4CompressFrame", Napi::Function::New(env, Lz4CompressFrame, "lz4CompressFrame"));
   exports.Set("lz4CompressFrames", Napi::Function::New(env, Lz4CompressFrames, "lz4CompressFrames"));
   exports.Set("lz4CompressFrameSync", Napi::Function::New(env, Lz4CompressFrameSync, "lz4CompressFrameSync"));
+  exports.Set("lz4CompressFrameInto", Napi::Function::New(env, Lz4CompressFrameInto, "lz4CompressFrameInto"));
+  exports.Set("lz4CompressFramesInto", Napi::Function::New(env, Lz4CompressFramesInto, "lz4CompressFramesInto"));
+  exports.Set("lz4CompressFrameBound", Napi::Function::New(env, Lz4CompressFrameBound, "lz4CompressFrameBound"));
   exports.Set("lz4DecompressFrame", Napi::Function::New(env, Lz4DecompressFrame, "lz4DecompressFrame"));
   exports.Set("lz4DecompressFrameSync", Napi::Function::New(env, Lz4DecompressFrameSync, "lz4DecompressFrameSync"));
 

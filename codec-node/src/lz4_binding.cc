@@ -70,20 +70,29 @@ Napi::Value Queue(Napi::Env env, const char* name, Napi::TypedArray input, Lz4Wo
 
 // lz4CompressFrames' job: its inputs stay referenced (in an array of its own) until it settles; resolves
 // with { frames: one Buffer holding every frame, sizes: each frame's length }.
+// With an output array (lz4CompressFramesInto, kept in `keep` too) the frames are written into it and the job
+// resolves with the sizes alone.
 class Lz4FramesWorker : public Napi::AsyncWorker {
  public:
-  Lz4FramesWorker(Napi::Env env, Napi::Array keep, std::vector<Lz4Input> inputs, Lz4CompressOptions options)
+  Lz4FramesWorker(Napi::Env env, Napi::Array keep, std::vector<Lz4Input> inputs, Lz4CompressOptions options,
+                  bool into = false, uint8_t* out = nullptr, size_t capacity = 0)
       : Napi::AsyncWorker(env, "codec-node:lz4CompressFrames"),
         deferred_(Napi::Promise::Deferred::New(env)),
         inputs_(std::move(inputs)),
-        options_(options) {
+        options_(options),
+        into_(into),
+        out_(out),
+        capacity_(capacity) {
     keep_.Reset(keep, 1);
   }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { outcome_ = CompressFrames(inputs_, options_, &sizes_); }
+  void Execute() override {
+    outcome_ = into_ ? CompressFramesInto(inputs_, out_, capacity_, options_, &sizes_)
+                     : CompressFrames(inputs_, options_, &sizes_);
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -95,6 +104,10 @@ class Lz4FramesWorker : public Napi::AsyncWorker {
     Napi::Array sizes = Napi::Array::New(env, sizes_.size());
     for (size_t i = 0; i < sizes_.size(); i++)
       sizes.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(sizes_[i])));
+    if (into_) {
+      deferred_.Resolve(sizes);
+      return;
+    }
     Napi::Object result = Napi::Object::New(env);
     result.Set("frames", ToBuffer(env, std::move(outcome_.bytes)));
     result.Set("sizes", sizes);
@@ -111,19 +124,94 @@ class Lz4FramesWorker : public Napi::AsyncWorker {
   Napi::Reference<Napi::Array> keep_;
   std::vector<Lz4Input> inputs_;
   Lz4CompressOptions options_;
+  bool into_;
+  uint8_t* out_;
+  size_t capacity_;
   std::vector<size_t> sizes_;
+  Lz4Outcome outcome_;
+};
+
+// lz4CompressFrameInto's job: input and output stay referenced until it settles; resolves with the frame's length.
+class Lz4IntoWorker : public Napi::AsyncWorker {
+ public:
+  Lz4IntoWorker(Napi::Env env, ByteView input, Napi::Uint8Array out, Lz4CompressOptions options)
+      : Napi::AsyncWorker(env, "codec-node:lz4CompressFrameInto"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        data_(input.data),
+        size_(input.size),
+        out_(out.Data()),
+        capacity_(out.ByteLength()),
+        options_(options) {
+    input_.Reset(input.array, 1);
+    output_.Reset(out, 1);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { outcome_ = CompressFrameInto(data_, size_, out_, capacity_, options_, &written_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    input_.Reset();
+    output_.Reset();
+    if (!outcome_.ok()) {
+      deferred_.Reject(MakeLz4Error(env, outcome_).Value());
+      return;
+    }
+    deferred_.Resolve(Napi::Number::New(env, static_cast<double>(written_)));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    input_.Reset();
+    output_.Reset();
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::TypedArray> input_;
+  Napi::Reference<Napi::Uint8Array> output_;
+  const uint8_t* data_;
+  size_t size_;
+  uint8_t* out_;
+  size_t capacity_;
+  Lz4CompressOptions options_;
+  size_t written_ = 0;
   Lz4Outcome outcome_;
 };
 
 }  // namespace
 
-Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info) {
+Napi::Value Lz4CompressFrameInto(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  ByteView out = ByteViewArg(info, 1, "out");
+  Lz4CompressOptions options = CompressOptionsArg(info, 2);
+  auto* worker =
+      new Lz4IntoWorker(info.Env(), input, out.array.As<Napi::Uint8Array>(), options);  // deletes itself when done
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Lz4CompressFrameBound(const Napi::CallbackInfo& info) {
+  size_t size = SizeArg(info, 0, "size");
+  Lz4CompressOptions options = CompressOptionsArg(info, 1);
+  return Napi::Number::New(info.Env(), static_cast<double>(CompressFrameBound(size, options)));
+}
+
+namespace {
+
+Napi::Value QueueFrames(const Napi::CallbackInfo& info, bool into) {
   Napi::Env env = info.Env();
   if (!info[0].IsArray())
     throw Napi::TypeError::New(env, "codec-node: \"inputs\" must be an array of Buffers or Uint8Arrays");
   Napi::Array given = info[0].As<Napi::Array>();
-  Lz4CompressOptions options = CompressOptionsArg(info, 1);
-  Napi::Array keep = Napi::Array::New(env, given.Length());
+  ByteView out;
+  if (into) out = ByteViewArg(info, 1, "out");
+  Lz4CompressOptions options = CompressOptionsArg(info, into ? 2 : 1);
+  Napi::Array keep = Napi::Array::New(env, given.Length() + (into ? 1 : 0));
+  if (into) keep.Set(given.Length(), out.array);
   std::vector<Lz4Input> inputs;
   inputs.reserve(given.Length());
   for (uint32_t i = 0; i < given.Length(); i++) {
@@ -135,11 +223,19 @@ Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info) {
     keep.Set(i, array);
     inputs.push_back(Lz4Input{array.Data(), array.ByteLength()});
   }
-  auto* worker = new Lz4FramesWorker(env, keep, std::move(inputs), options);  // deletes itself when done
+  // Deletes itself when done.
+  auto* worker = new Lz4FramesWorker(env, keep, std::move(inputs), options, into,
+                                     into ? const_cast<uint8_t*>(out.data) : nullptr, into ? out.size : 0);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
 }
+
+}  // namespace
+
+Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info) { return QueueFrames(info, false); }
+
+Napi::Value Lz4CompressFramesInto(const Napi::CallbackInfo& info) { return QueueFrames(info, true); }
 
 Napi::Value Lz4CompressFrame(const Napi::CallbackInfo& info) {
   ByteView input = ByteViewArg(info, 0, "data");

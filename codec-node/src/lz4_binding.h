@@ -10,6 +10,9 @@ namespace codecnode {
 Napi::Value Lz4CompressFrame(const Napi::CallbackInfo& info);
 Napi::Value Lz4CompressFrames(const Napi::CallbackInfo& info);
 Napi::Value Lz4CompressFrameSync(const Napi::CallbackInfo& info);
+Napi::Value Lz4CompressFrameInto(const Napi::CallbackInfo& info);
+Napi::Value Lz4CompressFramesInto(const Napi::CallbackInfo& info);
+Napi::Value Lz4CompressFrameBound(const Napi::CallbackInfo& info);
 Napi::Value Lz4DecompressFrame(const Napi::CallbackInfo& info);
 Napi::Value Lz4DecompressFrameSync(const Napi::CallbackInfo& info);
 

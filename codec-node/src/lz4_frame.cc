@@ -70,6 +70,28 @@ Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOpti
   return Trimmed(std::move(frame), written, bound);
 }
 
+size_t CompressFrameBound(size_t size, const Lz4CompressOptions& options) {
+  LZ4F_preferences_t prefs = Preferences(size, options);
+  size_t bound = LZ4F_compressFrameBound(size, &prefs);
+  return LZ4F_isError(bound) ? 0 : bound;
+}
+
+Lz4Outcome CompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t capacity,
+                             const Lz4CompressOptions& options, size_t* written) {
+  LZ4F_preferences_t prefs = Preferences(size, options);
+  size_t bound = LZ4F_compressFrameBound(size, &prefs);
+  if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
+  // liblz4 may need the whole bound even for a frame that turns out smaller: refuse before it writes.
+  if (capacity < bound) {
+    return Fail(kCodeLz4, "an lz4 frame of " + std::to_string(size) + " bytes needs room for " + std::to_string(bound) +
+                              " bytes, the output holds " + std::to_string(capacity));
+  }
+  size_t n = LZ4F_compressFrame(out, capacity, data, size, &prefs);
+  if (LZ4F_isError(n)) return FailLz4("lz4 compression failed", n);
+  *written = n;
+  return Lz4Outcome{};
+}
+
 Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options,
                           std::vector<size_t>* sizes) {
   // Room for every frame's worst case; each frame is then written right after the one before.
@@ -93,6 +115,33 @@ Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4Compress
     sizes->push_back(written);
   }
   return Trimmed(std::move(block), used, total);
+}
+
+Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t capacity,
+                              const Lz4CompressOptions& options, std::vector<size_t>* sizes) {
+  size_t total = 0;
+  for (const Lz4Input& input : inputs) {
+    LZ4F_preferences_t prefs = Preferences(input.size, options);
+    size_t bound = LZ4F_compressFrameBound(input.size, &prefs);
+    if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
+    total += bound;
+  }
+  // Each frame gets its worst case, as in CompressFrames: refuse before anything is written.
+  if (capacity < total) {
+    return Fail(kCodeLz4, "lz4 frames of " + std::to_string(inputs.size()) + " inputs need room for " +
+                              std::to_string(total) + " bytes, the output holds " + std::to_string(capacity));
+  }
+  size_t used = 0;
+  sizes->clear();
+  sizes->reserve(inputs.size());
+  for (const Lz4Input& input : inputs) {
+    LZ4F_preferences_t prefs = Preferences(input.size, options);
+    size_t written = LZ4F_compressFrame(out + used, capacity - used, input.data, input.size, &prefs);
+    if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
+    used += written;
+    sizes->push_back(written);
+  }
+  return Lz4Outcome{};
 }
 
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {

@@ -34,6 +34,14 @@ struct Lz4Outcome {
 // A complete frame holding `size` bytes, in a block of exactly the frame's length.
 Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options);
 
+// Room a frame of `size` bytes may need at most (liblz4's bound for these options); 0 when liblz4 refuses.
+size_t CompressFrameBound(size_t size, const Lz4CompressOptions& options);
+
+// The frame CompressFrame makes, written into `out` (at least CompressFrameBound bytes): no allocation. On
+// success `*written` is the frame's length.
+Lz4Outcome CompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t capacity,
+                             const Lz4CompressOptions& options, size_t* written);
+
 // One frame per input, each exactly as CompressFrame makes it, back to back in one block of exactly their
 // summed length; `sizes` receives each frame's length, in order.
 struct Lz4Input {
@@ -42,6 +50,11 @@ struct Lz4Input {
 };
 Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options,
                           std::vector<size_t>* sizes);
+
+// CompressFrames into `out` (at least the summed CompressFrameBound of the inputs): no allocation. On success
+// `sizes` receives each frame's length; the frames lie back to back from the start of `out`.
+Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t capacity,
+                              const Lz4CompressOptions& options, std::vector<size_t>* sizes);
 
 // The content of the single lz4 frame that is all of `data`; fails unless it is exactly
 // `expectedSize` bytes, or when the frame is damaged (its checksums are verified) or followed by bytes.

@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-    lz4CompressFrame, lz4CompressFrames, lz4CompressFrameSync, lz4DecompressFrame, lz4DecompressFrameSync, versions,
+    lz4CompressFrame, lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFrames, lz4CompressFramesInto, lz4CompressFrameSync, lz4DecompressFrame,
+    lz4DecompressFrameSync, versions,
 } from "codec-node";
 import { gcNow, halfRandom, MiB, pythonLz4Compress, pythonLz4Decompress, text } from "./helpers.ts";
 
@@ -164,4 +165,51 @@ test("lz4CompressFrames: each frame is byte for byte lz4CompressFrame's, in orde
     await assert.rejects(lz4CompressFrames("x" as unknown as Uint8Array[]), { name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
     await assert.rejects(lz4CompressFrames([Buffer.from("x"), "y" as unknown as Uint8Array]), { name: "TypeError", message: /inputs\[1\]/ });
     await assert.rejects(lz4CompressFrames([Buffer.from("x")], { level: 2.5 }), { name: "RangeError" });
+});
+
+test("lz4CompressFrameInto: byte for byte lz4CompressFrame's frame, into the given buffer, reused", async () => {
+    const out = Buffer.alloc(lz4CompressFrameBound(33 * MiB, STREAM) + 100, 0xee);
+    for (const [name, data] of samples) {
+        for (const options of [STREAM, { level: 9, contentSize: false }, undefined]) {
+            const n = await lz4CompressFrameInto(data, out, options);
+            assert.ok(out.subarray(0, n).equals(lz4CompressFrameSync(data, options)), `${name} ${JSON.stringify(options)}`);
+        }
+    }
+    // The bound is enough for incompressible data, and exactly what is asked for.
+    const random = crypto.randomBytes(4 * MiB);
+    const exact = Buffer.alloc(lz4CompressFrameBound(random.length, STREAM));
+    const n = await lz4CompressFrameInto(random, exact, STREAM);
+    assert.ok(lz4DecompressFrameSync(exact.subarray(0, n), random.length).equals(random));
+    // Too little room is refused before anything is written.
+    const small = Buffer.alloc(exact.length - 1, 0x11);
+    await assert.rejects(lz4CompressFrameInto(random, small, STREAM), { code: "ERR_LZ4", message: /needs room for/ });
+    assert.ok(small.every(b => b === 0x11));
+    // Both stay alive with no reference but the pending call's.
+    const pending = lz4CompressFrameInto(text(MiB, 5), Buffer.alloc(2 * MiB), STREAM);
+    gcNow();
+    assert.ok((await pending) > 0);
+    await assert.rejects(lz4CompressFrameInto(random, random.subarray(100)), { name: "RangeError" });
+    await assert.rejects(lz4CompressFrameInto(random, "x" as unknown as Uint8Array), { name: "TypeError", code: "ERR_INVALID_ARG_TYPE" });
+    assert.throws(() => lz4CompressFrameBound(-1), { name: "RangeError" });
+});
+
+test("lz4CompressFramesInto: lz4CompressFrames' frames back to back in the given buffer", async () => {
+    const inputs = [Buffer.alloc(0), crypto.randomBytes(4096), text(65536, 7), Buffer.alloc(200000), crypto.randomBytes(256 * 1024), Buffer.from([1])];
+    const room = inputs.reduce((n, d) => n + lz4CompressFrameBound(d.length, STREAM), 0);
+    const out = Buffer.alloc(room + 10, 0xee);
+    for (let round = 0; round < 2; round++) {
+        const sizes = await lz4CompressFramesInto(inputs, out, STREAM);
+        assert.equal(sizes.length, inputs.length);
+        let at = 0;
+        sizes.forEach((n, i) => {
+            assert.ok(out.subarray(at, at + n).equals(lz4CompressFrameSync(inputs[i]!, STREAM)), `frame ${i}, round ${round}`);
+            at += n;
+        });
+    }
+    assert.deepEqual(await lz4CompressFramesInto([], Buffer.alloc(0)), []);
+    const small = Buffer.alloc(room - 1, 0x11);
+    await assert.rejects(lz4CompressFramesInto(inputs, small, STREAM), { code: "ERR_LZ4", message: /need room for/ });
+    assert.ok(small.every(b => b === 0x11));
+    await assert.rejects(lz4CompressFramesInto([out.subarray(0, 10)], out.subarray(5)), { name: "RangeError" });
+    await assert.rejects(lz4CompressFramesInto([Buffer.from("x")], "y" as unknown as Uint8Array), { name: "TypeError" });
 });

@@ -57,18 +57,9 @@ export async function backupDisk(
             };
             sink = await StreamSink.create(file, meta, { compress: options.compress, maxRequestSize: nbd.maxRequest });
         }
-        const compressed = type === "stream" && options.compress !== false;
-        // 1 MiB chunks: each is received, summed and written while it is still in the CPU's cache, which
-        // costs less CPU than bigger ones; NbdSource reads each as 256 KiB requests, which QEMU answers faster
-        // (bench/results/experiments.md §7). Compressed: 1 MiB lz4 frames inside big extents (smaller ones are
-        // one frame, see StreamSink.chunkSize), 4 MiB at a time on the thread pool. The in-flight limit is in
-        // bytes: small dirty extents of an incremental are many requests at once (64), as nbdcopy keeps.
-        const maxChunk = MiB;
         let last = 0;
         const result = await copyExtents(extents, nbd, sink, {
-            maxChunk,
-            maxInFlight: options.inFlight ?? 64,
-            maxBytesInFlight: (options.inFlight ?? (compressed ? 4 : 16)) * maxChunk,
+            ...copyLimits(options.inFlight),
             signal: options.signal,
             // Every byte is read: let go of the export, so the job can end while the file is finished.
             onSourceDone: () => {
@@ -89,6 +80,20 @@ export async function backupDisk(
     } finally {
         await (closing ??= nbd.close());
     }
+}
+
+/**
+ * Chunk size and in-flight limits of a disk's copy. 1 MiB chunks: each is received, summed and written while
+ * it is still in the CPU's cache, which costs less CPU than bigger ones; NbdSource reads each as 256 KiB
+ * requests, which QEMU answers faster (bench/results/experiments.md §7). The in-flight limit is in bytes:
+ * small dirty extents of an incremental are many requests at once (64), as nbdcopy keeps. Compressed: 1 MiB
+ * lz4 frames inside big extents, but an extent below the server's request size is one frame (StreamSink.
+ * chunkSize), up to 32 MiB; 16 MiB in flight, as plain, lets the next extents be read while one is compressed
+ * (at 4 MiB a 4 MiB extent was read, compressed and written alone, one after the other: §11).
+ */
+export function copyLimits(inFlight?: number): { maxChunk: number; maxInFlight: number; maxBytesInFlight: number } {
+    const maxChunk = MiB;
+    return { maxChunk, maxInFlight: inFlight ?? 64, maxBytesInFlight: (inFlight ?? 16) * maxChunk };
 }
 
 async function planExtents(nbd: NbdSource, source: DiskExport, incremental: boolean, useQemu: boolean): Promise<Extent[]> {

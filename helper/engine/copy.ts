@@ -54,6 +54,11 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
     // Small chunks (small extents of an incremental) get small buffers: many of them may be in flight.
     const smallSize = Math.max(1, Math.floor(maxChunk / 4));
     const freeSmall: Buffer[] = [];
+    // Chunks above maxChunk (a compressed extent below the server's request size is one frame, up to 32 MiB;
+    // another tool's lz4 frames) get buffers in whole maxChunks, kept for the next such chunk up to the
+    // in-flight limit: a new multi-MiB buffer each time costs page faults and waits for the GC to go.
+    const freeLarge: Buffer[] = [];
+    let largeKept = 0;
     const queue: Step[] = [];
     const steps = plan(extents, source, sink, maxChunk);
     const maxBytes = options.maxBytesInFlight ?? maxChunk * maxInFlight;
@@ -70,9 +75,31 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
         }
     };
 
+    const takeLarge = (length: number): Buffer => {
+        let best = -1;
+        for (let i = 0; i < freeLarge.length; i++) {
+            if (freeLarge[i]!.length >= length && (best < 0 || freeLarge[i]!.length < freeLarge[best]!.length))
+                best = i;
+        }
+        if (best < 0)
+            return Buffer.allocUnsafe(Math.ceil(length / maxChunk) * maxChunk);
+        const buffer = freeLarge.splice(best, 1)[0]!;
+        largeKept -= buffer.length;
+        return buffer;
+    };
+    const giveLarge = (buffer: Buffer): void => {
+        // Kept up to the in-flight limit, the largest first dropped: that is all a copy may have in flight.
+        freeLarge.push(buffer);
+        largeKept += buffer.length;
+        while (largeKept > maxBytes && freeLarge.length > 0) {
+            freeLarge.sort((a, b) => a.length - b.length);
+            largeKept -= freeLarge.pop()!.length;
+        }
+    };
+
     const startRead = (chunk: Chunk): Step => {
         // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
-        const buffer = chunk.length > maxChunk ? Buffer.allocUnsafe(chunk.length)
+        const buffer = chunk.length > maxChunk ? takeLarge(chunk.length)
             : chunk.length <= smallSize ? freeSmall.pop() ?? Buffer.allocUnsafe(smallSize)
             : free.pop() ?? Buffer.allocUnsafe(maxChunk);
         const view = buffer.subarray(0, chunk.length);
@@ -136,7 +163,9 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
                 await sink.writeChunk(step.chunk, data);
                 inFlight--;
                 bytesInFlight -= step.chunk.length;
-                if (step.buffer.length === maxChunk)
+                if (step.buffer.length > maxChunk)
+                    giveLarge(step.buffer);
+                else if (step.buffer.length === maxChunk)
                     free.push(step.buffer);
                 else if (step.buffer.length === smallSize)
                     freeSmall.push(step.buffer);

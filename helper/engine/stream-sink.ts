@@ -4,7 +4,7 @@
 // ride along with the next payload in one writev), which sums the adler32 for "<file>.chksum" in the
 // same thread-pool job as the write, and the file gets its final name only when complete.
 import fsp from "node:fs/promises";
-import { lz4CompressFrame, lz4CompressFrames, type Lz4CompressOptions } from "codec-node";
+import { lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFramesInto, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
 import { OutputFile, refuseExisting, type WrittenListener } from "./output-file.ts";
 import { writeNewFile } from "../fs/safe-open.ts";
@@ -79,6 +79,7 @@ export class StreamSink implements Sink {
     // Calls run one after another even if a caller does not await them; the first failure sticks.
     private tail: Promise<void> = Promise.resolve();
     private failure: unknown;
+    private readonly compressor: Lz4Batcher | undefined;
 
     private constructor(
         private readonly out: OutputFile,
@@ -87,6 +88,7 @@ export class StreamSink implements Sink {
     ) {
         if (meta.compressed !== false) {
             const compressor = new Lz4Batcher(lz4Options(meta.compressed));
+            this.compressor = compressor;
             this.transform = (chunk, data) => compressChunk(chunk, data, compressor);
         }
         const json = encodeMeta(meta);
@@ -149,6 +151,8 @@ export class StreamSink implements Sink {
                 throw new Error(`chunk at ${chunk.offset}: got ${data.length} bytes, expected ${chunk.length}`);
             }
             await this.put(data);
+            // Written (or staged: copied): a frame in one of the compressor's buffers can hold the next one.
+            this.compressor?.release(data);
             cur.next += chunk.length;
             this.dataWritten += chunk.length;
         });
@@ -308,16 +312,67 @@ interface Waiting {
     reject: (err: unknown) => void;
 }
 
+// Frames are written into buffers of the compressor's own (a big chunk's alone, a batch's back to back), which go
+// back to it once their frames are written: a result block allocated on liblz4's thread each time cost page faults
+// and lived until V8 collected it (the mixed 4 KiB – 4 MiB case peaked near the 150 MB limit; bench/results/
+// experiments.md §11). Kept up to this many bytes, about what the copy has in flight; sizes in steps of 256 KiB
+// so neighbours fit each other.
+const FRAME_BUFFERS_KEPT = 24 * 1024 * 1024;
+const FRAME_BUFFER_STEP = 256 * 1024;
+
 class Lz4Batcher {
     private waiting: Waiting[] = [];
     private bytes = 0;
     private scheduled = false;
+    private free: Buffer[] = [];
+    private kept = 0;
+    /** Buffers holding frames not yet written, by their memory (a frame is a view of one), and how many. */
+    private readonly lent = new Map<ArrayBufferLike, { buffer: Buffer; frames: number }>();
 
     constructor(private readonly options: Lz4CompressOptions) {}
 
+    /** `frame` (a result of compress()) is written: its buffer, if it is one of ours, may be used again. */
+    release(frame: Buffer): void {
+        const lent = this.lent.get(frame.buffer);
+        if (lent === undefined || --lent.frames > 0)
+            return;
+        this.lent.delete(frame.buffer);
+        const buffer = lent.buffer;
+        this.free.push(buffer);
+        this.kept += buffer.length;
+        while (this.kept > FRAME_BUFFERS_KEPT) {
+            this.free.sort((a, b) => a.length - b.length);
+            this.kept -= this.free.pop()!.length;
+        }
+    }
+
+    private take(room: number): Buffer {
+        let best = -1;
+        for (let i = 0; i < this.free.length; i++) {
+            if (this.free[i].length >= room && (best < 0 || this.free[i].length < this.free[best].length))
+                best = i;
+        }
+        if (best < 0)
+            return Buffer.allocUnsafeSlow(Math.ceil(room / FRAME_BUFFER_STEP) * FRAME_BUFFER_STEP);
+        const buffer = this.free.splice(best, 1)[0];
+        this.kept -= buffer.length;
+        return buffer;
+    }
+
+    private compressOne(data: Buffer): Promise<Buffer> {
+        const out = this.take(lz4CompressFrameBound(data.length, this.options));
+        this.lent.set(out.buffer, { buffer: out, frames: 1 });
+        return lz4CompressFrameInto(data, out, this.options).then(
+            length => out.subarray(0, length),
+            err => {
+                this.lent.delete(out.buffer);
+                throw err;
+            });
+    }
+
     compress(data: Buffer): Promise<Buffer> {
         if (data.length > BATCH_PAYLOAD_MAX)
-            return lz4CompressFrame(data, this.options);
+            return this.compressOne(data);
         return new Promise((resolve, reject) => {
             this.waiting.push({ data, resolve, reject });
             this.bytes += data.length;
@@ -341,12 +396,22 @@ class Lz4Batcher {
         if (batch.length === 0)
             return;
         if (batch.length === 1) {
-            lz4CompressFrame(batch[0].data, this.options).then(batch[0].resolve, batch[0].reject);
+            this.compressOne(batch[0].data).then(batch[0].resolve, batch[0].reject);
             return;
         }
-        lz4CompressFrames(batch.map(w => w.data), this.options).then(
-            frames => batch.forEach((w, i) => w.resolve(frames[i])),
-            err => batch.forEach(w => w.reject(err)),
+        let room = 0;
+        for (const w of batch) room += lz4CompressFrameBound(w.data.length, this.options);
+        const out = this.take(room);
+        this.lent.set(out.buffer, { buffer: out, frames: batch.length });
+        lz4CompressFramesInto(batch.map(w => w.data), out, this.options).then(
+            sizes => {
+                let at = 0;
+                batch.forEach((w, i) => w.resolve(out.subarray(at, at += sizes[i])));
+            },
+            err => {
+                this.lent.delete(out.buffer);
+                batch.forEach(w => w.reject(err));
+            },
         );
     }
 }

@@ -9,6 +9,8 @@ import { execFileSync } from "node:child_process";
 import type { Extent, Sink, Source } from "../../helper/engine/endpoint.ts";
 import { StreamSink, streamDataSize, type StreamSinkOptions } from "../../helper/engine/stream-sink.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
+import { copyExtents } from "../../helper/engine/copy.ts";
+import { splitFixed } from "../../helper/engine/extents.ts";
 import { RawSink } from "../../helper/engine/raw-sink.ts";
 import {
     encodeFrameHeader, encodeMeta, encodeTrailer, TERM, entryStoredSize, FormatError, parseFrameHeader, parseTrailerJson, trailerEntryFor, type StreamMeta, type TrailerEntry,
@@ -307,6 +309,56 @@ test("many small compressed extents (compressed together in batches) are each th
     }
     await sink.finish();
     await checkFramesAndData(file, expected, disk);
+});
+
+test("compressed extents through the copy: frames written from reused input and output buffers are lz4's, byte for byte", async () => {
+    // Extents above the batch size, each one frame (below the max request size), some above the copy's chunk
+    // size (its own buffers, reused), and small ones (compressed in batches, back to back in one buffer), through
+    // a window that holds a few at a time: the compressor's output buffers go back to it once all their frames
+    // are written and must never carry one frame's bytes into another.
+    const lengths = [4 * MiB, 300 * KiB, 64 * KiB, 1 * MiB, 2 * MiB + 5, 4 * KiB, 512 * KiB, 4 * MiB - 3, 16 * KiB, 3 * MiB];
+    const extents: Extent[] = [];
+    let at = 0;
+    for (let i = 0; i < 40; i++) {
+        const length = lengths[i % lengths.length]!;
+        extents.push({ offset: at, length, data: true });
+        at += length + 64 * KiB;
+    }
+    const disk = Buffer.alloc(at);
+    extents.forEach((e, i) => i % 4 ? crypto.randomFillSync(disk, e.offset, e.length) : disk.fill(`text ${i} `, e.offset, e.offset + e.length));
+    const options = { level: 2, blockChecksum: true, contentChecksum: true, contentSize: true };
+    const meta = { ...metaFor(extents, disk.length, { incremental: true }), compressed: 2 as const };
+    const frames = extents.map(e => lz4CompressFrameSync(disk.subarray(e.offset, e.offset + e.length), options));
+    const json = encodeMeta({ ...meta, compressionMethod: "lz4" });
+    const expected: Buffer[] = [encodeFrameHeader("meta", 0, json.length), json, TERM];
+    extents.forEach((e, i) => expected.push(encodeFrameHeader("data", e.offset, e.length), frames[i]!, TERM));
+    expected.push(encodeFrameHeader("stop", 0, 0), encodeTrailer(extents.map((e, i) => trailerEntryFor(e.length, [frames[i]!.length], 32 * MiB))));
+
+    const file = fresh("vda.inc.virtnbdbackup.1.data");
+    const sink = await StreamSink.create(file, meta, { maxRequestSize: 32 * MiB });
+    const reads = new Set<ArrayBufferLike>();
+    const written = new Set<ArrayBufferLike>();
+    const write = sink.writeChunk.bind(sink);
+    sink.writeChunk = (chunk, data) => {
+        written.add(data.buffer);
+        return write(chunk, data);
+    };
+    const source: Source = {
+        size: disk.length,
+        split: (e, max) => splitFixed(e, max),
+        async read(chunk, buf) {
+            reads.add(buf.buffer);
+            // Reads finish out of order.
+            await new Promise(resolve => setTimeout(resolve, (chunk.offset / KiB) % 7));
+            disk.copy(buf, 0, chunk.offset, chunk.offset + chunk.length);
+            return buf.subarray(0, chunk.length);
+        },
+        async close() {},
+    };
+    await copyExtents(extents, source, sink, { maxChunk: MiB, maxInFlight: 64, maxBytesInFlight: 8 * MiB });
+    await checkFramesAndData(file, expected, disk);
+    assert.ok(reads.size < extents.length / 2, `${reads.size} read buffers for ${extents.length} extents`);
+    assert.ok(written.size < extents.length / 2, `${written.size} frame buffers for ${extents.length} extents`);
 });
 
 test("the sink refuses to overwrite, checks dataSize, and abort leaves nothing", async () => {
