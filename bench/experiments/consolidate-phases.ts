@@ -89,12 +89,14 @@ async function main() {
             const log = path.join(work, "strace.log");
             const t0 = performance.now();
             const prof = path.join(work, `prof-${b}-${r}`);
-            await runOk("strace", ["-f", "-ttt", "-qq", "-o", log, "-e", "trace=execve,openat,fsync,fdatasync,rename,renameat,renameat2,flock,connect,wait4,unlink,unlinkat",
+            const cpu = path.join(work, "cpu.txt");
+            await runOk("/usr/bin/time", ["-f", "%U %S", "-o", cpu, "strace", "-f", "--seccomp-bpf", "-ttt", "-qq", "-o", log, "-e", "trace=execve,openat,fsync,fdatasync,rename,renameat,renameat2,flock,connect,wait4,unlink,unlinkat",
                 process.execPath, ...(profile ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : []), helpers[b]!, "consolidate", "--domain", vm.name, "--until", until, "--yes"]);
             times[b]!.push(performance.now() - t0);
             fs.copyFileSync(log, `/tmp/consolidate-phases-${b}-${r}.strace`);
             const p = phases(log, `vda\\.full\\.${until.replace(".", "\\.")}\\.data`);
-            console.error(`round ${r + 1} ${b}: ${s(times[b]!.at(-1)!)} s (cp ${s(times.cp!.at(-1)!)}); phases: ` +
+            const [user, sys] = fs.readFileSync(cpu, "utf8").trim().split(/\s+/).slice(-2);
+            console.error(`round ${r + 1} ${b}: ${s(times[b]!.at(-1)!)} s (cp ${s(times.cp!.at(-1)!)}); CPU user ${user} sys ${sys}; phases: ` +
                 Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", "));
             if (profile) {
                 const file = path.join(prof, fs.readdirSync(prof)[0]!);
