@@ -2,16 +2,16 @@
 // "Delete…" of a restore point: asks the helper what merging it into the next point drops and frees (a dry
 // run of helper consolidate), names it, and does it only when confirmed.
 import { useEffect, useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import cockpit from "../lib/cockpit";
 import { consolidatePoints, errorDetail } from "../helper-client";
 import type { ConsolidateAnswer } from "../backup-types";
 import { bytes } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
 import type { PointDeleteRequest } from "./point-delete";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -24,24 +24,18 @@ export interface DeletePointDialogProps {
 
 export function DeletePointDialog({ domain, request, onClose, onDeleted }: DeletePointDialogProps) {
     const [plan, setPlan] = useState<ConsolidateAnswer | null>(null);
-    const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
+    // The dry run's refusal (the point cannot be deleted now), or the deletion's failure.
+    const [previewFailure, setPreviewFailure] = useState<string | null>(null);
     useEffect(() => {
-        consolidatePoints(domain, request, false).then(setPlan, (error: unknown) => setFailure(errorDetail(error)));
+        consolidatePoints(domain, request, false).then(setPlan, (error: unknown) => setPreviewFailure(errorDetail(error)));
     }, [domain, request]);
-    const confirm = () => {
-        setBusy(true);
-        setFailure(null);
-        consolidatePoints(domain, request, true).then(onDeleted, (error: unknown) => {
-            setBusy(false);
-            setFailure(errorDetail(error));
-        });
-    };
+    const deletion = useDialogAction(() => consolidatePoints(domain, request, true), onDeleted);
+    const failure = deletion.failure ?? previewFailure;
     return (
-        <Modal id="delete-point-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="delete-point-title">
+        <Modal id="delete-point-dialog" isOpen onClose={deletion.busy ? undefined : onClose} variant="small" aria-labelledby="delete-point-title">
             <ModalHeader title={cockpit.format(_("Delete restore point $0?"), request.point)} labelId="delete-point-title" titleIconVariant="warning" />
             <ModalBody>
-                {failure && <Alert id="delete-point-failure" variant="danger" isInline component="h2" title={_("Nothing was deleted")}>{failure}</Alert>}
+                <DialogFailure id="delete-point-failure" title={_("Nothing was deleted")} failure={failure} />
                 {plan === null && !failure && <Spinner size="md" aria-label={_("Looking at the backup folder")} />}
                 {plan !== null && (
                     <>
@@ -56,12 +50,8 @@ export function DeletePointDialog({ domain, request, onClose, onDeleted }: Delet
                     </>
                 )}
             </ModalBody>
-            <ModalFooter>
-                <Button id="delete-point-confirm" variant="danger" onClick={confirm} isLoading={busy} isDisabled={busy || plan === null}>
-                    {_("Delete")}
-                </Button>
-                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={deletion} onClose={onClose}
+                          submit={{ id: "delete-point-confirm", variant: "danger", label: _("Delete"), isDisabled: plan === null, onClick: deletion.run }} />
         </Modal>
     );
 }
