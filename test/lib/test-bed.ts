@@ -46,8 +46,19 @@ export interface TestBed {
     vm(options: TestVmOptions): Promise<TestVm>;
     /** The UUID of a VM made with vm(). */
     uuid(vm: TestVm): string;
+    /**
+     * A set-up step of the file's own, run in the bed's before() hook once the bed is up. Needed at a file's
+     * top level: there node:test (20) starts the file's before() hooks without waiting for the one before.
+     */
+    before(step: () => unknown): void;
     /** A clean-up step of the file's own (run before the VMs go, newest first). */
     onTeardown(step: () => unknown): void;
+}
+
+/** What uiTestBed() adds to the bed's one before() hook: a step first (the build) and one after the set-up. */
+interface BedHooks {
+    first?: () => Promise<unknown>;
+    started?: () => Promise<unknown>;
 }
 
 type Step = [label: string, step: () => unknown];
@@ -95,12 +106,13 @@ async function scheduleOff(vm: TestVm, uuid: string, work: string): Promise<void
 }
 
 /** Registers the shared set-up and tear-down (call it in the file, or in its describe block, before its own hooks). */
-export function testBed(options: TestBedOptions): TestBed & { teardownFirst(label: string, step: () => unknown): void } {
+export function testBed(options: TestBedOptions, hooks: BedHooks = {}): TestBed & { teardownFirst(label: string, step: () => unknown): void } {
     let work: string | undefined;
     let stopLibvirtd: (() => Promise<void>) | undefined;
     const vms: { vm: TestVm; uuid: string }[] = [];
     const own: Step[] = [];
     const first: Step[] = [];
+    const setup: (() => unknown)[] = [];
     let ownCount = 0;
 
     const bed = {
@@ -123,6 +135,9 @@ export function testBed(options: TestBedOptions): TestBed & { teardownFirst(labe
                 throw new Error(`${vm.name} was not made by the test bed`);
             return entry.uuid;
         },
+        before(step: () => unknown): void {
+            setup.push(step);
+        },
         onTeardown(step: () => unknown): void {
             own.push([`the file's step ${++ownCount}`, step]);
         },
@@ -132,12 +147,17 @@ export function testBed(options: TestBedOptions): TestBed & { teardownFirst(labe
         },
     };
 
+    // One hook, its steps in order (hooks of their own would not wait for each other at a file's top level).
     before(async () => {
+        await hooks.first?.();
         if (options.libvirtd ?? true)
             stopLibvirtd = await timed("libvirtd", ensureLibvirtd);
         work = fs.mkdtempSync(path.join(options.workParent ?? os.tmpdir(), `vnbt-${process.pid}-${options.name}-`));
         if (options.workMode !== undefined)
             fs.chmodSync(work, options.workMode);
+        await hooks.started?.();
+        for (const step of setup)
+            await step();
     });
     after(async () => {
         const steps: Step[] = [...first.reverse(), ...own.reverse()];
@@ -173,14 +193,11 @@ export interface UiTestBed extends TestBed {
 
 /**
  * The browser tests' bed: dist/ built, libvirtd, the work folder, cockpit-ws serving dist/ and one
- * Chromium; the file's own before() hooks (registered after this call) run once they are up, so VMs and
- * backups the page must list are made there, before the page is opened.
+ * Chromium. Call it in the file's describe block: the block's own before() hooks (registered after this
+ * call) run once all is up, so VMs and backups the page must list are made there, before the page is opened.
  */
 export function uiTestBed(options: UiTestBedOptions): UiTestBed {
     const build = options.build ?? (() => ensureBuilt());
-    // The build runs before libvirtd and the work folder: a hook of its own, registered first.
-    before(() => timed("build", build));
-    const bed = testBed(options);
     let cockpit: RunningCockpit | undefined;
     let browser: TestBrowser | undefined;
     const up = <T>(what: string, value: T | undefined): T => {
@@ -188,10 +205,13 @@ export function uiTestBed(options: UiTestBedOptions): UiTestBed {
             throw new Error(`the test bed's ${what} starts in its before() hook`);
         return value;
     };
-    before(async () => {
-        if (options.cockpit ?? true)
-            cockpit = await timed("start cockpit-ws", () => startCockpit({ pkgDir: DIST }));
-        browser = await timed("start Chromium", () => launchBrowser({ locale: options.locale ?? "en-US" }));
+    const bed = testBed(options, {
+        first: () => timed("build", build),
+        started: async () => {
+            if (options.cockpit ?? true)
+                cockpit = await timed("start cockpit-ws", () => startCockpit({ pkgDir: DIST }));
+            browser = await timed("start Chromium", () => launchBrowser({ locale: options.locale ?? "en-US" }));
+        },
     });
     bed.teardownFirst("stop cockpit-ws", () => cockpit?.stop());
     bed.teardownFirst("close Chromium", () => browser?.close());
@@ -199,6 +219,7 @@ export function uiTestBed(options: UiTestBedOptions): UiTestBed {
         get work() { return bed.work; },
         vm: options => bed.vm(options),
         uuid: vm => bed.uuid(vm),
+        before: step => bed.before(step),
         onTeardown: step => bed.onTeardown(step),
         get cockpit() { return up("cockpit-ws", cockpit); },
         get browser() { return up("browser", browser); },

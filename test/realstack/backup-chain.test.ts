@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Our backups of a running two-disk VM restore exactly with the REAL virtnbdrestore, at every point.
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -14,7 +14,7 @@ const bed = testBed({ name: "chain" });
 let vm: TestVm;
 let work: string;
 
-before(async () => {
+bed.before(async () => {
     work = bed.work;
     vm = await bed.vm({
         disks: [

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A backup that fails, is cancelled or crashes leaves the chain as it was: no complete-looking file,
 // no checkpoint a later incremental would trust, no running libvirt job. Bad input changes nothing.
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +17,7 @@ const bed = testBed({ name: "fail" });
 let vm: TestVm;
 let work: string;
 
-before(async () => {
+bed.before(async () => {
     work = bed.work;
     vm = await bed.vm({
         disks: [

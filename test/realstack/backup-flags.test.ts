@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Python tool's flags for scripts: -p (estimate only), -T (threshold), -e (strict exit code), -k (end a
 // backup job left running), -L (messages to syslog, read back from the real rsyslogd's file). Runs that make no backup change nothing: no file, folder or checkpoint.
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -18,7 +18,7 @@ const bed = testBed({ name: "flags" });
 let vm: TestVm;
 let work: string;
 
-before(async () => {
+bed.before(async () => {
     work = bed.work;
     vm = await bed.vm({ disks: [{ size: "64M", writes: [{ offset: "0", length: "8M", random: true, seed: 5 }] }] });
 });

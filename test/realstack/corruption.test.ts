@@ -6,7 +6,7 @@
 // point. Asserted: verify refuses exactly when restore refuses, with restore's message; where a .chksum
 // exists no restore is silently wrong (refused, or qemu-img compare says identical); without one, what
 // the format cannot detect is listed here and verify says per file that it could not check the content.
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -40,7 +40,7 @@ const WRITES: Write[][] = [
     [{ offset: "24M", length: "1M", random: true }, { offset: 0, length: "64K", pattern: 0x53 }],
 ];
 
-before(async () => {
+bed.before(async () => {
     tmp = bed.work;
     const make = async (compress: boolean): Promise<Chain> => ({
         vm: await TestVm.create({ disks: [{ size: "32M" }] }),

@@ -5,7 +5,7 @@
 // start naming the file, or fails the read that meets it; a killed mapper's leftovers go at the next
 // start; two mappings of one point do not collide.
 // Runs alone: it checks that a refused mapping leaves the host's maps folder as it was.
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -27,7 +27,7 @@ import { NbdkitServer } from "../../helper/map/nbdkit-server.ts";
 const bed = testBed({ name: "map", everyVm: true });
 let tmp = "";
 
-before(() => {
+bed.before(() => {
     tmp = bed.work;
 });
 

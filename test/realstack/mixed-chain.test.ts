@@ -4,7 +4,7 @@
 // exactly with ours and with the real virtnbdrestore. (The real one restores past --until when a disk's file at
 // that point holds no data — it skips the file and with it the check — so it is asked only for points where
 // every disk changed; ours is asked for every point.)
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,7 +16,7 @@ import { testBed } from "../lib/test-bed.ts";
 const bed = testBed({ name: "mixed", everyVm: true });
 let tmp = "";
 
-before(() => {
+bed.before(() => {
     tmp = bed.work;
 });
 

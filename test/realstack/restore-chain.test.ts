@@ -2,7 +2,7 @@
 // Restores chains made by the real virtnbdbackup (plain and lz4, two disks, full/inc/diff) at every
 // restore point and compares each disk with the image the test bed kept for that point; -D defines a
 // VM that starts.
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,7 +16,7 @@ import { testBed } from "../lib/test-bed.ts";
 const bed = testBed({ name: "restore", workMode: 0o755, everyVm: true });
 let tmp = "";
 
-before(() => {
+bed.before(() => {
     tmp = bed.work;
 });
 

@@ -2,7 +2,7 @@
 // A restore stopped by SIGTERM in the middle of the copy exits != 0, leaves no image (final or partial),
 // no qemu-img convert and no mapping (nbdkit, its folder) behind; so does one stopped by a second SIGTERM
 // at once (exit 130, without waiting for what is in flight).
-import { before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -16,7 +16,7 @@ import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 const bed = testBed({ name: "interrupt", everyVm: true });
 let tmp = "";
 
-before(() => {
+bed.before(() => {
     tmp = bed.work;
 });
 
