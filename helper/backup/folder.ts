@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { checkpointListFileName, parseDataFileName, qcowInfoFileName, vmConfigFileName } from "../format/index.ts";
+import { checkpointListFileName, parseDataFileName, PARTIAL_SUFFIX, qcowInfoFileName, vmConfigFileName } from "../format/index.ts";
 import { BOOT_KINDS, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
 import type { RunJournal } from "./journal.ts";
 import { qemuImgInfo } from "../tools/run-tool.ts";
@@ -61,7 +61,7 @@ export function readFolder(output: string, vm: string) {
     return {
         checkpoints,
         hasData: names.some(n => parseDataFileName(n) !== null),
-        partials: names.filter(n => n.endsWith(".partial")),
+        partials: names.filter(n => n.endsWith(PARTIAL_SUFFIX)),
     };
 }
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import { ChainError } from "../restore/chain.ts";
 import { runRestore, type RestoreEvent } from "../restore/restore.ts";
-import { emergencyCleanup } from "../restore/restore-disk.ts";
+import { UndoStack } from "../run/undo-stack.ts";
 import { runDump, runVerify } from "../restore/verify.ts";
 import { CliRun, printJson, reportFailure } from "./cli-run.ts";
 import { VERSION } from "./version.ts";
@@ -78,6 +78,9 @@ function sequenceOf(flags: Flags): string[] | undefined {
     return flags.sequence?.split(",").map(s => s.trim()).filter(Boolean);
 }
 
+/** The restore run's undo stack, reached from the forced exit of a second signal. */
+const restoreUndo = new UndoStack();
+
 /** Set once the flags are read: where the run's output goes. */
 let cli: CliRun | undefined;
 
@@ -93,10 +96,8 @@ async function main(): Promise<void> {
         name: "virtnbdrestore", json: Boolean(flags.json), progress: !flags.noprogress,
         // Progress at most every 100 ms per process, plus each file's start and the end.
         jsonProgressMs: 100,
-        beforeForcedExit: () => {
-            for (const cleanup of emergencyCleanup)
-                cleanup();
-        },
+        // What the restore made so far (partial images, mappings, staged files) goes at once.
+        beforeForcedExit: () => restoreUndo.undoNow(),
     });
     const { signal } = cli;
     const run = cli;
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
         name: flags.name,
         raw: flags.raw,
         uri: flags.uri,
-    }, { signal, onEvent });
+    }, { signal, onEvent, undo: restoreUndo });
     run.endProgress();
     logLine({ event: "result", action, ...result });
     if (flags.json)

@@ -9,7 +9,10 @@
 // definitions (each names its parent). Points merged away keep their checkpoint names in the list, without
 // files: a restore asking for one is refused ("no backup matches"), every other point restores as before.
 import { compareFiles, selectChain, type BackupFile } from "../restore/chain.ts";
-import { chainFullFileName, checkpointIndex, checkpointName, CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
+import {
+    chainFullFileName, checkpointIndex, checkpointName, CHECKSUM_SUFFIX, isBootFileNameFor, isLogFileName, parseDataFileName, parseQcowInfoFileName,
+    parseVmConfigFileName, PARTIAL_SUFFIX,
+} from "../format/index.ts";
 
 /** One disk's part: the files merged (oldest first) into `output`. */
 export interface DiskMerge {
@@ -120,10 +123,10 @@ function finishPlan(point: string, disks: DiskMerge[], droppedFiles: BackupFile[
  * info, a copy of a boot file (`<basename>.<point>`). Logs and checkpoint definitions are not.
  */
 export function isPointFile(name: string, points: string[]): boolean {
-    if (parseDataFileName(name) !== null || name.endsWith(CHECKSUM_SUFFIX) || name.endsWith(PARTIAL_SUFFIX) || name.endsWith(".log"))
+    if (parseDataFileName(name) !== null || name.endsWith(CHECKSUM_SUFFIX) || name.endsWith(PARTIAL_SUFFIX) || isLogFileName(name))
         return false;
-    return points.some(p => name === `vmconfig.${p}.xml` || (name.endsWith(`.${p}.qcow.json`) && !name.slice(0, -`.${p}.qcow.json`.length).includes("."))
-        || (name.endsWith(`.${p}`) && name.length > p.length + 1));
+    const ident = parseVmConfigFileName(name) ?? parseQcowInfoFileName(name)?.ident;
+    return points.some(p => ident === p || isBootFileNameFor(name, p));
 }
 
 /** The chain's restore points, oldest first (every disk's files together). */

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// File names of a virtnbdbackup backup folder. "ident" is the checkpoint name (virtnbdbackup.N) for full
-// and inc, unix seconds for diff, and "copy" for copy backups.
+// File names of a virtnbdbackup backup folder: the one place that builds and parses them. "ident" is the
+// checkpoint name (virtnbdbackup.N) for full and inc, unix seconds for diff, and "copy" for copy backups.
+// Checkpoint names and levels are the page's contract too: they live in helper/protocol/ (pure, no imports)
+// and are re-exported here, so there is one definition of each.
+import type { Level } from "../protocol/levels.ts";
 
-export type BackupLevel = "full" | "copy" | "inc" | "diff";
+export { CHECKPOINT_PREFIX, checkpointIndex, checkpointName, isCheckpointName } from "../protocol/point-names.ts";
+
+export type BackupLevel = Level;
 
 export const PARTIAL_SUFFIX = ".partial";
 export const CHECKSUM_SUFFIX = ".chksum";
@@ -38,27 +43,30 @@ export function vmConfigFileName(ident: string | number): string {
     return `vmconfig.${ident}.xml`;
 }
 
+/** The ident of a saved config `vmconfig.<ident>.xml`; null for any other name. */
+export function parseVmConfigFileName(name: string): string | null {
+    return /^vmconfig\.(.+)\.xml$/.exec(name)?.[1] ?? null;
+}
+
 /** Saved `qemu-img info --output json` of a disk. */
 export function qcowInfoFileName(dev: string, ident: string | number): string {
     return `${dev}.${ident}.qcow.json`;
 }
 
-/** Our checkpoints are named `virtnbdbackup.N`, N counting from 0 along a chain (as the other tool names them). */
-export const CHECKPOINT_PREFIX = "virtnbdbackup";
-
-export function checkpointName(index: number): string {
-    return `${CHECKPOINT_PREFIX}.${index}`;
-}
-
-/** The index N of one of our checkpoint names `virtnbdbackup.N`; undefined for any other name. */
-export function checkpointIndex(name: string): number | undefined {
-    const m = /^virtnbdbackup\.(\d+)$/.exec(name);
-    return m ? Number(m[1]) : undefined;
+/** Disk and ident of a saved `<dev>.<ident>.qcow.json`; null for any other name. */
+export function parseQcowInfoFileName(name: string): { dev: string; ident: string } | null {
+    const m = /^([^./]+)\.(.+)\.qcow\.json$/.exec(name);
+    return m ? { dev: m[1], ident: m[2] } : null;
 }
 
 /** `<vm>.cpt`, the chain's checkpoint list. */
 export function checkpointListFileName(vm: string): string {
     return `${vm}.cpt`;
+}
+
+/** The VM of a checkpoint list `<vm>.cpt`; null for any other name. */
+export function parseCheckpointListFileName(name: string): string | null {
+    return /^([^/]+)\.cpt$/.exec(name)?.[1] ?? null;
 }
 
 /** `checkpoints/<name>.xml`, relative to the backup folder. */
@@ -72,6 +80,11 @@ export function logFileName(level: string, date: Date): string {
     const stamp = `${p(date.getMonth() + 1)}${p(date.getDate())}${date.getFullYear()}` +
         `${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
     return `backup.${level}.${stamp}.log`;
+}
+
+/** Whether `name` is a run's log (logFileName). */
+export function isLogFileName(name: string): boolean {
+    return /^backup\.[a-z]+\.\d{14}\.log$/.test(name);
 }
 
 export interface DataFileName {
@@ -105,4 +118,14 @@ export function bootFileName(source: string, ident: string | number): string {
     checkPart("boot file", base, true);
     checkPart("ident", String(ident), true);
     return `${base}.${ident}`;
+}
+
+/** Whether `name` could be a boot file saved for `ident` (bootFileName): `<basename>.<ident>`. */
+export function isBootFileNameFor(name: string, ident: string): boolean {
+    return name.endsWith(`.${ident}`) && name.length > ident.length + 1 && !name.includes("/");
+}
+
+/** A file name without its `.partial` suffix (a data file being written), as it is when finished. */
+export function withoutPartialSuffix(name: string): string {
+    return name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
 }

@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { chainNumber, nextChainName, sortChains } from "../format/chain-folders.ts";
-import { parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
+import { parseCheckpointListFileName, parseDataFileName, withoutPartialSuffix } from "../format/index.ts";
 
 export interface ChainFolder {
     /** "" for the folder itself (the first chain), else `chain-<n>`. */
@@ -21,7 +21,7 @@ export function holdsBackup(dir: string): boolean {
     } catch {
         return false;
     }
-    return names.some(n => parseDataFileName(n.endsWith(PARTIAL_SUFFIX) ? n.slice(0, -PARTIAL_SUFFIX.length) : n) !== null || n.endsWith(".cpt"));
+    return names.some(n => parseDataFileName(withoutPartialSuffix(n)) !== null || parseCheckpointListFileName(n) !== null);
 }
 
 /** Chain subfolder names in the VM folder (real folders, not symlinks). */

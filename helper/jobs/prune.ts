@@ -12,7 +12,10 @@ import { lockJob } from "../backup/lock.ts";
 import { lockFoldersForChange } from "../backup/folder-lock.ts";
 import { JOURNAL_NAME } from "../backup/journal.ts";
 import { CONSOLIDATE_JOURNAL, removeStaging } from "../consolidate/journal.ts";
-import { CHECKSUM_SUFFIX, parseDataFileName, PARTIAL_SUFFIX } from "../format/index.ts";
+import {
+    checkpointName, CHECKSUM_SUFFIX, isBootFileNameFor, isCheckpointName, isLogFileName, parseCheckpointListFileName, parseDataFileName, parseQcowInfoFileName,
+    parseVmConfigFileName, withoutPartialSuffix,
+} from "../format/index.ts";
 import { resolveTrustedFolder } from "../fs/trusted-folder.ts";
 import { listChains, type ChainFolder } from "./chains.ts";
 import { currentJob } from "./status.ts";
@@ -66,24 +69,23 @@ export function chainIdents(names: string[]): Set<string> {
     for (const n of names) {
         const parsed = parseDataFileName(n);
         if (parsed)
-            idents.add(parsed.ident ?? "virtnbdbackup.0");
+            idents.add(parsed.ident ?? checkpointName(0));  // the chain's first full
     }
     return idents;
 }
 
 /** Whether a file of a chain folder is one a backup run writes (`idents`: chainIdents of the folder). Pure. */
 export function isBackupFile(name: string, idents: Set<string>): boolean {
-    let base = name.endsWith(PARTIAL_SUFFIX) ? name.slice(0, -PARTIAL_SUFFIX.length) : name;
+    let base = withoutPartialSuffix(name);
     base = base.endsWith(CHECKSUM_SUFFIX) ? base.slice(0, -CHECKSUM_SUFFIX.length) : base;
     if (parseDataFileName(base) !== null || name === JOURNAL_NAME || name === CONSOLIDATE_JOURNAL)
         return true;
-    if (/^[^/]+\.cpt$/.test(name) || /^backup\.[a-z]+\.\d{14}\.log$/.test(name))
+    if (parseCheckpointListFileName(name) !== null || isLogFileName(name))
         return true;
-    const m = /^vmconfig\.(.+)\.xml$/.exec(name) ?? /^[^.]+\.(.+)\.qcow\.json$/.exec(name);
-    if (m && (idents.has(m[1]!) || /^virtnbdbackup\.\d+$/.test(m[1]!)))
+    const ident = parseVmConfigFileName(name) ?? parseQcowInfoFileName(name)?.ident;
+    if (ident !== undefined && (idents.has(ident) || isCheckpointName(ident)))
         return true;
-    // A saved boot file: <basename>.<ident> (helper/format/names.ts bootFileName).
-    return [...idents].some(ident => name.endsWith(`.${ident}`) && name.length > ident.length + 1);
+    return [...idents].some(i => isBootFileNameFor(name, i));
 }
 
 /** The files of one chain folder a removal takes (regular files only), relative to the folder. */

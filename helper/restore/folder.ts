@@ -4,8 +4,8 @@
 import fsp from "node:fs/promises";
 import path from "node:path";
 import {
-    checkpointIndex, CHECKSUM_SUFFIX, FormatError, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseDataFileName, parseFrameHeader, parseMeta,
-    type StreamMeta,
+    checkpointIndex, CHECKSUM_SUFFIX, FormatError, isCheckpointName, oneLineMessage, FRAME_HEADER_LENGTH, PARTIAL_SUFFIX, parseCheckpointListFileName,
+    parseDataFileName, parseFrameHeader, parseMeta, parseVmConfigFileName, type StreamMeta,
 } from "../format/index.ts";
 import type { BackupFile } from "./chain.ts";
 import { parseCheckpointDomain, parseDomainXml, type DomainConfig } from "../libvirt/domain-xml.ts";
@@ -118,22 +118,22 @@ export async function readBackupFolder(dir: string): Promise<BackupFolder> {
             }
             continue;
         }
-        let m = /^vmconfig\.(.+)\.xml$/.exec(name);
-        if (m) {
+        const configIdent = parseVmConfigFileName(name);
+        if (configIdent !== null) {
             try {
-                folder.configs.push({ name, ident: m[1], config: parseDomainXml(await fsp.readFile(path.join(dir, name), "utf8"), name) });
+                folder.configs.push({ name, ident: configIdent, config: parseDomainXml(await fsp.readFile(path.join(dir, name), "utf8"), name) });
             } catch (err) {
                 folder.problems.push(`${name}: ${(err as Error).message}`);
             }
             continue;
         }
-        m = /^(.+)\.cpt$/.exec(name);
-        if (m) {
+        const listVm = parseCheckpointListFileName(name);
+        if (listVm !== null) {
             try {
                 const list: unknown = JSON.parse(await fsp.readFile(path.join(dir, name), "utf8"));
                 if (!Array.isArray(list) || !list.every(x => typeof x === "string"))
                     throw new Error("not a JSON list of checkpoint names");
-                folder.checkpointLists.push({ name, vm: m[1], checkpoints: list });
+                folder.checkpointLists.push({ name, vm: listVm, checkpoints: list });
             } catch (err) {
                 folder.problems.push(`${name}: damaged checkpoint list: ${oneLineMessage(err)}`);
             }
@@ -171,7 +171,7 @@ function identRank(ident: string): number {
 export function newestConfig(folder: BackupFolder): SavedConfig | undefined {
     // Unix-time idents (diffs) are huge next to checkpoint indexes; rank each kind apart by recency:
     // prefer the latest checkpoint config, a diff's config only when no checkpoint config exists.
-    const byCheckpoint = folder.configs.filter(c => c.ident.startsWith("virtnbdbackup."));
+    const byCheckpoint = folder.configs.filter(c => isCheckpointName(c.ident));
     const pool = byCheckpoint.length > 0 ? byCheckpoint : folder.configs;
     return [...pool].sort((a, b) => identRank(a.ident) - identRank(b.ident)).pop();
 }

@@ -2,12 +2,14 @@
 // Restores a raw-format disk's backup (a raw image saved as `<dev>.copy.data`, -r) as it is: its
 // allocated ranges (SEEK_DATA/SEEK_HOLE, as `qemu-img map` reports them) copied through the copy
 // pipeline into a sparse `<output>.partial`, holes left as holes; named only when the run publishes.
+import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { copyExtents } from "../engine/copy.ts";
 import type { Chunk, Extent, Sink, Source } from "../engine/endpoint.ts";
 import { mergeExtents, splitFixed } from "../engine/extents.ts";
 import { OutputFile } from "../engine/output-file.ts";
+import type { UndoStack } from "../run/undo-stack.ts";
 import { runTool } from "../tools/run-tool.ts";
 import { requireChecksum } from "./checksum.ts";
 import type { DiskProgress, DiskResult, RestoreTuning } from "./restore-disk.ts";
@@ -69,7 +71,8 @@ class DeferredRawSink implements Sink {
     }
 }
 
-export async function restoreRawImage(job: RawImageJob, options: {
+/** Copies one raw image under its partial name; like restoreDisk, its steps go on the run's stack `undo`. */
+export async function restoreRawImage(job: RawImageJob, undo: UndoStack, options: {
     signal?: AbortSignal;
     onProgress?: (p: DiskProgress) => void;
     tuning?: RestoreTuning;
@@ -80,13 +83,13 @@ export async function restoreRawImage(job: RawImageJob, options: {
     const extents = await rawImageExtents(file);
     const fh = await fsp.open(file, "r");
     const source = new RawFileSource(fh, (await fh.stat()).size);
-    let out: OutputFile | undefined;
     try {
         options.signal?.throwIfAborted();
         // The image read beside the copy (both from the page cache) must match its .chksum, if any.
         const checksum = requireChecksum(file, options.signal);
         checksum.catch(() => {});
-        out = await OutputFile.create(job.output, source.size);
+        const out = await OutputFile.create(job.output, source.size);
+        const keepImage = undo.onFailure(() => out.discard(), () => fs.rmSync(out.partialFile, { force: true }));
         const sink = new DeferredRawSink(out);
         const result = await copyExtents(extents, source, sink, {
             maxChunk,
@@ -96,16 +99,14 @@ export async function restoreRawImage(job: RawImageJob, options: {
             onProgress: p => options.onProgress?.({ dev: job.dev, done: p.done, total: p.total, file: job.name }),
         });
         const status = (await checksum).status;
-        const staged = out;
+        // The image is the caller's from here, as restoreDisk's.
+        keepImage();
         return {
-            dev: job.dev, file: job.output, partial: staged.partialFile, bytes: result.done, files: [job.name],
+            dev: job.dev, file: job.output, partial: out.partialFile, bytes: result.done, files: [job.name],
             checksums: [{ file: job.name, status }],
-            publish: () => staged.publish(),
-            discard: () => staged.discard(),
+            publish: () => out.publish(),
+            discard: () => out.discard(),
         };
-    } catch (err) {
-        await out?.discard();
-        throw err;
     } finally {
         await source.close().catch(() => {});
     }

@@ -3,7 +3,9 @@
 // with our plugin: each block read from the newest file holding it, helper/map), `qemu-img convert` the
 // mapped disk into the image, and check every member's content beside it (checksums, every lz4 frame:
 // the refusals and messages of verify). Only then, once the caller publishes it, the image gets its final
-// name. Any failure or cancellation removes the partial image and the mapping.
+// name. What it makes on the way (the partial image, the mapping, the convert) goes on the run's undo stack
+// (helper/run/undo-stack.ts): a failure or cancellation unwinds it with the rest of the run, and a process
+// that must exit at once takes it back synchronously.
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -69,9 +71,6 @@ export interface DiskResult {
     discard(): Promise<void>;
 }
 
-/** Cleanup hooks a signal handler can run synchronously when the process must exit at once. */
-export const emergencyCleanup = new Set<() => void>();
-
 /** Writes the image's data to disk (the convert writes through the page cache; a restore is durable). */
 async function syncFile(file: string): Promise<void> {
     const fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -93,7 +92,11 @@ async function contentProblem(checks: Promise<ContentCheck>[]): Promise<string |
     return results.find(c => c.dataError)?.dataError ?? results.find(c => c.checksumError)?.checksumError;
 }
 
-export async function restoreDisk(job: DiskJob, options: {
+/**
+ * Restores one disk under its partial name. Its steps go on `undo`, the run's stack, and stay there when it
+ * fails (the run unwinds them); on success only the image is left, which the caller then owns.
+ */
+export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
     signal?: AbortSignal;
     onProgress?: (p: DiskProgress) => void;
     tuning?: RestoreTuning;
@@ -103,10 +106,6 @@ export async function restoreDisk(job: DiskJob, options: {
     const total = job.members.reduce((sum, m) => sum + m.meta.dataSize, 0);
     const newest = job.members[job.members.length - 1].name;
     const partial = partialFileName(job.output);
-    // What this disk's restore made so far, undone when it fails; synchronously when the process must exit at once.
-    const undo = new UndoStack();
-    const forcedExit = () => undo.undoNow();
-    emergencyCleanup.add(forcedExit);
     const checkAbort = new AbortController();
     const onAbort = () => checkAbort.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort);
@@ -120,12 +119,12 @@ export async function restoreDisk(job: DiskJob, options: {
         const serverGone = undo.onFailure(() => server.stop().catch(() => {}), () => server.killNow());
         const checks = job.members.map(m => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal }));
         checks.forEach(c => c.catch(() => {}));
-        undo.onFailure(async () => {
+        const checksDone = undo.onFailure(async () => {
             checkAbort.abort();
             await Promise.allSettled(checks);
         });
         let convert: ChildProcess | undefined;
-        undo.onFailure(() => {}, () => convert?.kill("SIGKILL"));
+        const convertDone = undo.onFailure(() => {}, () => convert?.kill("SIGKILL"));
         onProgress?.({ dev: job.dev, done: 0, total, file: newest });
         let convertError: Error | undefined;
         await convertImage(server.uri, partial, {
@@ -145,6 +144,8 @@ export async function restoreDisk(job: DiskJob, options: {
         await syncFile(partial);
         onProgress?.({ dev: job.dev, done: total, total, file: newest });
         const sums = await Promise.all(checks);
+        checksDone();
+        convertDone();
         await server.stop();
         serverGone();
         mapDir.remove();
@@ -163,11 +164,7 @@ export async function restoreDisk(job: DiskJob, options: {
                 await fsp.rm(partial, { force: true }).catch(() => {});
             },
         };
-    } catch (err) {
-        await undo.unwind(true).catch(() => {});
-        throw err;
     } finally {
         signal?.removeEventListener("abort", onAbort);
-        emergencyCleanup.delete(forcedExit);
     }
 }

@@ -12,7 +12,7 @@ import { UndoStack } from "../run/undo-stack.ts";
 import type { BootKind } from "../libvirt/domain-xml.ts";
 import { diskRows, planOutputs, prepareOutputFolder, type RestoreOutputs } from "./outputs.ts";
 import { planRestore, type RestorePlan, type RestoreSelection } from "./plan.ts";
-import { emergencyCleanup, type RestoreTuning } from "./restore-disk.ts";
+import type { RestoreTuning } from "./restore-disk.ts";
 import { publishOutputs, stageBootFiles, stageConfig, writeDisks, type WrittenDisk } from "./write-outputs.ts";
 
 export interface RestoreRequest extends RestoreSelection {
@@ -59,7 +59,11 @@ export interface RestoreResult {
     warnings: string[];
 }
 
-export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSignal; onEvent?: (e: RestoreEvent) => void } = {}): Promise<RestoreResult> {
+/**
+ * `undo`: the run's undo stack, when the caller must reach it (a CLI that exits at once on a second signal
+ * takes back what the run made with `undo.undoNow()`); the run unwinds it when it fails.
+ */
+export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSignal; onEvent?: (e: RestoreEvent) => void; undo?: UndoStack } = {}): Promise<RestoreResult> {
     const { signal, onEvent } = opts;
     // Both folders are found trusted once (helper/fs/trusted-folder.ts) and used by their real paths from
     // here on: no other user can change what they lead to. The backup folder too, as its saved config
@@ -79,9 +83,7 @@ export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSign
     const outputs = await planOutputs(req, plan, warn);
     prepareOutputFolder(target, outputs);
 
-    const undo = new UndoStack();
-    const forcedExit = () => undo.undoNow();
-    emergencyCleanup.add(forcedExit);
+    const undo = opts.undo ?? new UndoStack();
     const result: RestoreResult = { disks: [], bootFiles: [], warnings };
     let disks: WrittenDisk[];
     try {
@@ -106,8 +108,6 @@ export async function runRestore(req: RestoreRequest, opts: { signal?: AbortSign
         // All or nothing: take back the names already given in this run, and every partial.
         await undo.unwind(true).catch(() => {});
         throw err;
-    } finally {
-        emergencyCleanup.delete(forcedExit);
     }
     for (const { disk: d } of disks) {
         emit({ event: "disk", disk: d.dev, output: d.file, bytes: d.bytes });

@@ -43,9 +43,9 @@ export async function writeDisks(plan: RestorePlan, undo: UndoStack, options: { 
         written.push(w);
     };
     for (const job of plan.jobs)
-        add(await restoreDisk(job, options));
+        add(await restoreDisk(job, undo, options));
     for (const job of plan.rawJobs)
-        add(await restoreRawImage(job, options));
+        add(await restoreRawImage(job, undo, options));
     return written;
 }
 

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Confirmation before cancelling a running backup or restore.
-import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import cockpit from "../lib/cockpit";
-import { errorDetail, cancelJob } from "../helper-client";
+import { cancelJob } from "../helper-client";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -17,35 +16,19 @@ export interface BackupCancelDialogProps {
 }
 
 export function BackupCancelDialog({ domain, kind, onClose, onCancelled }: BackupCancelDialogProps) {
-    const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
-    const confirm = () => {
-        setBusy(true);
-        cancelJob(domain).then(onCancelled, (error: unknown) => {
-            setBusy(false);
-            setFailure(errorDetail(error));
-        });
-    };
+    const cancel = useDialogAction(() => cancelJob(domain), onCancelled);
     return (
-        <Modal id="backup-cancel-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="backup-cancel-title">
+        <Modal id="backup-cancel-dialog" isOpen onClose={cancel.busy ? undefined : onClose} variant="small" aria-labelledby="backup-cancel-title">
             <ModalHeader title={kind === "restore" ? _("Cancel the restore?") : _("Cancel the backup?")} labelId="backup-cancel-title"
                          titleIconVariant="warning" />
             <ModalBody>
-                {failure && (
-                    <Alert component="h2" variant="danger" isInline title={kind === "restore" ? _("The restore was not cancelled") : _("The backup was not cancelled")}>
-                        {failure}
-                    </Alert>
-                )}
+                <DialogFailure title={kind === "restore" ? _("The restore was not cancelled") : _("The backup was not cancelled")} failure={cancel.failure} />
                 {kind === "restore"
                     ? _("The files this restore has written so far are removed. The backup stays as it is.")
                     : _("The files this backup has written so far are removed and its checkpoint is deleted. Earlier restore points stay as they are.")}
             </ModalBody>
-            <ModalFooter>
-                <Button id="backup-cancel-confirm" variant="danger" onClick={confirm} isLoading={busy} isDisabled={busy}>
-                    {kind === "restore" ? _("Cancel restore") : _("Cancel backup")}
-                </Button>
-                <Button variant="link" onClick={onClose}>{_("Keep running")}</Button>
-            </ModalFooter>
+            <DialogFooter action={cancel} onClose={onClose} closeLabel={_("Keep running")}
+                          submit={{ id: "backup-cancel-confirm", variant: "danger", label: kind === "restore" ? _("Cancel restore") : _("Cancel backup"), onClick: cancel.run }} />
         </Modal>
     );
 }

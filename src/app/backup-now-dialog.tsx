@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Dialog that starts a backup: the level to make (automatic by default), then "Back up".
 import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Form, FormGroup } from "@patternfly/react-core/dist/esm/components/Form/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Radio } from "@patternfly/react-core/dist/esm/components/Radio/index.js";
 import cockpit from "../lib/cockpit";
-import { errorDetail, startBackup } from "../helper-client";
+import { startBackup } from "../helper-client";
 import type { JobLevel } from "../backup-types";
 import { BACKUP_LEVELS, hasErrors, validateBackupNowForm } from "./backup-forms";
 import { levelDescription, levelName } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -23,26 +23,19 @@ export interface BackupNowDialogProps {
 
 export function BackupNowDialog({ domain, folder, onClose, onStarted }: BackupNowDialogProps) {
     const [level, setLevel] = useState<JobLevel>("auto");
-    const [starting, setStarting] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
+    const starting = useDialogAction(() => startBackup(domain, level), onStarted);
 
     const start = () => {
-        if (hasErrors(validateBackupNowForm({ level })))
-            return;
-        setStarting(true);
-        setFailure(null);
-        startBackup(domain, level).then(onStarted, (error: unknown) => {
-            setStarting(false);
-            setFailure(errorDetail(error));
-        });
+        if (!hasErrors(validateBackupNowForm({ level })))
+            starting.run();
     };
 
     return (
-        <Modal id="backup-now-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="backup-now-title">
+        <Modal id="backup-now-dialog" isOpen onClose={starting.busy ? undefined : onClose} variant="small" aria-labelledby="backup-now-title">
             <ModalHeader title={cockpit.format(_("Back up $0"), domain)} labelId="backup-now-title"
                          description={cockpit.format(_("Into $0"), folder)} />
             <ModalBody>
-                {failure && <Alert component="h2" id="backup-now-failure" variant="danger" isInline title={_("The backup did not start")}>{failure}</Alert>}
+                <DialogFailure id="backup-now-failure" title={_("The backup did not start")} failure={starting.failure} />
                 <Form id="backup-now-form" onSubmit={event => { event.preventDefault(); start() }}>
                     <FormGroup role="radiogroup" label={_("Backup type")} fieldId="backup-level" isStack>
                         {BACKUP_LEVELS.map(l => (
@@ -52,10 +45,7 @@ export function BackupNowDialog({ domain, folder, onClose, onStarted }: BackupNo
                     </FormGroup>
                 </Form>
             </ModalBody>
-            <ModalFooter>
-                <Button id="backup-now-start" variant="primary" onClick={start} isLoading={starting} isDisabled={starting}>{_("Back up")}</Button>
-                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={starting} onClose={onClose} submit={{ id: "backup-now-start", label: _("Back up"), onClick: start }} />
         </Modal>
     );
 }

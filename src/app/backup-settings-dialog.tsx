@@ -4,15 +4,14 @@
 // dialog too.
 import { useState } from "react";
 import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Checkbox } from "@patternfly/react-core/dist/esm/components/Checkbox/index.js";
 import { Form, FormGroup, FormHelperText, FormSection } from "@patternfly/react-core/dist/esm/components/Form/index.js";
 import { FormSelect, FormSelectOption } from "@patternfly/react-core/dist/esm/components/FormSelect/index.js";
 import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
-import { errorDetail, setSettings } from "../helper-client";
+import { setSettings } from "../helper-client";
 import type { SettingsAnswer } from "../backup-types";
 import { SCHEDULE_FREQUENCIES, type ScheduleFrequency, type ScheduleProblem } from "../../helper/protocol/schedule-rules";
 import { PrunePreview } from "./prune-preview";
@@ -24,6 +23,8 @@ import {
     frequencyName, keepChainsProblemText, keepPointsProblemText, newChainProblemText, scheduleProblemText, weekdayName,
 } from "./backup-text";
 import { PointsPreview } from "./points-preview";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -42,8 +43,6 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
         points: pointFields(settings),
     });
     const [submitted, setSubmitted] = useState(false);
-    const [saving, setSaving] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
     const [folderRefusal, setFolderRefusal] = useState<string | null>(null);
     const errors = validateSettingsForm(form, settings.isDefault ? undefined : settings.folder);
     // What the typed policy would remove from the stored folder now (not for another folder being typed).
@@ -54,23 +53,19 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
     // libvirt's checkpoints belong to the VM: another folder's backups take over the checkpoint names.
     const folderChanged = !settings.isDefault && form.folder.trim() !== "" && form.folder.trim() !== settings.folder && !shown.folder;
 
+    const saving = useDialogAction(() => setSettings(domain, settingsToSave(form)), onSaved);
     const save = () => {
         setSubmitted(true);
         if (hasErrors(errors) || folderRefusal !== null)
             return;
-        setSaving(true);
-        setFailure(null);
-        setSettings(domain, settingsToSave(form)).then(onSaved, (error: unknown) => {
-            setSaving(false);
-            setFailure(errorDetail(error));
-        });
+        saving.run();
     };
 
     return (
-        <Modal id="backup-settings-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="backup-settings-title">
+        <Modal id="backup-settings-dialog" isOpen onClose={saving.busy ? undefined : onClose} variant="small" aria-labelledby="backup-settings-title">
             <ModalHeader title={_("Backup settings")} labelId="backup-settings-title" />
             <ModalBody>
-                {failure && <Alert component="h2" id="backup-settings-failure" variant="danger" isInline title={_("The settings were not saved")}>{failure}</Alert>}
+                <DialogFailure id="backup-settings-failure" title={_("The settings were not saved")} failure={saving.failure} />
                 <Form id="backup-settings-form" onSubmit={event => { event.preventDefault(); save() }}>
                     <BackupFolderField domain={domain} value={form.folder} onChange={folder => setForm({ ...form, folder })}
                                        error={shown.folder} isInvalid={errors.folder !== undefined} onRefusal={setFolderRefusal} />
@@ -147,10 +142,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
                     </FormGroup>
                 </Form>
             </ModalBody>
-            <ModalFooter>
-                <Button id="backup-settings-save" variant="primary" onClick={save} isLoading={saving} isDisabled={saving}>{_("Save")}</Button>
-                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={saving} onClose={onClose} submit={{ id: "backup-settings-save", label: _("Save"), onClick: save }} />
         </Modal>
     );
 }

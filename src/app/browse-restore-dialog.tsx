@@ -9,13 +9,15 @@ import { Form, FormGroup } from "@patternfly/react-core/dist/esm/components/Form
 import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import cockpit from "../lib/cockpit";
-import { browseRestore, errorDetail } from "../helper-client";
+import { browseRestore } from "../helper-client";
 import type { HostRestoreResult } from "../browse-answer";
 import { bytes } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
 import { FieldNote } from "./field-note";
 import { FolderInput } from "./folder-input";
 import { validateHostFolder } from "./instant-form";
 import { targetErrorText } from "./restore-text";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -41,27 +43,24 @@ function summary(result: HostRestoreResult): string {
 export function BrowseRestoreDialog({ session, volume, path, name, onClose }: BrowseRestoreDialogProps) {
     const [folder, setFolder] = useState(DEFAULT_HOST_FOLDER);
     const [submitted, setSubmitted] = useState(false);
-    const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
     const [result, setResult] = useState<HostRestoreResult | null>(null);
     const error = validateHostFolder(folder);
     const shown = submitted ? error : undefined;
+    // The dialog stays, saying what was written.
+    const restoring = useDialogAction(() => browseRestore(session, volume, path, folder), setResult);
+    const busy = restoring.busy;
 
     const restore = () => {
         setSubmitted(true);
-        setFailure(null);
-        if (error)
-            return;
-        setBusy(true);
-        browseRestore(session, volume, path, folder).then(setResult, (e: unknown) => setFailure(errorDetail(e)))
-                .finally(() => setBusy(false));
+        if (!error)
+            restoring.run();
     };
 
     return (
         <Modal id="browse-restore-dialog" isOpen onClose={busy ? undefined : onClose} variant="small" aria-labelledby="browse-restore-title">
             <ModalHeader title={cockpit.format(_("Restore $0 to the host"), name)} labelId="browse-restore-title" description={path} />
             <ModalBody>
-                {failure && <Alert component="h2" id="browse-restore-failure" variant="danger" isInline title={_("Nothing was restored")}>{failure}</Alert>}
+                <DialogFailure id="browse-restore-failure" title={_("Nothing was restored")} failure={restoring.failure} />
                 {result && (
                     <Alert component="h2" id="browse-restore-done" variant="success" isInline title={_("Restored")}>
                         <p id="browse-restore-summary">{summary(result)}</p>
@@ -84,16 +83,13 @@ export function BrowseRestoreDialog({ session, volume, path, name, onClose }: Br
                     </Form>
                 )}
             </ModalBody>
-            <ModalFooter>
-                {result
-                    ? <Button id="browse-restore-close" variant="primary" onClick={onClose}>{_("Close")}</Button>
-                    : (
-                        <>
-                            <Button id="browse-restore-start" variant="primary" onClick={restore} isLoading={busy} isDisabled={busy}>{_("Restore")}</Button>
-                            <Button variant="link" onClick={onClose} isDisabled={busy}>{_("Cancel")}</Button>
-                        </>
-                    )}
-            </ModalFooter>
+            {result
+                ? (
+                    <ModalFooter>
+                        <Button id="browse-restore-close" variant="primary" onClick={onClose}>{_("Close")}</Button>
+                    </ModalFooter>
+                )
+                : <DialogFooter action={restoring} onClose={onClose} submit={{ id: "browse-restore-start", label: _("Restore"), onClick: restore }} />}
         </Modal>
     );
 }

@@ -3,7 +3,6 @@
 // run of helper consolidate), names it, and does it only when confirmed. The merge's progress shows here (bytes,
 // throughput, time left), and Cancel stops it: the helper undoes it and the chain stays as it was.
 import { useEffect, useRef, useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
 import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
 import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
@@ -15,6 +14,7 @@ import type { ConsolidateAnswer, MergeProgress } from "../backup-types";
 import { addSample, percent, secondsLeft, throughput, type Sample } from "./backup-rate";
 import { progressDetail } from "./backup-progress";
 import { bytes } from "./backup-text";
+import { DialogFailure } from "./dialog-parts";
 import type { PointDeleteRequest } from "./point-delete";
 
 const _ = cockpit.gettext;
@@ -60,7 +60,7 @@ export function DeletePointDialog({ domain, request, onClose, onDeleted }: Delet
         <Modal id="delete-point-dialog" isOpen onClose={busy ? undefined : onClose} variant="small" aria-labelledby="delete-point-title">
             <ModalHeader title={cockpit.format(_("Delete restore point $0?"), request.point)} labelId="delete-point-title" titleIconVariant="warning" />
             <ModalBody>
-                {failure && <Alert id="delete-point-failure" variant="danger" isInline component="h2" title={_("Nothing was deleted")}>{failure}</Alert>}
+                <DialogFailure id="delete-point-failure" title={_("Nothing was deleted")} failure={failure} />
                 {plan === null && !failure && <Spinner size="md" aria-label={_("Looking at the backup folder")} />}
                 {plan !== null && (
                     <>

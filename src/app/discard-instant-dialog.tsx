@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // "Discard…" of a VM started from a backup: names what goes (the VM, its overlay files with everything written
 // in it, the restore point's mapping) and that the backup stays, and removes it only when confirmed.
-import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import cockpit from "../lib/cockpit";
-import { discardInstantVm, errorDetail } from "../helper-client";
+import { discardInstantVm } from "../helper-client";
 import type { InstantVmSummary } from "../instant-answer";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -19,21 +18,12 @@ export interface DiscardInstantDialogProps {
 }
 
 export function DiscardInstantDialog({ vm, onClose, onDiscarded }: DiscardInstantDialogProps) {
-    const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
-    const confirm = () => {
-        setBusy(true);
-        setFailure(null);
-        discardInstantVm(vm.name).then(onDiscarded, (error: unknown) => {
-            setBusy(false);
-            setFailure(errorDetail(error));
-        });
-    };
+    const discard = useDialogAction(() => discardInstantVm(vm.name), onDiscarded);
     return (
-        <Modal id="discard-instant-dialog" isOpen onClose={busy ? undefined : onClose} variant="small" aria-labelledby="discard-instant-title">
+        <Modal id="discard-instant-dialog" isOpen onClose={discard.busy ? undefined : onClose} variant="small" aria-labelledby="discard-instant-title">
             <ModalHeader title={cockpit.format(_("Discard $0?"), vm.name)} labelId="discard-instant-title" titleIconVariant="warning" />
             <ModalBody>
-                {failure && <Alert id="discard-instant-failure" variant="danger" isInline component="h2" title={_("Nothing was discarded")}>{failure}</Alert>}
+                <DialogFailure id="discard-instant-failure" title={_("Nothing was discarded")} failure={discard.failure} />
                 <p>{_("This removes:")}</p>
                 <List id="discard-instant-list">
                     <ListItem data-what="vm">{cockpit.format(_("The virtual machine $0, stopped and undefined"), vm.name)}</ListItem>
@@ -46,10 +36,8 @@ export function DiscardInstantDialog({ vm, onClose, onDiscarded }: DiscardInstan
                 </List>
                 <p>{_("The backup is not changed.")}</p>
             </ModalBody>
-            <ModalFooter>
-                <Button id="discard-instant-confirm" variant="danger" onClick={confirm} isLoading={busy} isDisabled={busy}>{_("Discard")}</Button>
-                <Button variant="link" onClick={onClose} isDisabled={busy}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={discard} onClose={onClose}
+                          submit={{ id: "discard-instant-confirm", variant: "danger", label: _("Discard"), onClick: discard.run }} />
         </Modal>
     );
 }

@@ -4,21 +4,21 @@
 // and the mapping: the VM stands on its own. The dialog stays until the copy ended; closing the page stops it
 // (the helper then aborts the copy and removes it: the VM runs on from the backup as before).
 import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Form, FormGroup } from "@patternfly/react-core/dist/esm/components/Form/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Progress } from "@patternfly/react-core/dist/esm/components/Progress/index.js";
 import cockpit from "../lib/cockpit";
-import { errorDetail, moveInstantVm } from "../helper-client";
+import { moveInstantVm } from "../helper-client";
 import type { InstantMovedAnswer, InstantMoveProgress, InstantVmSummary } from "../instant-answer";
 import { DEFAULT_INSTANT_FOLDER } from "../../helper/protocol/instant-rules";
 import { percent } from "./backup-rate";
 import { bytes } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
 import { FieldNote } from "./field-note";
 import { FolderInput } from "./folder-input";
 import { validateInstantFolder } from "./instant-form";
 import { targetErrorText } from "./restore-text";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -33,23 +33,18 @@ export interface MoveInstantDialogProps {
 export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveInstantDialogProps) {
     const [folder, setFolder] = useState(DEFAULT_INSTANT_FOLDER);
     const [submitted, setSubmitted] = useState(false);
-    const [busy, setBusy] = useState(false);
     const [progress, setProgress] = useState<InstantMoveProgress | null>(null);
-    const [failure, setFailure] = useState<string | null>(null);
     const error = validateInstantFolder(folder, backupFolder);
     const shown = submitted ? error : undefined;
+    const moving = useDialogAction(() => moveInstantVm(vm.name, folder, setProgress), onMoved);
+    const busy = moving.busy;
 
     const move = () => {
         setSubmitted(true);
-        setFailure(null);
         if (error)
             return;
-        setBusy(true);
-        moveInstantVm(vm.name, folder, setProgress).then(onMoved, (e: unknown) => {
-            setBusy(false);
-            setProgress(null);
-            setFailure(errorDetail(e));
-        });
+        setProgress(null);  // a failed move's last progress
+        moving.run();
     };
 
     const value = progress ? percent(progress.done, progress.total) : 0;
@@ -57,7 +52,7 @@ export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveIn
         <Modal id="move-instant-dialog" isOpen onClose={busy ? undefined : onClose} variant="medium" aria-labelledby="move-instant-title">
             <ModalHeader title={cockpit.format(_("Move $0 to storage"), vm.name)} labelId="move-instant-title" />
             <ModalBody>
-                {failure && <Alert component="h2" id="move-instant-failure" variant="danger" isInline title={_("The disks were not moved")}>{failure}</Alert>}
+                <DialogFailure id="move-instant-failure" title={_("The disks were not moved")} failure={moving.failure} />
                 <p>
                     {_("The disks are copied whole into this folder while the virtual machine runs. Afterwards it no longer needs the backup: the overlays and the restore point's mapping are removed.")}
                 </p>
@@ -77,12 +72,7 @@ export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveIn
                 )}
                 {busy && <p id="move-instant-leave-note">{_("Closing the page stops the move: the copies are removed and the virtual machine runs on from the backup as before.")}</p>}
             </ModalBody>
-            <ModalFooter>
-                <Button id="move-instant-start" variant="primary" onClick={move} isLoading={busy} isDisabled={busy}>
-                    {busy ? _("Moving…") : _("Move")}
-                </Button>
-                <Button variant="link" onClick={onClose} isDisabled={busy}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={moving} onClose={onClose} submit={{ id: "move-instant-start", label: _("Move"), busyLabel: _("Moving…"), onClick: move }} />
         </Modal>
     );
 }

@@ -4,6 +4,7 @@
 // next incremental. Never the chain's newest point nor the one before it (the newest point's file is never
 // replaced), never a differential or a copy. Pure.
 import type { RestorePoint } from "../backup-types";
+import { isCheckpointName } from "../../helper/protocol/point-names";
 
 export interface PointDeleteRequest {
     /** The chain ("" for the backup folder itself). */
@@ -16,15 +17,13 @@ export interface PointDeleteRequest {
     from?: string;
 }
 
-const CHECKPOINT = /^virtnbdbackup\.\d+$/;
-
 /** The request that deletes `point`, given its chain's points oldest first; null when it cannot be deleted. */
 export function deleteRequest(chainPoints: readonly RestorePoint[], point: RestorePoint): PointDeleteRequest | null {
     const i = chainPoints.indexOf(point);
     const next = chainPoints[i + 1];
     if (i < 0 || !next || i + 1 === chainPoints.length - 1 || !point.complete || !next.complete)
         return null;
-    if (!CHECKPOINT.test(point.name) || !CHECKPOINT.test(next.name) || next.level !== "inc")
+    if (!isCheckpointName(point.name) || !isCheckpointName(next.name) || next.level !== "inc")
         return null;
     const chain = point.chain ?? "";
     if (i === 0 && point.level === "full")

@@ -2,15 +2,15 @@
 // "Prune now" and "Delete chain…": asks the helper what keeping the last N chains, or deleting one chain,
 // removes (a dry run), names it with the space it frees, and removes it only when confirmed.
 import { useEffect, useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { List, ListItem } from "@patternfly/react-core/dist/esm/components/List/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { Spinner } from "@patternfly/react-core/dist/esm/components/Spinner/index.js";
 import cockpit from "../lib/cockpit";
 import { deleteChain, errorDetail, pruneChains } from "../helper-client";
 import type { PruneAnswer } from "../backup-types";
 import { bytes } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -22,44 +22,31 @@ export interface PruneDialogProps {
     onPruned: () => void;
 }
 
-function failureText(error: unknown): string {
-    return errorDetail(error);
-}
-
 function chainName(name: string): string {
     return name === "" ? _("the chain in the backup folder itself") : name;
 }
 
 export function PruneDialog({ domain, request, onClose, onPruned }: PruneDialogProps) {
     const [plan, setPlan] = useState<PruneAnswer | null>(null);
-    const [busy, setBusy] = useState(false);
     // A preview that is refused (a chain in use, the newest chain) removed nothing: it says why, as a warning.
-    const [failure, setFailure] = useState<{ text: string; preview: boolean } | null>(null);
+    const [previewFailure, setPreviewFailure] = useState<string | null>(null);
     const keep = "keep" in request ? request.keep : null;
     const chain = "chain" in request ? request.chain : null;
     const ask = (remove: boolean) => chain !== null ? deleteChain(domain, chain, remove) : pruneChains(domain, keep!, remove);
     useEffect(() => {
-        ask(false).then(setPlan, (error: unknown) => setFailure({ text: failureText(error), preview: true }));
+        ask(false).then(setPlan, (error: unknown) => setPreviewFailure(errorDetail(error)));
     }, [domain, keep, chain]);  // eslint-disable-line react-hooks/exhaustive-deps
-    const confirm = () => {
-        setBusy(true);
-        setFailure(null);
-        ask(true).then(onPruned, (error: unknown) => {
-            setBusy(false);
-            setFailure({ text: failureText(error), preview: false });
-        });
-    };
+    const removal = useDialogAction(() => ask(true), onPruned);
     const nothing = plan !== null && plan.removed.length === 0;
     return (
-        <Modal id="prune-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="prune-title">
+        <Modal id="prune-dialog" isOpen onClose={removal.busy ? undefined : onClose} variant="small" aria-labelledby="prune-title">
             <ModalHeader title={chain !== null ? cockpit.format(_("Delete $0?"), chainName(chain)) : cockpit.format(_("Keep the last $0 chains"), keep)}
                          labelId="prune-title" titleIconVariant={nothing ? undefined : "warning"} />
             <ModalBody>
-                {failure && (
-                    <Alert id="prune-failure" variant={failure.preview ? "warning" : "danger"} isInline component="h2"
-                           title={failure.preview ? _("This cannot be removed now") : _("Nothing was removed")}>{failure.text}</Alert>
-                )}
-                {plan === null && !failure && <Spinner size="md" aria-label={_("Looking at the backup folder")} />}
+                {removal.failure === null
+                    ? <DialogFailure id="prune-failure" variant="warning" title={_("This cannot be removed now")} failure={previewFailure} />
+                    : <DialogFailure id="prune-failure" title={_("Nothing was removed")} failure={removal.failure} />}
+                {plan === null && previewFailure === null && <Spinner size="md" aria-label={_("Looking at the backup folder")} />}
                 {nothing && <p id="prune-nothing">{_("There is nothing to remove.")}</p>}
                 {plan !== null && !nothing && (
                     <>
@@ -73,14 +60,8 @@ export function PruneDialog({ domain, request, onClose, onPruned }: PruneDialogP
                     </>
                 )}
             </ModalBody>
-            <ModalFooter>
-                {!nothing && (
-                    <Button id="prune-confirm" variant="danger" onClick={confirm} isLoading={busy} isDisabled={busy || plan === null}>
-                        {_("Remove")}
-                    </Button>
-                )}
-                <Button variant="link" onClick={onClose}>{nothing ? _("Close") : _("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={removal} onClose={onClose} closeLabel={nothing ? _("Close") : _("Cancel")}
+                          submit={nothing ? undefined : { id: "prune-confirm", variant: "danger", label: _("Remove"), isDisabled: plan === null, onClick: removal.run }} />
         </Modal>
     );
 }

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // "Backup jobs at once": the host-wide job queue's size, edited for every VM of the host at once.
 import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Form, FormGroup, FormHelperText } from "@patternfly/react-core/dist/esm/components/Form/index.js";
 import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
-import { errorDetail, setHostSettings } from "../helper-client";
+import { setHostSettings } from "../helper-client";
 import type { HostSettingsAnswer } from "../backup-types";
 import { MAX_BACKUP_JOBS_LIMIT } from "../../helper/protocol/queue-rules";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
 import { validateQueueForm, type MaxBackupJobsProblem } from "./queue-form";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -31,26 +31,19 @@ export interface QueueDialogProps {
 export function QueueDialog({ settings, onClose, onSaved }: QueueDialogProps) {
     const [text, setText] = useState(String(settings.maxBackupJobs));
     const [submitted, setSubmitted] = useState(false);
-    const [saving, setSaving] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
     const checked = validateQueueForm(text);
     const problem = submitted && "problem" in checked ? checked.problem : null;
+    const saving = useDialogAction(setHostSettings, onSaved);
     const save = () => {
         setSubmitted(true);
-        if ("problem" in checked)
-            return;
-        setSaving(true);
-        setFailure(null);
-        setHostSettings(checked.max).then(onSaved, (error: unknown) => {
-            setSaving(false);
-            setFailure(errorDetail(error));
-        });
+        if ("max" in checked)
+            saving.run(checked.max);
     };
     return (
-        <Modal id="queue-dialog" isOpen onClose={onClose} variant="small" aria-labelledby="queue-dialog-title">
+        <Modal id="queue-dialog" isOpen onClose={saving.busy ? undefined : onClose} variant="small" aria-labelledby="queue-dialog-title">
             <ModalHeader title={_("Backup jobs at once")} labelId="queue-dialog-title" />
             <ModalBody>
-                {failure && <Alert component="h2" id="queue-dialog-failure" variant="danger" isInline title={_("The setting was not saved")}>{failure}</Alert>}
+                <DialogFailure id="queue-dialog-failure" title={_("The setting was not saved")} failure={saving.failure} />
                 <Form id="queue-dialog-form" onSubmit={event => { event.preventDefault(); save() }}>
                     <FormGroup label={_("At most this many backups run at the same time on this host")} fieldId="queue-dialog-max">
                         <TextInput id="queue-dialog-max" value={text} inputMode="numeric" validated={problem ? "error" : "default"}
@@ -65,10 +58,7 @@ export function QueueDialog({ settings, onClose, onSaved }: QueueDialogProps) {
                     </FormGroup>
                 </Form>
             </ModalBody>
-            <ModalFooter>
-                <Button id="queue-dialog-save" variant="primary" onClick={save} isLoading={saving} isDisabled={saving}>{_("Save")}</Button>
-                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={saving} onClose={onClose} submit={{ id: "queue-dialog-save", label: _("Save"), onClick: save }} />
         </Modal>
     );
 }

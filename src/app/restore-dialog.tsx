@@ -4,22 +4,22 @@
 // rules the helper applies and, on submit, from the helper's own check (non-empty folder, existing VM);
 // nothing starts while any is shown.
 import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Checkbox } from "@patternfly/react-core/dist/esm/components/Checkbox/index.js";
 import { Form, FormGroup, FormHelperText } from "@patternfly/react-core/dist/esm/components/Form/index.js";
 import { FormSelect, FormSelectOption } from "@patternfly/react-core/dist/esm/components/FormSelect/index.js";
 import { HelperText, HelperTextItem } from "@patternfly/react-core/dist/esm/components/HelperText/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
 import { pointKey } from "../point-key";
-import { errorDetail, checkRestore, startRestore } from "../helper-client";
+import { checkRestore, startRestore } from "../helper-client";
 import type { RestorePoint } from "../backup-types";
 import { hasErrors } from "./backup-forms";
 import { formatDate, levelName } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
 import { errorsFromCheck, initialRestoreForm, validateRestoreForm, type RestoreForm, type RestoreFormErrors } from "./restore-form";
 import { nameErrorText, targetErrorText } from "./restore-text";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -41,8 +41,6 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
     const [form, setForm] = useState<RestoreForm>(() => initialRestoreForm(domain, point));
     const [submitted, setSubmitted] = useState(false);
     const [helperErrors, setHelperErrors] = useState<RestoreFormErrors>({});
-    const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
     const choices = points.filter(p => p.complete).reverse();
     const errors = validateRestoreForm(form, { backupFolder, vmNames, points: choices.map(pointKey) });
     const shown: RestoreFormErrors = submitted ? { ...helperErrors, ...errors } : {};
@@ -52,34 +50,27 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
         setHelperErrors({});
     };
 
-    const describe = errorDetail;
+    // The helper checks the target and the name first; what it refuses shows under the fields, and nothing starts.
+    const starting = useDialogAction(async () => {
+        const request = { point: form.point, target: form.target, newVmName: form.define ? form.name : null };
+        const refused = errorsFromCheck(await checkRestore(domain, request));
+        if (hasErrors(refused))
+            return refused;
+        await startRestore(domain, request);
+        return null;
+    }, refused => refused === null ? onStarted() : setHelperErrors(refused));
     const start = () => {
         setSubmitted(true);
-        setFailure(null);
-        if (hasErrors(errors))
-            return;
-        const request = { point: form.point, target: form.target, newVmName: form.define ? form.name : null };
-        setBusy(true);
-        checkRestore(domain, request).then(answer => {
-            const refused = errorsFromCheck(answer);
-            if (hasErrors(refused)) {
-                setHelperErrors(refused);
-                setBusy(false);
-                return;
-            }
-            return startRestore(domain, request).then(onStarted);
-        }).catch((error: unknown) => {
-            setBusy(false);
-            setFailure(describe(error));
-        });
+        if (!hasErrors(errors))
+            starting.run();
     };
 
     return (
-        <Modal id="restore-dialog" isOpen onClose={onClose} variant="medium" aria-labelledby="restore-dialog-title">
+        <Modal id="restore-dialog" isOpen onClose={starting.busy ? undefined : onClose} variant="medium" aria-labelledby="restore-dialog-title">
             <ModalHeader title={cockpit.format(_("Restore $0"), domain)} labelId="restore-dialog-title"
                          description={cockpit.format(_("From $0"), backupFolder)} />
             <ModalBody>
-                {failure && <Alert component="h2" id="restore-failure" variant="danger" isInline title={_("The restore did not start")}>{failure}</Alert>}
+                <DialogFailure id="restore-failure" title={_("The restore did not start")} failure={starting.failure} />
                 <Form id="restore-form" onSubmit={event => { event.preventDefault(); start() }}>
                     <FormGroup label={_("Restore point")} fieldId="restore-point" isRequired>
                         <FormSelect id="restore-point" value={form.point} onChange={(_event, value) => change({ point: value })}
@@ -126,10 +117,7 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
                     </FormGroup>
                 </Form>
             </ModalBody>
-            <ModalFooter>
-                <Button id="restore-start" variant="primary" onClick={start} isLoading={busy} isDisabled={busy}>{_("Restore")}</Button>
-                <Button variant="link" onClick={onClose}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={starting} onClose={onClose} submit={{ id: "restore-start", label: _("Restore"), onClick: start }} />
         </Modal>
     );
 }

@@ -3,22 +3,22 @@
 // for its overlays, checked with the helper's own rules; then the helper maps the point and starts the VM on
 // qcow2 overlays over it, which takes seconds. The dialog waits for it and says why when it did not start.
 import { useState } from "react";
-import { Alert } from "@patternfly/react-core/dist/esm/components/Alert/index.js";
-import { Button } from "@patternfly/react-core/dist/esm/components/Button/index.js";
 import { Form, FormGroup } from "@patternfly/react-core/dist/esm/components/Form/index.js";
-import { Modal, ModalBody, ModalFooter, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
+import { Modal, ModalBody, ModalHeader } from "@patternfly/react-core/dist/esm/components/Modal/index.js";
 import { TextInput } from "@patternfly/react-core/dist/esm/components/TextInput/index.js";
 import cockpit from "../lib/cockpit";
-import { errorDetail, startFromBackup } from "../helper-client";
+import { startFromBackup } from "../helper-client";
 import type { InstantStartedAnswer } from "../instant-answer";
 import type { RestorePoint } from "../backup-types";
 import { pointKey } from "../point-key";
 import { hasErrors } from "./backup-forms";
 import { formatDate, levelName } from "./backup-text";
+import { DialogFailure, DialogFooter } from "./dialog-parts";
 import { FieldNote } from "./field-note";
 import { FolderInput } from "./folder-input";
 import { initialInstantForm, validateInstantForm, type InstantForm } from "./instant-form";
 import { instantNameErrorText, targetErrorText } from "./restore-text";
+import { useDialogAction } from "./use-dialog-action";
 
 const _ = cockpit.gettext;
 
@@ -36,21 +36,15 @@ export interface StartInstantDialogProps {
 export function StartInstantDialog({ domain, backupFolder, point, vmNames, onClose, onStarted }: StartInstantDialogProps) {
     const [form, setForm] = useState<InstantForm>(() => initialInstantForm(domain, vmNames));
     const [submitted, setSubmitted] = useState(false);
-    const [busy, setBusy] = useState(false);
-    const [failure, setFailure] = useState<string | null>(null);
     const errors = validateInstantForm(form, { backupFolder, vmNames });
     const shown = submitted ? errors : {};
+    const starting = useDialogAction(() => startFromBackup(domain, { point: pointKey(point), name: form.name, folder: form.folder }), onStarted);
+    const busy = starting.busy;
 
     const start = () => {
         setSubmitted(true);
-        setFailure(null);
-        if (hasErrors(errors))
-            return;
-        setBusy(true);
-        startFromBackup(domain, { point: pointKey(point), name: form.name, folder: form.folder }).then(onStarted, (error: unknown) => {
-            setBusy(false);
-            setFailure(errorDetail(error));
-        });
+        if (!hasErrors(errors))
+            starting.run();
     };
 
     return (
@@ -58,7 +52,7 @@ export function StartInstantDialog({ domain, backupFolder, point, vmNames, onClo
             <ModalHeader title={cockpit.format(_("Start $0 from a backup"), domain)} labelId="instant-dialog-title"
                          description={cockpit.format(_("Restore point $0 · $1 · $2"), pointKey(point), levelName(point.level), formatDate(point.date))} />
             <ModalBody>
-                {failure && <Alert component="h2" id="instant-failure" variant="danger" isInline title={_("The virtual machine did not start")}>{failure}</Alert>}
+                <DialogFailure id="instant-failure" title={_("The virtual machine did not start")} failure={starting.failure} />
                 <p className="instant-explanation">
                     {_("A new virtual machine runs at once on the restore point's disks, without restoring them first. What it writes goes to overlay files; the backup is not changed. It needs the backup until it is moved to storage or discarded.")}
                 </p>
@@ -76,12 +70,7 @@ export function StartInstantDialog({ domain, backupFolder, point, vmNames, onClo
                     </FormGroup>
                 </Form>
             </ModalBody>
-            <ModalFooter>
-                <Button id="instant-start" variant="primary" onClick={start} isLoading={busy} isDisabled={busy}>
-                    {busy ? _("Starting…") : _("Start")}
-                </Button>
-                <Button variant="link" onClick={onClose} isDisabled={busy}>{_("Cancel")}</Button>
-            </ModalFooter>
+            <DialogFooter action={starting} onClose={onClose} submit={{ id: "instant-start", label: _("Start"), busyLabel: _("Starting…"), onClick: start }} />
         </Modal>
     );
 }

@@ -1,24 +1,22 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Our backups of a running two-disk VM restore exactly with the REAL virtnbdrestore, at every point.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { jobLeftovers } from "../lib/job-dirs.ts";
-import { TestVm, compareImages } from "../lib/vm.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { events, listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
 
-let stopLibvirtd: () => Promise<void>;
+const bed = testBed({ name: "chain" });
 let vm: TestVm;
 let work: string;
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-chain-"));
-    vm = await TestVm.create({
+bed.before(async () => {
+    work = bed.work;
+    vm = await bed.vm({
         disks: [
             { size: "160M", writes: [
                 { offset: "0", length: "8M", random: true, seed: 7 },
@@ -28,12 +26,6 @@ before(async () => {
             { size: "64M", writes: [{ offset: "1M", length: "2M", pattern: 0x11 }] },
         ],
     });
-});
-
-after(async () => {
-    await vm?.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd?.();
 });
 
 /** Restores with the real virtnbdrestore and compares both disks with the expected images of a point. */

@@ -1,38 +1,30 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A backup that fails, is cancelled or crashes leaves the chain as it was: no complete-looking file,
 // no checkpoint a later incremental would trust, no running libvirt job. Bad input changes nothing.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { jobLeftovers } from "../lib/job-dirs.ts";
-import { TestVm, compareImages } from "../lib/vm.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { listFolder, ourBackup, ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
 import { run, runOk } from "../lib/exec.ts";
 import { lockJob } from "../../helper/backup/lock.ts";
 
-let stopLibvirtd: () => Promise<void>;
+const bed = testBed({ name: "fail" });
 let vm: TestVm;
 let work: string;
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-fail-"));
-    vm = await TestVm.create({
+bed.before(async () => {
+    work = bed.work;
+    vm = await bed.vm({
         disks: [
             { size: "512M", writes: [{ offset: "0", length: "200M", random: true, seed: 11 }, { offset: "300M", length: "8M", pattern: 0x3c }] },
             { size: "64M", writes: [{ offset: "0", length: "4M", pattern: 0x21 }] },
         ],
     });
-});
-
-after(async () => {
-    await vm?.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd?.();
 });
 
 /** Starts our CLI with --json and sends `signal` once the first disk has started copying. */

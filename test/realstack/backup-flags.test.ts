@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Python tool's flags for scripts: -p (estimate only), -T (threshold), -e (strict exit code), -k (end a
 // backup job left running), -L (messages to syslog, read back from the real rsyslogd's file). Runs that make no backup change nothing: no file, folder or checkpoint.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { TestVm, compareImages } from "../lib/vm.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { listFolder, ourBackup, ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
 import { run, runOk } from "../lib/exec.ts";
 import { jobLeftovers } from "../lib/job-dirs.ts";
@@ -15,20 +14,13 @@ import { lockJob } from "../../helper/backup/lock.ts";
 import { ensureSyslog, SYSLOG_FILE } from "../lib/syslog.ts";
 
 const URI = "qemu:///system";
-let stopLibvirtd: () => Promise<void>;
+const bed = testBed({ name: "flags" });
 let vm: TestVm;
 let work: string;
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-flags-`));
-    vm = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: "0", length: "8M", random: true, seed: 5 }] }] });
-});
-
-after(async () => {
-    await vm?.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd?.();
+bed.before(async () => {
+    work = bed.work;
+    vm = await bed.vm({ disks: [{ size: "64M", writes: [{ offset: "0", length: "8M", random: true, seed: 5 }] }] });
 });
 
 /** The folder's names and the VM's checkpoints, to show that a run changed neither. */

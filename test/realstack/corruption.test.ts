@@ -6,20 +6,19 @@
 // point. Asserted: verify refuses exactly when restore refuses, with restore's message; where a .chksum
 // exists no restore is silently wrong (refused, or qemu-img compare says identical); without one, what
 // the format cannot detect is listed here and verify says per file that it could not check the content.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { FRAME_HEADER_LENGTH, parseFrameHeader, parseMeta, parseTrailerJson, entryStoredSize, isCompressed } from "../../helper/format/index.ts";
 import { verifyPoint } from "../../helper/jobs/verify-point.ts";
 import { runRestore } from "../../helper/restore/restore.ts";
 import { runVerify } from "../../helper/restore/verify.ts";
 import { ourBackupOk } from "../lib/backup-cli.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { compareImages, TestVm, type Write } from "../lib/vm.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "corrupt", everyVm: true });
 let tmp = "";
 
 interface Chain {
@@ -41,9 +40,8 @@ const WRITES: Write[][] = [
     [{ offset: "24M", length: "1M", random: true }, { offset: 0, length: "64K", pattern: 0x53 }],
 ];
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-corrupt-`));
+bed.before(async () => {
+    tmp = bed.work;
     const make = async (compress: boolean): Promise<Chain> => ({
         vm: await TestVm.create({ disks: [{ size: "32M" }] }),
         dir: path.join(tmp, compress ? "lz4" : "plain"),
@@ -63,11 +61,6 @@ before(async () => {
     }
 });
 
-after(async () => {
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
-});
 
 // ---- where things are in a stream file
 

@@ -5,19 +5,18 @@
 // start naming the file, or fails the read that meets it; a killed mapper's leftovers go at the next
 // start; two mappings of one point do not collide.
 // Runs alone: it checks that a refused mapping leaves the host's maps folder as it was.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { Handle } from "libnbd-node";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourCli, ourRestoreOk, PY_BACKUP } from "../lib/backup-cli.ts";
 import { startMap, startMapProcess } from "../lib/map-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { createLocalUser } from "../lib/local-user.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { mapPoint } from "../../helper/map/map-point.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
@@ -25,18 +24,11 @@ import { processAlive } from "../../helper/tools/proc.ts";
 import { encodeMapIndex, type MapIndex } from "../../helper/map/index-file.ts";
 import { NbdkitServer } from "../../helper/map/nbdkit-server.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "map", everyVm: true });
 let tmp = "";
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-map-`));
-});
-
-after(async () => {
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
+bed.before(() => {
+    tmp = bed.work;
 });
 
 type Backup = (vm: TestVm, level: string, dir: string) => Promise<void>;

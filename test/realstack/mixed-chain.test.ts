@@ -4,28 +4,20 @@
 // exactly with ours and with the real virtnbdrestore. (The real one restores past --until when a disk's file at
 // that point holds no data — it skips the file and with it the check — so it is asked only for points where
 // every disk changed; ours is asked for every point.)
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { compareImages, TestVm, type Write } from "../lib/vm.ts";
 import { listFolder, ourBackupOk, ourRestoreOk, pyRestore, PY_BACKUP } from "../lib/backup-cli.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "mixed", everyVm: true });
 let tmp = "";
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-mixed-`));
-});
-
-after(async () => {
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
+bed.before(() => {
+    tmp = bed.work;
 });
 
 type Tool = "python" | "ours";

@@ -2,30 +2,22 @@
 // Restores chains made by the real virtnbdbackup (plain and lz4, two disks, full/inc/diff) at every
 // restore point and compares each disk with the image the test bed kept for that point; -D defines a
 // VM that starts.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
+import { LIBVIRT_URI } from "../lib/libvirtd.ts";
 import { compareImages, TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourRestore, ourRestoreOk, PY_BACKUP, pyRestore } from "../lib/backup-cli.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+// The restored VM's QEMU (user libvirt-qemu) must reach the restored images.
+const bed = testBed({ name: "restore", workMode: 0o755, everyVm: true });
 let tmp = "";
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-restore-`));
-    // The restored VM's QEMU (user libvirt-qemu) must reach the restored images.
-    fs.chmodSync(tmp, 0o755);
-});
-
-after(async () => {
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
+bed.before(() => {
+    tmp = bed.work;
 });
 
 

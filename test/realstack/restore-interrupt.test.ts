@@ -2,30 +2,22 @@
 // A restore stopped by SIGTERM in the middle of the copy exits != 0, leaves no image (final or partial),
 // no qemu-img convert and no mapping (nbdkit, its folder) behind; so does one stopped by a second SIGTERM
 // at once (exit 130, without waiting for what is in flight).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
 import { ourCli, PY_BACKUP } from "../lib/backup-cli.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "interrupt", everyVm: true });
 let tmp = "";
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-interrupt-`));
-});
-
-after(async () => {
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
+bed.before(() => {
+    tmp = bed.work;
 });
 
 /** pids of `program` processes whose command line mentions `needle`. */

@@ -3,42 +3,19 @@
 // Settings through the dialog, auto → full → inc with live guest writes in between, a cancelled
 // backup that leaves no restore point and no files, and a backup that goes on while the page is
 // closed — each restore point restored with the REAL virtnbdrestore and compared with qemu-img.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { pyRestore } from "../lib/backup-cli.ts";
-import { JOBS_DIR, SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
-import { openVm } from "../lib/vm-page.ts";
-import { ensureBuilt } from "../lib/build.ts";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
-
-async function uuidOf(vm: TestVm): Promise<string> {
-    return (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
-}
-
-async function setFolder(page: Page, folder: string, compress: boolean) {
-    await page.locator("#backup-settings-edit").click();
-    const dialog = page.locator("#backup-settings-dialog");
-    await dialog.waitFor();
-    await dialog.locator("#backup-settings-folder").fill(folder);
-    const box = dialog.locator("#backup-settings-compress");
-    if (await box.isChecked() !== compress)
-        await box.click();
-    await dialog.locator("#backup-settings-save").click();
-    await dialog.waitFor({ state: "detached" });
-    await page.locator("#backup-folder", { hasText: folder }).waitFor();
-}
+import { JOBS_DIR, SETTINGS_DIR } from "../lib/plugin-state.ts";
+import { openVm, setBackupFolder } from "../lib/vm-page.ts";
+import { uiTestBed } from "../lib/test-bed.ts";
 
 /** Starts a backup through "Back up now" with the default level (Automatic). */
 async function backUpNow(page: Page) {
@@ -83,42 +60,26 @@ function folderFiles(dir: string): string[] {
 }
 
 describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    const bed = uiTestBed({ name: "uibackup" });
     let small: TestVm;
     let large: TestVm;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
+    let browser: TestBrowser;
     let page: Page;
     let work: string;
     const uuids: string[] = [];
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uibackup-`));
-        small = await TestVm.create({
+        ({ work, cockpit, browser, page } = bed);
+        small = await bed.vm({
             disks: [
                 { size: "64M", writes: [{ offset: 0, length: "4M", pattern: 0xa1 }, { offset: "16M", length: "3M", random: true }] },
                 { size: "32M", writes: [{ offset: "1M", length: "2M", text: "backup tab " }] },
             ],
         });
         // Big and incompressible enough that a backup runs for seconds: time to see it and cancel it.
-        large = await TestVm.create({ disks: [{ size: "2G", writes: [{ offset: 0, length: "1G", random: true }] }] });
-        uuids.push(await uuidOf(small), await uuidOf(large));
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        await small?.cleanup();
-        await large?.cleanup();
-        removePluginState(uuids);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
+        large = await bed.vm({ disks: [{ size: "2G", writes: [{ offset: 0, length: "1G", random: true }] }] });
+        uuids.push(bed.uuid(small), bed.uuid(large));
     });
 
     it("sets the backup folder in the settings dialog, refusing bad folders inline", async () => {
@@ -141,7 +102,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
         assert.match(await dialog.locator("#backup-settings-failure").innerText(), /\/etc/);
         await dialog.getByRole("button", { name: "Cancel" }).click();
 
-        await setFolder(page, path.join(work, "small"), false);
+        await setBackupFolder(page, path.join(work, "small"), { compress: false });
         assert.equal(await page.locator("#backup-compression").getAttribute("data-compress"), "false");
         await page.locator("#backup-points-empty").waitFor();
         // Stored by the helper, per UUID.
@@ -302,7 +263,7 @@ describe("Backups tab in cockpit-ws", { timeout: 900_000 }, () => {
     it("cancels a running backup: the UI says cancelled, no restore point appears, no files are left", async () => {
         const folder = path.join(work, "large");
         await openVm(page, cockpit!, large);
-        await setFolder(page, folder, true);
+        await setBackupFolder(page, folder, { compress: true });
         await page.locator("#backup-points-empty").waitFor();
         const before = folderFiles(folder);
         await backUpNow(page);

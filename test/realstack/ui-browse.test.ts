@@ -6,40 +6,25 @@
 // folder (the same bytes; refused inline when the name is taken), passes axe in light and dark, and after
 // closing the view, reloading the page or killing the session's keeper nothing stays mounted or mapped.
 // Runs alone: it checks that nothing of any browse session is left on the host.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import type { TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { ourBackupOk } from "../lib/backup-cli.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
-import { openVm } from "../lib/vm-page.ts";
+import { openVm, setBackupFolder } from "../lib/vm-page.ts";
 import { browseLeftovers, HELPER } from "../lib/guest-browse.ts";
 import { BROWSE_DIR } from "../../helper/browse/paths.ts";
 import { processStartTime } from "../../helper/tools/proc.ts";
-import { ensureBuilt } from "../lib/build.ts";
+import { uiTestBed } from "../lib/test-bed.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-async function setFolder(page: Page, folder: string) {
-    await page.locator("#backup-settings-edit").click();
-    const dialog = page.locator("#backup-settings-dialog");
-    await dialog.waitFor();
-    await dialog.locator("#backup-settings-folder").fill(folder);
-    await dialog.locator("#backup-settings-save").click();
-    await dialog.waitFor({ state: "detached" });
-    await page.locator("#backup-folder", { hasText: folder }).waitFor();
-}
 
 /** Opens the point's file browser from its row menu and waits for the top folder's listing. */
 async function openBrowser(page: Page, point: string) {
@@ -63,48 +48,30 @@ async function assertNothingLeft(): Promise<void> {
 }
 
 describe("Browse files of a restore point", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    const bed = uiTestBed({ name: "uibrowse" });
     let vm: TestVm | undefined;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
     let page: Page;
     let work = "";
-    let uuid = "";
     const report = randomBytes(300_000);
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uibrowse-`));
+        ({ work, cockpit, page } = bed);
         const tree = path.join(work, "tree");
         fs.mkdirSync(path.join(tree, "docs", "old"), { recursive: true });
         fs.writeFileSync(path.join(tree, "hello.txt"), "hello from the backup\n");
         fs.writeFileSync(path.join(tree, "docs", "report.bin"), report);
         fs.writeFileSync(path.join(tree, "docs", "old", "notes.txt"), "old notes\n");
-        vm = await TestVm.create({ disks: [{ size: "64M" }], start: false });
+        vm = await bed.vm({ disks: [{ size: "64M" }], start: false });
         const fsImage = path.join(work, "fs.img");
         fs.writeFileSync(fsImage, "");
         fs.truncateSync(fsImage, vm.disks[0].size);
         await runOk("mkfs.ext4", ["-q", "-F", "-L", "vnbt-ui", "-d", tree, fsImage]);
         await runOk("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", fsImage, vm.disks[0].path]);
         await vm.start();
-        uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
         await ourBackupOk(["-d", vm.name, "-l", "full", "-o", path.join(work, "backup")]);
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
         await openVm(page, cockpit, vm);
-        await setFolder(page, path.join(work, "backup"));
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        await vm?.cleanup();
-        removePluginState([uuid]);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
+        await setBackupFolder(page, path.join(work, "backup"));
     });
 
     it("lists the point's files, navigates folders, downloads a file and a folder with the exact bytes; closing leaves nothing", async () => {

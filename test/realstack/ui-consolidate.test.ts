@@ -5,59 +5,38 @@
 // progress, and Cancel stops it with nothing changed. The first point merges into a
 // full, a later one into the next incremental; the newest point and the one before it offer no "Delete…".
 // axe-core on the open menu and on the dialog, light and dark.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { run } from "../lib/exec.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { ourBackupOk, ourCli, pyRestore } from "../lib/backup-cli.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
-import { ensureBuilt } from "../lib/build.ts";
 import { lockFolderForMapping } from "../../helper/backup/folder-lock.ts";
+import { uiTestBed } from "../lib/test-bed.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
 describe("Delete… of restore points in the Backups tab", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    const bed = uiTestBed({ name: "uiconsolidate" });
     let vm: TestVm;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
     let page: Page;
     let work = "";
     let uuid = "";
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uiconsolidate-`));
-        vm = await TestVm.create({ disks: [
+        ({ work, cockpit, page } = bed);
+        vm = await bed.vm({ disks: [
             { size: "64M", writes: [{ offset: 0, length: "8M", random: true, seed: 5 }] },
             { size: "32M", writes: [{ offset: "1M", length: "2M", text: "delete points " }] },
         ] });
-        uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        await vm?.cleanup();
-        removePluginState(uuid ? [uuid] : []);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
+        uuid = bed.uuid(vm);
     });
 
     const row = (name: string) => page.locator(`#backup-points tr[data-point="${name}"]`);

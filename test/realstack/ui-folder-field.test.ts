@@ -3,24 +3,17 @@
 // existing folders (Cockpit's file listing), says under the field what the helper says about the typed folder
 // on disk (the VM's own disk images: refused; other files in it, emptied at reboot: warnings), refuses a folder
 // the whole system shares, and a refused folder saves nothing.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Locator, Page } from "playwright-core";
-import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import type { TestVm } from "../lib/vm.ts";
+import { screenshot } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
-import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
+import { SETTINGS_DIR } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
-import { ensureBuilt } from "../lib/build.ts";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
+import { uiTestBed } from "../lib/test-bed.ts";
 
 /** Waits until the field's helper text holds `text`; fails naming what it holds instead. */
 async function helperTextSays(dialog: Locator, id: string, text: RegExp): Promise<void> {
@@ -30,36 +23,18 @@ async function helperTextSays(dialog: Locator, id: string, text: RegExp): Promis
 }
 
 describe("The backup folder field", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    // Root's own 0755 folder: /tmp's sticky bit is allowed, but a folder in it must be root's.
+    const bed = uiTestBed({ name: "uifolder", workMode: 0o755 });
     let vm: TestVm | undefined;
     let uuid: string | undefined;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
     let page: Page;
     let work: string;
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        // Root's own 0755 folder: /tmp's sticky bit is allowed, but a folder in it must be root's.
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uifolder-`));
-        fs.chmodSync(work, 0o755);
-        vm = await TestVm.create({ disks: [{ size: "16M" }] });
-        uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-        await openVm(page, cockpit, vm);
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        await vm?.cleanup();
-        removePluginState([uuid]);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
+        ({ work, page } = bed);
+        vm = await bed.vm({ disks: [{ size: "16M" }] });
+        uuid = bed.uuid(vm);
+        await openVm(page, bed.cockpit, vm);
     });
 
     async function openDialog(): Promise<Locator> {

@@ -3,25 +3,19 @@
 // TCG VM, newest first, each run's log on expanding it) and the VM list's backup columns, with a failed
 // automatic backup that is impossible to miss (danger label with words, and an alert naming the VM);
 // axe-core in light and dark theme.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, type TestBrowser } from "../lib/browser.ts";
+import { run } from "../lib/exec.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
 import { assertAccessibleInThemes } from "../lib/axe.ts";
 import { helperJson as helper, ourCli } from "../lib/backup-cli.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
-import { ensureBuilt } from "../lib/build.ts";
+import { uiTestBed } from "../lib/test-bed.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
 async function jobEnd(vm: TestVm): Promise<string> {
@@ -35,23 +29,20 @@ async function jobEnd(vm: TestVm): Promise<string> {
 }
 
 describe("History section and the VM list's backup columns", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    // Its schedules go off before the VMs go (the test bed does it).
+    const bed = uiTestBed({ name: "uihistory" });
     let good: TestVm;
     let failing: TestVm;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
     let page: Page;
     let work = "";
     const uuids: string[] = [];
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uihistory-`));
-        good = await TestVm.create({ disks: [{ size: "24M", writes: [{ offset: "2M", length: "2M", random: true, seed: 5 }] }] });
-        failing = await TestVm.create({ disks: [{ size: "16M" }] });
-        for (const vm of [good, failing])
-            uuids.push((await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim());
+        ({ work, cockpit, page } = bed);
+        good = await bed.vm({ disks: [{ size: "24M", writes: [{ offset: "2M", length: "2M", random: true, seed: 5 }] }] });
+        failing = await bed.vm({ disks: [{ size: "16M" }] });
+        uuids.push(bed.uuid(good), bed.uuid(failing));
         // A real backup, then a restore of it (exact), through the helper as the page starts them.
         await helper(["set-settings", "--domain", good.name, "--folder", path.join(work, "good"), "--schedule", "daily", "--time", "03:30"]);
         await helper(["start-backup", "--domain", good.name, "--level", "auto"]);
@@ -66,24 +57,6 @@ describe("History section and the VM list's backup columns", { timeout: 600_000 
         fs.writeFileSync(bad, "not a folder\n");
         await run(process.execPath, [HELPER, "run-scheduled", "--uuid", uuids[1]!]);
         assert.equal(await jobEnd(failing), "failed");
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        for (const vm of [good, failing]) {
-            if (vm)
-                await run(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", path.join(work, "off"), "--schedule", "off"]);
-        }
-        await good?.cleanup();
-        await failing?.cleanup();
-        removePluginState(uuids);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
     });
 
     it("the History section lists the restore and the backup, newest first, with the log of a run", async () => {

@@ -6,27 +6,22 @@
 // point); Move to storage copies it into the chosen folder (the copy equals the point, the VM runs on it and
 // nothing of the overlay or mapping stays; its row goes and an alert names the copies until closed); a second start is discarded (nothing left). axe on every state, the
 // section and the discard confirmation also in the dark theme.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { LIBVIRT_URI } from "../lib/libvirtd.ts";
+import type { TestVm } from "../lib/vm.ts";
+import { screenshot } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { ourBackupOk, ourCli } from "../lib/backup-cli.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { INSTANT_DIR } from "../../helper/instant/instant-record.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
-import { ensureBuilt } from "../lib/build.ts";
+import { uiTestBed } from "../lib/test-bed.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
 async function vmState(name: string): Promise<string | null> {
@@ -45,48 +40,31 @@ async function mapDirOf(overlay: string): Promise<string> {
 }
 
 describe("Start from backup and instant recovery in the Backups tab", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    const bed = uiTestBed({ name: "uiinstant", workMode: 0o711 });  // QEMU (libvirt-qemu) reaches the overlays and copies below it
     let vm: TestVm;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
     let page: Page;
     let work = "";
-    let uuid = "";
     let backup = "";
     let atPoint = "";
     const made: string[] = [];
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uiinstant-`));
-        fs.chmodSync(work, 0o711);  // QEMU (libvirt-qemu) reaches the overlays and copies below it
-        vm = await TestVm.create({ disks: [{ size: "64M", writes: [
+        ({ work, page } = bed);
+        // The VMs started from backup go before the VM they were started from.
+        bed.onTeardown(async () => {
+            for (const name of made) {
+                await run(process.execPath, [HELPER, "discard-instant-vm", "--name", name]);
+                await run("virsh", ["-c", LIBVIRT_URI, "destroy", name]);
+                await run("virsh", ["-c", LIBVIRT_URI, "undefine", name, "--nvram"]);
+            }
+        });
+        vm = await bed.vm({ disks: [{ size: "64M", writes: [
             { offset: 0, length: "4M", random: true, seed: 21 }, { offset: "40M", length: "1M", pattern: 0x6b }] }] });
-        uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", vm.name])).stdout.trim();
         backup = path.join(work, "backup");
         await ourBackupOk(["-d", vm.name, "-l", "full", "-o", backup]);
         atPoint = await vm.snapshotExpected(0, "p0");
         await runOk(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", backup, "--schedule", "off"]);
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-        await openVm(page, cockpit, vm);
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        for (const name of made) {
-            await run(process.execPath, [HELPER, "discard-instant-vm", "--name", name]);
-            await run("virsh", ["-c", LIBVIRT_URI, "destroy", name]);
-            await run("virsh", ["-c", LIBVIRT_URI, "undefine", name, "--nvram"]);
-        }
-        await vm?.cleanup();
-        removePluginState(uuid ? [uuid] : []);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
+        await openVm(page, bed.cockpit, vm);
     });
 
     const row = (name: string) => page.locator(`#instant-vms tr[data-name="${name}"]`);

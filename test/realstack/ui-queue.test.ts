@@ -4,62 +4,39 @@
 // German, with axe-core on every state; and the VM list following a job that ends: a backup started outside
 // the page (as a timer would) shows in the row's last-backup and size columns without a reload.
 // Runs alone: it changes the host-wide job queue's size.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import type { TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible, assertAccessibleInThemes } from "../lib/axe.ts";
 import { helperJson as helper } from "../lib/backup-cli.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
 import { HOST_SETTINGS_FILE } from "../../helper/jobs/host-settings.ts";
-import { ensureBuilt } from "../lib/build.ts";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
+import { uiTestBed } from "../lib/test-bed.ts";
 
 describe("the VM list's backup queue setting, and the list following job ends", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    const bed = uiTestBed({ name: "uiqueue" });
     let vm: TestVm;
-    let uuid = "";
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
+    let browser: TestBrowser;
     let page: Page;
     let work = "";
-    let hostBefore: string | undefined;
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uiqueue-`));
-        hostBefore = fs.existsSync(HOST_SETTINGS_FILE) ? fs.readFileSync(HOST_SETTINGS_FILE, "utf8") : undefined;
+        ({ work, cockpit, browser, page } = bed);
+        const hostBefore = fs.existsSync(HOST_SETTINGS_FILE) ? fs.readFileSync(HOST_SETTINGS_FILE, "utf8") : undefined;
+        bed.onTeardown(() => {
+            if (hostBefore === undefined)
+                fs.rmSync(HOST_SETTINGS_FILE, { force: true });
+            else
+                fs.writeFileSync(HOST_SETTINGS_FILE, hostBefore);
+        });
         fs.rmSync(HOST_SETTINGS_FILE, { force: true });
-        vm = await TestVm.create({ disks: [{ size: "16M", writes: [{ offset: "1M", length: "2M", random: true, seed: 71 }] }] });
-        uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
+        vm = await bed.vm({ disks: [{ size: "16M", writes: [{ offset: "1M", length: "2M", random: true, seed: 71 }] }] });
         await helper(["set-settings", "--domain", vm.name, "--folder", path.join(work, "b")]);
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        if (hostBefore === undefined)
-            fs.rmSync(HOST_SETTINGS_FILE, { force: true });
-        else
-            fs.writeFileSync(HOST_SETTINGS_FILE, hostBefore);
-        await vm?.cleanup();
-        removePluginState([uuid]);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
     });
 
     const openList = async () => {

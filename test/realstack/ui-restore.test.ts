@@ -5,25 +5,22 @@
 // identical to the restore point's expected images; the dialog refuses bad targets inline; a restore that
 // fails part-way (a corrupted byte in the chain's newest file) leaves nothing behind and frees the job slot;
 // a big file's verify shows its progress while it is read.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { LIBVIRT_URI } from "../lib/libvirtd.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { ourBackupOk } from "../lib/backup-cli.ts";
 import { FRAME_HEADER_LENGTH, parseFrameHeader } from "../../helper/format/index.ts";
-import { JOBS_DIR, removePluginState } from "../lib/plugin-state.ts";
-import { openVm } from "../lib/vm-page.ts";
-import { ensureBuilt } from "../lib/build.ts";
-
-const ROOT = path.resolve(import.meta.dirname, "../..");
+import { JOBS_DIR } from "../lib/plugin-state.ts";
+import { openVm, setBackupFolder } from "../lib/vm-page.ts";
+import { DIST, uiTestBed } from "../lib/test-bed.ts";
 
 /** pids of `program` processes whose arguments name something inside `folder`. */
 function processesWriting(folder: string, program: string): number[] {
@@ -35,21 +32,6 @@ function processesWriting(folder: string, program: string): number[] {
             return false;  // gone meanwhile
         }
     }).map(Number);
-}
-const DIST = path.join(ROOT, "dist");
-
-async function uuidOf(name: string): Promise<string> {
-    return (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", name])).stdout.trim();
-}
-
-async function setFolder(page: Page, folder: string) {
-    await page.locator("#backup-settings-edit").click();
-    const dialog = page.locator("#backup-settings-dialog");
-    await dialog.waitFor();
-    await dialog.locator("#backup-settings-folder").fill(folder);
-    await dialog.locator("#backup-settings-save").click();
-    await dialog.waitFor({ state: "detached" });
-    await page.locator("#backup-folder", { hasText: folder }).waitFor();
 }
 
 /** Opens the row's kebab menu and picks an item. */
@@ -120,13 +102,13 @@ function flipByte(file: string, offset: number): void {
 }
 
 describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    // A defined restored VM's QEMU (user libvirt-qemu) must reach the restored images.
+    const bed = uiTestBed({ name: "uirestore", workMode: 0o755 });
     let vm: TestVm;
     /** Big and incompressible: its restore runs for seconds, time to cancel it. */
     let large: TestVm | undefined;
     let largeUuid = "";
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
     let page: Page;
     let work: string;
     let folder: string;
@@ -137,48 +119,32 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
     const expected = new Map<string, string[]>();
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uirestore-`));
-        // A defined restored VM's QEMU (user libvirt-qemu) must reach the restored images.
-        fs.chmodSync(work, 0o755);
+        ({ work, cockpit, page } = bed);
+        bed.onTeardown(async () => {
+            for (const name of defined) {
+                if ((await run("virsh", ["-c", LIBVIRT_URI, "undefine", "--domain", name, "--nvram"])).code !== 0)
+                    await run("virsh", ["-c", LIBVIRT_URI, "undefine", "--domain", name]);
+            }
+        });
         folder = path.join(work, "backup");
-        vm = await TestVm.create({
+        vm = await bed.vm({
             disks: [
                 { size: "64M", writes: [{ offset: 0, length: "4M", pattern: 0xa1 }, { offset: "16M", length: "3M", random: true }] },
                 { size: "32M", writes: [{ offset: "1M", length: "2M", text: "restore tab " }] },
             ],
         });
-        uuid = await uuidOf(vm.name);
+        uuid = bed.uuid(vm);
         await ourBackupOk(["-d", vm.name, "-l", "full", "-o", folder]);
         await vm.write(0, { offset: "8M", length: "1M", pattern: 0x5c });
         await vm.write(1, { offset: "20M", length: "512K", random: true });
         expected.set("virtnbdbackup.1", [await vm.snapshotExpected(0, "inc1"), await vm.snapshotExpected(1, "inc1")]);
         await ourBackupOk(["-d", vm.name, "-l", "inc", "-o", folder]);
         // Created before the page lists the VMs.
-        large = await TestVm.create({ disks: [{ size: "2G", writes: [{ offset: 0, length: "1536M", random: true }] }], start: false });
-        largeUuid = await uuidOf(large.name);
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
+        large = await bed.vm({ disks: [{ size: "2G", writes: [{ offset: 0, length: "1536M", random: true }] }], start: false });
+        largeUuid = bed.uuid(large);
         await openVm(page, cockpit, vm);
-        await setFolder(page, folder);
+        await setBackupFolder(page, folder);
         await page.locator('#backup-points tr[data-point="virtnbdbackup.1"]').waitFor();
-    });
-
-    after(async () => {
-        for (const name of defined) {
-            if ((await run("virsh", ["-c", LIBVIRT_URI, "undefine", "--domain", name, "--nvram"])).code !== 0)
-                await run("virsh", ["-c", LIBVIRT_URI, "undefine", "--domain", name]);
-        }
-        await browser?.close();
-        await cockpit?.stop();
-        await vm?.cleanup();
-        await large?.cleanup();
-        removePluginState([uuid, largeUuid]);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
     });
 
     it("verifies a good restore point: success, every file of its chain checked", async () => {
@@ -373,7 +339,7 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         const largeFolder = path.join(work, "large-backup");
         await ourBackupOk(["-d", large!.name, "-l", "full", "-o", largeFolder]);
         await openVm(page, cockpit!, large!);
-        await setFolder(page, largeFolder);
+        await setBackupFolder(page, largeFolder);
         // A shut-off VM's full is a copy (outside the chain): its point is "copy".
         await page.locator('#backup-points tr[data-point="copy"]').waitFor();
         const target = path.join(work, "large-restore");

@@ -2,27 +2,21 @@
 // End to end: automatic backups set in the Backups tab's settings dialog, in the real cockpit-ws 287
 // and Chromium. What the dialog saves must reach the helper's settings file and the host's cron file
 // (/etc/cron.d/cockpit-virtnbdbackup); a refused time saves nothing; Off removes the VM's cron line.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import type { TestVm } from "../lib/vm.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
-import { SETTINGS_DIR, removePluginState } from "../lib/plugin-state.ts";
+import { SETTINGS_DIR } from "../lib/plugin-state.ts";
 import { openVm } from "../lib/vm-page.ts";
 import { ensureCron } from "../lib/cron.ts";
 import { schedulerState } from "../../helper/jobs/cron-file.ts";
-import { ensureBuilt } from "../lib/build.ts";
+import { uiTestBed } from "../lib/test-bed.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
-const HELPER = path.join(DIST, "helper", "helper.js");
 const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";
 
 /** The cron file's lines that start this VM's scheduled backups (the file may hold other VMs' lines, or not exist). */
@@ -69,40 +63,18 @@ function storedSettings(uuid: string): { folder: string; compress: boolean; sche
 }
 
 describe("Automatic backups in the settings dialog", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    // The test bed turns the VM's schedule off before its settings go (the cron line goes with it).
+    const bed = uiTestBed({ name: "uischedule" });
     let vm: TestVm | undefined;
     let uuid: string | undefined;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
     let page: Page;
     let work: string;
 
     before(async () => {
-        await ensureBuilt();
-        stopLibvirtd = await ensureLibvirtd();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-uischedule-`));
-        vm = await TestVm.create({ disks: [{ size: "16M", writes: [{ offset: 0, length: "1M", pattern: 0x3c }] }] });
-        uuid = (await runOk("virsh", ["-c", LIBVIRT_URI, "domuuid", "--domain", vm.name])).stdout.trim();
-        cockpit = await startCockpit({ pkgDir: DIST });
-        browser = await launchBrowser({ locale: "en-US" });
-        page = browser.page;
-    });
-
-    after(async () => {
-        await browser?.close();
-        await cockpit?.stop();
-        // Off before the settings go: the helper rewrites the cron file from the stored settings, so a
-        // removed settings file alone would leave the VM's line there until the next change.
-        if (vm && uuid && fs.existsSync(path.join(SETTINGS_DIR, `${uuid}.json`))) {
-            const { folder } = storedSettings(uuid);
-            await runOk(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", folder, "--schedule", "off"])
-                .catch(err => console.error(`# could not turn the schedule off: ${(err as Error).message}`));
-        }
-        await vm?.cleanup();
-        removePluginState([uuid]);
-        if (work)
-            fs.rmSync(work, { recursive: true, force: true });
-        await stopLibvirtd?.();
+        ({ work, cockpit, page } = bed);
+        vm = await bed.vm({ disks: [{ size: "16M", writes: [{ offset: 0, length: "1M", pattern: 0x3c }] }] });
+        uuid = bed.uuid(vm);
     });
 
     it("starts with automatic backups off, and shows the day and time fields only when they apply", async () => {

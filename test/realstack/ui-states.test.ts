@@ -4,18 +4,17 @@
 //    "Administrative access required";
 //  - a root session whose package has no helper sees why, with a Retry button, and Retry runs
 //    the helper once it is installed.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { runOk } from "../lib/exec.ts";
 import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import { screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
+import { DIST, uiTestBed } from "../lib/test-bed.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
 const NOBODY = { uid: 65534, gid: 65534 };
 
 /** chmod a+rX, recursively: the copy keeps the modes of a checkout made under any umask. */
@@ -31,26 +30,25 @@ function makeWorldReadable(dir: string) {
 }
 
 describe("page states", { timeout: 300_000 }, () => {
-    let tmp: string;
+    // No libvirtd and no shared cockpit-ws: each test starts the one whose session it is about.
+    const bed = uiTestBed({
+        name: "states", libvirtd: false, cockpit: false,
+        // Only the UI is needed, the helper is what the second test installs.
+        build: async () => {
+            if (!fs.existsSync(path.join(DIST, "index.js")))
+                await runOk(process.execPath, ["build.mjs", "--ui"], { cwd: ROOT, timeoutMs: 300_000 });
+        },
+    });
     let uiOnly: string;
-    let browser: TestBrowser | undefined;
+    let browser: TestBrowser;
 
-    before(async () => {
+    before(() => {
         // The UI as built, without its helper, in /tmp where "nobody" can read it
         // (the checkout itself may be under /root).
-        if (!fs.existsSync(path.join(DIST, "index.js")))
-            await runOk(process.execPath, ["build.mjs", "--ui"], { cwd: ROOT, timeoutMs: 300_000 });
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-states-`));
-        uiOnly = path.join(tmp, "dist");
+        browser = bed.browser;
+        uiOnly = path.join(bed.work, "dist");
         fs.cpSync(DIST, uiOnly, { recursive: true, filter: src => !path.relative(DIST, src).startsWith("helper") });
-        makeWorldReadable(tmp);
-        browser = await launchBrowser();
-    });
-
-    after(async () => {
-        await browser?.close();
-        if (tmp)
-            fs.rmSync(tmp, { recursive: true, force: true });
+        makeWorldReadable(bed.work);
     });
 
     it("tells a session without administrative access that it needs it", async () => {

@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // End to end: the built plugin in a real cockpit-ws 287, opened in Debian's Chromium, lists a real
 // TCG VM that this test defines in the host's libvirtd, in light and dark theme and in German.
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { TestVm } from "../lib/vm.ts";
-import { startCockpit, type RunningCockpit } from "../lib/cockpit.ts";
-import { launchBrowser, screenshot, type TestBrowser } from "../lib/browser.ts";
+import type { RunningCockpit } from "../lib/cockpit.ts";
+import { screenshot, type TestBrowser } from "../lib/browser.ts";
 import { assertAccessible } from "../lib/axe.ts";
 import { builtByRunner } from "../lib/build.ts";
+import { timed, uiTestBed } from "../lib/test-bed.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const DIST = path.join(ROOT, "dist");
 const DARK_CLASS = "pf-v6-theme-dark";
 
 async function build(): Promise<void> {
@@ -27,16 +26,6 @@ async function build(): Promise<void> {
     // The helper half needs the native libnbd binding; the UI can still be tested without it.
     console.warn(`# full build failed, building the UI only:\n${full.stderr}`);
     await runOk(process.execPath, ["build.mjs", "--ui"], { cwd: ROOT, timeoutMs: 300_000 });
-}
-
-/** Runs a set-up or tear-down step and reports how long it took (these dominate the file's time). */
-async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
-    const start = Date.now();
-    try {
-        return await step();
-    } finally {
-        console.log(`# ${label}: ${Date.now() - start} ms`);
-    }
 }
 
 /** pids of `helper watch-vms` processes started by this cockpit-ws (found by walking up their parents). */
@@ -91,25 +80,15 @@ async function openList(page: Page, cockpit: RunningCockpit, name: string) {
 }
 
 describe("plugin page in cockpit-ws", { timeout: 600_000 }, () => {
-    let stopLibvirtd: (() => Promise<void>) | undefined;
+    // The test bed reports how long each set-up and tear-down step took (they dominate the file's time).
+    const bed = uiTestBed({ name: "uivmlist", build });
     let vm: TestVm | undefined;
-    let cockpit: RunningCockpit | undefined;
-    let browser: TestBrowser | undefined;
+    let cockpit: RunningCockpit;
+    let browser: TestBrowser;
 
     before(async () => {
-        await timed("build", build);
-        stopLibvirtd = await timed("libvirtd", ensureLibvirtd);
-        vm = await timed("create VM", () => TestVm.create({ disks: [{ size: "64M" }] }));
-        cockpit = await timed("start cockpit-ws", () => startCockpit({ pkgDir: DIST }));
-        // One browser for the whole file: a 287 local session ends soon after its last page closes.
-        browser = await timed("start Chromium", () => launchBrowser({ locale: "en-US" }));
-    });
-
-    after(async () => {
-        await timed("close Chromium", async () => browser?.close());
-        await timed("stop cockpit-ws", async () => cockpit?.stop());
-        await timed("remove VM", async () => vm?.cleanup());
-        await timed("release libvirtd", async () => stopLibvirtd?.());
+        ({ cockpit, browser } = bed);
+        vm = await timed("create VM", () => bed.vm({ disks: [{ size: "64M" }] }));
     });
 
     it("lists the VM by name with its state and disk", async () => {

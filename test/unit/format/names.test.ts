@@ -2,9 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-    checkpointListFileName, checkpointXmlPath, checksumFileName, dataFileName, logFileName, parseDataFileName,
-    partialFileName, qcowInfoFileName, vmConfigFileName,
+    bootFileName, checkpointIndex, checkpointListFileName, checkpointName, checkpointXmlPath, checksumFileName, dataFileName, isBootFileNameFor,
+    isCheckpointName, isLogFileName, logFileName, parseCheckpointListFileName, parseDataFileName, parseQcowInfoFileName, parseVmConfigFileName,
+    partialFileName, qcowInfoFileName, vmConfigFileName, withoutPartialSuffix,
 } from "../../../helper/format/index.ts";
+import * as contract from "../../../helper/protocol/point-names.ts";
 
 test("data file names per level", () => {
     assert.equal(dataFileName("vda", "full"), "vda.full.data");
@@ -36,4 +38,37 @@ test("parses data file names back", () => {
     for (const name of ["vda.full.data.partial", "vda.full.data.chksum", "vda.virtnbdbackup.0.qcow.json", "vda.inc.data", "vmconfig.virtnbdbackup.0.xml", "vda.weekly.data", ".full.data"]) {
         assert.equal(parseDataFileName(name), null, name);
     }
+});
+
+test("checkpoint names: one definition, shared with the page", () => {
+    assert.equal(checkpointName(4), "virtnbdbackup.4");
+    assert.equal(checkpointIndex("virtnbdbackup.12"), 12);
+    for (const name of ["virtnbdbackup.", "virtnbdbackup.1a", "virtnbdbackup.-1", "xvirtnbdbackup.1", "1700000000", "copy", "virtnbdbackup.1.xml"]) {
+        assert.equal(checkpointIndex(name), undefined, name);
+        assert.equal(isCheckpointName(name), false, name);
+    }
+    assert.ok(isCheckpointName("virtnbdbackup.0"));
+    // format/ re-exports the page's contract, it does not copy it
+    assert.equal(checkpointIndex, contract.checkpointIndex);
+    assert.equal(isCheckpointName, contract.isCheckpointName);
+});
+
+test("parses companion file names back", () => {
+    for (const ident of ["virtnbdbackup.0", "copy", "1700000000"]) {
+        assert.equal(parseVmConfigFileName(vmConfigFileName(ident)), ident);
+        assert.deepEqual(parseQcowInfoFileName(qcowInfoFileName("vdb", ident)), { dev: "vdb", ident });
+        assert.ok(isBootFileNameFor(bootFileName("/var/lib/libvirt/qemu/nvram/VM_VARS.fd", ident), ident));
+    }
+    assert.equal(parseVmConfigFileName("vmconfig.xml"), null);
+    assert.equal(parseVmConfigFileName("vda.full.data"), null);
+    assert.equal(parseQcowInfoFileName(".virtnbdbackup.0.qcow.json"), null);
+    assert.equal(parseQcowInfoFileName("vda.qcow.json"), null);
+    assert.equal(parseCheckpointListFileName(checkpointListFileName("web.vm")), "web.vm");
+    assert.equal(parseCheckpointListFileName(".cpt"), null);
+    assert.ok(isLogFileName(logFileName("full", new Date(2024, 0, 2, 3, 4, 5))));
+    assert.equal(isLogFileName("notes.log"), false);
+    assert.equal(isBootFileNameFor(".virtnbdbackup.0", "virtnbdbackup.0"), false);
+    assert.equal(isBootFileNameFor("VM_VARS.fd.virtnbdbackup.1", "virtnbdbackup.0"), false);
+    assert.equal(withoutPartialSuffix(partialFileName("vda.full.data")), "vda.full.data");
+    assert.equal(withoutPartialSuffix("vda.full.data"), "vda.full.data");
 });
