@@ -13,13 +13,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../fs/safe-open.ts";
 import { checksumFileName, parseDataFileName } from "../format/index.ts";
-import { processAlive } from "../tools/proc.ts";
+import { otherNamespaceMessage, processLiveness } from "../tools/proc.ts";
 
 export const CONSOLIDATE_JOURNAL = ".virtnbdbackup.consolidate";
 export const STAGING_DIR = ".virtnbdbackup.consolidate.d";
 
 export interface SwitchJournal {
     pid: number;
+    /** The consolidation's PID namespace (tools/proc.ts; absent in journals of older versions). */
+    pidNs?: number;
     /** New data files in the staging folder (base names), each with the mtime (seconds) it gets. */
     moves: { name: string; mtime: number }[];
     /** Files of the chain folder removed after the moves, in this order (base names). */
@@ -88,7 +90,11 @@ export function recoverConsolidation(chainDir: string): "forward" | "back" | und
             fs.rmSync(file, { force: true });  // written atomically: unreadable is not ours
     }
     if (journal && Array.isArray(journal.moves) && Array.isArray(journal.removes)) {
-        if (Number.isSafeInteger(journal.pid) && journal.pid !== process.pid && processAlive(journal.pid))
+        const writer = { pid: journal.pid, pidNs: journal.pidNs };
+        const liveness = processLiveness(writer);
+        if (liveness === "other-namespace")
+            throw new Error(otherNamespaceMessage(`the consolidation journal of ${chainDir}`, writer));
+        if (liveness === "running" && journal.pid !== process.pid)
             throw new Error(`another consolidation (process ${journal.pid}) is switching the files of ${chainDir}`);
         rollForward(chainDir, journal);
         return "forward";
