@@ -14,6 +14,7 @@ import path from "node:path";
 import { writeFileAtomic } from "../fs/safe-open.ts";
 import { checksumFileName, parseDataFileName } from "../format/index.ts";
 import { otherNamespaceMessage, processLiveness } from "../tools/proc.ts";
+import { lockFoldersForChange } from "../backup/folder-lock.ts";
 
 export const CONSOLIDATE_JOURNAL = ".virtnbdbackup.consolidate";
 export const STAGING_DIR = ".virtnbdbackup.consolidate.d";
@@ -78,7 +79,8 @@ export function rollForward(chainDir: string, journal: SwitchJournal, onStep?: S
 /**
  * What a dead consolidation left in the chain folder, finished: a journal is rolled forward, a staging
  * folder without one removed. Returns what was done ("forward", "back") or undefined when nothing was left.
- * The caller holds the VM's job lock.
+ * The caller holds the VM's job lock and the folder's exclusive lock (backup/folder-lock.ts: a mapping
+ * starting meanwhile would read files the roll-forward removes); recoverConsolidationLocked takes that one.
  */
 export function recoverConsolidation(chainDir: string): "forward" | "back" | undefined {
     const file = path.join(chainDir, CONSOLIDATE_JOURNAL);
@@ -104,6 +106,28 @@ export function recoverConsolidation(chainDir: string): "forward" | "back" | und
         return "back";
     }
     return undefined;
+}
+
+/** Whether a dead consolidation may have left something in the chain folder (a journal or a staging folder). */
+export function consolidationLeftovers(chainDir: string): boolean {
+    return fs.existsSync(path.join(chainDir, CONSOLIDATE_JOURNAL)) || fs.existsSync(path.join(chainDir, STAGING_DIR));
+}
+
+/**
+ * recoverConsolidation for a caller that holds only the VM's job lock (a backup run): when something is
+ * left, under the chain folder's exclusive lock, so a mapping starting meanwhile waits for the switch to
+ * be finished instead of reading files it removes.
+ */
+export async function recoverConsolidationLocked(chainDir: string, opts: { dir?: string; waitMs?: number; signal?: AbortSignal } = {}):
+Promise<"forward" | "back" | undefined> {
+    if (!consolidationLeftovers(chainDir))
+        return undefined;
+    const lock = await lockFoldersForChange([chainDir], opts);
+    try {
+        return recoverConsolidation(chainDir);
+    } finally {
+        lock.release();
+    }
 }
 
 /** Removes the staging folder and the files in it (only plain files: it holds nothing else of ours). */
