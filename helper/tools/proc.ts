@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // What /proc says about a process: before the helper (root) signals a pid taken from a file, it makes
-// sure the pid is still our backup CLI for that VM and not a process that reused the number.
+// sure the pid is still our backup CLI for that VM and not a process that reused the number. Whether the
+// process a record under /run/virtnbdbackup names still runs is decided by processLiveness alone: the
+// folder may be shared with a helper in another PID namespace, whose records are never taken for leftovers.
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
