@@ -50,7 +50,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
     let result: BackupResult;
     try {
-        const folder = openFolder(run);
+        const folder = await openFolder(run);
         const choice = await chooseLevel(run, folder);
         const { plan } = choice;
         if (choice.skip) {

@@ -16,7 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tryLock } from "fileio-node";
-import { processAlive } from "../tools/proc.ts";
+import { holderLine, parseHolderLine, processRunning } from "../tools/proc.ts";
 import { LOCK_DIR, privateDir } from "./run-dir.ts";
 
 export interface FolderLock {
@@ -55,10 +55,10 @@ function openLockFile(file: string): number {
 }
 
 function readPid(fd: number): number | undefined {
-    const buf = Buffer.alloc(32);
+    const buf = Buffer.alloc(64);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    const pid = Number.parseInt(buf.subarray(0, n).toString("utf8"), 10);
-    return Number.isSafeInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;
+    const holder = parseHolderLine(buf.subarray(0, n).toString("utf8"));
+    return holder !== undefined && processRunning(holder) ? holder.pid : undefined;
 }
 
 /** Takes the lock of `folder` (waiting up to `waitMs`), or throws `busy(pid of the exclusive holder)`. */
@@ -82,7 +82,7 @@ async function take(folder: string, mode: "shared" | "exclusive", waitMs: number
     }
     if (mode === "exclusive") {
         fs.ftruncateSync(fd, 0);
-        fs.writeSync(fd, `${process.pid}\n`, 0);
+        fs.writeSync(fd, holderLine(), 0);
     }
     let released = false;
     return {

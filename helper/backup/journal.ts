@@ -4,13 +4,15 @@
 // journal and removes those files, so no half-made restore point is ever taken for a whole one.
 import fs from "node:fs";
 import path from "node:path";
-import { processAlive } from "../tools/proc.ts";
+import { otherNamespaceMessage, pidNsField, processLiveness } from "../tools/proc.ts";
 import { writeFileAtomic } from "../fs/safe-open.ts";
 
 export const JOURNAL_NAME = ".virtnbdbackup.journal";
 
 interface JournalData {
     pid: number;
+    /** The run's PID namespace (tools/proc.ts; absent in journals of older versions). */
+    pidNs?: number;
     files: string[];
     /** The checkpoint the run is about to create, and the token its description carries. */
     checkpoint?: JournalCheckpoint;
@@ -94,7 +96,7 @@ export class RunJournal {
     }
 
     private save(): void {
-        const data: JournalData = { pid: process.pid, files: this.files, checkpoint: this.checkpoint, replaced: this.replaced };
+        const data: JournalData = { pid: process.pid, ...pidNsField(), files: this.files, checkpoint: this.checkpoint, replaced: this.replaced };
         writeFileAtomic(this.file, JSON.stringify(data), 0o600);
     }
 }
@@ -110,7 +112,11 @@ function rollBack(file: string): { removed: string[]; checkpoint?: JournalCheckp
         removeQuietly(file);
         return { removed: [] };
     }
-    if (Number.isSafeInteger(data.pid) && data.pid !== process.pid && processAlive(data.pid))
+    const writer = { pid: data.pid, pidNs: data.pidNs };
+    const liveness = processLiveness(writer);
+    if (liveness === "other-namespace")
+        throw new Error(otherNamespaceMessage(`the backup journal of ${path.dirname(file)}`, writer));
+    if (liveness === "running" && data.pid !== process.pid)
         throw new Error(`another backup run (process ${data.pid}) is writing to this folder`);
     const removed: string[] = [];
     for (const base of Array.isArray(data.files) ? data.files : []) {

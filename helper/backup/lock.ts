@@ -9,7 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { tryLock } from "fileio-node";
-import { processAlive } from "../tools/proc.ts";
+import { holderLine, parseHolderLine, processRunning, type ProcessRef } from "../tools/proc.ts";
 import { LOCK_DIR, privateDir } from "./run-dir.ts";
 
 export { LOCK_DIR };
@@ -43,14 +43,14 @@ export async function lockJob(key: string, domain: string, dir = LOCK_DIR): Prom
         if (!st.isFile() || st.uid !== process.geteuid!())
             throw new Error(`refusing lock file ${file}: not a regular file of this process's user`);
         if (!tryLock(fd))
-            throw new JobLockedError(domain, readPid(fd));
+            throw new JobLockedError(domain, readHolder(fd)?.pid);
         held = true;
-        const previous = readPid(fd);
+        const previous = readHolder(fd);
         fs.ftruncateSync(fd, 0);
-        fs.writeSync(fd, `${process.pid}\n`, 0);
+        fs.writeSync(fd, holderLine(), 0);
         let released = false;
         return {
-            tookOverStale: previous !== undefined && previous !== process.pid,
+            tookOverStale: previous !== undefined && previous.pid !== process.pid,
             release() {
                 if (released)
                     return;
@@ -77,16 +77,16 @@ export function lockOwner(key: string, dir = LOCK_DIR): number | undefined {
         return undefined;
     }
     try {
-        const pid = readPid(fd);
-        return pid !== undefined && processAlive(pid) ? pid : undefined;
+        // One of another PID namespace holds it as far as we can tell (tools/proc.ts processRunning).
+        const holder = readHolder(fd);
+        return holder !== undefined && processRunning(holder) ? holder.pid : undefined;
     } finally {
         fs.closeSync(fd);
     }
 }
 
-function readPid(fd: number): number | undefined {
-    const buf = Buffer.alloc(32);
+function readHolder(fd: number): ProcessRef | undefined {
+    const buf = Buffer.alloc(64);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    const pid = Number.parseInt(buf.subarray(0, n).toString("utf8"), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    return parseHolderLine(buf.subarray(0, n).toString("utf8"));
 }

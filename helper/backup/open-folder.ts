@@ -3,16 +3,17 @@
 // dead runs left in it cleaned up (a consolidation's switch, a backup's journaled files), this run's journal
 // started and the chain read. Undo: the journal rolls back, the folders this run made go.
 import path from "node:path";
-import { recoverConsolidation } from "../consolidate/journal.ts";
+import { recoverConsolidationLocked } from "../consolidate/journal.ts";
 import { prepareFolder, readFolder, removeMadeFolder } from "./folder.ts";
 import { RunJournal } from "./journal.ts";
 import type { BackupRun, OpenFolder } from "./run-context.ts";
 
-export function openFolder(run: BackupRun): OpenFolder {
+export async function openFolder(run: BackupRun): Promise<OpenFolder> {
     const { folder: output, made } = prepareFolder(path.resolve(run.options.output));
     run.undo.onFailure(() => removeMadeFolder(output, made));
-    // A consolidation killed in its switch is finished (or its staged files removed) before the chain is read.
-    const recovered = recoverConsolidation(output);
+    // A consolidation killed in its switch is finished (or its staged files removed) before the chain is read,
+    // under the folder's exclusive lock as a consolidation's own switch is (a mapping starting meanwhile waits).
+    const recovered = await recoverConsolidationLocked(output, { signal: run.options.signal });
     if (recovered)
         run.emit({ event: "warning", message: recovered === "forward" ? "finished the switch of a consolidation that died" : "removed the files of a consolidation that died" });
     // Everything made by this run is journaled first and undone if it fails (or by the next run, if it dies).

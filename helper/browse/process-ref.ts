@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A process named by pid and start time: a pid alone may be reused by an unrelated process later.
-import { processStartTime as procStartTime } from "../tools/proc.ts";
+// A process named by pid, start time and PID namespace (tools/proc.ts decides whether it still runs).
+import { processStartTime as procStartTime, pidNsField, processLiveness, type ProcessRef as AnyProcessRef } from "../tools/proc.ts";
 
-export interface ProcessRef {
-    pid: number;
+export interface ProcessRef extends AnyProcessRef {
     /** Start time in clock ticks since boot (/proc/<pid>/stat, field 22). */
     start: number;
 }
@@ -14,7 +13,13 @@ export function processStartTime(pid: number): number | null {
     return Number.isFinite(start) ? start : null;
 }
 
-/** Whether the process still runs (the same one, not a reuse of its pid). */
-export function sameProcess(ref: ProcessRef | undefined): boolean {
-    return ref !== undefined && processStartTime(ref.pid) === ref.start;
+/** A running process of this namespace as a record names it, or undefined when it is gone. */
+export function refOf(pid: number): ProcessRef | undefined {
+    const start = processStartTime(pid);
+    return start === null ? undefined : { pid, start, ...pidNsField() };
+}
+
+/** Whether the process runs here, the same one (not a reuse of its pid): one that may be signalled. */
+export function runsHere(ref: ProcessRef | undefined): boolean {
+    return ref !== undefined && processLiveness(ref) === "running";
 }

@@ -15,7 +15,8 @@ import { removeStaleMaps } from "../map/map-dirs.ts";
 import { runTool } from "../tools/run-tool.ts";
 import { processArgv } from "../tools/proc.ts";
 import { kernelType, mountOptions, parseBlkid, volumesOf, type Volume } from "./disk-layout.ts";
-import { processStartTime, sameProcess, type ProcessRef } from "./process-ref.ts";
+import { refOf, runsHere, type ProcessRef } from "./process-ref.ts";
+import { otherNamespaceMessage, processLiveness, processRunning } from "../tools/proc.ts";
 import { browseDir, isSessionId, sessionDir } from "./paths.ts";
 
 /** A volume of the session's disk as the page sees it. */
@@ -60,7 +61,7 @@ export async function openSession(opts: OpenOptions): Promise<SessionState> {
     fs.mkdirSync(dir, { mode: 0o700 });
     const state: SessionState = {
         id, socket: opts.socket, exportName: opts.exportName, created: Date.now(), idleSeconds: opts.idleSeconds,
-        opener: { pid: process.pid, start: processStartTime(process.pid)! }, volumes: [],
+        opener: refOf(process.pid)!, volumes: [],
     };
     try {
         writeState(state);
@@ -81,10 +82,20 @@ export async function openSession(opts: OpenOptions): Promise<SessionState> {
 
 /** Records the keeper and drops the opener: from here the session lives as long as its keeper. */
 export function handOver(state: SessionState, keeperPid: number): void {
-    const start = processStartTime(keeperPid);
-    state.keeper = start === null ? undefined : { pid: keeperPid, start };
+    state.keeper = refOf(keeperPid);
     delete state.opener;
     writeState(state);
+}
+
+/**
+ * Throws when the session's keeper (or opener) runs in another PID namespace: its pid means nothing here
+ * and its mounts are that process's to end.
+ */
+export function refuseOtherNamespace(state: SessionState): void {
+    for (const ref of [state.keeper, state.opener]) {
+        if (ref && processLiveness(ref) === "other-namespace")
+            throw new Error(otherNamespaceMessage(`browse session ${state.id}`, ref));
+    }
 }
 
 /** The state of a session that exists, or an error naming it. */
@@ -149,7 +160,8 @@ export async function sweepSessions(): Promise<string[]> {
         } catch {
             // no state (killed before writing it): only an orphan has none after its opener's first step
         }
-        const alive = state && (sameProcess(state.opener) || sameProcess(state.keeper));
+        // One of another PID namespace (a container sharing /run) is never taken for dead (tools/proc.ts).
+        const alive = state && (processRunning(state.opener) || processRunning(state.keeper));
         if (!alive && !youngerThan(id, 10_000, state)) {
             await closeSession(id);
             closed.push(id);
@@ -202,9 +214,9 @@ export async function closeSession(id: string): Promise<void> {
         failures.push(`${dir} still has mounts`);
     else
         await runTool("rm", ["-rf", "--one-file-system", dir]).catch(e => failures.push((e as Error).message));
-    if (state?.keeper && state.keeper.pid !== process.pid && sameProcess(state.keeper)) {
+    if (state?.keeper && state.keeper.pid !== process.pid && runsHere(state.keeper)) {
         process.kill(state.keeper.pid, "SIGTERM");
-        for (let i = 0; i < 50 && sameProcess(state.keeper); i++)
+        for (let i = 0; i < 50 && runsHere(state.keeper); i++)
             await sleep(100);
     }
     if (failures.length > 0)

@@ -19,6 +19,7 @@ import { readBackupFolder } from "../restore/folder.ts";
 import { checksumProblem, compareChecksum } from "../restore/checksum.ts";
 import { commitSwitch, makeStaging, recoverConsolidation, removeStaging, rollForward, type SwitchJournal, type SwitchStep } from "./journal.ts";
 import { planConsolidation, type ConsolidationPlan, type DiskMerge } from "./plan.ts";
+import { pidNsField } from "../tools/proc.ts";
 
 const MiB = 1024 * 1024;
 
@@ -210,7 +211,7 @@ export async function consolidateChain(chainDir: string, point: string, options:
     }
     const staging = makeStaging(chainDir);
     let written = 0;
-    const journal: SwitchJournal = { pid: process.pid, moves: [], removes: plan.removedFiles };
+    const journal: SwitchJournal = { pid: process.pid, ...pidNsField(), moves: [], removes: plan.removedFiles };
     try {
         for (const [index, disk] of plan.disks.entries()) {
             const where: MergeDisk = { index, count: plan.disks.length, file: disk.output };

@@ -13,13 +13,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../fs/safe-open.ts";
 import { checksumFileName, parseDataFileName } from "../format/index.ts";
-import { processAlive } from "../tools/proc.ts";
+import { otherNamespaceMessage, processLiveness } from "../tools/proc.ts";
+import { lockFoldersForChange } from "../backup/folder-lock.ts";
 
 export const CONSOLIDATE_JOURNAL = ".virtnbdbackup.consolidate";
 export const STAGING_DIR = ".virtnbdbackup.consolidate.d";
 
 export interface SwitchJournal {
     pid: number;
+    /** The consolidation's PID namespace (tools/proc.ts; absent in journals of older versions). */
+    pidNs?: number;
     /** New data files in the staging folder (base names), each with the mtime (seconds) it gets. */
     moves: { name: string; mtime: number }[];
     /** Files of the chain folder removed after the moves, in this order (base names). */
@@ -76,7 +79,8 @@ export function rollForward(chainDir: string, journal: SwitchJournal, onStep?: S
 /**
  * What a dead consolidation left in the chain folder, finished: a journal is rolled forward, a staging
  * folder without one removed. Returns what was done ("forward", "back") or undefined when nothing was left.
- * The caller holds the VM's job lock.
+ * The caller holds the VM's job lock and the folder's exclusive lock (backup/folder-lock.ts: a mapping
+ * starting meanwhile would read files the roll-forward removes); recoverConsolidationLocked takes that one.
  */
 export function recoverConsolidation(chainDir: string): "forward" | "back" | undefined {
     const file = path.join(chainDir, CONSOLIDATE_JOURNAL);
@@ -88,7 +92,11 @@ export function recoverConsolidation(chainDir: string): "forward" | "back" | und
             fs.rmSync(file, { force: true });  // written atomically: unreadable is not ours
     }
     if (journal && Array.isArray(journal.moves) && Array.isArray(journal.removes)) {
-        if (Number.isSafeInteger(journal.pid) && journal.pid !== process.pid && processAlive(journal.pid))
+        const writer = { pid: journal.pid, pidNs: journal.pidNs };
+        const liveness = processLiveness(writer);
+        if (liveness === "other-namespace")
+            throw new Error(otherNamespaceMessage(`the consolidation journal of ${chainDir}`, writer));
+        if (liveness === "running" && journal.pid !== process.pid)
             throw new Error(`another consolidation (process ${journal.pid}) is switching the files of ${chainDir}`);
         rollForward(chainDir, journal);
         return "forward";
@@ -98,6 +106,28 @@ export function recoverConsolidation(chainDir: string): "forward" | "back" | und
         return "back";
     }
     return undefined;
+}
+
+/** Whether a dead consolidation may have left something in the chain folder (a journal or a staging folder). */
+export function consolidationLeftovers(chainDir: string): boolean {
+    return fs.existsSync(path.join(chainDir, CONSOLIDATE_JOURNAL)) || fs.existsSync(path.join(chainDir, STAGING_DIR));
+}
+
+/**
+ * recoverConsolidation for a caller that holds only the VM's job lock (a backup run): when something is
+ * left, under the chain folder's exclusive lock, so a mapping starting meanwhile waits for the switch to
+ * be finished instead of reading files it removes.
+ */
+export async function recoverConsolidationLocked(chainDir: string, opts: { dir?: string; waitMs?: number; signal?: AbortSignal } = {}):
+Promise<"forward" | "back" | undefined> {
+    if (!consolidationLeftovers(chainDir))
+        return undefined;
+    const lock = await lockFoldersForChange([chainDir], opts);
+    try {
+        return recoverConsolidation(chainDir);
+    } finally {
+        lock.release();
+    }
 }
 
 /** Removes the staging folder and the files in it (only plain files: it holds nothing else of ours). */

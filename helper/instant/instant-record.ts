@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
 import { writeFileAtomic } from "../fs/safe-open.ts";
-import { processStartTime } from "../tools/proc.ts";
+import { otherNamespaceMessage, processLiveness, processRunning, type ProcessRef } from "../tools/proc.ts";
 // A name usable as a file name and as the record's key (libvirt allows more; the page offers these).
 import { INSTANT_NAME_RE } from "../protocol/instant-rules.ts";
 
@@ -26,6 +26,8 @@ export interface InstantRecord {
     /** The process holding the mapping, and its start time (a reused pid is not taken for it). */
     pid: number;
     start: string | null;
+    /** The holder's PID namespace (tools/proc.ts; absent in records of older versions). */
+    pidNs?: number;
     /** Set once the VM is defined: only a VM of this uuid is removed as ours. */
     uuid?: string;
     /** Files this start made (overlays, boot file copies, the domain XML): removed with the VM. */
@@ -37,7 +39,7 @@ export interface InstantRecord {
      * made so far (its own new files). When that process ends without finishing (SIGKILL), the next move,
      * discard or listing aborts its block jobs and removes these copies (instant-vm.ts abandonMove).
      */
-    move?: { pid: number; start: string | null; files: string[] };
+    move?: { pid: number; start: string | null; pidNs?: number; files: string[] };
 }
 
 /** The records' folder, checked and made when missing (run-dir.ts's privateDir). */
@@ -102,26 +104,26 @@ export function removeRecord(name: string, keepLog = false): void {
         fs.rmSync(holderLogFile(name), { force: true });
 }
 
-/** Whether the process that wrote the record still runs (a zombie, killed and not yet reaped, does not). */
+/**
+ * Whether the process that wrote the record may still run (a zombie, killed and not yet reaped, does not;
+ * one of another PID namespace is never taken for dead: processRunning).
+ */
 export function holderAlive(rec: InstantRecord): boolean {
-    return runs(rec.pid, rec.start);
+    return processRunning(rec);
 }
 
-/** Whether the record names a move whose process still runs. */
+/** Whether the record names a move whose process may still run. */
 export function moverAlive(rec: InstantRecord): boolean {
-    return rec.move !== undefined && runs(rec.move.pid, rec.move.start);
+    return processRunning(rec.move);
 }
 
-function runs(pid: number, start: string | null): boolean {
-    const now = processStartTime(pid);
-    return now !== null && (start === null || now === start) && !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-    } catch {
-        return false;
+/**
+ * Throws when the record's holder or move runs in another PID namespace: its pids mean nothing here (a
+ * signal would reach another process), and what it holds is not ours to remove.
+ */
+export function refuseOtherNamespace(rec: InstantRecord): void {
+    for (const [what, ref] of [["its holder", rec], ["its move", rec.move]] as [string, ProcessRef | undefined][]) {
+        if (ref && processLiveness(ref) === "other-namespace")
+            throw new Error(otherNamespaceMessage(`${rec.name} (${what})`, ref));
     }
 }

@@ -19,7 +19,7 @@ import { createMissing, qemuUsers } from "../fs/trusted-folder.ts";
 import { resolveHostFolder } from "../fs/host-folder.ts";
 import { virsh } from "../libvirt/virsh.ts";
 import { runTool } from "../tools/run-tool.ts";
-import { processStartTime } from "../tools/proc.ts";
+import { currentProcess } from "../tools/proc.ts";
 import { holderAlive, listRecords, moverAlive, readRecord, removeRecord, updateRecord, type InstantRecord } from "./instant-record.ts";
 
 export interface InstantRequest {
@@ -328,7 +328,7 @@ export async function moveInstantVm(rec: InstantRecord, folder: string, onProgre
         throw new Error(`${rec.name} is not running: only a running VM is moved`);
     signal?.throwIfAborted();
     createMissing(trusted, role, 0o711);  // QEMU's user must reach the copies
-    const move = { pid: process.pid, start: processStartTime(process.pid), files: [] as string[] };
+    const move = { ...currentProcess(), files: [] as string[] };
     const note = () => updateRecord(rec.name, r => ({ ...r, move: { ...move, files: [...move.files] } }));
     if (!note())
         throw new Error(`${rec.name} is no longer a virtual machine started from a backup`);

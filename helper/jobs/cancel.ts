@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { cancelFile } from "./paths.ts";
-import { isOurBackupProcess, processArgv, processStat } from "../tools/proc.ts";
+import { isOurBackupProcess, otherNamespaceMessage, processArgv, processLiveness, processStat } from "../tools/proc.ts";
 import { currentJob } from "./status.ts";
 import type { CancelAnswer, JobState } from "../protocol/job-types.ts";
 
@@ -31,6 +31,9 @@ export function cancelJob(uuid: string, domain: string): CancelAnswer {
     const job = currentJob(uuid);
     if (!job || job.state !== "running")
         throw new NoJobError(`no backup or restore of ${domain} is running`);
+    const runner = { pid: job.runnerPid ?? 0, pidNs: job.runnerPidNs };
+    if (job.runnerPid !== null && processLiveness(runner) === "other-namespace")
+        throw new Error(otherNamespaceMessage(`the ${job.kind === "restore" ? "restore" : "backup"} job of ${domain}`, runner));
     fs.writeFileSync(cancelFile(uuid), job.id, { mode: 0o600 });
     // The runner records the CLI's pid, then looks for the mark. Reading the pid again after writing the
     // mark closes the gap between the two: either the runner sees the mark, or we see the pid.

@@ -11,6 +11,7 @@ import { statusFile } from "./paths.ts";
 import { StateWriter } from "./state-writer.ts";
 import { recordRefusedJob } from "./job-history.ts";
 import type { RestoreJobState } from "../protocol/job-types.ts";
+import { pidNamespace } from "../tools/proc.ts";
 
 export interface RunRestoreOptions extends NewRestoreJob {
     /** The built virtnbdrestore.js beside helper.js. */
@@ -38,7 +39,7 @@ export async function runRestoreJob(job: RunRestoreOptions, log: JobLog): Promis
         // The runner never started: the history still tells that the restore was asked for and why it failed
         // (written before the state, as the runner does).
         recordRefusedJob(job.uuid, initial, err.message, now);
-        writer.update({ ...initial, runnerPid: process.pid, state: "failed", message: err.message, updatedAt: now, finishedAt: now });
+        writer.update({ ...initial, runnerPid: process.pid, runnerPidNs: pidNamespace() ?? undefined, state: "failed", message: err.message, updatedAt: now, finishedAt: now });
         writer.flush();
         log.write("err", `restore ${job.id} of ${job.domain} failed: ${err.message}`);
         return writer.current;

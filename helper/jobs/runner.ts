@@ -15,6 +15,7 @@ import { readHostSettings } from "./host-settings.ts";
 import { JobHistory } from "./job-history.ts";
 import { waitForSlot, type Slot } from "./job-slots.ts";
 import type { BackupJobState, JobState } from "../protocol/job-types.ts";
+import { pidNamespace } from "../tools/proc.ts";
 
 export interface RunJobOptions extends NewJob {
     /** The built virtnbdbackup.js beside helper.js. */
@@ -60,7 +61,7 @@ export interface CliJob<S extends JobState, E extends { event: string }> {
 
 /** Runs the CLI to its end; resolves with the final state (already written). */
 export function runCliJob<S extends JobState, E extends { event: string }>(job: CliJob<S, E>): Promise<S> {
-    const writer = new StateWriter<S>(statusFile(job.uuid), { ...job.initial, runnerPid: process.pid });
+    const writer = new StateWriter<S>(statusFile(job.uuid), { ...job.initial, runnerPid: process.pid, runnerPidNs: pidNamespace() ?? undefined });
     writer.flush();
     const history = JobHistory.start(job.uuid, writer.current);
     return new Promise(resolve => {

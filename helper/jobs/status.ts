@@ -3,7 +3,7 @@
 // writing an end (killed, host crash): such a job is reported, and recorded, as failed.
 import { readJsonFile, writeFileAtomic } from "./atomic-file.ts";
 import { statusFile } from "./paths.ts";
-import { processAlive, processArgv } from "../tools/proc.ts";
+import { processArgv, processLiveness } from "../tools/proc.ts";
 import type { JobState } from "../protocol/job-types.ts";
 
 /** A runner that has not written its pid within this time after the start never ran. */
@@ -12,9 +12,13 @@ const RUNNER_START_MS = 30_000;
 function runnerGone(job: JobState, now: number): boolean {
     if (job.runnerPid === null)
         return now - job.startedAt > RUNNER_START_MS;
+    // A runner of another PID namespace (a container sharing /run) is never taken for dead: its pid means nothing here.
+    const liveness = processLiveness({ pid: job.runnerPid, pidNs: job.runnerPidNs });
+    if (liveness !== "running")
+        return liveness === "gone";
     const argv = processArgv(job.runnerPid);
     const command = job.kind === "restore" ? "run-restore-job" : "run-job";
-    return !processAlive(job.runnerPid) || argv === null || !argv.includes(command) || !argv.includes(job.id);
+    return argv === null || !argv.includes(command) || !argv.includes(job.id);
 }
 
 export function currentJob(uuid: string, now = Date.now()): JobState | undefined {

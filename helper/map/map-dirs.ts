@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { RUN_DIR, privateDir } from "../backup/run-dir.ts";
 import { writeFileAtomic } from "../fs/safe-open.ts";
-import { processArgv, processStartTime } from "../tools/proc.ts";
+import { currentProcess, processArgv, processRunning } from "../tools/proc.ts";
 
 export const MAPS_DIR = path.join(RUN_DIR, "maps");
 const NAME_RE = /^[0-9a-f]{16}$/;
@@ -28,6 +28,8 @@ function mapsDir(): string {
 interface Owner {
     pid: number;
     start: string | null;
+    /** The maker's PID namespace (proc.ts; absent in records of older versions). */
+    pidNs?: number;
     /** nbdkit pids. */
     servers: number[];
     /** The backup files served, by real path (absent in records of older versions). */
@@ -42,7 +44,7 @@ export interface LiveMapping {
 }
 
 export class MapDir {
-    private readonly owner: Owner = { pid: process.pid, start: processStartTime(process.pid), servers: [] };
+    private readonly owner: Owner = { ...currentProcess(), servers: [] };
 
     private constructor(readonly dir: string) {}
 
@@ -89,10 +91,9 @@ export class MapDir {
     }
 }
 
-/** Whether the recorded owner is still the live process that wrote the record. */
+/** Whether the recorded owner may still be the live process that wrote the record (one of another PID namespace is). */
 function ownerAlive(owner: Owner): boolean {
-    return Number.isSafeInteger(owner.pid) && processStartTime(owner.pid) !== null &&
-        (owner.start === null || processStartTime(owner.pid) === owner.start);
+    return processRunning(owner);
 }
 
 /** An nbdkit that still serves a socket of `dir` (nbdkit exits with its parent; this is the fallback). */

@@ -87,6 +87,8 @@ interface JobBase {
     pid: number | null;
     /** pid of the runner that keeps this file; null until it runs. */
     runnerPid: number | null;
+    /** The runner's PID namespace (inode of /proc/self/ns/pid); absent in states of older versions. */
+    runnerPidNs?: number;
     /** ms since the epoch. */
     startedAt: number;
     updatedAt: number;

@@ -18,7 +18,7 @@ import type { Command } from "commander";
 import { checkOpenArgs, checkPathArgs, checkRestoreArgs, checkSessionArg } from "../../browse/args.ts";
 import { tarTo, restoreToHost } from "../../browse/copy-out.ts";
 import { listGuestFolder, openGuestFile, resolveGuestPath } from "../../browse/guest-path.ts";
-import { closeSession, handOver, idleMs, openSession, readSession, sweepSessions, touchSession, volumeRoot } from "../../browse/session.ts";
+import { closeSession, handOver, idleMs, openSession, readSession, refuseOtherNamespace, sweepSessions, touchSession, volumeRoot } from "../../browse/session.ts";
 import { answer } from "./domain-arg.ts";
 import { helperPath } from "./backup-job.ts";
 
@@ -148,7 +148,7 @@ export function addBrowseCommands(program: Command): void {
         .action(async (raw: { session: string }) => {
             const { session } = checkSessionArg(raw);
             await sweepSessions();
-            readSession(session);
+            refuseOtherNamespace(readSession(session));
             await closeSession(session);
             answer({ closed: session });
         });

@@ -12,7 +12,7 @@ import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { removeStaleMaps } from "../../map/map-dirs.ts";
 import { createFresh } from "../../fs/safe-open.ts";
-import { holderAlive, holderLogFile, listRecords, moverAlive, readRecord, recordFile, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
+import { holderAlive, holderLogFile, listRecords, moverAlive, readRecord, recordFile, refuseOtherNamespace, removeRecord, writeRecord, type InstantRecord } from "../../instant/instant-record.ts";
 import { moveInstantVm, removeInstantVm, removeStaleInstantVms, settleDeadMove, startInstantVm, vmExists } from "../../instant/instant-vm.ts";
 import { resolveHostFolder } from "../../fs/host-folder.ts";
 import { checkInstantFolder, type InstantMoveProgress, type InstantVmSummary } from "../../protocol/instant-rules.ts";
@@ -23,7 +23,7 @@ import { startJobUnit } from "../../jobs/job-unit.ts";
 import { newJobId } from "../../jobs/start.ts";
 import { JobLockedError, lockJob } from "../../backup/lock.ts";
 import { systemdRuns } from "../../jobs/systemd.ts";
-import { processStartTime } from "../../tools/proc.ts";
+import { currentProcess } from "../../tools/proc.ts";
 import { parseChainName, parseInstantName, parsePointName } from "./args.ts";
 import { helperPath } from "./backup-job.ts";
 import { answer, findVm, parseDomainName } from "./domain-arg.ts";
@@ -195,7 +195,7 @@ export function addInstantCommands(program: Command): void {
         .action(async (opts: StartOptions) => {
             const rec: InstantRecord = {
                 name: opts.name, domain: opts.domain, point: opts.point, state: "starting",
-                pid: process.pid, start: processStartTime(process.pid), files: [], disks: [], startedAt: Date.now(),
+                ...currentProcess(), files: [], disks: [], startedAt: Date.now(),
             };
             writeRecord(rec);
             let stop: (why: string) => void = () => {};
@@ -237,6 +237,7 @@ export function addInstantCommands(program: Command): void {
             let rec = readRecord(opts.name);
             if (!rec)
                 throw new Error(`${opts.name} is not a virtual machine started from a backup`);
+            refuseOtherNamespace(rec);
             if (moverAlive(rec)) {
                 // A move under way stops first and removes its copies itself.
                 process.kill(rec.move!.pid, "SIGTERM");
@@ -276,6 +277,7 @@ export function addInstantCommands(program: Command): void {
             const rec = readRecord(opts.name);
             if (!rec || rec.state !== "running" || !holderAlive(rec))
                 throw new Error(`${opts.name} is not a running virtual machine started from a backup`);
+            refuseOtherNamespace(rec);
             // One move of a VM at a time (the kernel frees the lock of a killed one).
             const lock = await lockJob(`instant-move.${opts.name}`, opts.name).catch((err: unknown) => {
                 throw err instanceof JobLockedError ? new Error(`${opts.name} is being moved already${err.pid ? ` (process ${err.pid})` : ""}`) : err;

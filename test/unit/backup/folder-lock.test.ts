@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FolderBusyError, lockFolderForMapping, lockFoldersForChange } from "../../../helper/backup/folder-lock.ts";
+import { CONSOLIDATE_JOURNAL, recoverConsolidationLocked } from "../../../helper/consolidate/journal.ts";
 
 function setup() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-folderlock-`));
@@ -50,6 +51,27 @@ test("a cancelled change stops waiting; a folder that is not there needs no lock
         const none = await lockFoldersForChange([path.join(dir, "gone")], { dir: locks, waitMs: 0 });
         (await lockFolderForMapping(path.join(dir, "gone"), { dir: locks, waitMs: 0 })).release();
         none.release();
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+});
+
+test("a dead consolidation's roll-forward (a backup run's recovery) runs under the folder's exclusive lock: it waits for a mapping being set up", async () => {
+    const { dir, locks, chain } = setup();
+    try {
+        assert.equal(await recoverConsolidationLocked(chain, { dir: locks, waitMs: 0 }), undefined, "nothing left: no lock needed");
+        fs.writeFileSync(path.join(chain, "old.data"), "merged away");
+        fs.writeFileSync(path.join(chain, CONSOLIDATE_JOURNAL), JSON.stringify({ pid: 0, moves: [], removes: ["old.data"] }));
+        const mapping = await lockFolderForMapping(chain, { dir: locks, waitMs: 0 });
+        let done = false;
+        const recovery = recoverConsolidationLocked(chain, { dir: locks, waitMs: 5_000 }).finally(() => { done = true; });
+        await new Promise(resolve => setTimeout(resolve, 300));
+        assert.equal(done, false, "the roll-forward waits for the mapping being set up");
+        assert.ok(fs.existsSync(path.join(chain, "old.data")));
+        mapping.release();
+        assert.equal(await recovery, "forward");
+        assert.deepEqual(fs.readdirSync(chain), [], "the switch is finished: the merged-away file and the journal are gone");
+        (await lockFolderForMapping(chain, { dir: locks, waitMs: 0 })).release();  // and the lock is free again
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

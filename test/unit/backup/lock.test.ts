@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { JobLockedError, lockJob, lockOwner } from "../../../helper/backup/lock.ts";
+import { pidNamespace } from "../../../helper/tools/proc.ts";
 
 const lockModule = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../helper/backup/lock.ts");
 
@@ -33,7 +34,8 @@ test("a held lock refuses a second taker, names the owner, and is free after rel
     try {
         const lock = await lockJob("uuid-1", "vm1", dir);
         assert.equal(lock.tookOverStale, false);
-        assert.equal(fs.readFileSync(path.join(dir, "uuid-1.lock"), "utf8").trim(), String(process.pid));
+        // The holder line: pid and PID namespace (tools/proc.ts holderLine).
+        assert.equal(fs.readFileSync(path.join(dir, "uuid-1.lock"), "utf8").trim(), `${process.pid} ${pidNamespace()}`);
         assert.equal(fs.statSync(path.join(dir, "uuid-1.lock")).mode & 0o777, 0o600);
         assert.equal(lockOwner("uuid-1", dir), process.pid);
         await assert.rejects(lockJob("uuid-1", "vm1", dir), (err: unknown) =>
