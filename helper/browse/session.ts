@@ -245,15 +245,19 @@ async function stopDiskExport(dir: string): Promise<void> {
         return argv !== null && path.basename(argv[0] ?? "") === "qemu-storage-daemon" && argv.some(a => a.includes(`mountpoint=${disk},`));
     };
     // By its command line, not its pid file: a daemon still connecting (a helper killed meanwhile) has none yet.
-    const pids = fs.readdirSync("/proc").filter(n => /^\d+$/.test(n)).map(Number).filter(ours);
-    for (const pid of pids)
-        process.kill(pid, "SIGTERM");
-    for (let i = 0; i < 50 && pids.some(ours); i++)
+    // Looked for again after every signal: one still starting may fork its daemon between a look and the signal
+    // (--daemonize), and that child must not outlive the session. Done when two looks in a row find none.
+    let clean = 0;
+    for (let round = 0; clean < 2 && round < 100; round++) {
+        const pids = fs.readdirSync("/proc").filter(n => /^\d+$/.test(n)).map(Number).filter(ours);
+        clean = pids.length === 0 ? clean + 1 : 0;
+        for (const pid of pids) {
+            try {
+                process.kill(pid, round < 50 ? "SIGTERM" : "SIGKILL");
+            } catch { /* gone meanwhile */ }
+        }
         await sleep(100);
-    for (const pid of pids.filter(ours))
-        process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 50 && pids.some(ours); i++)
-        await sleep(100);
+    }
     // A daemon killed hard leaves its FUSE mount behind (reads then fail with ENOTCONN).
     if (mountsUnder(disk).length > 0)
         await tryTool("umount", ["-l", disk]);
