@@ -4,23 +4,23 @@
 // for a symlink to a root-only place, the page's hidden runner commands with bad values, and a libvirt
 // URI that runs a command. Each is refused or fails clearly, and nothing outside the chosen folders is
 // written, read or deleted: a victim folder standing for /root or /etc is compared before and after.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
+import type { TestVm } from "../lib/vm.ts";
 import { ourBackup, ourBackupOk, ourCli, ourRestore, ourRestoreOk } from "../lib/backup-cli.ts";
-import { run, runOk } from "../lib/exec.ts";
+import { run } from "../lib/exec.ts";
 import { createLocalUser, userFolder as makeUserFolder, type LocalUser } from "../lib/local-user.ts";
 import { createVictims, refused, type Victims } from "../lib/victims.ts";
-import { removePluginState, JOBS_DIR } from "../lib/plugin-state.ts";
+import { JOBS_DIR } from "../lib/plugin-state.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { logFileName } from "../../helper/format/index.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
-let stopLibvirtd: () => Promise<void>;
+// The user must reach the folders the attacks are about (as a user reaches /srv or their home).
+const bed = testBed({ name: "attack", workMode: 0o755 });
 let vm: TestVm;
 let uuid: string;
 let user: LocalUser;
@@ -44,29 +44,21 @@ function mode(file: string): number {
 /** A folder under `work` owned by the attacker (as if it were their home or a group share). */
 const userFolder = (name: string): string => makeUserFolder(user, work, name);
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
+bed.before(async () => {
+    bed.onTeardown(() => {
+        victimFolder?.remove();
+        fs.rmSync(`/tmp/vnbt-${process.pid}-x`, { force: true });
+        fs.rmSync(`/tmp/vnbt-${process.pid}-ran`, { force: true });
+    });
+    bed.onTeardown(() => user?.remove());
     user = await createLocalUser();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-attack-`));
-    // The user must reach the folders the attacks are about (as a user reaches /srv or their home).
-    fs.chmodSync(work, 0o755);
+    work = bed.work;
     victimFolder = createVictims("victims");
     victims = victimFolder.dir;
-    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: 0, length: "4M", random: true, seed: 5 }] }] });
-    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    vm = await bed.vm({ disks: [{ size: "32M", writes: [{ offset: 0, length: "4M", random: true, seed: 5 }] }] });
+    uuid = bed.uuid(vm);
     backup = path.join(work, "good");
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", backup]);
-});
-
-after(async () => {
-    await vm?.cleanup();
-    removePluginState([uuid]);
-    await user?.remove();
-    fs.rmSync(work, { recursive: true, force: true });
-    victimFolder?.remove();
-    fs.rmSync(`/tmp/vnbt-${process.pid}-x`, { force: true });
-    fs.rmSync(`/tmp/vnbt-${process.pid}-ran`, { force: true });
-    await stopLibvirtd?.();
 });
 
 describe("a backup folder the user can change", () => {

@@ -4,49 +4,45 @@
 // taken by that user, the lock and job directories refuse the user, another tool's live job is left
 // alone whatever the lock's pid file says, a closed stdout cancels a run cleanly, and back-to-back runs
 // never find the previous run's job still there.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
 import { createLocalUser, type LocalUser } from "../lib/local-user.ts";
 import { jobLeftovers } from "../lib/job-dirs.ts";
-import { TestVm, compareImages } from "../lib/vm.ts";
+import { type TestVm, compareImages } from "../lib/vm.ts";
 import { listFolder, ourBackup, ourBackupOk, ourCli, ourRestoreOk, pyRestore } from "../lib/backup-cli.ts";
 import { run, runOk } from "../lib/exec.ts";
 import { JOBS_DIR, LOCK_DIR, RUN_DIR } from "../../helper/backup/run-dir.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const URI = "qemu:///system";
-let stopLibvirtd: () => Promise<void>;
+// Under /var/tmp, reachable by the user (the attacks plant things there too) but not writable by it.
+const bed = testBed({ name: "attack", workParent: "/var/tmp", workMode: 0o755 });
 let vm: TestVm;
 let user: LocalUser;
 let uuid: string;
 let work: string;
 const userProcesses: ChildProcess[] = [];
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    // Under /var/tmp, reachable by the user (the attacks plant things there too) but not writable by it.
-    work = fs.mkdtempSync(path.join("/var/tmp", `vnbt-${process.pid}-attack-`));
-    fs.chmodSync(work, 0o755);
-    vm = await TestVm.create({
+bed.before(async () => {
+    work = bed.work;
+    vm = await bed.vm({
         disks: [{ size: "512M", writes: [{ offset: "0", length: "160M", random: true, seed: 21 }, { offset: "300M", length: "4M", pattern: 0x4d }] }],
     });
-    uuid = (await runOk("virsh", ["-c", URI, "domuuid", "--domain", vm.name])).stdout.trim();
-    user = await createLocalUser();
-});
-
-after(async () => {
-    for (const p of userProcesses)
-        p.kill("SIGKILL");
-    await user?.remove();
-    await vm?.cleanup();
-    if (uuid)
+    uuid = bed.uuid(vm);
+    // The file's own teardown, newest first: the user's processes, the user, then what it planted.
+    bed.onTeardown(() => {
         for (const p of plantedPaths())
             fs.rmSync(p, { recursive: true, force: true });
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd?.();
+    });
+    bed.onTeardown(() => user?.remove());
+    bed.onTeardown(() => {
+        for (const p of userProcesses)
+            p.kill("SIGKILL");
+    });
+    user = await createLocalUser();
 });
 
 /** What the user plants in /var/tmp: the old socket path, scratch-like names (the last one a symlink to /etc). */
@@ -61,7 +57,7 @@ function leftovers(): string[] {
     return jobLeftovers(uuid).filter(p => !planted.has(p));
 }
 
-/** Runs a Python snippet as the user in the background until it prints `ready`; killed in after(). */
+/** Runs a Python snippet as the user in the background until it prints `ready`; killed at the end (teardown). */
 async function asUserInBackground(script: string): Promise<void> {
     const child = spawn("runuser", ["-u", user.name, "--", "/usr/bin/python3", "-c", script], { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
     userProcesses.push(child);

@@ -8,17 +8,16 @@
 // and nothing setuid, no device and no symlink reaches the host.
 // One TestVm with one full backup serves every start; the browsed guest is a small ext4 image made here
 // (mkfs.ext4 -d, debugfs for what mkfs cannot make), served by qemu-nbd, instead of the slow real guest.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
+import type { TestVm } from "../lib/vm.ts";
 import { ourBackupOk } from "../lib/backup-cli.ts";
 import { run, runOk, type RunResult } from "../lib/exec.ts";
 import { createLocalUser, userFolder as makeUserFolder, type LocalUser } from "../lib/local-user.ts";
 import { createVictims, refused, type Victims } from "../lib/victims.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { HELPER, helper as runHelper, serveImage, type NbdServer } from "../lib/guest-browse.ts";
 import { RUN_DIR } from "../../helper/backup/run-dir.ts";
 import { BROWSE_DIR } from "../../helper/browse/paths.ts";
@@ -26,7 +25,8 @@ import { INSTANT_DIR } from "../../helper/instant/instant-record.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 
 const URI = "qemu:///system";
-let stopLibvirtd: () => Promise<void>;
+// Under /var/tmp and reachable by the user, who attacks the folders below it.
+const bed = testBed({ name: "recovery", workParent: "/var/tmp", workMode: 0o755 });
 let user: LocalUser;
 let victims: Victims;
 /** Root's place for the test's folders: /var/tmp/vnbt-...-recovery-XXXX, 0755 (the user reaches what is in it). */
@@ -34,7 +34,6 @@ let work: string;
 let server: NbdServer | undefined;
 let session: string | undefined;
 let vm: TestVm;
-let uuid: string;
 const started: string[] = [];
 /** A file of the guest big enough that the copy takes a moment (the user's attempts run meanwhile). */
 const BIG = 12 * 1024 * 1024;
@@ -78,8 +77,21 @@ async function guestImage(): Promise<string> {
     return image;
 }
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
+bed.before(async () => {
+    // The file's own teardown, newest first: the browse session, the image's server and the started VMs,
+    // then the user, then the victim folder.
+    bed.onTeardown(() => victims?.remove());
+    bed.onTeardown(() => user?.remove());
+    bed.onTeardown(async () => {
+        if (session)
+            await helper("browse-close", "--session", session);
+        await server?.stop();
+        for (const name of started) {
+            await helper("discard-instant-vm", "--name", name);
+            await run("virsh", ["-c", URI, "destroy", name]);
+            await run("virsh", ["-c", URI, "undefine", name, "--nvram"]);
+        }
+    });
     user = await createLocalUser();
     victims = createVictims("recovery", dir => {
         // A folder named like a browse session and one like a mapping, old enough for a sweep to take them
@@ -91,36 +103,16 @@ before(async () => {
             fs.utimesSync(path.join(dir, name), hourAgo, hourAgo);
         }
     });
-    work = fs.mkdtempSync(path.join("/var/tmp", `vnbt-${process.pid}-recovery-`));
-    fs.chmodSync(work, 0o755);
+    work = bed.work;
     const sockets = path.join(work, "sockets");
     fs.mkdirSync(sockets, { mode: 0o700 });
     server = await serveImage(await guestImage(), "raw", sockets);
     const opened = await helper("browse-open", "--socket", server.socket);
     assert.equal(opened.code, 0, opened.stderr);
     session = (JSON.parse(opened.stdout) as { session: string }).session;
-    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: 0, length: "2M", random: true, seed: 7 }] }] });
-    uuid = (await runOk("virsh", ["-c", URI, "domuuid", vm.name])).stdout.trim();
+    vm = await bed.vm({ disks: [{ size: "32M", writes: [{ offset: 0, length: "2M", random: true, seed: 7 }] }] });
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", path.join(work, "backup")]);
     await runOk(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", path.join(work, "backup"), "--schedule", "off"]);
-});
-
-after(async () => {
-    if (session)
-        await helper("browse-close", "--session", session);
-    await server?.stop();
-    for (const name of started) {
-        await helper("discard-instant-vm", "--name", name);
-        await run("virsh", ["-c", URI, "destroy", name]);
-        await run("virsh", ["-c", URI, "undefine", name, "--nvram"]);
-    }
-    await vm?.cleanup();
-    removePluginState([uuid]);
-    await user?.remove();
-    if (work)
-        fs.rmSync(work, { recursive: true, force: true });
-    victims?.remove();
-    await stopLibvirtd?.();
 });
 
 /** Every entry under `dir` (itself included) with its lstat. */

@@ -1,48 +1,31 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Backups of a shut-off VM: copy through qemu-nbd, the changes since the last checkpoint from its
 // persistent bitmap (as a differential that never overwrites an inc), and -S for a full.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { TestVm, compareImages } from "../lib/vm.ts";
+import { type TestVm, compareImages } from "../lib/vm.ts";
 import { listFolder, ourBackup, ourBackupOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
 import { checkBitmaps } from "../../helper/backup/bitmaps.ts";
 import { domainStatus, loadDomain } from "../../helper/backup/domain.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void>;
-let work: string;
-const vms: TestVm[] = [];
-
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-offline-"));
-});
-
-after(async () => {
-    for (const vm of vms)
-        await vm.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd?.();
-});
+const bed = testBed({ name: "offline" });
 
 async function newVm(start: boolean): Promise<TestVm> {
-    const vm = await TestVm.create({
+    return bed.vm({
         start,
         disks: [
             { size: "96M", writes: [{ offset: "0", length: "6M", random: true, seed: 2 }, { offset: "50M", length: "2M", pattern: 0x4e }] },
             { size: "32M", writes: [{ offset: "3M", length: "1M", pattern: 0x10 }] },
         ],
     });
-    vms.push(vm);
-    return vm;
 }
 
 async function assertRestores(vm: TestVm, dir: string, label: string, expected = [vm.expectedPath(0), vm.expectedPath(1)], extra: string[] = []) {
-    const out = path.join(work, `restore-${label}`);
+    const out = path.join(bed.work, `restore-${label}`);
     await pyRestore(["-i", dir, "-o", out, ...extra]);
     for (let i = 0; i < 2; i++) {
         const result = await compareImages(path.join(out, path.basename(vm.disks[i].path)), expected[i]);
@@ -52,7 +35,7 @@ async function assertRestores(vm: TestVm, dir: string, label: string, expected =
 
 test("a shut-off VM: a full becomes a copy through qemu-nbd, restored exactly", async () => {
     const vm = await newVm(false);
-    const dir = path.join(work, "copy");
+    const dir = path.join(bed.work, "copy");
     const r = await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir, "-v"]);
     assert.match(r.stderr, /making a copy backup instead/);
     assert.deepEqual(listFolder(dir).filter(n => n.endsWith(".data")), ["vda.copy.data", "vdb.copy.data"]);
@@ -62,7 +45,7 @@ test("a shut-off VM: a full becomes a copy through qemu-nbd, restored exactly", 
 
 test("offline changes since the last checkpoint are saved as differentials, then an online inc continues", async () => {
     const vm = await newVm(true);
-    const dir = path.join(work, "chain");
+    const dir = path.join(bed.work, "chain");
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", dir]);
     await vm.write(0, { offset: "10M", length: "1M", pattern: 0xa1 });
     await vm.shutdown();
@@ -95,7 +78,7 @@ test("offline changes since the last checkpoint are saved as differentials, then
 
 test("-S starts a shut-off VM paused for a full backup and stops it after", async () => {
     const vm = await newVm(false);
-    const dir = path.join(work, "start-domain");
+    const dir = path.join(bed.work, "start-domain");
     await ourBackupOk(["-d", vm.name, "-l", "full", "-S", "-o", dir]);
     assert.equal(await vm.state(), "shut off");
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, `${vm.name}.cpt`), "utf8")), ["virtnbdbackup.0"]);

@@ -4,46 +4,32 @@
 // scheduled backup. Ends with exactly the expected chains; every kept point restores exactly with ours and
 // with the real virtnbdrestore on its chain folder; the removed chain's files are gone and a file the user
 // put in the folder stays. Bad retention policies are refused and change nothing.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ensureCron } from "../lib/cron.ts";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
+import { run } from "../lib/exec.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
 import { ourCli, ourRestore, ourRestoreOk, pyRestore } from "../lib/backup-cli.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
-let stopLibvirtd: () => Promise<void> = async () => {};
-let stopCron: () => Promise<void> = async () => {};
+// The bed turns the VM's schedule off before its settings go, so that the cron file no longer names it.
+const bed = testBed({ name: "chains" });
 let vm: TestVm;
 let uuid = "";
 let work = "";
 let folder = "";
 let seed = 40;
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    stopCron = await ensureCron();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-chains-`));
+bed.before(async () => {
+    bed.onTeardown(await ensureCron());
+    work = bed.work;
     folder = path.join(work, "backups");
-    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "3M", random: true, seed: 7 }] }] });
-    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
-});
-
-after(async () => {
-    if (vm) {
-        await run(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", folder, "--schedule", "off"]);
-        removePluginState([uuid]);
-        await vm.cleanup();
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopCron();
-    await stopLibvirtd();
+    vm = await bed.vm({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "3M", random: true, seed: 7 }] }] });
+    uuid = bed.uuid(vm);
 });
 
 function helper(args: string[]) {

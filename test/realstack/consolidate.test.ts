@@ -4,33 +4,30 @@
 // remaining point restores byte-identical (qemu-img compare) with ours and with the real virtnbdrestore, the
 // next incremental builds on the chain and restores exactly, and a consolidation killed (SIGKILL) at several
 // moments leaves a folder whose points restore exactly, finished by the next run. Bad arguments change nothing.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { spawn } from "node:child_process";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
+import { run } from "../lib/exec.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { ourBackupOk, ourCli, ourRestore, ourRestoreOk, pyRestore } from "../lib/backup-cli.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 const CHILD = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../lib/consolidate-child.ts");
 const INCS = 10;
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "consolidate" });
 let vm: TestVm;
 let uuid = "";
 let work = "";
 let restores = 0;
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-consolidate-`));
-    vm = await TestVm.create({
+bed.before(async () => {
+    work = bed.work;
+    vm = await bed.vm({
         disks: [
             { size: "192M", writes: [
                 { offset: "0", length: "48M", random: true, seed: 11 },
@@ -40,16 +37,7 @@ before(async () => {
             { size: "96M", writes: [{ offset: "1M", length: "24M", random: true, seed: 12 }] },
         ],
     });
-    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
-});
-
-after(async () => {
-    if (vm) {
-        removePluginState([uuid]);
-        await vm.cleanup();
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd();
+    uuid = bed.uuid(vm);
 });
 
 function helper(args: string[]) {

@@ -7,39 +7,34 @@
 // or killed by SIGKILL while it copies leaves no block job and no copy (the killed one's are found by the next
 // listing), the VM running on its overlay; bad input is refused with one line and changes nothing.
 // Runs alone: it compares the host's maps and instant-recovery folders before and after.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
+import type { TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourCli } from "../lib/backup-cli.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
 import { MAPS_DIR } from "../../helper/map/map-dirs.ts";
 import { INSTANT_DIR } from "../../helper/instant/instant-record.ts";
 import { processAlive } from "../../helper/tools/proc.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+// QEMU (libvirt-qemu) reaches the overlays below the work folder.
+const bed = testBed({ name: "instant", workMode: 0o711, everyVm: true });
 let tmp = "";
 const helper = () => path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 const started: string[] = [];
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-instant-`));
-    fs.chmodSync(tmp, 0o711);  // QEMU (libvirt-qemu) reaches the overlays below it
+bed.before(() => {
+    tmp = bed.work;
 });
 
-after(async () => {
+bed.onTeardown(async () => {
     for (const name of started)
         await run(process.execPath, [helper(), "discard-instant-vm", "--name", name]);
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
 });
 
 function checksums(dir: string): Map<string, string> {
@@ -99,9 +94,9 @@ async function startFromBackup(vm: TestVm, name: string, folder: string, point =
 }
 
 test("start from backup: runs at once on overlays, leaves the backup alone, discards cleanly, cleans after a SIGKILL", async () => {
-    const vm = await TestVm.create({ disks: [{ size: "96M", writes: [
+    const vm = await bed.vm({ disks: [{ size: "96M", writes: [
         { offset: 0, length: "4M", random: true, seed: 11 }, { offset: "50M", length: "1M", pattern: 0x3c }] }] });
-    const uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", vm.name])).stdout.trim();
+    const uuid = bed.uuid(vm);
     const backup = path.join(tmp, "backup");
     const overlays = path.join(tmp, "overlays");
     try {

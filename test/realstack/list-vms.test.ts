@@ -5,19 +5,20 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { DomainSummary, ListVmsAnswer } from "../../helper/protocol/vm-types.ts";
 import { run, runOk, type RunResult } from "../lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { TestVm } from "../lib/vm.ts";
+import { LIBVIRT_URI } from "../lib/libvirtd.ts";
+import type { TestVm } from "../lib/vm.ts";
 import { ensureBuilt } from "../lib/build.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const HELPER = path.join(ROOT, "dist/helper/helper.js");
 const MiB = 1024 * 1024;
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "list-vms", everyVm: true });
 let running: TestVm;
 let stopped: TestVm;
 
@@ -55,23 +56,17 @@ function find(vms: DomainSummary[], name: string): DomainSummary {
     return vm;
 }
 
-before(async () => {
+bed.before(async () => {
     await ensureHelperBuilt();
-    stopLibvirtd = await ensureLibvirtd();
-    running = await TestVm.create({
+    running = await bed.vm({
         disks: [
             { size: "64M", writes: [{ offset: 0, length: "8M", pattern: 0x42 }] },
             { size: "32M", format: "raw" },
         ],
     });
-    stopped = await TestVm.create({ start: false, disks: [{ size: "16M" }, { size: "8M" }] });
+    stopped = await bed.vm({ start: false, disks: [{ size: "16M" }, { size: "8M" }] });
     // An image that went missing must not break the listing: its sizes become unknown.
     fs.rmSync(stopped.disks[1]!.path);
-});
-
-after(async () => {
-    await TestVm.cleanupAll();
-    await stopLibvirtd();
 });
 
 test("a running VM: state, uuid, disks with formats and sizes", async () => {

@@ -2,23 +2,23 @@
 // NbdSource against real nbdkit: a chunk bigger than the request size is read as several requests over
 // the connections and comes back whole; when one of them fails, the read rejects only once none of the
 // others still fills the buffer (the copy reuses it).
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { NbdSource } from "../../helper/engine/nbd-source.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZE = 8 * MiB;
 
-let dir: string;
+// nbdkit only, no libvirt: the sockets and pid files are in the work folder.
+const bed = testBed({ name: "nbdsrc", libvirtd: false });
 const servers: ChildProcess[] = [];
 
-before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-nbdsrc-`)); });
-after(async () => {
+bed.onTeardown(async () => {
     for (const child of servers) {
         if (child.exitCode === null && child.signalCode === null) {
             const gone = new Promise(resolve => child.once("exit", resolve));
@@ -26,12 +26,11 @@ after(async () => {
             await gone;
         }
     }
-    fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** nbdkit serving `args` on a fresh socket; resolves once it listens (it writes its pid file then). */
 async function nbdkit(name: string, args: string[]): Promise<string> {
-    const socket = path.join(dir, `${name}.sock`);
+    const socket = path.join(bed.work, `${name}.sock`);
     const pidFile = `${socket}.pid`;
     const child = spawn("nbdkit", ["-U", socket, "-P", pidFile, "-f", "--exit-with-parent", ...args], { stdio: "ignore" });
     servers.push(child);

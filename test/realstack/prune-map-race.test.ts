@@ -5,35 +5,30 @@
 // when the change goes on; started just before the change ends, it maps the folder as it is afterwards.
 // Then real `helper delete-chain --yes` runs against real `virtnbdmap` starts at random moments: never both
 // succeed (a live mapping whose files were removed), and whatever mapping lives reads exactly the point.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
-import { TestVm } from "../lib/vm.ts";
+import { run } from "../lib/exec.ts";
+import type { TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourCli } from "../lib/backup-cli.ts";
 import { startMap, type RunningMap } from "../lib/map-cli.ts";
 import { lockFoldersForChange } from "../../helper/backup/folder-lock.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "prune-map-race" });
 let vm: TestVm;
-let uuid = "";
 let work = "";
 let folder = "";
 let pristine = "";
 let expected = "";
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-prune-map-race-`));
+bed.before(async () => {
+    work = bed.work;
     folder = path.join(work, "backups");
-    vm = await TestVm.create({ disks: [{ size: "48M", writes: [{ offset: "1M", length: "6M", random: true, seed: 11 }] }] });
-    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    vm = await bed.vm({ disks: [{ size: "48M", writes: [{ offset: "1M", length: "6M", random: true, seed: 11 }] }] });
     // The first chain (the folder itself): a full and an incremental; then a second chain, the newest.
     await ourBackupOk(["-d", vm.name, "-l", "full", "-o", folder]);
     await vm.write(0, { offset: "20M", length: "4M", random: true, seed: 12 });
@@ -49,15 +44,6 @@ before(async () => {
     fs.mkdirSync(pristine);
     for (const name of chainFiles())
         fs.copyFileSync(path.join(folder, name), path.join(pristine, name));
-});
-
-after(async () => {
-    if (vm) {
-        removePluginState([uuid]);
-        await vm.cleanup();
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd();
 });
 
 /** The plain files of the first chain (the folder itself). */

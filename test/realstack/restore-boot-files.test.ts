@@ -6,19 +6,19 @@
 // The boot files are random bytes (no OVMF here), so the VM runs only before they are configured: an
 // online full (qcow2 vda + raw vdb with -r), then, shut off with the boot files in its definition, two
 // offline backups (differentials) with different NVRAM contents.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd, LIBVIRT_URI } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
+import { LIBVIRT_URI } from "../lib/libvirtd.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourRestore, ourRestoreOk } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
 import { parseDomainXml } from "../../helper/libvirt/domain-xml.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "boot" });
 let work = "";
 let vm: TestVm;
 let dir = "";            // the backup folder: full, diff T1 (NVRAM A), diff T2 (NVRAM B)
@@ -33,16 +33,20 @@ let outNo = 0;
 const out = () => path.join(work, `out-${++outNo}`);
 const virsh = (args: string[]) => runOk("virsh", ["-c", LIBVIRT_URI, ...args]);
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-boot-`));
+bed.before(async () => {
+    work = bed.work;
     dir = path.join(work, "backup");
     bootDir = fs.mkdtempSync(path.join("/var/tmp", `vnbt-${process.pid}-bootfiles-`));
+    // The boot files go once the VM that names them is gone (its removal is idempotent; the bed's comes after).
+    bed.onTeardown(async () => {
+        await vm?.cleanup();
+        fs.rmSync(bootDir, { recursive: true, force: true });
+    });
     boot.loader = path.join(bootDir, "FAKE_CODE.fd");
     boot.nvram = path.join(bootDir, "nvram", "VM_VARS.fd");
     boot.kernel = path.join(bootDir, "vmlinuz");
     boot.initrd = path.join(bootDir, "initrd.img");
-    vm = await TestVm.create({
+    vm = await bed.vm({
         disks: [
             { size: "32M", writes: [{ offset: 0, length: "2M", random: true, seed: 7 }] },
             { size: "16M", format: "raw", writes: [{ offset: "1M", length: "1M", pattern: 0x33 }, { offset: "9M", length: "512K", random: true, seed: 9 }] },
@@ -79,13 +83,6 @@ before(async () => {
     expectedAt2 = await vm.snapshotExpected(0, "boot-t2");
     const ident1 = diff1.split(".")[2];
     assert.ok(fs.existsSync(path.join(dir, `VM_VARS.fd.${ident1}`)), "the backup saved the NVRAM");
-});
-
-after(async () => {
-    await vm?.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
-    fs.rmSync(bootDir, { recursive: true, force: true });
-    await stopLibvirtd();
 });
 
 function bytesOf(file: string): Buffer {

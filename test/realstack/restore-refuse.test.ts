@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Every damage the restore must refuse, on chains made by the real virtnbdbackup: each stops with one
 // line naming the file, exit != 0, and leaves no image (complete-looking or partial) behind.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { adler32 } from "../../helper/engine/adler32.ts";
 import { runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
 import { ourRestore, PY_BACKUP } from "../lib/backup-cli.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "refuse", everyVm: true });
 let tmp = "";
 let good = "";       // VM A: full, inc1, inc2 of two disks
 let foreign = "";    // VM B: full, inc1..inc3 of one disk of another size
@@ -25,13 +24,12 @@ async function backup(vm: TestVm, level: string, dir: string) {
     await runOk(PY_BACKUP, ["-d", vm.name, "-l", level, "-o", dir, "-n"], { timeoutMs: 300_000 });
 }
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-refuse-`));
+bed.before(async () => {
+    tmp = bed.work;
     good = path.join(tmp, "good");
     foreign = path.join(tmp, "foreign");
-    vmA = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: 0, length: "4M", pattern: 0x41 }] }, { size: "32M" }] });
-    const vmB = await TestVm.create({ disks: [{ size: "48M", writes: [{ offset: 0, length: "1M", pattern: 0x42 }] }] });
+    vmA = await bed.vm({ disks: [{ size: "64M", writes: [{ offset: 0, length: "4M", pattern: 0x41 }] }, { size: "32M" }] });
+    const vmB = await bed.vm({ disks: [{ size: "48M", writes: [{ offset: 0, length: "1M", pattern: 0x42 }] }] });
     await backup(vmA, "full", good);
     await backup(vmB, "full", foreign);
     for (let n = 1; n <= 3; n++) {
@@ -45,12 +43,6 @@ before(async () => {
     }
     expectedA = await Promise.all(vmA.disks.map((_, i) => vmA.snapshotExpected(i, "refuse-newest")));
     await vmB.cleanup();
-});
-
-after(async () => {
-    await TestVm.cleanupAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
-    await stopLibvirtd();
 });
 
 /** A fresh copy of the good backup to damage. */

@@ -2,49 +2,36 @@
 // Automatic backups for real: the helper's set-settings writes the VM's line into /etc/cron.d, the host's cron
 // daemon runs it at the chosen minute, and the backup it starts (level auto: a full into the empty folder)
 // restores exactly. Bad schedules are refused and change nothing; "off" takes the line away.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { ensureCron } from "../lib/cron.ts";
 import { ensureSyslog, SYSLOG_FILE } from "../lib/syslog.ts";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
+import { run } from "../lib/exec.ts";
 import { removePluginState } from "../lib/plugin-state.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
 import { listFolder, ourCli, ourRestoreOk } from "../lib/backup-cli.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const CRON_FILE = "/etc/cron.d/cockpit-virtnbdbackup";
 const HELPER = path.join(path.dirname(ourCli("virtnbdbackup")), "helper.js");
 
-let stopLibvirtd: () => Promise<void> = async () => {};
-let stopCron: () => Promise<void> = async () => {};
+// The bed turns the VM's schedule off before its settings go, so that the cron file no longer names it.
+const bed = testBed({ name: "schedule" });
 let syslog: { ours: boolean; stop: () => Promise<void> } = { ours: false, stop: async () => {} };
 let vm: TestVm;
 let uuid = "";
 let work = "";
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    stopCron = await ensureCron();
+bed.before(async () => {
+    const stopCron = await ensureCron();
+    bed.onTeardown(stopCron);
     syslog = await ensureSyslog();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-schedule-`));
-    vm = await TestVm.create({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "4M", random: true, seed: 8 }] }] });
-    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
-});
-
-after(async () => {
-    if (vm) {
-        // Off first, so that the cron file no longer names this VM, then its settings and job files go.
-        await run(process.execPath, [HELPER, "set-settings", "--domain", vm.name, "--folder", path.join(work, "backups"), "--schedule", "off"]);
-        removePluginState([uuid]);
-        await vm.cleanup();
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopCron();
-    await syslog.stop();
-    await stopLibvirtd();
+    bed.onTeardown(() => syslog.stop());
+    work = bed.work;
+    vm = await bed.vm({ disks: [{ size: "32M", writes: [{ offset: "1M", length: "4M", random: true, seed: 8 }] }] });
+    uuid = bed.uuid(vm);
 });
 
 function helper(args: string[]) {
@@ -143,8 +130,8 @@ test("bad schedules are refused and change nothing; off takes the VM's line away
 });
 
 test("the schedule of a VM deleted since turns itself off at its next run, instead of failing every day", async () => {
-    const gone = await TestVm.create({ disks: [{ size: "16M" }] });
-    const goneUuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", gone.name])).stdout.trim();
+    const gone = await bed.vm({ disks: [{ size: "16M" }] });
+    const goneUuid = bed.uuid(gone);
     try {
         const set = await helper(["set-settings", "--domain", gone.name, "--folder", path.join(work, "gone"), "--schedule", "daily", "--time", "04:10"]);
         assert.equal(set.code, 0, set.stderr);

@@ -5,11 +5,10 @@
 //      stream reader and lz4 decoder), and dumped by the real `virtnbdrestore -a dump` CLI;
 //  (b) stream files written by the real tool's backupDisk (offline mode: it starts qemu-nbd itself on
 //      a qcow2 image) are read back by our StreamSource, and our sink reproduces them byte for byte.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Extent, Sink } from "../../helper/engine/endpoint.ts";
 import { StreamSink, streamDataSize } from "../../helper/engine/stream-sink.ts";
@@ -17,6 +16,7 @@ import { StreamSource } from "../../helper/engine/stream-source.ts";
 import { parseFrameHeader, parseTrailerJson, type StreamMeta } from "../../helper/format/index.ts";
 import { run, runOk } from "../lib/exec.ts";
 import { metaFor } from "../unit/format/known-stream.ts";
+import { testBed } from "../lib/test-bed.ts";
 
 const PYTHON = "/usr/bin/python3";
 const KiB = 1024;
@@ -58,14 +58,16 @@ else:
     sys.exit("unknown mode " + mode)
 `;
 
-let dir: string;
+// No libvirt: qemu-nbd and the real tool's code on images in the work folder.
+const bed = testBed({ name: "compat", libvirtd: false });
+let dir = "";
 const sockets: string[] = [];
 
-before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-compat-`));
+bed.before(() => {
+    dir = bed.work;
 });
 
-after(async () => {
+bed.onTeardown(() => {
     // qemu-nbd processes the real tool started for us (found by our unique socket paths) must not outlive the test.
     for (const pid of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
         let argv: string[];
@@ -82,7 +84,6 @@ after(async () => {
             }
         }
     }
-    fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function socketPath(name: string): string {

@@ -3,37 +3,29 @@
 // name their checkpoints virtnbdbackup.N. No run may make an incremental against the other folder's
 // checkpoint, and no run may delete a checkpoint another folder's chain needs without saying so. Every point
 // a run reports restores exactly, with ours and with the real virtnbdrestore.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { TestVm, compareImages } from "../lib/vm.ts";
+import { type TestVm, compareImages } from "../lib/vm.ts";
 import { events, ourBackup, ourCli, ourRestoreOk, pyRestore } from "../lib/backup-cli.ts";
 import { runOk } from "../lib/exec.ts";
+import { testBed } from "../lib/test-bed.ts";
 
-let stopLibvirtd: () => Promise<void>;
+const bed = testBed({ name: "two" });
 let vm: TestVm;
 let work: string;
 let seed = 100;
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "vnbt-two-"));
-    vm = await TestVm.create({
+bed.before(async () => {
+    work = bed.work;
+    vm = await bed.vm({
         disks: [
             { size: "64M", writes: [{ offset: "0", length: "4M", random: true, seed: 1 }, { offset: "40M", length: "2M", pattern: 0x3a }] },
             { size: "32M", writes: [{ offset: "1M", length: "1M", pattern: 0x12 }] },
         ],
     });
-});
-
-after(async () => {
-    await vm?.cleanup();
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd?.();
 });
 
 /** A point a run reported as made: its files (per disk) and the disks' expected content at that time. */

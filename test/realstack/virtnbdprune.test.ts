@@ -6,24 +6,22 @@
 // a live mapping (virtnbdmap) reads, by virtnbdprune, by the page's prune/consolidate/delete-chain; the
 // scheduled retention skips them with a warning instead. SIGTERM at a --yes merge's first progress event
 // stops it with one line, the folder as before and every point restorable; the next run completes it.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { run, runOk } from "../lib/exec.ts";
-import { ensureLibvirtd } from "../lib/libvirtd.ts";
-import { compareImages, TestVm } from "../lib/vm.ts";
+import { run } from "../lib/exec.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
 import { ourBackupOk, ourCli, ourRestoreOk, pyRestore, runHelper as helper } from "../lib/backup-cli.ts";
 import { startMap } from "../lib/map-cli.ts";
-import { removePluginState } from "../lib/plugin-state.ts";
+import { testBed } from "../lib/test-bed.ts";
 import { lockJob } from "../../helper/backup/lock.ts";
 import { pruneAfterSchedule } from "../../helper/jobs/scheduled-prune.ts";
 import type { BackupJobState } from "../../helper/protocol/job-types.ts";
 
-let stopLibvirtd: () => Promise<void> = async () => {};
+const bed = testBed({ name: "prune-cli" });
 let vm: TestVm;
 let uuid = "";
 let work = "";
@@ -32,12 +30,11 @@ let folder = "";
 interface Point { chain: string; checkpoint: string; expected: string }
 const points: Point[] = [];
 
-before(async () => {
-    stopLibvirtd = await ensureLibvirtd();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), `vnbt-${process.pid}-prune-cli-`));
+bed.before(async () => {
+    work = bed.work;
     folder = path.join(work, "vm");
-    vm = await TestVm.create({ disks: [{ size: "64M", writes: [{ offset: "1M", length: "3M", random: true, seed: 3 }] }] });
-    uuid = (await runOk("virsh", ["-c", "qemu:///system", "domuuid", "--domain", vm.name])).stdout.trim();
+    vm = await bed.vm({ disks: [{ size: "64M", writes: [{ offset: "1M", length: "3M", random: true, seed: 3 }] }] });
+    uuid = bed.uuid(vm);
     // Two chains: the folder itself (full + 2 inc), chain-2 (full + 3 inc); a guest write before each backup.
     let seed = 10;
     for (const [chain, levels] of [["", ["full", "inc", "inc"]], ["chain-2", ["full", "inc", "inc", "inc"]]] as const) {
@@ -49,15 +46,6 @@ before(async () => {
         }
     }
     fs.writeFileSync(path.join(folder, "NOTES.user"), "mine\n");
-});
-
-after(async () => {
-    if (vm) {
-        removePluginState([uuid]);
-        await vm.cleanup();
-    }
-    fs.rmSync(work, { recursive: true, force: true });
-    await stopLibvirtd();
 });
 
 function prune(args: string[]) {
