@@ -58,15 +58,31 @@ Lz4Outcome Trimmed(std::unique_ptr<uint8_t, FreeDeleter> block, size_t used, siz
 
 }  // namespace
 
+namespace {
+
+// Room every frame of `inputs` may need at most, together (liblz4's bounds for these options).
+Lz4Outcome FramesBound(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options, size_t* total) {
+  *total = 0;
+  for (const Lz4Input& input : inputs) {
+    LZ4F_preferences_t prefs = Preferences(input.size, options);
+    size_t bound = LZ4F_compressFrameBound(input.size, &prefs);
+    if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
+    *total += bound;
+  }
+  return Lz4Outcome{};
+}
+
+}  // namespace
+
 Lz4Outcome CompressFrame(const uint8_t* data, size_t size, const Lz4CompressOptions& options) {
   LZ4F_preferences_t prefs = Preferences(size, options);
   size_t bound = LZ4F_compressFrameBound(size, &prefs);
   if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
   std::unique_ptr<uint8_t, FreeDeleter> frame(AllocateBlock(bound));
   if (!frame) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(bound) + " bytes for an lz4 frame");
-  size_t written = LZ4F_compressFrame(frame.get(), bound, data, size, &prefs);
-  if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
-
+  size_t written = 0;
+  Lz4Outcome out = CompressFrameInto(data, size, frame.get(), bound, options, &written);
+  if (!out.ok()) return out;
   return Trimmed(std::move(frame), written, bound);
 }
 
@@ -96,37 +112,23 @@ Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4Compress
                           std::vector<size_t>* sizes) {
   // Room for every frame's worst case; each frame is then written right after the one before.
   size_t total = 0;
-  for (const Lz4Input& input : inputs) {
-    LZ4F_preferences_t prefs = Preferences(input.size, options);
-    size_t bound = LZ4F_compressFrameBound(input.size, &prefs);
-    if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
-    total += bound;
-  }
+  Lz4Outcome bound = FramesBound(inputs, options, &total);
+  if (!bound.ok()) return bound;
   std::unique_ptr<uint8_t, FreeDeleter> block(AllocateBlock(total));
   if (!block) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(total) + " bytes for lz4 frames");
+  Lz4Outcome out = CompressFramesInto(inputs, block.get(), total, options, sizes);
+  if (!out.ok()) return out;
   size_t used = 0;
-  sizes->clear();
-  sizes->reserve(inputs.size());
-  for (const Lz4Input& input : inputs) {
-    LZ4F_preferences_t prefs = Preferences(input.size, options);
-    size_t written = LZ4F_compressFrame(block.get() + used, total - used, input.data, input.size, &prefs);
-    if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
-    used += written;
-    sizes->push_back(written);
-  }
+  for (size_t n : *sizes) used += n;
   return Trimmed(std::move(block), used, total);
 }
 
 Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t capacity,
                               const Lz4CompressOptions& options, std::vector<size_t>* sizes) {
   size_t total = 0;
-  for (const Lz4Input& input : inputs) {
-    LZ4F_preferences_t prefs = Preferences(input.size, options);
-    size_t bound = LZ4F_compressFrameBound(input.size, &prefs);
-    if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
-    total += bound;
-  }
-  // Each frame gets its worst case, as in CompressFrames: refuse before anything is written.
+  Lz4Outcome bound = FramesBound(inputs, options, &total);
+  if (!bound.ok()) return bound;
+  // Each frame gets its worst case: refuse before anything is written.
   if (capacity < total) {
     return Fail(kCodeLz4, "lz4 frames of " + std::to_string(inputs.size()) + " inputs need room for " +
                               std::to_string(total) + " bytes, the output holds " + std::to_string(capacity));
