@@ -278,19 +278,20 @@ test("many small frames (staged into one write) come out byte for byte, even whe
     await expectFormatError(broken, new RegExp(`at byte ${damagedAt}: bad frame kind "dat\\?"`));
 });
 
-test("many small compressed extents (compressed together in batches) are each the frame lz4 makes of them, in order", async () => {
-    // Small extents of several sizes (batched: many to one thread-pool job) and a few bigger ones (one job
-    // each), all transformed at once as the copy does with many reads in flight, then written in order.
-    const lengths = [64 * KiB, 4 * KiB, 256 * KiB, 300 * KiB, 512, 16 * KiB, 2 * MiB + 5];
+/**
+ * An lz4 incremental of `count` data extents cycling through `lengths`, `gap` bytes apart (every `textEvery`th one
+ * compressible text, the rest random), and the file it must be: each extent one frame, byte for byte lz4's.
+ */
+function compressedCase(lengths: number[], count: number, gap: number, textEvery: number) {
     const extents: Extent[] = [];
     let at = 0;
-    for (let i = 0; i < 120; i++) {
+    for (let i = 0; i < count; i++) {
         const length = lengths[i % lengths.length]!;
         extents.push({ offset: at, length, data: true });
-        at += length + 4 * KiB;
+        at += length + gap;
     }
     const disk = Buffer.alloc(at);
-    extents.forEach((e, i) => i % 3 ? crypto.randomFillSync(disk, e.offset, e.length) : disk.fill(`text ${i} `, e.offset, e.offset + e.length));
+    extents.forEach((e, i) => i % textEvery ? crypto.randomFillSync(disk, e.offset, e.length) : disk.fill(`text ${i} `, e.offset, e.offset + e.length));
     const options = { level: 2, blockChecksum: true, contentChecksum: true, contentSize: true };
     const meta = { ...metaFor(extents, disk.length, { incremental: true }), compressed: 2 as const };
     const frames = extents.map(e => lz4CompressFrameSync(disk.subarray(e.offset, e.offset + e.length), options));
@@ -298,6 +299,13 @@ test("many small compressed extents (compressed together in batches) are each th
     const expected: Buffer[] = [encodeFrameHeader("meta", 0, json.length), json, TERM];
     extents.forEach((e, i) => expected.push(encodeFrameHeader("data", e.offset, e.length), frames[i]!, TERM));
     expected.push(encodeFrameHeader("stop", 0, 0), encodeTrailer(extents.map((e, i) => trailerEntryFor(e.length, [frames[i]!.length], 32 * MiB))));
+    return { extents, disk, meta, expected };
+}
+
+test("many small compressed extents (compressed together in batches) are each the frame lz4 makes of them, in order", async () => {
+    // Small extents of several sizes (batched: many to one thread-pool job) and a few bigger ones (one job
+    // each), all transformed at once as the copy does with many reads in flight, then written in order.
+    const { extents, disk, meta, expected } = compressedCase([64 * KiB, 4 * KiB, 256 * KiB, 300 * KiB, 512, 16 * KiB, 2 * MiB + 5], 120, 4 * KiB, 3);
 
     const file = fresh("vda.inc.virtnbdbackup.1.data");
     const sink = await StreamSink.create(file, meta, { maxRequestSize: 32 * MiB });
@@ -316,23 +324,7 @@ test("compressed extents through the copy: frames written from reused input and 
     // size (its own buffers, reused), and small ones (compressed in batches, back to back in one buffer), through
     // a window that holds a few at a time: the compressor's output buffers go back to it once all their frames
     // are written and must never carry one frame's bytes into another.
-    const lengths = [4 * MiB, 300 * KiB, 64 * KiB, 1 * MiB, 2 * MiB + 5, 4 * KiB, 512 * KiB, 4 * MiB - 3, 16 * KiB, 3 * MiB];
-    const extents: Extent[] = [];
-    let at = 0;
-    for (let i = 0; i < 40; i++) {
-        const length = lengths[i % lengths.length]!;
-        extents.push({ offset: at, length, data: true });
-        at += length + 64 * KiB;
-    }
-    const disk = Buffer.alloc(at);
-    extents.forEach((e, i) => i % 4 ? crypto.randomFillSync(disk, e.offset, e.length) : disk.fill(`text ${i} `, e.offset, e.offset + e.length));
-    const options = { level: 2, blockChecksum: true, contentChecksum: true, contentSize: true };
-    const meta = { ...metaFor(extents, disk.length, { incremental: true }), compressed: 2 as const };
-    const frames = extents.map(e => lz4CompressFrameSync(disk.subarray(e.offset, e.offset + e.length), options));
-    const json = encodeMeta({ ...meta, compressionMethod: "lz4" });
-    const expected: Buffer[] = [encodeFrameHeader("meta", 0, json.length), json, TERM];
-    extents.forEach((e, i) => expected.push(encodeFrameHeader("data", e.offset, e.length), frames[i]!, TERM));
-    expected.push(encodeFrameHeader("stop", 0, 0), encodeTrailer(extents.map((e, i) => trailerEntryFor(e.length, [frames[i]!.length], 32 * MiB))));
+    const { extents, disk, meta, expected } = compressedCase([4 * MiB, 300 * KiB, 64 * KiB, 1 * MiB, 2 * MiB + 5, 4 * KiB, 512 * KiB, 4 * MiB - 3, 16 * KiB, 3 * MiB], 40, 64 * KiB, 4);
 
     const file = fresh("vda.inc.virtnbdbackup.1.data");
     const sink = await StreamSink.create(file, meta, { maxRequestSize: 32 * MiB });
