@@ -34,7 +34,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     const onCancel = () => stopAll.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onCancel);
 
-    const { domain, xml: vmConfig, active } = await loadDomain(options.domain, options.uri);
+    const { domain, xml: vmConfig, active } = await loadDomain(options.domain, options.uri, options.definition);
     const lock = await lockJob(domain.uuid, domain.name);
     const undo = new UndoStack();
     // Unwound last, in this order, however the run ends.

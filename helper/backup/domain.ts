@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The VM side of a run: its definition and state, which disks to back up, frozen guest filesystems.
 import { parseDomainXml, type DiskConfig, type DomainConfig } from "../libvirt/domain-xml.ts";
-import { LibvirtError, virsh, virshBatch } from "../libvirt/virsh.ts";
+import { virsh, virshBatch } from "../libvirt/virsh.ts";
+import { fetchDefinition } from "./definition.ts";
 import { blockNodesArgs, parseBlockNodes, type BlockNode } from "./bitmaps.ts";
 import { checkpointListArgs, checkpointXmlArgs, listCheckpoints, parseCheckpointList } from "./checkpoints.ts";
 import { BackupRefusedError, type Level } from "./levels.ts";
@@ -9,21 +10,13 @@ import { jobInfoArgs, parseJobInfo, runningJob } from "./pull-job.ts";
 import { errorMessage, type BackupOptions, type Note } from "./types.ts";
 
 /**
- * The domain's definition as it runs now (the one saved as vmconfig.<ident>.xml), parsed and as text.
+ * The domain's definition parsed and as text (`definition`: its text when already asked for).
  * `active`: the definition is that of a running or paused QEMU (libvirt gives it an id).
  */
-export async function loadDomain(name: string, uri?: string): Promise<{ domain: DomainConfig; xml: string; active: boolean }> {
-    if (!name || name.startsWith("-") || /[\0\n]/.test(name))
-        throw new BackupRefusedError(`invalid domain name ${JSON.stringify(name)}`);
-    try {
-        const xml = await virsh(["dumpxml", "--domain", name], { uri });
-        const root = /<domain\b[^>]*>/.exec(xml)?.[0] ?? "";
-        return { domain: parseDomainXml(xml), xml, active: /\sid=["']\d+["']/.test(root) };
-    } catch (err) {
-        if (err instanceof LibvirtError && err.code === "no-domain")
-            throw new BackupRefusedError(`no virtual machine named ${name}`);
-        throw err;
-    }
+export async function loadDomain(name: string, uri?: string, definition = fetchDefinition(name, uri)): Promise<{ domain: DomainConfig; xml: string; active: boolean }> {
+    const xml = await definition;
+    const root = /<domain\b[^>]*>/.exec(xml)?.[0] ?? "";
+    return { domain: parseDomainXml(xml), xml, active: /\sid=["']\d+["']/.test(root) };
 }
 
 /** What a run needs to know of the domain once it holds the lock. */

@@ -9,6 +9,8 @@ export type { BackupResult };
 
 export interface BackupOptions {
     domain: string;
+    /** The domain's definition (`virsh dumpxml`) when the caller already asked for it (definition.ts). */
+    definition?: Promise<string>;
     uri?: string;
     level: RequestedLevel;
     /** stream: virtnbdbackup's stream format; raw: a full-size sparse image (full/copy only). */

@@ -2,8 +2,8 @@
 // `virtnbdbackup`: the backup CLI, with the flags and meaning of the Python tool of the same name,
 // plus --json (one event per line on stdout) for the Cockpit UI.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { runBackup, type BackupEvent, type BackupResult } from "../backup/backup.ts";
-import { endBackupJob } from "../backup/end-job.ts";
+import type { BackupEvent, BackupResult } from "../backup/backup.ts";
+import { fetchDefinition } from "../backup/definition.ts";
 import { REQUESTED_LEVELS, type RequestedLevel } from "../protocol/levels.ts";
 import { CliRun, printJson, reportFailure } from "./cli-run.ts";
 import { Syslog } from "./syslog.ts";
@@ -129,6 +129,11 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
 
     if (flags.killonly)
         return killOnly(flags, syslog);
+    // Every run pays for its start: the VM's definition is asked for first, and the engine (native modules
+    // included) loads while virsh answers.
+    const definition = fetchDefinition(flags.domain, flags.uri);
+    definition.catch(() => {});  // the run reports it
+    const { runBackup } = await import("../backup/backup.ts");
     let warnings = 0;
     const print = (e: BackupEvent) => {
         if (e.event === "warning")
@@ -149,6 +154,7 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
     try {
         const result = await runBackup({
             domain: flags.domain,
+            definition,
             uri: flags.uri,
             level: flags.level,
             type: flags.type,
@@ -188,6 +194,7 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
 }
 
 async function killOnly(flags: Flags, syslog: Syslog | undefined) {
+    const { endBackupJob } = await import("../backup/end-job.ts");
     try {
         const ended = await endBackupJob(flags.domain, flags.uri);
         const line = ended.outcome === "none" ? `no backup job is running on ${flags.domain}`

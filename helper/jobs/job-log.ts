@@ -8,8 +8,10 @@
 import fs from "node:fs";
 import { Syslog, type SyslogPriority } from "../cli/syslog.ts";
 import type { CliJob } from "./runner.ts";
-import { LOG_IDENTIFIER } from "./timer-units.ts";
 import type { JobState } from "../protocol/job-types.ts";
+
+/** The journal's SYSLOG_IDENTIFIER of everything the helper's jobs log (`journalctl -t cockpit-virtnbdbackup`). */
+export const LOG_IDENTIFIER = "cockpit-virtnbdbackup";
 
 export interface JobLog {
     write(priority: SyslogPriority, message: string): void;

@@ -4,7 +4,8 @@
 // the VM's name and UUID as fields (LogExtraFields= marks every entry of the unit's processes, whatever
 // way they log: job-log.ts).
 import { execFileSync } from "node:child_process";
-import { LOG_IDENTIFIER, UNIT_PREFIX } from "./timer-units.ts";
+import { LOG_IDENTIFIER } from "./job-log.ts";
+import { UNIT_PREFIX } from "./timer-units.ts";
 
 export interface JobUnit {
     uuid: string;

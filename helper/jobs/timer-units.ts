@@ -6,11 +6,10 @@ import type { ScheduledCommand } from "./cron-file.ts";
 import { isUuid } from "./paths.ts";
 import { parseTime, type Schedule } from "../protocol/schedule-rules.ts";
 import { SettingsError } from "./settings.ts";
+import { LOG_IDENTIFIER } from "./job-log.ts";
 
 /** Every unit the helper makes starts with this: the package's purge removes them by it. */
 export const UNIT_PREFIX = "cockpit-virtnbdbackup";
-/** The journal's SYSLOG_IDENTIFIER of everything the helper's units log (`journalctl -t cockpit-virtnbdbackup`). */
-export const LOG_IDENTIFIER = "cockpit-virtnbdbackup";
 
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
