@@ -28,6 +28,8 @@ export function BackupNowDialog({ domain, folder, onClose, onStarted }: BackupNo
     const start = () => {
         if (!hasErrors(validateBackupNowForm({ level })))
             starting.run();
+        else
+            starting.refused();
     };
 
     return (

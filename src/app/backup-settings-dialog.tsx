@@ -57,7 +57,7 @@ export function BackupSettingsDialog({ domain, settings, onClose, onSaved }: Bac
     const save = () => {
         setSubmitted(true);
         if (hasErrors(errors) || folderRefusal !== null)
-            return;
+            return saving.refused();
         saving.run();
     };
 

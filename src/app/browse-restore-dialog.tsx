@@ -54,6 +54,8 @@ export function BrowseRestoreDialog({ session, volume, path, name, onClose }: Br
         setSubmitted(true);
         if (!error)
             restoring.run();
+        else
+            restoring.refused();
     };
 
     return (

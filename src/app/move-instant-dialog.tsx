@@ -42,7 +42,7 @@ export function MoveInstantDialog({ vm, backupFolder, onClose, onMoved }: MoveIn
     const move = () => {
         setSubmitted(true);
         if (error)
-            return;
+            return moving.refused();
         setProgress(null);  // a failed move's last progress
         moving.run();
     };

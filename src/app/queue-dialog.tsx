@@ -38,6 +38,8 @@ export function QueueDialog({ settings, onClose, onSaved }: QueueDialogProps) {
         setSubmitted(true);
         if ("max" in checked)
             saving.run(checked.max);
+        else
+            saving.refused();
     };
     return (
         <Modal id="queue-dialog" isOpen onClose={saving.busy ? undefined : onClose} variant="small" aria-labelledby="queue-dialog-title">

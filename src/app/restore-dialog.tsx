@@ -63,6 +63,8 @@ export function RestoreDialog({ domain, backupFolder, points, point, vmNames, on
         setSubmitted(true);
         if (!hasErrors(errors))
             starting.run();
+        else
+            starting.refused();
     };
 
     return (

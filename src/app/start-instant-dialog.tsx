@@ -45,6 +45,8 @@ export function StartInstantDialog({ domain, backupFolder, point, vmNames, onClo
         setSubmitted(true);
         if (!hasErrors(errors))
             starting.run();
+        else
+            starting.refused();
     };
 
     return (

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // What every dialog's submit does: run the helper call, be busy while it runs (the button loads, the dialog
 // cannot be closed under it), show why it failed inline (the helper's message), and hand a success to the
-// caller, which closes the dialog or shows the result. Checks of the form come before run().
+// caller, which closes the dialog or shows the result. Checks of the form come before run(); when they fail,
+// refused() drops the last call's failure, which was about values the form no longer holds.
 import { useRef, useState } from "react";
 import { errorDetail } from "../helper-client";
 
@@ -12,6 +13,8 @@ export interface DialogAction<A extends unknown[] = []> {
     failure: string | null;
     /** Starts the call (with what the form checked); ignored while one runs. */
     run: (...args: A) => void;
+    /** The form's own checks refused a submit: the inline errors say what is wrong now, not an older failure. */
+    refused: () => void;
 }
 
 /** `action` is the helper call; `onDone` gets its answer (close, or show it). */
@@ -36,5 +39,5 @@ export function useDialogAction<A extends unknown[], T>(action: (...args: A) => 
             setFailure(errorDetail(error));
         });
     };
-    return { busy, failure, run };
+    return { busy, failure, run, refused: () => setFailure(null) };
 }
