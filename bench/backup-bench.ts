@@ -314,12 +314,13 @@ async function fixedCost(b: Bench, vm: TestVm, chain: string): Promise<void> {
 }
 
 /**
- * After the page cache is dropped, both sides' programs are loaded once (untimed): node with our CLI, and virsh
- * with libvirt's client. The rows then compare what a run does, not how fast the disk gives back node's 100 MB
- * (the listing rows do the same); the chain's and the VM's files stay cold.
+ * After the page cache is dropped, both sides' programs are loaded once (untimed): node with our CLI, qemu-img
+ * (which our run starts too), and virsh with libvirt's client. The rows then compare what a run does, not how
+ * fast the disk gives back node's 100 MB (the listing rows do the same); the chain's and the VM's files stay cold.
  */
 async function warmPrograms(): Promise<void> {
     await runOk(process.execPath, [ourCli("virtnbdbackup"), "--help"]);
+    await runOk("qemu-img", ["--version"]);
     await runOk("virsh", ["-c", LIBVIRT_URI, "-r", "version"]);
 }
 
