@@ -27,6 +27,11 @@ const WIDE_WINDOW_BYTES = 512 * 1024;
 class WindowReader {
     private window = Buffer.alloc(0);
     private windowStart = 0;
+    /**
+     * Every window is read into this one block (a new one only for a read larger than it): the thousands of
+     * windows of a fragmented file would otherwise each be a new 512 KiB buffer for the GC to collect.
+     */
+    private block = Buffer.alloc(0);
 
     constructor(private readonly fh: fsp.FileHandle, private readonly fileSize: number) {}
 
@@ -37,8 +42,10 @@ class WindowReader {
             return this.window.subarray(position - this.windowStart, end - this.windowStart);
         }
         const near = this.window.length > 0 && position > this.windowStart && position - this.windowStart <= NEAR_BYTES;
-        const size = Math.max(end - position, Math.min(near ? WIDE_WINDOW_BYTES : WINDOW_BYTES, this.fileSize - position));
-        const buf = Buffer.allocUnsafe(Math.max(size, 0));
+        const size = Math.max(end - position, Math.min(near ? WIDE_WINDOW_BYTES : WINDOW_BYTES, this.fileSize - position), 0);
+        if (this.block.length < size)
+            this.block = Buffer.allocUnsafe(Math.max(size, near ? WIDE_WINDOW_BYTES : 0));
+        const buf = this.block.subarray(0, size);
         const got = await readAll(this.fh, buf, position);
         this.window = buf.subarray(0, got);
         this.windowStart = position;
