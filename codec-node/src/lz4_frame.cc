@@ -56,10 +56,6 @@ Lz4Outcome Trimmed(std::unique_ptr<uint8_t, FreeDeleter> block, size_t used, siz
   return out;
 }
 
-}  // namespace
-
-namespace {
-
 // Room every frame of `inputs` may need at most, together (liblz4's bounds for these options).
 Lz4Outcome FramesBound(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options, size_t* total) {
   *total = 0;
@@ -68,6 +64,23 @@ Lz4Outcome FramesBound(const std::vector<Lz4Input>& inputs, const Lz4CompressOpt
     size_t bound = LZ4F_compressFrameBound(input.size, &prefs);
     if (LZ4F_isError(bound)) return FailLz4("lz4 compression bound", bound);
     *total += bound;
+  }
+  return Lz4Outcome{};
+}
+
+// Writes each input's frame right after the one before into `out`, which the caller made at least
+// FramesBound() large; `*used` is their total.
+Lz4Outcome WriteFrames(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t capacity,
+                       const Lz4CompressOptions& options, std::vector<size_t>* sizes, size_t* used) {
+  *used = 0;
+  sizes->clear();
+  sizes->reserve(inputs.size());
+  for (const Lz4Input& input : inputs) {
+    LZ4F_preferences_t prefs = Preferences(input.size, options);
+    size_t written = LZ4F_compressFrame(out + *used, capacity - *used, input.data, input.size, &prefs);
+    if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
+    *used += written;
+    sizes->push_back(written);
   }
   return Lz4Outcome{};
 }
@@ -116,10 +129,9 @@ Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4Compress
   if (!bound.ok()) return bound;
   std::unique_ptr<uint8_t, FreeDeleter> block(AllocateBlock(total));
   if (!block) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(total) + " bytes for lz4 frames");
-  Lz4Outcome out = CompressFramesInto(inputs, block.get(), total, options, sizes);
-  if (!out.ok()) return out;
   size_t used = 0;
-  for (size_t n : *sizes) used += n;
+  Lz4Outcome out = WriteFrames(inputs, block.get(), total, options, sizes, &used);
+  if (!out.ok()) return out;
   return Trimmed(std::move(block), used, total);
 }
 
@@ -134,16 +146,7 @@ Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out,
                               std::to_string(total) + " bytes, the output holds " + std::to_string(capacity));
   }
   size_t used = 0;
-  sizes->clear();
-  sizes->reserve(inputs.size());
-  for (const Lz4Input& input : inputs) {
-    LZ4F_preferences_t prefs = Preferences(input.size, options);
-    size_t written = LZ4F_compressFrame(out + used, capacity - used, input.data, input.size, &prefs);
-    if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
-    used += written;
-    sizes->push_back(written);
-  }
-  return Lz4Outcome{};
+  return WriteFrames(inputs, out, capacity, options, sizes, &used);
 }
 
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {
