@@ -70,6 +70,11 @@ export declare function lz4CompressFrameSync(data: Uint8Array, options?: Lz4Comp
  * frame carries them) and when bytes follow the frame. Runs on the libuv thread pool.
  */
 export declare function lz4DecompressFrame(data: Uint8Array, expectedSize: number): Promise<Buffer>;
+/**
+ * lz4DecompressFrame into `out` (at least `expectedSize` bytes; rejects with a RangeError when smaller), without
+ * allocating: resolves with `expectedSize`. On a rejection `out` may hold part of the content.
+ */
+export declare function lz4DecompressFrameInto(data: Uint8Array, out: Uint8Array, expectedSize: number): Promise<number>;
 /** lz4DecompressFrame on the calling thread. */
 export declare function lz4DecompressFrameSync(data: Uint8Array, expectedSize: number): Buffer;
 

@@ -139,6 +139,17 @@ function lz4DecompressFrame(data, expectedSize) {
     return error ? Promise.reject(error) : binding.lz4DecompressFrame(data, expectedSize);
 }
 
+function lz4DecompressFrameInto(data, out, expectedSize) {
+    const error = checkBytes("data", data) ?? checkBytes("out", out) ?? checkSize("expectedSize", expectedSize);
+    if (error)
+        return Promise.reject(error);
+    try {
+        return binding.lz4DecompressFrameInto(data, out, expectedSize);
+    } catch (err) {
+        return Promise.reject(err);
+    }
+}
+
 function lz4DecompressFrameSync(data, expectedSize) {
     throwIf(checkBytes("data", data) ?? checkSize("expectedSize", expectedSize));
     return binding.lz4DecompressFrameSync(data, expectedSize);
@@ -153,4 +164,5 @@ exports.lz4CompressFramesInto = lz4CompressFramesInto;
 exports.lz4CompressFrameBound = lz4CompressFrameBound;
 exports.lz4DecompressFrame = lz4DecompressFrame;
 exports.lz4DecompressFrameSync = lz4DecompressFrameSync;
+exports.lz4DecompressFrameInto = lz4DecompressFrameInto;
 exports.versions = Object.freeze({ ...binding.versions });

@@ -20,6 +20,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("lz4CompressFrameBound", Napi::Function::New(env, Lz4CompressFrameBound, "lz4CompressFrameBound"));
   exports.Set("lz4DecompressFrame", Napi::Function::New(env, Lz4DecompressFrame, "lz4DecompressFrame"));
   exports.Set("lz4DecompressFrameSync", Napi::Function::New(env, Lz4DecompressFrameSync, "lz4DecompressFrameSync"));
+  exports.Set("lz4DecompressFrameInto", Napi::Function::New(env, Lz4DecompressFrameInto, "lz4DecompressFrameInto"));
 
   Napi::Object versions = Napi::Object::New(env);
   versions.Set("lz4", Napi::String::New(env, LZ4_versionString()));

@@ -131,25 +131,22 @@ class Lz4FramesWorker : public Napi::AsyncWorker {
   Lz4Outcome outcome_;
 };
 
-// lz4CompressFrameInto's job: input and output stay referenced until it settles; resolves with the frame's length.
+// The job of lz4CompressFrameInto and lz4DecompressFrameInto: input and output stay referenced until it settles;
+// resolves with the byte count the job reports (the frame's length, the content's size).
 class Lz4IntoWorker : public Napi::AsyncWorker {
  public:
-  Lz4IntoWorker(Napi::Env env, ByteView input, Napi::Uint8Array out, Lz4CompressOptions options)
-      : Napi::AsyncWorker(env, "codec-node:lz4CompressFrameInto"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        data_(input.data),
-        size_(input.size),
-        out_(out.Data()),
-        capacity_(out.ByteLength()),
-        options_(options) {
-    input_.Reset(input.array, 1);
+  using Job = std::function<Lz4Outcome(size_t* count)>;
+
+  Lz4IntoWorker(Napi::Env env, const char* name, Napi::TypedArray input, Napi::Uint8Array out, Job job)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), job_(std::move(job)) {
+    input_.Reset(input, 1);
     output_.Reset(out, 1);
   }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
-  void Execute() override { outcome_ = CompressFrameInto(data_, size_, out_, capacity_, options_, &written_); }
+  void Execute() override { outcome_ = job_(&count_); }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -159,7 +156,7 @@ class Lz4IntoWorker : public Napi::AsyncWorker {
       deferred_.Reject(MakeLz4Error(env, outcome_).Value());
       return;
     }
-    deferred_.Resolve(Napi::Number::New(env, static_cast<double>(written_)));
+    deferred_.Resolve(Napi::Number::New(env, static_cast<double>(count_)));
   }
 
   void OnError(const Napi::Error& error) override {
@@ -172,14 +169,19 @@ class Lz4IntoWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   Napi::Reference<Napi::TypedArray> input_;
   Napi::Reference<Napi::Uint8Array> output_;
-  const uint8_t* data_;
-  size_t size_;
-  uint8_t* out_;
-  size_t capacity_;
-  Lz4CompressOptions options_;
-  size_t written_ = 0;
+  Job job_;
+  size_t count_ = 0;
   Lz4Outcome outcome_;
 };
+
+Napi::Value QueueInto(Napi::Env env, const char* name, const ByteView& input, const ByteView& out,
+                      Lz4IntoWorker::Job job) {
+  // Deletes itself when done.
+  auto* worker = new Lz4IntoWorker(env, name, input.array, out.array.As<Napi::Uint8Array>(), std::move(job));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
 
 }  // namespace
 
@@ -187,11 +189,12 @@ Napi::Value Lz4CompressFrameInto(const Napi::CallbackInfo& info) {
   ByteView input = ByteViewArg(info, 0, "data");
   ByteView out = ByteViewArg(info, 1, "out");
   Lz4CompressOptions options = CompressOptionsArg(info, 2);
-  auto* worker =
-      new Lz4IntoWorker(info.Env(), input, out.array.As<Napi::Uint8Array>(), options);  // deletes itself when done
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  const uint8_t* data = input.data;
+  size_t size = input.size;
+  uint8_t* dst = const_cast<uint8_t*>(out.data);
+  size_t capacity = out.size;
+  return QueueInto(info.Env(), "codec-node:lz4CompressFrameInto", input, out,
+                   [=](size_t* written) { return CompressFrameInto(data, size, dst, capacity, options, written); });
 }
 
 Napi::Value Lz4CompressFrameBound(const Napi::CallbackInfo& info) {
@@ -259,6 +262,23 @@ Napi::Value Lz4DecompressFrame(const Napi::CallbackInfo& info) {
   size_t size = input.size;
   return Queue(info.Env(), "codec-node:lz4DecompressFrame", input.array,
                [data, size, expectedSize] { return DecompressFrame(data, size, expectedSize); });
+}
+
+Napi::Value Lz4DecompressFrameInto(const Napi::CallbackInfo& info) {
+  ByteView input = ByteViewArg(info, 0, "data");
+  ByteView out = ByteViewArg(info, 1, "out");
+  size_t expectedSize = SizeArg(info, 2, "expectedSize");
+  if (out.size < expectedSize) {
+    throw Napi::RangeError::New(info.Env(), "codec-node: \"out\" holds " + std::to_string(out.size) +
+                                                " bytes, the content needs " + std::to_string(expectedSize));
+  }
+  const uint8_t* data = input.data;
+  size_t size = input.size;
+  uint8_t* dst = const_cast<uint8_t*>(out.data);
+  return QueueInto(info.Env(), "codec-node:lz4DecompressFrameInto", input, out, [=](size_t* count) {
+    *count = expectedSize;
+    return DecompressFrameInto(data, size, dst, expectedSize);
+  });
 }
 
 Napi::Value Lz4DecompressFrameSync(const Napi::CallbackInfo& info) {

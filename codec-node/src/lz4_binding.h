@@ -15,5 +15,6 @@ Napi::Value Lz4CompressFramesInto(const Napi::CallbackInfo& info);
 Napi::Value Lz4CompressFrameBound(const Napi::CallbackInfo& info);
 Napi::Value Lz4DecompressFrame(const Napi::CallbackInfo& info);
 Napi::Value Lz4DecompressFrameSync(const Napi::CallbackInfo& info);
+Napi::Value Lz4DecompressFrameInto(const Napi::CallbackInfo& info);
 
 }  // namespace codecnode

@@ -149,14 +149,14 @@ Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out,
   return WriteFrames(inputs, out, capacity, options, sizes, &used);
 }
 
-Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {
+Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize) {
   if (size == 0) return Fail(kCodeLz4, "no bytes, not an lz4 frame");
   LZ4F_dctx* rawDctx = nullptr;
   size_t created = LZ4F_createDecompressionContext(&rawDctx, LZ4F_VERSION);
   if (LZ4F_isError(created)) return FailLz4("lz4 decompression context", created);
   std::unique_ptr<LZ4F_dctx, DctxDeleter> dctx(rawDctx);
 
-  // The header first: a frame that records a different size fails before anything is allocated.
+  // The header first: a frame that records a different size fails before anything is written.
   LZ4F_frameInfo_t info = LZ4F_INIT_FRAMEINFO;
   size_t consumed = size;
   size_t hint = LZ4F_getFrameInfo(dctx.get(), &info, data, &consumed);
@@ -167,8 +167,6 @@ Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize
                                " bytes, expected " + std::to_string(expectedSize));
   }
 
-  std::unique_ptr<uint8_t, FreeDeleter> out(AllocateBlock(expectedSize));
-  if (!out) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(expectedSize) + " bytes for lz4 output");
   size_t inPos = consumed;
   size_t outPos = 0;
   // Once `out` is full, decoding continues into this scratch space: any byte landing here means the
@@ -177,7 +175,7 @@ Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize
   LZ4F_decompressOptions_t opts = {};
   for (;;) {
     bool full = outPos == expectedSize;
-    uint8_t* dst = full ? overflow : out.get() + outPos;
+    uint8_t* dst = full ? overflow : out + outPos;
     size_t dstSize = full ? sizeof overflow : expectedSize - outPos;
     size_t srcSize = size - inPos;
     size_t result = LZ4F_decompress(dctx.get(), dst, &dstSize, data + inPos, &srcSize, &opts);
@@ -200,7 +198,14 @@ Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize
     return Fail(kCodeSize, "lz4 frame decompresses to " + std::to_string(outPos) + " bytes, expected " +
                                std::to_string(expectedSize));
   }
-  Lz4Outcome result;
+  return Lz4Outcome{};
+}
+
+Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {
+  std::unique_ptr<uint8_t, FreeDeleter> out(AllocateBlock(expectedSize));
+  if (!out) return Fail(kCodeNoMemory, "cannot allocate " + std::to_string(expectedSize) + " bytes for lz4 output");
+  Lz4Outcome result = DecompressFrameInto(data, size, out.get(), expectedSize);
+  if (!result.ok()) return result;
   result.bytes.data = std::move(out);
   result.bytes.size = expectedSize;
   return result;

@@ -60,4 +60,8 @@ Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out,
 // `expectedSize` bytes, or when the frame is damaged (its checksums are verified) or followed by bytes.
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize);
 
+// DecompressFrame into `out` (at least `expectedSize` bytes): no allocation; on failure `out` may hold part
+// of the content.
+Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize);
+
 }  // namespace codecnode

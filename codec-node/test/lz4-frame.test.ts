@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import {
-    lz4CompressFrame, lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFrames, lz4CompressFramesInto, lz4CompressFrameSync, lz4DecompressFrame,
+    lz4CompressFrame, lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFrames, lz4CompressFramesInto, lz4CompressFrameSync, lz4DecompressFrame, lz4DecompressFrameInto,
     lz4DecompressFrameSync, versions,
 } from "codec-node";
 import { gcNow, halfRandom, MiB, pythonLz4Compress, pythonLz4Decompress, text } from "./helpers.ts";
@@ -212,4 +212,19 @@ test("lz4CompressFramesInto: lz4CompressFrames' frames back to back in the given
     assert.ok(small.every(b => b === 0x11));
     await assert.rejects(lz4CompressFramesInto([out.subarray(0, 10)], out.subarray(5)), { name: "RangeError" });
     await assert.rejects(lz4CompressFramesInto([Buffer.from("x")], "y" as unknown as Uint8Array), { name: "TypeError" });
+});
+
+test("decompressing into a given buffer: the same content, written in place; damage and short room refused", async () => {
+    const data = halfRandom(300_000);
+    const frame = await lz4CompressFrame(data, { blockChecksum: true, contentChecksum: true });
+    const out = Buffer.alloc(data.length + 10, 0xee);
+    assert.equal(await lz4DecompressFrameInto(frame, out.subarray(5), data.length), data.length);
+    assert.deepEqual(out.subarray(5, 5 + data.length), data);
+    assert.deepEqual([out[4], out[5 + data.length]], [0xee, 0xee], "nothing written outside the content's room");
+    const damaged = Buffer.from(frame);
+    damaged[damaged.length - 1] ^= 1;
+    await assert.rejects(lz4DecompressFrameInto(damaged, out, data.length), { code: "ERR_LZ4", message: /contentChecksum_invalid/ });
+    await assert.rejects(lz4DecompressFrameInto(frame, out, data.length - 1), { code: "ERR_LZ4_SIZE" });
+    await assert.rejects(lz4DecompressFrameInto(frame, Buffer.alloc(data.length - 1), data.length), RangeError);
+    await assert.rejects(lz4DecompressFrameInto(frame, "out" as unknown as Buffer, data.length), TypeError);
 });

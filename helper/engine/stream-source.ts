@@ -4,7 +4,7 @@
 // compressed), so a damaged file fails before anything is restored, with the file and byte offset in the message.
 import type { BigIntStats } from "node:fs";
 import fsp from "node:fs/promises";
-import { lz4DecompressFrame } from "codec-node";
+import { lz4DecompressFrame, lz4DecompressFrameInto } from "codec-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
 import { DEFAULT_MAX_REQUEST_SIZE, FormatError, isCompressed, type StreamMeta } from "../format/index.ts";
 import { scanStream, type StoredPiece, type StreamDataFrame } from "../format/stream-scan.ts";
@@ -63,9 +63,74 @@ async function readAll(fh: fsp.FileHandle, buf: Buffer, position: number): Promi
     return done;
 }
 
+// Payload reads of a fragmented file (small frames one after the other) are served from one sequential
+// read of this size: a read costs a thread-pool round trip, copying 64 KiB out of a window much less.
+const AHEAD_BYTES = 4 * 1024 * 1024;
+/** Reads at most this long, starting at most this far after the previous one's end, go through a window. */
+const AHEAD_SMALL_READ = 256 * 1024;
+const AHEAD_NEAR = 256 * 1024;
+/** Stored lz4 frames are read into blocks of at least this size, kept for reuse (at most STORED_POOL of them). */
+const STORED_BLOCK = 128 * 1024;
+const STORED_POOL = 64;
+
+/** One sequential read, and the payload reads waiting for it. */
+interface AheadWindow {
+    start: number;
+    end: number;
+    block: Buffer;
+    data: Promise<Buffer>;
+    readers: number;
+}
+
+class ReadAhead {
+    private current: AheadWindow | undefined;
+    /** Blocks no reader uses any more: the next windows are read into them (no garbage per window). */
+    private free: Buffer[] = [];
+    private lastEnd = -1;
+
+    constructor(private readonly fh: fsp.FileHandle, private readonly fileSize: number) {}
+
+    /** Fills `target` from `position`; resolves with the bytes read (fewer only at the end of the file). */
+    async read(target: Buffer, position: number): Promise<number> {
+        const end = position + target.length;
+        const sequential = this.lastEnd >= 0 && position >= this.lastEnd && position - this.lastEnd <= AHEAD_NEAR;
+        this.lastEnd = end;
+        let w = this.current;
+        if (!(w && position >= w.start && end <= w.end)) {
+            if (target.length > AHEAD_SMALL_READ || !sequential || end > this.fileSize)
+                return readAll(this.fh, target, position);
+            const block = (this.free.pop() ?? Buffer.allocUnsafe(AHEAD_BYTES)).subarray(0, Math.min(AHEAD_BYTES, this.fileSize - position));
+            w = { start: position, end: position + block.length, block, data: readAll(this.fh, block, position).then(got => block.subarray(0, got)), readers: 0 };
+            this.retire(this.current);
+            this.current = w;
+        }
+        w.readers++;
+        try {
+            const data = await w.data;
+            const from = position - w.start;
+            return data.copy(target, 0, from, Math.min(data.length, from + target.length));
+        } finally {
+            w.readers--;
+            if (w !== this.current)
+                this.retire(w);
+        }
+    }
+
+    /** A window that is no longer current gives its block back once its last reader is done. */
+    private retire(w: AheadWindow | undefined): void {
+        if (w && w.readers === 0 && this.free.length < 2) {
+            w.readers = -1;  // given back once
+            this.free.push(Buffer.from(w.block.buffer, w.block.byteOffset, AHEAD_BYTES));
+        }
+    }
+}
+
 export class StreamSource implements Source {
     readonly size: number;
     readonly compressed: boolean;
+    private readonly ahead: ReadAhead;
+    /** Buffers of stored lz4 frames, reused from read to read. */
+    private readonly storedFree: Buffer[] = [];
 
     private constructor(
         readonly file: string,
@@ -79,6 +144,7 @@ export class StreamSource implements Source {
     ) {
         this.size = meta.virtualSize;
         this.compressed = isCompressed(meta);
+        this.ahead = new ReadAhead(fh, fileSize);
     }
 
     /** Opens and validates `file`; throws FormatError naming the file and offset of the first problem. */
@@ -146,7 +212,7 @@ export class StreamSource implements Source {
             const piece = frame.pieces[0];
             const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : Buffer.allocUnsafe(chunk.length);
             const at = piece.fileOffset + (chunk.offset - frame.offset);
-            const got = await readAll(this.fh, target, at);
+            const got = await this.ahead.read(target, at);
             if (got !== chunk.length) throw new FormatError(`file ends inside a data payload (${got} of ${chunk.length} bytes)`, { file: this.file, offset: at + got });
             return target;
         }
@@ -154,21 +220,45 @@ export class StreamSource implements Source {
         if (!piece || chunk.offset + chunk.length > piece.offset + piece.length) {
             throw new Error(`${this.file}: chunk ${chunk.offset}+${chunk.length} crosses an lz4 frame boundary`);
         }
-        const stored = Buffer.allocUnsafe(piece.storedLength);
-        const got = await readAll(this.fh, stored, piece.fileOffset);
-        if (got !== piece.storedLength) {
-            throw new FormatError(`file ends inside an lz4 frame (${got} of ${piece.storedLength} bytes)`, { file: this.file, offset: piece.fileOffset + got });
-        }
-        let data: Buffer;
+        const stored = this.storedBuffer(piece.storedLength);
         try {
-            // Checks the frame's checksums, its size (piece.length) and that nothing follows it.
-            data = await lz4DecompressFrame(stored, piece.length);
-        } catch (err) {
-            throw new FormatError(`lz4 frame does not decompress: ${(err as Error).message}`, { file: this.file, offset: piece.fileOffset });
+            const got = await this.ahead.read(stored, piece.fileOffset);
+            if (got !== piece.storedLength) {
+                throw new FormatError(`file ends inside an lz4 frame (${got} of ${piece.storedLength} bytes)`, { file: this.file, offset: piece.fileOffset + got });
+            }
+            const whole = chunk.offset === piece.offset && chunk.length === piece.length;
+            try {
+                // Checks the frame's checksums, its size (piece.length) and that nothing follows it. A whole frame
+                // is decoded straight into the caller's buffer (no new one per frame: memory stays flat).
+                if (whole && buf.length >= piece.length) {
+                    await lz4DecompressFrameInto(stored, buf, piece.length);
+                    return buf.subarray(0, piece.length);
+                }
+                const data = await lz4DecompressFrame(stored, piece.length);
+                return whole ? data : data.subarray(chunk.offset - piece.offset, chunk.offset - piece.offset + chunk.length);
+            } catch (err) {
+                throw new FormatError(`lz4 frame does not decompress: ${(err as Error).message}`, { file: this.file, offset: piece.fileOffset });
+            }
+        } finally {
+            this.giveStoredBuffer(stored);
         }
-        return chunk.offset === piece.offset && chunk.length === piece.length
-            ? data
-            : data.subarray(chunk.offset - piece.offset, chunk.offset - piece.offset + chunk.length);
+    }
+
+    /** A buffer of exactly `length` bytes for a stored frame, from the ones reads gave back when there is one. */
+    private storedBuffer(length: number): Buffer {
+        for (let i = this.storedFree.length - 1; i >= 0; i--) {
+            const b = this.storedFree[i];
+            if (b.buffer.byteLength >= length) {
+                this.storedFree.splice(i, 1);
+                return Buffer.from(b.buffer, b.byteOffset, length);
+            }
+        }
+        return Buffer.allocUnsafe(Math.max(length, STORED_BLOCK)).subarray(0, length);
+    }
+
+    private giveStoredBuffer(b: Buffer): void {
+        if (this.storedFree.length < STORED_POOL)
+            this.storedFree.push(Buffer.from(b.buffer, b.byteOffset, b.buffer.byteLength - b.byteOffset));
     }
 
     /** Every stored piece of the data, in disk order (what a mapping reads from: helper/map). */

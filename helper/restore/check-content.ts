@@ -52,7 +52,13 @@ async function sumOf(file: string, signal: AbortSignal, onProgress: (done: numbe
  * image. Reads the file once for the checksum and, when compressed, its lz4 frames once more beside it
  * (from the page cache), as a restore does. Throws only when cancelled.
  */
-export async function checkContent(file: string, opts: { raw?: boolean; signal?: AbortSignal; onProgress?: (bytesDone: number) => void } = {}): Promise<ContentCheck> {
+export async function checkContent(file: string, opts: {
+    raw?: boolean;
+    signal?: AbortSignal;
+    onProgress?: (bytesDone: number) => void;
+    /** The file, already open (its structure scanned once, by its owner, who also closes it). */
+    source?: StreamSource;
+} = {}): Promise<ContentCheck> {
     const { signal, onProgress } = opts;
     const sumAbort = new AbortController();
     const onAbort = () => sumAbort.abort(signal?.reason);
@@ -68,15 +74,17 @@ export async function checkContent(file: string, opts: { raw?: boolean; signal?:
         let lz4 = false;
         if (!opts.raw) {
             try {
-                source = await StreamSource.open(file);
+                source = opts.source ?? await StreamSource.open(file);
                 lz4 = source.compressed;
                 if (source.compressed) {
                     // One lz4 frame at a time: decoded, checked and dropped.
                     const scale = source.fileSize / Math.max(1, source.meta.dataSize);
+                    // Every frame is decoded into this one buffer (its largest frame fits).
+                    const scratch = Buffer.allocUnsafe(source.largestFixedChunk);
                     for (const extent of source.extents.filter(e => e.data)) {
                         for (const chunk of source.split(extent, extent.length)) {
                             signal?.throwIfAborted();
-                            const data = await source.read(chunk, Buffer.alloc(0));
+                            const data = await source.read(chunk, scratch);
                             decoded += data.length * scale;
                             report();
                         }
@@ -96,6 +104,7 @@ export async function checkContent(file: string, opts: { raw?: boolean; signal?:
         throw err;
     } finally {
         signal?.removeEventListener("abort", onAbort);
-        await source?.close();
+        if (source !== opts.source)
+            await source?.close();
     }
 }

@@ -13,7 +13,7 @@ import { identOf } from "./boot-files.ts";
 import { ChainError, checkOwners, selectChain, type BackupFile, type Chain } from "./chain.ts";
 import { configFor, type BackupFolder, type SavedConfig } from "./folder.ts";
 import { folderIdentity, ownerOf, type VmIdentity } from "./identity.ts";
-import { readQcowInfo } from "./image.ts";
+import { readQcowInfo } from "./qcow-info.ts";
 
 export interface PointSelection {
     until?: string;

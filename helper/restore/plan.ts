@@ -11,7 +11,8 @@ import type { DiskConfig } from "../libvirt/domain-xml.ts";
 import { restoredFileName } from "./domain-config.ts";
 import { readBackupFolder, type BackupFolder, type SavedConfig } from "./folder.ts";
 import type { VmIdentity } from "./identity.ts";
-import { qcowCreateOptions, readQcowInfo } from "./image.ts";
+import { qcow2Params } from "../image/qcow2-params.ts";
+import { readQcowInfo } from "./qcow-info.ts";
 import type { RawImageJob } from "./raw-image.ts";
 import type { DiskJob } from "./restore-disk.ts";
 
@@ -51,6 +52,15 @@ export async function openBackupFolder(input: string): Promise<BackupFolder> {
     return readBackupFolder(input);
 }
 
+/** The qcow2 options saved with the backup, refused with the file's name when qemu could not use them. */
+function imageOptions(saved: { file: string; info: unknown } | null) {
+    try {
+        return qcow2Params(saved?.info ?? null);
+    } catch (err) {
+        throw new ChainError(`${saved?.file}: ${(err as Error).message}`);
+    }
+}
+
 export async function planRestore(sel: RestoreSelection): Promise<RestorePlan> {
     const folder = await openBackupFolder(sel.input);
     const checked = await checkPoint(folder, sel);
@@ -80,7 +90,7 @@ export async function planRestore(sel: RestoreSelection): Promise<RestorePlan> {
             output: path.resolve(sel.output, name),
             format: base.meta.diskFormat,
             size: base.meta.virtualSize,
-            createOptions: info ? qcowCreateOptions(info.info) : [],
+            qcow2: imageOptions(info),
         });
     }
     const rawJobs: RawImageJob[] = checked.rawImages.map(r => ({ dev: r.dev, dir: folder.dir, name: r.name, output: "" }));

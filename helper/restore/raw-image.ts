@@ -6,9 +6,9 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import { copyExtents } from "../engine/copy.ts";
-import type { Chunk, Extent, Sink, Source } from "../engine/endpoint.ts";
+import type { Chunk, Extent, Source } from "../engine/endpoint.ts";
 import { mergeExtents, splitFixed } from "../engine/extents.ts";
-import { OutputFile } from "../engine/output-file.ts";
+import { ImageSink, rawPlacement } from "../engine/image-sink.ts";
 import type { UndoStack } from "../run/undo-stack.ts";
 import { runTool } from "../tools/run-tool.ts";
 import { requireChecksum } from "./checksum.ts";
@@ -53,24 +53,6 @@ class RawFileSource implements Source {
     }
 }
 
-/** Writes data at its offsets into a fresh hole of the image's size; zero ranges stay holes. */
-class DeferredRawSink implements Sink {
-    constructor(readonly out: OutputFile) {}
-    beginData(): void {}
-    endData(): void {}
-    async writeChunk(chunk: Chunk, data: Buffer): Promise<void> {
-        await this.out.write([data], chunk.offset);
-    }
-    async writeZero(): Promise<void> {}
-    /** Durable, but not yet named: the run publishes all its files together. */
-    async finish(): Promise<void> {
-        await this.out.close();
-    }
-    async abort(): Promise<void> {
-        await this.out.discard();
-    }
-}
-
 /** Copies one raw image under its partial name; like restoreDisk, its steps go on the run's stack `undo`. */
 export async function restoreRawImage(job: RawImageJob, undo: UndoStack, options: {
     signal?: AbortSignal;
@@ -88,9 +70,8 @@ export async function restoreRawImage(job: RawImageJob, undo: UndoStack, options
         // The image read beside the copy (both from the page cache) must match its .chksum, if any.
         const checksum = requireChecksum(file, options.signal);
         checksum.catch(() => {});
-        const out = await OutputFile.create(job.output, source.size);
-        const keepImage = undo.onFailure(() => out.discard(), () => fs.rmSync(out.partialFile, { force: true }));
-        const sink = new DeferredRawSink(out);
+        const sink = await ImageSink.create(job.output, source.size, rawPlacement(source.size));
+        const keepImage = undo.onFailure(() => sink.abort(), () => fs.rmSync(sink.partialFile, { force: true }));
         const result = await copyExtents(extents, source, sink, {
             maxChunk,
             maxInFlight,
@@ -102,10 +83,10 @@ export async function restoreRawImage(job: RawImageJob, undo: UndoStack, options
         // The image is the caller's from here, as restoreDisk's.
         keepImage();
         return {
-            dev: job.dev, file: job.output, partial: out.partialFile, bytes: result.done, files: [job.name],
+            dev: job.dev, file: job.output, partial: sink.partialFile, bytes: result.done, files: [job.name],
             checksums: [{ file: job.name, status }],
-            publish: () => out.publish(),
-            discard: () => out.discard(),
+            publish: () => sink.publish(),
+            discard: () => sink.abort(),
         };
     } finally {
         await source.close().catch(() => {});

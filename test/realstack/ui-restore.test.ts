@@ -22,16 +22,31 @@ import { JOBS_DIR } from "../lib/plugin-state.ts";
 import { openVm, setBackupFolder } from "../lib/vm-page.ts";
 import { DIST, uiTestBed } from "../lib/test-bed.ts";
 
-/** pids of `program` processes whose arguments name something inside `folder`. */
-function processesWriting(folder: string, program: string): number[] {
+/** pids of the processes with a file under `folder` open. */
+function processesHolding(folder: string): number[] {
     return fs.readdirSync("/proc").filter(e => /^\d+$/.test(e)).filter(e => {
         try {
-            const argv = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
-            return path.basename(argv[0] ?? "") === program && argv.some(a => a.startsWith(`${folder}/`));
+            return fs.readdirSync(`/proc/${e}/fd`).some(fd => {
+                try {
+                    return fs.readlinkSync(`/proc/${e}/fd/${fd}`).startsWith(`${folder}/`);
+                } catch {
+                    return false;
+                }
+            });
         } catch {
-            return false;  // gone meanwhile
+            return false;  // gone meanwhile, or not ours to look at
         }
     }).map(Number);
+}
+
+/** Whether a SIGTERM waits for process `pid` (it is stopped, or has not run since). */
+function termPending(pid: number): boolean {
+    try {
+        const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+        return ["SigPnd", "ShdPnd"].some(f => (BigInt(`0x${new RegExp(`^${f}:\\s*([0-9a-f]+)`, "m").exec(status)?.[1] ?? "0"}`) & (1n << 14n)) !== 0n);
+    } catch {
+        return false;
+    }
 }
 
 /** Opens the row's kebab menu and picks an item. */
@@ -353,30 +368,38 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         await page.locator('#backup-progress[data-kind="restore"]').waitFor({ timeout: 60_000 });
         await page.waitForFunction(() => /[1-9]\d*(\.\d+)? (MiB|GiB) of/.test(document.querySelector("#backup-progress-overall")?.textContent ?? ""),
                                    undefined, { timeout: 60_000 });
-        // The restore (a qemu-img convert of the mapped point) takes seconds: held still here, so that the
-        // checks below and the cancel come while it runs. Cancelling kills it, stopped or not.
-        const writers = processesWriting(target, "qemu-img");
-        assert.ok(writers.length > 0, "qemu-img writes the restore");
-        for (const pid of writers)
-            process.kill(pid, "SIGSTOP");
-        console.log(`# ${await screenshot(page, "restore-progress")}`);
-        await assertAccessible(page, "restore-progress");
-        assert.equal(await page.locator("#backup-now").isDisabled(), true, "no backup while the restore runs");
-        // The helper refuses a second job of the VM, whatever its kind, and says why.
-        const helper = path.join(DIST, "helper", "helper.js");
-        const backup = await run(process.execPath, [helper, "start-backup", "--domain", large!.name, "--level", "full"]);
-        assert.equal(backup.code, 1, backup.stderr);
-        assert.match(backup.stderr, /a restore of .* is already running/);
-        const again = await run(process.execPath, [helper, "start-restore", "--domain", large!.name, "--point", "copy", "--target", path.join(work, "other")]);
-        assert.equal(again.code, 1, again.stderr);
-        assert.match(again.stderr, /a restore of .* is already running/);
-        await page.locator("#backup-cancel").click();
-        await page.locator("#backup-cancel-dialog").waitFor();
-        await page.locator("#backup-cancel-confirm").click();
+        // The restore takes seconds: the job's process (the one holding the partial image open) is held still
+        // here, so that the checks below and the cancel come while it runs; it goes on once the cancel's
+        // SIGTERM waits for it.
+        const writers = processesHolding(target);
+        assert.equal(writers.length, 1, "one process writes the restore");
+        const writer = writers[0]!;
+        process.kill(writer, "SIGSTOP");
+        try {
+            console.log(`# ${await screenshot(page, "restore-progress")}`);
+            await assertAccessible(page, "restore-progress");
+            assert.equal(await page.locator("#backup-now").isDisabled(), true, "no backup while the restore runs");
+            // The helper refuses a second job of the VM, whatever its kind, and says why.
+            const helper = path.join(DIST, "helper", "helper.js");
+            const backup = await run(process.execPath, [helper, "start-backup", "--domain", large!.name, "--level", "full"]);
+            assert.equal(backup.code, 1, backup.stderr);
+            assert.match(backup.stderr, /a restore of .* is already running/);
+            const again = await run(process.execPath, [helper, "start-restore", "--domain", large!.name, "--point", "copy", "--target", path.join(work, "other")]);
+            assert.equal(again.code, 1, again.stderr);
+            assert.match(again.stderr, /a restore of .* is already running/);
+            await page.locator("#backup-cancel").click();
+            await page.locator("#backup-cancel-dialog").waitFor();
+            await page.locator("#backup-cancel-confirm").click();
+            for (let i = 0; i < 200 && !termPending(writer); i++)
+                await new Promise(resolve => setTimeout(resolve, 50));
+            assert.ok(termPending(writer), "the cancel sent the restore a SIGTERM");
+        } finally {
+            process.kill(writer, "SIGCONT");
+        }
         const last = page.locator("#restore-last-job");
         await last.waitFor({ timeout: 120_000 });
         assert.equal(await last.getAttribute("data-state"), "cancelled", await last.innerText());
-        assert.deepEqual(processesWriting(target, "qemu-img"), [], "the cancel ended qemu-img");
+        assert.deepEqual(processesHolding(target), [], "nothing holds the target any more");
         assert.equal(fs.existsSync(target), false, `the cancelled restore left ${target}`);
         const state = JSON.parse(fs.readFileSync(path.join(JOBS_DIR, `${largeUuid}.json`), "utf8"));
         assert.deepEqual([state.kind, state.state], ["restore", "cancelled"]);

@@ -4,9 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyExtents } from "../../../helper/engine/copy.ts";
-import type { Extent, Source } from "../../../helper/engine/endpoint.ts";
-import { splitFixed } from "../../../helper/engine/extents.ts";
+import type { Extent } from "../../../helper/engine/endpoint.ts";
 import { NbdSink, type NbdWriter } from "../../../helper/engine/nbd-sink.ts";
+import { memorySource } from "../../lib/memory-source.ts";
 
 function memoryTarget(size: number, opts: { failZeroAt?: number } = {}) {
     const image = Buffer.alloc(size, 0xee);
@@ -33,18 +33,6 @@ function memoryTarget(size: number, opts: { failZeroAt?: number } = {}) {
         },
     };
     return { writer, image, log, maxInFlight: () => maxInFlight };
-}
-
-function memorySource(data: Buffer): Source {
-    return {
-        size: data.length,
-        split: (e, max) => splitFixed(e, max),
-        async read(chunk, buf) {
-            data.copy(buf, 0, chunk.offset, chunk.offset + chunk.length);
-            return buf.subarray(0, chunk.length);
-        },
-        async close() {},
-    };
 }
 
 const size = 64;

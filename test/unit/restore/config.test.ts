@@ -5,7 +5,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseDomainXml } from "../../../helper/libvirt/domain-xml.ts";
 import { adjustDomainConfig, restoredFileName } from "../../../helper/restore/domain-config.ts";
-import { createArgs, qcowCreateOptions } from "../../../helper/restore/image.ts";
 
 const XML = `<domain type='qemu' id='4'>
   <name>web</name>
@@ -92,16 +91,4 @@ test("a started-from-backup VM's config: every disk qcow2, no MAC, its own conso
     assert.match(xml, /<interface type="network"><source network="default"><\/source><\/interface>|<interface type="network"><source network="default"\/><\/interface>/);
     assert.match(xml, /<serial type="file"><source path="\/o\/web-now\.web\.log"/);
     assert.doesNotMatch(xml, /\/var\/log\/web\.log/);
-});
-
-test("qemu-img options come from the saved qemu-img info", () => {
-    const info = {
-        "virtual-size": 67108864, "cluster-size": 131072, format: "qcow2",
-        "format-specific": { type: "qcow2", data: { compat: "1.1", "compression-type": "zlib", "lazy-refcounts": true, "refcount-bits": 16, "extended-l2": false } },
-    };
-    assert.deepEqual(qcowCreateOptions(info), ["compat=1.1", "cluster_size=131072", "lazy_refcounts=on", "refcount_bits=16", "compression_type=zlib"]);
-    assert.deepEqual(qcowCreateOptions({ "format-specific": { data: { compat: "1.1; rm -rf /" } } }), []);
-    assert.deepEqual(createArgs("/r/x.partial", "qcow2", 1024, ["compat=1.1"]), ["create", "-q", "-f", "qcow2", "-o", "compat=1.1", "/r/x.partial", "1024"]);
-    assert.deepEqual(createArgs("/r/x.partial", "raw", 1024, ["compat=1.1"]), ["create", "-q", "-f", "raw", "/r/x.partial", "1024"]);
-    assert.throws(() => createArgs("/r/x", "vmdk", 1, []), /vmdk/);
 });
