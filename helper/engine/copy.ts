@@ -54,6 +54,9 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
     // Small chunks (small extents of an incremental) get small buffers: many of them may be in flight.
     const smallSize = Math.max(1, Math.floor(maxChunk / 4));
     const freeSmall: Buffer[] = [];
+    // The smallest (a fragmented point's 64 KiB extents, 4 KiB blocks) get buffers their size class needs.
+    const tinySize = Math.max(1, Math.floor(maxChunk / 16));
+    const freeTiny: Buffer[] = [];
     // Chunks above maxChunk (a compressed extent below the server's request size is one frame, up to 32 MiB;
     // another tool's lz4 frames) get buffers in whole maxChunks, kept for the next such chunk up to the
     // in-flight limit: a new multi-MiB buffer each time costs page faults and waits for the GC to go.
@@ -100,6 +103,7 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
     const startRead = (chunk: Chunk): Step => {
         // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
         const buffer = chunk.length > maxChunk ? takeLarge(chunk.length)
+            : chunk.length <= tinySize ? freeTiny.pop() ?? Buffer.allocUnsafe(tinySize)
             : chunk.length <= smallSize ? freeSmall.pop() ?? Buffer.allocUnsafe(smallSize)
             : free.pop() ?? Buffer.allocUnsafe(maxChunk);
         const view = buffer.subarray(0, chunk.length);
@@ -169,6 +173,8 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
                     free.push(step.buffer);
                 else if (step.buffer.length === smallSize)
                     freeSmall.push(step.buffer);
+                else if (step.buffer.length === tinySize)
+                    freeTiny.push(step.buffer);
                 progress.done += step.chunk.length;
                 onProgress?.({ ...progress });
                 break;

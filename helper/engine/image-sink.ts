@@ -27,7 +27,7 @@ export function rawPlacement(size: number): ImagePlacement {
 type State = "open" | "finished" | "aborted";
 
 /** Gathered small chunks are written once they fill this much. */
-const GATHER_BYTES = 4 * 1024 * 1024;
+const GATHER_BYTES = 1024 * 1024;
 /** Chunks this large are written directly (after what was gathered before them). */
 const DIRECT_BYTES = 512 * 1024;
 

@@ -7,7 +7,7 @@ import fsp from "node:fs/promises";
 import { lz4DecompressFrame, lz4DecompressFrameInto } from "codec-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
 import { DEFAULT_MAX_REQUEST_SIZE, FormatError, isCompressed, type StreamMeta } from "../format/index.ts";
-import { scanStream, type StoredPiece, type StreamDataFrame } from "../format/stream-scan.ts";
+import { scanStream, type StoredPiece, type StreamDataFrame, type StreamLayout } from "../format/stream-scan.ts";
 
 export interface StreamSourceOptions {
     /**
@@ -65,13 +65,36 @@ async function readAll(fh: fsp.FileHandle, buf: Buffer, position: number): Promi
 
 // Payload reads of a fragmented file (small frames one after the other) are served from one sequential
 // read of this size: a read costs a thread-pool round trip, copying 64 KiB out of a window much less.
-const AHEAD_BYTES = 4 * 1024 * 1024;
+const AHEAD_BYTES = 1024 * 1024;
 /** Reads at most this long, starting at most this far after the previous one's end, go through a window. */
 const AHEAD_SMALL_READ = 256 * 1024;
 const AHEAD_NEAR = 256 * 1024;
 /** Stored lz4 frames are read into blocks of at least this size, kept for reuse (at most STORED_POOL of them). */
-const STORED_BLOCK = 128 * 1024;
+const STORED_BLOCK = 72 * 1024;
 const STORED_POOL = 64;
+
+/**
+ * Layouts of the files this process scanned, by the identity of the open file (device, inode, size, change
+ * times): a run opens the same files for its point check, its copy and its content checks, and a fragmented
+ * file's headers take as long to read as its data. A file that changed in any way is scanned again.
+ */
+const scanned = new Map<string, StreamLayout>();
+let scannedFrames = 0;
+/** Frames kept at most (a 16,000-frame file's layout takes a few MB). */
+const SCANNED_MAX_FRAMES = 200_000;
+/** Files changed less than this long ago are not remembered. */
+const STABLE_MS = 2000;
+
+function remember(key: string, scan: StreamLayout): void {
+    scanned.set(key, scan);
+    scannedFrames += scan.dataFrames.length;
+    for (const [oldKey, old] of scanned) {
+        if (scannedFrames <= SCANNED_MAX_FRAMES || oldKey === key)
+            break;
+        scanned.delete(oldKey);
+        scannedFrames -= old.dataFrames.length;
+    }
+}
 
 /** One sequential read, and the payload reads waiting for it. */
 interface AheadWindow {
@@ -118,7 +141,7 @@ class ReadAhead {
 
     /** A window that is no longer current gives its block back once its last reader is done. */
     private retire(w: AheadWindow | undefined): void {
-        if (w && w.readers === 0 && this.free.length < 2) {
+        if (w && w.readers === 0 && this.free.length < 1) {
             w.readers = -1;  // given back once
             this.free.push(Buffer.from(w.block.buffer, w.block.byteOffset, AHEAD_BYTES));
         }
@@ -151,9 +174,19 @@ export class StreamSource implements Source {
     static async open(file: string, options: StreamSourceOptions = {}): Promise<StreamSource> {
         const fh = await fsp.open(file, "r");
         try {
-            const { size } = await fh.stat();
-            const reader = new WindowReader(fh, size);
-            const scan = await scanStream(file, (position, length) => reader.bytes(position, length), size, options.assumedChunkSize ?? DEFAULT_MAX_REQUEST_SIZE);
+            const st = await fh.stat({ bigint: true });
+            const size = Number(st.size);
+            const assumed = options.assumedChunkSize ?? DEFAULT_MAX_REQUEST_SIZE;
+            const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${assumed}`;
+            let scan = scanned.get(key);
+            if (!scan) {
+                const reader = new WindowReader(fh, size);
+                scan = await scanStream(file, (position, length) => reader.bytes(position, length), size, assumed);
+                // Only a file that has not changed for a while: a file made or rewritten within one tick of the
+                // change time's clock could share its identity with the one before.
+                if (Date.now() - Number(st.ctimeMs) > STABLE_MS)
+                    remember(key, scan);
+            }
             return new StreamSource(file, fh, scan.meta, scan.extents, scan.dataFrames, size);
         } catch (err) {
             await fh.close().catch(() => {});

@@ -21,7 +21,12 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     if (!await page.evaluate(() => "axe" in window))
         await page.evaluate(`${AXE_SOURCE}\n;true`);
     return page.evaluate(async () => {
-        // Colours are measured as they are: a button that just got enabled may still be fading in.
+        // Colours are measured as they are: a button that just got enabled may still be fading in. A transition
+        // starts at the next frame after the change that causes it: two frames first, so that it is listed.
+        await new Promise(resolve => {
+            requestAnimationFrame(() => requestAnimationFrame(resolve));
+            setTimeout(resolve, 200);  // a page in the background gets no frames
+        });
         await Promise.all(document.getAnimations().filter(a => a.effect?.getTiming().iterations !== Infinity).map(a => a.finished.catch(() => {})));
         const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
         const result = await axe.run(document, { resultTypes: ["violations"] });
