@@ -9,16 +9,33 @@ import { pieceIndexAt, ZERO_LAYER, type Piece } from "./merge-map.ts";
 export class MergedSource implements Source {
     readonly size: number;
 
-    /** `layers[piece.layer]` serves each piece; `pieces` is mergeLayers() of their frames. */
-    constructor(private readonly layers: readonly Source[], private readonly pieces: readonly Piece[]) {
+    /**
+     * `layers[piece.layer]` serves each piece; `pieces` is mergeLayers() of their frames. `alongFrames`: chunks
+     * follow the files' own chunks (a restore: an lz4 frame is read whole, once, straight into the copy's
+     * buffer); otherwise fixed chunks, whatever files they come from (a consolidation cuts its output as a
+     * backup does).
+     */
+    constructor(private readonly layers: readonly Source[], private readonly pieces: readonly Piece[], private readonly alongFrames = false) {
         if (layers.length === 0)
             throw new Error("a merged source needs at least one file");
         this.size = layers[0].size;
     }
 
-    /** Fixed chunks, whatever files they come from: the output is cut as a backup cuts it. */
     split(extent: Extent, maxChunk: number): Chunk[] {
-        return splitFixed(extent, maxChunk);
+        if (!this.alongFrames)
+            return splitFixed(extent, maxChunk);
+        const chunks: Chunk[] = [];
+        const end = extent.offset + extent.length;
+        let pos = extent.offset;
+        for (let i = Math.max(0, pieceIndexAt(this.pieces, pos)); pos < end; i++) {
+            const piece = this.pieces[i];
+            if (!piece || piece.offset > pos || piece.offset + piece.length <= pos)
+                throw new Error(`disk range ${pos}..${end} is in none of the merged files`);
+            const range = { offset: pos, length: Math.min(end, piece.offset + piece.length) - pos, data: true };
+            chunks.push(...(piece.layer === ZERO_LAYER ? splitFixed(range, maxChunk) : this.layers[piece.layer].split(range, maxChunk)));
+            pos = range.offset + range.length;
+        }
+        return chunks;
     }
 
     async read(chunk: Chunk, buf: Buffer): Promise<Buffer> {

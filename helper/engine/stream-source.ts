@@ -69,9 +69,9 @@ const AHEAD_BYTES = 1024 * 1024;
 /** Reads at most this long, starting at most this far after the previous one's end, go through a window. */
 const AHEAD_SMALL_READ = 256 * 1024;
 const AHEAD_NEAR = 256 * 1024;
-/** Stored lz4 frames are read into blocks of at least this size, kept for reuse (at most STORED_POOL of them). */
+/** Stored lz4 frames are read into blocks of at least this size, kept for reuse up to STORED_POOL_BYTES. */
 const STORED_BLOCK = 72 * 1024;
-const STORED_POOL = 64;
+const STORED_POOL_BYTES = 4 * 1024 * 1024;
 
 /**
  * Layouts of the files this process scanned, by the identity of the open file (device, inode, size, change
@@ -154,6 +154,7 @@ export class StreamSource implements Source {
     private readonly ahead: ReadAhead;
     /** Buffers of stored lz4 frames, reused from read to read. */
     private readonly storedFree: Buffer[] = [];
+    private storedFreeBytes = 0;
 
     private constructor(
         readonly file: string,
@@ -281,8 +282,9 @@ export class StreamSource implements Source {
     private storedBuffer(length: number): Buffer {
         for (let i = this.storedFree.length - 1; i >= 0; i--) {
             const b = this.storedFree[i];
-            if (b.buffer.byteLength >= length) {
+            if (b.buffer.byteLength - b.byteOffset >= length) {
                 this.storedFree.splice(i, 1);
+                this.storedFreeBytes -= b.buffer.byteLength - b.byteOffset;
                 return Buffer.from(b.buffer, b.byteOffset, length);
             }
         }
@@ -290,8 +292,11 @@ export class StreamSource implements Source {
     }
 
     private giveStoredBuffer(b: Buffer): void {
-        if (this.storedFree.length < STORED_POOL)
-            this.storedFree.push(Buffer.from(b.buffer, b.byteOffset, b.buffer.byteLength - b.byteOffset));
+        const block = b.buffer.byteLength - b.byteOffset;
+        if (this.storedFreeBytes + block <= STORED_POOL_BYTES) {
+            this.storedFree.push(Buffer.from(b.buffer, b.byteOffset, block));
+            this.storedFreeBytes += block;
+        }
     }
 
     /** Every stored piece of the data, in disk order (what a mapping reads from: helper/map). */

@@ -130,9 +130,17 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
     signal?.addEventListener("abort", onAbort);
     try {
         // The point's own files are scanned once, for the copy; the checks read them through the same handles.
+        // One member at a time, beside the copy: together they would only share the same cores, each with
+        // its buffers (lz4 frames of up to 32 MiB decoded), and a long chain would hold them all at once.
         const layers = job.members.length - sources.length;
-        const checks = job.members.map((m, i) => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal, source: i >= layers ? sources[i - layers] : undefined }));
-        checks.forEach(c => c.catch(() => {}));
+        const checks: Promise<ContentCheck>[] = [];
+        let previous: Promise<unknown> = Promise.resolve();
+        for (const [i, m] of job.members.entries()) {
+            const check = previous.then(() => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal, source: i >= layers ? sources[i - layers] : undefined }));
+            check.catch(() => {});
+            previous = check.catch(() => {});
+            checks.push(check);
+        }
         const checksDone = undo.onFailure(async () => {
             checkAbort.abort();
             await Promise.allSettled(checks);
@@ -143,11 +151,11 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
         let bytes = 0;
         const total = extents.reduce((n, e) => e.data ? n + e.length : n, 0);
         onProgress?.({ dev: job.dev, done: 0, total, file: newest });
-        await copyExtents(extents, new MergedSource(sources, pieces), sink, {
+        await copyExtents(extents, new MergedSource(sources, pieces, true), sink, {
             maxChunk,
             maxInFlight: options.tuning?.maxInFlight ?? 64,
             // Room for two of the largest lz4 frames (the Python tool writes up to 32 MiB ones).
-            maxBytesInFlight: Math.max(16 * MiB, 2 * largest),
+            maxBytesInFlight: Math.max(8 * MiB, 2 * largest),
             signal,
             onProgress: p => {
                 bytes = p.done;
