@@ -15,6 +15,7 @@ import { mergedExtents, mergeLayers } from "../engine/merge-map.ts";
 import { MergedSource } from "../engine/merged-source.ts";
 import { refuseExisting } from "../engine/output-file.ts";
 import { StreamSource } from "../engine/stream-source.ts";
+import { isCompressed } from "../format/index.ts";
 import { Qcow2Layout } from "../image/qcow2-layout.ts";
 import type { Qcow2Params } from "../image/qcow2-params.ts";
 import { UndoStack } from "../run/undo-stack.ts";
@@ -130,15 +131,18 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
     signal?.addEventListener("abort", onAbort);
     try {
         // The point's own files are scanned once, for the copy; the checks read them through the same handles.
-        // One member at a time, beside the copy: together they would only share the same cores, each with
-        // its buffers (lz4 frames of up to 32 MiB decoded), and a long chain would hold them all at once.
+        // Compressed members one at a time, beside the copy: together they would only share the same cores,
+        // each with its buffers (lz4 frames of up to 32 MiB decoded), and a long chain would hold them all at
+        // once. Uncompressed ones are only summed (2 MiB at a time): all at once.
         const layers = job.members.length - sources.length;
         const checks: Promise<ContentCheck>[] = [];
-        let previous: Promise<unknown> = Promise.resolve();
+        let previousLz4: Promise<unknown> = Promise.resolve();
         for (const [i, m] of job.members.entries()) {
-            const check = previous.then(() => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal, source: i >= layers ? sources[i - layers] : undefined }));
+            const start = () => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal, source: i >= layers ? sources[i - layers] : undefined });
+            const check = isCompressed(m.meta) ? previousLz4.then(start) : start();
             check.catch(() => {});
-            previous = check.catch(() => {});
+            if (isCompressed(m.meta))
+                previousLz4 = check.catch(() => {});
             checks.push(check);
         }
         const checksDone = undo.onFailure(async () => {
