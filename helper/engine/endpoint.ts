@@ -2,7 +2,8 @@
 // The copy pipeline's view of the world: a Source it reads chunks from, a Sink it hands chunks to in
 // offset order. Backup and restore are the same copy with different endpoints:
 //   backup:  NbdSource (libvirt pull-mode export)  -> StreamSink | RawSink
-//   restore: StreamSource (backup file)            -> NbdSink (qemu-nbd) | RawSink
+//   restore: MergedSource (a chain's backup files)  -> ImageSink (raw or qcow2 image)
+//   (NbdSink writes to an NBD target such as qemu-nbd; no command uses it now)
 // Endpoints know nothing of libvirt, levels or UIs; the pipeline knows no endpoint type.
 
 /** A byte range of the virtual disk. `data: false` means it reads as zeroes (hole or zero cluster). */

@@ -322,6 +322,17 @@ test("a VM without a guest agent is backed up crash-consistent, and so is the gu
 
     // The channel is there but nothing answers on it.
     await guest.agent("guest-exec", { path: "/bin/systemctl", arg: ["stop", "qemu-guest-agent.service"] });
+    // guest-exec answers at once; the agent goes a moment later (a backup before that would still freeze).
+    let gone = false;
+    for (let i = 0; i < 60 && !gone; i++) {
+        try {
+            await guest.agent("guest-ping", undefined, 2);
+            await new Promise(resolve => setTimeout(resolve, 500));
+        } catch {
+            gone = true;
+        }
+    }
+    assert.ok(gone, "the guest agent stopped answering");
     const started = Date.now();
     const events = await backup("inc");
     assert.ok(messages(events, "warning").some(m => /guest filesystems not frozen \(is the guest agent running\?\): the backup is crash-consistent/.test(m)),
