@@ -56,19 +56,6 @@ export interface ConsolidateAnswer {
     freed: number;
 }
 
-/** Opens a disk's members (their frames are checked as a restore checks them). */
-async function openMembers(chainDir: string, disk: DiskMerge): Promise<StreamSource[]> {
-    const sources: StreamSource[] = [];
-    try {
-        for (const m of disk.members)
-            sources.push(await StreamSource.open(path.join(chainDir, m.name)));
-    } catch (err) {
-        await Promise.all(sources.map(s => s.close().catch(() => {})));
-        throw err;
-    }
-    return sources;
-}
-
 /** The frames of the new file: a full covers the disk, an incremental holds data frames only. */
 function outputExtents(disk: DiskMerge, pieces: Piece[], size: number) {
     return disk.kind === "full" ? mergedExtents(pieces, size) : mergedExtents(pieces);
@@ -99,7 +86,7 @@ function estimateBytes(sources: StreamSource[], pieces: Piece[]): number {
 /** Writes one disk's new file into the staging folder and checks it against its checksum. */
 async function writeFull(chainDir: string, staging: string, disk: DiskMerge,
                          options: Omit<ConsolidateOptions, "onProgress"> & { onProgress?: (done: number, total: number) => void }): Promise<number> {
-    const sources = await openMembers(chainDir, disk);
+    const sources = await StreamSource.openAll(disk.members.map(m => path.join(chainDir, m.name)));
     const pieces = mergeLayers(sources.map(s => s.extents));
     const source = new MergedSource(sources, pieces);
     let readBack: ReadBackSum | undefined;
@@ -200,7 +187,7 @@ export async function consolidateChain(chainDir: string, point: string, options:
     if (options.dryRun) {
         let estimate = 0;
         for (const disk of plan.disks) {
-            const sources = await openMembers(chainDir, disk);
+            const sources = await StreamSource.openAll(disk.members.map(m => path.join(chainDir, m.name)));
             try {
                 estimate += estimateBytes(sources, mergeLayers(sources.map(s => s.extents)).filter(p => disk.kind === "full" || p.layer !== ZERO_LAYER));
             } finally {

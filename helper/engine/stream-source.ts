@@ -171,6 +171,19 @@ export class StreamSource implements Source {
         this.ahead = new ReadAhead(fh, fileSize);
     }
 
+    /** Opens every file in order; when one fails, those already open are closed and its error is thrown. */
+    static async openAll(files: readonly string[]): Promise<StreamSource[]> {
+        const sources: StreamSource[] = [];
+        try {
+            for (const file of files)
+                sources.push(await StreamSource.open(file));
+        } catch (err) {
+            await Promise.all(sources.map(s => s.close().catch(() => {})));
+            throw err;
+        }
+        return sources;
+    }
+
     /** Opens and validates `file`; throws FormatError naming the file and offset of the first problem. */
     static async open(file: string, options: StreamSourceOptions = {}): Promise<StreamSource> {
         const fh = await fsp.open(file, "r");

@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { copyExtents } from "../engine/copy.ts";
+import { dataBytes } from "../engine/extents.ts";
 import { ImageSink, rawPlacement } from "../engine/image-sink.ts";
 import { mergedExtents, mergeLayers } from "../engine/merge-map.ts";
 import { MergedSource } from "../engine/merged-source.ts";
@@ -92,18 +93,6 @@ export function layersOfPoint(members: readonly BackupFile[]): readonly BackupFi
     return members.slice(base);
 }
 
-async function openLayers(job: DiskJob): Promise<StreamSource[]> {
-    const sources: StreamSource[] = [];
-    try {
-        for (const m of layersOfPoint(job.members))
-            sources.push(await StreamSource.open(path.join(job.dir, m.name)));
-    } catch (err) {
-        await Promise.all(sources.map(s => s.close().catch(() => {})));
-        throw err;
-    }
-    return sources;
-}
-
 /**
  * Restores one disk under its partial name. Its steps go on `undo`, the run's stack, and stay there when it
  * fails (the run unwinds them); on success only the image is left, which the caller then owns.
@@ -119,7 +108,7 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
     await refuseExisting(job.output);
     signal?.throwIfAborted();
     const newest = job.members[job.members.length - 1].name;
-    const sources = await openLayers(job);
+    const sources = await StreamSource.openAll(layersOfPoint(job.members).map(m => path.join(job.dir, m.name)));
     const sourcesOpen = undo.onFailure(() => Promise.all(sources.map(s => s.close().catch(() => {}))).then(() => {}));
     const pieces = mergeLayers(sources.map(s => s.extents));
     const extents = mergedExtents(pieces, job.size);
@@ -153,7 +142,7 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
         const maxChunk = options.tuning?.maxChunk ?? MiB;
         let copyError: Error | undefined;
         let bytes = 0;
-        const total = extents.reduce((n, e) => e.data ? n + e.length : n, 0);
+        const total = dataBytes(extents);
         onProgress?.({ dev: job.dev, done: 0, total, file: newest });
         await copyExtents(extents, new MergedSource(sources, pieces, true), sink, {
             maxChunk,
