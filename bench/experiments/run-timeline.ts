@@ -2,7 +2,8 @@
 // Where the fixed cost of a run goes: our inc with nothing dirty under `strace -f --seccomp-bpf` (only process
 // starts and ends, connects, fsyncs and the lock: little overhead), as a timeline of the processes it starts,
 // per build, alternating; plus each build's median wall time and process count without strace.
-//   node --import tsx bench/experiments/run-timeline.ts [--old=<copy of an older dist/helper>] [--runs=5]
+//   node --import tsx bench/experiments/run-timeline.ts [--old=<copy of an older dist/helper>] [--runs=5] [--cold]
+// --cold: before each run the page cache is dropped and the programs loaded once, as the bench's fixed-cost rows do.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,6 +11,7 @@ import { runOk } from "../../test/lib/exec.ts";
 import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
 import { TestVm } from "../../test/lib/vm.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
+import { dropCaches } from "../lib/host.ts";
 import { deleteAllCheckpoints, ourCli, snapshotOurClis } from "../lib/tools.ts";
 
 const arg = (name: string) => process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -43,6 +45,8 @@ function timeline(trace: string): [number, number, string][] {
             rows.push([t - t0, t - t0, "exit"]);
         } else if (/^(fsync|fdatasync|flock)\(/.test(rest)) {
             rows.push([t - t0, t - t0, `${rest.split("(")[0]}${pid === main ? "" : " (thread pool)"}`]);
+        } else if (rest.startsWith("openat(") && pid === main && !/ = -1 /.test(rest) && !/"\/(proc|sys|dev)\//.test(rest)) {
+            rows.push([t - t0, t - t0, `open ${/"([^"]*)"/.exec(rest)?.[1] ?? "?"}`]);
         } else if (rest.startsWith("connect(") && rest.includes("nbd.sock")) {
             rows.push([t - t0, t - t0, "NBD connect"]);
         }
@@ -69,8 +73,18 @@ async function main() {
     const times: Record<string, number[]> = Object.fromEntries(names.map(n => [n, []]));
     const cpu: Record<string, number[]> = Object.fromEntries(names.map(n => [n, []]));
     const timeFile = path.join(work, "time");
+    const cold = process.argv.includes("--cold");
+    const prepare = async (build: string) => {
+        if (!cold)
+            return;
+        await dropCaches();
+        await runOk(process.execPath, [builds[build]!, "--help"]);
+        await runOk("qemu-img", ["--version"]);
+        await runOk("virsh", ["-c", "qemu:///system", "-r", "version"]);
+    };
     for (let r = 0; r < runs; r++) {
         for (const build of r % 2 ? [...names].reverse() : names) {
+            await prepare(build);
             const t0 = performance.now();
             // GNU time: user + system CPU of the run and of every process it waited for (virsh, qemu-img).
             await runOk("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, process.execPath, ...cli(build, "inc")]);
@@ -80,7 +94,8 @@ async function main() {
     }
     for (const build of names) {
         const traceFile = path.join(work, `${build}.trace`);
-        await runOk("strace", ["-f", "--seccomp-bpf", "-ttt", "-e", "trace=execve,exit_group,connect,fsync,fdatasync,flock", "-o", traceFile, process.execPath, ...cli(build, "inc")]);
+        await prepare(build);
+        await runOk("strace", ["-f", "--seccomp-bpf", "-ttt", "-e", "trace=execve,exit_group,connect,fsync,fdatasync,flock,openat", "-o", traceFile, process.execPath, ...cli(build, "inc")]);
         const rows = timeline(fs.readFileSync(traceFile, "utf8"));
         console.log(`\n${build}: inc with nothing dirty, median ${median(times[build]!).toFixed(0)} ms, CPU ${median(cpu[build]!).toFixed(2)} s, of ${runs} (without strace); ` +
             `${rows.filter(r => r[0] !== r[1]).length} processes started. One run under strace:`);

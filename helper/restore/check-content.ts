@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The data's own checks of one backup file, as verify makes them: each lz4 frame decoded (which checks
 // its block and content checksums and its size) and the whole file's adler32 compared with `.chksum`.
-// Restore makes the same two checks while it copies (StreamSource.read decodes, requireChecksum sums
-// beside the copy) and fails with the same messages; the frame structure is check-point.ts's.
+// Restore sums every file beside its copy; its copy decodes (and so checks) every frame it uses, and a
+// file whose sum matches holds exactly the frames that were written, so the frames no copy uses are decoded
+// only when the sum cannot vouch for them (no .chksum, or a mismatch: then the messages are verify's).
+// The frame structure is check-point.ts's.
 import { StreamSource } from "../engine/stream-source.ts";
 import { checkChecksum, checksumProblem, type ChecksumResult } from "./checksum.ts";
 
@@ -47,26 +49,58 @@ async function sumOf(file: string, signal: AbortSignal, onProgress: (done: numbe
     return problem ? { checksum: "failed", checksumError: problem } : { checksum: r.status === "ok" ? "ok" : "missing" };
 }
 
+/** Runs the lz4 decodes of several checks one after another (each holds buffers of up to its largest frame). */
+export class DecodeQueue {
+    private last: Promise<unknown> = Promise.resolve();
+
+    run<T>(decode: () => Promise<T>): Promise<T> {
+        const turn = this.last.then(decode);
+        this.last = turn.catch(() => {});
+        return turn;
+    }
+}
+
 /**
  * Checks the content of `file`: a stream whose structure check-point.ts found sound, or (`raw`) a raw
  * image. Reads the file once for the checksum and, when compressed, its lz4 frames once more beside it
- * (from the page cache), as a restore does. Throws only when cancelled.
+ * (from the page cache). With `frames: "unless-summed"` (a restore, whose copy decodes the frames it uses)
+ * the frames are decoded only when the checksum is missing or wrong. Throws only when cancelled.
  */
-export async function checkContent(file: string, opts: {
+export interface ContentCheckOptions {
     raw?: boolean;
     signal?: AbortSignal;
     onProgress?: (bytesDone: number) => void;
     /** The file, already open (its structure scanned once, by its owner, who also closes it). */
     source?: StreamSource;
-} = {}): Promise<ContentCheck> {
+    /** "always" (verify; default): every lz4 frame decoded beside the sum. */
+    frames?: "always" | "unless-summed";
+    /** Where the frames' decode waits its turn (default: at once). */
+    decodeQueue?: DecodeQueue;
+}
+
+export async function checkContent(file: string, opts: ContentCheckOptions = {}): Promise<ContentCheck> {
+    const queued = (check: () => Promise<ContentCheck>) => opts.decodeQueue ? opts.decodeQueue.run(check) : check();
+    if (opts.frames === "unless-summed" && !opts.raw) {
+        const summed = await sumOf(file, opts.signal ?? new AbortController().signal, done => opts.onProgress?.(done));
+        if (summed.checksum === "ok")
+            return { checksum: "ok", lz4: false };
+        // Without a sum to vouch for them the frames are all there is to check; with a wrong one they tell
+        // what is wrong, as verify says it.
+        return queued(() => checkFrames(file, opts, summed));
+    }
+    return queued(() => checkFrames(file, opts));
+}
+
+/** The sum (unless `summed` is already known) and, for a compressed stream, every frame decoded beside it. */
+async function checkFrames(file: string, opts: ContentCheckOptions, summed?: Awaited<ReturnType<typeof sumOf>>): Promise<ContentCheck> {
     const { signal, onProgress } = opts;
     const sumAbort = new AbortController();
     const onAbort = () => sumAbort.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort);
-    let summed = 0;
+    let sumDone = 0;
     let decoded = 0;
-    const report = () => onProgress?.(Math.max(summed, decoded));
-    const sum = sumOf(file, sumAbort.signal, done => { summed = done; report(); });
+    const report = () => onProgress?.(Math.max(sumDone, decoded));
+    const sum = summed ? Promise.resolve(summed) : sumOf(file, sumAbort.signal, done => { sumDone = done; report(); });
     sum.catch(() => {});
     let source: StreamSource | undefined;
     try {

@@ -3,7 +3,8 @@
 // files merged into the point (engine/merged-source.ts: each range read from the newest file holding it),
 // copied into a new image (engine/image-sink.ts: raw, or qcow2 planned from the point's map with the
 // source disk's options, image/qcow2-layout.ts), while every member's content is checked beside it
-// (checksums, every lz4 frame: the refusals and messages of verify). Only then, once the caller publishes
+// (checksums; lz4 frames by the copy's decode, the rest only where no checksum vouches for them: the refusals
+// and messages of verify). Only then, once the caller publishes
 // it, the image gets its final name. What it makes on the way (the partial image, the open files) goes on
 // the run's undo stack (helper/run/undo-stack.ts): a failure or cancellation unwinds it with the rest of
 // the run, and a process that must exit at once takes it back synchronously.
@@ -16,12 +17,11 @@ import { mergedExtents, mergeLayers } from "../engine/merge-map.ts";
 import { MergedSource } from "../engine/merged-source.ts";
 import { refuseExisting } from "../engine/output-file.ts";
 import { StreamSource } from "../engine/stream-source.ts";
-import { isCompressed } from "../format/index.ts";
 import { Qcow2Layout } from "../image/qcow2-layout.ts";
 import type { Qcow2Params } from "../image/qcow2-params.ts";
 import { UndoStack } from "../run/undo-stack.ts";
 import type { BackupFile } from "./chain.ts";
-import { checkContent, type ContentCheck } from "./check-content.ts";
+import { checkContent, DecodeQueue, type ContentCheck } from "./check-content.ts";
 
 const MiB = 1024 * 1024;
 
@@ -72,10 +72,12 @@ export interface DiskResult {
 }
 
 /**
- * Every member's content checks (checksum, lz4 frames: check-content.ts), read beside the convert. The
- * mapped disk reads only the frames that survive in the point; these read every frame of every member, so a
- * restore refuses what verify refuses, with its message: a disk's first data error, else its first
- * checksum error (verifySelection's rule).
+ * Every member's content checks (check-content.ts), made beside the copy: each file's checksum, and its lz4
+ * frames where no checksum vouches for them. The copy decodes (and so checks) the frames the point uses; a
+ * file whose checksum matches holds exactly the frames that were written. So a restore refuses what verify
+ * refuses, with its message: a disk's first data error, else its first checksum error (verifySelection's
+ * rule). (A frame written broken into a file that sums right, in a part of it this point does not use, is
+ * what verify finds and a restore, which does not need it, does not.)
  */
 async function contentProblem(checks: Promise<ContentCheck>[]): Promise<string | undefined> {
     const results = await Promise.all(checks);
@@ -120,20 +122,18 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
     signal?.addEventListener("abort", onAbort);
     try {
         // The point's own files are scanned once, for the copy; the checks read them through the same handles.
-        // Compressed members one at a time, beside the copy: together they would only share the same cores,
-        // each with its buffers (lz4 frames of up to 32 MiB decoded), and a long chain would hold them all at
-        // once. Uncompressed ones are only summed (2 MiB at a time): all at once.
+        // Every member is summed beside the copy (2 MiB at a time, all at once). Its frames are decoded only
+        // where the sum cannot vouch for them, one member at a time: together they would only share the same
+        // cores, each with its buffers (lz4 frames of up to 32 MiB), and a long chain would hold them all.
         const layers = job.members.length - sources.length;
-        const checks: Promise<ContentCheck>[] = [];
-        let previousLz4: Promise<unknown> = Promise.resolve();
-        for (const [i, m] of job.members.entries()) {
-            const start = () => checkContent(path.join(job.dir, m.name), { signal: checkAbort.signal, source: i >= layers ? sources[i - layers] : undefined });
-            const check = isCompressed(m.meta) ? previousLz4.then(start) : start();
+        const decodeQueue = new DecodeQueue();
+        const checks = job.members.map((m, i) => {
+            const check = checkContent(path.join(job.dir, m.name), {
+                signal: checkAbort.signal, source: i >= layers ? sources[i - layers] : undefined, frames: "unless-summed", decodeQueue,
+            });
             check.catch(() => {});
-            if (isCompressed(m.meta))
-                previousLz4 = check.catch(() => {});
-            checks.push(check);
-        }
+            return check;
+        });
         const checksDone = undo.onFailure(async () => {
             checkAbort.abort();
             await Promise.allSettled(checks);

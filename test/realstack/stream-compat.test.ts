@@ -10,11 +10,12 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Extent, Sink } from "../../helper/engine/endpoint.ts";
+import type { Extent } from "../../helper/engine/endpoint.ts";
 import { StreamSink, streamDataSize } from "../../helper/engine/stream-sink.ts";
 import { StreamSource } from "../../helper/engine/stream-source.ts";
 import { parseFrameHeader, parseTrailerJson, type StreamMeta } from "../../helper/format/index.ts";
 import { run, runOk } from "../lib/exec.ts";
+import { feedSink } from "../lib/feed-sink.ts";
 import { metaFor } from "../unit/format/known-stream.ts";
 import { testBed } from "../lib/test-bed.ts";
 
@@ -126,23 +127,6 @@ function planFor(data: [number, number][], size: number): Extent[] {
 }
 
 
-/** Feeds a sink the way the copy pipeline does, cutting data at the max request size like the other tool. */
-async function drive(sink: Sink, extents: readonly Extent[], disk: Buffer): Promise<void> {
-    for (const e of extents) {
-        if (!e.data) {
-            await sink.writeZero(e);
-            continue;
-        }
-        await sink.beginData(e);
-        for (let at = e.offset; at < e.offset + e.length; at += MAX_REQUEST) {
-            const chunk = { offset: at, length: Math.min(MAX_REQUEST, e.offset + e.length - at) };
-            const data = Buffer.from(disk.subarray(chunk.offset, chunk.offset + chunk.length));
-            await sink.writeChunk(chunk, sink.transform ? await sink.transform(chunk, data) : data);
-        }
-        await sink.endData(e);
-    }
-    await sink.finish();
-}
 
 async function readWholeDisk(file: string): Promise<{ source: StreamSource; disk: Buffer }> {
     const source = await StreamSource.open(file);
@@ -177,11 +161,11 @@ for (const compress of [false, 2] as const) {
         // As our engine writes them: with the VM's UUID after the other tool's keys (its readers ignore it).
         const domainUuid = "3b0c1f9e-5d7a-4c2b-9e8f-0a1b2c3d4e5f";
         const full = await StreamSink.create(path.join(folder, "vda.full.data"), metaFor(extents, disk.length, { domainUuid }), { compress });
-        await drive(full, extents, disk);
+        await feedSink(full, extents, disk, MAX_REQUEST);
         const inc = await StreamSink.create(path.join(folder, "vda.inc.virtnbdbackup.1.data"),
             metaFor(incExtents, disk.length, { incremental: true, checkpointName: "virtnbdbackup.1", parentCheckpoint: "virtnbdbackup.0", domainUuid }),
             { compress });
-        await drive(inc, incExtents, final);
+        await feedSink(inc, incExtents, final, MAX_REQUEST);
         if (compress) {
             const trailer = trailerOf(path.join(folder, "vda.full.data"));
             assert.equal(trailer.length, 4);
@@ -233,7 +217,7 @@ test("streams written by the real virtnbdbackup are read by our source; our sink
             // same meta, same extents, same data: our sink writes the identical file
             const ours = path.join(folder, "ours.full.data");
             const sink = await StreamSink.create(ours, source.meta);
-            await drive(sink, source.extents, disk);
+            await feedSink(sink, source.extents, disk, MAX_REQUEST);
             assert.ok(fs.readFileSync(ours).equals(fs.readFileSync(file)), "our stream differs from the real tool's");
         }
     }

@@ -12,6 +12,7 @@ import { StreamSink } from "../../../helper/engine/stream-sink.ts";
 import { FRAME_HEADER_LENGTH, parseFrameHeader } from "../../../helper/format/index.ts";
 import { readBackupFolder } from "../../../helper/restore/folder.ts";
 import { runVerify, verifySelection } from "../../../helper/restore/verify.ts";
+import { feedSink } from "../../lib/feed-sink.ts";
 import { metaFor } from "../format/known-stream.ts";
 
 const KiB = 1024;
@@ -33,18 +34,7 @@ async function writeFile(file: string, extents: Extent[], disk: Buffer, n: numbe
         : { domainUuid: UUID, compressed: 2, incremental: true, checkpointName: `virtnbdbackup.${n}`, parentCheckpoint: `virtnbdbackup.${n - 1}` });
     // Dates in the order the backups were made.
     meta.date = `2026-01-01T10:0${n}:00`;
-    const sink = await StreamSink.create(file, meta, { compress: 2 });
-    for (const e of extents) {
-        if (!e.data) {
-            await sink.writeZero(e);
-            continue;
-        }
-        await sink.beginData(e);
-        const data = disk.subarray(e.offset, e.offset + e.length);
-        await sink.writeChunk(e, sink.transform ? await sink.transform(e, data) : data);
-        await sink.endData(e);
-    }
-    await sink.finish();
+    await feedSink(await StreamSink.create(file, meta, { compress: 2 }), extents, disk);
 }
 
 /** A folder: lz4 full + inc 1 + inc 2 of vm1, with .chksum files and the checkpoint list. */

@@ -1,0 +1,26 @@
+import fs from "node:fs";
+import path from "node:path";
+import { runOk } from "../../test/lib/exec.ts";
+import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
+import { TestVm } from "../../test/lib/vm.ts";
+import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
+import { deleteAllCheckpoints } from "../lib/tools.ts";
+import { selfTimes, type Profile } from "../lib/cpu-profile.ts";
+cleanupOnSignals();
+onCleanup("libvirtd", await ensureLibvirtd());
+const work = fs.mkdtempSync("/var/tmp/incprof-");
+onCleanup("work", () => fs.rmSync(work, { recursive: true, force: true }));
+const vm = await TestVm.create({ disks: [{ size: "1G" }] });
+onCleanup("VM", async () => { await deleteAllCheckpoints(vm.name); await vm.cleanup(); });
+const cli = "/work/main/dist/helper/virtnbdbackup.js";
+const chain = path.join(work, "chain");
+await runOk(process.execPath, [cli, "-d", vm.name, "-l", "full", "-o", chain, "--noprogress"]);
+for (let i = 0; i < 3; i++)
+    await runOk(process.execPath, [cli, "-d", vm.name, "-l", "inc", "-o", chain, "--noprogress"]);
+const prof = path.join(work, "prof");
+await runOk(process.execPath, ["--cpu-prof", "--cpu-prof-interval=200", `--cpu-prof-dir=${prof}`, cli, "-d", vm.name, "-l", "inc", "-o", chain, "--noprogress"]);
+const p: Profile = JSON.parse(fs.readFileSync(path.join(prof, fs.readdirSync(prof)[0]!), "utf8"));
+console.log("profile ms", (p.endTime - p.startTime) / 1000);
+for (const [k, v] of selfTimes(p).slice(0, 40)) console.log(v.toFixed(1).padStart(7), k);
+fs.copyFileSync(path.join(prof, fs.readdirSync(prof)[0]!), "/tmp/inc.cpuprofile");
+await cleanupAll();
