@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { BackupEvent, BackupResult } from "../backup/backup.ts";
 import { fetchDefinition } from "../backup/definition.ts";
+import { closeVirshSession, openVirshSession } from "../libvirt/virsh.ts";
 import { REQUESTED_LEVELS, type RequestedLevel } from "../protocol/levels.ts";
 import { CliRun, printJson, reportFailure } from "./cli-run.ts";
 import { Syslog } from "./syslog.ts";
@@ -130,7 +131,8 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
     if (flags.killonly)
         return killOnly(flags, syslog);
     // Every run pays for its start: the VM's definition is asked for first, and the engine (native modules
-    // included) loads while virsh answers.
+    // included) loads while virsh answers; the run's libvirt calls share one virsh shell and connection.
+    openVirshSession(flags.uri);
     const definition = fetchDefinition(flags.domain, flags.uri);
     definition.catch(() => {});  // the run reports it
     const { runBackup } = await import("../backup/backup.ts");
@@ -190,6 +192,8 @@ async function run(flags: Flags, syslog: Syslog | undefined) {
     } catch (err) {
         const message = cli.fail(err);
         syslog?.write("err", `backup of ${flags.domain} failed: ${message}`);
+    } finally {
+        closeVirshSession();
     }
 }
 

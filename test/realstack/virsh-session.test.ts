@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The virsh shell a backup run shares for its libvirt calls (helper/libvirt/virsh-session.ts), against real
+// libvirt: every answer and error the same as one virsh process per call gives, and a backup run that starts
+// virsh once (counted through a wrapper first on PATH) and restores exactly.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { closeVirshSession, LibvirtError, openVirshSession, virsh, virshBatch } from "../../helper/libvirt/virsh.ts";
+import { ourCli, ourRestoreOk } from "../lib/backup-cli.ts";
+import { run } from "../lib/exec.ts";
+import { LIBVIRT_URI } from "../lib/libvirtd.ts";
+import { compareImages, type TestVm } from "../lib/vm.ts";
+import { testBed } from "../lib/test-bed.ts";
+
+const bed = testBed({ name: "virsh-session" });
+let vm: TestVm;
+
+bed.before(async () => {
+    vm = await bed.vm({ disks: [{ size: "64M", writes: [{ offset: 0, length: "1M", random: true }] }] });
+});
+
+/** Both ways: one virsh per call, then the same calls through a shell. */
+async function bothWays<T>(calls: () => Promise<T>): Promise<[T, T]> {
+    const alone = await calls();
+    openVirshSession(LIBVIRT_URI);
+    try {
+        return [alone, await calls()];
+    } finally {
+        closeVirshSession();
+    }
+}
+
+const settled = (p: Promise<string>) => p.then(out => ({ out }), (e: LibvirtError) => ({ error: e.message, code: e.code, name: e.name }));
+
+test("answers and errors through the shell are those of one virsh per call", async () => {
+    const calls = () => Promise.all([
+        ["dumpxml", "--domain", vm.name],
+        ["domjobinfo", "--domain", vm.name],
+        ["checkpoint-list", "--domain", vm.name, "--name"],
+        ["domstate", "--domain", vm.name],
+        ["domblklist", "--domain", vm.name],
+        ["echo", "a b'c \"d\" $HOME ; e"],
+        ["domstate", "--domain", "vnbt-no-such-vm"],
+        ["checkpoint-dumpxml", "--domain", vm.name, "--checkpointname", "no-such-checkpoint"],
+    ].map(args => settled(virsh(args))));
+    const [alone, shared] = await bothWays(calls);
+    assert.equal(shared.length, 8);
+    assert.match(JSON.stringify(alone[0]), /<domain type=/);
+    assert.deepEqual(alone[6], { error: "failed to get domain 'vnbt-no-such-vm'", code: "no-domain", name: "LibvirtError" });
+    assert.equal((alone[7] as { code: string }).code, "no-checkpoint");
+    assert.deepEqual(shared, alone);
+});
+
+test("a batch through the shell gives what one virsh process gives: outputs in order, failures empty, errors together", async () => {
+    const batch = () => virshBatch([
+        ["domjobinfo", "--domain", vm.name],
+        ["checkpoint-dumpxml", "--domain", vm.name, "--checkpointname", "no-such-checkpoint"],
+        ["domstate", "--domain", vm.name],
+    ]);
+    const [alone, shared] = await bothWays(batch);
+    assert.match(alone.outputs[0]!, /Job type:\s+None/);
+    assert.equal(alone.outputs[1], "");
+    assert.match(alone.stderr, /no-such-checkpoint/);
+    assert.deepEqual(shared.outputs.map(o => o.trim()), alone.outputs.map(o => o.trim()));
+    assert.equal(shared.stderr, alone.stderr);
+});
+
+test("a shell on a URI nobody serves: the calls run on their own and fail as they did", async () => {
+    const uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
+    const alone = await settled(virsh(["domstate", "--domain", vm.name], { uri }));
+    openVirshSession(uri);
+    try {
+        assert.deepEqual(await settled(virsh(["domstate", "--domain", vm.name], { uri })), alone);
+    } finally {
+        closeVirshSession();
+    }
+    assert.equal((alone as { code: string }).code, "unavailable");
+});
+
+test("a backup run starts virsh once, and its full and inc restore exactly", async () => {
+    // A wrapper first on PATH counts the virsh processes, then runs the real one.
+    const bin = path.join(bed.work, "bin");
+    const log = path.join(bed.work, "virsh-starts");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "virsh"), `#!/bin/sh\necho "$*" >> ${log}\nexec /usr/bin/virsh "$@"\n`, { mode: 0o755 });
+    const out = path.join(bed.work, "backup");
+    const expected: string[] = [];
+    for (const level of ["full", "inc"]) {
+        fs.rmSync(log, { force: true });
+        if (level === "inc")
+            await vm.write(0, { offset: "8M", length: "2M", random: true, seed: 7 });
+        const r = await run(process.execPath, [ourCli("virtnbdbackup"), "--noprogress", "-d", vm.name, "-l", level, "-o", out],
+            { env: { PATH: `${bin}:${process.env.PATH}` }, timeoutMs: 120_000 });
+        assert.equal(r.code, 0, r.stderr);
+        const starts = fs.readFileSync(log, "utf8").trim().split("\n");
+        assert.deepEqual(starts, [`-c ${LIBVIRT_URI}`], `${level}: one virsh, its shell`);
+        expected.push(await vm.snapshotExpected(0, `session-${level}`));
+    }
+    for (const [i, image] of expected.entries()) {
+        const restored = path.join(bed.work, `restored-${i}`);
+        await ourRestoreOk(["-i", out, "-o", restored, "--until", `virtnbdbackup.${i}`]);
+        await compareImages(path.join(restored, "vda.qcow2"), image);
+    }
+});
