@@ -431,7 +431,38 @@ function fragRestoreLabel(c: FragmentedCase, compress: boolean, incs: number): s
 }
 
 function fragConvertLabels(c: FragmentedCase): [string, string] {
-    return [`floor (${c.name} restored): qemu-img convert → qcow2 + fdatasync`, `qemu-img convert (${c.name} restored) → qcow2, not flushed (info)`];
+    return [`qemu-img convert (${c.name} restored) → qcow2 + fdatasync (info)`, `qemu-img convert (${c.name} restored) → qcow2, not flushed (info)`];
+}
+
+function fragChainFloorLabel(c: FragmentedCase, compress: boolean, incs: number): string {
+    return `floor (${c.name} chain${compress ? " -z" : ""}, full + ${incs} incs): cat of every member + qemu-img convert of the point → qcow2 + fdatasync`;
+}
+
+/**
+ * The floor of a chain's restore that checks what it restores: every member read once from the disk (its
+ * checksum covers the whole file; `cat` to /dev/null, page cache dropped), plus qemu-img convert of the
+ * restored point into a new qcow2 and one fdatasync, its input in the page cache (that part is the write: the
+ * point's bytes were just read as part of the members). The two timed parts are added.
+ */
+async function chainFloor(b: Bench, label: string, chain: string, image: string, bytes: number): Promise<void> {
+    const members = fs.readdirSync(chain).filter(n => n.endsWith(".data")).map(n => path.join(chain, n));
+    const copy = path.join(b.work, "chain-floor.qcow2");
+    await beforeTimedRun(b);
+    try {
+        const read = await measureOk(`${label}: cat`, "sh", ["-c", 'cat "$@" > /dev/null', "sh", ...members]);
+        await runOk("sh", ["-c", 'cat "$1" > /dev/null', "sh", image]);
+        const convert = await measureOk(`${label}: convert`, "qemu-img", ["convert", "-O", "qcow2", image, copy]);
+        const started = performance.now();
+        const fh = await fs.promises.open(copy, "r");
+        await fh.datasync();
+        await fh.close();
+        const r = row(b, label, bytes);
+        r.wallMs.push(read.wallMs + convert.wallMs + performance.now() - started);
+        r.peakRss.push(read.peakRss === null || convert.peakRss === null ? null : Math.max(read.peakRss, convert.peakRss));
+        r.cpuSeconds.push(read.cpuSeconds === null || convert.cpuSeconds === null ? null : read.cpuSeconds + convert.cpuSeconds);
+    } finally {
+        fs.rmSync(copy, { force: true });
+    }
 }
 
 /** Restores of a fragmented chain are timed at most this often (each is a whole disk of small frames). */
@@ -439,7 +470,8 @@ const FRAG_RESTORES = 3;
 
 /**
  * Our restore of the chain's newest point (many small frames per file), timed and checked, alternating with
- * its floor, qemu-img convert of the restored image (timed once per case, with the plain chain).
+ * its floor (chainFloor: every member read, the point written), and qemu-img convert of the restored image
+ * alone (info, with the plain chain).
  */
 async function fragRestores(b: Bench, vm: TestVm, c: FragmentedCase, chain: string, compress: boolean, expected: string): Promise<void> {
     const label = fragRestoreLabel(c, compress, b.cfg.reps);
@@ -451,6 +483,7 @@ async function fragRestores(b: Bench, vm: TestVm, c: FragmentedCase, chain: stri
             record(row(b, label, caseBytes(c)), m);
             if (round === 0)
                 await b.checks.sameImage(`our fragmented chain${compress ? " -z" : ""} (${c.name}, full + ${b.cfg.reps} incs), restored by our virtnbdrestore`, image, expected);
+            await chainFloor(b, fragChainFloorLabel(c, compress, b.cfg.reps), chain, image, caseBytes(c));
             if (!compress)
                 await convertFloor(b, image, ...fragConvertLabels(c), caseBytes(c));
         } finally {
@@ -640,10 +673,11 @@ function fragmentedGoals(b: Bench): Goal[] {
     return fragmentedCases(b).flatMap(c => [
         ...[false, true].map(compress =>
             ratioGoal(`ours inc${compress ? " -z" : ""}, ${c.name} dirty / its floor`, get(fragLabel("ours", c, compress)), get(fragFloorLabel(c)), "<=", 1.25)),
-        // Restores of such chains do not slow down per frame: the same target as a full's restore.
+        // Restores of such chains do not slow down per frame: the same target as a full's restore, against what
+        // a checked restore of the chain must do at least (read every member, write the point).
         ...[false, true].map(compress =>
-            ratioGoal(`ours restore of the ${c.name} chain${compress ? " -z" : ""} / qemu-img convert of the same data`,
-                      get(fragRestoreLabel(c, compress, b.cfg.reps)), get(fragConvertLabels(c)[0]), "<=", 1.5)),
+            ratioGoal(`ours restore of the ${c.name} chain${compress ? " -z" : ""} / reading its members + writing the point`,
+                      get(fragRestoreLabel(c, compress, b.cfg.reps)), get(fragChainFloorLabel(c, compress, b.cfg.reps)), "<=", 1.5)),
     ]);
 }
 

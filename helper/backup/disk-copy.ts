@@ -6,7 +6,7 @@ import type { Extent, Sink } from "../engine/endpoint.ts";
 import { allocationToExtents, dataBytes, dirtyToExtents, type StatusRange } from "../engine/extents.ts";
 import { CONTEXT_ALLOCATION, NbdSource } from "../engine/nbd-source.ts";
 import { mapWithNbdinfo } from "../engine/qemu-map.ts";
-import { RawSink } from "../engine/raw-sink.ts";
+import { ImageSink, rawPlacement } from "../engine/image-sink.ts";
 import { StreamSink } from "../engine/stream-sink.ts";
 import { isoLocalDate, type StreamMeta } from "../format/index.ts";
 import type { DiskConfig } from "../libvirt/domain-xml.ts";
@@ -36,10 +36,14 @@ export async function backupDisk(
         const total = dataBytes(extents);
         note({ event: "disk", dev: disk.target, file, total, size: nbd.size });
         let sink: Sink;
+        /** A raw image gets its final name after the copy (a stream file names itself when it finishes). */
+        let publish = async () => {};
         // Raw-format disks have no stream: they are copied as raw images, like the other tool does.
         const type = disk.driverType === "raw" ? "raw" : options.type;
         if (type === "raw") {
-            sink = await RawSink.create(file, nbd.size);
+            const image = await ImageSink.create(file, nbd.size, rawPlacement(nbd.size));
+            sink = image;
+            publish = () => image.publish();
         } else {
             const meta: StreamMeta = {
                 virtualSize: nbd.size,
@@ -74,6 +78,7 @@ export async function backupDisk(
                 }
             },
         });
+        await publish();
         const fileBytes = fs.statSync(file).size;
         note({ event: "disk-done", dev: disk.target, file, bytes: result.done, fileBytes });
         return { dev: disk.target, file, dataBytes: result.done, fileBytes };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The copy pipeline's view of the world: a Source it reads chunks from, a Sink it hands chunks to in
 // offset order. Backup and restore are the same copy with different endpoints:
-//   backup:  NbdSource (libvirt pull-mode export)  -> StreamSink | RawSink
+//   backup:  NbdSource (libvirt pull-mode export)  -> StreamSink | ImageSink (raw, -t raw)
 //   restore: MergedSource (a chain's backup files)  -> ImageSink (raw or qcow2 image)
 //   (NbdSink writes to an NBD target such as qemu-nbd; no command uses it now)
 // Endpoints know nothing of libvirt, levels or UIs; the pipeline knows no endpoint type.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Writes a restored disk image: a raw image (data at its disk offsets) or a qcow2 image planned ahead
-// (image/qcow2-layout.ts: data at computed file offsets, metadata written at the end). A fresh sparse
-// `<file>.partial` (an OutputFile); zero extents stay holes, or unallocated clusters. finish() makes it
-// durable but does not name it: a restore names all its files together (publish()).
+// Writes a disk image: a raw image (data at its disk offsets: restores, and `-t raw` backups) or a qcow2
+// image planned ahead (image/qcow2-layout.ts: data at computed file offsets, metadata written at the end).
+// A fresh sparse `<file>.partial` (an OutputFile); zero extents stay holes, or unallocated clusters.
+// finish() makes it durable but does not name it: a restore names all its files together (publish()).
 // Small chunks that follow each other in the file (a fragmented point's 64 KiB extents land in adjacent
 // qcow2 clusters) are gathered into one write: a write costs a thread-pool round trip, a copy of 64 KiB
 // much less. Large chunks are written as they are.
@@ -52,7 +52,7 @@ export class ImageSink implements Sink {
 
     /** Creates `<file>.partial` as a hole of the image's size; fails when `file` exists. */
     static async create(file: string, size: number, placement: ImagePlacement): Promise<ImageSink> {
-        if (!Number.isSafeInteger(size) || size <= 0)
+        if (!Number.isSafeInteger(size) || size < 0)
             throw new Error(`invalid image size ${size}`);
         return new ImageSink(await OutputFile.create(file, placement.fileSize), placement, size);
     }

@@ -74,6 +74,33 @@ const STORED_BLOCK = 72 * 1024;
 const STORED_POOL_BYTES = 4 * 1024 * 1024;
 
 /**
+ * Blocks of stored frames that reads gave back, for the next reads of any file: one pool for the process,
+ * so a chain of many compressed files keeps no more than one file would.
+ */
+const storedPool = { free: [] as Buffer[], bytes: 0 };
+
+/** A buffer of exactly `length` bytes for a stored frame, from the blocks reads gave back when there is one. */
+function storedBuffer(length: number): Buffer {
+    for (let i = storedPool.free.length - 1; i >= 0; i--) {
+        const b = storedPool.free[i];
+        if (b.buffer.byteLength - b.byteOffset >= length) {
+            storedPool.free.splice(i, 1);
+            storedPool.bytes -= b.buffer.byteLength - b.byteOffset;
+            return Buffer.from(b.buffer, b.byteOffset, length);
+        }
+    }
+    return Buffer.allocUnsafe(Math.max(length, STORED_BLOCK)).subarray(0, length);
+}
+
+function giveStoredBuffer(b: Buffer): void {
+    const block = b.buffer.byteLength - b.byteOffset;
+    if (storedPool.bytes + block <= STORED_POOL_BYTES) {
+        storedPool.free.push(Buffer.from(b.buffer, b.byteOffset, block));
+        storedPool.bytes += block;
+    }
+}
+
+/**
  * Layouts of the files this process scanned, by the identity of the open file (device, inode, size, change
  * times): a run opens the same files for its point check, its copy and its content checks, and a fragmented
  * file's headers take as long to read as its data. A file that changed in any way is scanned again.
@@ -152,9 +179,6 @@ export class StreamSource implements Source {
     readonly size: number;
     readonly compressed: boolean;
     private readonly ahead: ReadAhead;
-    /** Buffers of stored lz4 frames, reused from read to read. */
-    private readonly storedFree: Buffer[] = [];
-    private storedFreeBytes = 0;
 
     private constructor(
         readonly file: string,
@@ -267,7 +291,7 @@ export class StreamSource implements Source {
         if (!piece || chunk.offset + chunk.length > piece.offset + piece.length) {
             throw new Error(`${this.file}: chunk ${chunk.offset}+${chunk.length} crosses an lz4 frame boundary`);
         }
-        const stored = this.storedBuffer(piece.storedLength);
+        const stored = storedBuffer(piece.storedLength);
         try {
             const got = await this.ahead.read(stored, piece.fileOffset);
             if (got !== piece.storedLength) {
@@ -287,28 +311,7 @@ export class StreamSource implements Source {
                 throw new FormatError(`lz4 frame does not decompress: ${(err as Error).message}`, { file: this.file, offset: piece.fileOffset });
             }
         } finally {
-            this.giveStoredBuffer(stored);
-        }
-    }
-
-    /** A buffer of exactly `length` bytes for a stored frame, from the ones reads gave back when there is one. */
-    private storedBuffer(length: number): Buffer {
-        for (let i = this.storedFree.length - 1; i >= 0; i--) {
-            const b = this.storedFree[i];
-            if (b.buffer.byteLength - b.byteOffset >= length) {
-                this.storedFree.splice(i, 1);
-                this.storedFreeBytes -= b.buffer.byteLength - b.byteOffset;
-                return Buffer.from(b.buffer, b.byteOffset, length);
-            }
-        }
-        return Buffer.allocUnsafe(Math.max(length, STORED_BLOCK)).subarray(0, length);
-    }
-
-    private giveStoredBuffer(b: Buffer): void {
-        const block = b.buffer.byteLength - b.byteOffset;
-        if (this.storedFreeBytes + block <= STORED_POOL_BYTES) {
-            this.storedFree.push(Buffer.from(b.buffer, b.byteOffset, block));
-            this.storedFreeBytes += block;
+            giveStoredBuffer(stored);
         }
     }
 

@@ -11,7 +11,7 @@ import { StreamSink, streamDataSize, type StreamSinkOptions } from "../../helper
 import { StreamSource } from "../../helper/engine/stream-source.ts";
 import { copyExtents } from "../../helper/engine/copy.ts";
 import { splitFixed } from "../../helper/engine/extents.ts";
-import { RawSink } from "../../helper/engine/raw-sink.ts";
+import { ImageSink, rawPlacement } from "../../helper/engine/image-sink.ts";
 import {
     encodeFrameHeader, encodeMeta, encodeTrailer, TERM, entryStoredSize, FormatError, parseFrameHeader, parseTrailerJson, trailerEntryFor, type StreamMeta, type TrailerEntry,
 } from "../../helper/format/index.ts";
@@ -514,20 +514,25 @@ test("the source reports damage of compressed streams", async () => {
     await source.close();
 });
 
-test("raw sink: sparse full-size image, no overwrite, abort removes the partial", async () => {
+/** A raw image sink, as `-t raw` backups and raw restores make it. */
+const rawSink = (file: string, size: number) => ImageSink.create(file, size, rawPlacement(size));
+
+test("raw image sink: sparse full-size image, named only by publish, no overwrite, abort removes the partial", async () => {
     const { disk, extents } = makeDisk();
     const file = fresh("vda.raw");
-    const sink = await RawSink.create(file, disk.length);
+    const sink = await rawSink(file, disk.length);
     await drive(sink, extents, fromBuffer(disk), MiB);
+    assert.equal(fs.existsSync(file), false, "finished but not yet published");
+    await sink.publish();
     assert.deepEqual(fs.readFileSync(file), disk);
     const st = fs.statSync(file);
     assert.equal(st.size, disk.length);
     assert.ok(st.blocks * 512 <= streamDataSize(extents) + 64 * KiB, `allocated ${st.blocks * 512} bytes`);
     assert.equal(fs.existsSync(`${file}.partial`), false);
-    await assert.rejects(RawSink.create(file, disk.length), /already exists/);
+    await assert.rejects(rawSink(file, disk.length), /already exists/);
 
     const aborted = fresh("vda.raw");
-    const abortSink = await RawSink.create(aborted, disk.length);
+    const abortSink = await rawSink(aborted, disk.length);
     await abortSink.writeChunk({ offset: 0, length: 10 }, disk.subarray(0, 10));
     await abortSink.abort();
     await abortSink.abort();
@@ -535,9 +540,10 @@ test("raw sink: sparse full-size image, no overwrite, abort removes the partial"
     assert.equal(fs.existsSync(aborted), false);
 
     const racing = fresh("vda.raw");
-    const racingSink = await RawSink.create(racing, 100);
+    const racingSink = await rawSink(racing, 100);
     fs.writeFileSync(racing, "mine");
-    await assert.rejects(racingSink.finish(), /already exists/);
+    await racingSink.finish();
+    await assert.rejects(racingSink.publish(), /already exists/);
     await racingSink.abort();
     assert.equal(fs.readFileSync(racing, "utf8"), "mine");
     assert.equal(fs.existsSync(`${racing}.partial`), false);
@@ -550,7 +556,9 @@ test("restore path: stream source -> raw sink through the copy pipeline", async 
         const { file } = await writeStream(extents, disk, { compress, maxRequestSize: MiB });
         const source: Source & { extents: readonly Extent[] } = await StreamSource.open(file);
         const target = fresh("restored.raw");
-        await copyExtents([...source.extents], source, await RawSink.create(target, source.size), { maxChunk: 256 * KiB, maxInFlight: 4 });
+        const sink = await rawSink(target, source.size);
+        await copyExtents([...source.extents], source, sink, { maxChunk: 256 * KiB, maxInFlight: 4 });
+        await sink.publish();
         await source.close();
         assert.deepEqual(fs.readFileSync(target), disk, `compress=${compress}`);
     }
