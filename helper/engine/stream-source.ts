@@ -19,12 +19,14 @@ export interface StreamSourceOptions {
 
 // Header reads go through a window so a long run of zero frames costs one read per window.
 const WINDOW_BYTES = 8 * 1024;
-// A miss this close after the last window's start means small data frames (a fragmented inc): a wider
-// window then holds the headers of many of them, instead of one read per frame.
+// A miss this close after the end of the last window means small frames (a fragmented inc): a wide window
+// then holds the headers of many of them, instead of one read per frame, and the windows follow each other,
+// so the file is read in order, each byte once (what the kernel's read-ahead keeps up with).
 const NEAR_BYTES = 256 * 1024;
-const WIDE_WINDOW_BYTES = 512 * 1024;
+const WIDE_WINDOW_BYTES = 1024 * 1024;
 
-class WindowReader {
+/** Exported for its unit test (test/unit/engine/window-reader.test.ts). */
+export class WindowReader {
     private window = Buffer.alloc(0);
     private windowStart = 0;
     /**
@@ -41,7 +43,7 @@ class WindowReader {
         if (position >= this.windowStart && end <= this.windowStart + this.window.length) {
             return this.window.subarray(position - this.windowStart, end - this.windowStart);
         }
-        const near = this.window.length > 0 && position > this.windowStart && position - this.windowStart <= NEAR_BYTES;
+        const near = this.window.length > 0 && position > this.windowStart && position - (this.windowStart + this.window.length) <= NEAR_BYTES;
         const size = Math.max(end - position, Math.min(near ? WIDE_WINDOW_BYTES : WINDOW_BYTES, this.fileSize - position), 0);
         if (this.block.length < size)
             this.block = Buffer.allocUnsafe(Math.max(size, near ? WIDE_WINDOW_BYTES : 0));

@@ -73,8 +73,12 @@ export class ShellTranscript {
     }
 }
 
+/** The shell could not run a command. `started`: it had it already (it may have run, in part or whole). */
 export class SessionClosedError extends Error {
     override readonly name = "SessionClosedError";
+    constructor(message: string, readonly started = false) {
+        super(message);
+    }
 }
 
 interface Pending {
@@ -86,8 +90,9 @@ interface Pending {
 
 /**
  * A virsh shell on `uri`. Commands run one at a time, in the order asked. A command that outlives its
- * timeout kills the shell: it and every later command fail with SessionClosedError, which tells the
- * caller to run them on their own; so does a shell that exited or could not connect at its start.
+ * timeout kills the shell; a shell that exits or could not connect at its start serves no more commands.
+ * Either way they fail with SessionClosedError: `started` when the shell had the command (it may have
+ * run), else the caller can run it on its own.
  */
 export class VirshSession {
     private readonly child: ChildProcessWithoutNullStreams;
@@ -116,6 +121,11 @@ export class VirshSession {
         this.idle();
     }
 
+    /** The shell's process. */
+    get pid(): number | undefined {
+        return this.child.pid;
+    }
+
     /** Runs one command line (already quoted; no newline); rejects with SessionClosedError when the shell cannot. */
     run(commandLine: string, timeoutMs: number): Promise<SessionAnswer> {
         if (commandLine.includes("\n") || commandLine.includes("\r"))
@@ -129,7 +139,7 @@ export class VirshSession {
             this.closedBy = "the virsh shell was closed";
         this.child.stdin.end();
         for (const p of this.pending.splice(0))
-            this.settle(p, new SessionClosedError(this.closedBy));
+            this.settle(p, new SessionClosedError(this.closedBy, true));
         this.idle();
     }
 
@@ -165,7 +175,7 @@ export class VirshSession {
     private fail(why: string): void {
         this.closedBy ??= why;
         for (const p of this.pending.splice(0))
-            this.settle(p, new SessionClosedError(why));
+            this.settle(p, new SessionClosedError(why, true));
         this.idle();
     }
 

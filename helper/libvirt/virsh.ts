@@ -74,13 +74,15 @@ async function throughSession(args: readonly string[], opts: VirshOptions): Prom
         // The shell has no exit status: a command failed when virsh printed an error for it.
         return { code: /^error:/m.test(a.stderr) ? 1 : 0, stdout: a.stdout, stderr: a.stderr };
     } catch (err) {
-        if (err instanceof SessionClosedError && /did not answer within/.test(err.message)) {
-            const uri = opts.uri ?? DEFAULT_URI;
-            throw new LibvirtError(`virsh ${args[0] ?? ""} did not finish within ${(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s`, "timeout", uri, args);
-        }
-        if (err instanceof SessionClosedError)
+        if (!(err instanceof SessionClosedError))
+            throw err;
+        if (!err.started)
             return undefined;
-        throw err;
+        // The shell had the command: it may have run, so it is not run again.
+        const uri = opts.uri ?? DEFAULT_URI;
+        if (/did not answer within/.test(err.message))
+            throw new LibvirtError(`virsh ${args[0] ?? ""} did not finish within ${(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000} s`, "timeout", uri, args);
+        throw new LibvirtError(`virsh ${args[0] ?? ""}: ${err.message}`, "other", uri, args);
     }
 }
 

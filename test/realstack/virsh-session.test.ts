@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { closeVirshSession, LibvirtError, openVirshSession, virsh, virshBatch } from "../../helper/libvirt/virsh.ts";
+import { SessionClosedError, VirshSession } from "../../helper/libvirt/virsh-session.ts";
 import { ourCli, ourRestoreOk } from "../lib/backup-cli.ts";
 import { run } from "../lib/exec.ts";
 import { LIBVIRT_URI } from "../lib/libvirtd.ts";
@@ -76,6 +77,24 @@ test("a shell on a URI nobody serves: the calls run on their own and fail as the
         closeVirshSession();
     }
     assert.equal((alone as { code: string }).code, "unavailable");
+});
+
+test("a shell that dies or outlives a timeout with a command in hand says so (the command is not run again); later commands are refused", async () => {
+    // `event --timeout N` waits N seconds for domain events: a command that takes a while.
+    const killed = new VirshSession(LIBVIRT_URI);
+    assert.equal(await killed.ready, true);
+    const waiting = killed.run("event --all --timeout 20", 60_000);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    process.kill(killed.pid!, "SIGKILL");
+    await assert.rejects(waiting, (e: SessionClosedError) => e instanceof SessionClosedError && e.started && /exited/.test(e.message));
+    await assert.rejects(killed.run("domstate --domain " + vm.name, 5000), (e: SessionClosedError) => e instanceof SessionClosedError && !e.started);
+
+    const slow = new VirshSession(LIBVIRT_URI);
+    const started = performance.now();
+    await assert.rejects(slow.run("event --all --timeout 20", 500), (e: SessionClosedError) => e.started && /did not answer within 0.5 s/.test(e.message));
+    assert.ok(performance.now() - started < 10_000, "the timeout, not the command, ended it");
+    await assert.rejects(slow.run("echo x", 5000), (e: SessionClosedError) => !e.started);
+    slow.close();
 });
 
 test("a backup run starts virsh once, and its full and inc restore exactly", async () => {
