@@ -28,7 +28,7 @@ export async function snapshotOurClis(workDir: string): Promise<void> {
     fs.cpSync(cliDir, copy, { recursive: true });
     // A copy taken while someone rebuilds dist/ may lack the native binding: fail here, not mid-run.
     for (const name of ["virtnbdbackup", "virtnbdrestore", "virtnbdmap"] as const) {
-        const r = await run(process.execPath, [path.join(copy, `${name}.js`), "--version"]);
+        const r = await run(path.join(copy, `${name}.js`), ["--version"]);
         if (r.code !== 0)
             throw new Error(`${path.join(cliDir, name)}.js does not start (run "node build.mjs --helper"; is dist/ being rebuilt?): ${r.stderr.trim().split("\n").find(l => l.startsWith("Error")) ?? r.stderr.trim().split("\n")[0]}`);
     }
@@ -44,12 +44,13 @@ export type Tool = "ours" | "python";
 
 export function backupCmd(tool: Tool, domain: string, level: string, output: string, compress: boolean): Cmd {
     const args = ["-d", domain, "-l", level, "-o", output, "--noprogress", ...(compress ? ["-z"] : [])];
-    return tool === "ours" ? { cmd: process.execPath, args: [ourCli("virtnbdbackup"), ...args] } : { cmd: PY_BACKUP, args };
+    // Ours as users run it: the file itself (its first line gives node its options).
+    return tool === "ours" ? { cmd: ourCli("virtnbdbackup"), args } : { cmd: PY_BACKUP, args };
 }
 
 export function restoreCmd(tool: Tool, input: string, output: string): Cmd {
     const args = ["-i", input, "-o", output, "--noprogress"];
-    return tool === "ours" ? { cmd: process.execPath, args: [ourCli("virtnbdrestore"), ...args] } : { cmd: PY_RESTORE, args };
+    return tool === "ours" ? { cmd: ourCli("virtnbdrestore"), args } : { cmd: PY_RESTORE, args };
 }
 
 /**

@@ -4,6 +4,7 @@
 // through the shared runner, and removes the target folder again when the restore made it and failed.
 import fs from "node:fs";
 import { JobLockedError, lockJob } from "../backup/lock.ts";
+import nodeOptions from "../cli/node-options.json";
 import { runCliJob, startingState } from "./runner.ts";
 import { loggedJob, type JobLog } from "./job-log.ts";
 import { applyRestoreEvent, finishRestoreState, initialRestoreState, type NewRestoreJob, type RestoreCliEvent } from "./restore-state.ts";
@@ -52,6 +53,7 @@ export async function runRestoreJob(job: RunRestoreOptions, log: JobLog): Promis
             initial,
             argv: restoreCliArgs(job),
             name: "virtnbdrestore",
+            nodeOptions: nodeOptions.virtnbdrestore,
             apply: applyRestoreEvent,
             finish: finishRestoreState,
         }, log));

@@ -57,6 +57,8 @@ export interface CliJob<S extends JobState, E extends { event: string }> {
     finish(state: S, end: JobEnd, now: number): S;
     /** Waits for a slot of the host-wide job queue first (backups). */
     queued?: boolean;
+    /** Node options of the CLI (helper/cli/node-options.json), through NODE_OPTIONS: argv stays `node <cli.js> ...`. */
+    nodeOptions?: string;
 }
 
 /** Runs the CLI to its end; resolves with the final state (already written). */
@@ -91,7 +93,8 @@ export function runCliJob<S extends JobState, E extends { event: string }>(job: 
         process.on("SIGHUP", () => {});
         const start = () => {
             history?.running(Date.now());
-            child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/" });
+            const env = job.nodeOptions ? { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, job.nodeOptions].filter(Boolean).join(" ") } : process.env;
+            child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/", env });
             followCli(job, child, writer, history, finish);
         };
         if (!job.queued) {

@@ -375,6 +375,9 @@ describe("Verify and restore in the Backups tab", { timeout: 900_000 }, () => {
         assert.equal(writers.length, 1, "one process writes the restore");
         const writer = writers[0]!;
         process.kill(writer, "SIGSTOP");
+        // The runner gives the restore CLI its node options (helper/cli/node-options.json) without changing its argv.
+        assert.match(fs.readFileSync(`/proc/${writer}/environ`, "latin1"), /(^|\0)NODE_OPTIONS=[^\0]*--max-semi-space-size=4/);
+        assert.match(fs.readFileSync(`/proc/${writer}/cmdline`, "latin1"), /^[^\0]*node\0[^\0]*virtnbdrestore\.js\0--json\0/);
         try {
             console.log(`# ${await screenshot(page, "restore-progress")}`);
             await assertAccessible(page, "restore-progress");
