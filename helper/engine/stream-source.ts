@@ -7,7 +7,8 @@ import fsp from "node:fs/promises";
 import { lz4DecompressFrame, lz4DecompressFrameInto } from "codec-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
 import { DEFAULT_MAX_REQUEST_SIZE, FormatError, isCompressed, type StreamMeta } from "../format/index.ts";
-import { scanStream, type StoredPiece, type StreamDataFrame, type StreamLayout } from "../format/stream-scan.ts";
+import type { FrameTable } from "../format/frame-table.ts";
+import { scanStream, type StoredPiece, type StreamLayout } from "../format/stream-scan.ts";
 
 export interface StreamSourceOptions {
     /**
@@ -116,12 +117,12 @@ const STABLE_MS = 2000;
 
 function remember(key: string, scan: StreamLayout): void {
     scanned.set(key, scan);
-    scannedFrames += scan.dataFrames.length;
+    scannedFrames += scan.frames.frameCount;
     for (const [oldKey, old] of scanned) {
         if (scannedFrames <= SCANNED_MAX_FRAMES || oldKey === key)
             break;
         scanned.delete(oldKey);
-        scannedFrames -= old.dataFrames.length;
+        scannedFrames -= old.frames.frameCount;
     }
 }
 
@@ -188,7 +189,7 @@ export class StreamSource implements Source {
         readonly meta: StreamMeta,
         /** Data and zero frames in file order, as the disk ranges they describe. */
         readonly extents: readonly Extent[],
-        private readonly dataFrames: readonly StreamDataFrame[],
+        private readonly frames: FrameTable,
         /** Size of the file in bytes. */
         readonly fileSize: number,
     ) {
@@ -227,7 +228,7 @@ export class StreamSource implements Source {
                 if (Date.now() - Number(st.ctimeMs) > STABLE_MS)
                     remember(key, scan);
             }
-            return new StreamSource(file, fh, scan.meta, scan.extents, scan.dataFrames, size);
+            return new StreamSource(file, fh, scan.meta, scan.extents, scan.frames, size);
         } catch (err) {
             await fh.close().catch(() => {});
             throw err;
@@ -236,12 +237,7 @@ export class StreamSource implements Source {
 
     /** The largest chunk split() can give regardless of `maxChunk`: its biggest lz4 frame; 0 when uncompressed. */
     get largestFixedChunk(): number {
-        let largest = 0;
-        if (this.compressed) {
-            for (const frame of this.dataFrames)
-                for (const piece of frame.pieces) largest = Math.max(largest, piece.length);
-        }
-        return largest;
+        return this.compressed ? this.frames.largestPiece() : 0;
     }
 
     /**
@@ -252,17 +248,18 @@ export class StreamSource implements Source {
         const chunks: Chunk[] = [];
         const end = extent.offset + extent.length;
         let pos = extent.offset;
-        let i = this.frameIndexAt(pos);
+        const t = this.frames;
+        let i = t.frameIndexAt(pos);
         while (pos < end) {
-            const frame = this.dataFrames[i];
-            if (!frame || frame.offset > pos || frame.offset + frame.length <= pos) {
+            if (i < 0 || i >= t.frameCount || t.frameStart(i) > pos || t.frameEnd(i) <= pos) {
                 throw new Error(`${this.file}: disk range ${pos}..${end} is not data in this stream`);
             }
-            const frameEnd = Math.min(end, frame.offset + frame.length);
+            const frameEnd = Math.min(end, t.frameEnd(i));
             if (this.compressed) {
-                for (const piece of frame.pieces) {
-                    const from = Math.max(pos, piece.offset);
-                    const to = Math.min(frameEnd, piece.offset + piece.length);
+                const { first, end: last } = t.piecesOf(i);
+                for (let j = first; j < last; j++) {
+                    const from = Math.max(pos, t.pieceStart(j));
+                    const to = Math.min(frameEnd, t.pieceEnd(j));
                     if (from < to) chunks.push({ offset: from, length: to - from });
                 }
             } else {
@@ -277,19 +274,24 @@ export class StreamSource implements Source {
     }
 
     async read(chunk: Chunk, buf: Buffer): Promise<Buffer> {
-        const frame = this.dataFrames[this.frameIndexAt(chunk.offset)];
-        if (!frame || chunk.offset < frame.offset || chunk.offset + chunk.length > frame.offset + frame.length) {
+        const t = this.frames;
+        const i = t.frameIndexAt(chunk.offset);
+        if (i < 0 || chunk.offset + chunk.length > t.frameEnd(i)) {
             throw new Error(`${this.file}: chunk ${chunk.offset}+${chunk.length} is not inside one data frame`);
         }
+        const { first, end: last } = t.piecesOf(i);
         if (!this.compressed) {
-            const piece = frame.pieces[0];
+            const piece = t.piece(first);
             const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : Buffer.allocUnsafe(chunk.length);
-            const at = piece.fileOffset + (chunk.offset - frame.offset);
+            const at = piece.fileOffset + (chunk.offset - piece.offset);
             const got = await this.ahead.read(target, at);
             if (got !== chunk.length) throw new FormatError(`file ends inside a data payload (${got} of ${chunk.length} bytes)`, { file: this.file, offset: at + got });
             return target;
         }
-        const piece = frame.pieces.find((p) => chunk.offset >= p.offset && chunk.offset < p.offset + p.length);
+        let j = first;
+        while (j < last && t.pieceEnd(j) <= chunk.offset)
+            j++;
+        const piece = j < last && t.pieceStart(j) <= chunk.offset ? t.piece(j) : undefined;
         if (!piece || chunk.offset + chunk.length > piece.offset + piece.length) {
             throw new Error(`${this.file}: chunk ${chunk.offset}+${chunk.length} crosses an lz4 frame boundary`);
         }
@@ -319,7 +321,7 @@ export class StreamSource implements Source {
 
     /** Every stored piece of the data, in disk order (what a mapping reads from: helper/map). */
     storedPieces(): StoredPiece[] {
-        return this.dataFrames.flatMap(f => f.pieces);
+        return this.frames.pieces();
     }
 
     /** fstat of the open file (the file indexed is the file read). */
@@ -329,22 +331,5 @@ export class StreamSource implements Source {
 
     async close(): Promise<void> {
         await this.fh.close();
-    }
-
-    /** Index of the last data frame starting at or before `offset` (binary search). */
-    private frameIndexAt(offset: number): number {
-        let lo = 0;
-        let hi = this.dataFrames.length - 1;
-        let found = -1;
-        while (lo <= hi) {
-            const mid = (lo + hi) >> 1;
-            if (this.dataFrames[mid].offset <= offset) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        return found;
     }
 }

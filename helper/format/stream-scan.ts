@@ -7,6 +7,9 @@ import { entryStoredSize, parseTrailerJson, type TrailerEntry } from "./trailer.
 import { FRAME_HEADER_LENGTH, isTerm, parseFrameHeader, type FrameHeader } from "./frame.ts";
 import { isCompressed, parseMeta, type StreamMeta } from "./meta.ts";
 import { LZ4_MAX_HEADER_LENGTH, parseLz4FrameHeader } from "./lz4-frame.ts";
+import { FrameTable, FrameTableBuilder, type StoredPiece } from "./frame-table.ts";
+
+export type { StoredPiece } from "./frame-table.ts";
 
 /** `length` bytes of the stream at `position`, fewer at its end; valid until the next call. */
 export type ByteReader = (position: number, length: number) => Promise<Uint8Array>;
@@ -18,29 +21,13 @@ export interface StreamExtent {
     data: boolean;
 }
 
-/** One stored piece of a data frame: all of it when uncompressed, one lz4 frame when compressed. */
-export interface StoredPiece {
-    /** Disk offset and uncompressed length. */
-    offset: number;
-    length: number;
-    /** Where its bytes lie in the file, and how many. */
-    fileOffset: number;
-    storedLength: number;
-}
-
-/** A data frame: its disk range and where its stored pieces lie. */
-export interface StreamDataFrame {
-    offset: number;
-    length: number;
-    pieces: StoredPiece[];
-}
-
 /** What a stream holds, learnt from its frame headers and trailer. */
 export interface StreamLayout {
     meta: StreamMeta;
     /** Data and zero frames in file order, as the disk ranges they describe. */
     extents: StreamExtent[];
-    dataFrames: StreamDataFrame[];
+    /** Where each data frame's stored pieces lie. */
+    frames: FrameTable;
 }
 
 /**
@@ -108,7 +95,7 @@ export async function scanStream(file: string, read: ByteReader, fileSize: numbe
 
     // data/zero frames up to stop
     const extents: StreamExtent[] = [];
-    const dataFrames: StreamDataFrame[] = [];
+    const frames = new FrameTableBuilder();
     let at = metaEnd + 2;
     let lastEnd = 0;
     let dataSize = 0;
@@ -117,8 +104,8 @@ export async function scanStream(file: string, read: ByteReader, fileSize: numbe
         if (h.kind === "stop") {
             at += FRAME_HEADER_LENGTH;
             if (dataSize !== meta.dataSize) fail(`stop frame after ${dataSize} data bytes, but the meta frame announces dataSize ${meta.dataSize}`, at - FRAME_HEADER_LENGTH);
-            if (trailer && trailer.length !== dataFrames.length) {
-                fail(`compression trailer lists ${trailer.length} data frames, the stream has ${dataFrames.length}`, framesEnd);
+            if (trailer && trailer.length !== frames.frameCount) {
+                fail(`compression trailer lists ${trailer.length} data frames, the stream has ${frames.frameCount}`, framesEnd);
             }
             if (at !== framesEnd) fail(`${framesEnd - at} bytes of garbage after the stop frame`, at);
             break;
@@ -137,8 +124,8 @@ export async function scanStream(file: string, read: ByteReader, fileSize: numbe
         let pieces: StoredPiece[];
         let stored: number;
         if (trailer) {
-            const entry = trailer[dataFrames.length];
-            if (entry === undefined) fail(`data frame ${dataFrames.length + 1} has no entry in the compression trailer (${trailer.length} entries)`, at);
+            const entry = trailer[frames.frameCount];
+            if (entry === undefined) fail(`data frame ${frames.frameCount + 1} has no entry in the compression trailer (${trailer.length} entries)`, at);
             stored = entryStoredSize(entry);
             if (payloadAt + stored + 2 > framesEnd) fail(`data payload of ${stored} stored bytes runs past the end of the frames (file truncated?)`, payloadAt);
             const sizes = typeof entry === "number" ? [entry] : entry.sizes;
@@ -149,11 +136,11 @@ export async function scanStream(file: string, read: ByteReader, fileSize: numbe
             pieces = [{ offset: h.start, length: h.length, fileOffset: payloadAt, storedLength: stored }];
         }
         await expectTerm(payloadAt + stored, "a data payload");
-        dataFrames.push({ offset: h.start, length: h.length, pieces });
+        frames.add(h.start, h.length, pieces);
         dataSize += h.length;
         at = payloadAt + stored + 2;
     }
-    return { meta, extents, dataFrames };
+    return { meta, extents, frames: frames.build() };
 }
 
 /**

@@ -11,7 +11,7 @@ test("scanStream reads the known stream's meta, extents and where each data payl
     const layout = await scanStream("known", fromBuffer(knownStream), knownStream.length, 32 << 20);
     assert.deepEqual(layout.meta, knownMeta);
     assert.deepEqual(layout.extents, knownExtents);
-    const payloads = layout.dataFrames.flatMap(f => f.pieces.map(p => knownStream.subarray(p.fileOffset, p.fileOffset + p.storedLength).toString("latin1")));
+    const payloads = layout.frames.pieces().map(p => knownStream.subarray(p.fileOffset, p.fileOffset + p.storedLength).toString("latin1"));
     assert.deepEqual(payloads, ["abcd", "wxyz"]);
 });
 
