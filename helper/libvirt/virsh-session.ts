@@ -126,7 +126,10 @@ export class VirshSession {
         return this.child.pid;
     }
 
-    /** Runs one command line (already quoted; no newline); rejects with SessionClosedError when the shell cannot. */
+    /**
+     * Runs one command line (already quoted; no newline); rejects with SessionClosedError when the shell cannot.
+     * Its timeout counts from now: the shell runs the commands asked before it first.
+     */
     run(commandLine: string, timeoutMs: number): Promise<SessionAnswer> {
         if (commandLine.includes("\n") || commandLine.includes("\r"))
             return Promise.reject(new SessionClosedError("a command with a line break cannot go through the virsh shell"));
