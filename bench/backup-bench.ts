@@ -176,16 +176,22 @@ async function convertFloor(b: Bench, image: string, label = CONVERT_FLOOR, unsy
     const copy = path.join(b.work, "convert-floor.qcow2");
     await beforeTimedRun(b);
     try {
-        const m = await measureOk(label, "qemu-img", ["convert", "-O", "qcow2", image, copy]);
-        const started = performance.now();
-        const fh = await fs.promises.open(copy, "r");
-        await fh.datasync();
-        await fh.close();
-        record(row(b, label, bytes), m, m.wallMs + performance.now() - started);
+        const { m, syncedMs } = await convertAndSync(label, image, copy);
+        record(row(b, label, bytes), m, syncedMs);
         record(row(b, unsynced, bytes), m);
     } finally {
         fs.rmSync(copy, { force: true });
     }
+}
+
+/** qemu-img convert of `image` into a new qcow2 `copy`, then one fdatasync of it; `syncedMs` counts both. */
+async function convertAndSync(label: string, image: string, copy: string): Promise<{ m: Measurement; syncedMs: number }> {
+    const m = await measureOk(label, "qemu-img", ["convert", "-O", "qcow2", image, copy]);
+    const started = performance.now();
+    const fh = await fs.promises.open(copy, "r");
+    await fh.datasync();
+    await fh.close();
+    return { m, syncedMs: m.wallMs + performance.now() - started };
 }
 
 /** Restore of the Python tool's full backup with both restore CLIs, alternating; each result checked once. */
@@ -451,13 +457,9 @@ async function chainFloor(b: Bench, label: string, chain: string, image: string,
     try {
         const read = await measureOk(`${label}: cat`, "sh", ["-c", 'cat "$@" > /dev/null', "sh", ...members]);
         await runOk("sh", ["-c", 'cat "$1" > /dev/null', "sh", image]);
-        const convert = await measureOk(`${label}: convert`, "qemu-img", ["convert", "-O", "qcow2", image, copy]);
-        const started = performance.now();
-        const fh = await fs.promises.open(copy, "r");
-        await fh.datasync();
-        await fh.close();
+        const { m: convert, syncedMs } = await convertAndSync(`${label}: convert`, image, copy);
         const r = row(b, label, bytes);
-        r.wallMs.push(read.wallMs + convert.wallMs + performance.now() - started);
+        r.wallMs.push(read.wallMs + syncedMs);
         r.peakRss.push(read.peakRss === null || convert.peakRss === null ? null : Math.max(read.peakRss, convert.peakRss));
         r.cpuSeconds.push(read.cpuSeconds === null || convert.cpuSeconds === null ? null : read.cpuSeconds + convert.cpuSeconds);
     } finally {

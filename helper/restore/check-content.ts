@@ -60,12 +60,6 @@ export class DecodeQueue {
     }
 }
 
-/**
- * Checks the content of `file`: a stream whose structure check-point.ts found sound, or (`raw`) a raw
- * image. Reads the file once for the checksum and, when compressed, its lz4 frames once more beside it
- * (from the page cache). With `frames: "unless-summed"` (a restore, whose copy decodes the frames it uses)
- * the frames are decoded only when the checksum is missing or wrong. Throws only when cancelled.
- */
 export interface ContentCheckOptions {
     raw?: boolean;
     signal?: AbortSignal;
@@ -78,6 +72,12 @@ export interface ContentCheckOptions {
     decodeQueue?: DecodeQueue;
 }
 
+/**
+ * Checks the content of `file`: a stream whose structure check-point.ts found sound, or (`raw`) a raw
+ * image. Reads the file once for the checksum and, when compressed, its lz4 frames once more beside it
+ * (from the page cache). With `frames: "unless-summed"` (a restore, whose copy decodes the frames it uses)
+ * the frames are decoded only when the checksum is missing or wrong. Throws only when cancelled.
+ */
 export async function checkContent(file: string, opts: ContentCheckOptions = {}): Promise<ContentCheck> {
     const queued = (check: () => Promise<ContentCheck>) => opts.decodeQueue ? opts.decodeQueue.run(check) : check();
     if (opts.frames === "unless-summed" && !opts.raw) {
