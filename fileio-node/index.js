@@ -65,7 +65,27 @@ function tryLock(fd, lock = true) {
     return binding.tryLock(fd, lock);
 }
 
+/** A page in this binding's sense: the alignment of the buffers alignedBuffer() gives by default. */
+const PAGE = 4096;
+
+function alignedBuffer(size, alignment = PAGE) {
+    const error = checkInteger("size", size, require("node:buffer").constants.MAX_LENGTH - PAGE) ?? checkInteger("alignment", alignment, 1 << 20) ??
+        (alignment === 0 || (alignment & (alignment - 1)) !== 0 ? Object.assign(new RangeError(`fileio-node: "alignment" must be a power of two, got ${alignment}`), { code: "ERR_OUT_OF_RANGE" }) : undefined);
+    if (error)
+        throw error;
+    // Backing stores come from malloc (16 bytes past a page for big ones): over-allocate and skip to the boundary.
+    const block = Buffer.allocUnsafeSlow(size + alignment - 1);
+    const skip = binding.bytesToAlignment(block, alignment);
+    return block.subarray(skip, skip + size);
+}
+
+function bytesToAlignment(view, alignment) {
+    return binding.bytesToAlignment(view, alignment);
+}
+
 exports.writeSummed = writeSummed;
+exports.alignedBuffer = alignedBuffer;
+exports.bytesToAlignment = bytesToAlignment;
 exports.tryLock = tryLock;
 exports.syncFileRange = syncFileRange;
 exports.fadvise = fadvise;

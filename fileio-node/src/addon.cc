@@ -227,6 +227,20 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   throw ErrnoError(env, "flock", errno);
 }
 
+// How many bytes from the start of a Uint8Array's bytes to the next address that is a multiple of
+// `alignment` (a power of two); 0 when it starts on one. Backing stores do not move, so the answer holds.
+Napi::Value BytesToAlignment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    throw Napi::TypeError::New(env, "fileio-node: \"view\" must be a Uint8Array");
+  int64_t alignment = IntegerArg(info, 1, "alignment");
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+    throw Napi::RangeError::New(env, "fileio-node: \"alignment\" must be a power of two");
+  auto address = reinterpret_cast<uintptr_t>(info[0].As<Napi::Uint8Array>().Data());
+  auto align = static_cast<uintptr_t>(alignment);
+  return Napi::Number::New(env, static_cast<double>((align - address % align) % align));
+}
+
 Napi::Value SyncFileRange(const Napi::CallbackInfo& info) { return Queue(info, "sync_file_range", CallSyncFileRange); }
 
 Napi::Value Fadvise(const Napi::CallbackInfo& info) { return Queue(info, "posix_fadvise", CallFadvise); }
@@ -238,6 +252,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("syncFileRange", Napi::Function::New(env, SyncFileRange, "syncFileRange"));
   exports.Set("fadvise", Napi::Function::New(env, Fadvise, "fadvise"));
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
+  exports.Set("bytesToAlignment", Napi::Function::New(env, BytesToAlignment, "bytesToAlignment"));
 
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("SYNC_FILE_RANGE_WAIT_BEFORE", Napi::Number::New(env, SYNC_FILE_RANGE_WAIT_BEFORE));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // fileio-node against the kernel: bytes on disk and Python's zlib.adler32 for writeSummed, the page
-// cache as fincore(1) sees it for sync_file_range + POSIX_FADV_DONTNEED, and real errno failures.
+// cache as fincore(1) sees it for sync_file_range + POSIX_FADV_DONTNEED, O_DIRECT reads for aligned
+// buffers (the kernel refuses a misaligned one), and real errno failures.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -8,7 +9,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { constants, fadvise, syncFileRange, tryLock, writeSummed } from "fileio-node";
+import { alignedBuffer, bytesToAlignment, constants, fadvise, syncFileRange, tryLock, writeSummed } from "fileio-node";
 
 const MiB = 1024 * 1024;
 const { SYNC_FILE_RANGE_WAIT_BEFORE, SYNC_FILE_RANGE_WRITE, SYNC_FILE_RANGE_WAIT_AFTER, POSIX_FADV_DONTNEED } = constants;
@@ -153,6 +154,38 @@ test("tryLock \"shared\" is flock(LOCK_SH): many shared holders, none while an e
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
+});
+
+test("alignedBuffer starts on the boundary asked for: O_DIRECT reads, refused into a misaligned buffer, fill it", async () => {
+    await withTempFile(async file => {
+        const data = crypto.randomBytes(64 * 1024);
+        fs.writeFileSync(file, data);
+        const direct = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+        try {
+            const aligned = alignedBuffer(data.length);
+            assert.equal(aligned.length, data.length);
+            assert.equal(fs.readSync(direct, aligned, 0, data.length, 0), data.length);
+            assert.ok(aligned.equals(data));
+            const misaligned = alignedBuffer(data.length + 4096).subarray(16, 16 + data.length);
+            assert.throws(() => fs.readSync(direct, misaligned, 0, data.length, 0), { code: "EINVAL" });
+            assert.equal(bytesToAlignment(aligned, 4096), 0);
+            assert.equal(bytesToAlignment(aligned.subarray(1), 4096), 4095);
+            assert.equal(bytesToAlignment(misaligned, 64), 48);
+            // A small alignment for small buffers; every buffer is a new one.
+            const small = alignedBuffer(100, 64);
+            assert.equal(small.length, 100);
+            assert.equal(bytesToAlignment(small, 64), 0);
+            small.fill(1);
+            assert.ok(alignedBuffer(100, 64).buffer !== small.buffer);
+        } finally {
+            fs.closeSync(direct);
+        }
+    });
+    assert.throws(() => alignedBuffer(10, 3), { name: "RangeError", code: "ERR_OUT_OF_RANGE" });
+    assert.throws(() => alignedBuffer(-1), { name: "RangeError", code: "ERR_OUT_OF_RANGE" });
+    assert.throws(() => alignedBuffer(1.5), { name: "RangeError", code: "ERR_OUT_OF_RANGE" });
+    assert.throws(() => bytesToAlignment("x" as unknown as Uint8Array, 64), { name: "TypeError" });
+    assert.throws(() => bytesToAlignment(new Uint16Array(4) as unknown as Uint8Array, 64), { name: "TypeError" });
 });
 
 test("bad arguments reject with TypeError/RangeError before reaching the kernel", async () => {

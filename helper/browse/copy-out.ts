@@ -14,6 +14,7 @@ import path from "node:path";
 import { createMissing } from "../fs/trusted-folder.ts";
 import { resolveHostFolder } from "../fs/host-folder.ts";
 import { openGuestFile, type Resolved } from "./guest-path.ts";
+import { alignedBuffer } from "fileio-node";
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const PIECE = 1024 * 1024;
@@ -127,7 +128,7 @@ function lstatOrNothing(file: string): fs.Stats | undefined {
  * crafted guest's huge sparse file takes no more host disk than its data. Returns the bytes copied.
  */
 function copyFd(inFd: number, outFd: number): number {
-    const buf = Buffer.allocUnsafe(PIECE);
+    const buf = alignedBuffer(PIECE);
     let total = 0;
     for (;;) {
         const n = fs.readSync(inFd, buf, 0, PIECE, null);

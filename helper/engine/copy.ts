@@ -4,6 +4,7 @@
 // sees every call in offset order. Knows no endpoint type.
 import type { Chunk, Extent, Sink, Source } from "./endpoint.ts";
 import { dataBytes } from "./extents.ts";
+import { alignedBuffer } from "fileio-node";
 
 export interface CopyProgress {
     /** Data bytes written so far. */
@@ -85,7 +86,7 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
                 best = i;
         }
         if (best < 0)
-            return Buffer.allocUnsafe(Math.ceil(length / maxChunk) * maxChunk);
+            return alignedBuffer(Math.ceil(length / maxChunk) * maxChunk);
         const buffer = freeLarge.splice(best, 1)[0]!;
         largeKept -= buffer.length;
         return buffer;
@@ -102,10 +103,11 @@ export async function copyExtents(extents: Extent[], source: Source, sink: Sink,
 
     const startRead = (chunk: Chunk): Step => {
         // A source may dictate larger chunks (lz4 frames of another tool): those get a buffer of their own.
+        // Aligned: a file source's reads from the page cache into a misaligned buffer cost several times the CPU.
         const buffer = chunk.length > maxChunk ? takeLarge(chunk.length)
-            : chunk.length <= tinySize ? freeTiny.pop() ?? Buffer.allocUnsafe(tinySize)
-            : chunk.length <= smallSize ? freeSmall.pop() ?? Buffer.allocUnsafe(smallSize)
-            : free.pop() ?? Buffer.allocUnsafe(maxChunk);
+            : chunk.length <= tinySize ? freeTiny.pop() ?? alignedBuffer(tinySize, 64)
+            : chunk.length <= smallSize ? freeSmall.pop() ?? alignedBuffer(smallSize)
+            : free.pop() ?? alignedBuffer(maxChunk);
         const view = buffer.subarray(0, chunk.length);
         readsRunning++;
         let result = source.read(chunk, view).then(data => {

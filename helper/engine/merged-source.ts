@@ -5,6 +5,7 @@
 import type { Chunk, Extent, Source } from "./endpoint.ts";
 import { splitFixed } from "./extents.ts";
 import { pieceIndexAt, ZERO_LAYER, type Piece } from "./merge-map.ts";
+import { alignedBuffer } from "fileio-node";
 
 export class MergedSource implements Source {
     readonly size: number;
@@ -39,7 +40,7 @@ export class MergedSource implements Source {
     }
 
     async read(chunk: Chunk, buf: Buffer): Promise<Buffer> {
-        const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : Buffer.allocUnsafe(chunk.length);
+        const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : alignedBuffer(chunk.length);
         const end = chunk.offset + chunk.length;
         const reads: Promise<void>[] = [];
         let pos = chunk.offset;

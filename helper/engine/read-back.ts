@@ -6,6 +6,7 @@
 // as it is at the end. finish() also reads whatever lies past the last write told (up to the file's end).
 import fsp from "node:fs/promises";
 import { Adler32 } from "./adler32.ts";
+import { alignedBuffer } from "fileio-node";
 
 const BLOCK = 8 * 1024 * 1024;
 
@@ -16,7 +17,7 @@ export class ReadBackSum {
     /** The end of the last write told. */
     private writtenEnd = 0;
     private appendOnly = true;
-    private readonly buf = Buffer.allocUnsafe(BLOCK);
+    private readonly buf = alignedBuffer(BLOCK);
     private running: Promise<void> | undefined;
     private failure: unknown;
 

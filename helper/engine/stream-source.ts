@@ -5,10 +5,12 @@
 import type { BigIntStats } from "node:fs";
 import fsp from "node:fs/promises";
 import { lz4DecompressFrame, lz4DecompressFrameInto } from "codec-node";
+import { Adler32 } from "./adler32.ts";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
 import { DEFAULT_MAX_REQUEST_SIZE, FormatError, isCompressed, type StreamMeta } from "../format/index.ts";
 import type { FrameTable } from "../format/frame-table.ts";
 import { scanStream, type StoredPiece, type StreamLayout } from "../format/stream-scan.ts";
+import { alignedBuffer } from "fileio-node";
 
 export interface StreamSourceOptions {
     /**
@@ -26,7 +28,12 @@ const WINDOW_BYTES = 8 * 1024;
 const NEAR_BYTES = 256 * 1024;
 const WIDE_WINDOW_BYTES = 1024 * 1024;
 
-/** Exported for its unit test (test/unit/engine/window-reader.test.ts). */
+/**
+ * Reads for the header scan. Exported for its unit test (test/unit/engine/window-reader.test.ts).
+ * It also sums what it reads: when the windows cover the whole file in order (a fragmented file's do, the
+ * near misses reading on from where the last window ended), the file's adler32 is known once the scan is
+ * done, and a restore need not read the file again for its `.chksum`.
+ */
 export class WindowReader {
     private window = Buffer.alloc(0);
     private windowStart = 0;
@@ -35,8 +42,16 @@ export class WindowReader {
      * windows of a fragmented file would otherwise each be a new 512 KiB buffer for the GC to collect.
      */
     private block = Buffer.alloc(0);
+    /** adler32 of the file's bytes before `summedTo`: what the windows covered from the start without a gap. */
+    private readonly sum = new Adler32();
+    private summedTo = 0;
 
     constructor(private readonly fh: fsp.FileHandle, private readonly fileSize: number) {}
+
+    /** adler32 of the whole file, when the windows read so far covered all of it; else undefined. */
+    wholeFileSum(): number | undefined {
+        return this.summedTo === this.fileSize ? this.sum.digest() : undefined;
+    }
 
     /** `length` bytes at `position` (fewer at the end of the file); valid until the next call. */
     async bytes(position: number, length: number): Promise<Buffer> {
@@ -44,15 +59,32 @@ export class WindowReader {
         if (position >= this.windowStart && end <= this.windowStart + this.window.length) {
             return this.window.subarray(position - this.windowStart, end - this.windowStart);
         }
-        const near = this.window.length > 0 && position > this.windowStart && position - (this.windowStart + this.window.length) <= NEAR_BYTES;
-        const size = Math.max(end - position, Math.min(near ? WIDE_WINDOW_BYTES : WINDOW_BYTES, this.fileSize - position), 0);
+        const lastEnd = this.windowStart + this.window.length;
+        const near = this.window.length > 0 && position > this.windowStart && position - lastEnd <= NEAR_BYTES;
+        // A near miss past the window reads on from its end: the bytes between are what the kernel's
+        // read-ahead fetched anyway, and the windows then cover the file without a gap.
+        const start = near && position > lastEnd ? lastEnd : position;
+        const size = Math.max(end - start, Math.min(near ? WIDE_WINDOW_BYTES : WINDOW_BYTES, this.fileSize - start), 0);
         if (this.block.length < size)
-            this.block = Buffer.allocUnsafe(Math.max(size, near ? WIDE_WINDOW_BYTES : 0));
+            this.block = alignedBuffer(Math.max(size, near ? WIDE_WINDOW_BYTES : 0));
         const buf = this.block.subarray(0, size);
-        const got = await readAll(this.fh, buf, position);
+        const got = await readAll(this.fh, buf, start);
         this.window = buf.subarray(0, got);
-        this.windowStart = position;
-        return this.window.subarray(0, Math.min(end - position, got));
+        this.windowStart = start;
+        this.addToSum();
+        return this.window.subarray(Math.min(position - start, got), Math.min(end - start, got));
+    }
+
+    /**
+     * Sums the new window's bytes after `summedTo`. A window further on (a compressed file's trailer, read
+     * before its frames; the header after a big frame) adds nothing: the sum waits for the bytes before it.
+     */
+    private addToSum(): void {
+        const from = this.summedTo - this.windowStart;
+        if (from >= 0 && from < this.window.length) {
+            this.sum.update(this.window.subarray(from));
+            this.summedTo = this.windowStart + this.window.length;
+        }
     }
 }
 
@@ -92,7 +124,7 @@ function storedBuffer(length: number): Buffer {
             return Buffer.from(b.buffer, b.byteOffset, length);
         }
     }
-    return Buffer.allocUnsafe(Math.max(length, STORED_BLOCK)).subarray(0, length);
+    return alignedBuffer(Math.max(length, STORED_BLOCK)).subarray(0, length);
 }
 
 function giveStoredBuffer(b: Buffer): void {
@@ -108,21 +140,27 @@ function giveStoredBuffer(b: Buffer): void {
  * times): a run opens the same files for its point check, its copy and its content checks, and a fragmented
  * file's headers take as long to read as its data. A file that changed in any way is scanned again.
  */
-const scanned = new Map<string, StreamLayout>();
+const scanned = new Map<string, ScannedFile>();
 let scannedFrames = 0;
 /** Frames kept at most (a 16,000-frame file's layout takes a few MB). */
 const SCANNED_MAX_FRAMES = 200_000;
 /** Files changed less than this long ago are not remembered. */
 const STABLE_MS = 2000;
 
-function remember(key: string, scan: StreamLayout): void {
+/** What a scan learnt of a file: its layout, and its adler32 when the scan read all of it. */
+interface ScannedFile {
+    layout: StreamLayout;
+    adler32: number | undefined;
+}
+
+function remember(key: string, scan: ScannedFile): void {
     scanned.set(key, scan);
-    scannedFrames += scan.frames.frameCount;
+    scannedFrames += scan.layout.frames.frameCount;
     for (const [oldKey, old] of scanned) {
         if (scannedFrames <= SCANNED_MAX_FRAMES || oldKey === key)
             break;
         scanned.delete(oldKey);
-        scannedFrames -= old.frames.frameCount;
+        scannedFrames -= old.layout.frames.frameCount;
     }
 }
 
@@ -152,7 +190,7 @@ class ReadAhead {
         if (!(w && position >= w.start && end <= w.end)) {
             if (target.length > AHEAD_SMALL_READ || !sequential || end > this.fileSize)
                 return readAll(this.fh, target, position);
-            const block = (this.free.pop() ?? Buffer.allocUnsafe(AHEAD_BYTES)).subarray(0, Math.min(AHEAD_BYTES, this.fileSize - position));
+            const block = (this.free.pop() ?? alignedBuffer(AHEAD_BYTES)).subarray(0, Math.min(AHEAD_BYTES, this.fileSize - position));
             w = { start: position, end: position + block.length, block, data: readAll(this.fh, block, position).then(got => block.subarray(0, got)), readers: 0 };
             this.retire(this.current);
             this.current = w;
@@ -192,6 +230,11 @@ export class StreamSource implements Source {
         private readonly frames: FrameTable,
         /** Size of the file in bytes. */
         readonly fileSize: number,
+        /**
+         * adler32 of the whole file as the scan read it, when it read every byte (the small frames of a
+         * fragmented file); undefined when it skipped payloads. What `.chksum` is compared with.
+         */
+        readonly scannedSum: number | undefined,
     ) {
         this.size = meta.virtualSize;
         this.compressed = isCompressed(meta);
@@ -222,13 +265,14 @@ export class StreamSource implements Source {
             let scan = scanned.get(key);
             if (!scan) {
                 const reader = new WindowReader(fh, size);
-                scan = await scanStream(file, (position, length) => reader.bytes(position, length), size, assumed);
+                const layout = await scanStream(file, (position, length) => reader.bytes(position, length), size, assumed);
+                scan = { layout, adler32: reader.wholeFileSum() };
                 // Only a file that has not changed for a while: a file made or rewritten within one tick of the
                 // change time's clock could share its identity with the one before.
                 if (Date.now() - Number(st.ctimeMs) > STABLE_MS)
                     remember(key, scan);
             }
-            return new StreamSource(file, fh, scan.meta, scan.extents, scan.frames, size);
+            return new StreamSource(file, fh, scan.layout.meta, scan.layout.extents, scan.layout.frames, size, scan.adler32);
         } catch (err) {
             await fh.close().catch(() => {});
             throw err;
@@ -282,7 +326,7 @@ export class StreamSource implements Source {
         const { first, end: last } = t.piecesOf(i);
         if (!this.compressed) {
             const piece = t.piece(first);
-            const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : Buffer.allocUnsafe(chunk.length);
+            const target = buf.length >= chunk.length ? buf.subarray(0, chunk.length) : alignedBuffer(chunk.length);
             const at = piece.fileOffset + (chunk.offset - piece.offset);
             const got = await this.ahead.read(target, at);
             if (got !== chunk.length) throw new FormatError(`file ends inside a data payload (${got} of ${chunk.length} bytes)`, { file: this.file, offset: at + got });

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The data's own checks of one backup file, as verify makes them: each lz4 frame decoded (which checks
 // its block and content checksums and its size) and the whole file's adler32 compared with `.chksum`.
-// Restore sums every file beside its copy; its copy decodes (and so checks) every frame it uses, and a
+// Restore sums every file beside its copy (or takes the sum its header scan made, when that read all of a
+// fragmented file); its copy decodes (and so checks) every frame it uses, and a
 // file whose sum matches holds exactly the frames that were written, so the frames no copy uses are decoded
 // only when the sum cannot vouch for them (no .chksum, or a mismatch: then the messages are verify's).
 // The frame structure is check-point.ts's.
 import { StreamSource } from "../engine/stream-source.ts";
-import { checkChecksum, checksumProblem, type ChecksumResult } from "./checksum.ts";
+import { checkChecksum, checksumProblem, compareChecksum, type ChecksumResult } from "./checksum.ts";
 
 export interface ContentCheck {
     /** ok: the .chksum matches; missing: there is none (the other tool's 1.9 writes none); failed: see checksumError. */
@@ -36,10 +37,15 @@ export function contentError(c: ContentCheck): string | undefined {
     return c.dataError ?? c.checksumError;
 }
 
-async function sumOf(file: string, signal: AbortSignal, onProgress: (done: number) => void): Promise<Pick<ContentCheck, "checksum" | "checksumError">> {
+/** The file's checksum check; `source` (the file open, scanned) may know its sum already, as its scan read all of it. */
+async function sumOf(file: string, signal: AbortSignal, onProgress: (done: number) => void, source?: StreamSource): Promise<Pick<ContentCheck, "checksum" | "checksumError">> {
     let r: ChecksumResult;
     try {
-        r = await checkChecksum(file, { signal, onProgress });
+        const known = source?.scannedSum;
+        r = known === undefined ? await checkChecksum(file, { signal, onProgress }) : await compareChecksum(file, async () => {
+            onProgress(source!.fileSize);
+            return known;
+        });
     } catch (err) {
         if (signal.aborted)
             throw err;
@@ -76,12 +82,13 @@ export interface ContentCheckOptions {
  * Checks the content of `file`: a stream whose structure check-point.ts found sound, or (`raw`) a raw
  * image. Reads the file once for the checksum and, when compressed, its lz4 frames once more beside it
  * (from the page cache). With `frames: "unless-summed"` (a restore, whose copy decodes the frames it uses)
- * the frames are decoded only when the checksum is missing or wrong. Throws only when cancelled.
+ * the frames are decoded only when the checksum is missing or wrong, and the sum of a file whose scan
+ * read every byte (`source.scannedSum`) is not read again. Throws only when cancelled.
  */
 export async function checkContent(file: string, opts: ContentCheckOptions = {}): Promise<ContentCheck> {
     const queued = (check: () => Promise<ContentCheck>) => opts.decodeQueue ? opts.decodeQueue.run(check) : check();
     if (opts.frames === "unless-summed" && !opts.raw) {
-        const summed = await sumOf(file, opts.signal ?? new AbortController().signal, done => opts.onProgress?.(done));
+        const summed = await sumOf(file, opts.signal ?? new AbortController().signal, done => opts.onProgress?.(done), opts.source);
         if (summed.checksum === "ok")
             return { checksum: "ok", lz4: false };
         // Without a sum to vouch for them the frames are all there is to check; with a wrong one they tell

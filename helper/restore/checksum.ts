@@ -4,6 +4,7 @@
 import fsp from "node:fs/promises";
 import { Adler32 } from "../engine/adler32.ts";
 import { checksumFileName } from "../format/index.ts";
+import { alignedBuffer } from "fileio-node";
 
 // 2 MiB per read: a restore sums every member beside its copy, so this is held once per member.
 const BLOCK = 2 * 1024 * 1024;
@@ -27,7 +28,7 @@ export async function fileAdler32(file: string, options?: ChecksumReadArg): Prom
     const fh = await fsp.open(file, "r");
     try {
         const sum = new Adler32();
-        const buf = Buffer.allocUnsafe(BLOCK);
+        const buf = alignedBuffer(BLOCK);
         let position = 0;
         for (;;) {
             signal?.throwIfAborted();
