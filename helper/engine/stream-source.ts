@@ -104,7 +104,7 @@ const AHEAD_BYTES = 1024 * 1024;
 /** Reads at most this long, starting at most this far after the previous one's end, go through a window. */
 const AHEAD_SMALL_READ = 256 * 1024;
 const AHEAD_NEAR = 256 * 1024;
-/** Stored lz4 frames are read into blocks of at least this size, kept for reuse up to STORED_POOL_BYTES. */
+/** Stored lz4 frames not decoded in place (large, or out of sequence) are read into blocks of at least this size, kept for reuse up to STORED_POOL_BYTES. */
 const STORED_BLOCK = 72 * 1024;
 const STORED_POOL_BYTES = 4 * 1024 * 1024;
 
@@ -183,13 +183,23 @@ class ReadAhead {
 
     /** Fills `target` from `position`; resolves with the bytes read (fewer only at the end of the file). */
     async read(target: Buffer, position: number): Promise<number> {
-        const end = position + target.length;
+        const read = await this.use(position, target.length, async bytes => bytes.copy(target));
+        return read ?? readAll(this.fh, target, position);
+    }
+
+    /**
+     * Calls `use` with the `length` bytes at `position` (fewer at the end of the file) where they lie in a
+     * window, without a copy; they stay valid until it settles. Undefined, without calling it, for a read
+     * that is not small and in sequence: the caller reads those bytes itself.
+     */
+    async use<T>(position: number, length: number, use: (bytes: Buffer) => Promise<T>): Promise<T | undefined> {
+        const end = position + length;
         const sequential = this.lastEnd >= 0 && position >= this.lastEnd && position - this.lastEnd <= AHEAD_NEAR;
         this.lastEnd = end;
         let w = this.current;
         if (!(w && position >= w.start && end <= w.end)) {
-            if (target.length > AHEAD_SMALL_READ || !sequential || end > this.fileSize)
-                return readAll(this.fh, target, position);
+            if (length > AHEAD_SMALL_READ || !sequential || end > this.fileSize)
+                return undefined;
             const block = (this.free.pop() ?? alignedBuffer(AHEAD_BYTES)).subarray(0, Math.min(AHEAD_BYTES, this.fileSize - position));
             w = { start: position, end: position + block.length, block, data: readAll(this.fh, block, position).then(got => block.subarray(0, got)), readers: 0 };
             this.retire(this.current);
@@ -199,7 +209,7 @@ class ReadAhead {
         try {
             const data = await w.data;
             const from = position - w.start;
-            return data.copy(target, 0, from, Math.min(data.length, from + target.length));
+            return await use(data.subarray(Math.min(from, data.length), Math.min(data.length, from + length)));
         } finally {
             w.readers--;
             if (w !== this.current)
@@ -339,11 +349,9 @@ export class StreamSource implements Source {
         if (!piece || chunk.offset + chunk.length > piece.offset + piece.length) {
             throw new Error(`${this.file}: chunk ${chunk.offset}+${chunk.length} crosses an lz4 frame boundary`);
         }
-        const stored = storedBuffer(piece.storedLength);
-        try {
-            const got = await this.ahead.read(stored, piece.fileOffset);
-            if (got !== piece.storedLength) {
-                throw new FormatError(`file ends inside an lz4 frame (${got} of ${piece.storedLength} bytes)`, { file: this.file, offset: piece.fileOffset + got });
+        const decode = async (stored: Buffer): Promise<Buffer> => {
+            if (stored.length !== piece.storedLength) {
+                throw new FormatError(`file ends inside an lz4 frame (${stored.length} of ${piece.storedLength} bytes)`, { file: this.file, offset: piece.fileOffset + stored.length });
             }
             const whole = chunk.offset === piece.offset && chunk.length === piece.length;
             try {
@@ -358,6 +366,15 @@ export class StreamSource implements Source {
             } catch (err) {
                 throw new FormatError(`lz4 frame does not decompress: ${(err as Error).message}`, { file: this.file, offset: piece.fileOffset });
             }
+        };
+        // A small frame in sequence is decoded where the read-ahead window holds it; others are read first.
+        const inWindow = await this.ahead.use(piece.fileOffset, piece.storedLength, decode);
+        if (inWindow !== undefined)
+            return inWindow;
+        const stored = storedBuffer(piece.storedLength);
+        try {
+            const got = await readAll(this.fh, stored, piece.fileOffset);
+            return await decode(stored.subarray(0, got));
         } finally {
             giveStoredBuffer(stored);
         }
