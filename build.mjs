@@ -118,15 +118,19 @@ async function buildHelper() {
         sourcemap: "linked",
         logLevel: "warning",
     });
-    // Node options of a CLI go into its first line (the installed commands are these files; the job runner
-    // gives them through NODE_OPTIONS). A restore allocates per chunk; with 4 MiB young-generation semi-spaces
-    // instead of V8's 16 its heap stays ~20 MB smaller, no slower (bench/results/experiments.md §14).
+    // The first line of each CLI (the installed commands are these files). It starts node without
+    // NODE_EXTRA_CA_CERTS: nothing here speaks TLS, and with the variable set (for other programs, e.g. to
+    // Debian's whole bundle) node parses every certificate before any code runs, 70-90 ms of each start
+    // (bench/results/experiments.md §15). A CLI's node options go there too (the job runner gives them through
+    // NODE_OPTIONS): a restore allocates per chunk; with 4 MiB young-generation semi-spaces instead of V8's 16
+    // its heap stays ~20 MB smaller, no slower (§14).
     const nodeOptions = JSON.parse(fs.readFileSync(path.join(root, "helper/cli/node-options.json"), "utf8"));
-    for (const [name, options] of Object.entries(nodeOptions)) {
+    for (const name of Object.keys(entries)) {
         const file = path.join(outdir, `${name}.js`);
         const code = fs.readFileSync(file, "utf8");
+        const options = nodeOptions[name] ? ` ${nodeOptions[name]}` : "";
         // Same line count: the source map stays right.
-        fs.writeFileSync(file, code.replace(/^#!\/usr\/bin\/env node\n/, `#!/usr/bin/env -S node ${options}\n`));
+        fs.writeFileSync(file, code.replace(/^#!\/usr\/bin\/env node\n/, `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node${options}\n`));
     }
     for (const name of Object.keys(entries))
         fs.chmodSync(path.join(outdir, `${name}.js`), 0o755);

@@ -16,6 +16,7 @@ import { JobHistory } from "./job-history.ts";
 import { waitForSlot, type Slot } from "./job-slots.ts";
 import type { BackupJobState, JobState } from "../protocol/job-types.ts";
 import { pidNamespace } from "../tools/proc.ts";
+import { cliEnvironment } from "./cli-env.ts";
 
 export interface RunJobOptions extends NewJob {
     /** The built virtnbdbackup.js beside helper.js. */
@@ -93,8 +94,7 @@ export function runCliJob<S extends JobState, E extends { event: string }>(job: 
         process.on("SIGHUP", () => {});
         const start = () => {
             history?.running(Date.now());
-            const env = job.nodeOptions ? { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, job.nodeOptions].filter(Boolean).join(" ") } : process.env;
-            child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/", env });
+            child = spawn(process.execPath, job.argv, { stdio: ["ignore", "pipe", "pipe"], cwd: "/", env: cliEnvironment(process.env, job.nodeOptions) });
             followCli(job, child, writer, history, finish);
         };
         if (!job.queued) {
