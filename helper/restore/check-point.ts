@@ -129,10 +129,7 @@ export async function checkPoint(folder: BackupFolder, sel: PointSelection, cach
         for (const m of chain.members)
             await checkQcowInfo(folder.dir, m);
     }
-    for (const chain of chains) {
-        for (const m of chain.members)
-            await checkStructure(folder.dir, m, cache);
-    }
+    await checkStructures(folder.dir, chains.flatMap(c => c.members), cache);
     return { identity, chains, point, config, rawImages, excluded, warnings };
 }
 
@@ -146,11 +143,29 @@ async function checkQcowInfo(dir: string, m: BackupFile): Promise<void> {
     }
 }
 
-/** Opens the member once: its whole frame structure is checked before anything is written. */
-async function checkStructure(dir: string, m: BackupFile, cache: StructureCache): Promise<void> {
-    const problem = await structureProblem(path.join(dir, m.name), cache);
-    if (problem)
-        throw new ChainError(problem.message, m.name);
+/** Members whose structure is scanned at once: one file's reads wait while the other's are parsed. */
+const SCANS_AT_ONCE = 2;
+
+/**
+ * Opens every member once: their whole frame structure is checked before anything is written. Two files are
+ * scanned at a time (a fragmented file's scan waits on one read after another); the first problem in
+ * the members' order is thrown.
+ */
+async function checkStructures(dir: string, members: readonly BackupFile[], cache: StructureCache): Promise<void> {
+    const problems: Promise<Error | null>[] = [];
+    let next = 0;
+    const scanNext = async (): Promise<void> => {
+        while (next < members.length) {
+            const i = next++;
+            problems[i] = structureProblem(path.join(dir, members[i].name), cache);
+            await problems[i];
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(SCANS_AT_ONCE, members.length) }, scanNext));
+    for (const [i, problem] of (await Promise.all(problems)).entries()) {
+        if (problem)
+            throw new ChainError(problem.message, members[i].name);
+    }
 }
 
 /** The frame structure's first problem of `file`, or null; each file is opened once per cache. */
