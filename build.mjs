@@ -131,9 +131,8 @@ async function buildHelper() {
         const options = nodeOptions[name] ? ` ${nodeOptions[name]}` : "";
         // Same line count: the source map stays right.
         fs.writeFileSync(file, code.replace(/^#!\/usr\/bin\/env node\n/, `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node${options}\n`));
+        fs.chmodSync(file, 0o755);
     }
-    for (const name of Object.keys(entries))
-        fs.chmodSync(path.join(outdir, `${name}.js`), 0o755);
     copyNative();
 }
 

@@ -444,6 +444,11 @@ function fragChainFloorLabel(c: FragmentedCase, compress: boolean, incs: number)
     return `floor (${c.name} chain${compress ? " -z" : ""}, full + ${incs} incs): cat of every member + qemu-img convert of the point → qcow2 + fdatasync`;
 }
 
+/** The data files of a backup folder (every member of its chains). */
+function chainMembers(chain: string): string[] {
+    return fs.readdirSync(chain).filter(n => n.endsWith(".data")).map(n => path.join(chain, n));
+}
+
 /**
  * The floor of a chain's restore that checks what it restores: every member read once from the disk (its
  * checksum covers the whole file; `cat` to /dev/null, page cache dropped), plus qemu-img convert of the
@@ -451,7 +456,7 @@ function fragChainFloorLabel(c: FragmentedCase, compress: boolean, incs: number)
  * point's bytes were just read as part of the members). The two timed parts are added.
  */
 async function chainFloor(b: Bench, label: string, chain: string, image: string, bytes: number): Promise<void> {
-    const members = fs.readdirSync(chain).filter(n => n.endsWith(".data")).map(n => path.join(chain, n));
+    const members = chainMembers(chain);
     const copy = path.join(b.work, "chain-floor.qcow2");
     await beforeTimedRun(b);
     try {
@@ -480,8 +485,7 @@ const FRAG_RESTORES = 3;
 async function fragRestores(b: Bench, vm: TestVm, c: FragmentedCase, chain: string, compress: boolean, expected: string): Promise<void> {
     const label = fragRestoreLabel(c, compress, b.cfg.reps);
     const floorLabel = fragChainFloorLabel(c, compress, b.cfg.reps);
-    const members = fs.readdirSync(chain).filter(n => n.endsWith(".data")).map(n => path.join(chain, n));
-    await runOk("sh", ["-c", 'cat "$@" > /dev/null', "sh", ...members]);
+    await runOk("sh", ["-c", 'cat "$@" > /dev/null', "sh", ...chainMembers(chain)]);
     let first: { out: string; image: string } | undefined;
     try {
         for (let round = 0; round < Math.min(b.cfg.reps, FRAG_RESTORES); round++) {

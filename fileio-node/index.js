@@ -3,6 +3,7 @@
 // fileio-node: loads the native binding and checks arguments before they reach it, so mistakes surface
 // as TypeError/RangeError with Node's usual codes; system call failures reject with errno's code.
 
+const { constants: { MAX_LENGTH } } = require("node:buffer");
 const { loadAddon } = require("addon-tools");
 
 const binding = loadAddon(__dirname, "fileio_binding.node", {
@@ -68,9 +69,16 @@ function tryLock(fd, lock = true) {
 /** A page in this binding's sense: the alignment of the buffers alignedBuffer() gives by default. */
 const PAGE = 4096;
 
+function checkPowerOfTwo(name, value) {
+    if (value !== 0 && (value & (value - 1)) === 0)
+        return undefined;
+    const error = new RangeError(`fileio-node: "${name}" must be a power of two, got ${value}`);
+    error.code = "ERR_OUT_OF_RANGE";
+    return error;
+}
+
 function alignedBuffer(size, alignment = PAGE) {
-    const error = checkInteger("size", size, require("node:buffer").constants.MAX_LENGTH - PAGE) ?? checkInteger("alignment", alignment, 1 << 20) ??
-        (alignment === 0 || (alignment & (alignment - 1)) !== 0 ? Object.assign(new RangeError(`fileio-node: "alignment" must be a power of two, got ${alignment}`), { code: "ERR_OUT_OF_RANGE" }) : undefined);
+    const error = checkInteger("size", size, MAX_LENGTH - PAGE) ?? checkInteger("alignment", alignment, 1 << 20) ?? checkPowerOfTwo("alignment", alignment);
     if (error)
         throw error;
     // Backing stores come from malloc (16 bytes past a page for big ones): over-allocate and skip to the boundary.

@@ -122,10 +122,10 @@ export async function restoreDisk(job: DiskJob, undo: UndoStack, options: {
     signal?.addEventListener("abort", onAbort);
     try {
         // The point's own files are scanned once, for the copy; the checks use those scans. Every member is
-        // summed beside the copy (2 MiB at a time, all at once), except those whose scan read and summed
-        // every byte (a fragmented file's small frames: its sum is known without reading it again). Its frames are decoded only
-        // where the sum cannot vouch for them, one member at a time: together they would only share the same
-        // cores, each with its buffers (lz4 frames of up to 32 MiB), and a long chain would hold them all.
+        // summed beside the copy (2 MiB at a time, all at once), except those whose scan read and summed every
+        // byte (a fragmented file's small frames). Its frames are decoded only where the sum cannot vouch for
+        // them, one member at a time: together they would only share the same cores, each with its buffers
+        // (lz4 frames of up to 32 MiB), and a long chain would hold them all.
         const layers = job.members.length - sources.length;
         const decodeQueue = new DecodeQueue();
         const checks = job.members.map((m, i) => {
