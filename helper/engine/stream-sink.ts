@@ -4,6 +4,7 @@
 // ride along with the next payload in one writev), which sums the adler32 for "<file>.chksum" in the
 // same thread-pool job as the write, and the file gets its final name only when complete.
 import fsp from "node:fs/promises";
+import os from "node:os";
 import { lz4CompressFrameBound, lz4CompressFrameInto, lz4CompressFramesInto, type Lz4CompressOptions } from "codec-node";
 import type { Chunk, Extent, Sink } from "./endpoint.ts";
 import { OutputFile, refuseExisting, type WrittenListener } from "./output-file.ts";
@@ -320,6 +321,11 @@ interface Waiting {
 const FRAME_BUFFERS_KEPT = 24 * 1024 * 1024;
 const FRAME_BUFFER_STEP = 256 * 1024;
 
+// liblz4 jobs at once. The copy's reads need the main thread and the server (QEMU) a core too: with as many
+// compressions as the thread pool has threads, a 2-core host ran them 4 at a time and starved both, 40 % slower
+// than with one a time (bench/results/experiments.md §16). Waiting chunks meanwhile join the next batch.
+const COMPRESSIONS_AT_ONCE = Math.max(1, os.availableParallelism() - 1);
+
 class Lz4Batcher {
     private waiting: Waiting[] = [];
     private bytes = 0;
@@ -328,6 +334,9 @@ class Lz4Batcher {
     private kept = 0;
     /** Buffers holding frames not yet written, by their memory (a frame is a view of one), and how many. */
     private readonly lent = new Map<ArrayBufferLike, { buffer: Buffer; frames: number }>();
+    private running = 0;
+    /** Jobs (a big chunk's, or a full batch's) waiting for one of the COMPRESSIONS_AT_ONCE places. */
+    private readonly ready: (() => Promise<void>)[] = [];
 
     constructor(private readonly options: Lz4CompressOptions) {}
 
@@ -359,6 +368,47 @@ class Lz4Batcher {
         return buffer;
     }
 
+    compress(data: Buffer): Promise<Buffer> {
+        if (data.length > BATCH_PAYLOAD_MAX) {
+            return new Promise((resolve, reject) => {
+                this.start(() => this.compressOne(data).then(resolve, reject));
+            });
+        }
+        return new Promise((resolve, reject) => {
+            this.waiting.push({ data, resolve, reject });
+            this.bytes += data.length;
+            if (this.bytes >= BATCH_BYTES) {
+                this.flush();
+            } else if (!this.scheduled) {
+                // After the reads that completed in this turn (setImmediate runs after the poll phase).
+                this.scheduled = true;
+                setImmediate(() => {
+                    this.scheduled = false;
+                    // With every place taken, the chunks wait for the next free one and join more.
+                    if (this.running < COMPRESSIONS_AT_ONCE)
+                        this.flush();
+                });
+            }
+        });
+    }
+
+    /** Runs `job` now when a place is free, else when one frees up; never rejects (jobs settle their callers). */
+    private start(job: () => Promise<void>): void {
+        if (this.running >= COMPRESSIONS_AT_ONCE) {
+            this.ready.push(job);
+            return;
+        }
+        this.running++;
+        void job().finally(() => {
+            this.running--;
+            const next = this.ready.shift();
+            if (next)
+                this.start(next);
+            else if (this.waiting.length > 0 && !this.scheduled)
+                this.flush();
+        });
+    }
+
     private compressOne(data: Buffer): Promise<Buffer> {
         const out = this.take(lz4CompressFrameBound(data.length, this.options));
         this.lent.set(out.buffer, { buffer: out, frames: 1 });
@@ -370,40 +420,23 @@ class Lz4Batcher {
             });
     }
 
-    compress(data: Buffer): Promise<Buffer> {
-        if (data.length > BATCH_PAYLOAD_MAX)
-            return this.compressOne(data);
-        return new Promise((resolve, reject) => {
-            this.waiting.push({ data, resolve, reject });
-            this.bytes += data.length;
-            if (this.bytes >= BATCH_BYTES) {
-                this.flush();
-            } else if (!this.scheduled) {
-                // After the reads that completed in this turn (setImmediate runs after the poll phase).
-                this.scheduled = true;
-                setImmediate(() => {
-                    this.scheduled = false;
-                    this.flush();
-                });
-            }
-        });
-    }
-
     private flush(): void {
         const batch = this.waiting;
         this.waiting = [];
         this.bytes = 0;
         if (batch.length === 0)
             return;
-        if (batch.length === 1) {
-            this.compressOne(batch[0].data).then(batch[0].resolve, batch[0].reject);
-            return;
-        }
+        this.start(() => batch.length === 1
+            ? this.compressOne(batch[0].data).then(batch[0].resolve, batch[0].reject)
+            : this.compressBatch(batch));
+    }
+
+    private compressBatch(batch: Waiting[]): Promise<void> {
         let room = 0;
         for (const w of batch) room += lz4CompressFrameBound(w.data.length, this.options);
         const out = this.take(room);
         this.lent.set(out.buffer, { buffer: out, frames: batch.length });
-        lz4CompressFramesInto(batch.map(w => w.data), out, this.options).then(
+        return lz4CompressFramesInto(batch.map(w => w.data), out, this.options).then(
             sizes => {
                 let at = 0;
                 batch.forEach((w, i) => w.resolve(out.subarray(at, at += sizes[i])));
