@@ -2,7 +2,7 @@
 // Where a fragmented `-z` inc's CPU goes, per thread (thread-times.cjs) and, with --perf=1, by thread and library
 // under perf (first round); QEMU's CPU beside, the floor (nbdcopy) first in each round. Modes per round: z (as
 // built), z<n> (UV_THREADPOOL_SIZE=n), plain. Session 12 found the 4-at-once compressions with it (experiments §16).
-//   node --import tsx bench/experiments/z-perf.ts [--case=16000] [--runs=3] [--modes=z,z2,plain] [--perf=1]
+//   node --import tsx bench/experiments/z-perf.ts [--case=16000] [--runs=3] [--modes=z,z2,plain] [--perf=1] [--extra=<more CLI args, comma-separated>]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -39,7 +39,7 @@ async function main() {
         const job = await startPullJob(vm.name, "vda", work);
         let q0 = ticks(qpid);
         const f0 = performance.now();
-        await runOk("/usr/bin/time", ["-f", "%U %S", "nbdcopy", job.uri, path.join(work, "floor.raw")]);
+        await runOk("nbdcopy", [job.uri, path.join(work, "floor.raw")]);
         const floorCopy = performance.now() - f0;
         const qf = ticks(qpid) - q0;
         await job.stop();

@@ -409,15 +409,16 @@ class Lz4Batcher {
         });
     }
 
-    private compressOne(data: Buffer): Promise<Buffer> {
+    // Async, like compressBatch: a throw before liblz4's job starts still settles the caller and frees the place.
+    private async compressOne(data: Buffer): Promise<Buffer> {
         const out = this.take(lz4CompressFrameBound(data.length, this.options));
         this.lent.set(out.buffer, { buffer: out, frames: 1 });
-        return lz4CompressFrameInto(data, out, this.options).then(
-            length => out.subarray(0, length),
-            err => {
-                this.lent.delete(out.buffer);
-                throw err;
-            });
+        try {
+            return out.subarray(0, await lz4CompressFrameInto(data, out, this.options));
+        } catch (err) {
+            this.lent.delete(out.buffer);
+            throw err;
+        }
     }
 
     private flush(): void {
@@ -431,20 +432,20 @@ class Lz4Batcher {
             : this.compressBatch(batch));
     }
 
-    private compressBatch(batch: Waiting[]): Promise<void> {
-        let room = 0;
-        for (const w of batch) room += lz4CompressFrameBound(w.data.length, this.options);
-        const out = this.take(room);
-        this.lent.set(out.buffer, { buffer: out, frames: batch.length });
-        return lz4CompressFramesInto(batch.map(w => w.data), out, this.options).then(
-            sizes => {
-                let at = 0;
-                batch.forEach((w, i) => w.resolve(out.subarray(at, at += sizes[i])));
-            },
-            err => {
-                this.lent.delete(out.buffer);
-                batch.forEach(w => w.reject(err));
-            },
-        );
+    /** Settles every caller of the batch, never rejects. */
+    private async compressBatch(batch: Waiting[]): Promise<void> {
+        let out: Buffer | undefined;
+        try {
+            let room = 0;
+            for (const w of batch) room += lz4CompressFrameBound(w.data.length, this.options);
+            out = this.take(room);
+            this.lent.set(out.buffer, { buffer: out, frames: batch.length });
+            const sizes = await lz4CompressFramesInto(batch.map(w => w.data), out, this.options);
+            let at = 0;
+            batch.forEach((w, i) => w.resolve(out!.subarray(at, at += sizes[i])));
+        } catch (err) {
+            if (out) this.lent.delete(out.buffer);
+            batch.forEach(w => w.reject(err));
+        }
     }
 }
