@@ -17,7 +17,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import { copyExtents } from "../../helper/engine/copy.ts";
 import type { Chunk, Extent, Sink } from "../../helper/engine/endpoint.ts";
-import { allocationToExtents, dataBytes } from "../../helper/engine/extents.ts";
+import { dataBytes } from "../../helper/engine/extents.ts";
 import { CONTEXT_ALLOCATION, NbdSource } from "../../helper/engine/nbd-source.ts";
 import { StreamSink } from "../../helper/engine/stream-sink.ts";
 import { Adler32, adler32 } from "../../helper/engine/adler32.ts";
@@ -163,7 +163,7 @@ async function pipeline(socket: string, sinkKind: SinkKind, work: string, maxChu
     const t0 = performance.now();
     const nbd = await NbdSource.open({ socket, exportName: "vda", contexts: [CONTEXT_ALLOCATION], connections });
     try {
-        const extents: Extent[] = allocationToExtents(await nbd.status(CONTEXT_ALLOCATION));
+        const extents: Extent[] = await nbd.extents(CONTEXT_ALLOCATION);
         const file = path.join(work, `exp-${process.pid}.data`);
         const fileSink = sinkKind.startsWith("write")
             ? new FileSink(await fsp.open(file, "w"), sinkKind === "write" ? "none" : sinkKind === "write+adler(js)" ? "js" : "pool")

@@ -12,6 +12,7 @@ import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
 import { TestVm } from "../../test/lib/vm.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
 import { dropCaches } from "../lib/host.ts";
+import { traceEvents } from "../lib/strace-events.ts";
 import { deleteAllCheckpoints, ourCli, snapshotOurClis } from "../lib/tools.ts";
 
 const arg = (name: string) => process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -21,34 +22,24 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 function timeline(trace: string): [number, number, string][] {
     const rows: [number, number, string][] = [];
     const started = new Map<number, { at: number; name: string }>();
-    let t0: number | undefined;
-    let main: number | undefined;
-    for (const line of trace.split("\n")) {
-        const m = /^(\d+)\s+(\d+\.\d+)\s+(.*)$/.exec(line);
-        if (!m)
-            continue;
-        const pid = Number(m[1]);
-        const t = Number(m[2]) * 1000;
-        const rest = m[3]!;
-        t0 ??= t;
-        main ??= pid;
+    for (const { at: t, pid, main: isMain, what: rest } of traceEvents(trace)) {
         // A failed lookup along PATH is ENOENT; a successful exec may be split ("<unfinished ...>") by another's.
-        if (rest.startsWith("execve(") && !/ = -1 /.test(rest) && pid !== main) {
+        if (rest.startsWith("execve(") && !/ = -1 /.test(rest) && !isMain) {
             const argv = [...(/\[(.*?)\]/.exec(rest)?.[1] ?? "").matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(a => a[1]!);
             const words = argv[0] === "virsh" ? argv.slice(3).filter(a => !a.startsWith("-")).slice(0, 1) : argv.slice(1, 2);
-            started.set(pid, { at: t - t0, name: `${argv[0]} ${argv[0] === "virsh" && argv[3]?.startsWith("echo @@") ? "(batch)" : words.join(" ")}` });
+            started.set(pid, { at: t, name: `${argv[0]} ${argv[0] === "virsh" && argv[3]?.startsWith("echo @@") ? "(batch)" : words.join(" ")}` });
         } else if (rest.startsWith("+++ exited") && started.has(pid)) {
             const s = started.get(pid)!;
-            rows.push([s.at, t - t0, s.name]);
+            rows.push([s.at, t, s.name]);
             started.delete(pid);
-        } else if (rest.startsWith("+++ exited") && pid === main) {
-            rows.push([t - t0, t - t0, "exit"]);
+        } else if (rest.startsWith("+++ exited") && isMain) {
+            rows.push([t, t, "exit"]);
         } else if (/^(fsync|fdatasync|flock)\(/.test(rest)) {
-            rows.push([t - t0, t - t0, `${rest.split("(")[0]}${pid === main ? "" : " (thread pool)"}`]);
-        } else if (rest.startsWith("openat(") && pid === main && !/ = -1 /.test(rest) && !/"\/(proc|sys|dev)\//.test(rest)) {
-            rows.push([t - t0, t - t0, `open ${/"([^"]*)"/.exec(rest)?.[1] ?? "?"}`]);
+            rows.push([t, t, `${rest.split("(")[0]}${isMain ? "" : " (thread pool)"}`]);
+        } else if (rest.startsWith("openat(") && isMain && !/ = -1 /.test(rest) && !/"\/(proc|sys|dev)\//.test(rest)) {
+            rows.push([t, t, `open ${/"([^"]*)"/.exec(rest)?.[1] ?? "?"}`]);
         } else if (rest.startsWith("connect(") && rest.includes("nbd.sock")) {
-            rows.push([t - t0, t - t0, "NBD connect"]);
+            rows.push([t, t, "NBD connect"]);
         }
     }
     return rows.sort((a, b) => a[0] - b[0]);

@@ -68,9 +68,12 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
             const exported = await exportDisks(run, folder, choice, checked);
             const { disks } = checked;
             run.note({ event: "plan", domain: domain.name, level: checked.plan.level, checkpoint: checked.plan.checkpointName, parent: checked.plan.parentCheckpoint, online: choice.online, disks: disks.map(d => ({ dev: d.target, size: 0 })) });
-            const records = fetchRecords(run, disks, exported.createdCheckpoint);
-            const copied = await copyDisks(run, folder, checked, exported, stopAll);
-            await commitRun(run, folder, checked, exported, records);
+            // The records are asked for once the first reads are out: their processes start beside the copy,
+            // not in the way of its first requests.
+            let records: ReturnType<typeof fetchRecords> | undefined;
+            const startRecords = () => records ??= fetchRecords(run, disks, exported.createdCheckpoint);
+            const copied = await copyDisks(run, folder, checked, exported, stopAll, startRecords);
+            await commitRun(run, folder, checked, exported, startRecords());
             result = {
                 domain: domain.name,
                 level: checked.plan.level,

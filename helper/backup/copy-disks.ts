@@ -11,7 +11,8 @@ import type { BackupRun, OpenFolder } from "./run-context.ts";
 
 export type CopiedDisk = Awaited<ReturnType<typeof backupDisk>>;
 
-export async function copyDisks(run: BackupRun, folder: OpenFolder, { plan, fallback, disks }: CheckedPlan, exported: ExportedDisks, stopAll: AbortController): Promise<CopiedDisk[]> {
+/** `onCopyStarted`: called when a disk's copy has its first reads asked for (once per disk). */
+export async function copyDisks(run: BackupRun, folder: OpenFolder, { plan, fallback, disks }: CheckedPlan, exported: ExportedDisks, stopAll: AbortController, onCopyStarted: () => void): Promise<CopiedDisk[]> {
     // The job ends as soon as every disk has read its last byte, while the files are still being finished.
     let readersLeft = disks.length;
     const sourceDone = () => {
@@ -26,7 +27,7 @@ export async function copyDisks(run: BackupRun, folder: OpenFolder, { plan, fall
             : dataFileName(disk.target, level, level === "full" || level === "copy" ? undefined : plan.ident));
         folder.journal.add(file, partialFileName(file), checksumFileName(file));
         return backupDisk(disk, exported.byTarget.get(disk.target)!, file, plan, { ...run.options, signal: stopAll.signal },
-            { now: run.now, domainUuid: run.domain.uuid }, run.note, sourceDone);
+            { now: run.now, domainUuid: run.domain.uuid }, run.note, { onSourceDone: sourceDone, onCopyStarted });
     }, () => stopAll.abort(new Error("another disk failed")));
 }
 

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import { copyExtents, type CopyProgress } from "../engine/copy.ts";
 import type { Extent, Sink } from "../engine/endpoint.ts";
-import { allocationToExtents, dataBytes, dirtyToExtents, type StatusRange } from "../engine/extents.ts";
+import { allocationToExtents, dataBytes, dirtyToExtents } from "../engine/extents.ts";
 import { CONTEXT_ALLOCATION, NbdSource } from "../engine/nbd-source.ts";
 import { mapWithNbdinfo } from "../engine/qemu-map.ts";
 import { ImageSink, rawPlacement } from "../engine/image-sink.ts";
@@ -15,6 +15,13 @@ import type { BackupOptions, DiskExport, Note } from "./types.ts";
 
 const MiB = 1 << 20;
 
+export interface CopyHooks {
+    /** Called once the copy's first reads are asked for: work beside the copy starts then, not before. */
+    onCopyStarted?: () => void;
+    /** Called once every byte of the disk has been read (see copyExtents). */
+    onSourceDone?: () => void;
+}
+
 /** What a backup file records about when and of which VM it was made. */
 export interface FileOrigin {
     now: Date;
@@ -24,11 +31,13 @@ export interface FileOrigin {
 
 export async function backupDisk(
     disk: DiskConfig, source: DiskExport, file: string, plan: LevelPlan, options: BackupOptions, origin: FileOrigin,
-    note: Note, onSourceDone?: () => void,
+    note: Note, hooks: CopyHooks = {},
 ): Promise<{ dev: string; file: string; dataBytes: number; fileBytes: number }> {
     const incremental = plan.level === "inc" || plan.level === "diff";
-    // A raw disk has no bitmap: in an inc/diff it would not be here (selectDisks), so it is always read in full.
-    const contexts = [CONTEXT_ALLOCATION, ...(incremental && source.dirtyContext ? [source.dirtyContext] : [])];
+    // An inc/diff reads only its bitmap's extents: QEMU answers each block status for every context the
+    // connection has, so base:allocation would be worked out for nothing. (A raw disk has no bitmap: in an
+    // inc/diff it would not be here, selectDisks; without a bitmap planExtents refuses the inc.)
+    const contexts = incremental && source.dirtyContext ? [source.dirtyContext] : [CONTEXT_ALLOCATION];
     let closing: Promise<void> | undefined;
     const nbd = await NbdSource.open({ socket: source.socket, exportName: source.exportName, contexts, connections: options.connections ?? 2 });
     try {
@@ -62,13 +71,13 @@ export async function backupDisk(
             sink = await StreamSink.create(file, meta, { compress: options.compress, maxRequestSize: nbd.maxRequest });
         }
         let last = 0;
-        const result = await copyExtents(extents, nbd, sink, {
+        const copying = copyExtents(extents, nbd, sink, {
             ...copyLimits(options.inFlight),
             signal: options.signal,
             // Every byte is read: let go of the export, so the job can end while the file is finished.
             onSourceDone: () => {
                 closing ??= nbd.close();
-                onSourceDone?.();
+                hooks.onSourceDone?.();
             },
             onProgress: (p: CopyProgress) => {
                 // Progress events at most every 64 MiB and at the end: enough for a live bar.
@@ -78,6 +87,8 @@ export async function backupDisk(
                 }
             },
         });
+        hooks.onCopyStarted?.();
+        const result = await copying;
         await publish();
         const fileBytes = fs.statSync(file).size;
         note({ event: "disk-done", dev: disk.target, file, bytes: result.done, fileBytes });
@@ -102,11 +113,11 @@ export function copyLimits(inFlight?: number): { maxChunk: number; maxInFlight: 
 }
 
 async function planExtents(nbd: NbdSource, source: DiskExport, incremental: boolean, useQemu: boolean): Promise<Extent[]> {
-    const status = (context: string): Promise<StatusRange[]> =>
-        useQemu ? mapWithNbdinfo(source.socket, source.exportName, context) : nbd.status(context);
-    if (!incremental)
-        return allocationToExtents(await status(CONTEXT_ALLOCATION));
-    if (!source.dirtyContext)
+    const context = incremental ? source.dirtyContext : CONTEXT_ALLOCATION;
+    if (!context)
         throw new Error(`no dirty bitmap is exported for ${source.exportName}`);
-    return dirtyToExtents(await status(source.dirtyContext));
+    if (!useQemu)
+        return nbd.extents(context);
+    const ranges = await mapWithNbdinfo(source.socket, source.exportName, context);
+    return incremental ? dirtyToExtents(ranges) : allocationToExtents(ranges);
 }

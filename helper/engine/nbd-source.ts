@@ -3,7 +3,7 @@
 // libnbd-node, with several connections when the server allows multi-conn.
 import { Handle } from "libnbd-node";
 import type { Chunk, Extent, Source } from "./endpoint.ts";
-import { entriesToRanges, maxStatusLength, splitFixed, type StatusRange } from "./extents.ts";
+import { appendStatusExtents, maxStatusLength, splitFixed, type StatusKind } from "./extents.ts";
 
 export const CONTEXT_ALLOCATION = "base:allocation";
 
@@ -85,29 +85,30 @@ export class NbdSource implements Source {
     }
 
     /**
-     * Block status of the whole export for one meta context, asked in pieces below 4 GiB and
-     * continued from wherever each answer ended.
+     * The extents of the whole export by one meta context's block status (base:allocation: data and zero
+     * extents; a qemu:dirty-bitmap: its dirty extents, as data), asked in pieces below 4 GiB and continued
+     * from wherever each answer ended.
      */
-    async status(context: string): Promise<StatusRange[]> {
+    async extents(context: string): Promise<Extent[]> {
+        const kind = statusKind(context);
         const handle = this.handles[0];
         if (!handle.canMetaContext(context))
             throw new Error(`the NBD server does not offer the meta context ${context}`);
-        const ranges: StatusRange[] = [];
+        const extents: Extent[] = [];
         const max = maxStatusLength(blockSizeOr(handle, "minimum", 512));
         let offset = 0;
         while (offset < this.size) {
             const length = Math.min(max, this.size - offset);
-            const before = ranges.length;
+            let next = offset;
             await handle.blockStatus(length, offset, (name, start, entries) => {
                 if (name === context)
-                    ranges.push(...entriesToRanges(start, entries, this.size));
+                    next = appendStatusExtents(extents, start, entries, this.size, kind);
             });
-            if (ranges.length === before)
+            if (next <= offset)
                 throw new Error(`the NBD server answered no ${context} extents at offset ${offset}`);
-            const last = ranges[ranges.length - 1];
-            offset = last.offset + last.length;
+            offset = next;
         }
-        return ranges;
+        return extents;
     }
 
     async close(): Promise<void> {
@@ -116,6 +117,14 @@ export class NbdSource implements Source {
             h.close();
         }));
     }
+}
+
+function statusKind(context: string): StatusKind {
+    if (context === CONTEXT_ALLOCATION)
+        return "allocation";
+    if (context.startsWith("qemu:dirty-bitmap:"))
+        return "dirty";
+    throw new Error(`no extents are known for the meta context ${context}`);
 }
 
 async function connect(options: NbdSourceOptions): Promise<Handle> {

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // NbdSource against real nbdkit: a chunk bigger than the request size is read as several requests over
 // the connections and comes back whole; when one of them fails, the read rejects only once none of the
-// others still fills the buffer (the copy reuses it).
+// others still fills the buffer (the copy reuses it). Against real qemu-nbd: the extents of a disk above
+// 4 GiB (two block status requests) by base:allocation and by a dirty bitmap, as nbdinfo --map gives them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { NbdSource } from "../../helper/engine/nbd-source.ts";
+import { allocationToExtents, dirtyToExtents } from "../../helper/engine/extents.ts";
+import { CONTEXT_ALLOCATION, NbdSource } from "../../helper/engine/nbd-source.ts";
+import { mapWithNbdinfo } from "../../helper/engine/qemu-map.ts";
+import { runOk } from "../lib/exec.ts";
 import { testBed } from "../lib/test-bed.ts";
 
 const KiB = 1024;
@@ -82,6 +86,45 @@ test("a failing piece rejects the read only after the slow pieces of the same ch
         const waited = performance.now() - started;
         assert.ok(waited >= 900, `rejected after ${waited.toFixed(0)} ms, before the slow piece had answered`);
         assert.ok(buffer.subarray(0, 256 * KiB).equals(pattern(offset, 256 * KiB)), "the slow piece completed first");
+    } finally {
+        await nbd.close();
+    }
+});
+
+test("extents by base:allocation and by a dirty bitmap over 4 GiB are what nbdinfo --map reports", async () => {
+    const GiB = 1024 * MiB;
+    const image = path.join(bed.work, "bitmap.qcow2");
+    await runOk("qemu-img", ["create", "-q", "-f", "qcow2", image, "5G"]);
+    await runOk("qemu-img", ["bitmap", "--add", image, "since-x"]);
+    // Recorded by the enabled bitmap: data, a 4 KiB write (its whole 64 KiB granule is dirty), zeroes
+    // written over data, and data past 4 GiB, where the second block status request starts.
+    await runOk("qemu-io", ["-f", "qcow2", image,
+        "-c", "write -P 1 0 128k", "-c", "write -P 2 1m 4k", "-c", "write -z 64k 64k", "-c", `write -P 3 ${4 * GiB + 64 * KiB} 192k`]);
+    const socket = path.join(bed.work, "bitmap.sock");
+    const pidFile = `${socket}.pid`;
+    const child = spawn("qemu-nbd", ["-r", "-e", "4", "-f", "qcow2", "-B", "since-x", "-k", socket, "--pid-file", pidFile, "-t", image], { stdio: "ignore" });
+    servers.push(child);
+    for (let i = 0; i < 500 && !fs.existsSync(pidFile); i++)
+        await new Promise(resolve => setTimeout(resolve, 20));
+    const dirty = "qemu:dirty-bitmap:since-x";
+    const nbd = await NbdSource.open({ socket, exportName: "", contexts: [CONTEXT_ALLOCATION, dirty] });
+    try {
+        assert.deepEqual(await nbd.extents(dirty), [
+            { offset: 0, length: 128 * KiB, data: true },
+            { offset: MiB, length: 64 * KiB, data: true },
+            { offset: 4 * GiB + 64 * KiB, length: 192 * KiB, data: true },
+        ]);
+        assert.deepEqual(await nbd.extents(dirty), dirtyToExtents(await mapWithNbdinfo(socket, "", dirty)));
+        const allocation = await nbd.extents(CONTEXT_ALLOCATION);
+        assert.deepEqual(allocation, allocationToExtents(await mapWithNbdinfo(socket, "", CONTEXT_ALLOCATION)));
+        // The 4 KiB write's cluster: the rest of it is a hole in the image file, which QEMU reports as zero.
+        assert.deepEqual(allocation.filter(e => e.data), [
+            { offset: 0, length: 64 * KiB, data: true },
+            { offset: MiB, length: 4 * KiB, data: true },
+            { offset: 4 * GiB + 64 * KiB, length: 192 * KiB, data: true },
+        ], "the zeroes written over data read as zero, not as data");
+        assert.equal(allocation.reduce((n, e) => n + e.length, 0), 5 * GiB, "the extents cover the disk");
+        await assert.rejects(nbd.extents("qemu:allocation-depth"), /no extents are known/);
     } finally {
         await nbd.close();
     }
