@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
     qemu-system-x86 qemu-utils
-    libnbd-dev libnbd-bin nbdkit nbdkit-plugin-dev pkg-config liblz4-dev libdeflate-dev
+    libnbd-dev libnbd-bin nbdkit nbdkit-plugin-dev pkg-config liblz4-dev libdeflate-dev libxxhash-dev
     cockpit-ws cockpit-bridge cockpit-system
     chromium libxml2-utils time
     virtnbdbackup python3-lz4

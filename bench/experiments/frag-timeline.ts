@@ -4,7 +4,10 @@
 // `strace -f --seccomp-bpf` on a few rare calls (process starts and ends, opens, connects, fsyncs, the lock, the
 // commands written to the virsh shell), cut into phases: start (node up to the lock), checks (lock to
 // backup-begin's command), begin (to the first NBD connect), copy (to the data file's last fsync), end (to exit).
-//   node --import tsx bench/experiments/frag-timeline.ts [--case=4000] [--runs=3] [-z] [--print=1]
+// --drop: as the bench does, the page cache is dropped before the floor and before ours, then that side's programs
+// are loaded once. --like-bench: ours follows the floor at once (no new writes in between), as in the bench.
+//   node --import tsx bench/experiments/frag-timeline.ts [--case=4000] [--runs=3] [-z] [--drop] [--like-bench]
+//       [--print=1] [--marks]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +16,7 @@ import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
 import { TestVm } from "../../test/lib/vm.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
 import { dirtyExtents, FRAGMENTED_FULL } from "../lib/fragmented.ts";
+import { dropCaches } from "../lib/host.ts";
 import { startPullJob } from "../lib/pull-job.ts";
 import { traceEvents, type TraceEvent } from "../lib/strace-events.ts";
 import { deleteAllCheckpoints, ourCli, snapshotOurClis } from "../lib/tools.ts";
@@ -48,17 +52,30 @@ async function main() {
     // The file itself, as users run it: its first line gives node its options and drops NODE_EXTRA_CA_CERTS.
     const cli = (level: string): string[] => [ourCli("virtnbdbackup"), "-d", vm.name, "-l", level, "-o", chain, "--noprogress", ...(compress ? ["-z"] : [])];
     await runOk(cli("full")[0]!, cli("full").slice(1));
-    console.log(`${c.name}${compress ? " -z" : ""}, warm page cache; ms`);
+    const drop = process.argv.includes("--drop");
+    const likeBench = process.argv.includes("--like-bench");
+    const prepare = async (programs: [string, string[]][]) => {
+        if (!drop)
+            return;
+        await dropCaches();
+        for (const [cmd, args] of [...programs, ["virsh", ["-c", "qemu:///system", "-r", "version"]] as [string, string[]]])
+            await runOk(cmd, args);
+    };
+    console.log(`${c.name}${compress ? " -z" : ""}, ${drop ? "page cache dropped, programs loaded" : "warm page cache"}; ms`);
     console.log("floor: begin  copy abort total | ours: start checks begin  copy   end  total (abort at)");
     for (let round = 0; round < runs; round++) {
         await dirtyExtents(vm, c);
+        await prepare([["nbdcopy", ["--version"]]]);
         const job = await startPullJob(vm.name, "vda", work);
         const f0 = performance.now();
         await runOk("nbdcopy", [job.uri, path.join(work, "floor.raw")]);
         const copyMs = performance.now() - f0;
         const abortMs = await job.stop();
         fs.rmSync(path.join(work, "floor.raw"));
-        await dirtyExtents(vm, c);
+        // --like-bench: ours right after the floor, on the same writes, as the bench's plain chain runs them.
+        if (!likeBench)
+            await dirtyExtents(vm, c);
+        await prepare([[ourCli("virtnbdbackup"), ["--version"]], ["qemu-img", ["--version"]]]);
         const traceFile = path.join(work, "ours.trace");
         const t0 = performance.now();
         if (process.argv.includes("--marks")) {

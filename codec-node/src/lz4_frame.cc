@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "lz4_sums.h"
+
 namespace codecnode {
 
 namespace {
@@ -68,6 +70,24 @@ Lz4Outcome FramesBound(const std::vector<Lz4Input>& inputs, const Lz4CompressOpt
   return Lz4Outcome{};
 }
 
+// One frame into `out` (room for liblz4's bound with these options); `*written` is its length. The content sum is
+// libxxhash's (lz4_sums.h), both ways: liblz4's was a third of `-z`'s CPU on incompressible data and most of a
+// restore's decoding (bench/results/experiments.md §18).
+Lz4Outcome WriteFrame(const uint8_t* data, size_t size, uint8_t* out, size_t capacity,
+                      const Lz4CompressOptions& options, size_t* written) {
+  LZ4F_preferences_t prefs = Preferences(size, options);
+  prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;  // added below, faster
+  size_t n = LZ4F_compressFrame(out, capacity, data, size, &prefs);
+  if (LZ4F_isError(n)) return FailLz4("lz4 compression failed", n);
+  if (options.contentChecksum) {
+    // The bound with the sum is 4 bytes more than the one liblz4 kept to.
+    if (capacity - n < LZ4_SUMS_CONTENT_SUM_SIZE) return Fail(kCodeLz4, "no room for the lz4 frame's content checksum");
+    lz4_sums_add_content_sum(out, &n, data, size);
+  }
+  *written = n;
+  return Lz4Outcome{};
+}
+
 // Writes each input's frame right after the one before into `out`, which the caller made at least
 // FramesBound() large; `*used` is their total.
 Lz4Outcome WriteFrames(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t capacity,
@@ -76,9 +96,9 @@ Lz4Outcome WriteFrames(const std::vector<Lz4Input>& inputs, uint8_t* out, size_t
   sizes->clear();
   sizes->reserve(inputs.size());
   for (const Lz4Input& input : inputs) {
-    LZ4F_preferences_t prefs = Preferences(input.size, options);
-    size_t written = LZ4F_compressFrame(out + *used, capacity - *used, input.data, input.size, &prefs);
-    if (LZ4F_isError(written)) return FailLz4("lz4 compression failed", written);
+    size_t written = 0;
+    Lz4Outcome frame = WriteFrame(input.data, input.size, out + *used, capacity - *used, options, &written);
+    if (!frame.ok()) return frame;
     *used += written;
     sizes->push_back(written);
   }
@@ -115,10 +135,7 @@ Lz4Outcome CompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, siz
     return Fail(kCodeLz4, "an lz4 frame of " + std::to_string(size) + " bytes needs room for " + std::to_string(bound) +
                               " bytes, the output holds " + std::to_string(capacity));
   }
-  size_t n = LZ4F_compressFrame(out, capacity, data, size, &prefs);
-  if (LZ4F_isError(n)) return FailLz4("lz4 compression failed", n);
-  *written = n;
-  return Lz4Outcome{};
+  return WriteFrame(data, size, out, capacity, options, written);
 }
 
 Lz4Outcome CompressFrames(const std::vector<Lz4Input>& inputs, const Lz4CompressOptions& options,
@@ -149,7 +166,12 @@ Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out,
   return WriteFrames(inputs, out, capacity, options, sizes, &used);
 }
 
-Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize) {
+namespace {
+
+// Decodes the frame into `out`; with `liblz4Checks` false liblz4 skips the block and content sums (lz4_sums_hold
+// checks them). `*info` and `*header` describe the frame once its header is read.
+Lz4Outcome Decode(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize, bool liblz4Checks,
+                  LZ4F_frameInfo_t* info, size_t* header) {
   if (size == 0) return Fail(kCodeLz4, "no bytes, not an lz4 frame");
   LZ4F_dctx* rawDctx = nullptr;
   size_t created = LZ4F_createDecompressionContext(&rawDctx, LZ4F_VERSION);
@@ -157,15 +179,16 @@ Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, s
   std::unique_ptr<LZ4F_dctx, DctxDeleter> dctx(rawDctx);
 
   // The header first: a frame that records a different size fails before anything is written.
-  LZ4F_frameInfo_t info = LZ4F_INIT_FRAMEINFO;
+  *info = LZ4F_INIT_FRAMEINFO;
   size_t consumed = size;
-  size_t hint = LZ4F_getFrameInfo(dctx.get(), &info, data, &consumed);
+  size_t hint = LZ4F_getFrameInfo(dctx.get(), info, data, &consumed);
   if (LZ4F_isError(hint)) return FailLz4("not a valid lz4 frame header", hint);
-  if (info.frameType != LZ4F_frame) return Fail(kCodeLz4, "a skippable lz4 frame, not a data frame");
-  if (info.contentSize != 0 && info.contentSize != expectedSize) {
-    return Fail(kCodeSize, "lz4 frame records a content size of " + std::to_string(info.contentSize) +
+  if (info->frameType != LZ4F_frame) return Fail(kCodeLz4, "a skippable lz4 frame, not a data frame");
+  if (info->contentSize != 0 && info->contentSize != expectedSize) {
+    return Fail(kCodeSize, "lz4 frame records a content size of " + std::to_string(info->contentSize) +
                                " bytes, expected " + std::to_string(expectedSize));
   }
+  *header = consumed;
 
   size_t inPos = consumed;
   size_t outPos = 0;
@@ -173,6 +196,7 @@ Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, s
   // frame holds more than expected, while the end mark and content checksum produce nothing.
   uint8_t overflow[64];
   LZ4F_decompressOptions_t opts = {};
+  opts.skipChecksums = liblz4Checks ? 0 : 1;
   for (;;) {
     bool full = outPos == expectedSize;
     uint8_t* dst = full ? overflow : out + outPos;
@@ -185,7 +209,7 @@ Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, s
     }
     inPos += srcSize;
     outPos += full ? 0 : dstSize;
-    if (result == 0) break;  // frame complete, checksums verified
+    if (result == 0) break;  // frame complete
     if (srcSize == 0 && dstSize == 0) {
       return Fail(kCodeLz4, "lz4 frame truncated: " + std::to_string(size) + " bytes end inside it");
     }
@@ -199,6 +223,20 @@ Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, s
                                std::to_string(expectedSize));
   }
   return Lz4Outcome{};
+}
+
+}  // namespace
+
+Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize) {
+  LZ4F_frameInfo_t info = LZ4F_INIT_FRAMEINFO;
+  size_t header = 0;
+  Lz4Outcome fast = Decode(data, size, out, expectedSize, false, &info, &header);
+  if (fast.ok() && lz4_sums_hold(data, size, header, info.blockChecksumFlag == LZ4F_blockChecksumEnabled,
+                                 info.contentChecksumFlag == LZ4F_contentChecksumEnabled, out, expectedSize)) {
+    return fast;
+  }
+  // Damaged, truncated, or not what was expected: liblz4, with its checks on, says what is wrong.
+  return Decode(data, size, out, expectedSize, true, &info, &header);
 }
 
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {

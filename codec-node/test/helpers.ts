@@ -23,10 +23,15 @@ export function pythonLz4Decompress(frame: Uint8Array): Buffer {
     return python("import sys, lz4.frame; sys.stdout.buffer.write(lz4.frame.decompress(sys.stdin.buffer.read()))", frame);
 }
 
-/** lz4.frame.compress as the other tool calls it: level 2, block and content checksums (content size by default). */
-export function pythonLz4Compress(data: Uint8Array): Buffer {
+/**
+ * lz4.frame.compress as the other tool calls it: level 2, block and content checksums (content size by default);
+ * `options` change the level and which checksums the frame carries.
+ */
+export function pythonLz4Compress(data: Uint8Array, options: { level?: number; blockChecksum?: boolean; contentChecksum?: boolean } = {}): Buffer {
+    const { level = 2, blockChecksum = true, contentChecksum = true } = options;
+    const py = (b: boolean) => (b ? "True" : "False");
     const script = "import sys, lz4.frame; sys.stdout.buffer.write(lz4.frame.compress(sys.stdin.buffer.read(), " +
-        "compression_level=2, block_checksum=True, content_checksum=True))";
+        `compression_level=${level}, block_checksum=${py(blockChecksum)}, content_checksum=${py(contentChecksum)}))`;
     return python(script, data);
 }
 

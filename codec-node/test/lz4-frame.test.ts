@@ -65,6 +65,26 @@ test("Python's lz4.frame reads our frames", async () => {
     }
 });
 
+// The content checksum is added by us (libxxhash), not by liblz4: the frames must still be liblz4's, byte for byte.
+test("our frames are byte for byte those Python's lz4.frame writes, with each choice of checksums and level", async () => {
+    for (const [name, data] of samples) {
+        assert.deepEqual(await lz4CompressFrame(data, STREAM), pythonLz4Compress(data), name);
+        assert.deepEqual(lz4CompressFrameSync(data, STREAM), pythonLz4Compress(data), `${name}, sync`);
+    }
+    const data = halfRandom(300_000);
+    for (const blockChecksum of [false, true]) {
+        for (const contentChecksum of [false, true]) {
+            for (const level of [0, 2, 9]) {
+                const what = `block sums ${blockChecksum}, content sum ${contentChecksum}, level ${level}`;
+                const ours = await lz4CompressFrame(data, { level, blockChecksum, contentChecksum, contentSize: true });
+                assert.deepEqual(ours, pythonLz4Compress(data, { level, blockChecksum, contentChecksum }), what);
+                const [batched] = await lz4CompressFrames([data], { level, blockChecksum, contentChecksum, contentSize: true });
+                assert.deepEqual(batched, ours, `${what}, batched`);
+            }
+        }
+    }
+});
+
 test("we read the frames Python's lz4.frame writes", async () => {
     for (const [name, data] of samples) {
         const frame = pythonLz4Compress(data);
@@ -89,6 +109,23 @@ test("a damaged frame is rejected: block checksum, content checksum, header, tru
     await assert.rejects(lz4DecompressFrame(frame.subarray(0, frame.length - 5), data.length), { code: "ERR_LZ4", message: /truncated/ });
     await assert.rejects(lz4DecompressFrame(frame.subarray(0, 5), data.length), { code: "ERR_LZ4" });
     await assert.rejects(lz4DecompressFrame(Buffer.alloc(0), 0), { code: "ERR_LZ4" });
+    // The sums are checked by us after liblz4 decoded with its checks off; a damaged sum itself, a block's sum in a
+    // compressed block, and a frame with only one kind of sum are caught too, with liblz4's own words.
+    const blockSumAt = 15 + 4 + (frame.readUInt32LE(15) & 0x7fffffff);
+    await assert.rejects(lz4DecompressFrame(flip(blockSumAt), data.length), { code: "ERR_LZ4", message: /blockChecksum_invalid/ });
+    const words = await lz4CompressFrame(text(MiB), STREAM);
+    const flippedWords = Buffer.from(words);
+    flippedWords[40] ^= 0x01;
+    await assert.rejects(lz4DecompressFrame(flippedWords, MiB), { code: "ERR_LZ4", message: /blockChecksum_invalid|decompressionFailed/ });
+    for (const [blockChecksum, contentChecksum, expected] of [[true, false, /blockChecksum_invalid/], [false, true, /contentChecksum_invalid/]] as const) {
+        const one = Buffer.from(await lz4CompressFrame(data, { level: 2, blockChecksum, contentChecksum, contentSize: true }));
+        one[100] ^= 0x40;
+        await assert.rejects(lz4DecompressFrame(one, data.length), { code: "ERR_LZ4", message: expected });
+    }
+    // A block that claims more bytes than the frame has.
+    const lying = Buffer.from(frame);
+    lying.writeUInt32LE((lying.readUInt32LE(15) + 1000) >>> 0, 15);
+    await assert.rejects(lz4DecompressFrame(lying, data.length), { code: "ERR_LZ4" });
     // Without checksums a flipped literal goes unnoticed: that is what the checksums are for.
     const bare = lz4CompressFrameSync(data, { contentSize: false });
     const flipped = Buffer.from(bare);

@@ -18,6 +18,7 @@ test("npm run bench --smoke: runs, prints the table, its correctness checks pass
     for (const label of ["floor: backup-begin", "Python virtnbdbackup full", "ours virtnbdbackup full", "ours virtnbdbackup full -z", "ours virtnbdbackup inc, 4 MiB dirty",
         "ours virtnbdbackup inc, 0 MiB dirty", "floor: virsh backup-begin (pull, incremental, new checkpoint) + domjobabort",
         "floor (200 × 64 KiB): backup-begin", "ours virtnbdbackup inc, 200 × 64 KiB dirty", "ours virtnbdbackup inc -z, 200 × 64 KiB dirty",
+        "floor (200 × 64 KiB), in the -z chain's rounds: backup-begin",
         "program start from a dropped page cache: nbdcopy --version (info)", "program start from a dropped page cache: ours virtnbdbackup --version (info)"])
         assert.match(r.stdout, new RegExp(`^\\| ${label.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")}[^|]* \\| \\d+\\.\\d\\d \\|`, "m"), `${label}: ${why}`);
     const checks = /^Correctness: all (\d+) checks passed/m.exec(r.stdout);

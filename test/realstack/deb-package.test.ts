@@ -86,7 +86,7 @@ describe("the installed Debian package", { skip }, () => {
     test("depends on what the helper loads and runs, and leaves /usr/bin/virtnbdbackup to Debian's package", () => {
         assert.equal(dpkgField(PACKAGE, "Version"), version);
         const depends = (dpkgField(PACKAGE, "Depends") ?? "").split(",").map(d => d.trim().split(" ")[0]);
-        for (const dep of ["nodejs", "libnbd0", "liblz4-1", "libdeflate0", "libvirt-clients", "qemu-utils", "libnbd-bin", "nbdkit", "cockpit-bridge"])
+        for (const dep of ["nodejs", "libnbd0", "liblz4-1", "libdeflate0", "libxxhash0", "libvirt-clients", "qemu-utils", "libnbd-bin", "nbdkit", "cockpit-bridge"])
             assert.ok(depends.includes(dep), `Depends has no ${dep}: ${depends.join(", ")}`);
         for (const name of ["virtnbdbackup", "virtnbdrestore"]) {
             const owner = spawnSync("dpkg", ["-S", `/usr/bin/${name}`], { encoding: "utf8" });
