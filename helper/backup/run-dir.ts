@@ -11,6 +11,8 @@ export const RUN_DIR = "/run/virtnbdbackup";
 export const LOCK_DIR = path.join(RUN_DIR, "locks");
 /** One directory per running pull-mode job, owned by the VM's QEMU user (it creates the socket); 0711. */
 export const JOBS_DIR = path.join(RUN_DIR, "jobs");
+/** The virsh shell's XDG_CACHE_HOME (its readline history, not root's); 0700. */
+export const VIRSH_CACHE_DIR = path.join(RUN_DIR, "virsh");
 
 const DIR_MODES = new Map<string, number>([[RUN_DIR, 0o711], [LOCK_DIR, 0o700], [JOBS_DIR, 0o711]]);
 

@@ -8,10 +8,26 @@
 // (the empty line after each command included), plus a banner before its first prompt.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { privateDir, VIRSH_CACHE_DIR } from "../backup/run-dir.ts";
 
 export interface SessionAnswer {
     stdout: string;
     stderr: string;
+}
+
+/**
+ * virsh's shell keeps a readline history of 500 lines in $XDG_CACHE_HOME/libvirt/virsh/history (root's home by
+ * default): every run's commands and markers pushed the admin's own virsh commands out of it. The shell gets a
+ * cache folder of its own in the root-only run folder; where there is none (not root), the user's own, as before.
+ */
+function shellEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: "C" };
+    try {
+        env.XDG_CACHE_HOME = privateDir(VIRSH_CACHE_DIR);
+    } catch {
+        // keep the user's
+    }
+    return env;
 }
 
 /**
@@ -105,7 +121,7 @@ export class VirshSession {
     readonly ready: Promise<boolean>;
 
     constructor(readonly uri: string) {
-        this.child = spawn("virsh", ["-c", uri], { env: { ...process.env, LC_ALL: "C" }, stdio: ["pipe", "pipe", "pipe"] });
+        this.child = spawn("virsh", ["-c", uri], { env: shellEnv(), stdio: ["pipe", "pipe", "pipe"] });
         this.child.stdout.setEncoding("utf8");
         this.child.stderr.setEncoding("utf8");
         this.child.stdout.on("data", (t: string) => { this.transcript.addStdout(t); this.deliver(); });

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { closeVirshSession, LibvirtError, openVirshSession, virsh, virshBatch } from "../../helper/libvirt/virsh.ts";
 import { SessionClosedError, VirshSession } from "../../helper/libvirt/virsh-session.ts";
+import { VIRSH_CACHE_DIR } from "../../helper/backup/run-dir.ts";
 import { ourCli, ourRestoreOk } from "../lib/backup-cli.ts";
 import { run } from "../lib/exec.ts";
 import { LIBVIRT_URI } from "../lib/libvirtd.ts";
@@ -95,6 +96,37 @@ test("a shell that dies or outlives a timeout with a command in hand says so (th
     assert.ok(performance.now() - started < 10_000, "the timeout, not the command, ended it");
     await assert.rejects(slow.run("echo x", 5000), (e: SessionClosedError) => !e.started);
     slow.close();
+});
+
+test("the shell's history goes to the run folder, not to the user's own virsh history", async () => {
+    // The user's cache folder, with a history of their own in it, as root's ~/.cache would hold it.
+    const home = fs.mkdtempSync(path.join(bed.work, "cache-"));
+    const theirs = path.join(home, "libvirt", "virsh", "history");
+    fs.mkdirSync(path.dirname(theirs), { recursive: true });
+    fs.writeFileSync(theirs, "list --all\nstart myvm\n");
+    const ours = path.join(VIRSH_CACHE_DIR, "libvirt", "virsh", "history");
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = home;
+    try {
+        const shell = new VirshSession(LIBVIRT_URI);
+        assert.equal(await shell.ready, true);
+        const probe = `history-probe-${process.pid}-${Date.now()}`;
+        assert.equal((await shell.run(`echo ${probe}`, 10_000)).stdout.trim(), probe);
+        const pid = shell.pid!;
+        shell.close();
+        // virsh writes its history as it exits, at the end of its input.
+        for (let waited = 0; fs.existsSync(`/proc/${pid}`) && waited < 10_000; waited += 20)
+            await new Promise(resolve => setTimeout(resolve, 20));
+        assert.equal(fs.readFileSync(theirs, "utf8"), "list --all\nstart myvm\n", "the user's history is untouched");
+        // virsh did keep a history (so the check above could fail): in the run folder, root's only.
+        assert.match(fs.readFileSync(ours, "utf8"), new RegExp(probe));
+        assert.equal(fs.statSync(VIRSH_CACHE_DIR).mode & 0o777, 0o700);
+    } finally {
+        if (saved === undefined)
+            delete process.env.XDG_CACHE_HOME;
+        else
+            process.env.XDG_CACHE_HOME = saved;
+    }
 });
 
 test("a backup run starts virsh once, and its full and inc restore exactly", async () => {
