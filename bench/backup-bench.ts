@@ -451,8 +451,9 @@ async function fragFloor(b: Bench, vm: TestVm, c: FragmentedCase, compress: bool
         fs.rmSync(out, { force: true });
         forget();
         const abortMs = await job.stop();
-        record(row(b, fragFloorLabel(c, compress), caseBytes(c)), copy, job.beginMs + copy.wallMs + abortMs);
-        log(`  floor ${((job.beginMs + copy.wallMs + abortMs) / 1000).toFixed(2)} s (begin ${(job.beginMs / 1000).toFixed(2)}, copy ${(copy.wallMs / 1000).toFixed(2)}, abort ${(abortMs / 1000).toFixed(2)})`);
+        const totalMs = job.beginMs + copy.wallMs + abortMs;
+        record(row(b, fragFloorLabel(c, compress), caseBytes(c)), copy, totalMs);
+        log(`  floor ${(totalMs / 1000).toFixed(2)} s (begin ${(job.beginMs / 1000).toFixed(2)}, copy ${(copy.wallMs / 1000).toFixed(2)}, abort ${(abortMs / 1000).toFixed(2)})`);
     } catch (e) {
         forget();
         await job.stop().catch(() => 0);

@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runOk } from "../../test/lib/exec.ts";
-import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
+import { ensureLibvirtd, LIBVIRT_URI } from "../../test/lib/libvirtd.ts";
 import { TestVm } from "../../test/lib/vm.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
 import { dirtyExtents, FRAGMENTED_FULL } from "../lib/fragmented.ts";
@@ -58,7 +58,7 @@ async function main() {
         if (!drop)
             return;
         await dropCaches();
-        for (const [cmd, args] of [...programs, ["virsh", ["-c", "qemu:///system", "-r", "version"]] as [string, string[]]])
+        for (const [cmd, args] of [...programs, ["virsh", ["-c", LIBVIRT_URI, "-r", "version"]] as [string, string[]]])
             await runOk(cmd, args);
     };
     console.log(`${c.name}${compress ? " -z" : ""}, ${drop ? "page cache dropped, programs loaded" : "warm page cache"}; ms`);
