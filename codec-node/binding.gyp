@@ -9,6 +9,7 @@
         "src/adler32.cc",
         "src/lz4_frame.cc",
         "src/lz4_sums.c",
+        "src/lz4_decode.c",
         "src/lz4_binding.cc"
       ],
       "dependencies": [

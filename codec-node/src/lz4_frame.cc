@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "lz4_decode.h"
 #include "lz4_sums.h"
 
 namespace codecnode {
@@ -28,10 +29,6 @@ Lz4Outcome FailLz4(const char* what, size_t lz4Result) {
   return Fail(kCodeLz4, std::string(what) + ": " + LZ4F_getErrorName(lz4Result));
 }
 
-struct DctxDeleter {
-  void operator()(LZ4F_dctx* dctx) const { LZ4F_freeDecompressionContext(dctx); }
-};
-
 LZ4F_preferences_t Preferences(size_t size, const Lz4CompressOptions& options) {
   LZ4F_preferences_t prefs = LZ4F_INIT_PREFERENCES;
   prefs.compressionLevel = options.level;
@@ -40,6 +37,20 @@ LZ4F_preferences_t Preferences(size_t size, const Lz4CompressOptions& options) {
   // 0 means "unknown" in the frame format, so an empty frame never records its size.
   prefs.frameInfo.contentSize = options.contentSize ? size : 0;
   return prefs;
+}
+
+// The largest block of a frame made with `prefs` (liblz4's default is 64 KiB).
+size_t BlockSize(const LZ4F_preferences_t& prefs) {
+  switch (prefs.frameInfo.blockSizeID) {
+    case LZ4F_max256KB:
+      return 256 * 1024;
+    case LZ4F_max1MB:
+      return 1024 * 1024;
+    case LZ4F_max4MB:
+      return 4 * 1024 * 1024;
+    default:
+      return 64 * 1024;
+  }
 }
 
 // The outcome holding the first `used` bytes of a block of `capacity`. The slack of the worst-case bound
@@ -77,9 +88,18 @@ Lz4Outcome WriteFrame(const uint8_t* data, size_t size, uint8_t* out, size_t cap
                       const Lz4CompressOptions& options, size_t* written) {
   LZ4F_preferences_t prefs = Preferences(size, options);
   prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;  // added below, faster
+  // A frame of one block gets both sums from us, in one pass when the block is stored as is (incompressible data:
+  // a third less CPU per 64 KiB frame, bench/results/experiments.md §19).
+  const bool oneBlock = options.blockChecksum && options.contentChecksum && size <= BlockSize(prefs);
+  if (oneBlock) prefs.frameInfo.blockChecksumFlag = LZ4F_noBlockChecksum;
   size_t n = LZ4F_compressFrame(out, capacity, data, size, &prefs);
   if (LZ4F_isError(n)) return FailLz4("lz4 compression failed", n);
-  if (options.contentChecksum) {
+  if (oneBlock) {
+    // The bound with both sums is 8 bytes more than the one liblz4 kept to.
+    if (capacity - n < LZ4_SUMS_ONE_BLOCK_SUMS_SIZE) return Fail(kCodeLz4, "no room for the lz4 frame's checksums");
+    if (!lz4_sums_add_one_block_sums(out, &n, data, size))
+      return Fail(kCodeLz4, "liblz4 made more than one block of a frame that fits in one");
+  } else if (options.contentChecksum) {
     // The bound with the sum is 4 bytes more than the one liblz4 kept to.
     if (capacity - n < LZ4_SUMS_CONTENT_SUM_SIZE) return Fail(kCodeLz4, "no room for the lz4 frame's content checksum");
     lz4_sums_add_content_sum(out, &n, data, size);
@@ -166,77 +186,38 @@ Lz4Outcome CompressFramesInto(const std::vector<Lz4Input>& inputs, uint8_t* out,
   return WriteFrames(inputs, out, capacity, options, sizes, &used);
 }
 
-namespace {
-
-// Decodes the frame into `out`; with `liblz4Checks` false liblz4 skips the block and content sums (lz4_sums_hold
-// checks them). `*info` and `*header` describe the frame once its header is read.
-Lz4Outcome Decode(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize, bool liblz4Checks,
-                  LZ4F_frameInfo_t* info, size_t* header) {
-  if (size == 0) return Fail(kCodeLz4, "no bytes, not an lz4 frame");
-  LZ4F_dctx* rawDctx = nullptr;
-  size_t created = LZ4F_createDecompressionContext(&rawDctx, LZ4F_VERSION);
-  if (LZ4F_isError(created)) return FailLz4("lz4 decompression context", created);
-  std::unique_ptr<LZ4F_dctx, DctxDeleter> dctx(rawDctx);
-
-  // The header first: a frame that records a different size fails before anything is written.
-  *info = LZ4F_INIT_FRAMEINFO;
-  size_t consumed = size;
-  size_t hint = LZ4F_getFrameInfo(dctx.get(), info, data, &consumed);
-  if (LZ4F_isError(hint)) return FailLz4("not a valid lz4 frame header", hint);
-  if (info->frameType != LZ4F_frame) return Fail(kCodeLz4, "a skippable lz4 frame, not a data frame");
-  if (info->contentSize != 0 && info->contentSize != expectedSize) {
-    return Fail(kCodeSize, "lz4 frame records a content size of " + std::to_string(info->contentSize) +
-                               " bytes, expected " + std::to_string(expectedSize));
-  }
-  *header = consumed;
-
-  size_t inPos = consumed;
-  size_t outPos = 0;
-  // Once `out` is full, decoding continues into this scratch space: any byte landing here means the
-  // frame holds more than expected, while the end mark and content checksum produce nothing.
-  uint8_t overflow[64];
-  LZ4F_decompressOptions_t opts = {};
-  opts.skipChecksums = liblz4Checks ? 0 : 1;
-  for (;;) {
-    bool full = outPos == expectedSize;
-    uint8_t* dst = full ? overflow : out + outPos;
-    size_t dstSize = full ? sizeof overflow : expectedSize - outPos;
-    size_t srcSize = size - inPos;
-    size_t result = LZ4F_decompress(dctx.get(), dst, &dstSize, data + inPos, &srcSize, &opts);
-    if (LZ4F_isError(result)) return FailLz4("lz4 frame does not decompress", result);
-    if (full && dstSize > 0) {
-      return Fail(kCodeSize, "lz4 frame holds more than the expected " + std::to_string(expectedSize) + " bytes");
-    }
-    inPos += srcSize;
-    outPos += full ? 0 : dstSize;
-    if (result == 0) break;  // frame complete
-    if (srcSize == 0 && dstSize == 0) {
-      return Fail(kCodeLz4, "lz4 frame truncated: " + std::to_string(size) + " bytes end inside it");
-    }
-  }
-  if (inPos != size) {
-    return Fail(kCodeTrailing,
-                std::to_string(size - inPos) + " byte(s) follow the lz4 frame of " + std::to_string(inPos) + " bytes");
-  }
-  if (outPos != expectedSize) {
-    return Fail(kCodeSize, "lz4 frame decompresses to " + std::to_string(outPos) + " bytes, expected " +
-                               std::to_string(expectedSize));
-  }
-  return Lz4Outcome{};
-}
-
-}  // namespace
-
 Lz4Outcome DecompressFrameInto(const uint8_t* data, size_t size, uint8_t* out, size_t expectedSize) {
-  LZ4F_frameInfo_t info = LZ4F_INIT_FRAMEINFO;
-  size_t header = 0;
-  Lz4Outcome fast = Decode(data, size, out, expectedSize, false, &info, &header);
-  if (fast.ok() && lz4_sums_hold(data, size, header, info.blockChecksumFlag == LZ4F_blockChecksumEnabled,
-                                 info.contentChecksumFlag == LZ4F_contentChecksumEnabled, out, expectedSize)) {
-    return fast;
+  lz4_decode_result r;
+  lz4_decode_frame(data, size, out, expectedSize, &r);
+  const std::string expected = std::to_string(expectedSize);
+  switch (r.status) {
+    case LZ4_DECODE_OK:
+      return Lz4Outcome{};
+    case LZ4_DECODE_EMPTY:
+      return Fail(kCodeLz4, "no bytes, not an lz4 frame");
+    case LZ4_DECODE_NO_CONTEXT:
+      return FailLz4("lz4 decompression context", r.lz4_error);
+    case LZ4_DECODE_BAD_HEADER:
+      return FailLz4("not a valid lz4 frame header", r.lz4_error);
+    case LZ4_DECODE_SKIPPABLE:
+      return Fail(kCodeLz4, "a skippable lz4 frame, not a data frame");
+    case LZ4_DECODE_OTHER_SIZE:
+      return Fail(kCodeSize, "lz4 frame records a content size of " + std::to_string(r.recorded_size) +
+                                 " bytes, expected " + expected);
+    case LZ4_DECODE_CORRUPT:
+      return FailLz4("lz4 frame does not decompress", r.lz4_error);
+    case LZ4_DECODE_TOO_LONG:
+      return Fail(kCodeSize, "lz4 frame holds more than the expected " + expected + " bytes");
+    case LZ4_DECODE_TRUNCATED:
+      return Fail(kCodeLz4, "lz4 frame truncated: " + std::to_string(size) + " bytes end inside it");
+    case LZ4_DECODE_TRAILING:
+      return Fail(kCodeTrailing, std::to_string(size - r.consumed) + " byte(s) follow the lz4 frame of " +
+                                     std::to_string(r.consumed) + " bytes");
+    case LZ4_DECODE_TOO_SHORT:
+      return Fail(kCodeSize,
+                  "lz4 frame decompresses to " + std::to_string(r.produced) + " bytes, expected " + expected);
   }
-  // Damaged, truncated, or not what was expected: liblz4, with its checks on, says what is wrong.
-  return Decode(data, size, out, expectedSize, true, &info, &header);
+  return Fail(kCodeLz4, "lz4 frame: unknown decoding outcome");
 }
 
 Lz4Outcome DecompressFrame(const uint8_t* data, size_t size, size_t expectedSize) {

@@ -17,6 +17,12 @@ const FLG_BLOCK_CHECKSUM = 0x10, FLG_CONTENT_SIZE = 0x08, FLG_CONTENT_CHECKSUM =
 const samples: Array<[string, Buffer]> = [
     ["empty", Buffer.alloc(0)],
     ["1 byte", Buffer.from([0x5a])],
+    // One block (64 KiB at most): both sums are ours, one pass for a block stored as is.
+    ["random 4 KiB", crypto.randomBytes(4096)],
+    ["random 64 KiB", crypto.randomBytes(65536)],
+    ["text 64 KiB", text(65536, 3)],
+    ["zeros 64 KiB", Buffer.alloc(65536)],
+    ["random 64 KiB + 1", crypto.randomBytes(65537)],
     ["random 1 MiB + 3", crypto.randomBytes(MiB + 3)],
     ["text 3 MiB", text(3 * MiB)],
     ["zeros 4 MiB", Buffer.alloc(4 * MiB)],

@@ -5,7 +5,7 @@
  * checksums are checked, and the size must be the one the index says: damage is an I/O error, never
  * wrong data. */
 #include "frame_cache.h"
-#include "lz4_sums.h"
+#include "lz4_decode.h"
 #include "read_all.h"
 
 #include <errno.h>
@@ -83,44 +83,25 @@ decompress (const struct frame_key *key, const char *file, char *out)
     errno = EIO;
     goto out;
   }
-  /* liblz4's checks off, the sums checked by lz4_sums_hold (libxxhash, several times faster); a frame that
-   * fails them is decoded again with liblz4's checks on, which say what is wrong. */
-  size_t in_size, out_size, hint;
-  for (int liblz4_checks = 0; liblz4_checks < 2; liblz4_checks++) {
-    LZ4F_dctx *dctx;
-    if (LZ4F_isError (LZ4F_createDecompressionContext (&dctx, LZ4F_VERSION))) {
-      nbdkit_error ("cannot create an lz4 decompression context");
-      errno = ENOMEM;
-      goto out;
-    }
-    LZ4F_frameInfo_t info = LZ4F_INIT_FRAMEINFO;
-    size_t header = key->stored_length;
-    hint = LZ4F_getFrameInfo (dctx, &info, stored, &header);
-    in_size = 0;
-    out_size = key->frame_length;
-    if (!LZ4F_isError (hint)) {
-      LZ4F_decompressOptions_t options = { .skipChecksums = !liblz4_checks };
-      size_t body = key->stored_length - header;
-      hint = LZ4F_decompress (dctx, out, &out_size, stored + header, &body, &options);
-      in_size = header + body;
-    }
-    LZ4F_freeDecompressionContext (dctx);
-    if (!liblz4_checks && !LZ4F_isError (hint) && hint == 0 && in_size == key->stored_length
-        && out_size == key->frame_length
-        && lz4_sums_hold ((const uint8_t *) stored, key->stored_length, header,
-                          info.blockChecksumFlag == LZ4F_blockChecksumEnabled,
-                          info.contentChecksumFlag == LZ4F_contentChecksumEnabled, (const uint8_t *) out,
-                          key->frame_length))
-      break;
-  }
-  if (LZ4F_isError (hint))
+  struct lz4_decode_result r;
+  lz4_decode_frame ((const uint8_t *) stored, key->stored_length, (uint8_t *) out, key->frame_length, &r);
+  switch (r.status) {
+  case LZ4_DECODE_OK:
+    ret = 0;
+    break;
+  case LZ4_DECODE_NO_CONTEXT:
+    nbdkit_error ("cannot create an lz4 decompression context");
+    errno = ENOMEM;
+    goto out;
+  case LZ4_DECODE_BAD_HEADER:
+  case LZ4_DECODE_CORRUPT:
     nbdkit_error ("%s: lz4 frame at byte %" PRIu64 " does not decompress: %s", file, key->file_offset,
-                  LZ4F_getErrorName (hint));
-  else if (hint != 0 || in_size != key->stored_length || out_size != key->frame_length)
+                  LZ4F_getErrorName (r.lz4_error));
+    break;
+  default:
     nbdkit_error ("%s: lz4 frame at byte %" PRIu64 " does not hold the %" PRIu64 " bytes it should", file,
                   key->file_offset, key->frame_length);
-  else
-    ret = 0;
+  }
   if (ret == -1)
     errno = EIO;
 out:
