@@ -20,7 +20,7 @@ import { caseBytes, dirtyExtents, FRAGMENTED_FULL, FRAGMENTED_SMOKE, type Fragme
 import { beginAndAbort, dataBytesOf, startPullJob } from "./lib/pull-job.ts";
 import { removePluginState } from "../test/lib/plugin-state.ts";
 import { goalTable, measurementTable, median, peakRss, ratioGoal, type Goal, type Row } from "./lib/report.ts";
-import { backupCmd, deleteAllCheckpoints, ourCli, PY_BACKUP, PY_RESTORE, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
+import { backupCmd, deleteAllCheckpoints, ourCli, programsOf, PY_RESTORE, restoreCmd, restoredImage, snapshotOurClis, waitForQemuNbdIn, type Tool } from "./lib/tools.ts";
 import { runOk } from "../test/lib/exec.ts";
 import { startMapProcess } from "../test/lib/map-cli.ts";
 import { chainListingRows } from "./lib/chain-listing.ts";
@@ -422,19 +422,12 @@ const COLD_OURS = "program start from a dropped page cache: ours virtnbdbackup -
  * each side is kept as info rows: `cold`, the first start after the drop, is timed (plain chain of ours only).
  */
 async function warmFor(b: Bench, side: "floor" | Tool, cold: boolean): Promise<void> {
-    if (side === "floor") {
-        const m = await measureOk("nbdcopy --version", "nbdcopy", ["--version"]);
-        if (cold)
-            record(row(b, COLD_NBDCOPY, 0), m);
-    } else if (side === "ours") {
-        const m = await measureOk("ours --version", ourCli("virtnbdbackup"), ["--version"]);
-        if (cold)
-            record(row(b, COLD_OURS, 0), m);
-        await runOk("qemu-img", ["--version"]);
-    } else {
-        await runOk(PY_BACKUP, ["--version"]);
-    }
-    await runOk("virsh", ["-c", LIBVIRT_URI, "-r", "version"]);
+    const [own, ...rest] = programsOf(side);
+    const m = await measureOk(`${side} --version`, own.cmd, own.args);
+    if (cold && side !== "python")
+        record(row(b, side === "floor" ? COLD_NBDCOPY : COLD_OURS, 0), m);
+    for (const p of rest)
+        await runOk(p.cmd, p.args);
 }
 
 /** The floor of a fragmented case: the pull-mode export of a disk whose only data are the dirty extents. */

@@ -12,14 +12,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runOk } from "../../test/lib/exec.ts";
-import { ensureLibvirtd, LIBVIRT_URI } from "../../test/lib/libvirtd.ts";
+import { ensureLibvirtd } from "../../test/lib/libvirtd.ts";
 import { TestVm } from "../../test/lib/vm.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "../lib/cleanup.ts";
 import { dirtyExtents, FRAGMENTED_FULL } from "../lib/fragmented.ts";
 import { dropCaches } from "../lib/host.ts";
 import { startPullJob } from "../lib/pull-job.ts";
 import { traceEvents, type TraceEvent } from "../lib/strace-events.ts";
-import { deleteAllCheckpoints, ourCli, snapshotOurClis } from "../lib/tools.ts";
+import { deleteAllCheckpoints, ourCli, programsOf, snapshotOurClis } from "../lib/tools.ts";
 
 const arg = (name: string) => process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const ms = (x: number) => x.toFixed(0).padStart(5);
@@ -54,18 +54,18 @@ async function main() {
     await runOk(cli("full")[0]!, cli("full").slice(1));
     const drop = process.argv.includes("--drop");
     const likeBench = process.argv.includes("--like-bench");
-    const prepare = async (programs: [string, string[]][]) => {
+    const prepare = async (side: "floor" | "ours") => {
         if (!drop)
             return;
         await dropCaches();
-        for (const [cmd, args] of [...programs, ["virsh", ["-c", LIBVIRT_URI, "-r", "version"]] as [string, string[]]])
-            await runOk(cmd, args);
+        for (const p of programsOf(side))
+            await runOk(p.cmd, p.args);
     };
     console.log(`${c.name}${compress ? " -z" : ""}, ${drop ? "page cache dropped, programs loaded" : "warm page cache"}; ms`);
     console.log("floor: begin  copy abort total | ours: start checks begin  copy   end  total (abort at)");
     for (let round = 0; round < runs; round++) {
         await dirtyExtents(vm, c);
-        await prepare([["nbdcopy", ["--version"]]]);
+        await prepare("floor");
         const job = await startPullJob(vm.name, "vda", work);
         const f0 = performance.now();
         await runOk("nbdcopy", [job.uri, path.join(work, "floor.raw")]);
@@ -75,7 +75,7 @@ async function main() {
         // --like-bench: ours right after the floor, on the same writes, as the bench's plain chain runs them.
         if (!likeBench)
             await dirtyExtents(vm, c);
-        await prepare([[ourCli("virtnbdbackup"), ["--version"]], ["qemu-img", ["--version"]]]);
+        await prepare("ours");
         const traceFile = path.join(work, "ours.trace");
         const t0 = performance.now();
         if (process.argv.includes("--marks")) {

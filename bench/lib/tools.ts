@@ -42,6 +42,17 @@ export function ourCli(name: "virtnbdbackup" | "virtnbdrestore" | "virtnbdmap"):
 
 export type Tool = "ours" | "python";
 
+/**
+ * What one side of a timed fragmented run starts, its own program first: run once after a page-cache drop, so
+ * that the timed run copies, not reads its programs from the disk (the cold-start and fixed-cost rows judge that).
+ */
+export function programsOf(side: "floor" | Tool): Cmd[] {
+    const own: Cmd[] = side === "floor" ? [{ cmd: "nbdcopy", args: ["--version"] }]
+        : side === "ours" ? [{ cmd: ourCli("virtnbdbackup"), args: ["--version"] }, { cmd: "qemu-img", args: ["--version"] }]
+        : [{ cmd: PY_BACKUP, args: ["--version"] }];
+    return [...own, { cmd: "virsh", args: ["-c", LIBVIRT_URI, "-r", "version"] }];
+}
+
 export function backupCmd(tool: Tool, domain: string, level: string, output: string, compress: boolean): Cmd {
     const args = ["-d", domain, "-l", level, "-o", output, "--noprogress", ...(compress ? ["-z"] : [])];
     // Ours as users run it: the file itself (its first line gives node its options).
