@@ -423,7 +423,7 @@ const COLD_OURS = "program start from a dropped page cache: ours virtnbdbackup -
  */
 async function warmFor(b: Bench, side: "floor" | Tool, cold: boolean): Promise<void> {
     const [own, ...rest] = programsOf(side);
-    const m = await measureOk(`${side} --version`, own.cmd, own.args);
+    const m = await measureOk(`${path.basename(own.cmd)} --version`, own.cmd, own.args);
     if (cold && side !== "python")
         record(row(b, side === "floor" ? COLD_NBDCOPY : COLD_OURS, 0), m);
     for (const p of rest)
